@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck schema demo-ehr clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Serve the portal on SQLite with demo data and GraphiQL at http://127.0.0.1:8000/graphql
+run: $(STAMP)
+	$(BIN)/portal migrate
+	$(BIN)/portal seed --patients 300 --if-empty
+	$(BIN)/portal serve
+
+## Format check, lint, types and the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/pytest
+
+## Rewrite schema.graphql from the code (review the diff: it is the API clients see)
+schema: $(STAMP)
+	$(BIN)/python -m portal.sdl > schema.graphql
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

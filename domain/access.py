@@ -1,0 +1,292 @@
+"""The one place that decides who may see what of which patient.
+
+Everything that reads or writes a patient's record asks this module first and gets a
+`PatientGrant` back, or an `AccessDenied`. Persistence reads and patient-scoped loader keys
+take a `PatientGrant`, never a bare patient id, so an unchecked read has nothing to pass.
+A `PatientGrant` can only be issued here (see `_ISSUED`; a test also greps for it).
+
+Policy (DESIGN section 3), one condition per line below:
+- self sees everything of their own record;
+- a proxy needs an active, started, unexpired grant that includes the area's scope;
+- parent and guardian grants follow the age rules of `AgePolicy` (configuration);
+- a parent grant given for a minor ends at the adult age; a guardian grant does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from domain.scopes import AccessReason, GrantStatus, RecordArea, Relationship, Scope
+
+
+@dataclass(frozen=True)
+class AgePolicy:
+    """Age rules for parent/guardian grants; hospitals and states differ, so this is config."""
+
+    adolescent_age: int = 12
+    adult_age: int = 18
+    # What a parent/guardian still sees of an adolescent. Empty = no parent access at all.
+    adolescent_parent_areas: frozenset[RecordArea] = frozenset(
+        {
+            RecordArea.APPOINTMENTS,
+            RecordArea.BILLING,
+            RecordArea.ALLERGIES,
+            RecordArea.IMMUNIZATIONS,
+        }
+    )
+    # Birthdays and grant end dates are read as dates in the health system's own zone.
+    timezone: str = "America/New_York"
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+    def start_of(self, day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo(self.timezone))
+
+
+@dataclass(frozen=True)
+class GrantFacts:
+    """What persistence knows about one proxy grant held by an account."""
+
+    grant_id: str
+    patient_id: str
+    relationship: Relationship
+    scopes: frozenset[Scope]
+    status: GrantStatus
+    starts_at: datetime
+    ends_at: datetime | None
+    patient_birth_date: date
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, as of `now`: their own record (if any) and every grant they hold."""
+
+    account_id: str
+    now: datetime
+    patient_id: str | None = None
+    grants: tuple[GrantFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class AreaAccess:
+    area: RecordArea
+    allowed: bool
+    reason: AccessReason | None = None
+    changes_on: date | None = None
+    changes_to: bool | None = None
+
+
+@dataclass(frozen=True)
+class PatientContext:
+    """A patient the principal may act for, and what of their record each area allows."""
+
+    patient_id: str
+    relationship: Relationship
+    grant_id: str | None
+    expires_at: datetime | None
+    access: tuple[AreaAccess, ...]
+
+    def area(self, area: RecordArea) -> AreaAccess:
+        return next(a for a in self.access if a.area is area)
+
+    @property
+    def scopes(self) -> list[Scope]:
+        """The scopes the policy really allows: those with at least one allowed area."""
+        allowed = {a.area.scope for a in self.access if a.allowed}
+        return [s for s in Scope if s in allowed]
+
+
+class AccessDenied(Exception):
+    """The principal may not do this; `reason` says why (and is safe to show them)."""
+
+    def __init__(self, reason: AccessReason, area: RecordArea | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.area = area
+
+
+_ISSUED = object()
+
+
+@dataclass(frozen=True)
+class PatientGrant:
+    """Proof that `account_id` may read `area` of `patient_id` (None: self-only records)."""
+
+    account_id: str
+    patient_id: str
+    area: RecordArea | None
+    relationship: Relationship
+    proof: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.proof is not _ISSUED:
+            raise TypeError("a PatientGrant is issued by domain.access only")
+
+
+def _issue(principal: Principal, context: PatientContext, area: RecordArea | None) -> PatientGrant:
+    return PatientGrant(
+        principal.account_id, context.patient_id, area, context.relationship, proof=_ISSUED
+    )
+
+
+def birthday(birth: date, years: int) -> date:
+    """The date someone turns `years`; a 29 February birthday falls on 1 March otherwise."""
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:
+        return date(birth.year + years, 3, 1)
+
+
+def age_on(birth: date, day: date) -> int:
+    years = day.year - birth.year
+    return years if birthday(birth, years) <= day else years - 1
+
+
+def grant_state(grant: GrantFacts, now: datetime, policy: AgePolicy) -> AccessReason | None:
+    """None when the grant counts at `now`, else why it does not."""
+    # Pending and revoked grants never count.
+    if grant.status is not GrantStatus.ACTIVE:
+        return AccessReason.GRANT_NOT_ACTIVE
+    # A grant dated in the future does not count yet.
+    if grant.starts_at > now:
+        return AccessReason.GRANT_NOT_ACTIVE
+    # A grant ends at its end instant.
+    if grant.ends_at is not None and grant.ends_at <= now:
+        return AccessReason.GRANT_EXPIRED
+    # A parent grant given for a minor ends when the minor becomes an adult.
+    aged_out_on = _aged_out_on(grant, policy)
+    if aged_out_on is not None and aged_out_on <= policy.today(now):
+        return AccessReason.AGED_OUT
+    return None
+
+
+def _aged_out_on(grant: GrantFacts, policy: AgePolicy) -> date | None:
+    """The date a parent grant given before adulthood ends (guardianship does not end)."""
+    if grant.relationship is not Relationship.PARENT:
+        return None
+    adult_on = birthday(grant.patient_birth_date, policy.adult_age)
+    # A grant the adult gave anew to a parent is an adult grant: it has no age limit.
+    if policy.today(grant.starts_at) >= adult_on:
+        return None
+    return adult_on
+
+
+def _self_context(principal: Principal, patient_id: str) -> PatientContext:
+    access = tuple(AreaAccess(area, True) for area in RecordArea)
+    return PatientContext(patient_id, Relationship.SELF, None, None, access)
+
+
+def _proxy_area(grant: GrantFacts, area: RecordArea, today: date, policy: AgePolicy) -> AreaAccess:
+    aged_out_on = _aged_out_on(grant, policy)
+    end_day = policy.today(grant.ends_at) if grant.ends_at is not None else None
+    # The grant must name the area's scope.
+    if area.scope not in grant.scopes:
+        return AreaAccess(area, False, AccessReason.PROXY_SCOPE)
+    # Age rules apply to parent and guardian grants only.
+    if grant.relationship.is_for_minor:
+        age = age_on(grant.patient_birth_date, today)
+        adolescent_on = birthday(grant.patient_birth_date, policy.adolescent_age)
+        limited = area not in policy.adolescent_parent_areas
+        # An adolescent's confidential areas are withheld; a guardian regains them at adulthood.
+        if limited and policy.adolescent_age <= age < policy.adult_age:
+            regain_on = (
+                None
+                if aged_out_on is not None
+                else birthday(grant.patient_birth_date, policy.adult_age)
+            )
+            return AreaAccess(
+                area,
+                False,
+                AccessReason.ADOLESCENT_CONFIDENTIAL,
+                regain_on,
+                None if regain_on is None else True,
+            )
+        # A child's record is fully open until the adolescent birthday, then limited.
+        if limited and age < policy.adolescent_age:
+            return AreaAccess(area, True, None, *_earliest(adolescent_on, end_day, aged_out_on))
+    return AreaAccess(area, True, None, *_earliest(end_day, aged_out_on))
+
+
+def _earliest(*days: date | None) -> tuple[date | None, bool | None]:
+    """The first future date on which an allowed area becomes withheld."""
+    known = [d for d in days if d is not None]
+    return (min(known), False) if known else (None, None)
+
+
+def _context_expiry(grant: GrantFacts, policy: AgePolicy) -> datetime | None:
+    aged_out_on = _aged_out_on(grant, policy)
+    ends = [grant.ends_at] if grant.ends_at is not None else []
+    if aged_out_on is not None:
+        ends.append(policy.start_of(aged_out_on))
+    return min(ends) if ends else None
+
+
+def _proxy_context(grant: GrantFacts, now: datetime, policy: AgePolicy) -> PatientContext:
+    today = policy.today(now)
+    access = tuple(_proxy_area(grant, area, today, policy) for area in RecordArea)
+    expires_at = _context_expiry(grant, policy)
+    return PatientContext(grant.patient_id, grant.relationship, grant.grant_id, expires_at, access)
+
+
+def patient_contexts(principal: Principal, policy: AgePolicy) -> list[PatientContext]:
+    """Self first, then every patient an effective grant lets the principal act for."""
+    contexts = []
+    if principal.patient_id is not None:
+        contexts.append(_self_context(principal, principal.patient_id))
+    for grant in sorted(_effective(principal, policy), key=lambda g: g.patient_id):
+        contexts.append(_proxy_context(grant, principal.now, policy))
+    return contexts
+
+
+def _effective(principal: Principal, policy: AgePolicy) -> Iterable[GrantFacts]:
+    for grant in principal.grants:
+        # Self never needs a grant; a stray grant to one's own record is ignored.
+        if grant.patient_id == principal.patient_id:
+            continue
+        if grant_state(grant, principal.now, policy) is None:
+            yield grant
+
+
+def patient_context(principal: Principal, patient_id: str, policy: AgePolicy) -> PatientContext:
+    """The principal's context for one patient; unknown and forbidden patients look the same."""
+    if patient_id == principal.patient_id:
+        return _self_context(principal, patient_id)
+    for grant in _effective(principal, policy):
+        if grant.patient_id == patient_id:
+            return _proxy_context(grant, principal.now, policy)
+    raise AccessDenied(_why_no_context(principal, patient_id, policy))
+
+
+def _why_no_context(principal: Principal, patient_id: str, policy: AgePolicy) -> AccessReason:
+    """Tell a proxy why a patient they once had is gone; tell anyone else nothing."""
+    for grant in principal.grants:
+        if grant.patient_id == patient_id:
+            return grant_state(grant, principal.now, policy) or AccessReason.NOT_A_PATIENT
+    return AccessReason.NOT_A_PATIENT
+
+
+def access_patient(
+    principal: Principal, patient_id: str, area: RecordArea, policy: AgePolicy
+) -> PatientGrant:
+    """Check that the principal may read `area` of `patient_id`; raise AccessDenied if not."""
+    context = patient_context(principal, patient_id, policy)
+    decision = context.area(area)
+    if not decision.allowed:
+        raise AccessDenied(decision.reason or AccessReason.PROXY_SCOPE, area)
+    return _issue(principal, context, area)
+
+
+def access_demographics(principal: Principal, patient_id: str, policy: AgePolicy) -> PatientGrant:
+    """Name, birth date and contact details: any patient the principal may act for."""
+    return _issue(principal, patient_context(principal, patient_id, policy), None)
+
+
+def access_own_record(principal: Principal, patient_id: str) -> PatientGrant:
+    """Things only the patient themself manages: proxy grants, the access log."""
+    if patient_id != principal.patient_id:
+        raise AccessDenied(AccessReason.SELF_ONLY)
+    return _issue(principal, _self_context(principal, patient_id), None)

@@ -1,0 +1,37 @@
+"""Money is integer cents and a currency; never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_SYMBOLS = {"USD": "$"}
+
+
+@dataclass(frozen=True)
+class Money:
+    amount_cents: int
+    currency: str = "USD"
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_cents + other.amount_cents, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_cents - other.amount_cents, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+    @property
+    def formatted(self) -> str:
+        sign = "-" if self.amount_cents < 0 else ""
+        whole, cents = divmod(abs(self.amount_cents), 100)
+        symbol = _SYMBOLS.get(self.currency, self.currency + " ")
+        return f"{sign}{symbol}{whole:,}.{cents:02d}"
+
+
+def amount_due(patient_cents: int, paid_cents: int, currency: str = "USD") -> Money:
+    """A statement's amount due: patient responsibility of its lines minus payments."""
+    return Money(patient_cents - paid_cents, currency)

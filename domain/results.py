@@ -1,0 +1,106 @@
+"""Result release and flags: values reach a patient or proxy only once released."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+class ReleaseStatus(Enum):
+    RELEASED = "RELEASED"
+    PENDING_REVIEW = "PENDING_REVIEW"  # waits for the EHR (provider review, not final yet)
+    HELD_UNTIL = "HELD_UNTIL"  # released automatically at expected_release_at
+    HELD_AT_PATIENT_REQUEST = "HELD_AT_PATIENT_REQUEST"  # the patient asked to wait for the doctor
+
+
+class Flag(Enum):
+    LOW = "LOW"
+    HIGH = "HIGH"
+    CRITICAL_LOW = "CRITICAL_LOW"
+    CRITICAL_HIGH = "CRITICAL_HIGH"
+    NORMAL = "NORMAL"
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    """Hold before automatic release, by result code first, then by kind.
+
+    A hold of zero releases on finalization (the information-blocking rule's default);
+    None means never automatically: the EHR has to release it.
+    """
+
+    default_hold: timedelta | None = timedelta(0)
+    hold_by_kind: Mapping[str, timedelta | None] = field(default_factory=dict)
+    hold_by_code: Mapping[str, timedelta | None] = field(default_factory=dict)
+
+    def hold_for(self, kind: str, code: str) -> timedelta | None:
+        if code in self.hold_by_code:
+            return self.hold_by_code[code]
+        if kind in self.hold_by_kind:
+            return self.hold_by_kind[kind]
+        return self.default_hold
+
+
+FINAL_STATUSES = frozenset({"final", "corrected"})
+
+
+@dataclass(frozen=True)
+class Release:
+    status: ReleaseStatus
+    released_at: datetime | None = None
+    expected_release_at: datetime | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.status is ReleaseStatus.RELEASED
+
+
+def release_of(
+    *,
+    kind: str,
+    code: str,
+    status: str,
+    resulted_at: datetime | None,
+    released_at: datetime | None,
+    held_by_patient: bool,
+    now: datetime,
+    policy: ReleasePolicy,
+) -> Release:
+    """Where a result stands for its patient and proxies at `now`."""
+    # The EHR released it (provider reviewed): visible, whatever else holds.
+    if released_at is not None and released_at <= now:
+        return Release(ReleaseStatus.RELEASED, released_at)
+    # The patient asked to hear it from their doctor first: only the EHR releases it.
+    if held_by_patient:
+        return Release(ReleaseStatus.HELD_AT_PATIENT_REQUEST)
+    hold = policy.hold_for(kind, code)
+    # Preliminary results and kinds that are never automatic wait for the EHR.
+    if status not in FINAL_STATUSES or resulted_at is None or hold is None:
+        return Release(ReleaseStatus.PENDING_REVIEW)
+    automatic_at = resulted_at + hold
+    if automatic_at <= now:
+        return Release(ReleaseStatus.RELEASED, automatic_at)
+    return Release(ReleaseStatus.HELD_UNTIL, None, automatic_at)
+
+
+def flag_of(
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    critical_low: float | None = None,
+    critical_high: float | None = None,
+) -> Flag | None:
+    """The flag computed from value and range; never trusted from input. None: no numeric value."""
+    if value is None:
+        return None
+    if critical_low is not None and value < critical_low:
+        return Flag.CRITICAL_LOW
+    if critical_high is not None and value > critical_high:
+        return Flag.CRITICAL_HIGH
+    if low is not None and value < low:
+        return Flag.LOW
+    if high is not None and value > high:
+        return Flag.HIGH
+    return Flag.NORMAL

@@ -1,0 +1,81 @@
+"""The vocabulary of proxy access: what a grant names, and the parts of a record it covers."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Scope(Enum):
+    """What a proxy grant names (DESIGN section 3)."""
+
+    APPOINTMENTS = "appointments"
+    RESULTS = "results"
+    MESSAGES = "messages"
+    BILLING = "billing"
+    HEALTH_SUMMARY = "health_summary"
+    MEDICATIONS = "medications"
+
+
+class RecordArea(Enum):
+    """A part of a patient's record that a field reads.
+
+    Each area belongs to one grant scope. HEALTH_SUMMARY is split because adolescent
+    policy allows a parent its allergies and immunizations but not its problems.
+    """
+
+    APPOINTMENTS = "appointments"
+    RESULTS = "results"
+    MESSAGES = "messages"
+    BILLING = "billing"
+    MEDICATIONS = "medications"
+    PROBLEMS = "problems"
+    ALLERGIES = "allergies"
+    IMMUNIZATIONS = "immunizations"
+
+    @property
+    def scope(self) -> Scope:
+        return _AREA_SCOPE[self]
+
+
+_AREA_SCOPE = {
+    RecordArea.APPOINTMENTS: Scope.APPOINTMENTS,
+    RecordArea.RESULTS: Scope.RESULTS,
+    RecordArea.MESSAGES: Scope.MESSAGES,
+    RecordArea.BILLING: Scope.BILLING,
+    RecordArea.MEDICATIONS: Scope.MEDICATIONS,
+    RecordArea.PROBLEMS: Scope.HEALTH_SUMMARY,
+    RecordArea.ALLERGIES: Scope.HEALTH_SUMMARY,
+    RecordArea.IMMUNIZATIONS: Scope.HEALTH_SUMMARY,
+}
+
+
+class Relationship(Enum):
+    SELF = "self"
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    CAREGIVER = "caregiver"
+    SPOUSE = "spouse"
+
+    @property
+    def is_for_minor(self) -> bool:
+        """Parent and guardian grants follow the age rules; adult-to-adult ones do not."""
+        return self in (Relationship.PARENT, Relationship.GUARDIAN)
+
+
+class GrantStatus(Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class AccessReason(Enum):
+    """Why something is withheld. Nothing is hidden silently: the API names one of these."""
+
+    PROXY_SCOPE = "PROXY_SCOPE"  # the grant does not include the scope
+    ADOLESCENT_CONFIDENTIAL = "ADOLESCENT_CONFIDENTIAL"  # age policy withholds it from a parent
+    AGED_OUT = "AGED_OUT"  # the patient turned adult; a parent grant has ended
+    GRANT_EXPIRED = "GRANT_EXPIRED"  # the grant's end date has passed
+    GRANT_NOT_ACTIVE = "GRANT_NOT_ACTIVE"  # pending or revoked
+    NOT_A_PATIENT = "NOT_A_PATIENT"  # no grant and not self (also: no such patient)
+    SELF_ONLY = "SELF_ONLY"  # e.g. proxy grants and the access log are the patient's own
+    HELD_FOR_REVIEW = "HELD_FOR_REVIEW"  # a result not released yet: status shown, values not

@@ -1,0 +1,71 @@
+"""DataLoader plumbing: each batch is one SQL statement in its own short session."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.access import PatientGrant
+from persistence.paging import Page, PageOf
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+SessionSource = async_sessionmaker[AsyncSession]
+
+
+class SessionLoader(DataLoader[K, V | None]):
+    """A loader whose batch runs `fetch(session, keys)` and returns values in key order."""
+
+    def __init__(self, sessions: SessionSource) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        async with self.sessions() as session:
+            found = await self.fetch(session, keys)
+        return [found.get(k) for k in keys]
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[K]) -> dict[K, V]:
+        raise NotImplementedError
+
+    async def get(self, key: K) -> V | None:
+        """`load`, typed."""
+        result: V | None = await self.load(key)
+        return result
+
+
+class ByIdLoader(SessionLoader[str, V]):
+    """Rows by primary key through a `fetch_rows(session, ids)` query function."""
+
+    fetch_rows: Callable[[AsyncSession, Sequence[str]], Awaitable[Sequence[Any]]]
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[str]) -> dict[str, V]:
+        rows = await type(self).fetch_rows(session, list(set(keys)))
+        return {row.id: row for row in rows}
+
+
+PageKey = tuple[PatientGrant, Page]
+
+
+class PatientPageLoader(SessionLoader[PageKey, PageOf]):
+    """One page per patient grant; keys asking for the same page shape share one statement."""
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[PageKey]) -> dict[PageKey, PageOf]:
+        by_page: dict[Page, list[PatientGrant]] = defaultdict(list)
+        for grant, page in keys:
+            by_page[page].append(grant)
+        found: dict[PageKey, PageOf] = {}
+        for page, grants in by_page.items():
+            pages = await self.fetch_pages(session, grants, page)
+            for grant in grants:
+                found[(grant, page)] = pages[grant.patient_id]
+        return found
+
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        raise NotImplementedError

@@ -1,0 +1,100 @@
+"""The PHI access log: collected per request, written off the hot path in batches.
+
+Requests hand their entries to `AuditWriter.submit` (no I/O); a background task writes
+whatever is queued every `interval` seconds in one multi-row INSERT, and `close()` drains
+the queue at shutdown, so a clean stop loses nothing. A failed batch is kept and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.access import PatientGrant
+from persistence import models as m
+from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.queries.guard import own_patient_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    account_id: str
+    actor_name: str
+    patient_id: str
+    acting_as: str
+    action: str  # "read" or "write"
+    operation: str
+    object_types: str
+    request_id: str | None
+    client_address: str | None
+
+
+class AuditWriter:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
+        self._sessions = sessions
+        self._interval = interval
+        self._queue: list[AuditEntry] = []
+        self._task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
+
+    def submit(self, entries: Sequence[AuditEntry]) -> None:
+        self._queue.extend(entries)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.flush()
+            except Exception:  # keep the loop alive; the batch stays queued for the next try
+                log.exception("audit flush failed; %d entries kept for retry", self.pending)
+
+    async def flush(self) -> int:
+        async with self._flushing:
+            batch, self._queue = self._queue, []
+            if not batch:
+                return 0
+            try:
+                async with self._sessions() as session, session.begin():
+                    await session.execute(insert(m.AuditEvent), [asdict(e) for e in batch])
+            except BaseException:
+                self._queue[:0] = batch
+                raise
+            return len(batch)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+
+ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))
+
+
+async def access_log(session: AsyncSession, grant: PatientGrant, page: Page) -> PageOf:
+    """A patient's own access log, newest first (self only)."""
+    patient_id = own_patient_id(grant)
+    pages = await pages_per_parent(
+        session, select(m.AuditEvent), m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page
+    )
+    return pages[patient_id]

@@ -1,0 +1,141 @@
+"""Keyset pages of "latest N per parent" lists: one statement for any number of parents.
+
+A page is asked for many parents at once (the DataLoader batch); ROW_NUMBER() over a
+partition per parent keeps the first N+1 rows of each (the extra row tells whether there
+is a next page). A cursor is the sort key of the last row seen, so pages stay stable
+while rows are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a connection field asks for: the first N after a cursor (None: from the start)."""
+
+    first: int = DEFAULT_PAGE
+    after: tuple[Any, ...] | None = None
+    filter: Any = None  # hashable; what the list is narrowed to (e.g. upcoming, lab)
+
+
+@dataclass(frozen=True)
+class PageOf:
+    rows: list[Any]
+    has_next: bool
+    cursors: list[str]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime | date) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
+    """Parse a client's cursor back into sort values of the expected kinds."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise BadCursor("cursor does not belong to this list")
+        return tuple(_parse(value, kind) for value, kind in zip(raw, kinds, strict=True))
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("cursor is not valid for this list") from exc
+
+
+def _parse(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if not isinstance(value, kind):
+        raise BadCursor("cursor is not valid for this list")
+    return value
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Columns a list is ordered by, each descending (newest first) or ascending."""
+
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    descending: bool = True
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        return [c.desc() if self.descending else c.asc() for c in self.columns]
+
+    def after(self, values: tuple[Any, ...]) -> ColumnElement[bool]:
+        """Rows strictly past `values` in this order (tuple comparison written out)."""
+        terms = []
+        for i, column in enumerate(self.columns):
+            past = column < values[i] if self.descending else column > values[i]
+            terms.append(
+                and_(*(c == v for c, v in zip(self.columns[:i], values, strict=False)), past)
+            )
+        return or_(*terms)
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor([getattr(row, c.key) for c in self.columns])
+
+
+async def pages_per_parent(
+    session: AsyncSession,
+    query: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    parents: Sequence[Any],
+    sort: SortKey,
+    page: Page,
+) -> dict[Any, PageOf]:
+    """One statement: the page of `query`'s entity for each parent id in `parents`."""
+    if page.after is not None:
+        query = query.where(sort.after(page.after))
+    entity = query.column_descriptions[0]["entity"]
+    rank = func.row_number().over(partition_by=parent, order_by=sort.order_by()).label("rank")
+    ranked = query.add_columns(rank).where(parent.in_(list(set(parents)))).subquery()
+    aliased_entity = _aliased(entity, ranked)
+    stmt = (
+        select(aliased_entity)
+        .where(ranked.c.rank <= page.first + 1)
+        .order_by(ranked.c[parent.key], ranked.c.rank)
+    )
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in (await session.scalars(stmt)).all():
+        grouped[getattr(row, parent.key)].append(row)
+    return {p: _page(grouped.get(p, []), page.first, sort) for p in parents}
+
+
+def _aliased(entity: Any, subquery: Any) -> Any:
+    from sqlalchemy.orm import aliased
+
+    return aliased(entity, subquery)
+
+
+def _page(rows: list[Any], first: int, sort: SortKey) -> PageOf:
+    kept = rows[:first]
+    return PageOf(kept, len(rows) > first, [sort.cursor_of(r) for r in kept])
+
+
+async def page_of(session: AsyncSession, query: Select[Any], sort: SortKey, page: Page) -> PageOf:
+    """A single keyset page of a list that has no parent (providers, open slots)."""
+    if page.after is not None:
+        query = query.where(sort.after(page.after))
+    rows = list(
+        (await session.scalars(query.order_by(*sort.order_by()).limit(page.first + 1))).all()
+    )
+    return _page(rows, page.first, sort)

@@ -1,0 +1,1 @@
+"""Read functions for loaders and resolvers. Patient-owned reads take `PatientGrant`s."""

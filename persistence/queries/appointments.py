@@ -1,0 +1,75 @@
+"""Appointments and open slots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, String, cast, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.appointments import ACTIVE_STATUSES
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.queries.guard import patient_ids
+
+UPCOMING_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=False)
+PAST_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=True)
+
+
+async def appointment_pages(
+    session: AsyncSession, grants: Sequence[PatientGrant], page: Page, now: datetime
+) -> dict[str, PageOf]:
+    """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first)."""
+    ids = patient_ids(grants, RecordArea.APPOINTMENTS)
+    query = select(m.Appointment)
+    if page.filter == "UPCOMING":
+        query = query.where(
+            m.Appointment.starts_at >= now, m.Appointment.status.in_(ACTIVE_STATUSES)
+        )
+        sort = UPCOMING_SORT
+    else:
+        query = query.where(
+            (m.Appointment.starts_at < now) | m.Appointment.status.not_in(ACTIVE_STATUSES)
+        )
+        sort = PAST_SORT
+    return await pages_per_parent(session, query, m.Appointment.patient_id, ids, sort, page)
+
+
+async def appointments_by_id(
+    session: AsyncSession, grants: Sequence[PatientGrant], ids: Sequence[str]
+) -> list[m.Appointment]:
+    stmt = select(m.Appointment).where(
+        m.Appointment.id.in_(ids),
+        m.Appointment.patient_id.in_(patient_ids(grants, RecordArea.APPOINTMENTS)),
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+SLOT_SORT = SortKey((m.Slot.starts_at, m.Slot.id), descending=False)
+
+
+def open_slots_query(
+    *,
+    now: datetime,
+    department_id: str | None,
+    provider_id: str | None,
+    visit_type: str | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+) -> Select[m.Slot]:
+    stmt = select(m.Slot).where(m.Slot.appointment_id.is_(None), m.Slot.starts_at > now)
+    if department_id:
+        stmt = stmt.where(m.Slot.department_id == department_id)
+    if provider_id:
+        stmt = stmt.where(m.Slot.provider_id == provider_id)
+    if starts_after:
+        stmt = stmt.where(m.Slot.starts_at >= starts_after)
+    if starts_before:
+        stmt = stmt.where(m.Slot.starts_at < starts_before)
+    if visit_type:
+        # visit_types is a JSON list; matching its text form works on SQLite and PostgreSQL.
+        stmt = stmt.where(cast(m.Slot.visit_types, String).contains(f'"{visit_type}"'))
+    return stmt

@@ -1,0 +1,25 @@
+"""Turn checked grants into the patient ids a query may touch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea, Relationship
+
+
+def patient_ids(grants: Iterable[PatientGrant], area: RecordArea | None) -> list[str]:
+    """The patients these grants cover for `area`; a grant for another area is a bug."""
+    ids = []
+    for grant in grants:
+        if grant.area is not area:
+            raise PermissionError(f"a grant for {grant.area} cannot read {area}")
+        ids.append(grant.patient_id)
+    return ids
+
+
+def own_patient_id(grant: PatientGrant) -> str:
+    """Self-only records (proxy grants, access log) need the patient's own grant."""
+    if grant.relationship is not Relationship.SELF:
+        raise PermissionError("self-only record read through a proxy grant")
+    return grant.patient_id

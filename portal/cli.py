@@ -1,0 +1,129 @@
+"""The operator's command line: `portal migrate | seed | serve | demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from persistence.db import create_engine, is_sqlite, normalize_url
+from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.migrate import upgrade
+from persistence.seed import DatasetError, database_is_empty, load_dataset
+from portal.config import from_env
+from portal.security import hash_password
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    return str(args.database_url or from_env().database_url)
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if is_sqlite(url):
+        path = normalize_url(url).split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    _ensure_sqlite_dir(url)
+    upgrade(url)
+    print("database is at the latest migration")
+    return 0
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+async def _seed(url: str, directory: str, if_empty: bool) -> int:
+    engine = create_engine(url)
+    try:
+        if not await database_is_empty(engine):
+            if if_empty:
+                print("database already has data; not seeding (--if-empty)")
+                return 0
+            print("database already has data; seed an empty database", file=sys.stderr)
+            return 1
+        report = await load_dataset(engine, directory, hash_password)
+    finally:
+        await engine.dispose()
+    total = sum(report.counts.values())
+    print(f"loaded {total:,} rows in {report.seconds:.1f}s (dataset time {report.now})")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    _ensure_sqlite_dir(url)
+    upgrade(url)
+    try:
+        if args.from_dir:
+            return asyncio.run(_seed(url, args.from_dir, args.if_empty))
+        with tempfile.TemporaryDirectory(prefix="portal-seed-") as tmp:
+            now = args.now or _now_iso()
+            Generator(patients=args.patients, seed=args.seed, now=now).write(tmp)
+            return asyncio.run(_seed(url, tmp, args.if_empty))
+    except DatasetError as exc:
+        print(f"seed: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    settings = from_env()
+    settings.check()
+    print(f"serving http://{args.host}:{args.port}/graphql (database {settings.database_url})")
+    uvicorn.run(
+        "portal.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description=__doc__)
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load demo data (generated, or from a dataset directory)")
+    seed.add_argument(
+        "--patients", type=int, default=300, help="patients to generate (default 300)"
+    )
+    seed.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator seed")
+    seed.add_argument("--now", help="dataset reference instant (default: now)")
+    seed.add_argument("--from", dest="from_dir", help="load this dataset directory instead")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(func=cmd_seed)
+
+    serve = sub.add_parser("serve", help="serve the portal with uvicorn")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "patients", 1) < 1:
+        build_parser().error("--patients must be at least 1")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""The per-request context: who is asking, fresh loaders, and the request's audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from domain import access
+from domain.access import PatientContext, PatientGrant, Principal
+from domain.scopes import RecordArea
+from loaders import Loaders
+from persistence.audit import AuditEntry
+from portal.services import Services
+
+
+class Unauthenticated(Exception):
+    """No valid access token: signed out, forged, expired or for another audience."""
+
+    def __init__(self, message: str = "Sign in to continue.") -> None:
+        super().__init__(message)
+
+
+@dataclass
+class Context:
+    services: Services
+    request: Request | WebSocket | None
+    request_id: str
+    now: datetime
+    principal: Principal | None = None
+    auth_error: str | None = None  # a token was sent but refused
+    actor_name: str = ""
+    loaders: Loaders = field(init=False)
+    field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
+    _audit: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services)
+
+    # -- who is asking -------------------------------------------------------------------
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated(self.auth_error or "Sign in to continue.")
+        return self.principal
+
+    @cached_property
+    def patient_contexts(self) -> list[PatientContext]:
+        return access.patient_contexts(self.require_principal(), self.services.settings.ages)
+
+    def patient_context(self, patient_id: str) -> PatientContext:
+        return access.patient_context(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+
+    # -- the access checks: every read of a patient's record passes one of these --------
+    def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
+        grant = access.access_patient(
+            self.require_principal(), patient_id, area, self.services.settings.ages
+        )
+        self.audit_read(grant, object_type)
+        return grant
+
+    def demographics(self, patient_id: str) -> PatientGrant:
+        grant = access.access_demographics(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+        self.audit_read(grant, "Patient")
+        return grant
+
+    def own_record(self, patient_id: str, object_type: str) -> PatientGrant:
+        grant = access.access_own_record(self.require_principal(), patient_id)
+        self.audit_read(grant, object_type)
+        return grant
+
+    def readable(self, area: RecordArea) -> list[PatientGrant]:
+        """Grants for every patient whose `area` the viewer may read (family inbox, feeds)."""
+        grants = []
+        for context in self.patient_contexts:
+            if context.area(area).allowed:
+                grants.append(self.access(context.patient_id, area, area.name.title()))
+        return grants
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit_read(self, grant: PatientGrant, object_type: str) -> None:
+        key = (grant.patient_id, grant.relationship.value, "read")
+        self._audit.setdefault(key, set()).add(object_type)
+
+    def audit_entries(self, operation: str) -> list[AuditEntry]:
+        principal = self.principal
+        if principal is None:
+            return []
+        address = self.request.client.host if self.request and self.request.client else None
+        return [
+            AuditEntry(
+                at=self.now,
+                account_id=principal.account_id,
+                actor_name=self.actor_name,
+                patient_id=patient_id,
+                acting_as=acting_as,
+                action=action,
+                operation=operation,
+                object_types=",".join(sorted(types)),
+                request_id=self.request_id,
+                client_address=address,
+            )
+            for (patient_id, acting_as, action), types in sorted(self._audit.items())
+        ]

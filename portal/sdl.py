@@ -1,0 +1,11 @@
+"""Print the schema's SDL: `python -m portal.sdl > schema.graphql`."""
+
+from schema import schema
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

@@ -1,0 +1,95 @@
+"""Password hashing (Argon2id), access tokens (JWT, algorithm pinned) and refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+CLOCK_SKEW_SECONDS = 30
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# A real hash to verify against when the username is unknown, so timing does not tell.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class InvalidToken(Exception):
+    """Any problem with an access token: forged, expired, wrong audience or issuer."""
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    def issue(self, account_id: str, now: datetime) -> tuple[str, datetime]:
+        expires_at = now + self.ttl
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": account_id,
+            "iat": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
+
+    def verify(self, token: str, now: datetime) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require": ["iss", "aud", "exp", "iat", "sub", "jti"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        # Times are checked against our clock, so tests and the app agree on "now".
+        if int(claims["exp"]) <= now.timestamp():
+            raise InvalidToken("token expired")
+        if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("token issued in the future")
+        return AccessClaims(str(claims["sub"]), str(claims["jti"]), int(claims["exp"]))
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    account_id: str
+    token_id: str
+    expires_at: int
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """The opaque token for the client and the hash we store."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,24 @@
+"""A patient's appointments, one page per list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from domain.access import PatientGrant
+from persistence.paging import Page
+from schema import appointments as s
+from schema.base import Connection, cursor_values, page_size
+from schema.enums import AppointmentWhen
+
+if TYPE_CHECKING:
+    from schema.base import Info
+
+
+async def patient_appointments(
+    info: Info, grant: PatientGrant, when: AppointmentWhen, first: int | None, after: str | None
+) -> Connection[s.Appointment]:
+    page = Page(page_size(first), cursor_values(after, [datetime, str]), when.value)
+    result = await info.context.loaders.appointment_pages.get((grant, page))
+    assert result is not None
+    return Connection.of(result, lambda row: s.Appointment.from_row(row, grant, info))

@@ -1,0 +1,34 @@
+"""The GraphQL schema: root types combined in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema import enums as _enums  # noqa: F401  (registers the domain enums with strawberry)
+from schema.appointments import Appointment, Slot
+from schema.errors import AuditReads, PortalErrors
+from schema.patient import Patient
+from schema.people import Account, Department, Provider
+from schema.query import Query
+
+NODE_TYPES: list[type] = [Patient, Provider, Department, Account, Appointment, Slot]
+
+
+class PortalSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Errors are classified and unexpected ones logged by `PortalErrors`; nothing to add."""
+
+
+schema = PortalSchema(
+    query=Query,
+    types=NODE_TYPES,
+    extensions=[
+        PortalErrors,
+        AuditReads,
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ],
+)

@@ -1,0 +1,132 @@
+"""Appointments and open slots. Appointment carries what the patient may still do with it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import strawberry
+
+from domain.access import PatientGrant
+from domain.appointments import actions_for
+from persistence import models as m
+from resolvers import people as people_r
+from schema.base import Info, Node
+from schema.enums import AppointmentStatus
+from schema.people import Department, Provider
+
+
+@strawberry.type
+class Appointment(Node):
+    visit_type: str
+    reason: str | None
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    status: AppointmentStatus
+    telehealth: bool
+    questionnaire_complete: bool
+    can_cancel: bool
+    can_reschedule: bool
+    can_check_in: bool
+    can_confirm: bool
+    cancel_deadline: datetime | None = strawberry.field(
+        description="After this, cancelling or rescheduling online is refused: call the clinic."
+    )
+    check_in_opens_at: datetime | None
+    join_url: str | None = strawberry.field(
+        description="Telehealth link; shown only from 30 minutes before the start."
+    )
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    provider_id: strawberry.Private[str]
+    department_id: strawberry.Private[str]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return await people_r.provider(info, self.provider_id)
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        return await people_r.department(info, self.department_id)
+
+    @classmethod
+    def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:
+        settings = info.context.services.settings
+        duration = timedelta(minutes=row.duration_minutes)
+        actions = actions_for(
+            status=row.status,
+            starts_at=row.starts_at,
+            duration=duration,
+            telehealth=row.telehealth,
+            now=info.context.now,
+            policy=settings.appointments,
+        )
+        return cls(
+            internal_id=row.id,
+            patient_id=row.patient_id,
+            provider_id=row.provider_id,
+            department_id=row.department_id,
+            grant=grant,
+            visit_type=row.visit_type,
+            reason=row.reason,
+            starts_at=row.starts_at,
+            ends_at=row.starts_at + duration,
+            duration_minutes=row.duration_minutes,
+            status=AppointmentStatus(row.status),
+            telehealth=row.telehealth,
+            questionnaire_complete=row.questionnaire_complete,
+            can_cancel=actions.can_cancel,
+            can_reschedule=actions.can_reschedule,
+            can_check_in=actions.can_check_in,
+            can_confirm=actions.can_confirm,
+            cancel_deadline=actions.cancel_deadline,
+            check_in_opens_at=actions.check_in_opens_at,
+            join_url=f"https://telehealth.example.org/visit/{row.id}"
+            if actions.join_link_visible
+            else None,
+        )
+
+
+@strawberry.type
+class Slot(Node):
+    starts_at: datetime
+    duration_minutes: int
+    visit_types: list[str]
+    internal_id: strawberry.Private[str]
+    provider_id: strawberry.Private[str]
+    department_id: strawberry.Private[str]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return await people_r.provider(info, self.provider_id)
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        return await people_r.department(info, self.department_id)
+
+    @classmethod
+    def from_row(cls, row: m.Slot) -> Slot:
+        return cls(
+            internal_id=row.id,
+            provider_id=row.provider_id,
+            department_id=row.department_id,
+            starts_at=row.starts_at,
+            duration_minutes=row.duration_minutes,
+            visit_types=list(row.visit_types),
+        )
+
+
+@strawberry.input
+class SlotFilter:
+    department_id: strawberry.ID | None = None
+    provider_id: strawberry.ID | None = None
+    visit_type: str | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None

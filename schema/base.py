@@ -1,0 +1,161 @@
+"""Shared schema pieces: Node and global ids, connections, scalars and the scope guard."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.types.field import StrawberryField
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from persistence.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf
+from portal.context import Context
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+
+class BadInput(ValueError):
+    """A client error in arguments (bad id, cursor, page size): BAD_USER_INPUT."""
+
+
+# -- global ids ------------------------------------------------------------------------
+def to_global_id(type_name: str, internal_id: str) -> strawberry.ID:
+    raw = f"{type_name}:{internal_id}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput("Not a valid id.") from exc
+    type_name, sep, internal_id = raw.partition(":")
+    if not sep or not type_name or not internal_id:
+        raise BadInput("Not a valid id.")
+    return type_name, internal_id
+
+
+def internal_id(global_id: str, expected_type: str) -> str:
+    type_name, value = from_global_id(global_id)
+    if type_name != expected_type:
+        raise BadInput(f"Expected an id of a {expected_type}.")
+    return value
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id(type(self).__name__, self.node_id())
+
+    def node_id(self) -> str:
+        raise NotImplementedError
+
+
+# -- connections -----------------------------------------------------------------------
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @classmethod
+    def of(cls, page: PageOf, convert: Callable[[Any], T]) -> Connection[T]:
+        edges = [
+            Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+                start_cursor=page.cursors[0] if page.cursors else None,
+            ),
+        )
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(f"`first` must be between 0 and {MAX_PAGE}.")
+    return first
+
+
+def cursor_values(after: str | None, kinds: list[type]) -> tuple[Any, ...] | None:
+    from persistence.paging import decode_cursor
+
+    if after is None:
+        return None
+    try:
+        return decode_cursor(after, kinds)
+    except BadCursor as exc:
+        raise BadInput(str(exc)) from exc
+
+
+# -- the scope guard -------------------------------------------------------------------
+class RequiresScope(FieldExtension):
+    """Declares and enforces the record area a patient-scoped field reads.
+
+    The parent object must have a `patient_id`. The check runs before the resolver; the
+    resolver gets the resulting grant with `granted(info)`. A field without this extension
+    has no grant to get, and a schema test fails on patient-scoped fields that lack it.
+    """
+
+    def __init__(self, area: RecordArea, object_type: str) -> None:
+        self.area = area
+        self.object_type = object_type
+
+    def apply(self, field: StrawberryField) -> None:
+        field.metadata = MappingProxyType({**(field.metadata or {}), "requires_scope": self.area})
+
+    def _check(self, source: Any, info: Info) -> None:
+        grant = info.context.access(source.patient_id, self.area, self.object_type)
+        info.context.field_grants[_path_key(info)] = grant
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(source, info)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        self._check(source, info)
+        result = next_(source, info, **kwargs)
+        return await result if isinstance(result, Awaitable) else result
+
+
+def _path_key(info: Info) -> tuple[str | int, ...]:
+    return tuple(info.path.as_list())
+
+
+def granted(info: Info) -> PatientGrant:
+    """The grant `RequiresScope` issued for the field being resolved."""
+    try:
+        return info.context.field_grants[_path_key(info)]
+    except KeyError:
+        raise RuntimeError(f"{info.field_name} has no RequiresScope extension") from None

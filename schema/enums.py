@@ -1,0 +1,33 @@
+"""GraphQL enums (SCREAMING_CASE), mirrored from the domain's own."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from domain.results import Flag, ReleaseStatus
+from domain.scopes import AccessReason, RecordArea, Relationship, Scope
+
+ScopeEnum = strawberry.enum(Scope, name="Scope")
+RecordAreaEnum = strawberry.enum(RecordArea, name="RecordArea")
+RelationshipEnum = strawberry.enum(Relationship, name="Relationship")
+AccessReasonEnum = strawberry.enum(AccessReason, name="AccessReason")
+ReleaseStatusEnum = strawberry.enum(ReleaseStatus, name="ReleaseStatus")
+FlagEnum = strawberry.enum(Flag, name="Flag")
+
+
+@strawberry.enum
+class AppointmentWhen(Enum):
+    UPCOMING = "UPCOMING"
+    PAST = "PAST"
+
+
+@strawberry.enum
+class AppointmentStatus(Enum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"

@@ -1,0 +1,93 @@
+"""Errors turned into GraphQL errors in one place: typed codes for expected failures, and a
+generic message with the request id for everything else (no traceback, SQL or path)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from domain.access import AccessDenied
+from domain.scopes import AccessReason
+from portal.context import Context, Unauthenticated
+from schema.base import BadInput
+
+log = logging.getLogger("portal.errors")
+
+FORBIDDEN_MESSAGES = {
+    AccessReason.PROXY_SCOPE: "Your proxy access does not include this part of the record.",
+    AccessReason.ADOLESCENT_CONFIDENTIAL: "This part of an adolescent's record is confidential.",
+    AccessReason.AGED_OUT: "This patient is now an adult; access given for a minor has ended.",
+    AccessReason.GRANT_EXPIRED: "Your proxy access to this patient has expired.",
+    AccessReason.GRANT_NOT_ACTIVE: "Your proxy access to this patient is not active.",
+    AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
+    AccessReason.SELF_ONLY: "Only the patient can see this.",
+    AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+}
+
+
+def _typed(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def classify(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None:
+        # Parse and validation errors: the client's document is at fault, and says why.
+        return error
+    if isinstance(original, Unauthenticated):
+        return _typed(error, str(original), {"code": "UNAUTHENTICATED"})
+    if isinstance(original, AccessDenied):
+        extensions: dict[str, Any] = {"code": "FORBIDDEN", "reason": original.reason.value}
+        if original.area is not None:
+            extensions["area"] = original.area.name
+        return _typed(error, FORBIDDEN_MESSAGES[original.reason], extensions)
+    if isinstance(original, BadInput):
+        return _typed(error, str(original), {"code": "BAD_USER_INPUT"})
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+        return error
+    log.error(
+        "unexpected error request_id=%s path=%s",
+        request_id,
+        error.path,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _typed(
+        error,
+        f"Unexpected error. Quote request id {request_id} if you contact support.",
+        {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
+class PortalErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        context = self.execution_context.context
+        request_id = context.request_id if isinstance(context, Context) else "-"
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [classify(e, request_id) for e in result.errors]
+
+
+class AuditReads(SchemaExtension):
+    """After each operation, hand the PHI it read to the audit writer (no I/O here)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            name = self.execution_context.operation_name or "anonymous"
+            context.services.audit.submit(context.audit_entries(name))

@@ -1,0 +1,115 @@
+"""Providers, departments and the signed-in account (no PHI here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from persistence import models as m
+from resolvers import people as r
+from schema.base import Info, Node
+
+
+@strawberry.type
+class Address:
+    line1: str
+    line2: str | None
+    city: str
+    state: str
+    postal_code: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Address | None:
+        if not data:
+            return None
+        return cls(
+            line1=data["line1"],
+            line2=data.get("line2"),
+            city=data["city"],
+            state=data["state"],
+            postal_code=data["postal_code"],
+        )
+
+
+@strawberry.type
+class Department(Node):
+    name: str
+    facility: str
+    specialty: str
+    address: Address | None
+    phone: str
+    timezone: str
+    internal_id: strawberry.Private[str]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @classmethod
+    def from_row(cls, row: m.Department) -> Department:
+        return cls(
+            internal_id=row.id,
+            name=row.name,
+            facility=row.facility,
+            specialty=row.specialty,
+            address=Address.from_json(row.address),
+            phone=row.phone,
+            timezone=row.timezone,
+        )
+
+
+@strawberry.type
+class Provider(Node):
+    name: str = strawberry.field(
+        description='Display name with credentials, e.g. "Priya Shah, MD".'
+    )
+    given_name: str
+    family_name: str
+    credentials: str
+    specialty: str
+    accepts_new_patients: bool
+    internal_id: strawberry.Private[str]
+    department_id: strawberry.Private[str]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        return await r.department(info, self.department_id)
+
+    @classmethod
+    def from_row(cls, row: m.Provider) -> Provider:
+        return cls(
+            internal_id=row.id,
+            department_id=row.department_id,
+            name=row.display_name,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            credentials=row.credentials,
+            specialty=row.specialty,
+            accepts_new_patients=row.accepts_new_patients,
+        )
+
+
+@strawberry.type
+class Account(Node):
+    username: str
+    email: str
+    display_name: str
+    last_sign_in_at: datetime | None
+    internal_id: strawberry.Private[str]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @classmethod
+    def from_row(cls, row: m.Account) -> Account:
+        return cls(
+            internal_id=row.id,
+            username=row.username,
+            email=row.email,
+            display_name=row.display_name,
+            last_sign_in_at=row.last_login_at,
+        )

@@ -1,0 +1,46 @@
+"""The root Query."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import catalog as catalog_r
+from resolvers import nodes as nodes_r
+from resolvers import patients as patients_r
+from resolvers import viewer as viewer_r
+from schema.appointments import Slot, SlotFilter
+from schema.base import Connection, Info, Node
+from schema.patient import Patient
+from schema.people import Provider
+from schema.viewer import Viewer
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in viewer; null when signed out.")
+    def viewer(self, info: Info) -> Viewer | None:
+        return viewer_r.viewer(info)
+
+    @strawberry.field(description="A patient the viewer may act for; FORBIDDEN otherwise.")
+    async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
+        return await patients_r.patient_by_global_id(info, id)
+
+    @strawberry.field(description="Any object by its global id, with the same access rules.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await nodes_r.node(info, id)
+
+    @strawberry.field
+    async def available_slots(
+        self, info: Info, filter: SlotFilter, first: int | None = None, after: str | None = None
+    ) -> Connection[Slot]:
+        return await catalog_r.available_slots(info, filter, first, after)
+
+    @strawberry.field
+    async def providers(
+        self,
+        info: Info,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Provider]:
+        return await catalog_r.providers(info, search, first, after)
