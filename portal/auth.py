@@ -16,6 +16,7 @@ class Authentication:
     principal: Principal | None = None
     error: str | None = None  # set when a token was presented and refused
     actor_name: str = ""
+    failure: Exception | None = None  # authentication itself failed (e.g. database down)
 
 
 SIGNED_OUT = Authentication()

@@ -1,0 +1,143 @@
+"""Repositories for accounts (sign-in state) and refresh tokens, used through a unit of work.
+
+Repositories hand out plain values, not ORM objects, so nothing lazy-loads or goes stale
+once their transaction is over. Every state change is a conditional UPDATE that says what
+it expects to find and reports whether it found it: concurrent requests on one account or
+one token cannot both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import Principal
+from domain.identity import RefreshTokenState, SignInState
+from persistence import models as m
+from persistence.queries.people import principal_for
+
+
+async def _changed(session: AsyncSession, statement: Update) -> int:
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account_id: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class StoredRefreshToken:
+    id: str
+    family_id: str
+    account_id: str
+    state: RefreshTokenState
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def credentials(self, username: str) -> Credentials | None:
+        stmt = select(m.Account.id, m.Account.password_hash).where(m.Account.username == username)
+        row = (await self._session.execute(stmt)).one_or_none()
+        return None if row is None else Credentials(*row)
+
+    async def sign_in_state(self, account_id: str) -> SignInState:
+        stmt = select(m.Account.failed_sign_ins, m.Account.locked_until).where(
+            m.Account.id == account_id
+        )
+        failed, locked_until = (await self._session.execute(stmt)).one()
+        return SignInState(failed, locked_until)
+
+    async def replace_sign_in_state(
+        self,
+        account_id: str,
+        expected: SignInState,
+        new: SignInState,
+        signed_in_at: datetime | None = None,
+    ) -> bool:
+        """Store `new` if the account still has `expected` (compare-and-set); False if not."""
+        a = m.Account
+        locked = (
+            a.locked_until.is_(None)
+            if expected.locked_until is None
+            else a.locked_until == expected.locked_until
+        )
+        values: dict[str, Any] = {
+            "failed_sign_ins": new.failed_attempts,
+            "locked_until": new.locked_until,
+        }
+        if signed_in_at is not None:
+            values["last_login_at"] = signed_in_at
+        stmt = (
+            update(a)
+            .where(a.id == account_id, a.failed_sign_ins == expected.failed_attempts, locked)
+            .values(values)
+        )
+        return await _changed(self._session, stmt) == 1
+
+    async def principal(self, account_id: str, now: datetime) -> tuple[Principal | None, str]:
+        return await principal_for(self._session, account_id, now)
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_hash(self, token_hash: str) -> StoredRefreshToken | None:
+        t = m.RefreshToken
+        stmt = select(
+            t.id, t.family_id, t.account_id, t.expires_at, t.rotated_at, t.revoked_at
+        ).where(t.token_hash == token_hash)
+        row = (await self._session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        token_id, family_id, account_id, expires_at, rotated_at, revoked_at = row
+        state = RefreshTokenState(expires_at, rotated_at, revoked_at)
+        return StoredRefreshToken(token_id, family_id, account_id, state)
+
+    def add(
+        self,
+        *,
+        account_id: str,
+        family_id: str,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._session.add(
+            m.RefreshToken(
+                id=m.new_id("rtk"),
+                family_id=family_id,
+                account_id=account_id,
+                token_hash=token_hash,
+                created_at=now,
+                expires_at=expires_at,
+                rotated_at=None,
+                revoked_at=None,
+            )
+        )
+
+    async def mark_rotated(self, token_id: str, now: datetime) -> bool:
+        """Only one caller can rotate a token: False if it was rotated or revoked already."""
+        t = m.RefreshToken
+        stmt = (
+            update(t)
+            .where(t.id == token_id, t.rotated_at.is_(None), t.revoked_at.is_(None))
+            .values(rotated_at=now)
+        )
+        return await _changed(self._session, stmt) == 1
+
+    async def revoke_family(self, family_id: str, now: datetime) -> int:
+        t = m.RefreshToken
+        stmt = (
+            update(t).where(t.family_id == family_id, t.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        return await _changed(self._session, stmt)

@@ -1,0 +1,62 @@
+"""The unit of work for writes (cosmicpython `service_layer/unit_of_work.py`).
+
+    async with uow:
+        ...                      # repositories share one session and one transaction
+        await uow.commit()       # nothing is kept without this: leaving the block rolls back
+
+Each `async with` opens a fresh session, so one UnitOfWork can run several short
+transactions in a row (e.g. read, do slow work with no transaction open, then write).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from persistence.accounts import AccountRepository, RefreshTokenRepository
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._session
+
+    @property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.session)
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        return RefreshTokenRepository(self.session)
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use")
+        self._session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            await session.rollback()  # a no-op after commit
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

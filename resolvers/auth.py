@@ -1,0 +1,166 @@
+"""signIn, refreshSession, signOut: the mutations, then the steps they are made of.
+
+The rules (lockout, which refresh token may be used) are in domain/identity.py; the
+conditional writes that make concurrent requests safe are in persistence/accounts.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from domain import identity
+from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
+from persistence.models import new_id
+from persistence.uow import UnitOfWork
+from portal.security import hash_refresh_token, new_refresh_token, verify_password
+from resolvers.payloads import user_errors
+from schema import auth as s
+from schema.viewer import Viewer
+
+if TYPE_CHECKING:
+    from portal.services import Services
+    from schema.base import Info
+
+# Compare-and-set attempts on one account's sign-in state before giving up (each failed
+# attempt means another request changed it meanwhile; a handful is plenty).
+STATE_WRITE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    account_id: str
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+    refresh_token_expires_at: datetime
+
+
+# -- the mutations ------------------------------------------------------------------------
+@user_errors(s.SignInPayload, s.SignInError, s.SignInErrorCode)
+async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
+    ctx = info.context
+    uow = UnitOfWork(ctx.services.sessions)
+    account_id = await authenticate(uow, ctx.services, input.username, input.password, ctx.now)
+    async with uow:
+        issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+        principal, name = await uow.accounts.principal(account_id, ctx.now)
+        await uow.commit()
+    assert principal is not None
+    ctx.signed_in(principal, name)  # so `viewer` in this payload answers for the new account
+    return s.SignInPayload(
+        access_token=issued.access_token,
+        access_token_expires_at=issued.access_token_expires_at,
+        refresh_token=issued.refresh_token,
+        refresh_token_expires_at=issued.refresh_token_expires_at,
+        viewer=Viewer(account_id=account_id),
+    )
+
+
+@user_errors(s.RefreshSessionPayload, s.SessionError, s.SessionErrorCode)
+async def refresh_session(info: Info, input: s.RefreshSessionInput) -> s.RefreshSessionPayload:
+    ctx = info.context
+    uow = UnitOfWork(ctx.services.sessions)
+    issued = await rotate(uow, ctx.services, input.refresh_token, ctx.now)
+    return s.RefreshSessionPayload(
+        access_token=issued.access_token,
+        access_token_expires_at=issued.access_token_expires_at,
+        refresh_token=issued.refresh_token,
+        refresh_token_expires_at=issued.refresh_token_expires_at,
+    )
+
+
+@user_errors(s.SignOutPayload, s.SessionError, s.SessionErrorCode)
+async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
+    """Needs no access token: a client whose access token has expired can still sign out."""
+    uow = UnitOfWork(info.context.services.sessions)
+    async with uow:
+        row = await uow.refresh_tokens.by_hash(hash_refresh_token(input.refresh_token))
+        if row is None:
+            raise InvalidRefreshToken()
+        await uow.refresh_tokens.revoke_family(row.family_id, info.context.now)
+        await uow.commit()
+    return s.SignOutPayload(ok=True)
+
+
+# -- the steps ------------------------------------------------------------------------------
+async def authenticate(
+    uow: UnitOfWork, services: Services, username: str, password: str, now: datetime
+) -> str:
+    """The account id if the password is right and the account not locked; records the try."""
+    async with uow:
+        account = await uow.accounts.credentials(identity.normalize_username(username))
+    # Argon2 runs for unknown usernames too (against a dummy hash): the time does not tell.
+    # It runs in a thread, with no transaction open, so it blocks neither loop nor database.
+    password_hash = account.password_hash if account is not None else None
+    password_ok = await asyncio.to_thread(verify_password, password_hash, password)
+    if account is None:
+        raise InvalidCredentials()
+    async with uow:
+        decision = await record_attempt(uow, services, account.account_id, password_ok, now)
+        await uow.commit()
+    if decision.error is not None:
+        raise decision.error
+    return account.account_id
+
+
+async def record_attempt(
+    uow: UnitOfWork, services: Services, account_id: str, password_ok: bool, now: datetime
+) -> identity.SignInDecision:
+    """Decide on the current state and store the result, re-deciding if it changed meanwhile
+    (concurrent attempts must each count: a lost update would give an attacker free guesses)."""
+    state = await uow.accounts.sign_in_state(account_id)
+    for _ in range(STATE_WRITE_ATTEMPTS):
+        decision = identity.decide_sign_in(state, password_ok, now, services.settings.lockout)
+        signed_in_at = now if decision.error is None else None
+        if await uow.accounts.replace_sign_in_state(
+            account_id, state, decision.state, signed_in_at
+        ):
+            return decision
+        state = await uow.accounts.sign_in_state(account_id)
+    raise RuntimeError("sign-in state kept changing under concurrent attempts")
+
+
+async def rotate(uow: UnitOfWork, services: Services, token: str, now: datetime) -> IssuedSession:
+    """Use a refresh token once: mark it rotated and issue the next one of its family.
+
+    The conditional UPDATE decides between concurrent uses of one token: exactly one wins.
+    A loser is treated as re-use, like any later use, and ends the family: we cannot tell a
+    client's retry from a thief's replay, and the token must not work twice either way.
+    """
+    async with uow:
+        row = await uow.refresh_tokens.by_hash(hash_refresh_token(token))
+        problem = identity.refresh_problem(row.state if row else None, now)
+        if row is not None and problem is None:
+            rotated = await uow.refresh_tokens.mark_rotated(row.id, now)
+            problem = None if rotated else SessionRevoked()  # another request used it first
+        if row is not None and isinstance(problem, SessionRevoked):
+            await uow.refresh_tokens.revoke_family(row.family_id, now)
+            await uow.commit()
+        if problem is not None:
+            raise problem
+        assert row is not None
+        issued = issue_session(uow, services, row.account_id, row.family_id, now)
+        await uow.commit()
+    return issued
+
+
+def issue_session(
+    uow: UnitOfWork, services: Services, account_id: str, family_id: str, now: datetime
+) -> IssuedSession:
+    """A new access token and a new refresh token of `family_id` (added, not yet committed)."""
+    access_token, access_expires_at = services.tokens.issue(account_id, now)
+    refresh_token, refresh_hash = new_refresh_token()
+    refresh_expires_at = now + services.settings.refresh_token_ttl
+    uow.refresh_tokens.add(
+        account_id=account_id,
+        family_id=family_id,
+        token_hash=refresh_hash,
+        now=now,
+        expires_at=refresh_expires_at,
+    )
+    return IssuedSession(
+        account_id, access_token, access_expires_at, refresh_token, refresh_expires_at
+    )

@@ -1,0 +1,81 @@
+"""Sign-in and sessions: inputs, payloads and their error codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from schema.payloads import UserError
+from schema.viewer import Viewer
+
+
+@strawberry.enum
+class SignInErrorCode(Enum):
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+
+
+@strawberry.enum
+class SessionErrorCode(Enum):
+    INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 (an error code)
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    SESSION_REVOKED = "SESSION_REVOKED"
+
+
+@strawberry.type
+class SignInError(UserError):
+    code: SignInErrorCode
+
+
+@strawberry.type
+class SessionError(UserError):
+    code: SessionErrorCode
+
+
+@strawberry.input
+class SignInInput:
+    username: str
+    password: str
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.input
+class SignOutInput:
+    refresh_token: str
+
+
+@strawberry.type(description="Null tokens and one error unless the sign-in succeeded.")
+class SignInPayload:
+    access_token: str | None = strawberry.field(
+        default=None, description="A JWT for `Authorization: Bearer`; short-lived."
+    )
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Opaque; single use: `refreshSession` returns the next one."
+    )
+    refresh_token_expires_at: datetime | None = None
+    viewer: Viewer | None = strawberry.field(
+        default=None, description="The account just signed in, as `viewer` will show it."
+    )
+    errors: list[SignInError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RefreshSessionPayload:
+    access_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = None
+    refresh_token_expires_at: datetime | None = None
+    errors: list[SessionError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SignOutPayload:
+    ok: bool = False
+    errors: list[SessionError] = strawberry.field(default_factory=list)

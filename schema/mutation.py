@@ -1,0 +1,39 @@
+"""The root Mutation. Each mutation takes one `input` and returns a payload with `errors`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import auth as auth_r
+from schema.auth import (
+    RefreshSessionInput,
+    RefreshSessionPayload,
+    SignInInput,
+    SignInPayload,
+    SignOutInput,
+    SignOutPayload,
+)
+from schema.base import Info
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Exchange a username and password for an access and a refresh token. "
+        "A wrong password and an unknown username get the same INVALID_CREDENTIALS."
+    )
+    async def sign_in(self, info: Info, input: SignInInput) -> SignInPayload:
+        return await auth_r.sign_in(info, input)
+
+    @strawberry.mutation(
+        description="Trade a refresh token for new tokens. Each refresh token works once: "
+        "using one again ends the whole session (SESSION_REVOKED)."
+    )
+    async def refresh_session(
+        self, info: Info, input: RefreshSessionInput
+    ) -> RefreshSessionPayload:
+        return await auth_r.refresh_session(info, input)
+
+    @strawberry.mutation(description="End the session the refresh token belongs to.")
+    async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
+        return await auth_r.sign_out(info, input)
