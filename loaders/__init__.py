@@ -6,11 +6,42 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from loaders.appointments import AppointmentPageByPatientLoader
+from loaders.billing import (
+    LineItemsByStatementLoader,
+    OpenTotalsByGuarantorLoader,
+    PaymentsByStatementLoader,
+    StatementPageByGuarantorLoader,
+)
+from loaders.messages import (
+    InboxPageByGrantsLoader,
+    MessageByIdLoader,
+    MessagePageByThreadLoader,
+    MessageThreadPageByPatientLoader,
+    ReadThroughByThreadLoader,
+    UnreadCountByPatientLoader,
+    UnreadCountByThreadLoader,
+)
+from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
     PatientByGrantLoader,
     ProviderByIdLoader,
+)
+from loaders.results import (
+    ComponentsByResultLoader,
+    HoldKindsByPatientLoader,
+    ResultPageByPatientLoader,
+    TrendByCodeLoader,
+)
+from loaders.summary import (
+    AccessLogPageLoader,
+    AllergiesByPatientLoader,
+    CareTeamByPatientLoader,
+    ImmunizationsByPatientLoader,
+    MedicationsByPatientLoader,
+    ProblemsByPatientLoader,
+    ProxyGrantsOfPatientLoader,
 )
 
 if TYPE_CHECKING:
@@ -43,3 +74,101 @@ class Loaders:
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
         return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+
+    @cached_property
+    def result_pages(self) -> ResultPageByPatientLoader:
+        return ResultPageByPatientLoader(self._sessions)
+
+    @cached_property
+    def result_components(self) -> ComponentsByResultLoader:
+        return ComponentsByResultLoader(self._sessions)
+
+    @cached_property
+    def result_holds(self) -> HoldKindsByPatientLoader:
+        return HoldKindsByPatientLoader(self._sessions)
+
+    @cached_property
+    def result_trend(self) -> TrendByCodeLoader:
+        return TrendByCodeLoader(self._sessions)
+
+    # -- messages and notifications -------------------------------------------------------
+    @cached_property
+    def message_thread_pages(self) -> MessageThreadPageByPatientLoader:
+        return MessageThreadPageByPatientLoader(self._sessions)
+
+    @cached_property
+    def inbox_pages(self) -> InboxPageByGrantsLoader:
+        return InboxPageByGrantsLoader(self._sessions)
+
+    @cached_property
+    def message_pages(self) -> MessagePageByThreadLoader:
+        return MessagePageByThreadLoader(self._sessions)
+
+    @cached_property
+    def message(self) -> MessageByIdLoader:
+        return MessageByIdLoader(self._sessions)
+
+    @cached_property
+    def unread_by_thread(self) -> UnreadCountByThreadLoader:
+        return UnreadCountByThreadLoader(self._sessions)
+
+    @cached_property
+    def unread_by_patient(self) -> UnreadCountByPatientLoader:
+        return UnreadCountByPatientLoader(self._sessions)
+
+    @cached_property
+    def read_through(self) -> ReadThroughByThreadLoader:
+        return ReadThroughByThreadLoader(self._sessions)
+
+    @cached_property
+    def notification_pages(self) -> NotificationPageByAccountLoader:
+        return NotificationPageByAccountLoader(self._sessions)
+
+    @cached_property
+    def notification(self) -> NotificationByIdLoader:
+        return NotificationByIdLoader(self._sessions)
+
+    # -- health summary, care team, billing, self-only pages ------------------------------
+    @cached_property
+    def medications(self) -> MedicationsByPatientLoader:
+        return MedicationsByPatientLoader(self._sessions)
+
+    @cached_property
+    def allergies(self) -> AllergiesByPatientLoader:
+        return AllergiesByPatientLoader(self._sessions)
+
+    @cached_property
+    def problems(self) -> ProblemsByPatientLoader:
+        return ProblemsByPatientLoader(self._sessions)
+
+    @cached_property
+    def immunizations(self) -> ImmunizationsByPatientLoader:
+        return ImmunizationsByPatientLoader(self._sessions)
+
+    @cached_property
+    def care_team(self) -> CareTeamByPatientLoader:
+        return CareTeamByPatientLoader(self._sessions)
+
+    @cached_property
+    def statement_pages(self) -> StatementPageByGuarantorLoader:
+        return StatementPageByGuarantorLoader(self._sessions)
+
+    @cached_property
+    def statement_lines(self) -> LineItemsByStatementLoader:
+        return LineItemsByStatementLoader(self._sessions)
+
+    @cached_property
+    def statement_payments(self) -> PaymentsByStatementLoader:
+        return PaymentsByStatementLoader(self._sessions)
+
+    @cached_property
+    def open_statement_totals(self) -> OpenTotalsByGuarantorLoader:
+        return OpenTotalsByGuarantorLoader(self._sessions)
+
+    @cached_property
+    def proxy_grants_given(self) -> ProxyGrantsOfPatientLoader:
+        return ProxyGrantsOfPatientLoader(self._sessions)
+
+    @cached_property
+    def access_log(self) -> AccessLogPageLoader:
+        return AccessLogPageLoader(self._sessions)

@@ -33,6 +33,7 @@ class Context:
     principal: Principal | None = None
     auth_error: str | None = None  # a token was sent but refused
     actor_name: str = ""
+    failure: Exception | None = None  # authentication could not run; re-raised on first use
     loaders: Loaders = field(init=False)
     field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
     _audit: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
@@ -41,10 +42,23 @@ class Context:
         self.loaders = Loaders(self.services)
 
     # -- who is asking -------------------------------------------------------------------
+    @property
+    def signed_out(self) -> bool:
+        """No token at all (not a refused one, not a failed check): viewer is simply null."""
+        return self.principal is None and self.auth_error is None and self.failure is None
+
     def require_principal(self) -> Principal:
+        if self.failure is not None:
+            raise self.failure
         if self.principal is None:
             raise Unauthenticated(self.auth_error or "Sign in to continue.")
         return self.principal
+
+    def signed_in(self, principal: Principal, actor_name: str) -> None:
+        """signIn: the rest of its own response (its `viewer`) answers for the new account."""
+        self.principal, self.actor_name = principal, actor_name
+        self.auth_error = self.failure = None
+        self.__dict__.pop("patient_contexts", None)  # drop a cached answer for the old one
 
     @cached_property
     def patient_contexts(self) -> list[PatientContext]:

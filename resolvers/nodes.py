@@ -7,10 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from persistence import models as m
 from persistence.queries import owned
+from resolvers import billing as billing_r
+from resolvers import messages as messages_r
+from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
+from resolvers import proxy as proxy_r
+from resolvers import results as results_r
+from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
+from schema import messages as messages_s
 from schema.base import BadInput, from_global_id
 
 if TYPE_CHECKING:
@@ -53,6 +60,16 @@ async def _slot(info: Info, row_id: str) -> Any:
     return appointments_s.Slot.from_row(row) if row else None
 
 
+async def _result(info: Info, row_id: str) -> Any:
+    row, grant = await owned_row(info, m.Result, "Result", row_id)
+    return await results_r.result(info, row, grant) if row else None
+
+
+async def _message_thread(info: Info, row_id: str) -> Any:
+    row, grant = await owned_row(info, m.MessageThread, "MessageThread", row_id)
+    return messages_s.MessageThread.from_row(row, grant) if row else None
+
+
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
     "Patient": patients_r.patient,
@@ -61,6 +78,16 @@ FETCHERS: dict[str, Fetch] = {
     "Account": _own_account,
     "Appointment": _appointment,
     "Slot": _slot,
+    "MessageThread": _message_thread,
+    "Message": messages_r.message_node,
+    "Notification": notifications_r.notification_node,
+    "Result": _result,
+    "Medication": summary_r.medication_node,
+    "Allergy": summary_r.allergy_node,
+    "Problem": summary_r.problem_node,
+    "Immunization": summary_r.immunization_node,
+    "Statement": billing_r.statement_node,
+    "ProxyGrant": proxy_r.proxy_grant_node,
 }
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def viewer(info: Info) -> s.Viewer | None:
     """Null when signed out; an invalid token is an UNAUTHENTICATED error, not a null."""
     ctx = info.context
-    if ctx.principal is None and ctx.auth_error is None:
+    if ctx.signed_out:
         return None
     return s.Viewer(account_id=ctx.require_principal().account_id)
 

@@ -9,12 +9,36 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema import enums as _enums  # noqa: F401  (registers the domain enums with strawberry)
 from schema.appointments import Appointment, Slot
+from schema.billing import Statement
 from schema.errors import AuditReads, PortalErrors
+from schema.messages import Message, MessageThread
+from schema.mutation import Mutation
+from schema.notifications import Notification
 from schema.patient import Patient
 from schema.people import Account, Department, Provider
+from schema.proxy import ProxyGrant
 from schema.query import Query
+from schema.results import Result
+from schema.summary import Allergy, Immunization, Medication, Problem
 
-NODE_TYPES: list[type] = [Patient, Provider, Department, Account, Appointment, Slot]
+NODE_TYPES: list[type] = [
+    Patient,
+    Provider,
+    Department,
+    Account,
+    Appointment,
+    Slot,
+    Result,
+    MessageThread,
+    Message,
+    Notification,
+    Medication,
+    Allergy,
+    Problem,
+    Immunization,
+    Statement,
+    ProxyGrant,
+]
 
 
 class PortalSchema(strawberry.Schema):
@@ -24,6 +48,7 @@ class PortalSchema(strawberry.Schema):
 
 schema = PortalSchema(
     query=Query,
+    mutation=Mutation,
     types=NODE_TYPES,
     extensions=[
         PortalErrors,

@@ -7,12 +7,13 @@ from enum import Enum
 import strawberry
 
 from domain.results import Flag, ReleaseStatus
-from domain.scopes import AccessReason, RecordArea, Relationship, Scope
+from domain.scopes import AccessReason, GrantStatus, RecordArea, Relationship, Scope
 
 ScopeEnum = strawberry.enum(Scope, name="Scope")
 RecordAreaEnum = strawberry.enum(RecordArea, name="RecordArea")
 RelationshipEnum = strawberry.enum(Relationship, name="Relationship")
 AccessReasonEnum = strawberry.enum(AccessReason, name="AccessReason")
+GrantStatusEnum = strawberry.enum(GrantStatus, name="GrantStatus")
 ReleaseStatusEnum = strawberry.enum(ReleaseStatus, name="ReleaseStatus")
 FlagEnum = strawberry.enum(Flag, name="Flag")
 
@@ -31,3 +32,16 @@ class AppointmentStatus(Enum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
+
+
+@strawberry.enum
+class ResultKind(Enum):
+    LAB = "lab"
+    IMAGING = "imaging"
+
+
+@strawberry.enum
+class ResultStatus(Enum):
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+    CORRECTED = "corrected"

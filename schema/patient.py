@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,11 +13,47 @@ from domain.access import age_on
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointments as appointments_r
+from resolvers import billing as billing_r
+from resolvers import messages as messages_r
 from resolvers import patients as r
+from resolvers import proxy as proxy_r
+from resolvers import results as results_r
+from resolvers import summary as summary_r
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope, granted
-from schema.enums import AppointmentWhen
+from schema.billing import Statement, StatementStatus
+from schema.enums import AppointmentWhen, ResultKind
+from schema.money import Money
 from schema.people import Address, Provider
+from schema.proxy import AccessLogEntry, ProxyGrant
+from schema.results import Result, TrendPoint
+from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
+
+if TYPE_CHECKING:
+    from schema.messages import MessageThread
+
+
+# Patient fields that need no RequiresScope because their resolvers demand the patient's
+# own record (`info.context.own_record`): a proxy asking gets FORBIDDEN with SELF_ONLY.
+SELF_ONLY_FIELDS = ["proxyGrants", "accessLog"]
+
+# Patient fields (python names) anyone who may act for the patient sees: the Patient was
+# loaded through `Context.demographics`. Every other field declares RequiresScope or is
+# self only; tests/test_guards.py fails on a field that is in none of these.
+DEMOGRAPHICS_FIELDS = frozenset(
+    {
+        "id",
+        "mrn",
+        "name",
+        "birth_date",
+        "age",
+        "sex",
+        "email",
+        "phone",
+        "address",
+        "primary_care_provider",
+    }
+)
 
 
 @strawberry.type
@@ -62,6 +99,113 @@ class Patient(Node):
         after: str | None = None,
     ) -> Connection[Appointment] | None:
         return await appointments_r.patient_appointments(info, granted(info), when, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
+        description="Newest first, pending ones included (their values withheld). Null, with a "
+        "FORBIDDEN error and its reason, when not visible to the viewer.",
+    )
+    async def results(
+        self,
+        info: Info,
+        kind: ResultKind | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Result] | None:
+        return await results_r.patient_results(info, granted(info), kind, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
+        description="Released values of one component LOINC code, oldest first.",
+    )
+    async def result_trend(self, info: Info, code: str) -> list[TrendPoint] | None:
+        return await results_r.result_trend(info, granted(info), code)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
+        description="Newest activity first. Null, with FORBIDDEN and its reason, when withheld.",
+    )
+    async def message_threads(
+        self,
+        info: Info,
+        unread_only: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
+        return await messages_r.patient_threads(info, granted(info), unread_only, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
+        description="Provider messages the viewer has not read, across the patient's threads.",
+    )
+    async def unread_message_count(self, info: Info) -> int | None:
+        return await messages_r.patient_unread_count(info, granted(info))
+
+    # -- health summary (each list has its own area: adolescent rules differ) ------------
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MEDICATIONS, "Medication")],
+        description="Active first, then by name. Null, with FORBIDDEN and its reason, if withheld.",
+    )
+    async def medications(
+        self, info: Info, status: MedicationStatus | None = None
+    ) -> list[Medication] | None:
+        return await summary_r.medications(info, granted(info), status)
+
+    @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
+    async def allergies(self, info: Info) -> list[Allergy] | None:
+        return await summary_r.allergies(info, granted(info))
+
+    @strawberry.field(extensions=[RequiresScope(RecordArea.PROBLEMS, "Problem")])
+    async def problems(self, info: Info) -> list[Problem] | None:
+        return await summary_r.problems(info, granted(info))
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
+        description="Newest first.",
+    )
+    async def immunizations(self, info: Info) -> list[Immunization] | None:
+        return await summary_r.immunizations(info, granted(info))
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
+        description="The primary care provider first, then providers the patient has seen or "
+        "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
+    )
+    async def care_team(self, info: Info) -> list[Provider] | None:
+        return await summary_r.care_team(info, granted(info))
+
+    # -- billing: statements whose guarantor is this patient ------------------------------
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
+        description="Statements this patient is the guarantor of (dependents' charges "
+        "included), newest first.",
+    )
+    async def statements(
+        self,
+        info: Info,
+        status: StatementStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Statement] | None:
+        return await billing_r.statements(info, granted(info), status, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
+        description="What is owed on the open statements this patient is the guarantor of.",
+    )
+    async def balance(self, info: Info) -> Money | None:
+        return await billing_r.balance(info, granted(info))
+
+    # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
+    @strawberry.field(description="Proxy access this patient has given. Self only.")
+    async def proxy_grants(self, info: Info) -> list[ProxyGrant] | None:
+        return await proxy_r.proxy_grants(info, self.patient_id)
+
+    @strawberry.field(description="Who read or changed this record, newest first. Self only.")
+    async def access_log(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AccessLogEntry] | None:
+        return await proxy_r.access_log(info, self.patient_id, first, after)
 
     @classmethod
     def from_row(cls, row: m.Patient, today: date) -> Patient:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import messages as messages_r
+from resolvers import notifications as notifications_r
 from resolvers import viewer as r
-from schema.base import Info
+from schema.base import Connection, Info
+from schema.messages import MessageThread
+from schema.notifications import Notification
 from schema.patient import PatientContext
 from schema.people import Account
 
@@ -21,3 +25,28 @@ class Viewer:
     @strawberry.field(description="Self first, then every patient an active grant covers.")
     def patients(self, info: Info) -> list[PatientContext]:
         return r.patient_contexts(info)
+
+    @strawberry.field(
+        description="One family inbox: the threads of every patient whose messages the viewer "
+        "may read (each patient's rules applied), newest activity first."
+    )
+    async def inbox(
+        self,
+        info: Info,
+        unread_only: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[MessageThread]:
+        return await messages_r.inbox(info, unread_only, first, after)
+
+    @strawberry.field(
+        description="Newest first; only those about what the viewer may still read right now."
+    )
+    async def notifications(
+        self,
+        info: Info,
+        unread_only: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Notification]:
+        return await notifications_r.notifications(info, unread_only, first, after)

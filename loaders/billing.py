@@ -1,0 +1,70 @@
+"""Statements per guarantor, and the lines and payments of statements: one statement per
+batch whatever the number of patients or statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from loaders.base import PatientPageLoader, SessionLoader
+from persistence.paging import Page, PageOf
+from persistence.queries import billing
+from persistence.queries.billing import LineItemRow, OpenStatementTotals, PaymentRow
+
+
+class StatementPageByGuarantorLoader(PatientPageLoader):
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        return await billing.statement_pages(session, grants, page)
+
+
+class _OfStatement(Protocol):
+    @property
+    def guarantor_id(self) -> str: ...
+    @property
+    def statement_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_OfStatement)
+StatementKey = tuple[PatientGrant, str]  # the guarantor's BILLING grant, a statement id
+
+
+def _by_statement(keys: Sequence[StatementKey], rows: list[R]) -> dict[StatementKey, list[R]]:
+    """Rows grouped under their key; a row counts only under its own guarantor's grant."""
+    grouped: dict[tuple[str, str], list[R]] = defaultdict(list)
+    for row in rows:
+        grouped[(row.guarantor_id, row.statement_id)].append(row)
+    return {(g, sid): grouped.get((g.patient_id, sid), []) for g, sid in keys}
+
+
+class LineItemsByStatementLoader(SessionLoader[StatementKey, list[LineItemRow]]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[StatementKey]
+    ) -> dict[StatementKey, list[LineItemRow]]:
+        grants = list(dict.fromkeys(g for g, _ in keys))
+        rows = await billing.line_items(session, grants, list({sid for _, sid in keys}))
+        return _by_statement(keys, rows)
+
+
+class PaymentsByStatementLoader(SessionLoader[StatementKey, list[PaymentRow]]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[StatementKey]
+    ) -> dict[StatementKey, list[PaymentRow]]:
+        grants = list(dict.fromkeys(g for g, _ in keys))
+        rows = await billing.payments(session, grants, list({sid for _, sid in keys}))
+        return _by_statement(keys, rows)
+
+
+class OpenTotalsByGuarantorLoader(SessionLoader[PatientGrant, list[OpenStatementTotals]]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[PatientGrant]
+    ) -> dict[PatientGrant, list[OpenStatementTotals]]:
+        grouped: dict[str, list[OpenStatementTotals]] = defaultdict(list)
+        for row in await billing.open_statement_totals(session, list(dict.fromkeys(keys))):
+            grouped[row.guarantor_id].append(row)
+        return {k: grouped.get(k.patient_id, []) for k in keys}

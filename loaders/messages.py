@@ -1,0 +1,97 @@
+"""Message threads, messages and the viewer's unread counts: one statement per batch.
+
+Every key carries the grant its parent was loaded through; the reader is the account that
+grant was issued to, so one request's loaders only ever count for its own viewer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from loaders.base import PatientPageLoader, SessionLoader
+from persistence import models as m
+from persistence.paging import Page, PageOf
+from persistence.queries import messages
+
+ThreadKey = tuple[PatientGrant, str]  # (grant of the thread's patient, thread id)
+MessagePageKey = tuple[PatientGrant, str, Page]
+InboxKey = tuple[tuple[PatientGrant, ...], Page]
+
+
+class MessageThreadPageByPatientLoader(PatientPageLoader):
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        return await messages.thread_pages(session, grants, page)
+
+
+class InboxPageByGrantsLoader(SessionLoader[InboxKey, PageOf]):
+    """The family inbox: one page across all the grants of the key."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[InboxKey]
+    ) -> dict[InboxKey, PageOf]:
+        return {key: await messages.inbox_page(session, key[0], key[1]) for key in set(keys)}
+
+
+class MessagePageByThreadLoader(SessionLoader[MessagePageKey, PageOf]):
+    """One page per thread; keys asking for the same page shape share one statement."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[MessagePageKey]
+    ) -> dict[MessagePageKey, PageOf]:
+        by_page: dict[Page, list[ThreadKey]] = defaultdict(list)
+        for grant, thread_id, page in keys:
+            by_page[page].append((grant, thread_id))
+        found: dict[MessagePageKey, PageOf] = {}
+        for page, thread_keys in by_page.items():
+            grants = list({grant for grant, _ in thread_keys})
+            thread_ids = [thread_id for _, thread_id in thread_keys]
+            pages = await messages.message_pages(session, grants, thread_ids, page)
+            for grant, thread_id in thread_keys:
+                found[(grant, thread_id, page)] = pages[thread_id]
+        return found
+
+
+class MessageByIdLoader(SessionLoader[ThreadKey, m.Message]):
+    """Keys are (grant of the message's patient, message id)."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[ThreadKey]
+    ) -> dict[ThreadKey, m.Message]:
+        grants = list({grant for grant, _ in keys})
+        rows = {
+            r.id: r for r in await messages.messages_by_id(session, grants, [i for _, i in keys])
+        }
+        return {key: rows[key[1]] for key in keys if key[1] in rows}
+
+
+class UnreadCountByThreadLoader(SessionLoader[ThreadKey, int]):
+    async def fetch(self, session: AsyncSession, keys: Sequence[ThreadKey]) -> dict[ThreadKey, int]:
+        grants = list({grant for grant, _ in keys})
+        counts = await messages.unread_by_thread(session, grants, [t for _, t in keys])
+        return {key: counts.get(key[1], 0) for key in keys}
+
+
+class UnreadCountByPatientLoader(SessionLoader[PatientGrant, int]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[PatientGrant]
+    ) -> dict[PatientGrant, int]:
+        counts = await messages.unread_by_patient(session, keys)
+        return {grant: counts.get(grant.patient_id, 0) for grant in keys}
+
+
+class ReadThroughByThreadLoader(SessionLoader[ThreadKey, datetime]):
+    """How far the viewer has read each thread; absent (None) when never opened."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[ThreadKey]
+    ) -> dict[ThreadKey, datetime]:
+        grants = list({grant for grant, _ in keys})
+        read = await messages.read_through_by_thread(session, grants, [t for _, t in keys])
+        return {key: read[key[1]] for key in keys if key[1] in read}

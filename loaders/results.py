@@ -1,0 +1,65 @@
+"""Result pages per patient, components per result, hold preferences and component trends."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from loaders.base import PatientPageLoader, SessionLoader
+from persistence import models as m
+from persistence.paging import Page, PageOf
+from persistence.queries import results
+from persistence.queries.results import TrendRow
+
+ResultKey = tuple[PatientGrant, str]  # (grant, result id)
+TrendKey = tuple[PatientGrant, str]  # (grant, component LOINC code)
+
+
+class ResultPageByPatientLoader(PatientPageLoader):
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        return await results.result_pages(session, grants, page)
+
+
+class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]):
+    """Components of every result of the request in one statement, in position order."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[ResultKey]
+    ) -> dict[ResultKey, list[m.ResultComponent]]:
+        grants = list({grant for grant, _ in keys})
+        rows = await results.components_of(session, grants, list({rid for _, rid in keys}))
+        by_result: dict[tuple[str, str], list[m.ResultComponent]] = defaultdict(list)
+        for row in rows:
+            by_result[(row.patient_id, row.result_id)].append(row)
+        return {(g, rid): by_result.get((g.patient_id, rid), []) for g, rid in keys}
+
+
+class HoldKindsByPatientLoader(SessionLoader[PatientGrant, frozenset[str]]):
+    """The result kinds each patient asked to hear from their doctor first."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[PatientGrant]
+    ) -> dict[PatientGrant, frozenset[str]]:
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for patient_id, kind in await results.hold_preferences(session, list(set(keys))):
+            kinds[patient_id].add(kind)
+        return {g: frozenset(kinds.get(g.patient_id, ())) for g in keys}
+
+
+class TrendByCodeLoader(SessionLoader[TrendKey, list[TrendRow]]):
+    """Every value of one component code per patient, released or not, oldest first."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[TrendKey]
+    ) -> dict[TrendKey, list[TrendRow]]:
+        grants = list({grant for grant, _ in keys})
+        rows = await results.trend_rows(session, grants, list({code for _, code in keys}))
+        series: dict[tuple[str, str], list[TrendRow]] = defaultdict(list)
+        for row in rows:
+            series[(row.patient_id, row.loinc)].append(row)
+        return {(g, code): series.get((g.patient_id, code), []) for g, code in keys}

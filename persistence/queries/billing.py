@@ -1,0 +1,135 @@
+"""Statements, their line items and payments. Billing belongs to the guarantor: a
+statement is read through a BILLING grant for its `guarantor_patient_id`, whoever the
+serviced patient of each line is (a parent sees a child's charges on their own statements).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.queries.guard import patient_ids
+
+STATEMENT_SORT = SortKey((m.Statement.statement_date, m.Statement.id), descending=True)
+
+
+async def statement_pages(
+    session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+) -> dict[str, PageOf]:
+    """Newest first; `page.filter` is a statement status ("open", "paid") or None for all."""
+    ids = patient_ids(grants, RecordArea.BILLING)
+    query = select(m.Statement)
+    if page.filter is not None:
+        query = query.where(m.Statement.status == page.filter)
+    return await pages_per_parent(
+        session, query, m.Statement.guarantor_patient_id, ids, STATEMENT_SORT, page
+    )
+
+
+@dataclass(frozen=True)
+class LineItemRow:
+    line: m.StatementLineItem
+    guarantor_id: str
+    currency: str
+    patient_given: str
+    patient_preferred: str | None
+    patient_family: str
+
+    @property
+    def statement_id(self) -> str:
+        return self.line.statement_id
+
+
+async def line_items(
+    session: AsyncSession, grants: Sequence[PatientGrant], statement_ids: Sequence[str]
+) -> list[LineItemRow]:
+    """The lines of these statements (only of statements the grants' patients guarantee)."""
+    li, st, pt = m.StatementLineItem, m.Statement, m.Patient
+    stmt = (
+        select(
+            li,
+            st.guarantor_patient_id,
+            st.currency,
+            pt.given_name,
+            pt.preferred_name,
+            pt.family_name,
+        )
+        .join(st, st.id == li.statement_id)
+        .join(pt, pt.id == li.patient_id)
+        .where(
+            li.statement_id.in_(statement_ids),
+            st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
+        )
+        .order_by(li.statement_id, li.service_date, li.id)
+    )
+    return [LineItemRow(*row) for row in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    payment: m.Payment
+    guarantor_id: str
+    currency: str
+
+    @property
+    def statement_id(self) -> str:
+        return self.payment.statement_id
+
+
+async def payments(
+    session: AsyncSession, grants: Sequence[PatientGrant], statement_ids: Sequence[str]
+) -> list[PaymentRow]:
+    """The payments on these statements (only of statements the grants' patients guarantee)."""
+    pay, st = m.Payment, m.Statement
+    stmt = (
+        select(pay, st.guarantor_patient_id, st.currency)
+        .join(st, st.id == pay.statement_id)
+        .where(
+            pay.statement_id.in_(statement_ids),
+            st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
+        )
+        .order_by(pay.statement_id, pay.paid_at, pay.id)
+    )
+    return [PaymentRow(*row) for row in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class OpenStatementTotals:
+    guarantor_id: str
+    currency: str
+    patient_cents: int
+    paid_cents: int
+
+
+def _sum_of(column: Any, owner: Any) -> Any:
+    # SUM of a BIGINT is NUMERIC on PostgreSQL; cents stay integers.
+    total = select(func.coalesce(func.sum(column), 0)).where(owner == m.Statement.id)
+    return cast(total.scalar_subquery(), BigInteger)
+
+
+async def open_statement_totals(
+    session: AsyncSession, grants: Sequence[PatientGrant]
+) -> list[OpenStatementTotals]:
+    """Per open statement of each guarantor: patient responsibility of its lines, and paid."""
+    li, pay, st = m.StatementLineItem, m.Payment, m.Statement
+    stmt = select(
+        st.guarantor_patient_id,
+        st.currency,
+        _sum_of(li.patient_cents, li.statement_id),
+        _sum_of(pay.amount_cents, pay.statement_id),
+    ).where(
+        st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
+        st.status == "open",
+    )
+    return [
+        OpenStatementTotals(g, c, int(lines), int(paid))
+        for g, c, lines, paid in (await session.execute(stmt)).all()
+    ]

@@ -1,0 +1,164 @@
+"""Message threads, their messages, and what one reader has not read yet.
+
+Unread is per reader: a provider message sent after the reader's `thread_reads.read_through`
+for its thread (every provider message when the reader has no row). The reader is the
+account the grants were issued to, so a read can never count for someone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.paging import Page, PageOf, SortKey, page_of, pages_per_parent
+from persistence.queries.guard import patient_ids
+
+THREAD_SORT = SortKey((m.MessageThread.last_message_at, m.MessageThread.id), descending=True)
+MESSAGE_SORT = SortKey((m.Message.sent_at, m.Message.id), descending=True)
+UNREAD = "UNREAD"  # `Page.filter` of a thread list narrowed to threads with unread messages
+PROVIDER = "provider"
+
+
+def reader_of(grants: Sequence[PatientGrant]) -> str:
+    """The one account these grants were issued to (loaders are per request, so per reader)."""
+    readers = {g.account_id for g in grants}
+    if len(readers) != 1:
+        raise PermissionError("a batch of message reads must be for exactly one reader")
+    return readers.pop()
+
+
+def _message_ids(grants: Sequence[PatientGrant]) -> list[str]:
+    return patient_ids(grants, RecordArea.MESSAGES)
+
+
+def _unread_messages(reader: str) -> Select[Any]:
+    """Provider messages `reader` has not read, joined to their thread (add columns/filters)."""
+    read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
+    return (
+        select()
+        .select_from(m.Message)
+        .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
+        .outerjoin(m.ThreadRead, read)
+        .where(
+            m.Message.sender_kind == PROVIDER,
+            or_(m.ThreadRead.read_through.is_(None), m.Message.sent_at > m.ThreadRead.read_through),
+        )
+    )
+
+
+def _has_unread(reader: str) -> ColumnElement[bool]:
+    """For a query over message_threads: the thread has a message `reader` has not read."""
+    read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
+    unread = (
+        select(m.Message.id)
+        .outerjoin(m.ThreadRead, read)
+        .where(
+            m.Message.thread_id == m.MessageThread.id,
+            m.Message.sender_kind == PROVIDER,
+            or_(m.ThreadRead.read_through.is_(None), m.Message.sent_at > m.ThreadRead.read_through),
+        )
+    )
+    return unread.exists()
+
+
+def _threads(ids: Sequence[str], page: Page, reader: str) -> Select[Any]:
+    query = select(m.MessageThread).where(m.MessageThread.patient_id.in_(ids))
+    if page.filter == UNREAD:
+        query = query.where(_has_unread(reader))
+    return query
+
+
+async def thread_pages(
+    session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+) -> dict[str, PageOf]:
+    """One page of threads per patient, newest activity first; `page.filter` may be UNREAD."""
+    ids = _message_ids(grants)
+    query = _threads(ids, page, reader_of(grants))
+    return await pages_per_parent(
+        session, query, m.MessageThread.patient_id, ids, THREAD_SORT, page
+    )
+
+
+async def inbox_page(session: AsyncSession, grants: Sequence[PatientGrant], page: Page) -> PageOf:
+    """The family inbox: one page of threads across every patient the grants cover."""
+    if not grants:
+        return PageOf([], False, [])
+    query = _threads(_message_ids(grants), page, reader_of(grants))
+    return await page_of(session, query, THREAD_SORT, page)
+
+
+async def message_pages(
+    session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str], page: Page
+) -> dict[str, PageOf]:
+    """One page of messages per thread, newest first, only of threads the grants cover."""
+    query = (
+        select(m.Message)
+        .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
+        .where(m.MessageThread.patient_id.in_(_message_ids(grants)))
+    )
+    return await pages_per_parent(
+        session, query, m.Message.thread_id, thread_ids, MESSAGE_SORT, page
+    )
+
+
+async def messages_by_id(
+    session: AsyncSession, grants: Sequence[PatientGrant], ids: Sequence[str]
+) -> list[m.Message]:
+    stmt = (
+        select(m.Message)
+        .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
+        .where(m.Message.id.in_(ids), m.MessageThread.patient_id.in_(_message_ids(grants)))
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def unread_by_thread(
+    session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str]
+) -> dict[str, int]:
+    """The reader's unread count per thread (threads with none are absent)."""
+    stmt = (
+        _unread_messages(reader_of(grants))
+        .add_columns(m.Message.thread_id, func.count())
+        .where(
+            m.Message.thread_id.in_(thread_ids),
+            m.MessageThread.patient_id.in_(_message_ids(grants)),
+        )
+        .group_by(m.Message.thread_id)
+    )
+    return {thread_id: count for thread_id, count in (await session.execute(stmt)).all()}
+
+
+async def unread_by_patient(
+    session: AsyncSession, grants: Sequence[PatientGrant]
+) -> dict[str, int]:
+    """The reader's unread count per patient (patients with none are absent)."""
+    stmt = (
+        _unread_messages(reader_of(grants))
+        .add_columns(m.MessageThread.patient_id, func.count())
+        .where(m.MessageThread.patient_id.in_(_message_ids(grants)))
+        .group_by(m.MessageThread.patient_id)
+    )
+    return {patient_id: count for patient_id, count in (await session.execute(stmt)).all()}
+
+
+async def read_through_by_thread(
+    session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str]
+) -> dict[str, datetime]:
+    """How far the reader has read each thread (threads never opened are absent)."""
+    stmt = (
+        select(m.ThreadRead.thread_id, m.ThreadRead.read_through)
+        .join(m.MessageThread, m.MessageThread.id == m.ThreadRead.thread_id)
+        .where(
+            m.ThreadRead.account_id == reader_of(grants),
+            m.ThreadRead.thread_id.in_(thread_ids),
+            m.MessageThread.patient_id.in_(_message_ids(grants)),
+        )
+    )
+    return {thread_id: at for thread_id, at in (await session.execute(stmt)).all()}

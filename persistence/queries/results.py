@@ -1,0 +1,132 @@
+"""Results, their components, the patient's hold preferences and component trends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.queries.guard import patient_ids
+
+# Newest first. A result not resulted yet has no resulted_at (NULL) and sorts differently on
+# SQLite and PostgreSQL; the EHR feed sets resulted_at for every result it sends us.
+RESULT_SORT = SortKey((m.Result.resulted_at, m.Result.id), descending=True)
+
+
+async def result_pages(
+    session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+) -> dict[str, PageOf]:
+    """`page.filter` is a result kind ("lab", "imaging") or None for every kind."""
+    query = select(m.Result)
+    if page.filter is not None:
+        query = query.where(m.Result.kind == page.filter)
+    ids = patient_ids(grants, RecordArea.RESULTS)
+    return await pages_per_parent(session, query, m.Result.patient_id, ids, RESULT_SORT, page)
+
+
+async def components_of(
+    session: AsyncSession, grants: Sequence[PatientGrant], result_ids: Sequence[str]
+) -> list[m.ResultComponent]:
+    """Components of these results (only those of the grants' patients), in position order."""
+    stmt = (
+        select(m.ResultComponent)
+        .where(
+            m.ResultComponent.result_id.in_(result_ids),
+            m.ResultComponent.patient_id.in_(patient_ids(grants, RecordArea.RESULTS)),
+        )
+        .order_by(m.ResultComponent.result_id, m.ResultComponent.position)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def hold_preferences(
+    session: AsyncSession, grants: Sequence[PatientGrant]
+) -> list[tuple[str, str]]:
+    """(patient_id, kind) for every kind a patient asked to hear from their doctor first."""
+    stmt = select(m.ResultHoldPreference.patient_id, m.ResultHoldPreference.kind).where(
+        m.ResultHoldPreference.patient_id.in_(patient_ids(grants, RecordArea.RESULTS))
+    )
+    return [(row.patient_id, row.kind) for row in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One component value with what decides whether its result is released."""
+
+    patient_id: str
+    loinc: str
+    result_id: str
+    kind: str
+    code: str
+    status: str
+    collected_at: datetime | None
+    resulted_at: datetime | None
+    released_at: datetime | None
+    held_by_patient: bool
+    value: float | None
+    unit: str | None
+    ref_low: float | None
+    ref_high: float | None
+
+
+async def trend_rows(
+    session: AsyncSession, grants: Sequence[PatientGrant], codes: Sequence[str]
+) -> list[TrendRow]:
+    """Every value of these component codes for these patients, released or not, oldest first.
+
+    Reads ix_result_components_patient_loinc. Whether each is released is for the caller to
+    decide (domain.results.release_of), so the rule stays in one place; the hold preference
+    comes along in the same statement.
+    """
+    c, r, hold = m.ResultComponent, m.Result, m.ResultHoldPreference
+    stmt = (
+        select(
+            c.patient_id,
+            c.loinc,
+            c.value,
+            c.unit,
+            c.ref_low,
+            c.ref_high,
+            r.id.label("result_id"),
+            r.kind,
+            r.code,
+            r.status,
+            r.collected_at,
+            r.resulted_at,
+            r.released_at,
+            hold.kind.is_not(None).label("held_by_patient"),
+        )
+        .join(r, r.id == c.result_id)
+        .outerjoin(hold, and_(hold.patient_id == r.patient_id, hold.kind == r.kind))
+        .where(
+            c.patient_id.in_(patient_ids(grants, RecordArea.RESULTS)),
+            c.loinc.in_(list(set(codes))),
+        )
+        .order_by(c.patient_id, func.coalesce(r.collected_at, r.resulted_at), r.id, c.position)
+    )
+    return [
+        TrendRow(
+            patient_id=row.patient_id,
+            loinc=row.loinc,
+            result_id=row.result_id,
+            kind=row.kind,
+            code=row.code,
+            status=row.status,
+            collected_at=row.collected_at,
+            resulted_at=row.resulted_at,
+            released_at=row.released_at,
+            held_by_patient=bool(row.held_by_patient),
+            value=row.value,
+            unit=row.unit,
+            ref_low=row.ref_low,
+            ref_high=row.ref_high,
+        )
+        for row in (await session.execute(stmt)).all()
+    ]

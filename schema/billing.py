@@ -1,0 +1,112 @@
+"""Statements, their line items and payments. Billing belongs to the guarantor."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+
+from domain.access import PatientGrant
+from persistence import models as m
+from persistence.queries.billing import LineItemRow, PaymentRow
+from resolvers import billing as r
+from schema.base import Info, Node
+from schema.money import Money
+
+
+@strawberry.enum
+class StatementStatus(Enum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+@strawberry.enum
+class PaymentMethod(Enum):
+    CARD = "card"
+    BANK_ACCOUNT = "bank_account"
+    HSA_CARD = "hsa_card"
+    CHECK = "check"
+
+
+@strawberry.type
+class StatementLineItem:
+    service_date: date
+    description: str
+    code: str = strawberry.field(description="Procedure code (CPT/HCPCS).")
+    charge: Money
+    insurance_paid: Money
+    adjustment: Money
+    patient_responsibility: Money
+    patient_name: str = strawberry.field(
+        description="Who was served; a guarantor's statement also lists their dependents."
+    )
+
+    @classmethod
+    def from_row(cls, row: LineItemRow) -> StatementLineItem:
+        line, currency = row.line, row.currency
+        return cls(
+            service_date=line.service_date,
+            description=line.description,
+            code=line.code,
+            charge=Money.cents(line.charge_cents, currency),
+            insurance_paid=Money.cents(line.insurance_paid_cents, currency),
+            adjustment=Money.cents(line.adjustment_cents, currency),
+            patient_responsibility=Money.cents(line.patient_cents, currency),
+            patient_name=f"{row.patient_preferred or row.patient_given} {row.patient_family}",
+        )
+
+
+@strawberry.type
+class Payment:
+    amount: Money
+    paid_at: datetime
+    method: PaymentMethod
+
+    @classmethod
+    def from_row(cls, row: PaymentRow) -> Payment:
+        return cls(
+            amount=Money.cents(row.payment.amount_cents, row.currency),
+            paid_at=row.payment.paid_at,
+            method=PaymentMethod(row.payment.method),
+        )
+
+
+@strawberry.type
+class Statement(Node):
+    account_number: str
+    statement_date: date
+    due_date: date
+    status: StatementStatus
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]  # the guarantor
+    currency: strawberry.Private[str]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def line_items(self, info: Info) -> list[StatementLineItem]:
+        return await r.line_items(info, self)
+
+    @strawberry.field
+    async def payments(self, info: Info) -> list[Payment]:
+        return await r.payments(info, self)
+
+    @strawberry.field(description="Patient responsibility of the lines, minus payments.")
+    async def amount_due(self, info: Info) -> Money:
+        return await r.amount_due(info, self)
+
+    @classmethod
+    def from_row(cls, row: m.Statement, grant: PatientGrant) -> Statement:
+        return cls(
+            internal_id=row.id,
+            patient_id=row.guarantor_patient_id,
+            currency=row.currency,
+            grant=grant,
+            account_number=row.account_number,
+            statement_date=row.statement_date,
+            due_date=row.due_date,
+            status=StatementStatus(row.status),
+        )

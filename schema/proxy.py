@@ -1,0 +1,78 @@
+"""What only the patient themself sees: the proxy grants they gave, and who read their record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from domain.scopes import GrantStatus, Relationship, Scope
+from persistence import models as m
+from resolvers import proxy as r
+from schema.base import Info, Node
+
+
+@strawberry.type(description="The proxy's account, as the patient who granted access sees it.")
+class ProxyAccount:
+    display_name: str
+
+
+@strawberry.type
+class ProxyGrant(Node):
+    relationship: Relationship
+    scopes: list[Scope] = strawberry.field(description="What the grant names, before age rules.")
+    status: GrantStatus
+    starts_at: datetime
+    ends_at: datetime | None
+    internal_id: strawberry.Private[str]
+    proxy_account_id: strawberry.Private[str]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def proxy(self, info: Info) -> ProxyAccount | None:
+        return await r.proxy_account(info, self.proxy_account_id)
+
+    @classmethod
+    def from_row(cls, row: m.ProxyGrant) -> ProxyGrant:
+        named = set(row.scopes)
+        return cls(
+            internal_id=row.id,
+            proxy_account_id=row.proxy_account_id,
+            relationship=Relationship(row.relationship),
+            scopes=[s for s in Scope if s.value in named],
+            status=GrantStatus(row.status),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+
+
+@strawberry.enum
+class AccessAction(Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+@strawberry.type(description="One request that read or changed the record.")
+class AccessLogEntry:
+    at: datetime
+    actor_name: str
+    acting_as: Relationship
+    action: AccessAction
+    operation: str = strawberry.field(description="The GraphQL operation name.")
+    object_types: list[str]
+    client_address: str | None
+
+    @classmethod
+    def from_row(cls, row: m.AuditEvent) -> AccessLogEntry:
+        return cls(
+            at=row.at,
+            actor_name=row.actor_name,
+            acting_as=Relationship(row.acting_as),
+            action=AccessAction(row.action),
+            operation=row.operation,
+            object_types=[t for t in row.object_types.split(",") if t],
+            client_address=row.client_address,
+        )

@@ -1,0 +1,164 @@
+"""The health summary: medications, allergies, problems and immunizations."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from domain.access import PatientGrant
+from persistence import models as m
+from resolvers import people as people_r
+from schema.base import Info, Node
+from schema.people import Provider
+
+
+@strawberry.enum
+class MedicationStatus(Enum):
+    ACTIVE = "active"
+    DISCONTINUED = "discontinued"
+
+
+@strawberry.enum
+class AllergyCategory(Enum):
+    MEDICATION = "medication"
+    FOOD = "food"
+    ENVIRONMENT = "environment"
+
+
+@strawberry.enum
+class AllergySeverity(Enum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+@strawberry.enum
+class ProblemStatus(Enum):
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+
+
+@strawberry.type
+class Medication(Node):
+    name: str
+    dose: str | None
+    route: str | None
+    frequency: str | None
+    status: MedicationStatus
+    start_date: date | None
+    end_date: date | None
+    refills_remaining: int
+    pharmacy: str | None
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    prescriber_id: strawberry.Private[str | None]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @strawberry.field
+    async def prescriber(self, info: Info) -> Provider | None:
+        return await people_r.provider(info, self.prescriber_id)
+
+    @classmethod
+    def from_row(cls, row: m.Medication, grant: PatientGrant) -> Medication:
+        return cls(
+            internal_id=row.id,
+            patient_id=row.patient_id,
+            prescriber_id=row.prescriber_id,
+            grant=grant,
+            name=row.name,
+            dose=row.dose,
+            route=row.route,
+            frequency=row.frequency,
+            status=MedicationStatus(row.status),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            refills_remaining=row.refills_remaining,
+            pharmacy=row.pharmacy,
+        )
+
+
+@strawberry.type
+class Allergy(Node):
+    substance: str
+    category: AllergyCategory
+    reaction: str | None
+    severity: AllergySeverity | None
+    recorded_on: date | None
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @classmethod
+    def from_row(cls, row: m.Allergy, grant: PatientGrant) -> Allergy:
+        return cls(
+            internal_id=row.id,
+            patient_id=row.patient_id,
+            grant=grant,
+            substance=row.substance,
+            category=AllergyCategory(row.category),
+            reaction=row.reaction,
+            severity=AllergySeverity(row.severity) if row.severity else None,
+            recorded_on=row.recorded_on,
+        )
+
+
+@strawberry.type
+class Problem(Node):
+    name: str
+    icd10: str
+    onset_date: date | None
+    status: ProblemStatus
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @classmethod
+    def from_row(cls, row: m.Problem, grant: PatientGrant) -> Problem:
+        return cls(
+            internal_id=row.id,
+            patient_id=row.patient_id,
+            grant=grant,
+            name=row.name,
+            icd10=row.icd10,
+            onset_date=row.onset_date,
+            status=ProblemStatus(row.status),
+        )
+
+
+@strawberry.type
+class Immunization(Node):
+    vaccine: str
+    cvx: str = strawberry.field(description="CDC vaccine code (CVX).")
+    administered_on: date
+    dose_number: int | None
+    lot: str | None
+    internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    grant: strawberry.Private[PatientGrant]
+
+    def node_id(self) -> str:
+        return self.internal_id
+
+    @classmethod
+    def from_row(cls, row: m.Immunization, grant: PatientGrant) -> Immunization:
+        return cls(
+            internal_id=row.id,
+            patient_id=row.patient_id,
+            grant=grant,
+            vaccine=row.vaccine,
+            cvx=row.cvx,
+            administered_on=row.administered_on,
+            dose_number=row.dose_number,
+            lot=row.lot,
+        )
