@@ -125,6 +125,8 @@ class PatientGrant:
     def __post_init__(self) -> None:
         if self.proof is not _ISSUED:
             raise TypeError("a PatientGrant is issued by domain.access only")
+        # The proof is spent, so dataclasses.replace() cannot copy it into a forged grant.
+        object.__setattr__(self, "proof", None)
 
 
 def _issue(principal: Principal, context: PatientContext, area: RecordArea | None) -> PatientGrant:
@@ -191,24 +193,32 @@ def _proxy_area(grant: GrantFacts, area: RecordArea, today: date, policy: AgePol
         age = age_on(grant.patient_birth_date, today)
         adolescent_on = birthday(grant.patient_birth_date, policy.adolescent_age)
         limited = area not in policy.adolescent_parent_areas
-        # An adolescent's confidential areas are withheld; a guardian regains them at adulthood.
+        # An adolescent's confidential areas are withheld (a guardian may regain them).
         if limited and policy.adolescent_age <= age < policy.adult_age:
-            regain_on = (
-                None
-                if aged_out_on is not None
-                else birthday(grant.patient_birth_date, policy.adult_age)
-            )
+            regained_on = _regained_on(grant, policy)
             return AreaAccess(
                 area,
                 False,
                 AccessReason.ADOLESCENT_CONFIDENTIAL,
-                regain_on,
-                None if regain_on is None else True,
+                regained_on,
+                None if regained_on is None else True,
             )
         # A child's record is fully open until the adolescent birthday, then limited.
         if limited and age < policy.adolescent_age:
             return AreaAccess(area, True, None, *_earliest(adolescent_on, end_day, aged_out_on))
     return AreaAccess(area, True, None, *_earliest(end_day, aged_out_on))
+
+
+def _regained_on(grant: GrantFacts, policy: AgePolicy) -> date | None:
+    """The date a guardian sees an adolescent's confidential areas again: adulthood."""
+    # A parent grant given for a minor ends at adulthood: nothing comes back.
+    if grant.relationship is not Relationship.GUARDIAN:
+        return None
+    adult_on = birthday(grant.patient_birth_date, policy.adult_age)
+    # A guardian grant that ends before then never sees that day.
+    if grant.ends_at is not None and grant.ends_at <= policy.start_of(adult_on):
+        return None
+    return adult_on
 
 
 def _earliest(*days: date | None) -> tuple[date | None, bool | None]:

@@ -1,7 +1,8 @@
 """Load a dataset directory in the demo-data format (JSON Lines per kind) with bulk inserts.
 
-The format is the one `persistence.demodata` writes (see its README). Rows go in as
-multi-row INSERTs in chunks, inside one transaction, so 10,000 patients load in minutes.
+The format is the one `persistence.demodata` writes (see its README). Everything loads in
+one transaction: on PostgreSQL with COPY (binary), elsewhere with Core executemany INSERTs in
+chunks, so 10,000 patients load in well under a minute.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from persistence import models as m
 
@@ -66,9 +67,40 @@ class _Loader:
         self.counts: dict[str, int] = defaultdict(int)
 
     async def put(self, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), CHUNK):
-            await self.session.execute(insert(model), rows[start : start + CHUNK])
-        self.counts[model.__tablename__] += len(rows)
+        connection = await self.session.connection()
+        table = m.Base.metadata.tables[model.__tablename__]
+        if rows and connection.dialect.driver == "asyncpg":
+            await _copy(connection, table, rows)
+        else:
+            # Core, not the ORM's bulk INSERT: same rows, a third of the time on SQLite.
+            for start in range(0, len(rows), CHUNK):
+                await connection.execute(insert(table), rows[start : start + CHUNK])
+        self.counts[table.name] += len(rows)
+
+
+async def _copy(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY the rows on the session's own connection, so they stay in its transaction.
+
+    Each value goes through its column type's bind processor (UTCDateTime, the dialect's JSON
+    serializer), so it reaches the driver exactly as SQLAlchemy's INSERT would send it. Rows
+    carry every column they load: COPY applies no Python-side defaults.
+    """
+    dialect = connection.dialect
+    columns = [table.c[name] for name in rows[0]]
+    converters = [
+        (c.name, c.type.dialect_impl(dialect).bind_processor(dialect) or _same) for c in columns
+    ]
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        table.name,
+        columns=[name for name, _ in converters],
+        records=(tuple(convert(row[name]) for name, convert in converters) for row in rows),
+    )
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 async def load_dataset(

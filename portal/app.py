@@ -19,9 +19,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from domain.clock import Clock
-from portal.auth import authenticate
+from portal.auth import Authentication, authenticate
 from portal.config import Settings, from_env
 from portal.context import Context
+from portal.logs import request_id_var
 from portal.services import Services, build_services
 from schema import schema
 
@@ -44,6 +45,7 @@ class RequestIdMiddleware:
             incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         )
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,7 +56,10 @@ class RequestIdMiddleware:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 class PortalGraphQL(GraphQL[Context, None]):
@@ -66,7 +71,11 @@ class PortalGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         now = self.services.clock.now()
-        auth = await authenticate(self.services, request.headers.get("authorization"), now)
+        try:
+            auth = await authenticate(self.services, request.headers.get("authorization"), now)
+        except Exception as exc:
+            # Raised again inside execution, where it is logged and masked with the request id.
+            auth = Authentication(failure=exc)
         return Context(
             services=self.services,
             request=request,
@@ -75,6 +84,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             principal=auth.principal,
             auth_error=auth.error,
             actor_name=auth.actor_name,
+            failure=auth.failure,
         )
 
 

@@ -15,6 +15,7 @@ from persistence.demodata import DEFAULT_SEED, Generator
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.config import from_env
+from portal.logs import configure as configure_logging
 from portal.security import hash_password
 
 
@@ -80,7 +81,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
     settings = from_env()
-    settings.check()
     print(f"serving http://{args.host}:{args.port}/graphql (database {settings.database_url})")
     uvicorn.run(
         "portal.asgi:app",
@@ -89,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         proxy_headers=True,
+        log_config=None,
     )
     return 0
 
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     if getattr(args, "patients", 1) < 1:
         build_parser().error("--patients must be at least 1")

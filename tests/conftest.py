@@ -132,7 +132,7 @@ async def fresh_db(
         await database.drop()
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def settings_for(database_url: str, **overrides: Any) -> Settings:
     return replace(
         Settings(env="test", database_url=database_url, audit_flush_seconds=3600), **overrides
     )
@@ -154,7 +154,9 @@ class Portal:
 
     def token(self, username: str) -> str:
         """An access token for a demo account, issued as signIn would."""
-        account_id = ACCOUNT_IDS[username]
+        return self.token_for_account(ACCOUNT_IDS[username])
+
+    def token_for_account(self, account_id: str) -> str:
         token, _ = self.services.tokens.issue(account_id, self.clock.now())
         return token
 
@@ -193,7 +195,7 @@ ACCOUNT_IDS = {
 async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]:
     engine: AsyncEngine = create_engine(database.url)
     services = build_services(
-        test_settings(database.url, **overrides), FixedClock(NOW), engine=engine
+        settings_for(database.url, **overrides), FixedClock(NOW), engine=engine
     )
     portal: Portal
 

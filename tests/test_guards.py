@@ -1,0 +1,193 @@
+"""Guards that make authorization impossible to forget, checked on the source itself.
+
+- a PatientGrant is built only in domain/access.py (AST lint);
+- every field of the GraphQL `Patient` type declares how it is authorized;
+- the layers import downwards only: persistence/ never imports schema/ or resolvers/, and
+  domain/ imports nothing of ours but itself, and no framework or I/O library;
+- the access policy's own tests cover every branch of domain/access.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLNonNull, GraphQLObjectType
+from strawberry.types.field import StrawberryField
+
+from schema import patient as patient_schema
+from schema import schema
+from schema.base import RequiresScope
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("domain", "persistence", "loaders", "resolvers", "schema", "portal")
+OURS = frozenset({*PACKAGES, "tests", "bench"})
+ISSUER = ROOT / "domain" / "access.py"
+
+
+def source_files(*packages: str) -> Iterator[Path]:
+    for package in packages:
+        yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+# -- (a) PatientGrant is issued by domain/access.py only -------------------------------
+ISSUING_NAMES = frozenset({"PatientGrant", "_ISSUED", "_issue"})
+
+
+def grant_forgeries(source: str) -> list[tuple[int, str]]:
+    """Lines that build a PatientGrant or touch the private issuing machinery."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "PatientGrant":
+                found.append((node.lineno, "calls PatientGrant(...)"))
+        elif isinstance(node, ast.Attribute) and node.attr in ISSUING_NAMES - {"PatientGrant"}:
+            found.append((node.lineno, f"uses {node.attr}"))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name in ISSUING_NAMES - {"PatientGrant"}:
+                    found.append((node.lineno, f"imports {alias.name}"))
+                elif alias.name == "PatientGrant" and alias.asname not in (None, "PatientGrant"):
+                    found.append((node.lineno, f"renames PatientGrant to {alias.asname}"))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        pytest.param(
+            "PatientGrant('a', 'p', None, rel)", [(1, "calls PatientGrant(...)")], id="call"
+        ),
+        pytest.param(
+            "access.PatientGrant(*args)", [(1, "calls PatientGrant(...)")], id="attribute"
+        ),
+        pytest.param("from domain.access import _ISSUED", [(1, "imports _ISSUED")], id="proof"),
+        pytest.param("x = access._issue(p, c, None)", [(1, "uses _issue")], id="issuer"),
+        pytest.param(
+            "from domain.access import PatientGrant as G",
+            [(1, "renames PatientGrant to G")],
+            id="alias",
+        ),
+        pytest.param("def f(g: PatientGrant) -> PatientGrant: ...", [], id="annotation-is-fine"),
+    ],
+)
+def test_the_forgery_lint_finds_what_it_should(source: str, found: list[tuple[int, str]]) -> None:
+    assert grant_forgeries(source) == found
+
+
+def test_patient_grants_are_built_only_by_the_access_policy() -> None:
+    offences = [
+        f"{relative(path)}:{line}: {what}"
+        for path in source_files(*PACKAGES)
+        if path != ISSUER
+        for line, what in grant_forgeries(path.read_text())
+    ]
+    assert offences == [], "only domain/access.py issues PatientGrants:\n" + "\n".join(offences)
+
+
+# -- (b) every Patient field declares how it is authorized -----------------------------
+def test_every_patient_field_declares_its_authorization() -> None:
+    # SELF_ONLY_FIELDS may hold GraphQL names, DEMOGRAPHICS_FIELDS holds python names.
+    declared = {*patient_schema.DEMOGRAPHICS_FIELDS, *patient_schema.SELF_ONLY_FIELDS}
+    patient_type = schema._schema.get_type("Patient")
+    assert isinstance(patient_type, GraphQLObjectType)
+    problems: list[str] = []
+    names: set[str] = set()
+    for graphql_name, field in patient_type.fields.items():
+        definition = field.extensions["strawberry-definition"]
+        assert isinstance(definition, StrawberryField)
+        python_name = definition.python_name
+        names |= {graphql_name, python_name}
+        scoped = any(isinstance(e, RequiresScope) for e in definition.extensions)
+        listed = bool({graphql_name, python_name} & declared)
+        if scoped and listed:
+            problems.append(f"Patient.{python_name} has RequiresScope and is also listed")
+        elif scoped and isinstance(field.type, GraphQLNonNull):
+            problems.append(f"Patient.{python_name} has RequiresScope but is not nullable")
+        elif not scoped and not listed:
+            problems.append(
+                f"Patient.{python_name} ({graphql_name}) declares no authorization: give it "
+                "extensions=[RequiresScope(RecordArea.X, 'Type')], or list it in "
+                "DEMOGRAPHICS_FIELDS or SELF_ONLY_FIELDS in schema/patient.py"
+            )
+    problems += [f"{name} is listed but Patient has no such field" for name in declared - names]
+    assert problems == [], "\n".join(problems)
+
+
+# -- (d) layers import downwards only ---------------------------------------------------
+def module_name(path: Path) -> list[str]:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
+    """Every module `path` imports, anywhere in it (functions, TYPE_CHECKING blocks too)."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path)[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            yield node.lineno, ".".join([*base, *([node.module] if node.module else [])])
+
+
+FRAMEWORKS_AND_IO = frozenset(
+    {"sqlalchemy", "strawberry", "starlette", "graphql", "aiodataloader", "alembic"}
+    | {"asyncpg", "aiosqlite", "redis", "httpx", "uvicorn"}
+)
+LAYER_RULES = [
+    pytest.param("persistence", frozenset({"schema", "resolvers"}), id="persistence"),
+    pytest.param("domain", (OURS - {"domain"}) | FRAMEWORKS_AND_IO, id="domain"),
+]
+
+
+@pytest.mark.parametrize(("package", "forbidden"), LAYER_RULES)
+def test_layers_import_downwards_only(package: str, forbidden: frozenset[str]) -> None:
+    offences = [
+        f"{relative(path)}:{line}: imports {module}"
+        for path in source_files(package)
+        for line, module in imported_modules(path)
+        if module.split(".")[0] in forbidden
+    ]
+    assert offences == [], f"{package}/ must not import {sorted(forbidden)}:\n" + "\n".join(
+        offences
+    )
+
+
+def test_relative_imports_are_resolved() -> None:
+    generator = ROOT / "persistence" / "demodata" / "check.py"
+    modules = {module for _, module in imported_modules(generator)}
+    assert {"persistence.demodata", "persistence.demodata.generator"} <= modules
+
+
+# -- the access policy is proven by its own table of cases -----------------------------
+def test_access_tests_cover_every_branch_of_the_policy(tmp_path: Path) -> None:
+    """Runs tests/domain/test_access.py alone under coverage (settings in pyproject.toml).
+
+    A subprocess, so that the policy is measured from its import on, by its own tests only
+    (not by API tests that happen to pass through it), with a data file of its own, and
+    without slowing every other test down with a tracer.
+    """
+    access_tests = ["tests/domain/test_access.py", "-q", "-p", "no:cacheprovider"]
+    run = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [sys.executable, "-m", "pytest", *access_tests, "--cov", "--cov-report=term-missing"],
+        cwd=ROOT,
+        env={**os.environ, "COVERAGE_FILE": str(tmp_path / ".coverage")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, "domain/access.py lacks branch coverage:\n" + run.stdout[-3000:]
+    assert "Total coverage: 100.00%" in run.stdout  # the fail_under gate did run
