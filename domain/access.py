@@ -300,3 +300,11 @@ def access_own_record(principal: Principal, patient_id: str) -> PatientGrant:
     if patient_id != principal.patient_id:
         raise AccessDenied(AccessReason.SELF_ONLY)
     return _issue(principal, _self_context(principal, patient_id), None)
+
+
+def grant_allows(grant: GrantFacts, area: RecordArea, now: datetime, policy: AgePolicy) -> bool:
+    """Whether a proxy holding `grant` may read `area` of its patient at `now` (the patient's
+    side of the policy: who else sees a new message, a released result, a notification)."""
+    if grant_state(grant, now, policy) is not None:
+        return False
+    return _proxy_area(grant, area, policy.today(now), policy).allowed

@@ -364,3 +364,44 @@ class AuditEvent(Base):
     object_types: Mapped[str] = mapped_column(String(500))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutboxEvent(Base):
+    """Events recorded in the transaction of the write that caused them (domain/events.py).
+
+    `seq` orders them for resuming subscribers; `published_at` is set once the broker took it.
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index("ix_outbox_events_patient_seq", "patient_id", "seq"),
+        Index("ix_outbox_events_unpublished", "published_at", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    patient_id: Mapped[str | None] = mapped_column(String(40))
+    account_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    object_id: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+# -- account lifecycle (migration 0003) ------------------------------------------------------
+
+
+# -- appointment actions (migration 0004) ----------------------------------------------------
+
+
+# -- messaging and notifications (migration 0005) --------------------------------------------
+
+
+# -- billing and proxy grants (migration 0006) -----------------------------------------------
+
+
+# -- health readings, records releases, contact changes (migration 0007) ---------------------
+
+
+# -- EHR feed (migration 0008) ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.outbox import OutboxRepository
 
 
 class UnitOfWork:
@@ -36,6 +37,10 @@ class UnitOfWork:
     @property
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
 
     async def __aenter__(self) -> Self:
         if self._session is not None:

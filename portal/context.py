@@ -89,6 +89,22 @@ class Context:
         self.audit_read(grant, object_type)
         return grant
 
+    def act(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
+        """A write to a patient's record: the same policy as a read of `area`, audited as a
+        write. Raises AccessDenied like the reads (the mutation answers FORBIDDEN)."""
+        grant = access.access_patient(
+            self.require_principal(), patient_id, area, self.services.settings.ages
+        )
+        self.audit_write(grant, object_type)
+        return grant
+
+    def act_for_self(self, patient_id: str, object_type: str) -> PatientGrant:
+        """A write only the patient may make (proxy grants, release preferences, readings of
+        their own): a proxy gets FORBIDDEN whatever its scopes."""
+        grant = access.access_own_record(self.require_principal(), patient_id)
+        self.audit_write(grant, object_type)
+        return grant
+
     def readable(self, area: RecordArea) -> list[PatientGrant]:
         """Grants for every patient whose `area` the viewer may read (family inbox, feeds)."""
         grants = []
@@ -100,6 +116,10 @@ class Context:
     # -- audit ---------------------------------------------------------------------------
     def audit_read(self, grant: PatientGrant, object_type: str) -> None:
         key = (grant.patient_id, grant.relationship.value, "read")
+        self._audit.setdefault(key, set()).add(object_type)
+
+    def audit_write(self, grant: PatientGrant, object_type: str) -> None:
+        key = (grant.patient_id, grant.relationship.value, "write")
         self._audit.setdefault(key, set()).add(object_type)
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:

@@ -26,11 +26,11 @@ async def principal_for(
         .join(m.Patient, m.Patient.id == m.ProxyGrant.patient_id)
         .where(m.ProxyGrant.proxy_account_id == account_id)
     )
-    grants = tuple(_facts(g, birth) for g, birth in (await session.execute(stmt)).all())
+    grants = tuple(grant_facts(g, birth) for g, birth in (await session.execute(stmt)).all())
     return Principal(account.id, now, account.patient_id, grants), account.display_name
 
 
-def _facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
+def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
     return GrantFacts(
         grant_id=grant.id,
         patient_id=grant.patient_id,

@@ -26,6 +26,7 @@ from domain.access import (
     access_patient,
     age_on,
     birthday,
+    grant_allows,
     grant_state,
     patient_context,
     patient_contexts,
@@ -405,6 +406,15 @@ def test_access_patient_agrees_with_the_context(
             assert (denied.value.reason, denied.value.area) == (reason, area)
 
 
+@pytest.mark.parametrize(("policy", "facts", "now", "expected"), AREA_CASES)
+def test_grant_allows_agrees_with_the_context(
+    policy: AgePolicy, facts: GrantFacts, now: datetime, expected: Table
+) -> None:
+    """The patient's side of the policy (who else may see this) matches the proxy's side."""
+    for area, (allowed, _, _, _) in expected.items():
+        assert grant_allows(facts, area, now, policy) is allowed
+
+
 # -- when a grant counts at all ---------------------------------------------------------
 ADULT = date(1980, 5, 5)
 NOT_ACTIVE = AccessReason.GRANT_NOT_ACTIVE
@@ -456,6 +466,8 @@ STATE_CASES = [
 @pytest.mark.parametrize(("facts", "expected"), STATE_CASES)
 def test_grant_state(facts: GrantFacts, expected: AccessReason | None) -> None:
     assert grant_state(facts, NOW, POLICY) == expected
+    if expected is not None:
+        assert not any(grant_allows(facts, area, NOW, POLICY) for area in RecordArea)
     principal = proxy(facts)
     listed = [c.patient_id for c in patient_contexts(principal, POLICY)]
     if expected is None:
