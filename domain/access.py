@@ -185,27 +185,28 @@ def _self_context(principal: Principal, patient_id: str) -> PatientContext:
 def _proxy_area(grant: GrantFacts, area: RecordArea, today: date, policy: AgePolicy) -> AreaAccess:
     aged_out_on = _aged_out_on(grant, policy)
     end_day = policy.today(grant.ends_at) if grant.ends_at is not None else None
-    # The grant must name the area's scope.
-    if area.scope not in grant.scopes:
-        return AreaAccess(area, False, AccessReason.PROXY_SCOPE)
+    in_scope = area.scope in grant.scopes
     # Age rules apply to parent and guardian grants only.
-    if grant.relationship.is_for_minor:
-        age = age_on(grant.patient_birth_date, today)
+    age = age_on(grant.patient_birth_date, today)
+    limited = grant.relationship.is_for_minor and area not in policy.adolescent_parent_areas
+    # An adolescent's confidential areas are withheld whatever the grant says, and that is
+    # the reason given (a wider grant would not help); a guardian may regain them.
+    if limited and policy.adolescent_age <= age < policy.adult_age:
+        regained_on = _regained_on(grant, policy) if in_scope else None
+        return AreaAccess(
+            area,
+            False,
+            AccessReason.ADOLESCENT_CONFIDENTIAL,
+            regained_on,
+            None if regained_on is None else True,
+        )
+    # Otherwise the grant must name the area's scope.
+    if not in_scope:
+        return AreaAccess(area, False, AccessReason.PROXY_SCOPE)
+    # A child's record is fully open until the adolescent birthday, then limited.
+    if limited and age < policy.adolescent_age:
         adolescent_on = birthday(grant.patient_birth_date, policy.adolescent_age)
-        limited = area not in policy.adolescent_parent_areas
-        # An adolescent's confidential areas are withheld (a guardian may regain them).
-        if limited and policy.adolescent_age <= age < policy.adult_age:
-            regained_on = _regained_on(grant, policy)
-            return AreaAccess(
-                area,
-                False,
-                AccessReason.ADOLESCENT_CONFIDENTIAL,
-                regained_on,
-                None if regained_on is None else True,
-            )
-        # A child's record is fully open until the adolescent birthday, then limited.
-        if limited and age < policy.adolescent_age:
-            return AreaAccess(area, True, None, *_earliest(adolescent_on, end_day, aged_out_on))
+        return AreaAccess(area, True, None, *_earliest(adolescent_on, end_day, aged_out_on))
     return AreaAccess(area, True, None, *_earliest(end_day, aged_out_on))
 
 

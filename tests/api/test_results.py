@@ -454,11 +454,11 @@ async def test_parent_sees_a_child_s_results_but_not_an_adolescent_s(fresh_porta
         "resultTrend": [{"value": 131.0, "resultId": result_gid("res-mia-1")}],
     }
 
-    # Alex's grant for Leo (14) was reissued without RESULTS at his 12th birthday: the domain
-    # checks the grant's scopes first, so the reason given is PROXY_SCOPE.
+    # Alex's grant for Leo (14) was reissued without RESULTS at his 12th birthday: the age
+    # rule is the reason given all the same (a wider grant would not open them).
     leo = await fresh_portal.gql(PATIENT_RESULTS_AND_TREND, {"id": patient_gid(LEO)}, as_user=ALEX)
     assert leo["data"]["patient"] == {"results": None, "resultTrend": None}
-    assert errors_of(leo) == [("FORBIDDEN", "PROXY_SCOPE")] * 2
+    assert errors_of(leo) == [("FORBIDDEN", "ADOLESCENT_CONFIDENTIAL")] * 2
 
     # Even a grant that names RESULTS does not open an adolescent's results to a parent.
     await add_results_scope(fresh_portal, LEO, ACCOUNT_IDS[ALEX])

@@ -1,0 +1,101 @@
+"""No N+1: the home dashboard costs the same number of SQL statements whatever the size of
+its lists (DESIGN section 8). Each list is loaded for all its parents in one statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.builders import add_patient_with_lists
+from tests.conftest import Portal, patient_gid
+
+DASHBOARD = """
+query Dashboard($id: ID!, $n: Int!) {
+  patient(id: $id) {
+    name { display }
+    appointments(when: UPCOMING, first: $n) {
+      edges { node { id startsAt status canCancel canCheckIn
+                     provider { name specialty } department { name phone } } }
+    }
+    results(first: $n) {
+      edges { node { id name releaseStatus
+                     components { code value unit flag referenceRange { low high } } } }
+    }
+    messageThreads(first: $n) {
+      edges { node { id subject unreadCount
+                     messages(first: 1) { edges { node { body sentAt sender { name } } } } } }
+    }
+    unreadMessageCount
+    statements(status: OPEN, first: $n) {
+      edges { node { id amountDue { formatted }
+                     lineItems { description patientResponsibility { amountCents } } } }
+    }
+    balance { formatted }
+  }
+}
+"""
+
+# What the dashboard costs, measured: 2 to authenticate (account, grants), 1 patient, and one
+# per list and nested list whatever their length: appointments, providers, departments,
+# results, hold preferences, components, threads, unread per patient, unread per thread,
+# latest messages, open statements, line items, payments, balance. A change that makes this
+# grow is a regression to look at.
+DASHBOARD_STATEMENTS = 17
+
+
+# The query asks for each kind of related object from one place only: a provider reached both
+# from appointments and from threads may be fetched in two batches when the lists come back
+# at different moments (bounded by the shape, not the rows, but not a fixed number).
+
+
+async def _dashboard(portal: Portal, patient_id: str, account_id: str) -> tuple[Any, int]:
+    before = portal.statements
+    result = await portal.gql(
+        DASHBOARD,
+        {"id": patient_gid(patient_id), "n": 100},
+        token=portal.token_for_account(account_id),
+    )
+    assert "errors" not in result, result["errors"]
+    return result["data"]["patient"], portal.statements - before
+
+
+def _sizes(patient: Any) -> list[int]:
+    return [
+        len(patient["appointments"]["edges"]),
+        len(patient["results"]["edges"]),
+        len(patient["messageThreads"]["edges"]),
+        len(patient["statements"]["edges"]),
+    ]
+
+
+async def test_the_dashboard_costs_the_same_for_1_and_100_items(fresh_portal: Portal) -> None:
+    small = await add_patient_with_lists(fresh_portal, "small", 1)
+    large = await add_patient_with_lists(fresh_portal, "large", 100)
+
+    small_patient, small_count = await _dashboard(fresh_portal, *small)
+    large_patient, large_count = await _dashboard(fresh_portal, *large)
+
+    assert _sizes(small_patient) == [1, 1, 1, 1]
+    assert _sizes(large_patient) == [100, 100, 100, 100]
+    # Nested lists were really loaded for every item of the large one.
+    results = large_patient["results"]["edges"]
+    assert all(len(edge["node"]["components"]) == 2 for edge in results)
+    threads = large_patient["messageThreads"]["edges"]
+    assert all(len(edge["node"]["messages"]["edges"]) == 1 for edge in threads)
+    statements = large_patient["statements"]["edges"]
+    assert all(len(edge["node"]["lineItems"]) == 2 for edge in statements)
+
+    assert small_count == large_count
+    assert large_count == DASHBOARD_STATEMENTS, f"the dashboard took {large_count} statements"
+
+
+@pytest.mark.parametrize("n", [1, 100])
+async def test_the_count_does_not_depend_on_the_order_of_requests(
+    fresh_portal: Portal, n: int
+) -> None:
+    """A cold first request costs the same as a later one: nothing is cached across requests."""
+    built = await add_patient_with_lists(fresh_portal, f"p{n}", n)
+    _, first = await _dashboard(fresh_portal, *built)
+    _, second = await _dashboard(fresh_portal, *built)
+    assert first == second == DASHBOARD_STATEMENTS
