@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from persistence import models as m
@@ -38,10 +38,26 @@ class SeedReport:
 
 
 def _read(directory: Path, kind: str) -> Iterator[dict[str, Any]]:
-    with open(directory / f"{kind}.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    path = directory / f"{kind}.jsonl"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    yield _row(path, number, line)
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path} is missing from the dataset") from exc
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text") from exc
+
+
+def _row(path: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise DatasetError(f"{path}:{number} is not valid JSON: {exc}") from exc
+    if not isinstance(row, dict):
+        raise DatasetError(f"{path}:{number} is not a JSON object")
+    return row
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -111,6 +127,10 @@ async def load_dataset(
     path = Path(directory)
     manifest = _manifest(path)
     async with AsyncSession(engine) as session, session.begin():
+        # The asyncpg adapter opens its transaction at the first statement it runs; a COPY on
+        # the raw connection would come first and commit on its own. Open it now, so a bad
+        # line in the last file leaves nothing behind.
+        await session.execute(text("SELECT 1"))
         loader = _Loader(session)
         await _reference(loader, path)
         grants = await _people(loader, path, hash_password)
@@ -125,6 +145,10 @@ def _manifest(path: Path) -> dict[str, Any]:
         manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text("utf-8"))
     except FileNotFoundError as exc:
         raise DatasetError(f"{path} has no manifest.json: not a demo-data directory") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path / 'manifest.json'} is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{path / 'manifest.json'} is not a JSON object")
     if manifest.get("format_version") not in SUPPORTED_FORMATS:
         raise DatasetError(f"unsupported dataset format {manifest.get('format_version')!r}")
     return manifest

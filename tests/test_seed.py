@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -194,6 +195,38 @@ async def test_directory_without_manifest_is_rejected(
     assert f"{not_a_dataset} has no manifest.json" in err
     assert "Traceback" not in err
     assert await _counts(empty_db.url, ["patients"]) == {"patients": 0}
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        pytest.param(("manifest.json", "{bad"), "manifest.json is not valid JSON", id="manifest"),
+        pytest.param(("manifest.json", "[1, 2]"), "is not a JSON object", id="manifest-array"),
+        pytest.param(("accounts.jsonl", '{"id": "acc-x"\n'), "accounts.jsonl:1", id="jsonl-line"),
+        pytest.param(("accounts.jsonl", None), "accounts.jsonl is missing", id="missing-file"),
+    ],
+)
+async def test_a_damaged_dataset_is_refused_and_nothing_is_loaded(
+    empty_db: Database,
+    dataset_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    damage: tuple[str, str | None],
+    message: str,
+) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(dataset_dir, damaged)
+    name, content = damage
+    if content is None:
+        (damaged / name).unlink()
+    else:
+        (damaged / name).write_text(content, "utf-8")
+    code = await portal_cli("--database-url", empty_db.url, "seed", "--from", str(damaged))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert await _counts(empty_db.url, ["patients", "accounts"]) == {"patients": 0, "accounts": 0}
 
 
 async def test_migrate_creates_the_schema_in_an_empty_sqlite_file(tmp_path: Path) -> None:
