@@ -31,6 +31,9 @@ class RecordArea(Enum):
     PROBLEMS = "problems"
     ALLERGIES = "allergies"
     IMMUNIZATIONS = "immunizations"
+    # Home readings (glucose, blood pressure, weight) for remote monitoring: health summary
+    # data, and confidential for an adolescent unless configured as a parent area.
+    READINGS = "readings"
 
     @property
     def scope(self) -> Scope:
@@ -46,6 +49,7 @@ _AREA_SCOPE = {
     RecordArea.PROBLEMS: Scope.HEALTH_SUMMARY,
     RecordArea.ALLERGIES: Scope.HEALTH_SUMMARY,
     RecordArea.IMMUNIZATIONS: Scope.HEALTH_SUMMARY,
+    RecordArea.READINGS: Scope.HEALTH_SUMMARY,
 }
 
 

@@ -6,11 +6,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from loaders.appointments import AppointmentPageByPatientLoader
+from loaders.attachments import AttachmentsByMessageLoader
 from loaders.billing import (
     LineItemsByStatementLoader,
     OpenTotalsByGuarantorLoader,
     PaymentsByStatementLoader,
     StatementPageByGuarantorLoader,
+)
+from loaders.billing_requests import (
+    AssistanceRequestByStatementLoader,
+    PaymentPlanRequestByStatementLoader,
 )
 from loaders.messages import (
     InboxPageByGrantsLoader,
@@ -21,6 +26,7 @@ from loaders.messages import (
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
 )
+from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
 from loaders.people import (
     AccountByIdLoader,
@@ -28,6 +34,7 @@ from loaders.people import (
     PatientByGrantLoader,
     ProviderByIdLoader,
 )
+from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
 from loaders.results import (
     ComponentsByResultLoader,
     HoldKindsByPatientLoader,
@@ -121,12 +128,20 @@ class Loaders:
         return ReadThroughByThreadLoader(self._sessions)
 
     @cached_property
+    def message_attachments(self) -> AttachmentsByMessageLoader:
+        return AttachmentsByMessageLoader(self._sessions)
+
+    @cached_property
     def notification_pages(self) -> NotificationPageByAccountLoader:
         return NotificationPageByAccountLoader(self._sessions)
 
     @cached_property
     def notification(self) -> NotificationByIdLoader:
         return NotificationByIdLoader(self._sessions)
+
+    @cached_property
+    def notification_preferences(self) -> NotificationPreferencesByAccountLoader:
+        return NotificationPreferencesByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property
@@ -166,9 +181,26 @@ class Loaders:
         return OpenTotalsByGuarantorLoader(self._sessions)
 
     @cached_property
+    def payment_plan_request(self) -> PaymentPlanRequestByStatementLoader:
+        return PaymentPlanRequestByStatementLoader(self._sessions)
+
+    @cached_property
+    def assistance_request(self) -> AssistanceRequestByStatementLoader:
+        return AssistanceRequestByStatementLoader(self._sessions)
+
+    @cached_property
     def proxy_grants_given(self) -> ProxyGrantsOfPatientLoader:
         return ProxyGrantsOfPatientLoader(self._sessions)
 
     @cached_property
     def access_log(self) -> AccessLogPageLoader:
         return AccessLogPageLoader(self._sessions)
+
+    # -- health readings and records release requests -------------------------------------
+    @cached_property
+    def health_reading_pages(self) -> HealthReadingPageByPatientLoader:
+        return HealthReadingPageByPatientLoader(self._sessions)
+
+    @cached_property
+    def release_requests(self) -> ReleaseRequestsOfPatientLoader:
+        return ReleaseRequestsOfPatientLoader(self._sessions)

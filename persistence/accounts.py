@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import CursorResult, Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import Principal
-from domain.identity import RefreshTokenState, SignInState
+from domain.identity import RefreshTokenState, SignInState, normalize_username
 from persistence import models as m
+from persistence.models import new_id
 from persistence.queries.people import principal_for
 
 
@@ -30,6 +31,13 @@ async def _changed(session: AsyncSession, statement: Update) -> int:
 class Credentials:
     account_id: str
     password_hash: str
+
+
+@dataclass(frozen=True)
+class AccountContact:
+    account_id: str
+    username: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,81 @@ class AccountRepository:
     async def principal(self, account_id: str, now: datetime) -> tuple[Principal | None, str]:
         return await principal_for(self._session, account_id, now)
 
+    # -- the account lifecycle (resolvers/accounts.py) -------------------------------------
+    async def contact(self, account_id: str) -> AccountContact:
+        a = m.Account
+        stmt = select(a.id, a.username, a.email).where(a.id == account_id)
+        return AccountContact(*(await self._session.execute(stmt)).one())
+
+    async def by_username_or_email(self, value: str) -> list[AccountContact]:
+        """The account with this username, or the accounts with this email address."""
+        a = m.Account
+        match = (
+            func.lower(a.email) == value.strip().lower()
+            if "@" in value
+            else a.username == normalize_username(value)
+        )
+        stmt = select(a.id, a.username, a.email).where(match).order_by(a.username)
+        return [AccountContact(*row) for row in (await self._session.execute(stmt)).all()]
+
+    async def username_taken(self, username: str) -> bool:
+        stmt = select(m.Account.id).where(m.Account.username == username)
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def email_taken(self, email: str, other_than: str | None = None) -> bool:
+        a = m.Account
+        stmt = select(a.id).where(func.lower(a.email) == email.lower())
+        if other_than is not None:
+            stmt = stmt.where(a.id != other_than)
+        return (await self._session.execute(stmt)).first() is not None
+
+    def create(
+        self,
+        *,
+        username: str,
+        email: str,
+        display_name: str,
+        patient_id: str,
+        password_hash: str,
+        now: datetime,
+    ) -> str:
+        account_id = new_id("acc")
+        self._session.add(
+            m.Account(
+                id=account_id,
+                username=username,
+                email=email,
+                display_name=display_name,
+                patient_id=patient_id,
+                password_hash=password_hash,
+                created_at=now,
+                last_login_at=now,
+                failed_sign_ins=0,
+                locked_until=None,
+            )
+        )
+        return account_id
+
+    async def password_hash(self, account_id: str) -> str:
+        stmt = select(m.Account.password_hash).where(m.Account.id == account_id)
+        return str((await self._session.execute(stmt)).scalar_one())
+
+    async def replace_password(
+        self, account_id: str, expected_hash: str, new_hash: str, *, unlock: bool
+    ) -> bool:
+        """Store `new_hash` if the password is still `expected_hash` (compare-and-set)."""
+        a = m.Account
+        values: dict[str, Any] = {"password_hash": new_hash}
+        if unlock:
+            values.update(failed_sign_ins=0, locked_until=None)
+        stmt = update(a).where(a.id == account_id, a.password_hash == expected_hash).values(values)
+        return await _changed(self._session, stmt) == 1
+
+    async def set_email(self, account_id: str, email: str) -> None:
+        await _changed(
+            self._session, update(m.Account).where(m.Account.id == account_id).values(email=email)
+        )
+
 
 class RefreshTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -134,6 +217,16 @@ class RefreshTokenRepository:
             .values(rotated_at=now)
         )
         return await _changed(self._session, stmt) == 1
+
+    async def revoke_account(
+        self, account_id: str, now: datetime, keep_family: str | None = None
+    ) -> int:
+        """End every session of the account (but `keep_family`, the caller's own)."""
+        t = m.RefreshToken
+        stmt = update(t).where(t.account_id == account_id, t.revoked_at.is_(None))
+        if keep_family is not None:
+            stmt = stmt.where(t.family_id != keep_family)
+        return await _changed(self._session, stmt.values(revoked_at=now))
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         t = m.RefreshToken

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -46,9 +47,18 @@ class AuditWriter:
         self._queue: list[AuditEntry] = []
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()
+        self._oldest: float | None = None  # monotonic time the oldest queued entry came
+        self.last_lag = 0.0  # how long the oldest entry of the last written batch waited
 
     def submit(self, entries: Sequence[AuditEntry]) -> None:
+        if entries and self._oldest is None:
+            self._oldest = time.monotonic()
         self._queue.extend(entries)
+
+    @property
+    def lag(self) -> float:
+        """Seconds the oldest entry not yet written has waited (0 when all are written)."""
+        return 0.0 if self._oldest is None else time.monotonic() - self._oldest
 
     @property
     def pending(self) -> int:
@@ -69,6 +79,7 @@ class AuditWriter:
     async def flush(self) -> int:
         async with self._flushing:
             batch, self._queue = self._queue, []
+            oldest, self._oldest = self._oldest, None
             if not batch:
                 return 0
             try:
@@ -76,7 +87,9 @@ class AuditWriter:
                     await session.execute(insert(m.AuditEvent), [asdict(e) for e in batch])
             except BaseException:
                 self._queue[:0] = batch
+                self._oldest = min(t for t in (oldest, self._oldest) if t is not None)
                 raise
+            self.last_lag = time.monotonic() - oldest if oldest is not None else 0.0
             return len(batch)
 
     async def close(self) -> None:

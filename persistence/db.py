@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Session events every writer needs: outbox seq order = commit order, and the after-commit
+# kick of the real-time publisher (persistence/outbox_order.py).
+from persistence import outbox_order as _outbox_order  # noqa: F401
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/portal.db"
 
 

@@ -122,12 +122,15 @@ class ProxyGrant(Base):
     __tablename__ = "proxy_grants"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    proxy_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # None while an invitation is pending: the grant is bound to whoever accepts it.
+    proxy_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     relationship: Mapped[str] = mapped_column(String(20))
     scopes: Mapped[list[str]]
     status: Mapped[str] = mapped_column(String(20))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
+    invitee_email: Mapped[str | None] = mapped_column(String(320))  # grants given by invitation
+    revoked_at: Mapped[datetime | None]
 
 
 class RefreshToken(Base):
@@ -390,18 +393,315 @@ class OutboxEvent(Base):
 
 
 # -- account lifecycle (migration 0003) ------------------------------------------------------
+class OutgoingMail(Base):
+    """The mail outbox (persistence/mail.py): written in the transaction of the request that
+    sends it, delivered later by the sender, retried until sent or given up."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_pending", "sent_at", "next_attempt_at"),
+        Index("ix_mail_outbox_to_created", "to_address", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+
+class ActivationCode(Base):
+    """A code the clinic gives a patient to create their account; stored hashed."""
+
+    __tablename__ = "activation_codes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class SignUpVerification(Base):
+    """One signUpWithoutCode request. `patient_id` is null when nobody matched: the row exists
+    anyway, so verifying it fails exactly like a wrong code."""
+
+    __tablename__ = "signup_verifications"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PasswordResetToken(Base):
+    __tablename__ = "password_reset_tokens"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class TotpFactor(Base):
+    """An account's authenticator secret; on once `confirmed_at` is set."""
+
+    __tablename__ = "totp_factors"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EmailChangeRequest(Base):
+    """A new email address waiting for the code sent to it."""
+
+    __tablename__ = "email_change_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    new_email: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # -- appointment actions (migration 0004) ----------------------------------------------------
+# A slot holds at most one appointment and an appointment at most one slot; a slot is taken
+# by a conditional UPDATE (persistence/appointments.py), this index is the backstop.
+Index("uq_slots_appointment_id", Slot.appointment_id, unique=True)
+
+
+class AppointmentCheckIn(Base):
+    """An eCheck-in: questionnaire answers and confirmations, for one start time of a visit."""
+
+    __tablename__ = "appointment_check_ins"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    starts_at: Mapped[datetime]
+    answers: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    contact_confirmed: Mapped[bool] = mapped_column(Boolean)
+    insurance_confirmed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class AppointmentChange(Base):
+    """What a patient or proxy did to an appointment, by whom, with its details (a cancel
+    reason, the start time it was moved from): the clinic's record of online changes."""
+
+    __tablename__ = "appointment_changes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    change: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class AppointmentReminder(Base):
+    """A reminder sent for one start time of an appointment: the due-reminders job's marker."""
+
+    __tablename__ = "appointment_reminders"
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
 
 
 # -- messaging and notifications (migration 0005) --------------------------------------------
+class Attachment(Base):
+    """A file a patient or proxy uploaded: metadata here, the bytes in the file store under
+    `storage_key` (a random name, never the client's). `purpose` says what it belongs to
+    (`message`: a message of `message_id`; `insurance_card`: an eCheck-in of
+    `appointment_id`) and so which record area a reader needs."""
+
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # upload order within what it belongs to
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime]
+
+
+class RefillRequest(Base):
+    """A refill asked for online; the request itself is the REFILL thread's first message."""
+
+    __tablename__ = "refill_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    medication_id: Mapped[str] = mapped_column(ForeignKey("medications.id"), index=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("message_threads.id"))
+    pharmacy: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime]
+
+
+class NotificationPreference(Base):
+    """The channels an account chose for one notification kind (absent: the defaults)."""
+
+    __tablename__ = "notification_preferences"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    channels: Mapped[list[str]]
+    updated_at: Mapped[datetime]
+
+
+class NotificationDelivery(Base):
+    """An SMS or push notification to send once the transaction that wrote it commits:
+    written by notify(), drained by persistence/deliveries.py. Its text carries no PHI."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (Index("ix_notification_deliveries_pending", "sent_at", "created_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(30))
+    destination: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
 
 
 # -- billing and proxy grants (migration 0006) -----------------------------------------------
+class ProxyInvitation(Base):
+    """The single-use token mailed with a pending grant; stored hashed, it expires."""
+
+    __tablename__ = "proxy_invitations"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("proxy_grants.id"), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class PaymentAttempt(Base):
+    """One idempotency key of one account: the payment it asked for and how it ended.
+
+    Unique per (account, key): a repeated request finds the first one and answers with its
+    outcome. While `status` is pending the gateway is being asked, and its amount counts as
+    paid for any other payment of the statement.
+    """
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (
+        Index("uq_payment_attempts_account_key", "account_id", "idempotency_key", unique=True),
+        Index("ix_payment_attempts_statement_status", "statement_id", "status"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # pending, succeeded, declined
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
+    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"))
+    gateway_reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class PaymentPlanRequest(Base):
+    __tablename__ = "payment_plan_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    months: Mapped[int] = mapped_column(Integer)
+    installment_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # requested, approved, declined
+    created_at: Mapped[datetime]
+
+
+class FinancialAssistanceRequest(Base):
+    __tablename__ = "financial_assistance_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    household_size: Mapped[int] = mapped_column(Integer)
+    annual_income_cents: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # requested, approved, declined
+    created_at: Mapped[datetime]
 
 
 # -- health readings, records releases, contact changes (migration 0007) ---------------------
+class HealthReading(Base):
+    """A home reading (domain/readings.py), as entered: `value` and `unit`, or a pressure."""
+
+    __tablename__ = "health_readings"
+    __table_args__ = (
+        Index("ix_health_readings_patient_kind_taken", "patient_id", "kind", "taken_at"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float)
+    systolic: Mapped[int | None] = mapped_column(Integer)
+    diastolic: Mapped[int | None] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(10))
+    taken_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+
+
+class RecordsReleaseRequest(Base):
+    """A request to send a copy of the record somewhere (domain/releases.py)."""
+
+    __tablename__ = "records_release_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    recipient_email: Mapped[str | None] = mapped_column(String(200))
+    recipient_fax: Mapped[str | None] = mapped_column(String(20))
+    recipient_address: Mapped[dict[str, Any] | None]
+    areas: Mapped[list[str]]
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
 
 
 # -- EHR feed (migration 0008) ---------------------------------------------------------------
+class IntegrationEvent(Base):
+    """Each EHR feed event applied, inserted in the transaction of its change: the primary key
+    makes a re-sent (or concurrently duplicated) event a no-op. Also the log of EHR writes."""
+
+    __tablename__ = "integration_events"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(30))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    applied_at: Mapped[datetime]

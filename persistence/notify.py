@@ -2,8 +2,7 @@
 
 The recipients are the patient's own account and every proxy whose grant lets them read
 `area` right now (the same policy as reads: a parent of an adolescent is not told about a
-confidential result). Each gets a notification row and a NOTIFICATION_ADDED outbox event,
-in the caller's transaction.
+confidential result). Each is told through the channels they chose (notify() below).
 """
 
 from __future__ import annotations
@@ -16,8 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import AgePolicy, grant_allows
 from domain.events import EventKind
+from domain.notification_channels import Channel, channels_for, outside_text
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence.deliveries import enqueue_delivery
+from persistence.mail import enqueue_mail
+from persistence.notification_prefs import Contact, channels_by_account, contacts
 from persistence.outbox import OutboxRepository
 from persistence.queries.people import grant_facts
 
@@ -44,7 +47,8 @@ async def readers_of(
         .order_by(m.ProxyGrant.proxy_account_id)
     )
     for grant, birth_date in (await session.execute(stmt)).all():
-        if grant.proxy_account_id in readers:
+        # An invitation not accepted yet has no account to tell.
+        if grant.proxy_account_id is None or grant.proxy_account_id in readers:
             continue
         if grant_allows(grant_facts(grant, birth_date), area, now, policy):
             readers.append(grant.proxy_account_id)
@@ -54,10 +58,21 @@ async def readers_of(
 async def notify(
     session: AsyncSession, patient_id: str, notice: Notice, now: datetime, policy: AgePolicy
 ) -> list[m.Notification]:
-    """Add a notification for each reader (not committed: the caller's transaction owns it)."""
+    """Tell each reader through the channels they chose for `notice.kind` (defaults: in-app
+    and email); nothing is committed: the caller's transaction owns it.
+
+    IN_APP is the notification row with its NOTIFICATION_ADDED event; EMAIL goes to the mail
+    outbox, SMS and PUSH to the delivery outbox (persistence/deliveries.py), all in the same
+    transaction, and their text says only that something new is waiting (no PHI). Returns
+    the in-app rows."""
     outbox = OutboxRepository(session)
     added = []
-    for account_id in await readers_of(session, patient_id, notice.area, now, policy):
+    readers = await readers_of(session, patient_id, notice.area, now, policy)
+    chosen = await channels_by_account(session, readers, notice.kind)
+    no_in_app = await _send_outside(session, readers, chosen, notice.kind, now)
+    for account_id in readers:
+        if account_id in no_in_app:
+            continue
         row = m.Notification(
             id=m.new_id("ntf"),
             account_id=account_id,
@@ -81,3 +96,35 @@ async def notify(
         )
         added.append(row)
     return added
+
+
+async def _send_outside(
+    session: AsyncSession,
+    readers: list[str],
+    chosen: dict[str, list[str]],
+    kind: str,
+    now: datetime,
+) -> set[str]:
+    """Email, SMS and push for the readers who chose them; returns who opted out of in-app."""
+    text = outside_text(kind)
+    reach = await contacts(session, readers)
+    no_in_app = set()
+    for account_id in readers:
+        channels = channels_for(chosen.get(account_id))
+        contact = reach.get(account_id, Contact(None, None))
+        if Channel.IN_APP not in channels:
+            no_in_app.add(account_id)
+        if Channel.EMAIL in channels and contact.email:
+            enqueue_mail(session, to=contact.email, subject=text.subject, body=text.body, now=now)
+        for channel, destination in ((Channel.SMS, contact.phone), (Channel.PUSH, account_id)):
+            if channel in channels and destination:
+                enqueue_delivery(
+                    session,
+                    account_id=account_id,
+                    channel=channel,
+                    kind=kind,
+                    destination=destination if channel is Channel.SMS else None,
+                    text=text.short,
+                    now=now,
+                )
+    return no_in_app

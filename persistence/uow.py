@@ -16,7 +16,22 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.appointments import AppointmentRepository
+from persistence.billing import BillingRepository
+from persistence.ehr import EhrRepository
+from persistence.lifecycle import (
+    ActivationCodeRepository,
+    ContactRepository,
+    PasswordResetRepository,
+    SignUpRepository,
+    TotpRepository,
+)
+from persistence.messaging import MessagingRepository
+from persistence.notification_prefs import NotificationRepository
 from persistence.outbox import OutboxRepository
+from persistence.proxies import ProxyRepository
+from persistence.records import RecordsRepository
+from persistence.release_preferences import ReleasePreferenceRepository
 
 
 class UnitOfWork:
@@ -39,8 +54,60 @@ class UnitOfWork:
         return RefreshTokenRepository(self.session)
 
     @property
+    def activation_codes(self) -> ActivationCodeRepository:
+        return ActivationCodeRepository(self.session)
+
+    @property
+    def signups(self) -> SignUpRepository:
+        return SignUpRepository(self.session)
+
+    @property
+    def password_resets(self) -> PasswordResetRepository:
+        return PasswordResetRepository(self.session)
+
+    @property
+    def totp(self) -> TotpRepository:
+        return TotpRepository(self.session)
+
+    @property
+    def contact(self) -> ContactRepository:
+        return ContactRepository(self.session)
+
+    @property
+    def appointments(self) -> AppointmentRepository:
+        return AppointmentRepository(self.session)
+
+    @property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.session)
+
+    @property
+    def messaging(self) -> MessagingRepository:
+        return MessagingRepository(self.session)
+
+    @property
+    def notifications(self) -> NotificationRepository:
+        return NotificationRepository(self.session)
+
+    @property
+    def records(self) -> RecordsRepository:
+        return RecordsRepository(self.session)
+
+    @property
+    def ehr(self) -> EhrRepository:
+        return EhrRepository(self.session)
+
+    @property
+    def billing(self) -> BillingRepository:
+        return BillingRepository(self.session)
+
+    @property
+    def proxies(self) -> ProxyRepository:
+        return ProxyRepository(self.session)
+
+    @property
+    def release_preferences(self) -> ReleasePreferenceRepository:
+        return ReleasePreferenceRepository(self.session)
 
     async def __aenter__(self) -> Self:
         if self._session is not None:

@@ -16,13 +16,20 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from domain.clock import Clock
+from portal import jobs
+from portal.attachments import download_attachment
 from portal.auth import Authentication, authenticate
 from portal.config import Settings, from_env
 from portal.context import Context
+from portal.http import GraphQLOverHTTP
+from portal.immunization_pdf import immunization_record
+from portal.integration import receive_event
 from portal.logs import request_id_var
+from portal.metrics import metrics_endpoint
+from portal.realtime import releases as realtime_releases
+from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
 from schema import schema
 
@@ -62,9 +69,19 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class PortalGraphQL(GraphQL[Context, None]):
+class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
     def __init__(self, services: Services) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if services.settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if services.settings.graphiql else None,
+            # The GraphQL multipart request spec (attachments). Requests authenticate with a
+            # bearer header, never a cookie, so a cross-site form post carries no credentials.
+            multipart_uploads_enabled=True,
+            max_subscriptions_per_connection=(
+                services.settings.realtime.max_subscriptions_per_connection
+            ),
+            allowed_origins=services.settings.realtime.allowed_origins,
+        )
         self.services = services
 
     async def get_context(
@@ -111,9 +128,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services.audit.start()
+        await services.realtime.start(services.engine)  # broker, outbox publisher
+        releases = realtime_releases.start_releases(services)
+        reminders = jobs.start_reminders(services)
+        services.mail.start()
+        services.deliveries.start()
+        log.info(services.settings.mail.describe())
         try:
             yield {}
         finally:
+            await jobs.stop(reminders)
+            await realtime_releases.stop(releases)
+            await services.realtime.close(services.engine)
+            await services.deliveries.close()
+            await services.mail.close()
+            await graphql.aclose()  # the HTTP front's Redis connections
             await services.audit.close()
             await services.engine.dispose()
 
@@ -122,7 +151,11 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/integration/events", receive_event, methods=["POST"]),
+            Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
+            Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(RequestIdMiddleware)],

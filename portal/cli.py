@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +16,10 @@ from persistence.db import create_engine, is_sqlite, normalize_url
 from persistence.demodata import DEFAULT_SEED, Generator
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
+from portal.cli_accounts import add_parser as add_activation_code_parser
 from portal.config import from_env
 from portal.logs import configure as configure_logging
+from portal.realtime import cli as realtime_cli
 from portal.security import hash_password
 
 
@@ -82,6 +86,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["DATABASE_URL"] = args.database_url
     settings = from_env()
     print(f"serving http://{args.host}:{args.port}/graphql (database {settings.database_url})")
+    print(settings.mail.describe())
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "warning: real time needs REDIS_URL with more than one worker (each worker's "
+            "in-process broker reaches only its own subscribers)",
+            file=sys.stderr,
+        )
     uvicorn.run(
         "portal.asgi:app",
         host=args.host,
@@ -90,7 +101,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=True,
         log_config=None,
+        # uvicorn[standard]'s C pieces: uvloop's event loop and the httptools HTTP parser.
+        loop="uvloop" if _installed("uvloop") else "auto",
+        http="httptools" if _installed("httptools") else "auto",
+        access_log=False,  # the app logs each GraphQL request, with its request id
     )
+    return 0
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+async def _remind(url: str) -> int:
+    from domain.clock import SystemClock
+    from portal.jobs import send_due_reminders
+    from portal.services import build_services
+
+    services = build_services(replace(from_env(), database_url=url))
+    try:
+        return await send_due_reminders(services, SystemClock().now())
+    finally:
+        await services.engine.dispose()
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    sent = asyncio.run(_remind(_database_url(args)))
+    print(f"sent {sent} appointment reminder(s)")
     return 0
 
 
@@ -110,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--from", dest="from_dir", help="load this dataset directory instead")
     seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     seed.set_defaults(func=cmd_seed)
+
+    remind = sub.add_parser("remind", help="send due appointment reminders once (idempotent)")
+    remind.set_defaults(func=cmd_remind)
+
+    realtime_cli.add_parsers(sub)  # release-due, demo-ehr
+
+    add_activation_code_parser(sub)
 
     serve = sub.add_parser("serve", help="serve the portal with uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))

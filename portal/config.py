@@ -8,13 +8,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.access import AgePolicy
-from domain.appointments import AppointmentPolicy
+from domain.accounts import LifecyclePolicy
+from domain.appointments import DEFAULT_SELF_SCHEDULABLE, AppointmentPolicy
+from domain.billing import PaymentPlanPolicy
 from domain.identity import LockoutPolicy
+from domain.messages import MessagingPolicy
+from domain.proxies import ProxyPolicy
 from domain.results import ReleasePolicy
 from domain.scopes import RecordArea
 from persistence.db import DEFAULT_DATABASE_URL
+from persistence.mail import MailSettings
+from portal.http_settings import HttpSettings, http_settings_from_env
+from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
+from portal.realtime.settings import RealtimeSettings
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
+DEV_INTEGRATION_TOKEN = "dev-only-ehr-feed-token-change-me-0123456789"  # noqa: S105 (same)
 
 
 class ConfigError(ValueError):
@@ -36,7 +45,18 @@ class Settings:
     ages: AgePolicy = field(default_factory=AgePolicy)
     release: ReleasePolicy = field(default_factory=ReleasePolicy)
     appointments: AppointmentPolicy = field(default_factory=AppointmentPolicy)
+    proxies: ProxyPolicy = field(default_factory=ProxyPolicy)
+    payment_plans: PaymentPlanPolicy = field(default_factory=PaymentPlanPolicy)
     audit_flush_seconds: float = 0.5
+    integration_token: str = DEV_INTEGRATION_TOKEN  # the EHR feed's bearer secret
+    http: HttpSettings = field(default_factory=HttpSettings)  # limits, rates, APQ
+    # How often the app sends due appointment reminders; 0 = never (tests, `portal remind`).
+    reminder_interval_seconds: float = 0.0
+    mail: MailSettings = field(default_factory=MailSettings)
+    messaging: MessagingPolicy = field(default_factory=MessagingPolicy)
+    attachments_dir: str = DEFAULT_ATTACHMENTS_DIR
+    lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
 
     @property
     def production(self) -> bool:
@@ -45,6 +65,13 @@ class Settings:
     def check(self) -> None:
         if self.production and (self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32):
             raise ConfigError("production needs JWT_SECRET: 32+ characters, not the dev default")
+        token = self.integration_token
+        if self.production and (token == DEV_INTEGRATION_TOKEN or len(token) < 32):
+            raise ConfigError(
+                "production needs INTEGRATION_TOKEN: 32+ characters, not the dev default"
+            )
+        if self.production and not self.mail.smtp_host:
+            raise ConfigError("production needs SMTP_HOST: mail must not be written to files")
 
 
 def _hours(value: str) -> timedelta | None:
@@ -55,6 +82,45 @@ def _holds(value: str) -> dict[str, timedelta | None]:
     """`lab=0,imaging=72,11529-5=never` → hold per kind or code."""
     pairs = (item.split("=", 1) for item in value.split(",") if item.strip())
     return {key.strip(): _hours(hold) for key, hold in pairs}
+
+
+def _mail(e: Mapping[str, str]) -> MailSettings:
+    default = MailSettings()
+    return MailSettings(
+        smtp_host=e.get("SMTP_HOST") or None,
+        smtp_port=int(e.get("SMTP_PORT", "25")),
+        smtp_username=e.get("SMTP_USERNAME") or None,
+        smtp_password=e.get("SMTP_PASSWORD") or None,
+        smtp_tls=e.get("SMTP_TLS", "auto").lower(),
+        sender=e.get("MAIL_FROM", default.sender),
+        directory=e.get("MAIL_DIR", default.directory),
+        drain_seconds=float(e.get("MAIL_DRAIN_SECONDS", "5")),
+    )
+
+
+def _names(value: str, sep: str = ",") -> frozenset[str]:
+    return frozenset(name.strip() for name in value.split(sep) if name.strip())
+
+
+def _appointment_policy(e: Mapping[str, str]) -> AppointmentPolicy:
+    """`APPOINTMENT_SELF_SCHEDULE_BY_DEPARTMENT=dep-012=Follow-Up|Telehealth Visit;dep-020=`
+    gives those departments their own bookable visit types (empty: none)."""
+    by_department = (
+        item.split("=", 1)
+        for item in e.get("APPOINTMENT_SELF_SCHEDULE_BY_DEPARTMENT", "").split(";")
+        if item.strip()
+    )
+    return AppointmentPolicy(
+        cancel_notice=timedelta(hours=int(e.get("APPOINTMENT_CANCEL_NOTICE_HOURS", "24"))),
+        check_in_opens=timedelta(days=int(e.get("APPOINTMENT_CHECK_IN_OPENS_DAYS", "7"))),
+        reminder_lead=timedelta(hours=int(e.get("APPOINTMENT_REMINDER_HOURS", "24"))),
+        self_schedulable=_names(e["APPOINTMENT_SELF_SCHEDULE_TYPES"])
+        if "APPOINTMENT_SELF_SCHEDULE_TYPES" in e
+        else DEFAULT_SELF_SCHEDULABLE,
+        self_schedulable_by_department={
+            department.strip(): _names(types, "|") for department, types in by_department
+        },
+    )
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -78,10 +144,20 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         hold_by_code=_holds(e.get("RESULT_HOLD_BY_CODE", "")),
     )
     settings = Settings(
+        mail=_mail(e),
+        messaging=messaging_from_env(e),
+        attachments_dir=e.get("ATTACHMENTS_DIR", DEFAULT_ATTACHMENTS_DIR),
+        lifecycle=LifecyclePolicy(
+            activation_code_ttl=timedelta(days=int(e.get("ACTIVATION_CODE_TTL_DAYS", "90"))),
+            reset_token_ttl=timedelta(minutes=int(e.get("PASSWORD_RESET_TTL_MINUTES", "60"))),
+        ),
+        realtime=RealtimeSettings.from_env(e),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,
+        http=http_settings_from_env(e, production=portal_env == "production"),
         jwt_secret=e.get("JWT_SECRET", DEV_JWT_SECRET),
+        integration_token=e.get("INTEGRATION_TOKEN", DEV_INTEGRATION_TOKEN),
         jwt_issuer=e.get("JWT_ISSUER", "patient-portal"),
         jwt_audience=e.get("JWT_AUDIENCE", "patient-portal-app"),
         access_token_ttl=timedelta(seconds=int(e.get("JWT_ACCESS_TTL_SECONDS", "900"))),
@@ -93,9 +169,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ),
         ages=ages,
         release=release,
-        appointments=AppointmentPolicy(
-            cancel_notice=timedelta(hours=int(e.get("APPOINTMENT_CANCEL_NOTICE_HOURS", "24")))
+        appointments=_appointment_policy(e),
+        proxies=ProxyPolicy(
+            invitation_ttl=timedelta(days=int(e.get("PROXY_INVITATION_TTL_DAYS", "14"))),
+            adult_grant_months=int(e.get("PROXY_ADULT_GRANT_MONTHS", "18")),
         ),
+        payment_plans=PaymentPlanPolicy(
+            min_months=int(e.get("PAYMENT_PLAN_MIN_MONTHS", "2")),
+            max_months=int(e.get("PAYMENT_PLAN_MAX_MONTHS", "24")),
+            min_installment_cents=int(e.get("PAYMENT_PLAN_MIN_INSTALLMENT_CENTS", "1000")),
+        ),
+        reminder_interval_seconds=float(e.get("APPOINTMENT_REMINDER_INTERVAL_SECONDS", "300")),
     )
     settings.check()
     return settings

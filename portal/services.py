@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.billing import PaymentGateway
 from domain.clock import Clock, SystemClock
 from persistence.audit import AuditWriter
 from persistence.db import create_engine, session_factory
+from persistence.deliveries import DeliveryDispatcher
+from persistence.files import FileStore
+from persistence.mail import MailSender, build_mail_sender
 from portal.config import Settings
+from portal.payments import SandboxGateway
+from portal.realtime.runtime import Realtime
 from portal.security import TokenIssuer
 
 
@@ -23,6 +29,22 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     tokens: TokenIssuer
     audit: AuditWriter
+    mail: MailSender
+    # The sandbox unless a deployment plugs in a real provider (domain.billing.PaymentGateway).
+    gateway: PaymentGateway = field(default_factory=SandboxGateway)
+    # Uploaded files (persistence/files.py) and the SMS/push outbox dispatcher, with the
+    # logging senders unless a deployment plugs in real ones (persistence/deliveries.py).
+    files: FileStore = field(init=False)
+    deliveries: DeliveryDispatcher = field(init=False)
+    # Broker, outbox publisher and open WebSockets (portal/realtime), started by the app.
+    realtime: Realtime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = FileStore(self.settings.attachments_dir)
+        self.deliveries = DeliveryDispatcher(self.sessions, self.clock)
+        self.realtime = Realtime(
+            self.settings.realtime, self.settings.redis_url, self.sessions, self.clock
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -35,9 +57,10 @@ def build_services(
 ) -> Services:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         engine=engine,
         sessions=sessions,
         tokens=TokenIssuer(
@@ -47,4 +70,5 @@ def build_services(
             settings.access_token_ttl,
         ),
         audit=AuditWriter(sessions, settings.audit_flush_seconds),
+        mail=build_mail_sender(sessions, clock, settings.mail),
     )

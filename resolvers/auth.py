@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain import identity
+from domain import identity, totp
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
+from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
@@ -43,7 +44,9 @@ class IssuedSession:
 async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
-    account_id = await authenticate(uow, ctx.services, input.username, input.password, ctx.now)
+    account_id = await authenticate(
+        uow, ctx.services, input.username, input.password, ctx.now, input.totp_code
+    )
     async with uow:
         issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
         principal, name = await uow.accounts.principal(account_id, ctx.now)
@@ -87,34 +90,69 @@ async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
 
 # -- the steps ------------------------------------------------------------------------------
 async def authenticate(
-    uow: UnitOfWork, services: Services, username: str, password: str, now: datetime
+    uow: UnitOfWork,
+    services: Services,
+    username: str,
+    password: str,
+    now: datetime,
+    totp_code: str | None = None,
 ) -> str:
-    """The account id if the password is right and the account not locked; records the try."""
+    """The account id if the password (and the TOTP code, when the account has two-step
+    verification on) is right and the account not locked; records the try."""
     async with uow:
         account = await uow.accounts.credentials(identity.normalize_username(username))
+        factor = await uow.totp.of(account.account_id) if account is not None else None
     # Argon2 runs for unknown usernames too (against a dummy hash): the time does not tell.
     # It runs in a thread, with no transaction open, so it blocks neither loop nor database.
     password_hash = account.password_hash if account is not None else None
     password_ok = await asyncio.to_thread(verify_password, password_hash, password)
     if account is None:
         raise InvalidCredentials()
+    second_factor = factor is not None and factor.confirmed and password_ok
+    if second_factor and not totp_code:
+        raise TotpRequired()  # the normal first step of a two-step sign-in: not a failure
     async with uow:
-        decision = await record_attempt(uow, services, account.account_id, password_ok, now)
+        factor_ok = not second_factor or await use_totp_code(
+            uow, account.account_id, totp_code or "", now
+        )
+        ok = password_ok and factor_ok
+        decision = await record_attempt(uow, services, account.account_id, ok, now)
         await uow.commit()
+    if isinstance(decision.error, InvalidCredentials) and password_ok:
+        raise InvalidTotpCode()  # counted like a wrong password
     if decision.error is not None:
         raise decision.error
     return account.account_id
 
 
+async def use_totp_code(uow: UnitOfWork, account_id: str, code: str, now: datetime) -> bool:
+    """Whether `code` is a valid, unused code of the account's confirmed factor; uses it."""
+    factor = await uow.totp.of(account_id)
+    if factor is None or not factor.confirmed:
+        return False
+    step = totp.matching_step(factor.secret, code, now, factor.last_used_step)
+    return step is not None and await uow.totp.use_step(
+        account_id, step, factor.last_used_step, None
+    )
+
+
 async def record_attempt(
-    uow: UnitOfWork, services: Services, account_id: str, password_ok: bool, now: datetime
+    uow: UnitOfWork,
+    services: Services,
+    account_id: str,
+    password_ok: bool,
+    now: datetime,
+    sign_in: bool = True,
 ) -> identity.SignInDecision:
     """Decide on the current state and store the result, re-deciding if it changed meanwhile
-    (concurrent attempts must each count: a lost update would give an attacker free guesses)."""
+    (concurrent attempts must each count: a lost update would give an attacker free guesses).
+
+    `sign_in=False`: a password re-entered to confirm an account change counts towards the
+    lockout the same way, but is not a sign-in (`lastSignInAt` stays)."""
     state = await uow.accounts.sign_in_state(account_id)
     for _ in range(STATE_WRITE_ATTEMPTS):
         decision = identity.decide_sign_in(state, password_ok, now, services.settings.lockout)
-        signed_in_at = now if decision.error is None else None
+        signed_in_at = now if decision.error is None and sign_in else None
         if await uow.accounts.replace_sign_in_state(
             account_id, state, decision.state, signed_in_at
         ):

@@ -66,6 +66,20 @@ async def amount_due(info: Info, statement: s.Statement) -> MoneyType:
     return MoneyType.of(due(patient_cents, paid_cents, statement.currency))
 
 
+async def payment_plan_request(info: Info, statement: s.Statement) -> s.PaymentPlanRequest | None:
+    key = (statement.grant, statement.internal_id)
+    row = await info.context.loaders.payment_plan_request.get(key)
+    return s.PaymentPlanRequest.from_row(row) if row else None
+
+
+async def financial_assistance_request(
+    info: Info, statement: s.Statement
+) -> s.FinancialAssistanceRequest | None:
+    key = (statement.grant, statement.internal_id)
+    row = await info.context.loaders.assistance_request.get(key)
+    return s.FinancialAssistanceRequest.from_row(row) if row else None
+
+
 async def statement_node(info: Info, row_id: str) -> s.Statement | None:
     from persistence import models as m
     from resolvers.nodes import owned_row  # resolvers.nodes imports this module

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from persistence import models as m
 from persistence.queries import owned
+from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
 from resolvers import proxy as proxy_r
+from resolvers import records as records_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
@@ -88,6 +90,9 @@ FETCHERS: dict[str, Fetch] = {
     "Immunization": summary_r.immunization_node,
     "Statement": billing_r.statement_node,
     "ProxyGrant": proxy_r.proxy_grant_node,
+    "Attachment": attachments_r.attachment_node,
+    "HealthReading": records_r.health_reading_node,
+    "RecordsReleaseRequest": records_r.release_request_node,
 }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
 
+from portal.limits import GuardedDocuments
+from portal.realtime.sockets import SubscriptionsOnly
 from schema import enums as _enums  # noqa: F401  (registers the domain enums with strawberry)
 from schema.appointments import Appointment, Slot
+from schema.attachments import Attachment
 from schema.billing import Statement
 from schema.errors import AuditReads, PortalErrors
 from schema.messages import Message, MessageThread
@@ -18,7 +20,9 @@ from schema.patient import Patient
 from schema.people import Account, Department, Provider
 from schema.proxy import ProxyGrant
 from schema.query import Query
+from schema.records import HealthReading, RecordsReleaseRequest
 from schema.results import Result
+from schema.subscription import Subscription
 from schema.summary import Allergy, Immunization, Medication, Problem
 
 NODE_TYPES: list[type] = [
@@ -31,6 +35,7 @@ NODE_TYPES: list[type] = [
     Result,
     MessageThread,
     Message,
+    Attachment,
     Notification,
     Medication,
     Allergy,
@@ -38,6 +43,8 @@ NODE_TYPES: list[type] = [
     Immunization,
     Statement,
     ProxyGrant,
+    HealthReading,
+    RecordsReleaseRequest,
 ]
 
 
@@ -49,11 +56,12 @@ class PortalSchema(strawberry.Schema):
 schema = PortalSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=NODE_TYPES,
     extensions=[
         PortalErrors,
         AuditReads,
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        SubscriptionsOnly,  # over a WebSocket: subscriptions only (portal/realtime)
+        GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import strawberry
 
 from domain.access import PatientGrant
-from domain.appointments import actions_for
+from domain.appointments import AppointmentFacts, actions_for
 from persistence import models as m
 from resolvers import people as people_r
 from schema.base import Info, Node
@@ -58,8 +58,7 @@ class Appointment(Node):
         settings = info.context.services.settings
         duration = timedelta(minutes=row.duration_minutes)
         actions = actions_for(
-            status=row.status,
-            starts_at=row.starts_at,
+            AppointmentFacts(row.status, row.starts_at, row.visit_type, row.department_id),
             duration=duration,
             telehealth=row.telehealth,
             now=info.context.now,

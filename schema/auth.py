@@ -15,6 +15,8 @@ from schema.viewer import Viewer
 class SignInErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    TOTP_REQUIRED = "TOTP_REQUIRED"
+    INVALID_TOTP_CODE = "INVALID_TOTP_CODE"
 
 
 @strawberry.enum
@@ -38,6 +40,11 @@ class SessionError(UserError):
 class SignInInput:
     username: str
     password: str
+    totp_code: str | None = strawberry.field(
+        default=None,
+        description="The authenticator app's 6-digit code, for accounts with two-step "
+        "verification on (without it they get TOTP_REQUIRED).",
+    )
 
 
 @strawberry.input

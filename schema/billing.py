@@ -10,6 +10,7 @@ import strawberry
 from domain.access import PatientGrant
 from persistence import models as m
 from persistence.queries.billing import LineItemRow, PaymentRow
+from persistence.queries.billing_requests import RequestRow
 from resolvers import billing as r
 from schema.base import Info, Node
 from schema.money import Money
@@ -59,6 +60,7 @@ class StatementLineItem:
 
 @strawberry.type
 class Payment:
+    confirmation_number: str = strawberry.field(description="Quote it to the billing office.")
     amount: Money
     paid_at: datetime
     method: PaymentMethod
@@ -66,9 +68,55 @@ class Payment:
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:
         return cls(
+            confirmation_number=row.payment.id,
             amount=Money.cents(row.payment.amount_cents, row.currency),
             paid_at=row.payment.paid_at,
             method=PaymentMethod(row.payment.method),
+        )
+
+
+@strawberry.enum
+class BillingRequestStatus(Enum):
+    REQUESTED = "requested"  # recorded, waiting for the billing office
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+@strawberry.type(description="A request to pay a statement in monthly installments.")
+class PaymentPlanRequest:
+    months: int
+    installment: Money
+    status: BillingRequestStatus
+    requested_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RequestRow[m.PaymentPlanRequest]) -> PaymentPlanRequest:
+        request = row.request
+        return cls(
+            months=request.months,
+            installment=Money.cents(request.installment_cents, row.currency),
+            status=BillingRequestStatus(request.status),
+            requested_at=request.created_at,
+        )
+
+
+@strawberry.type(description="A request for financial assistance with a statement.")
+class FinancialAssistanceRequest:
+    household_size: int
+    annual_income: Money
+    note: str | None
+    status: BillingRequestStatus
+    requested_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RequestRow[m.FinancialAssistanceRequest]) -> FinancialAssistanceRequest:
+        request = row.request
+        return cls(
+            household_size=request.household_size,
+            annual_income=Money.cents(request.annual_income_cents, row.currency),
+            note=request.note,
+            status=BillingRequestStatus(request.status),
+            requested_at=request.created_at,
         )
 
 
@@ -97,6 +145,14 @@ class Statement(Node):
     @strawberry.field(description="Patient responsibility of the lines, minus payments.")
     async def amount_due(self, info: Info) -> Money:
         return await r.amount_due(info, self)
+
+    @strawberry.field(description="The latest payment-plan request on this statement, if any.")
+    async def payment_plan_request(self, info: Info) -> PaymentPlanRequest | None:
+        return await r.payment_plan_request(info, self)
+
+    @strawberry.field(description="The latest financial-assistance request, if any.")
+    async def financial_assistance_request(self, info: Info) -> FinancialAssistanceRequest | None:
+        return await r.financial_assistance_request(info, self)
 
     @classmethod
     def from_row(cls, row: m.Statement, grant: PatientGrant) -> Statement:

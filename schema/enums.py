@@ -45,3 +45,11 @@ class ResultStatus(Enum):
     PRELIMINARY = "preliminary"
     FINAL = "final"
     CORRECTED = "corrected"
+
+
+@strawberry.enum
+class MessageCategory(Enum):
+    MEDICAL_QUESTION = "medical_question"
+    REFILL = "refill"
+    BILLING = "billing"
+    SCHEDULING = "scheduling"

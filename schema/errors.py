@@ -81,6 +81,14 @@ class PortalErrors(SchemaExtension):
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [classify(e, request_id) for e in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription is classified the same way before it is sent."""
+        context = self.execution_context.context
+        request_id = context.request_id if isinstance(context, Context) else "-"
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [classify(e, request_id) for e in result.errors]
+        yield
+
 
 class AuditReads(SchemaExtension):
     """After each operation, hand the PHI it read to the audit writer (no I/O here)."""

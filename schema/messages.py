@@ -10,21 +10,16 @@ import strawberry
 
 from domain.access import PatientGrant
 from persistence import models as m
+from resolvers import attachments as attachments_r
 from resolvers import messages as r
 from resolvers import people as people_r
+from schema.attachments import Attachment
 from schema.base import Connection, Info, Node
+from schema.enums import MessageCategory
 from schema.people import Provider
 
 if TYPE_CHECKING:
     from schema.patient import Patient
-
-
-@strawberry.enum
-class MessageCategory(Enum):
-    MEDICAL_QUESTION = "medical_question"
-    REFILL = "refill"
-    BILLING = "billing"
-    SCHEDULING = "scheduling"
 
 
 @strawberry.enum
@@ -57,6 +52,10 @@ class Message(Node):
     )
     async def read_by_me(self, info: Info) -> bool | None:
         return await r.read_by_me(info, self)
+
+    @strawberry.field(description="Files sent with the message, in upload order.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return await attachments_r.message_attachments(info, self.grant, self.internal_id)
 
     @classmethod
     def from_row(cls, row: m.Message, grant: PatientGrant) -> Message:

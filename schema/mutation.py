@@ -14,10 +14,23 @@ from schema.auth import (
     SignOutPayload,
 )
 from schema.base import Info
+from schema.mutations.accounts import AccountMutations
+from schema.mutations.appointments import AppointmentMutations
+from schema.mutations.billing import BillingMutations
+from schema.mutations.messaging import MessagingMutations
+from schema.mutations.proxies import ProxyMutations
+from schema.mutations.records import RecordMutations
 
 
 @strawberry.type
-class Mutation:
+class Mutation(
+    AccountMutations,
+    AppointmentMutations,
+    BillingMutations,
+    MessagingMutations,
+    ProxyMutations,
+    RecordMutations,
+):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "
         "A wrong password and an unknown username get the same INVALID_CREDENTIALS."

@@ -10,32 +10,37 @@ import strawberry
 from domain.access import AreaAccess as AreaAccessFacts
 from domain.access import PatientContext as PatientContextFacts
 from domain.access import age_on
+from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
+from resolvers import messaging_terms as messaging_terms_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
+from resolvers import records as records_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope, granted
 from schema.billing import Statement, StatementStatus
-from schema.enums import AppointmentWhen, ResultKind
+from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.money import Money
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
+from schema.records import HealthReading, RecordsReleaseRequest
 from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
 if TYPE_CHECKING:
     from schema.messages import MessageThread
+    from schema.messaging_terms import MessagingTerms
 
 
 # Patient fields that need no RequiresScope because their resolvers demand the patient's
 # own record (`info.context.own_record`): a proxy asking gets FORBIDDEN with SELF_ONLY.
-SELF_ONLY_FIELDS = ["proxyGrants", "accessLog"]
+SELF_ONLY_FIELDS = ["proxyGrants", "accessLog", "recordsReleaseRequests"]
 
 # Patient fields (python names) anyone who may act for the patient sees: the Patient was
 # loaded through `Context.demographics`. Every other field declares RequiresScope or is
@@ -141,6 +146,22 @@ class Patient(Node):
     async def unread_message_count(self, info: Info) -> int | None:
         return await messages_r.patient_unread_count(info, granted(info))
 
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MESSAGES, "MessagingTerms")],
+        description="Before sending a new message: whether it may be billed as an e-visit and "
+        "when to expect a reply (the recipient is a provider when named, else the category's "
+        "pool or the PCP, as sendMessage routes it).",
+    )
+    def messaging_terms(
+        self,
+        info: Info,
+        category: MessageCategory,
+        recipient_provider_id: strawberry.ID | None = None,
+    ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messaging_terms")] | None:
+        return messaging_terms_r.messaging_terms(
+            info, granted(info), category, recipient_provider_id
+        )
+
     # -- health summary (each list has its own area: adolescent rules differ) ------------
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MEDICATIONS, "Medication")],
@@ -196,7 +217,26 @@ class Patient(Node):
     async def balance(self, info: Info) -> Money | None:
         return await billing_r.balance(info, granted(info))
 
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.READINGS, "HealthReading")],
+        description="Home readings of one kind, newest first (a chart's series, paged). The "
+        "patient and proxies with HEALTH_SUMMARY; withheld from a parent of an adolescent.",
+    )
+    async def health_readings(
+        self,
+        info: Info,
+        kind: ReadingKind,
+        since: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[HealthReading] | None:
+        return await records_r.health_readings(info, granted(info), kind, since, first, after)
+
     # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
+    @strawberry.field(description="Requests to send a copy of the record, newest first. Self only.")
+    async def records_release_requests(self, info: Info) -> list[RecordsReleaseRequest] | None:
+        return await records_r.release_requests(info, self.patient_id)
+
     @strawberry.field(description="Proxy access this patient has given. Self only.")
     async def proxy_grants(self, info: Info) -> list[ProxyGrant] | None:
         return await proxy_r.proxy_grants(info, self.patient_id)

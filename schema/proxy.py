@@ -25,14 +25,19 @@ class ProxyGrant(Node):
     status: GrantStatus
     starts_at: datetime
     ends_at: datetime | None
+    invitee_email: str | None = strawberry.field(
+        description="Where the invitation went (grants given through the portal)."
+    )
     internal_id: strawberry.Private[str]
-    proxy_account_id: strawberry.Private[str]
+    proxy_account_id: strawberry.Private[str | None]  # None until the invitation is accepted
 
     def node_id(self) -> str:
         return self.internal_id
 
     @strawberry.field
     async def proxy(self, info: Info) -> ProxyAccount | None:
+        if self.proxy_account_id is None:
+            return None
         return await r.proxy_account(info, self.proxy_account_id)
 
     @classmethod
@@ -46,6 +51,7 @@ class ProxyGrant(Node):
             status=GrantStatus(row.status),
             starts_at=row.starts_at,
             ends_at=row.ends_at,
+            invitee_email=row.invitee_email,
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import messages as messages_r
+from resolvers import notification_prefs as notification_prefs_r
 from resolvers import notifications as notifications_r
 from resolvers import viewer as r
 from schema.base import Connection, Info
 from schema.messages import MessageThread
+from schema.messaging import NotificationPreference
 from schema.notifications import Notification
 from schema.patient import PatientContext
 from schema.people import Account
@@ -50,3 +52,10 @@ class Viewer:
         after: str | None = None,
     ) -> Connection[Notification]:
         return await notifications_r.notifications(info, unread_only, first, after)
+
+    @strawberry.field(
+        description="For every notification kind, the channels that tell this account about "
+        "it (IN_APP, EMAIL, SMS, PUSH); `isDefault` when no choice was made."
+    )
+    async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
+        return await notification_prefs_r.notification_preferences(info)

@@ -30,6 +30,7 @@ from persistence.migrate import upgrade
 from persistence.seed import load_dataset
 from portal.app import create_app
 from portal.config import Settings
+from portal.http_settings import HttpSettings, QueryLimits
 from portal.security import hash_password
 from portal.services import Services, build_services
 
@@ -132,9 +133,15 @@ async def fresh_db(
         await database.drop()
 
 
+# Tests ask for many objects at once through aliases (one `node` per case); the alias cap of
+# production stays in force where tests pass their own `http` settings (tests/test_limits.py).
+TEST_HTTP = HttpSettings(query=QueryLimits(max_aliases=1_000, max_fields=5_000))
+
+
 def settings_for(database_url: str, **overrides: Any) -> Settings:
     return replace(
-        Settings(env="test", database_url=database_url, audit_flush_seconds=3600), **overrides
+        Settings(env="test", database_url=database_url, audit_flush_seconds=3600, http=TEST_HTTP),
+        **overrides,
     )
 
 

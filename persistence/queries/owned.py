@@ -24,6 +24,7 @@ OWNERS: dict[type[m.Base], tuple[InstrumentedAttribute[str], RecordArea]] = {
     m.Problem: (m.Problem.patient_id, RecordArea.PROBLEMS),
     m.Immunization: (m.Immunization.patient_id, RecordArea.IMMUNIZATIONS),
     m.Statement: (m.Statement.guarantor_patient_id, RecordArea.BILLING),
+    m.HealthReading: (m.HealthReading.patient_id, RecordArea.READINGS),
 }
 
 

@@ -54,6 +54,7 @@ CONFIDENTIAL = (
     RecordArea.MESSAGES,
     RecordArea.MEDICATIONS,
     RecordArea.PROBLEMS,
+    RecordArea.READINGS,
 )
 OPEN = (RecordArea.APPOINTMENTS, RecordArea.BILLING, RecordArea.ALLERGIES, RecordArea.IMMUNIZATIONS)
 
@@ -271,6 +272,7 @@ AREA_CASES = [
             RecordArea.PROBLEMS: allowed_until(date(2027, 9, 4)),
             RecordArea.ALLERGIES: allowed_until(date(2027, 9, 4)),
             RecordArea.IMMUNIZATIONS: allowed_until(date(2027, 9, 4)),
+            RecordArea.READINGS: allowed_until(date(2027, 9, 4)),
         },
         id="caregiver-of-adult-has-no-age-rules-and-only-granted-scopes",
     ),

@@ -6,8 +6,8 @@ Revises: 0007
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -16,8 +16,25 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "integration_events",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("type", sa.String(length=30), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("patient_id", sa.String(length=40), nullable=True),
+        sa.Column("object_id", sa.String(length=40), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_events")),
+    )
+    op.create_index(
+        op.f("ix_integration_events_patient_id"),
+        "integration_events",
+        ["patient_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_integration_events_patient_id"), table_name="integration_events")
+    op.drop_table("integration_events")

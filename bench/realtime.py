@@ -1,0 +1,327 @@
+"""Real-time benchmark: delivery latency from a write to the event on the client, and the
+memory an idle subscription holds. Bounded in time (a few minutes); not a test.
+
+    python -m bench.realtime [--postgres URL] [--redis URL] [--seconds 8]
+
+It creates a PostgreSQL database of its own (dropped at the end), loads a generated demo
+dataset, starts real `portal serve` processes and opens real WebSocket clients
+(graphql-transport-ws). Each write is an EHR provider reply (POST /integration/events);
+latency runs from just before that request is sent (so it includes the write's own HTTP
+round trip and commit) to the moment the client has parsed the event.
+
+Scenarios, at 1, 100 and 1000 concurrent subscribers:
+- spread: every subscriber is a different patient's own account, subscribed to its own
+  messages; writes go to random subscribed patients (each event reaches one subscriber);
+- fan-out: every subscriber follows the same patient, so each write reaches all of them
+  (each delivery re-checks access and loads the message: the worst case); one write at a
+  time, the next once everyone has the previous one;
+each on one instance, and across two instances via Redis (subscribers on A, writes on B).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from persistence import models as m
+from persistence.db import create_engine, normalize_url, session_factory
+from persistence.demodata import Generator
+from persistence.migrate import upgrade
+from persistence.seed import load_dataset
+from portal.security import hash_password
+from tests.realtime.harness import Client, Closed, Server, provider_reply, token_for
+
+QUERY = """subscription($p: ID, $afterSeq: ID) {
+  messageReceived(patientId: $p, afterSeq: $afterSeq) { seq message { body } }
+}"""
+BENCH_ENV = {
+    "WS_MAX_CONNECTIONS_PER_ACCOUNT": "100000",
+    "REALTIME_RECHECK_SECONDS": "300",
+}
+
+
+@dataclass
+class Target:
+    account_id: str
+    patient_gid: str
+    thread_id: str
+    provider_id: str
+
+
+@dataclass
+class Subscriber:
+    client: Client
+    op: str
+    latencies: list[float] = field(default_factory=list)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# -- setup ---------------------------------------------------------------------------------
+async def create_database(base: str, patients: int) -> tuple[str, Any]:
+    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    url = make_url(normalize_url(base)).set(database=name).render_as_string(hide_password=False)
+
+    async def drop() -> None:
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, url)
+    hashed = hash_password(uuid.uuid4().hex)  # nobody signs in: clients get tokens directly
+    with tempfile.TemporaryDirectory() as tmp:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+        Generator(patients=patients, seed=7, now=now).write(tmp)
+        engine = create_engine(url)
+        await load_dataset(engine, tmp, lambda _password: hashed)
+        await engine.dispose()
+    return url, drop
+
+
+async def targets(url: str) -> list[Target]:
+    """Patients with their own account and a thread to reply in."""
+    from schema.base import to_global_id
+
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        rows = await session.execute(
+            select(
+                m.Account.id, m.Account.patient_id, m.MessageThread.id, m.MessageThread.provider_id
+            )
+            .join(m.MessageThread, m.MessageThread.patient_id == m.Account.patient_id)
+            .where(m.MessageThread.provider_id.is_not(None))
+            .order_by(m.Account.id, m.MessageThread.id)
+        )
+        found: dict[str, Target] = {}
+        for account_id, patient_id, thread_id, provider_id in rows.all():
+            found.setdefault(
+                account_id,
+                Target(
+                    account_id,
+                    str(to_global_id("Patient", str(patient_id))),
+                    thread_id,
+                    str(provider_id),
+                ),
+            )
+    await engine.dispose()
+    return list(found.values())
+
+
+# -- measuring -----------------------------------------------------------------------------
+async def subscribe(server: Server, target: Target, since: str) -> Subscriber:
+    """A subscription that misses nothing after `since` (even if the server registers it
+    after the first write commits)."""
+    client = await Client.connect(server, token_for(target.account_id, ttl=_hour()))
+    op = await client.subscribe(QUERY, {"p": target.patient_gid}, after=since)
+    return Subscriber(client, op)
+
+
+def _hour() -> timedelta:
+    return timedelta(hours=1)
+
+
+async def prime(writer: Server, subscribers: list[Subscriber], by_target: list[Target]) -> None:
+    """One event to every subscribed patient: every subscription is live afterwards."""
+    for target in {t.account_id: t for t in by_target}.values():
+        await writer.post_event(provider_reply(target.thread_id, target.provider_id, "prime"))
+    await asyncio.gather(*(s.client.data(s.op, 60) for s in subscribers))
+
+
+@dataclass
+class Ledger:
+    """When each write was sent, and how many subscribers have received it."""
+
+    sent: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    everyone: dict[str, asyncio.Event] = field(default_factory=dict)
+    audience: int = 1
+
+
+async def listen(subscriber: Subscriber, ledger: Ledger, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            data = await subscriber.client.data(subscriber.op, 1.0)
+        except TimeoutError:
+            continue
+        except Closed:
+            return
+        arrived = time.perf_counter()
+        body = data["messageReceived"]["message"]["body"]
+        if body in ledger.sent:
+            subscriber.latencies.append(arrived - ledger.sent[body])
+            ledger.counts[body] = ledger.counts.get(body, 0) + 1
+            if ledger.counts[body] == ledger.audience:
+                ledger.everyone[body].set()
+
+
+async def run_scenario(
+    subscribe_on: Server, write_on: Server, chosen: list[Target], fanout: bool, seconds: float
+) -> dict[str, Any]:
+    subscribers = []
+    since = await subscribe_on.seq()
+    for batch in range(0, len(chosen), 50):
+        subscribers += await asyncio.gather(
+            *(subscribe(subscribe_on, t, since) for t in chosen[batch : batch + 50])
+        )
+    await prime(write_on, subscribers, chosen)
+    ledger = Ledger(audience=len(subscribers) if fanout else 1)
+    answered: list[float] = []  # how long the write's own request took
+    stop = asyncio.Event()
+    listeners = [asyncio.create_task(listen(s, ledger, stop)) for s in subscribers]
+
+    async def write(target: Target) -> str:
+        body = f"bench-{uuid.uuid4().hex[:10]}"
+        ledger.everyone[body] = asyncio.Event()
+        ledger.sent[body] = time.perf_counter()
+        await write_on.post_event(provider_reply(target.thread_id, target.provider_id, body))
+        answered.append(time.perf_counter() - ledger.sent[body])
+        return body
+
+    deadline = time.perf_counter() + seconds
+    if fanout:
+        # Closed loop: each write reaches everyone before the next (at least 3 writes).
+        while time.perf_counter() < deadline or len(ledger.sent) < 3:
+            body = await write(chosen[0])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ledger.everyone[body].wait(), 60)
+    else:
+        # Open loop: a steady 20 writes a second to random subscribed patients.
+        while time.perf_counter() < deadline:
+            await write(random.choice(chosen))
+            await asyncio.sleep(0.05)
+        waits = [e.wait() for e in ledger.everyone.values()]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*waits), 30)
+    stop.set()
+    await asyncio.gather(*listeners)
+    await asyncio.gather(*(s.client.close() for s in subscribers))
+    latencies = [x for s in subscribers for x in s.latencies]
+    return {
+        "writes": len(ledger.sent),
+        "deliveries": len(latencies),
+        "expected": len(ledger.sent) * ledger.audience,
+        "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
+        "write_request_p50_ms": round(statistics.median(answered) * 1000, 1),
+    }
+
+
+async def idle_memory(server: Server, chosen: list[Target]) -> dict[str, Any]:
+    await asyncio.sleep(1)
+    before = server.rss_bytes()
+    subscribers = []
+    since = await server.seq()
+    for batch in range(0, len(chosen), 50):
+        subscribers += await asyncio.gather(
+            *(subscribe(server, t, since) for t in chosen[batch : batch + 50])
+        )
+    await prime(server, subscribers, chosen)
+    gc.collect()
+    await asyncio.sleep(2)
+    after = server.rss_bytes()
+    await asyncio.gather(*(s.client.close() for s in subscribers))
+    return {
+        "subscriptions": len(subscribers),
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "kb_per_subscription": round((after - before) / len(subscribers) / 1024, 1),
+    }
+
+
+async def scenarios(
+    report: dict[str, Any],
+    label: str,
+    subscribe_on: Server,
+    write_on: Server,
+    pool: list[Target],
+    sizes: list[int],
+    seconds: float,
+) -> None:
+    for n in sizes:
+        for fanout in (False, True):
+            mode = "fanout" if fanout else "spread"
+            chosen = [pool[0]] * n if fanout else pool[:n]
+            result = await run_scenario(subscribe_on, write_on, chosen, fanout, seconds)
+            report[f"{label} {mode} n={n}"] = result
+            print(f"{label} {mode} n={n}: {json.dumps(result)}", flush=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    url, drop = await create_database(args.postgres, args.patients)
+    servers: list[Server] = []
+    try:
+        pool = await targets(url)
+        sizes = [n for n in (1, 100, 1000) if n <= len(pool)]
+        print(f"{len(pool)} patients with an account and a thread; sizes {sizes}", flush=True)
+
+        async def start(**env: str) -> Server:
+            server = Server(url, work, {**BENCH_ENV, **env})
+            servers.append(server)
+            return await server.start()
+
+        report: dict[str, Any] = {}
+        # One instance (in-process broker) first, alone on the database: an in-process
+        # broker serves one instance only, so it must not share the outbox with others.
+        single = await start()
+        report["idle_memory"] = await idle_memory(single, pool[: max(sizes)])
+        print(json.dumps(report["idle_memory"]), flush=True)
+        await scenarios(report, "one-instance", single, single, pool, sizes, args.seconds)
+        await single.stop()
+        if args.redis:
+            prefix = f"bench-{uuid.uuid4().hex[:6]}:"
+            a = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
+            b = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
+            await scenarios(report, "two-instances", a, b, pool, sizes, args.seconds)
+        out = work / "realtime.json"
+        out.write_text(json.dumps(report, indent=2))
+        print(f"report: {out}")
+    finally:
+        for server in servers:
+            await server.stop()
+        await drop()
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="a PostgreSQL URL to create the benchmark database next to",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the two-instance runs ('' to skip them)",
+    )
+    parser.add_argument("--patients", type=int, default=2500, help="demo patients to load")
+    parser.add_argument("--seconds", type=float, default=8.0, help="writes per scenario")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))

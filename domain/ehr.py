@@ -1,0 +1,475 @@
+"""The EHR feed's events, read strictly: every problem of a payload is reported at once,
+with the path of the field at fault, and an event with any problem is applied not at all.
+
+An event is `{"id", "type", "occurredAt", "data"}`; `data` depends on the type (README,
+"The EHR feed"). Unknown fields are refused too: a field we would silently drop (a `flag`
+the EHR computed, say) is a mapping error the integration team needs to hear about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_ITEMS = 200
+MAX_CENTS = 10**10
+IDENT = "an identifier: 1-40 letters, digits and . _ : - (starting with a letter or digit)"
+T = TypeVar("T")
+
+
+class EventType(Enum):
+    RESULT_FINALIZED = "RESULT_FINALIZED"
+    RESULT_RELEASED = "RESULT_RELEASED"
+    PROVIDER_REPLY = "PROVIDER_REPLY"
+    STATEMENT_ISSUED = "STATEMENT_ISSUED"
+    APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # a path into the event: "data.components[2].value"
+    message: str
+
+
+class InvalidEvent(Exception):
+    """The event cannot be applied; `problems` says every reason found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+# -- commands: what each event type asks for ------------------------------------------
+@dataclass(frozen=True)
+class Component:
+    code: str
+    name: str
+    value: float | None
+    value_text: str | None
+    unit: str | None
+    ref_low: float | None
+    ref_high: float | None
+
+
+@dataclass(frozen=True)
+class ResultFinalized:
+    result_id: str
+    patient_id: str
+    name: str
+    code: str
+    kind: str  # "lab" | "imaging"
+    status: str  # "final" | "corrected"
+    ordering_provider_id: str | None
+    collected_at: datetime | None
+    resulted_at: datetime
+    released_by_provider: bool  # True: released with the finalization; False: policy decides
+    provider_comment: str | None
+    report: str | None
+    components: tuple[Component, ...]
+
+
+@dataclass(frozen=True)
+class ResultReleased:
+    result_id: str
+    patient_id: str | None  # a cross-check when given
+
+
+@dataclass(frozen=True)
+class ProviderReply:
+    thread_id: str
+    provider_id: str
+    body: str
+    message_id: str | None
+    patient_id: str | None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    line_id: str | None
+    service_date: date
+    patient_id: str
+    description: str
+    code: str
+    charge_cents: int
+    insurance_paid_cents: int
+    adjustment_cents: int
+    patient_cents: int
+
+
+@dataclass(frozen=True)
+class StatementIssued:
+    statement_id: str
+    guarantor_patient_id: str
+    account_number: str
+    statement_date: date
+    due_date: date
+    currency: str
+    lines: tuple[LineItem, ...]
+
+
+@dataclass(frozen=True)
+class AppointmentChanged:
+    appointment_id: str
+    patient_id: str | None
+    status: str | None
+    starts_at: datetime | None
+    duration_minutes: int | None
+    provider_id: str | None
+    department_id: str | None
+
+
+Command = ResultFinalized | ResultReleased | ProviderReply | StatementIssued | AppointmentChanged
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: EventType
+    occurred_at: datetime
+    data: Command
+    fingerprint: str  # sha256 of the canonical JSON: a re-sent id must carry the same event
+
+
+# -- reading JSON strictly -------------------------------------------------------------
+class _Fields:
+    """One JSON object: each read notes its problem and returns a placeholder, so every
+    problem is found in one pass; `parse_event` raises if any was noted."""
+
+    def __init__(self, raw: object, path: str, problems: list[Problem]) -> None:
+        self.path, self.problems, self.seen = path, problems, set[str]()
+        self.valid = isinstance(raw, dict)  # if not, that is its one problem
+        self.raw: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+        if not self.valid:
+            problems.append(Problem(path or "(body)", "must be a JSON object"))
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def problem(self, key: str, message: str) -> None:
+        if self.valid:
+            self.problems.append(Problem(self.at(key), message))
+
+    def _get(self, key: str, required: bool) -> Any:
+        self.seen.add(key)
+        value = self.raw.get(key)
+        if value is None and required:
+            self.problem(key, "is required")
+        return value
+
+    def field(self, key: str) -> Any:
+        """A required value of any type, read as is (checked by the caller)."""
+        return self._get(key, True)
+
+    def _typed(
+        self, key: str, required: bool, check: Callable[[Any], T | None], want: str
+    ) -> T | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        checked = check(value)
+        if checked is None:
+            self.problem(key, f"must be {want}")
+        return checked
+
+    def text(self, key: str, max_len: int = 200) -> str:
+        return self.optional_text(key, max_len, required=True) or ""
+
+    def optional_text(self, key: str, max_len: int = 200, *, required: bool = False) -> str | None:
+        value = self._typed(key, required, lambda v: v if isinstance(v, str) else None, "a string")
+        if value is None:
+            return None
+        if not value.strip():
+            self.problem(key, "must not be blank")
+        elif len(value) > max_len:
+            self.problem(key, f"must be at most {max_len} characters")
+        return value
+
+    def matching(
+        self, key: str, pattern: re.Pattern[str], want: str, *, required: bool = True
+    ) -> str | None:
+        def check(v: Any) -> str | None:
+            return v if isinstance(v, str) and pattern.match(v) else None
+
+        return self._typed(key, required, check, want)
+
+    def ident(self, key: str) -> str:
+        return self.matching(key, OBJECT_ID, IDENT) or ""
+
+    def optional_ident(self, key: str) -> str | None:
+        return self.matching(key, OBJECT_ID, IDENT, required=False)
+
+    def integer(self, key: str, low: int, high: int, *, required: bool = True) -> int | None:
+        def check(v: Any) -> int | None:
+            return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+        value = self._typed(key, required, check, "an integer")
+        if value is not None and not low <= value <= high:
+            self.problem(key, f"must be between {low} and {high}")
+        return value
+
+    def number(self, key: str) -> float | None:
+        def check(v: Any) -> float | None:
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            return float(v) if ok else None
+
+        return self._typed(key, False, check, "a number")
+
+    def moment(self, key: str, *, required: bool = True) -> datetime | None:
+        return self._typed(key, required, _moment, "an ISO-8601 date-time with a time zone")
+
+    def day(self, key: str) -> date:
+        return self._typed(key, True, _day, "a date (YYYY-MM-DD)") or date.min
+
+    def choice(self, key: str, choices: Mapping[str, T], *, required: bool = True) -> T | None:
+        want = "one of " + ", ".join(choices)
+        return self._typed(
+            key, required, lambda v: choices.get(v) if isinstance(v, str) else None, want
+        )
+
+    def objects(self, key: str, *, min_items: int = 0) -> list[_Fields]:
+        items = self._typed(key, True, lambda v: v if isinstance(v, list) else None, "a list")
+        if items is None:
+            return []
+        if not min_items <= len(items) <= MAX_ITEMS:
+            self.problem(key, f"must hold {min_items} to {MAX_ITEMS} items")
+        return [
+            _Fields(item, f"{self.at(key)}[{i}]", self.problems) for i, item in enumerate(items)
+        ]
+
+    def done(self) -> None:
+        for key in sorted(set(self.raw) - self.seen):
+            self.problem(key, "is not a known field")
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+# -- the event types -------------------------------------------------------------------
+KINDS = {"LAB": "lab", "IMAGING": "imaging"}
+FINAL = {"FINAL": "final", "CORRECTED": "corrected"}
+RELEASE = {"RELEASED": True, "POLICY": False}
+APPOINTMENT_STATUSES = {
+    s.upper(): s
+    for s in ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
+}
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _component(f: _Fields) -> Component:
+    component = Component(
+        code=f.text("code", 20),
+        name=f.text("name"),
+        value=f.number("value"),
+        value_text=f.optional_text("valueText"),
+        unit=f.optional_text("unit", 40),
+        ref_low=f.number("referenceLow"),
+        ref_high=f.number("referenceHigh"),
+    )
+    if component.value is None and component.value_text is None:
+        f.problem("value", "is required (or valueText, for a value that is not a number)")
+    low, high = component.ref_low, component.ref_high
+    if low is not None and high is not None and low > high:
+        f.problem("referenceLow", "must not be above referenceHigh")
+    f.done()
+    return component
+
+
+def _result_finalized(f: _Fields, occurred_at: datetime) -> ResultFinalized:
+    command = ResultFinalized(
+        result_id=f.ident("resultId"),
+        patient_id=f.ident("patientId"),
+        name=f.text("name"),
+        code=f.text("code", 20),
+        kind=f.choice("kind", KINDS) or "",
+        status=f.choice("status", FINAL, required=False) or "final",
+        ordering_provider_id=f.optional_ident("orderingProviderId"),
+        collected_at=f.moment("collectedAt", required=False),
+        resulted_at=f.moment("resultedAt", required=False) or occurred_at,
+        released_by_provider=bool(f.choice("release", RELEASE, required=False)),
+        provider_comment=f.optional_text("providerComment", 4000),
+        report=f.optional_text("report", 20000),
+        components=tuple(_component(c) for c in f.objects("components")),
+    )
+    if command.collected_at is not None and command.collected_at > command.resulted_at:
+        f.problem("collectedAt", "must not be after resultedAt")
+    return command
+
+
+def _result_released(f: _Fields, _occurred_at: datetime) -> ResultReleased:
+    return ResultReleased(f.ident("resultId"), f.optional_ident("patientId"))
+
+
+def _provider_reply(f: _Fields, _occurred_at: datetime) -> ProviderReply:
+    return ProviderReply(
+        thread_id=f.ident("threadId"),
+        provider_id=f.ident("providerId"),
+        body=f.text("body", 20000),
+        message_id=f.optional_ident("messageId"),
+        patient_id=f.optional_ident("patientId"),
+    )
+
+
+def _line_item(f: _Fields) -> LineItem:
+    cents = [
+        f.integer(k, 0, MAX_CENTS) or 0
+        for k in ("chargeCents", "insurancePaidCents", "adjustmentCents", "patientCents")
+    ]
+    line = LineItem(
+        line_id=f.optional_ident("lineItemId"),
+        service_date=f.day("serviceDate"),
+        patient_id=f.ident("patientId"),
+        description=f.text("description", 300),
+        code=f.text("code", 20),
+        charge_cents=cents[0],
+        insurance_paid_cents=cents[1],
+        adjustment_cents=cents[2],
+        patient_cents=cents[3],
+    )
+    if line.charge_cents != sum(cents[1:]):
+        f.problem("chargeCents", "must equal insurancePaidCents + adjustmentCents + patientCents")
+    f.done()
+    return line
+
+
+def _statement_issued(f: _Fields, _occurred_at: datetime) -> StatementIssued:
+    command = StatementIssued(
+        statement_id=f.ident("statementId"),
+        guarantor_patient_id=f.ident("guarantorPatientId"),
+        account_number=f.text("accountNumber", 20),
+        statement_date=f.day("statementDate"),
+        due_date=f.day("dueDate"),
+        currency=f.matching("currency", CURRENCY, "a three-letter code", required=False) or "USD",
+        lines=tuple(_line_item(line) for line in f.objects("lineItems", min_items=1)),
+    )
+    if command.due_date < command.statement_date:
+        f.problem("dueDate", "must not be before statementDate")
+    return command
+
+
+def _appointment_changed(f: _Fields, _occurred_at: datetime) -> AppointmentChanged:
+    command = AppointmentChanged(
+        appointment_id=f.ident("appointmentId"),
+        patient_id=f.optional_ident("patientId"),
+        status=f.choice("status", APPOINTMENT_STATUSES, required=False),
+        starts_at=f.moment("startsAt", required=False),
+        duration_minutes=f.integer("durationMinutes", 5, 720, required=False),
+        provider_id=f.optional_ident("providerId"),
+        department_id=f.optional_ident("departmentId"),
+    )
+    changes = (command.status, command.starts_at, command.duration_minutes)
+    if all(c is None for c in (*changes, command.provider_id, command.department_id)):
+        f.problem(
+            "status",
+            "a change is required: status, startsAt, durationMinutes, providerId or departmentId",
+        )
+    return command
+
+
+PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
+    EventType.RESULT_FINALIZED: _result_finalized,
+    EventType.RESULT_RELEASED: _result_released,
+    EventType.PROVIDER_REPLY: _provider_reply,
+    EventType.STATEMENT_ISSUED: _statement_issued,
+    EventType.APPOINTMENT_CHANGED: _appointment_changed,
+}
+
+
+def fingerprint(raw: object) -> str:
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_event(raw: object) -> Event:
+    """The event, or InvalidEvent listing every problem of the payload."""
+    problems: list[Problem] = []
+    envelope = _Fields(raw, "", problems)
+    event_id = envelope.matching("id", EVENT_ID, "an event id: 1-100 letters, digits, . _ : -")
+    event_type = envelope.choice("type", {t.value: t for t in EventType})
+    occurred_at = envelope.moment("occurredAt") or EPOCH
+    raw_data = envelope.field("data")
+    envelope.done()
+    command: Command | None = None
+    if event_type is not None and raw_data is not None:
+        data = _Fields(raw_data, "data", problems)
+        command = PARSERS[event_type](data, occurred_at)
+        data.done()
+    if problems or event_id is None or event_type is None or command is None:
+        raise InvalidEvent(problems)
+    return Event(event_id, event_type, occurred_at, command, fingerprint(raw))
+
+
+# -- rules applied with what the database says -----------------------------------------
+def unknown(field: str, what: str) -> InvalidEvent:
+    """A reference to something the portal does not have (or that belongs to someone else)."""
+    return InvalidEvent([Problem(field, f"no such {what}")])
+
+
+def check_owner(field: str, expected: str | None, actual: str) -> None:
+    """An optional `patientId` cross-check: the referenced object must be that patient's."""
+    if expected is not None and expected != actual:
+        raise InvalidEvent([Problem(field, "does not match the patient of the referenced object")])
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    title: str
+    body: str
+
+
+def result_notice(corrected: bool) -> NoticeText:
+    """Generic on purpose: notifications may go out by email or SMS (no test names)."""
+    if corrected:
+        return NoticeText("Updated test result", "A corrected test result is ready to view.")
+    return NoticeText("New test result", "A new test result is ready to view.")
+
+
+def reply_notice(provider_name: str) -> NoticeText:
+    return NoticeText(
+        f"New message from {provider_name}", "You have a new message from your care team."
+    )
+
+
+def statement_notice(statement_date: date, amount_due: str) -> NoticeText:
+    return NoticeText(
+        "New billing statement",
+        f"Your statement of {statement_date.isoformat()} is ready; amount due {amount_due}.",
+    )
+
+
+def appointment_notice(
+    status: str, starts_at: datetime, old_starts_at: datetime, visit_type: str, zone: str
+) -> NoticeText:
+    """`zone`: the department's time zone, in which the patient reads the time."""
+    local = starts_at.astimezone(ZoneInfo(zone)).strftime("%a %b %d, %Y at %I:%M %p %Z")
+    if status == "cancelled":
+        return NoticeText("Appointment cancelled", f"Your {visit_type} on {local} was cancelled.")
+    if starts_at != old_starts_at:
+        return NoticeText("Appointment rescheduled", f"Your {visit_type} is now on {local}.")
+    return NoticeText("Appointment updated", f"Your {visit_type} on {local} was updated.")

@@ -1,0 +1,111 @@
+"""GET /patients/{id}/immunizations.pdf: the printable immunization record.
+
+The same bearer token as the GraphQL endpoint and the same policy as `Patient.immunizations`
+(the IMMUNIZATIONS area, so a parent of an adolescent may print it): a refusal is JSON with
+the reason (401, 403; a malformed id 404), never a PDF. Printed like a read: audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from fpdf import FPDF
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from domain.access import AccessDenied, age_on
+from domain.scopes import RecordArea
+from persistence import models as m
+from portal.auth import authenticate
+from portal.context import Context
+from portal.services import Services
+from schema.base import BadInput, internal_id
+from schema.errors import FORBIDDEN_MESSAGES
+
+OPERATION = "GET /patients/{id}/immunizations.pdf"
+HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _refused(status: int, code: str, message: str, reason: str | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "reason": reason}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return JSONResponse(body, status_code=status, headers={**headers, **HEADERS})
+
+
+async def immunization_record(request: Request) -> Response:
+    services: Services = request.app.state.services
+    now = services.clock.now()
+    auth = await authenticate(services, request.headers.get("authorization"), now)
+    if auth.principal is None:
+        return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
+    ctx = Context(
+        services=services,
+        request=request,
+        request_id=request.state.request_id,
+        now=now,
+        principal=auth.principal,
+        actor_name=auth.actor_name,
+    )
+    try:
+        patient_id = internal_id(request.path_params["patient_id"], "Patient")
+        grant = ctx.access(patient_id, RecordArea.IMMUNIZATIONS, "Immunization")
+        patient_row = await ctx.loaders.patient.get(ctx.demographics(patient_id))
+        rows = await ctx.loaders.immunizations.get(grant)
+    except BadInput:
+        return _refused(404, "NOT_FOUND", "No such patient.")
+    except AccessDenied as denied:
+        message = FORBIDDEN_MESSAGES[denied.reason]
+        return _refused(403, "FORBIDDEN", message, denied.reason.value)
+    finally:
+        services.audit.submit(ctx.audit_entries(OPERATION))
+    assert patient_row is not None, "a patient with a grant exists"
+    today = services.settings.ages.today(now)  # the health system's date, as on its letters
+    pdf = await asyncio.to_thread(render, patient_row, rows or [], now, today)
+    headers = {**HEADERS, "Content-Disposition": 'inline; filename="immunization-record.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+def _latin1(text: str) -> str:
+    """The PDF core fonts are Latin-1: keep accents, fold or drop anything beyond it."""
+    if all(ord(ch) < 256 for ch in text):
+        return text
+    folded = unicodedata.normalize("NFKD", text)
+    return folded.encode("latin-1", "ignore").decode("latin-1")
+
+
+def render(
+    patient: m.Patient, immunizations: Sequence[m.Immunization], now: datetime, today: date
+) -> bytes:
+    """The record as PDF bytes: who, then one table row per dose, newest first."""
+    pdf = FPDF(format="Letter")
+    pdf.set_title("Immunization Record")
+    pdf.set_creation_date(now)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.cell(0, 12, "Immunization Record", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    name = _latin1(f"{patient.given_name} {patient.family_name}")
+    details = [
+        f"Patient: {name}",
+        f"Date of birth: {patient.birth_date.isoformat()} "
+        f"(age {age_on(patient.birth_date, today)})",
+        f"Medical record number: {patient.mrn}",
+        f"Printed: {today.isoformat()}",
+    ]
+    for line in details:
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    if not immunizations:
+        pdf.cell(0, 8, "No immunizations on file.", new_x="LMARGIN", new_y="NEXT")
+        return bytes(pdf.output())
+    pdf.set_font("Helvetica", "", 10)
+    with pdf.table(col_widths=(70, 15, 30, 15, 30), text_align="LEFT") as table:
+        table.row(["Vaccine", "CVX", "Date given", "Dose", "Lot"])
+        for shot in immunizations:
+            dose = str(shot.dose_number) if shot.dose_number is not None else ""
+            given = shot.administered_on.isoformat()
+            table.row([_latin1(shot.vaccine), shot.cvx, given, dose, _latin1(shot.lot or "")])
+    return bytes(pdf.output())

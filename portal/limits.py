@@ -1,0 +1,320 @@
+"""Query limits: depth, fields, aliases, introspection, cost and `first`, checked before a
+resolver runs, for HTTP and WebSocket operations alike (a schema extension).
+
+Refusals are GraphQL errors with a code (`QUERY_TOO_DEEP`, `TOO_MANY_FIELDS`,
+`TOO_MANY_ALIASES`, `INTROSPECTION_DISABLED`, `QUERY_TOO_COMPLEX`) and the limit, so a
+client can tell what to change. Nothing is executed. (`first` past the page cap of
+persistence/paging.py is refused by the field itself, BAD_USER_INPUT, the rest answering.)
+
+The cost is the number of fields a response may hold at most: a field costs 1 plus what
+its selection costs times the field's multiplier: `first` (or the default page) on a
+connection, `list_cost` for a list without `first`, 1 otherwise. Nested lists multiply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+)
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
+from strawberry.extensions import SchemaExtension
+
+from persistence.paging import DEFAULT_PAGE, MAX_PAGE
+from portal.context import Context
+from portal.graphql_documents import DOCUMENTS, Document, Operation
+from portal.http_settings import HttpSettings, QueryLimits
+
+DEFAULT_SETTINGS = HttpSettings()
+COSTS_PER_DOCUMENT = 64
+log = logging.getLogger("portal.limits")
+
+
+def refusal(code: str, message: str, **extra: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **extra})
+
+
+def shape_refusals(operation: Operation, settings: HttpSettings) -> list[GraphQLError]:
+    """Limits the text alone decides (checked before validation: cheap, and they bound it)."""
+    limits, shape = settings.query, operation.shape
+    errors = []
+    if shape.depth > limits.max_depth:
+        errors.append(
+            refusal(
+                "QUERY_TOO_DEEP",
+                f"The query is nested {shape.depth} levels deep; at most "
+                f"{limits.max_depth} are allowed.",
+                limit=limits.max_depth,
+            )
+        )
+    if shape.fields > limits.max_fields:
+        errors.append(
+            refusal(
+                "TOO_MANY_FIELDS",
+                f"The query selects {shape.fields} fields; at most {limits.max_fields} "
+                "are allowed.",
+                limit=limits.max_fields,
+            )
+        )
+    if shape.aliases > limits.max_aliases:
+        errors.append(
+            refusal(
+                "TOO_MANY_ALIASES",
+                f"The query uses {shape.aliases} aliases; at most {limits.max_aliases} "
+                "are allowed.",
+                limit=limits.max_aliases,
+            )
+        )
+    if shape.introspection and not settings.introspection:
+        errors.append(refusal("INTROSPECTION_DISABLED", "Introspection is disabled."))
+    return errors
+
+
+class _Cost:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: Document,
+        variables: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        limits: QueryLimits,
+    ) -> None:
+        self.schema = schema
+        self.document = document
+        self.variables = variables
+        self.defaults = defaults
+        self.limits = limits
+        self.fragments: dict[tuple[str, bool], int] = {}
+        self.consulted: set[str] = set()  # the variables the cost depends on
+
+    def selections(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, flat: bool
+    ) -> int:
+        """`flat`: inside introspection, whose lists are the schema's (bounded) and whose
+        nesting of type lists validation limits (MaxIntrospectionDepthRule): each field
+        counts once."""
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, flat)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, target or parent, flat)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value, flat)
+        return total
+
+    def fragment(self, name: str, flat: bool) -> int:
+        key = (name, flat)
+        if key not in self.fragments:
+            definition = self.document.fragments.get(name)
+            self.fragments[key] = 0  # a cycle counts nothing (validation refuses it anyway)
+            if definition is not None:
+                target = self.schema.get_type(definition.type_condition.name.value)
+                if target is not None:
+                    self.fragments[key] = self.selections(definition.selection_set, target, flat)
+        return self.fragments[key]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, flat: bool) -> int:
+        definition = self.definition(node.name.value, parent)
+        if definition is None or definition is TypeNameMetaFieldDef:
+            return 0
+        flat = flat or definition in (SchemaMetaFieldDef, TypeMetaFieldDef)
+        inner = self.selections(node.selection_set, get_named_type(definition.type), flat)
+        return 1 + (1 if flat else self.multiplier(node, definition, parent)) * inner
+
+    def definition(self, name: str, parent: GraphQLNamedType) -> GraphQLField | None:
+        if name == "__typename":
+            return TypeNameMetaFieldDef
+        if name == "__schema":
+            return SchemaMetaFieldDef
+        if name == "__type":
+            return TypeMetaFieldDef
+        fields = getattr(parent, "fields", None)
+        return fields.get(name) if fields else None
+
+    def multiplier(
+        self, node: FieldNode, definition: GraphQLField, parent: GraphQLNamedType
+    ) -> int:
+        if "first" in definition.args:
+            return self.first(node, definition)
+        if is_list_type(get_nullable_type(definition.type)):
+            # A connection's edges and nodes are its page, already counted by `first`.
+            return 1 if parent.name.endswith("Connection") else self.limits.list_cost
+        return 1
+
+    def first(self, node: FieldNode, definition: GraphQLField) -> int:
+        value: Any = None
+        argument = next((a for a in node.arguments or () if a.name.value == "first"), None)
+        if argument is not None:
+            if isinstance(argument.value, IntValueNode):
+                value = int(argument.value.value)
+            elif isinstance(argument.value, VariableNode):
+                name = argument.value.name.value
+                self.consulted.add(name)
+                value = self.variables.get(name, self.defaults.get(name))
+            elif isinstance(argument.value, NullValueNode):
+                value = None
+        if value is None:
+            value = definition.args["first"].default_value
+        if not isinstance(value, int) or isinstance(value, bool):
+            return DEFAULT_PAGE  # absent, null, or not an integer (coercion refuses it later)
+        if not 0 <= value <= MAX_PAGE:
+            return 0  # the field refuses it (BAD_USER_INPUT): nothing below it runs
+        return value
+
+
+def _variable_defaults(operation: Operation) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for definition in operation.node.variable_definitions or ():
+        default = definition.default_value
+        if isinstance(default, IntValueNode):
+            defaults[definition.variable.name.value] = int(default.value)
+    return defaults
+
+
+def cost_of(
+    schema: GraphQLSchema,
+    document: Document,
+    operation: Operation,
+    variables: Mapping[str, Any] | None,
+    limits: QueryLimits,
+) -> int:
+    """The operation's cost, kept on the document per value of the variables it depends on
+    (a screen asks for few page sizes)."""
+    variables = variables or {}
+    base = (operation.name, id(schema), limits.list_cost)
+    names = document.cost_variables.get(base)
+    if names is not None:
+        key = _cost_key(base, names, variables)
+        if key is not None and key in document.costs:
+            return document.costs[key]
+    root = schema.get_root_type(operation.type)
+    if root is None:
+        return 0
+    counter = _Cost(schema, document, variables, _variable_defaults(operation), limits)
+    result = counter.selections(operation.node.selection_set, root, flat=False)
+    names = document.cost_variables[base] = tuple(sorted(counter.consulted))
+    key = _cost_key(base, names, variables)
+    if key is not None and len(document.costs) < COSTS_PER_DOCUMENT:
+        document.costs[key] = result
+    return result
+
+
+def _cost_key(
+    base: tuple[Any, ...], names: tuple[str, ...], variables: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    values = tuple(variables.get(name) for name in names)
+    if not all(v is None or type(v) in (int, str, bool, float) for v in values):
+        return None  # not a value a page size can be; not worth keeping
+    return (base, values)
+
+
+def cost_refusals(
+    schema: GraphQLSchema,
+    document: Document,
+    operation: Operation,
+    variables: Mapping[str, Any] | None,
+    limits: QueryLimits,
+) -> list[GraphQLError]:
+    cost = cost_of(schema, document, operation, variables, limits)
+    if cost > limits.max_cost:
+        return [
+            refusal(
+                "QUERY_TOO_COMPLEX",
+                f"The query may return up to {cost} fields; at most {limits.max_cost} are "
+                "allowed. Ask for smaller pages (`first`) or fewer nested lists.",
+                limit=limits.max_cost,
+                cost=cost,
+            )
+        ]
+    return []
+
+
+def settings_of(context: Any) -> HttpSettings:
+    if isinstance(context, Context):
+        return context.services.settings.http
+    return DEFAULT_SETTINGS
+
+
+def check(
+    schema: GraphQLSchema,
+    document: Document,
+    operation: Operation,
+    variables: Mapping[str, Any] | None,
+    rules: tuple[type[Any], ...],
+    settings: HttpSettings,
+) -> list[GraphQLError]:
+    """Every refusal before execution, cheapest first: shape, validation, cost."""
+    return (
+        shape_refusals(operation, settings)
+        or document.validate(schema, rules)
+        or cost_refusals(schema, document, operation, variables, settings.query)
+    )
+
+
+class GuardedDocuments(SchemaExtension):
+    """Parse from the cache, then refuse what is too big or invalid before execution."""
+
+    document: Document | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            settings = settings_of(context.context)
+            document = DOCUMENTS.get(context.query, settings.query.max_tokens)
+            if document.error is None:
+                self.document = document
+                context.graphql_document = document.node
+            else:
+                # strawberry parses it again and reports the syntax error its own way (for
+                # every transport); the token limit keeps that second parse cheap.
+                context.parse_options["max_tokens"] = settings.query.max_tokens
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = self.document
+        if document is not None:
+            operation = document.operation(context.operation_name)
+            if operation is not None:
+                try:
+                    context.pre_execution_errors = check(
+                        context.schema._schema,
+                        document,
+                        operation,
+                        context.variables,
+                        context.validation_rules,
+                        settings_of(context.context),
+                    )
+                except Exception:  # fail closed, and tell nothing of the cause
+                    request_id = getattr(context.context, "request_id", "-")
+                    log.exception("query limits failed request_id=%s", request_id)
+                    context.pre_execution_errors = [
+                        refusal(
+                            "INTERNAL_SERVER_ERROR",
+                            f"Unexpected error. Quote request id {request_id} if you contact "
+                            "support.",
+                            requestId=request_id,
+                        )
+                    ]
+        yield

@@ -1,0 +1,189 @@
+"""What one subscription delivers: live events, and first what it missed, each checked at
+delivery against the access policy for this subscriber as of that moment.
+
+The seam between what was missed and what is live (no gap, no duplicate):
+1. the listener is registered with the broker first, so every event published from then on
+   is queued for it;
+2. then the outbox is read: everything after the client's `afterSeq` (or, for a new
+   subscription, the current last seq is taken as the starting point);
+3. then the queue is drained, skipping every seq at or below the last one delivered.
+Seq order is commit order (persistence/outbox_order.py) and the publisher publishes in seq
+order, so a live event with a seq above the last delivered one is always new. A listener
+whose broker link dropped, or that fell behind, gets RESYNC and repeats step 2.
+
+Ending: the stream ends with an error (then `complete`) when the access token expires
+(UNAUTHENTICATED), or when the subscriber may no longer read that part of a patient's
+record it covers (FORBIDDEN, with the reason: a revoked or expired grant, an age rule).
+That is checked for every event before it is delivered, and while idle at the next instant
+access could change on its own (a grant's end, a birthday) or every `recheck_seconds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain import access
+from domain.access import AccessDenied, Principal
+from domain.events import EventKind
+from domain.realtime import BusEvent, account_channel, next_change, patient_channel
+from domain.scopes import RecordArea
+from persistence import outbox_feed
+from persistence.queries.people import principal_for
+from portal.context import Unauthenticated
+from portal.realtime.broker import RESYNC
+from portal.realtime.sockets import SocketContext, SocketSession
+
+REPLAY_BATCH = 200
+EXPIRED = "Your session has expired. Sign in again and resubscribe with afterSeq to catch up."
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: EventKind
+    area: RecordArea | None  # None: addressed to the account (notifications)
+    patient_id: str | None  # None: every patient the viewer may read `area` of
+    after: int | None  # resume after this seq
+
+
+@contextmanager
+def _naming(area: RecordArea) -> Iterator[None]:
+    """A refusal names the area, as a refused query field does."""
+    try:
+        yield
+    except AccessDenied as denied:
+        if denied.area is None:
+            raise AccessDenied(denied.reason, area) from None
+        raise
+
+
+class _Stream:
+    def __init__(self, context: SocketContext, spec: Spec, operation: str) -> None:
+        if context.socket is None:
+            raise Unauthenticated()
+        self.context = context
+        self.socket: SocketSession = context.socket
+        self.services = context.services
+        self.spec = spec
+        self.operation = operation
+        self.patients: list[str] = []
+        self.last = 0
+        self.deadline = context.now
+
+    # -- who may see what, now ------------------------------------------------------------
+    async def principal(self) -> tuple[Principal, datetime]:
+        """The subscriber as of now, from the database; the token must still be good."""
+        now = self.services.clock.now()
+        if now >= self.socket.token_expires_at:
+            raise Unauthenticated(EXPIRED)
+        async with self.services.session() as session:
+            principal, _name = await principal_for(session, self.socket.account_id, now)
+        if principal is None:
+            raise Unauthenticated(EXPIRED)
+        return principal, now
+
+    def check(self, principal: Principal) -> datetime:
+        """Raise AccessDenied if a covered patient is no longer readable; else when to look
+        again while idle."""
+        settings = self.services.settings
+        deadline = min(
+            principal.now + timedelta(seconds=settings.realtime.recheck_seconds),
+            self.socket.token_expires_at,
+        )
+        if self.spec.area is not None:
+            with _naming(self.spec.area):
+                change = next_change(principal, self.patients, self.spec.area, settings.ages)
+            if change is not None:
+                deadline = min(deadline, change)
+        self.deadline = deadline
+        return deadline
+
+    def cover(self, principal: Principal) -> list[str]:
+        spec, ages = self.spec, self.services.settings.ages
+        if spec.area is None:
+            return [account_channel(principal.account_id)]
+        if spec.patient_id is not None:
+            with _naming(spec.area):
+                access.access_patient(principal, spec.patient_id, spec.area, ages)  # FORBIDDEN
+            self.patients = [spec.patient_id]
+        else:
+            contexts = access.patient_contexts(principal, ages)
+            self.patients = [c.patient_id for c in contexts if c.area(spec.area).allowed]
+        return [patient_channel(patient_id) for patient_id in self.patients]
+
+    def wanted(self, event: BusEvent) -> bool:
+        if event.kind is not self.spec.kind:
+            return False
+        if self.spec.area is None:
+            return event.account_id == self.socket.account_id
+        return event.patient_id in self.patients
+
+    # -- the stream -------------------------------------------------------------------------
+    async def run(self) -> AsyncGenerator[BusEvent, None]:
+        principal, _now = await self.principal()
+        channels = self.cover(principal)
+        async with self.services.realtime.broker.listen(channels) as listener:
+            async with self.services.session() as session:
+                start = await outbox_feed.last_seq(session)
+            # A seq beyond the last committed one (a client's mistake) would skip live events.
+            self.last = start if self.spec.after is None else min(self.spec.after, start)
+            catch_up = self.spec.after is not None
+            self.check(principal)
+            while True:
+                if catch_up:
+                    missed = await self.missed()
+                    for event in missed:
+                        async with aclosing(self.deliver(event)) as one:
+                            async for delivered in one:
+                                yield delivered
+                    catch_up = len(missed) == REPLAY_BATCH
+                    continue
+                wait = (self.deadline - self.services.clock.now()).total_seconds()
+                item = await listener.get(max(wait, 0.0))
+                if item is None:  # idle: has anything changed on its own?
+                    principal, _now = await self.principal()
+                    self.check(principal)
+                elif item is RESYNC:
+                    catch_up = True
+                elif isinstance(item, BusEvent) and item.seq > self.last:
+                    async with aclosing(self.deliver(item)) as one:
+                        async for delivered in one:
+                            yield delivered
+
+    async def missed(self) -> list[BusEvent]:
+        principal, _now = await self.principal()
+        self.check(principal)
+        spec = self.spec
+        async with self.services.session() as session:
+            if spec.area is None:
+                return await outbox_feed.missed_for_account(
+                    session, principal.account_id, spec.kind, self.last, REPLAY_BATCH
+                )
+            if not self.patients:
+                return []
+            ages = self.services.settings.ages
+            grants = [access.access_patient(principal, p, spec.area, ages) for p in self.patients]
+            return await outbox_feed.missed_for_patients(
+                session, grants, spec.area, spec.kind, self.last, REPLAY_BATCH
+            )
+
+    async def deliver(self, event: BusEvent) -> AsyncGenerator[BusEvent, None]:
+        """Check, then hand the event over for execution; one event per connection at a time."""
+        self.last = max(self.last, event.seq)
+        if not self.wanted(event):
+            return
+        async with self.socket.lock:
+            async with self.services.realtime.deliveries:
+                principal, now = await self.principal()
+                self.check(principal)
+            self.context.begin_event(principal, now)
+            yield event
+            self.services.audit.submit(self.context.take_audit(self.operation))
+
+
+def events(context: SocketContext, spec: Spec, operation: str) -> AsyncGenerator[BusEvent, None]:
+    """The events of one subscription, each checked and ready to be turned into a payload
+    (the context is set for it: principal, time, loaders)."""
+    return _Stream(context, spec, operation).run()

@@ -1,0 +1,147 @@
+"""Streams end when the subscriber may no longer see: a revoked grant, a grant that expires,
+an access token that expires. After that, nothing more reaches the client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from persistence import models as m
+from persistence.db import create_engine, session_factory
+from tests.conftest import DEMO_PASSWORD, Database, patient_gid
+from tests.realtime.conftest import StartServer
+from tests.realtime.harness import (
+    ACCOUNTS,
+    Client,
+    Family,
+    provider_reply,
+    thread_of,
+    token_for,
+)
+
+MESSAGES = """subscription($patientId: ID, $afterSeq: ID) {
+  messageReceived(patientId: $patientId, afterSeq: $afterSeq) { seq message { body } }
+}"""
+NOTIFICATIONS = """subscription($afterSeq: ID) {
+  notificationAdded(afterSeq: $afterSeq) { seq notification { kind } }
+}"""
+SIGN_IN = (
+    """mutation($input: SignInInput!) { signIn(input: $input) { accessToken errors { code } } }"""
+)
+
+
+async def _set_grant(database_url: str, grant_id: str, **values: Any) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            await session.execute(
+                update(m.ProxyGrant).where(m.ProxyGrant.id == grant_id).values(**values)
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _ended(client: Client, op: str, within: float = 10.0) -> dict[str, Any]:
+    """The error that ended the operation; its `complete` must follow."""
+    message = await client.next(op, within)
+    assert message["type"] in ("next", "data"), message
+    assert message["payload"]["data"] is None
+    (error,) = message["payload"]["errors"]
+    assert (await client.next(op))["type"] == "complete"
+    extensions: dict[str, Any] = error["extensions"]
+    return extensions
+
+
+async def test_revoking_a_grant_ends_the_stream_at_the_next_event(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server()
+    susan = await Client.connect(server, token_for(ACCOUNTS["susan"]))
+    since = await server.seq()
+    mother = await susan.subscribe(
+        MESSAGES, {"patientId": patient_gid(people.margaret)}, after=since
+    )
+    everyone = await susan.subscribe(MESSAGES, after=since)
+    own = await susan.subscribe(MESSAGES, {"patientId": patient_gid(people.susan)}, after=since)
+    thread, provider = await thread_of(live_db.url, people.margaret)
+    await server.post_event(provider_reply(thread, provider, "before"))
+    assert (await susan.data(mother))["messageReceived"]["message"]["body"] == "before"
+    assert (await susan.data(everyone))["messageReceived"]["message"]["body"] == "before"
+
+    await _set_grant(live_db.url, people.susan_margaret_grant, status="revoked")
+    await server.post_event(provider_reply(thread, provider, "after"))
+    for op in (mother, everyone):
+        ended = await _ended(susan, op)
+        assert ended == {"code": "FORBIDDEN", "reason": "GRANT_NOT_ACTIVE", "area": "MESSAGES"}
+
+    # Her own stream goes on, and nothing of her mother's came through: the next event on
+    # the connection is her own.
+    own_thread, own_provider = await thread_of(live_db.url, people.susan)
+    await server.post_event(provider_reply(own_thread, own_provider, "hers"))
+    message = await susan.next()
+    assert message["id"] == own, message
+    assert message["payload"]["data"]["messageReceived"]["message"]["body"] == "hers"
+
+    # A new subscription for her mother is refused outright.
+    again = await susan.subscribe(MESSAGES, {"patientId": patient_gid(people.margaret)})
+    assert (await _ended(susan, again))["reason"] == "GRANT_NOT_ACTIVE"
+
+
+async def test_a_revocation_ends_an_idle_stream_within_the_recheck_interval(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server(REALTIME_RECHECK_SECONDS="0.5")
+    susan = await Client.connect(server, token_for(ACCOUNTS["susan"]))
+    patient = {"patientId": patient_gid(people.margaret)}
+    op = await susan.subscribe(MESSAGES, patient, after=await server.seq())
+    thread, provider = await thread_of(live_db.url, people.margaret)
+    await server.post_event(provider_reply(thread, provider, "live"))
+    await susan.data(op)  # the stream is live
+    await _set_grant(live_db.url, people.susan_margaret_grant, status="revoked")
+    assert (await _ended(susan, op, within=10))["reason"] == "GRANT_NOT_ACTIVE"
+
+
+async def test_a_grant_that_expires_ends_the_stream_when_it_expires(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server()  # re-checks every 15 s: the end is known in advance
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    ends_at = datetime.now(UTC) + timedelta(seconds=4)
+    await _set_grant(live_db.url, people.alex_mia_grant, ends_at=ends_at)
+    op = await alex.subscribe(
+        MESSAGES, {"patientId": patient_gid(people.mia)}, after=await server.seq()
+    )
+    thread, provider = await thread_of(live_db.url, people.mia)
+    await server.post_event(provider_reply(thread, provider, "while it lasts"))
+    await alex.data(op)
+    ended = await _ended(alex, op, within=10)
+    assert ended["reason"] == "GRANT_EXPIRED"
+    assert datetime.now(UTC) >= ends_at
+
+
+async def test_an_expiring_access_token_ends_every_stream_of_the_connection(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server(JWT_ACCESS_TTL_SECONDS="3")
+    signed_in = await server.gql(
+        SIGN_IN, {"input": {"username": "leo.rivera", "password": DEMO_PASSWORD}}, token=""
+    )
+    token = signed_in["data"]["signIn"]["accessToken"]
+    leo = await Client.connect(server, token)
+    since = await server.seq()
+    messages = await leo.subscribe(MESSAGES, after=since)
+    notes = await leo.subscribe(NOTIFICATIONS, after=since)
+    thread, provider = await thread_of(live_db.url, people.leo)
+    await server.post_event(provider_reply(thread, provider, "in time"))
+    assert (await leo.data(messages))["messageReceived"]["message"]["body"] == "in time"
+    assert (await leo.data(notes))["notificationAdded"]["notification"]["kind"] == (
+        "MESSAGE_RECEIVED"
+    )
+    for op in (messages, notes):
+        ended = await _ended(leo, op, within=10)
+        assert ended == {"code": "UNAUTHENTICATED"}
+    later = await leo.subscribe(MESSAGES)
+    assert await _ended(leo, later) == {"code": "UNAUTHENTICATED"}

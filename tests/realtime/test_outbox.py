@@ -1,0 +1,210 @@
+"""The outbox side: only committed writes publish, in seq order, at once after the commit,
+and again after a broker outage; seq order is commit order on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from domain.clock import SystemClock
+from domain.events import EventKind
+from domain.realtime import BusEvent, patient_channel
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.db import create_engine, session_factory
+from persistence.notify import Notice, notify
+from persistence.outbox import OutboxRepository
+from portal.config import Settings
+from portal.realtime.broker import Broker, Listener, RedisBroker
+from portal.realtime.publisher import OutboxPublisher
+from tests.conftest import Database
+from tests.realtime.conftest import StartServer
+from tests.realtime.harness import (
+    ACCOUNTS,
+    Client,
+    Family,
+    free_port,
+    provider_reply,
+    thread_of,
+    token_for,
+)
+
+NOTIFICATIONS = """subscription($afterSeq: ID) {
+  notificationAdded(afterSeq: $afterSeq) { seq notification { title } }
+}"""
+
+
+async def _record(database_url: str, patient_id: str, object_id: str, *, commit: bool) -> None:
+    """A write in the test process: an outbox event (and notifications), then commit or not."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            now = datetime.now(UTC)
+            OutboxRepository(session).record(
+                EventKind.APPOINTMENT_CHANGED, object_id=object_id, patient_id=patient_id, now=now
+            )
+            notice = Notice(
+                "APPOINTMENT_CHANGED", RecordArea.APPOINTMENTS, object_id, "", object_id
+            )
+            await notify(session, patient_id, notice, now, Settings().ages)
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_rolled_back_write_publishes_nothing(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server()
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    op = await alex.subscribe(NOTIFICATIONS, after=await server.seq())
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "live"))
+    await alex.data(op)  # the stream is live
+
+    await _record(live_db.url, people.alex, "rolled back", commit=False)
+    await _record(live_db.url, people.alex, "committed", commit=True)
+    # Written by another process: the server's periodic drain publishes it.
+    data = await alex.data(op)
+    assert data["notificationAdded"]["notification"]["title"] == "committed"
+
+    engine = create_engine(live_db.url)
+    async with session_factory(engine)() as session:
+        titles = (await session.scalars(select(m.Notification.title))).all()
+        kept = (await session.scalars(select(m.OutboxEvent.object_id))).all()
+    await engine.dispose()
+    assert "rolled back" not in titles
+    assert "rolled back" not in kept
+
+
+async def _take(listener: Listener, count: int) -> list[BusEvent]:
+    taken: list[BusEvent] = []
+    while len(taken) < count:
+        item = await listener.get(5.0)
+        assert item is not None, f"only {len(taken)} of {count} events arrived"
+        if isinstance(item, BusEvent):
+            taken.append(item)
+    return taken
+
+
+async def test_the_publisher_publishes_committed_events_in_order_right_after_commit(
+    live_db: Database, people: Family
+) -> None:
+    engine = create_engine(live_db.url)
+    broker = Broker()
+    # A drain interval far longer than the test: only the commit hook can explain delivery.
+    publisher = OutboxPublisher(session_factory(engine), broker, SystemClock(), interval=3600)
+    publisher.start(engine)
+    try:
+        async with broker.listen([patient_channel(people.alex)]) as listener:
+            await asyncio.sleep(0)  # let the publisher's first drain find nothing
+            async with session_factory(engine)() as session:
+                outbox = OutboxRepository(session)
+                now = datetime.now(UTC)
+                for n in range(3):
+                    outbox.record(
+                        EventKind.MESSAGE_RECEIVED,
+                        object_id=f"msg-{n}",
+                        patient_id=people.alex,
+                        now=now,
+                    )
+                await session.commit()
+            events = await _take(listener, 3)
+    finally:
+        await publisher.close(engine)  # after the drain in progress has marked them
+    assert [e.object_id for e in events] == ["msg-0", "msg-1", "msg-2"]
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    async with session_factory(engine)() as session:
+        unpublished = await session.scalars(
+            select(m.OutboxEvent).where(m.OutboxEvent.published_at.is_(None))
+        )
+        assert unpublished.all() == []
+    await engine.dispose()
+
+
+async def test_events_stay_in_the_outbox_while_the_broker_is_down(
+    live_db: Database, people: Family, redis_url: str
+) -> None:
+    engine = create_engine(live_db.url)
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        OutboxRepository(session).record(
+            EventKind.MESSAGE_RECEIVED,
+            object_id="msg-x",
+            patient_id=people.alex,
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+
+    down = RedisBroker(f"redis://127.0.0.1:{free_port()}/0", "test-down:")  # nothing listens
+    with pytest.raises(Exception, match=r".") as refused:
+        await OutboxPublisher(sessions, down, SystemClock(), 3600).drain()
+    assert type(refused.value).__name__ == "BrokerUnavailable"
+    await down.close()
+    async with sessions() as session:
+        row = await session.scalar(select(m.OutboxEvent).where(m.OutboxEvent.object_id == "msg-x"))
+        assert row is not None
+        assert row.published_at is None
+
+    up = RedisBroker(redis_url, f"test-up-{free_port()}:")
+    await up.start()
+    try:
+        async with up.listen([patient_channel(people.alex)]) as listener:
+            await _until_live(up)
+            assert await OutboxPublisher(sessions, up, SystemClock(), 3600).drain() == 1
+            (event,) = await _take(listener, 1)
+    finally:
+        await up.close()
+    assert event.object_id == "msg-x"
+    async with sessions() as session:
+        row = await session.scalar(select(m.OutboxEvent).where(m.OutboxEvent.object_id == "msg-x"))
+        assert row is not None
+        assert row.published_at is not None
+    await engine.dispose()
+
+
+async def _until_live(broker: RedisBroker) -> None:
+    for _ in range(100):
+        if broker.live:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("redis pub/sub did not connect")
+
+
+async def test_outbox_writers_commit_in_seq_order(live_db: Database, people: Family) -> None:
+    """Two concurrent writers: the second to insert waits for the first to commit, so a
+    reader never sees seq N+1 committed while N may still commit."""
+    if live_db.backend != "postgres":
+        pytest.skip("SQLite has one writer at a time by design; the lock is PostgreSQL's")
+    engine = create_engine(live_db.url)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    first = sessions()
+    OutboxRepository(first).record(
+        EventKind.MESSAGE_RECEIVED, object_id="first", patient_id=people.alex, now=now
+    )
+    await first.flush()  # seq taken, not committed
+
+    async def second_writer() -> None:
+        async with sessions() as second:
+            OutboxRepository(second).record(
+                EventKind.MESSAGE_RECEIVED, object_id="second", patient_id=people.alex, now=now
+            )
+            await second.commit()
+
+    second = asyncio.create_task(second_writer())
+    done, _pending = await asyncio.wait({second}, timeout=1.0)
+    assert not done, "the second writer committed while the first was still open"
+    await first.commit()
+    await first.close()
+    await asyncio.wait_for(second, 10)
+    async with sessions() as session:
+        rows = (await session.scalars(select(m.OutboxEvent).order_by(m.OutboxEvent.seq))).all()
+    assert [r.object_id for r in rows] == ["first", "second"]
+    await engine.dispose()
