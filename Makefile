@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck schema demo-ehr clean
+.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ test: $(STAMP)
 ## Rewrite schema.graphql from the code (review the diff: it is the API clients see)
 schema: $(STAMP)
 	$(BIN)/python -m portal.sdl > schema.graphql
+
+## HTTP benchmark (README "Benchmark"): PostgreSQL and SQLite, GraphQL beside a hand-written
+## endpoint, driven by wrk; a few minutes, bounded. Not part of `make test`.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+	  apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
+	$(BIN)/python -m bench.http
+
+## Real-time delivery latency and memory per subscription (README "Real time")
+bench-realtime: $(STAMP)
+	$(BIN)/python -m bench.realtime
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -77,7 +77,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # -- setup ---------------------------------------------------------------------------------
-async def create_database(base: str, patients: int) -> tuple[str, Any]:
+async def create_database(base: str, patients: int, dataset: Path | None = None) -> tuple[str, Any]:
+    """A PostgreSQL database of its own, migrated and loaded with `patients` generated demo
+    patients (or the dataset directory given); returns its URL and how to drop it."""
     name = f"portal_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -94,10 +96,11 @@ async def create_database(base: str, patients: int) -> tuple[str, Any]:
     await asyncio.to_thread(upgrade, url)
     hashed = hash_password(uuid.uuid4().hex)  # nobody signs in: clients get tokens directly
     with tempfile.TemporaryDirectory() as tmp:
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
-        Generator(patients=patients, seed=7, now=now).write(tmp)
+        if dataset is None:
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+            Generator(patients=patients, seed=7, now=now).write(tmp)
         engine = create_engine(url)
-        await load_dataset(engine, tmp, lambda _password: hashed)
+        await load_dataset(engine, str(dataset or tmp), lambda _password: hashed)
         await engine.dispose()
     return url, drop
 

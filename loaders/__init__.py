@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from loaders.appointments import AppointmentPageByPatientLoader
 from loaders.attachments import AttachmentsByMessageLoader
+from loaders.base import RequestSession, SessionSource
 from loaders.billing import (
     LineItemsByStatementLoader,
     OpenTotalsByGuarantorLoader,
@@ -58,9 +59,16 @@ if TYPE_CHECKING:
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, per_request: bool = False) -> None:
+        """`per_request`: every batch shares one session until `close()` (HTTP requests);
+        otherwise each batch has a short session of its own (subscription events)."""
         self._services = services
-        self._sessions = services.sessions
+        self._request_session = RequestSession(services.sessions) if per_request else None
+        self._sessions: SessionSource = self._request_session or services.sessions
+
+    async def close(self) -> None:
+        if self._request_session is not None:
+            await self._request_session.close()
 
     @cached_property
     def patient(self) -> PatientByGrantLoader:

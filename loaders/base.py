@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -14,9 +16,42 @@ from persistence.paging import Page, PageOf
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-SessionSource = async_sessionmaker[AsyncSession]
+SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 # Told the size of every batch (portal.metrics adds one); loaders never import the app.
 batch_observers: list[Callable[[str, int], None]] = []
+
+
+class RequestSession:
+    """One session, so one pooled connection and one transaction, for every batch of one
+    HTTP request, the batches taking turns (a connection runs one statement at a time
+    anyway). A request then checks out one connection instead of one per batch, which
+    under load is what keeps requests from queueing on the pool. `close()` at the end of
+    the request gives the connection back. (Subscriptions keep a session per batch: a
+    socket lives for hours.)"""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+        self._turn = asyncio.Lock()
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._use()
+
+    @asynccontextmanager
+    async def _use(self) -> AsyncIterator[AsyncSession]:
+        async with self._turn:
+            if self._session is None:
+                self._session = self._sessions()
+            try:
+                yield self._session
+            except BaseException:
+                await self._session.rollback()  # a failed statement spoils the transaction
+                raise
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
 
 class SessionLoader(DataLoader[K, V | None]):

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from domain.clock import Clock
+from loaders import Loaders
 from portal import jobs
 from portal.attachments import download_attachment
 from portal.auth import Authentication, authenticate
@@ -93,7 +94,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         except Exception as exc:
             # Raised again inside execution, where it is logged and masked with the request id.
             auth = Authentication(failure=exc)
-        return Context(
+        context = Context(
             services=self.services,
             request=request,
             request_id=request.state.request_id,
@@ -103,6 +104,12 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             actor_name=auth.actor_name,
             failure=auth.failure,
         )
+        # One connection per HTTP operation on PostgreSQL (closed by the view when the
+        # operation ends): READ COMMITTED lets each batch see what a mutation just committed.
+        # Not on SQLite, where a read transaction keeps the snapshot of its first read.
+        if isinstance(request, Request) and self.services.engine.dialect.name == "postgresql":
+            context.loaders = Loaders(self.services, per_request=True)
+        return context
 
 
 async def healthz(_request: Request) -> Response:

@@ -339,7 +339,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         for index, params in enumerate(items):
             if index:  # each operation of a batch has its own loaders and audit trail
                 context = await self.get_context(request, response=sub_response)
-            outcomes.append(await self._run(request, context, params))
+            try:
+                outcomes.append(await self._run(request, context, params))
+            finally:
+                await context.loaders.close()
         if batch:
             status = 200
             body: Any = [o.body for o in outcomes]
