@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
+from graphql.language import VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
@@ -43,8 +44,22 @@ def _typed(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Gra
     )
 
 
+def _is_variable_error(error: GraphQLError) -> bool:
+    """graphql-core's refusal of a request's variable values (wrong type, out of range,
+    missing): reported at the variable's definition, before anything runs. The message is
+    graphql-core's and names the variable and what was expected; the inner error it wraps
+    (`original_error`) is the scalar's or input object's own refusal, not a fault of ours."""
+    return (
+        error.path is None
+        and bool(error.nodes)
+        and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
+    )
+
+
 def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
+    if _is_variable_error(error) and not (error.extensions or {}).get("code"):
+        return _typed(error, error.message, {"code": "BAD_USER_INPUT"})
     if original is None:
         # Parse and validation errors: the client's document is at fault, and says why.
         return error

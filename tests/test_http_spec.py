@@ -103,15 +103,35 @@ async def test_parse_and_validation_errors_by_media_type(
     assert portal.statements == before  # nothing ran
 
 
-async def test_variable_coercion_failure_is_a_request_error(portal: Portal) -> None:
-    document = "query P($n: Int!) { viewer { inbox(first: $n) { nodes { id } } } }"
-    body = {"query": document, "variables": {"n": "ten"}}
+COERCION_DOCUMENT = "query P($n: Int!) { viewer { inbox(first: $n) { nodes { id } } } }"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"n": "ten"}, "Variable '$n' has invalid value: Int cannot represent non-integer value"),
+        ({"n": 2**40}, "Variable '$n' has invalid value: Int cannot represent non 32-bit"),
+        ({}, "Variable '$n' has invalid value: Expected a value of non-null type 'Int!'"),
+    ],
+)
+async def test_variable_coercion_failure_is_a_request_error(
+    portal: Portal, caplog: pytest.LogCaptureFixture, variables: dict[str, Any], message: str
+) -> None:
+    body = {"query": COERCION_DOCUMENT, "variables": variables}
     new = await post(portal, body, RESPONSE_MEDIA)
     assert new.status_code == 400
+    assert media(new) == GRAPHQL_RESPONSE
     assert "data" not in new.json()
     legacy = await post(portal, body, JSON_MEDIA)
     assert legacy.status_code == 200
-    assert legacy.json()["errors"]
+    assert media(legacy) == JSON
+    for response in (new, legacy):
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+        assert error["message"].startswith(message)
+        assert "request id" not in error["message"]
+    # A client's mistake, not ours: no error log with a traceback.
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 async def test_field_errors_with_data_are_200_in_both_media_types(portal: Portal) -> None:
@@ -255,16 +275,36 @@ async def test_deep_json_in_a_multipart_operations_field_is_400(portal: Portal) 
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
-async def test_variables_of_the_wrong_type_are_refused_without_running(portal: Portal) -> None:
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"input": "alex"},
+            "Variable '$input' has invalid value: Expected value of type 'SignInInput' to be "
+            "an object, found: 'alex'.",
+        ),
+        (
+            {"input": {"username": 1, "password": "x"}},
+            "Variable '$input' has invalid value at .username: String cannot represent a non "
+            "string value: 1",
+        ),
+        ({}, "Variable '$input' has invalid value: Expected a value of non-null type"),
+    ],
+)
+async def test_variables_of_the_wrong_type_are_refused_without_running(
+    portal: Portal, caplog: pytest.LogCaptureFixture, variables: dict[str, Any], message: str
+) -> None:
     document = "mutation S($input: SignInInput!) { signIn(input: $input) { errors { code } } }"
-    for variables in ({"input": "alex"}, {"input": {"username": 1, "password": []}}, {}):
-        before = portal.statements
-        response = await post(portal, {"query": document, "variables": variables}, as_user=None)
-        assert response.status_code == 200
-        body = response.json()
-        assert body["data"] is None
-        assert body["errors"]
-        assert portal.statements == before
+    before = portal.statements
+    response = await post(portal, {"query": document, "variables": variables}, as_user=None)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"].startswith(message)
+    assert portal.statements == before
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 # -- batches -------------------------------------------------------------------------------
