@@ -22,12 +22,14 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInt,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     NullValueNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
@@ -163,33 +165,66 @@ class _Cost:
         return 1
 
     def first(self, node: FieldNode, definition: GraphQLField) -> int:
-        value: Any = None
+        value: PageSize = None
         argument = next((a for a in node.arguments or () if a.name.value == "first"), None)
         if argument is not None:
-            if isinstance(argument.value, IntValueNode):
-                value = int(argument.value.value)
-            elif isinstance(argument.value, VariableNode):
+            if isinstance(argument.value, VariableNode):
                 name = argument.value.name.value
                 self.consulted.add(name)
-                value = self.variables.get(name, self.defaults.get(name))
-            elif isinstance(argument.value, NullValueNode):
-                value = None
+                value = page_size(self.variables.get(name, self.defaults.get(name)))
+            else:
+                value = literal_page_size(argument.value)
         if value is None:
-            value = definition.args["first"].default_value
-        if not isinstance(value, int) or isinstance(value, bool):
-            return DEFAULT_PAGE  # absent, null, or not an integer (coercion refuses it later)
+            value = page_size(definition.args["first"].default_value)
+        if value is None:
+            return DEFAULT_PAGE  # absent or null: the connection's default page
+        if isinstance(value, _Invalid):
+            return MAX_PAGE  # not an Int (coercion refuses it later): the most it could be
         if not 0 <= value <= MAX_PAGE:
             return 0  # the field refuses it (BAD_USER_INPUT): nothing below it runs
         return value
 
 
-def _variable_defaults(operation: Operation) -> dict[str, Any]:
-    defaults: dict[str, Any] = {}
-    for definition in operation.node.variable_definitions or ():
-        default = definition.default_value
-        if isinstance(default, IntValueNode):
-            defaults[definition.variable.name.value] = int(default.value)
-    return defaults
+class _Invalid:
+    """A `first` that is not an Int graphql-core would accept."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID = _Invalid()
+PageSize = int | _Invalid | None
+ABSENT = "absent"  # in a cost key: the variable's default applies (null does not take it)
+
+
+def page_size(value: Any) -> PageSize:
+    """A variable's `first` as graphql-core coerces it for an Int: None for absent or null,
+    the int (an integral float such as `100.0` included: graphql-core accepts it and the
+    resolver gets 100), or INVALID for anything it refuses."""
+    if value is None:
+        return None
+    try:
+        return int(GraphQLInt.coerce_input_value(value))
+    except (GraphQLError, TypeError, ValueError, OverflowError):
+        return INVALID
+
+
+def literal_page_size(node: ValueNode) -> PageSize:
+    """A `first` written in the document. Validation refuses a literal that is not an Int
+    (`100.0` included, unlike a variable's value); it is costed at the largest page."""
+    if isinstance(node, NullValueNode):
+        return None
+    if isinstance(node, IntValueNode):
+        return page_size(int(node.value))
+    return INVALID
+
+
+def _variable_defaults(operation: Operation) -> dict[str, PageSize]:
+    return {
+        definition.variable.name.value: literal_page_size(definition.default_value)
+        for definition in operation.node.variable_definitions or ()
+        if definition.default_value is not None
+    }
 
 
 def cost_of(
@@ -206,7 +241,7 @@ def cost_of(
     names = document.cost_variables.get(base)
     if names is not None:
         key = _cost_key(base, names, variables)
-        if key is not None and key in document.costs:
+        if key in document.costs:
             return document.costs[key]
     root = schema.get_root_type(operation.type)
     if root is None:
@@ -215,18 +250,20 @@ def cost_of(
     result = counter.selections(operation.node.selection_set, root, flat=False)
     names = document.cost_variables[base] = tuple(sorted(counter.consulted))
     key = _cost_key(base, names, variables)
-    if key is not None and len(document.costs) < COSTS_PER_DOCUMENT:
+    if len(document.costs) < COSTS_PER_DOCUMENT:
         document.costs[key] = result
     return result
 
 
 def _cost_key(
     base: tuple[Any, ...], names: tuple[str, ...], variables: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
-    values = tuple(variables.get(name) for name in names)
-    if not all(v is None or type(v) in (int, str, bool, float) for v in values):
-        return None  # not a value a page size can be; not worth keeping
-    return (base, values)
+) -> tuple[Any, ...]:
+    """Keyed on the page sizes the variables coerce to, not on their raw values: `100.0`
+    and `100` are the same page (and cost), `True` (equal to 1 in Python) is not a page."""
+    return (
+        base,
+        tuple(page_size(variables[name]) if name in variables else ABSENT for name in names),
+    )
 
 
 def cost_refusals(

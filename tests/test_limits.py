@@ -143,15 +143,71 @@ async def test_a_connection_without_first_costs_its_default_page(costly: Portal)
     assert refused(*await gql(costly, query), "QUERY_TOO_COMPLEX")["cost"] == 2 + 3 * 20
 
 
-async def test_nested_lists_multiply(portal: Portal) -> None:
+@pytest.mark.parametrize("n", [100, 100.0])  # graphql-core takes an integral float as an Int
+async def test_nested_lists_multiply(portal: Portal, n: float) -> None:
     # viewer 1 + patients (1 + 10 assumed x (patient 1 + appointments (1 + n x (nodes 1 + 1))))
     query = """query Nested($n: Int) { viewer { patients { patient {
         appointments(first: $n) { nodes { id } } } } } }"""
-    ok((await gql(portal, query, {"n": 100}))[0])  # 2,022: well within the default
+    ok((await gql(portal, query, {"n": n}))[0])  # 2,022: well within the default
     settings = replace(portal.services.settings.http, query=QueryLimits(max_cost=2_021))
     async with portal_on(portal.services.settings.database_url, http=settings) as strict:
-        extensions = refused(*await gql(strict, query, {"n": 100}), "QUERY_TOO_COMPLEX")
+        extensions = refused(*await gql(strict, query, {"n": n}), "QUERY_TOO_COMPLEX")
         assert extensions["cost"] == 2 + 10 * (2 + 100 * 2)
+
+
+@pytest.fixture
+async def hundred(seeded_db: Database) -> AsyncIterator[Portal]:
+    """A cost limit between the default page of INBOX (62) and a page of 100 (302)."""
+    async for portal in _portal(seeded_db, http=HttpSettings(query=QueryLimits(max_cost=100))):
+        yield portal
+
+
+async def test_an_integral_float_first_costs_its_page_not_the_default(hundred: Portal) -> None:
+    # graphql-core runs `first: 100.0` (a variable) as 100 items: it must cost 100 items.
+    for n in (100.0, 100, 100.0):  # and the cost kept for one is right for the other
+        extensions = refused(*await gql(hundred, INBOX, {"n": n}), "QUERY_TOO_COMPLEX")
+        assert extensions["cost"] == 2 + 3 * 100
+
+
+async def test_a_float_first_in_the_document_is_refused(hundred: Portal) -> None:
+    query = "{ viewer { inbox(first: 100.0) { nodes { id subject } } } }"
+    refused(*await gql(hundred, query), "GRAPHQL_VALIDATION_FAILED")
+
+
+async def test_a_null_first_is_not_costed_as_an_absent_one_with_a_default(
+    hundred: Portal,
+) -> None:
+    query = "query Inbox($n: Int = 100) { viewer { inbox(first: $n) { nodes { id subject } } } }"
+    ok((await gql(hundred, query, {"n": None}))[0])  # null: the default page (62)
+    # Absent, the variable's default (100) applies: not the cost kept for null.
+    extensions = refused(*await gql(hundred, query, {}), "QUERY_TOO_COMPLEX")
+    assert extensions["cost"] == 2 + 3 * 100
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ((100.0, 100), [302, 302]),
+        ((100, 100.0), [302, 302]),
+        ((1, True), [5, 302]),  # True == 1 in Python, but is no Int: costed as the most
+        ((1, "1"), [5, 302]),
+        ((7, 7.5), [23, 302]),
+        ((7, 2**40), [23, 302]),  # past 32 bits: graphql-core refuses it
+        ((7, {"a": 1}), [23, 302]),
+    ],
+)
+def test_cost_of_coerces_first_as_graphql_core_does(
+    values: tuple[Any, Any], expected: list[int]
+) -> None:
+    from portal.graphql_documents import analyse
+    from portal.limits import cost_of
+
+    document = analyse(INBOX, 1_000)
+    operation = document.operation(None)
+    assert operation is not None
+    limits = QueryLimits()
+    costs = [cost_of(schema._schema, document, operation, {"n": v}, limits) for v in values]
+    assert costs == expected
 
 
 # -- first ---------------------------------------------------------------------------------
