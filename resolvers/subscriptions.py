@@ -18,6 +18,7 @@ from domain.realtime import BusEvent, parse_seq
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
+from portal import metrics
 from portal.context import Unauthenticated
 from portal.realtime import streams
 from portal.realtime.sockets import SocketContext
@@ -69,11 +70,13 @@ async def _payloads(
     if not isinstance(context, SocketContext) or context.socket is None:
         raise Unauthenticated("Subscriptions need a WebSocket connection with an access token.")
     operation = info.operation.name.value if info.operation.name else info.field_name
-    async with aclosing(streams.events(context, spec(), operation)) as events:
+    checked = spec()
+    async with aclosing(streams.events(context, checked, operation)) as events:
         async for event in events:
             async with context.services.realtime.deliveries:
                 payload = await build(info, event)
-            if payload is not None:
+            if payload is not None:  # a skipped event is not delivered
+                metrics.subscription_delivered(checked.kind.value)
                 yield payload
 
 
