@@ -8,6 +8,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +16,9 @@ import pytest
 
 from portal.http import GRAPHQL_RESPONSE, JSON
 from portal.http_settings import HttpSettings
-from tests.conftest import ALEX, Database, Portal
+from tests.conftest import ALEX, Database, Portal, make_database
 from tests.front import portal_on
+from tests.realtime.harness import Server
 
 QUERY = "query Me { viewer { account { username } } }"
 ME = {"data": {"viewer": {"account": {"username": ALEX}}}}
@@ -82,6 +84,45 @@ async def test_the_persisted_query_flow_over_get(portal: Portal) -> None:
     by_hash = await get(portal, params, GRAPHQL_RESPONSE)
     assert by_hash.status_code == 200
     assert by_hash.json() == ME
+
+
+async def test_the_persisted_query_flow_through_a_real_server(tmp_path: Path) -> None:
+    """`portal serve` in its own process, over a socket: POST and GET as a client sends them."""
+    database = await make_database("sqlite", tmp_path, None)
+    server = await Server(database.url, tmp_path, {}).start()
+    query = f"query Ping{uuid.uuid4().hex[:8]} {{ __typename }}"
+    answer = {"data": {"__typename": "Query"}}
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            unknown = await client.post("/graphql", json={"extensions": persisted(query)})
+            assert unknown.status_code == 200
+            assert unknown.headers["content-type"].startswith(JSON)
+            assert first_error(unknown)["message"] == "PersistedQueryNotFound"
+            assert first_error(unknown)["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+            body = {"query": query, "extensions": persisted(query)}
+            registered = await client.post("/graphql", json=body)
+            assert registered.status_code == 200
+            assert registered.json() == answer
+
+            by_hash = await client.post("/graphql", json={"extensions": persisted(query)})
+            assert by_hash.status_code == 200
+            assert by_hash.json() == answer
+
+            params = {"extensions": json.dumps(persisted(query))}
+            got = await client.get("/graphql", params=params, headers={"accept": GRAPHQL_RESPONSE})
+            assert got.status_code == 200
+            assert got.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+            assert got.json() == answer
+
+            other = {"extensions": json.dumps(persisted(query + " "))}
+            missing = await client.get(
+                "/graphql", params=other, headers={"accept": GRAPHQL_RESPONSE}
+            )
+            assert missing.status_code == 404
+            assert first_error(missing)["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    finally:
+        await server.stop()
 
 
 async def test_a_hash_that_does_not_match_is_refused_and_not_kept(portal: Portal) -> None:
