@@ -87,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = from_env()
     print(f"serving http://{args.host}:{args.port}/graphql (database {settings.database_url})")
     print(settings.mail.describe())
+    if args.forwarded_allow_ips:
+        print(f"client addresses from X-Forwarded-For of {args.forwarded_allow_ips}")
     if args.workers > 1 and not settings.redis_url:
         print(
             "warning: real time needs REDIS_URL with more than one worker (each worker's "
@@ -99,7 +101,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # X-Forwarded-For / -Proto are believed only from these peers (the proxy in front):
+        # the client address is what the per-address sign-in limit counts. None: uvicorn's
+        # default, the local host.
         proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
         log_config=None,
         # uvicorn[standard]'s C pieces: uvloop's event loop and the httptools HTTP parser.
         loop="uvloop" if _installed("uvloop") else "auto",
@@ -159,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS") or None,
+        help="comma-separated proxy addresses (or *) whose X-Forwarded-For is trusted "
+        "(FORWARDED_ALLOW_IPS; default: uvicorn's, the local host)",
+    )
     serve.set_defaults(func=cmd_serve)
     return parser
 
