@@ -175,9 +175,25 @@ async def test_get_with_bad_variables_is_400(portal: Portal) -> None:
     assert "not valid JSON" in response.json()["errors"][0]["message"]
 
 
-async def test_other_methods_are_405(portal: Portal) -> None:
-    response = await portal.client.put("/graphql", json={"query": QUERY})
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+async def test_other_methods_are_a_typed_405(portal: Portal, method: str, accept: str) -> None:
+    before = portal.statements
+    response = await portal.client.request(
+        method, "/graphql", json={"query": QUERY}, headers={"accept": accept}
+    )
     assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert media(response) == accept
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Use GET for queries or POST.",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ]
+    }
+    assert portal.statements == before
 
 
 # -- malformed bodies ----------------------------------------------------------------------
