@@ -9,7 +9,8 @@
   `application/json` (utf-8), or `multipart/form-data` for uploads; anything else is 415.
 - A request that is not well formed (bad JSON, JSON nested too deeply, a `query` that is not
   a string, `variables` that are not an object, ...) is a 400 with a GraphQL error that says
-  what is wrong; a body over the limit is a 413 before it is parsed. Never a 500.
+  what is wrong; a body over the limit is a 413 before it is parsed, a GET's query string
+  over the same limit a 414. Never a 500.
 - Automatic persisted queries (portal/apq.py), a batch of up to `max_batch` operations,
   rate limits (portal/ratelimit.py): requests per account, and sign-in attempts per
   username and per client address counted for every `signIn` field (aliases and batches
@@ -322,6 +323,16 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             raise RequestError(
                 405, "Use GET for queries or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
+        if request.method == "GET":
+            # A GET carries its request in the query string: the body's limit applies to it.
+            # 414 (URI Too Long, RFC 9110) says what to change: send it with POST.
+            most = self.services.settings.http.max_body_bytes
+            if len(request.scope["query_string"]) > most:
+                raise RequestError(
+                    414,
+                    f"The query string is larger than {most} bytes; send the request with POST.",
+                    "URI_TOO_LONG",
+                )
         if request.method == "GET" and self._wants_ide(request):
             return await self.render_graphql_ide(request), "graphiql"
         media = negotiate(request.headers.get("accept"))

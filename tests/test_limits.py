@@ -282,6 +282,36 @@ async def test_a_streamed_body_over_the_limit_is_413(limited: Portal) -> None:
     assert response.status_code == 413
 
 
+def query_string_of(size: int) -> str:
+    head = "query=%7B__typename%7D&pad="  # `{__typename}`; `pad` is not a parameter of ours
+    return head + "x" * (size - len(head))
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_a_get_query_string_at_the_size_limit_runs(limited: Portal, accept: str) -> None:
+    response = await limited.client.get(
+        "/graphql?" + query_string_of(BODY_LIMIT), headers={"accept": accept}
+    )
+    assert len(response.request.url.query) == BODY_LIMIT
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_a_get_query_string_over_the_size_limit_is_414(limited: Portal, accept: str) -> None:
+    before = limited.statements
+    response = await limited.client.get(
+        "/graphql?" + query_string_of(BODY_LIMIT + 1), headers={"accept": accept}
+    )
+    assert len(response.request.url.query) == BODY_LIMIT + 1
+    assert response.status_code == 414
+    assert response.headers["content-type"].startswith(accept)
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "URI_TOO_LONG"}
+    assert f"larger than {BODY_LIMIT} bytes" in error["message"]
+    assert limited.statements == before
+
+
 async def test_huge_variables_are_413(portal: Portal) -> None:
     limit = portal.services.settings.http.max_body_bytes
     body = {"query": FIRST, "variables": {"n": 1, "pad": "x" * limit}}
