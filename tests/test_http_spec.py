@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -372,3 +373,40 @@ async def test_graphiql_is_not_served_when_off(production_like: httpx.AsyncClien
     response = await production_like.get("/graphql", headers={"accept": "text/html,*/*;q=0.8"})
     assert response.status_code == 400
     assert "graphiql" not in response.text.lower()
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+PRODUCTION_ENV = {
+    "PORTAL_ENV": "production",
+    "JWT_SECRET": "a-production-secret-of-32-characters-or-more",
+    "INTEGRATION_TOKEN": "an-integration-token-of-32-characters-or-more",
+    "SMTP_HOST": "smtp.invalid",
+}
+
+
+@pytest.mark.parametrize(("graphiql", "served"), [(None, False), ("0", False), ("1", True)])
+async def test_graphiql_in_production_is_off_unless_configured(
+    tmp_path: Path, graphiql: str | None, served: bool
+) -> None:
+    """Settings read from the environment as `portal serve` reads them."""
+    from portal.app import create_app
+    from portal.config import from_env
+
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
+    if graphiql is not None:
+        env["GRAPHIQL"] = graphiql
+    app = create_app(settings=from_env(env))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
+            response = await client.get("/graphql", headers={"accept": BROWSER})
+    finally:
+        await app.state.services.engine.dispose()
+    if served:
+        assert response.status_code == 200
+        assert media(response) == "text/html"
+        assert "graphiql" in response.text.lower()
+    else:
+        assert response.status_code == 400  # a GET without a query: nothing to run
+        assert media(response) == JSON
+        assert "graphiql" not in response.text.lower()

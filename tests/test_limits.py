@@ -33,8 +33,17 @@ async def closed(seeded_db: Database) -> AsyncIterator[Portal]:
         yield portal
 
 
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
 async def gql(
-    portal: Portal, query: str, variables: dict[str, Any] | None = None, as_user: str = ALEX
+    portal: Portal,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    as_user: str = ALEX,
+    accept: str = JSON,
+    status: int = 200,
 ) -> tuple[dict[str, Any], int]:
     """The answer, and how many SQL statements it cost beyond authentication."""
     token = portal.token(as_user)
@@ -42,16 +51,22 @@ async def gql(
     response = await portal.client.post(
         "/graphql",
         json={"query": query, "variables": variables or {}},
-        headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+        headers={"authorization": f"Bearer {token}", "accept": accept},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(accept)
     auth = 2  # the account and its grants
     body: dict[str, Any] = response.json()
     return body, portal.statements - before - auth
 
 
+# A refused operation did not run: with graphql-response+json that is a 400 without `data`;
+# application/json clients get a 200 with `data: null`, as legacy clients expect.
+MEDIA = pytest.mark.parametrize(("accept", "status"), [(JSON, 200), (GRAPHQL_RESPONSE, 400)])
+
+
 def refused(body: dict[str, Any], ran: int, code: str) -> dict[str, Any]:
-    assert body["data"] is None
+    assert body.get("data") is None  # null, or absent with graphql-response+json
     [error] = body["errors"]
     assert error["extensions"]["code"] == code, error
     assert ran == 0  # nothing was executed
@@ -69,12 +84,18 @@ DEPTH_5 = "{ viewer { patients { patient { name { display } } } } }"
 DEPTH_6 = "{ viewer { patients { patient { appointments { nodes { id } } } } } }"
 
 
-async def test_depth_just_under_the_limit_runs(limited: Portal) -> None:
-    ok((await gql(limited, DEPTH_5))[0])
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+async def test_depth_just_under_the_limit_runs(limited: Portal, accept: str) -> None:
+    ok((await gql(limited, DEPTH_5, accept=accept))[0])
 
 
-async def test_depth_just_over_the_limit_is_refused(limited: Portal) -> None:
-    extensions = refused(*await gql(limited, DEPTH_6), "QUERY_TOO_DEEP")
+@MEDIA
+async def test_depth_just_over_the_limit_is_refused(
+    limited: Portal, accept: str, status: int
+) -> None:
+    body, ran = await gql(limited, DEPTH_6, accept=accept, status=status)
+    assert ("data" in body) is (accept == JSON)
+    extensions = refused(body, ran, "QUERY_TOO_DEEP")
     assert extensions["limit"] == 5
 
 
@@ -109,8 +130,11 @@ async def test_aliases_just_under_the_limit_run(limited: Portal) -> None:
     ok((await gql(limited, aliased(3)))[0])
 
 
-async def test_aliases_just_over_the_limit_are_refused(limited: Portal) -> None:
-    refused(*await gql(limited, aliased(4)), "TOO_MANY_ALIASES")
+@MEDIA
+async def test_aliases_just_over_the_limit_are_refused(
+    limited: Portal, accept: str, status: int
+) -> None:
+    refused(*await gql(limited, aliased(4), accept=accept, status=status), "TOO_MANY_ALIASES")
 
 
 # -- cost ----------------------------------------------------------------------------------
@@ -124,12 +148,18 @@ async def costly(seeded_db: Database) -> AsyncIterator[Portal]:
         yield portal
 
 
-async def test_cost_just_under_the_limit_runs(costly: Portal) -> None:
-    ok((await gql(costly, INBOX, {"n": 7}))[0])
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+async def test_cost_just_under_the_limit_runs(costly: Portal, accept: str) -> None:
+    ok((await gql(costly, INBOX, {"n": 7}, accept=accept))[0])
 
 
-async def test_cost_just_over_the_limit_is_refused(costly: Portal) -> None:
-    extensions = refused(*await gql(costly, INBOX, {"n": 8}), "QUERY_TOO_COMPLEX")
+@MEDIA
+async def test_cost_just_over_the_limit_is_refused(
+    costly: Portal, accept: str, status: int
+) -> None:
+    body, ran = await gql(costly, INBOX, {"n": 8}, accept=accept, status=status)
+    assert ("data" in body) is (accept == JSON)
+    extensions = refused(body, ran, "QUERY_TOO_COMPLEX")
     assert extensions == {"code": "QUERY_TOO_COMPLEX", "limit": 23, "cost": 26}
 
 
