@@ -355,9 +355,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             finally:
                 await context.loaders.close()
         if batch:
-            status = 200
+            status = 200  # each operation answers for itself
             body: Any = [o.body for o in outcomes]
-            headers: dict[str, str] = {}
+            # A client that retries the batch must wait for the last refused one to be allowed.
+            waits = [int(o.headers["Retry-After"]) for o in outcomes if "Retry-After" in o.headers]
+            headers: dict[str, str] = {"Retry-After": str(max(waits))} if waits else {}
         else:
             [outcome] = outcomes
             status = outcome.status_for(media)

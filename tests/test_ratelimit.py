@@ -200,6 +200,35 @@ async def test_a_batch_counts_every_attempt(limited: Portal) -> None:
     assert "data" not in second
 
 
+async def test_a_batch_with_refused_operations_says_when_to_retry(limited: Portal) -> None:
+    def one(username: str) -> dict[str, Any]:
+        return {"query": SIGN_IN, "variables": {"input": {"username": username, "password": WRONG}}}
+
+    batch = [
+        {"query": aliased_sign_ins(3, "nobody.one")},  # the username's 3 attempts
+        one("nobody.one"),  # refused by the username's limit (one more every 100 s)
+        {"query": aliased_sign_ins(3, "nobody.two")},
+        {"query": aliased_sign_ins(3, "nobody.three")},  # the address's tenth attempt
+        one("nobody.four"),  # refused by the address's limit (one more every 30 s)
+    ]
+    response = await limited.client.post("/graphql", json=batch)
+    assert response.status_code == 200  # each operation answers for itself
+    answers = response.json()
+    waits = {
+        i: a["errors"][0]["extensions"]["retryAfter"]
+        for i, a in enumerate(answers)
+        if a.get("errors") and a["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    }
+    assert waits == {1: 100, 4: 30}
+    assert response.headers["retry-after"] == "100"  # the longest wait
+
+
+async def test_a_batch_without_refusals_has_no_retry_after(limited: Portal) -> None:
+    response = await limited.client.post("/graphql", json=[{"query": "{ __typename }"}] * 2)
+    assert response.status_code == 200
+    assert "retry-after" not in response.headers
+
+
 async def test_sign_in_attempts_per_address(limited: Portal) -> None:
     for i in range(10):
         assert (await sign_in(limited, f"nobody.{i}")).status_code == 200
