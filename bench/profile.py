@@ -75,7 +75,10 @@ async def profile(args: argparse.Namespace) -> None:
             if drop is not None:
                 await drop()
     print(f"{args.scenario}: {per_request:.1f} ms per request in process, without the profiler")
-    print(profiler.output_text(unicode=False, color=False))
+    if args.flat:  # where the time is spent itself, function by function
+        print("\n".join(profiler.output_text(flat=True).splitlines()[: args.flat]))
+    else:
+        print(profiler.output_text(unicode=False, color=False))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["dashboard", "proxy", "results", "send"],
     )
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--flat", type=int, default=0, help="the N functions of most own time")
     parser.add_argument("--patients", type=int, default=300)
     parser.add_argument(
         "--postgres",

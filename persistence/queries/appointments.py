@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, String, cast, select
+from sqlalchemy import Select, String, bindparam, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -24,18 +24,28 @@ async def appointment_pages(
 ) -> dict[str, PageOf]:
     """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first)."""
     ids = patient_ids(grants, RecordArea.APPOINTMENTS)
-    query = select(m.Appointment)
-    if page.filter == "UPCOMING":
-        query = query.where(
-            m.Appointment.starts_at >= now, m.Appointment.status.in_(ACTIVE_STATUSES)
+    upcoming = page.filter == "UPCOMING"
+
+    def query() -> Select[m.Appointment]:
+        at = bindparam("now", type_=m.Appointment.starts_at.type)
+        if upcoming:
+            return select(m.Appointment).where(
+                m.Appointment.starts_at >= at, m.Appointment.status.in_(ACTIVE_STATUSES)
+            )
+        return select(m.Appointment).where(
+            (m.Appointment.starts_at < at) | m.Appointment.status.not_in(ACTIVE_STATUSES)
         )
-        sort = UPCOMING_SORT
-    else:
-        query = query.where(
-            (m.Appointment.starts_at < now) | m.Appointment.status.not_in(ACTIVE_STATUSES)
-        )
-        sort = PAST_SORT
-    return await pages_per_parent(session, query, m.Appointment.patient_id, ids, sort, page)
+
+    return await pages_per_parent(
+        session,
+        query,
+        m.Appointment.patient_id,
+        ids,
+        UPCOMING_SORT if upcoming else PAST_SORT,
+        page,
+        shape=("appointments", upcoming),
+        params={"now": now},
+    )
 
 
 async def appointments_by_id(

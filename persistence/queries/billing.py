@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -26,11 +26,23 @@ async def statement_pages(
 ) -> dict[str, PageOf]:
     """Newest first; `page.filter` is a statement status ("open", "paid") or None for all."""
     ids = patient_ids(grants, RecordArea.BILLING)
-    query = select(m.Statement)
-    if page.filter is not None:
-        query = query.where(m.Statement.status == page.filter)
+    status = page.filter
+
+    def query() -> Select[m.Statement]:
+        if status is None:
+            return select(m.Statement)
+        column = m.Statement.status
+        return select(m.Statement).where(column == bindparam("status", type_=column.type))
+
     return await pages_per_parent(
-        session, query, m.Statement.guarantor_patient_id, ids, STATEMENT_SORT, page
+        session,
+        query,
+        m.Statement.guarantor_patient_id,
+        ids,
+        STATEMENT_SORT,
+        page,
+        shape=("statements", status is None),
+        params={"status": status},
     )
 
 

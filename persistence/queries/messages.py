@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -53,7 +53,7 @@ def _unread_messages(reader: str) -> Select[Any]:
     )
 
 
-def _has_unread(reader: str) -> ColumnElement[bool]:
+def _has_unread(reader: str | BindParameter[str]) -> ColumnElement[bool]:
     """For a query over message_threads: the thread has a message `reader` has not read."""
     read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
     unread = (
@@ -80,9 +80,26 @@ async def thread_pages(
 ) -> dict[str, PageOf]:
     """One page of threads per patient, newest activity first; `page.filter` may be UNREAD."""
     ids = _message_ids(grants)
-    query = _threads(ids, page, reader_of(grants))
+    unread = page.filter == UNREAD
+
+    def query() -> Select[Any]:
+        # The parents are the patients (`pages_per_parent` restricts to them).
+        query = select(m.MessageThread)
+        if unread:
+            query = query.where(
+                _has_unread(bindparam("reader", type_=m.ThreadRead.account_id.type))
+            )
+        return query
+
     return await pages_per_parent(
-        session, query, m.MessageThread.patient_id, ids, THREAD_SORT, page
+        session,
+        query,
+        m.MessageThread.patient_id,
+        ids,
+        THREAD_SORT,
+        page,
+        shape=("threads", unread),
+        params={"reader": reader_of(grants)},
     )
 
 
@@ -98,13 +115,23 @@ async def message_pages(
     session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str], page: Page
 ) -> dict[str, PageOf]:
     """One page of messages per thread, newest first, only of threads the grants cover."""
-    query = (
-        select(m.Message)
-        .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
-        .where(m.MessageThread.patient_id.in_(_message_ids(grants)))
-    )
+
+    def query() -> Select[Any]:
+        return (
+            select(m.Message)
+            .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
+            .where(m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)))
+        )
+
     return await pages_per_parent(
-        session, query, m.Message.thread_id, thread_ids, MESSAGE_SORT, page
+        session,
+        query,
+        m.Message.thread_id,
+        thread_ids,
+        MESSAGE_SORT,
+        page,
+        shape="messages",
+        params={"patient_ids": _message_ids(grants)},
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -24,11 +24,24 @@ async def result_pages(
     session: AsyncSession, grants: Sequence[PatientGrant], page: Page
 ) -> dict[str, PageOf]:
     """`page.filter` is a result kind ("lab", "imaging") or None for every kind."""
-    query = select(m.Result)
-    if page.filter is not None:
-        query = query.where(m.Result.kind == page.filter)
+    kind = page.filter
+
+    def query() -> Select[m.Result]:
+        if kind is None:
+            return select(m.Result)
+        return select(m.Result).where(m.Result.kind == bindparam("kind", type_=m.Result.kind.type))
+
     ids = patient_ids(grants, RecordArea.RESULTS)
-    return await pages_per_parent(session, query, m.Result.patient_id, ids, RESULT_SORT, page)
+    return await pages_per_parent(
+        session,
+        query,
+        m.Result.patient_id,
+        ids,
+        RESULT_SORT,
+        page,
+        shape=("results", kind is None),
+        params={"kind": kind},
+    )
 
 
 async def components_of(
