@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -137,7 +137,25 @@ async def load_dataset(
         await _clinical(loader, path)
         await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now())
         await _billing(loader, path)
+    await _analyze(engine, loader.counts)
     return SeedReport(dict(loader.counts), time.perf_counter() - started, manifest["now"])
+
+
+async def _analyze(engine: AsyncEngine, counts: Mapping[str, int]) -> None:
+    """Give the query planner statistics of what was just loaded.
+
+    A bulk load leaves the tables without statistics until autovacuum gets to them (on
+    PostgreSQL) or forever (SQLite). Without them PostgreSQL guessed a filter on
+    `messages.sender_kind` kept 96 rows of 97,000 and answered the unread count by a
+    sequential scan, 24 ms instead of 0.1 ms: that alone doubled the dashboard's time."""
+    tables = sorted(name for name, n in counts.items() if n > 0)  # our own table names
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE " + ", ".join(f'"{t}"' for t in tables)))
+        else:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
 
 
 def _manifest(path: Path) -> dict[str, Any]:

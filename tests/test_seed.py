@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from persistence import models as m
 from persistence.db import create_engine
@@ -109,6 +109,18 @@ async def test_seed_loads_one_row_per_record(seeded: Database, dataset_dir: Path
     expected = _expected_counts(dataset_dir)
     assert await _counts(seeded.url, sorted(expected)) == expected
     assert all(expected.values())  # every kind has records, so each count is meaningful
+
+
+async def test_seed_leaves_planner_statistics_of_what_it_loaded(seeded: Database) -> None:
+    """Without them PostgreSQL planned the dashboard's unread count as a sequential scan."""
+    if seeded.backend == "postgres":
+        query = text(
+            "SELECT DISTINCT tablename FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename IN ('messages', 'results')"
+        )
+    else:
+        query = text("SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl IN ('messages', 'results')")
+    assert sorted(row[0] for row in await _rows(seeded.url, query)) == ["messages", "results"]
 
 
 async def test_seeded_values_convert_dates_timestamps_and_json(
