@@ -14,6 +14,8 @@ valid tokens (bench/load.lua):
 (b) proxy      a proxy's home: every patient context with upcoming appointments
 (c) results    one page of results with components, and a trend
 (d) send       sendMessage: a reply in one of the patient's threads
+(e) floor      `{ __typename }` with a valid token: what any request costs before it asks
+               for anything (authentication, parsing, execution, audit, metrics)
 
 SQL statements per request are counted in-process (a SQLAlchemy cursor event for the app,
 a counter in the yardstick) over a sample of the same requests. Rate limits per account are
@@ -201,6 +203,7 @@ async def requests_for(url: str, issuer: TokenIssuer, limit: int = 500) -> dict[
             )
             for a, p, t in threads
         ],
+        "floor": [Request(token(a), {"query": "{ __typename }"}) for a, _p in own],
     }
 
 

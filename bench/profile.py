@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenario",
         nargs="?",
         default="dashboard",
-        choices=["dashboard", "proxy", "results", "send"],
+        choices=["dashboard", "proxy", "results", "send", "floor"],
     )
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--flat", type=int, default=0, help="the N functions of most own time")
