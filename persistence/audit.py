@@ -1,5 +1,8 @@
 """The PHI access log: collected per request, written off the hot path in batches.
 
+It also records actions on accounts (sign-in, passwords, two-step verification, settings):
+those entries have no patient, and a patient's own access log never lists them.
+
 Requests hand their entries to `AuditWriter.submit` (no I/O); a background task writes
 whatever is queued every `interval` seconds in one multi-row INSERT, and `close()` drains
 the queue at shutdown, so a clean stop loses nothing. A failed batch is kept and retried.
@@ -31,9 +34,9 @@ class AuditEntry:
     at: datetime
     account_id: str
     actor_name: str
-    patient_id: str
-    acting_as: str
-    action: str  # "read" or "write"
+    patient_id: str | None  # None: an account-level action
+    acting_as: str  # a Relationship; "anonymous" for an account action nobody signed in made
+    action: str  # "read" or "write"; "attempt" for a refused account-level action
     operation: str
     object_types: str
     request_id: str | None
@@ -105,7 +108,8 @@ ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))
 
 
 async def access_log(session: AsyncSession, grant: PatientGrant, page: Page) -> PageOf:
-    """A patient's own access log, newest first (self only)."""
+    """A patient's own access log, newest first (self only). Account-level rows have no
+    patient_id (NULL): they never match, whatever the patient."""
     patient_id = own_patient_id(grant)
     pages = await pages_per_parent(
         session, select(m.AuditEvent), m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page

@@ -352,7 +352,8 @@ class Notification(Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed what of whose record, when, from where."""
+    """Who read or changed what of whose record, when, from where; and who did (or tried)
+    what to an account: those rows have no patient (sign-in, passwords, settings)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_patient_at", "patient_id", "at"),)
@@ -360,7 +361,7 @@ class AuditEvent(Base):
     at: Mapped[datetime]
     account_id: Mapped[str] = mapped_column(String(40))
     actor_name: Mapped[str] = mapped_column(String(200))
-    patient_id: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[str | None] = mapped_column(String(40))
     acting_as: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(10))
     operation: Mapped[str] = mapped_column(String(200))

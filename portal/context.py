@@ -16,6 +16,8 @@ from loaders import Loaders
 from persistence.audit import AuditEntry
 from portal.services import Services
 
+ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
+
 
 class Unauthenticated(Exception):
     """No valid access token: signed out, forged, expired or for another audience."""
@@ -36,7 +38,9 @@ class Context:
     failure: Exception | None = None  # authentication could not run; re-raised on first use
     loaders: Loaders = field(init=False)
     field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
-    _audit: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+    # (account id, patient id or "" for an account action, acting as, action) -> object types
+    _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
+    _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services)
@@ -115,24 +119,46 @@ class Context:
 
     # -- audit ---------------------------------------------------------------------------
     def audit_read(self, grant: PatientGrant, object_type: str) -> None:
-        key = (grant.patient_id, grant.relationship.value, "read")
-        self._audit.setdefault(key, set()).add(object_type)
+        self._note(
+            grant.account_id, grant.patient_id, grant.relationship.value, "read", object_type
+        )
 
     def audit_write(self, grant: PatientGrant, object_type: str) -> None:
-        key = (grant.patient_id, grant.relationship.value, "write")
-        self._audit.setdefault(key, set()).add(object_type)
+        self._note(
+            grant.account_id, grant.patient_id, grant.relationship.value, "write", object_type
+        )
+
+    def audit_account(self, account_id: str) -> None:
+        """Name the account the running account-level mutation concerns, where that is not
+        the signed-in one: the account a sign-in, a refresh token, a reset or a sign-up
+        matched. Only the audit learns it; the answer must not differ."""
+        if account_id not in self._audit_accounts:
+            self._audit_accounts.append(account_id)
+
+    def audit_account_action(self, name: str, done: bool) -> None:
+        """An account-level mutation `name` ran (no patient's record: no patient_id): a
+        "write" if `done`, else an "attempt" (refused). It concerns the accounts named with
+        `audit_account`, else the signed-in account, else no known one ("anonymous")."""
+        signed_in = self.principal.account_id if self.principal is not None else None
+        accounts, self._audit_accounts = self._audit_accounts or [signed_in or ANONYMOUS], []
+        action = "write" if done else "attempt"
+        for account_id in accounts:
+            acting_as = "self" if account_id == signed_in else ANONYMOUS
+            self._note(account_id, "", acting_as, action, name)
+
+    def _note(
+        self, account_id: str, patient_id: str, acting_as: str, action: str, object_type: str
+    ) -> None:
+        self._audit.setdefault((account_id, patient_id, acting_as, action), set()).add(object_type)
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:
-        principal = self.principal
-        if principal is None:
-            return []
         address = self.request.client.host if self.request and self.request.client else None
         return [
             AuditEntry(
                 at=self.now,
-                account_id=principal.account_id,
-                actor_name=self.actor_name,
-                patient_id=patient_id,
+                account_id=account_id,
+                actor_name="" if acting_as == ANONYMOUS else self.actor_name,
+                patient_id=patient_id or None,
                 acting_as=acting_as,
                 action=action,
                 operation=operation,
@@ -140,5 +166,5 @@ class Context:
                 request_id=self.request_id,
                 client_address=address,
             )
-            for (patient_id, acting_as, action), types in sorted(self._audit.items())
+            for (account_id, patient_id, acting_as, action), types in sorted(self._audit.items())
         ]

@@ -26,7 +26,7 @@ from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
 from resolvers.auth import issue_session
-from resolvers.payloads import user_errors
+from resolvers.payloads import account_action, user_errors
 from schema import accounts as s
 from schema.viewer import Viewer
 
@@ -41,6 +41,7 @@ SIGN_UP_ANSWER = (
 )
 
 
+@account_action
 @user_errors(s.ActivateAccountPayload, *ERRORS)
 async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.ActivateAccountPayload:
     ctx = info.context
@@ -64,6 +65,7 @@ async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.Activ
         return await _signed_in(info, uow, s.ActivateAccountPayload, account_id)
 
 
+@account_action
 @user_errors(s.SignUpWithoutCodePayload, *ERRORS)
 async def sign_up_without_code(
     info: Info, input: s.SignUpWithoutCodeInput
@@ -86,6 +88,8 @@ async def sign_up_without_code(
             if rules.same_name(p.given_name, given) and rules.same_name(p.family_name, family)
         ]
         patient = found[0] if len(found) == 1 else None  # two matches: nobody, to be safe
+        if patient is not None and patient.account_id is not None:
+            ctx.audit_account(patient.account_id)  # for the audit only: the answer is the same
         verified_for = await _mail_sign_up(info, uow, patient, code)
         verification_id = uow.signups.create(verified_for, code, ctx.now, policy.verification_ttl)
         await uow.commit()
@@ -94,6 +98,7 @@ async def sign_up_without_code(
     )
 
 
+@account_action
 @user_errors(s.VerifySignUpPayload, *ERRORS)
 async def verify_sign_up(info: Info, input: s.VerifySignUpInput) -> s.VerifySignUpPayload:
     ctx = info.context

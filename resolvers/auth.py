@@ -17,11 +17,12 @@ from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
-from resolvers.payloads import user_errors
+from resolvers.payloads import account_action, user_errors
 from schema import auth as s
 from schema.viewer import Viewer
 
 if TYPE_CHECKING:
+    from portal.context import Context
     from portal.services import Services
     from schema.base import Info
 
@@ -40,13 +41,12 @@ class IssuedSession:
 
 
 # -- the mutations ------------------------------------------------------------------------
+@account_action
 @user_errors(s.SignInPayload, s.SignInError, s.SignInErrorCode)
 async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
-    account_id = await authenticate(
-        uow, ctx.services, input.username, input.password, ctx.now, input.totp_code
-    )
+    account_id = await authenticate(uow, ctx, input.username, input.password, input.totp_code)
     async with uow:
         issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
         principal, name = await uow.accounts.principal(account_id, ctx.now)
@@ -62,11 +62,12 @@ async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     )
 
 
+@account_action
 @user_errors(s.RefreshSessionPayload, s.SessionError, s.SessionErrorCode)
 async def refresh_session(info: Info, input: s.RefreshSessionInput) -> s.RefreshSessionPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
-    issued = await rotate(uow, ctx.services, input.refresh_token, ctx.now)
+    issued = await rotate(uow, ctx, input.refresh_token)
     return s.RefreshSessionPayload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,
@@ -75,6 +76,7 @@ async def refresh_session(info: Info, input: s.RefreshSessionInput) -> s.Refresh
     )
 
 
+@account_action
 @user_errors(s.SignOutPayload, s.SessionError, s.SessionErrorCode)
 async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
     """Needs no access token: a client whose access token has expired can still sign out."""
@@ -83,6 +85,7 @@ async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
         row = await uow.refresh_tokens.by_hash(hash_refresh_token(input.refresh_token))
         if row is None:
             raise InvalidRefreshToken()
+        info.context.audit_account(row.account_id)
         await uow.refresh_tokens.revoke_family(row.family_id, info.context.now)
         await uow.commit()
     return s.SignOutPayload(ok=True)
@@ -90,18 +93,17 @@ async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
 
 # -- the steps ------------------------------------------------------------------------------
 async def authenticate(
-    uow: UnitOfWork,
-    services: Services,
-    username: str,
-    password: str,
-    now: datetime,
-    totp_code: str | None = None,
+    uow: UnitOfWork, ctx: Context, username: str, password: str, totp_code: str | None = None
 ) -> str:
     """The account id if the password (and the TOTP code, when the account has two-step
-    verification on) is right and the account not locked; records the try."""
+    verification on) is right and the account not locked; records the try (and names the
+    account to the audit either way)."""
+    services, now = ctx.services, ctx.now
     async with uow:
         account = await uow.accounts.credentials(identity.normalize_username(username))
         factor = await uow.totp.of(account.account_id) if account is not None else None
+    if account is not None:
+        ctx.audit_account(account.account_id)
     # Argon2 runs for unknown usernames too (against a dummy hash): the time does not tell.
     # It runs in a thread, with no transaction open, so it blocks neither loop nor database.
     password_hash = account.password_hash if account is not None else None
@@ -161,15 +163,18 @@ async def record_attempt(
     raise RuntimeError("sign-in state kept changing under concurrent attempts")
 
 
-async def rotate(uow: UnitOfWork, services: Services, token: str, now: datetime) -> IssuedSession:
+async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
     """Use a refresh token once: mark it rotated and issue the next one of its family.
 
     The conditional UPDATE decides between concurrent uses of one token: exactly one wins.
     A loser is treated as re-use, like any later use, and ends the family: we cannot tell a
     client's retry from a thief's replay, and the token must not work twice either way.
     """
+    services, now = ctx.services, ctx.now
     async with uow:
         row = await uow.refresh_tokens.by_hash(hash_refresh_token(token))
+        if row is not None:
+            ctx.audit_account(row.account_id)
         problem = identity.refresh_problem(row.state if row else None, now)
         if row is not None and problem is None:
             rotated = await uow.refresh_tokens.mark_rotated(row.id, now)

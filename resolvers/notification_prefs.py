@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from domain import notification_channels as rules
 from persistence.uow import UnitOfWork
-from resolvers.payloads import user_errors
+from resolvers.payloads import account_action, user_errors
 from schema import messaging as s
 from schema.base import internal_id
 from schema.notifications import Notification, NotificationKind
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 ERRORS = (s.NotificationError, s.NotificationErrorCode)
 
 
+@account_action
 @user_errors(s.MarkNotificationsReadPayload, *ERRORS)
 async def mark_notifications_read(
     info: Info, input: s.MarkNotificationsReadInput
@@ -39,6 +40,7 @@ async def mark_notifications_read(
     return s.MarkNotificationsReadPayload(notifications=[Notification.from_row(r) for r in rows])
 
 
+@account_action
 @user_errors(s.UpdateNotificationPreferencesPayload, *ERRORS)
 async def update_notification_preferences(
     info: Info, input: s.UpdateNotificationPreferencesInput

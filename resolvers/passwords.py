@@ -21,7 +21,7 @@ from persistence.uow import UnitOfWork
 from portal.security import hash_password, hash_refresh_token, verify_password
 from resolvers import account_mail
 from resolvers.auth import record_attempt
-from resolvers.payloads import user_errors
+from resolvers.payloads import account_action, user_errors
 from schema import accounts as s
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ REMINDER_ANSWER = (
 )
 
 
+@account_action
 @user_errors(s.RequestPasswordResetPayload, *ERRORS)
 async def request_password_reset(
     info: Info, input: s.RequestPasswordResetInput
@@ -47,6 +48,7 @@ async def request_password_reset(
     uow = UnitOfWork(ctx.services.sessions)
     async with uow:
         for account in await uow.accounts.by_username_or_email(value):
+            ctx.audit_account(account.account_id)  # for the audit only: the answer is the same
             if await _may_mail(info, uow, account):
                 token = rules.new_token()
                 await uow.password_resets.create(
@@ -60,6 +62,7 @@ async def request_password_reset(
     return s.RequestPasswordResetPayload(accepted=True, message=RESET_ANSWER)
 
 
+@account_action
 @user_errors(s.RequestUsernameReminderPayload, *ERRORS)
 async def request_username_reminder(
     info: Info, input: s.RequestUsernameReminderInput
@@ -68,6 +71,8 @@ async def request_username_reminder(
     uow = UnitOfWork(info.context.services.sessions)
     async with uow:
         accounts = await uow.accounts.by_username_or_email(email) if "@" in email else []
+        for account in accounts:  # for the audit only: the answer is the same
+            info.context.audit_account(account.account_id)
         if accounts and await _may_mail(info, uow, accounts[0]):
             subject, body = account_mail.username_reminder([a.username for a in accounts])
             _mail(info, uow, accounts[0].email, subject, body)
@@ -75,6 +80,7 @@ async def request_username_reminder(
     return s.RequestUsernameReminderPayload(accepted=True, message=REMINDER_ANSWER)
 
 
+@account_action
 @user_errors(s.ResetPasswordPayload, *ERRORS)
 async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPasswordPayload:
     ctx = info.context
@@ -83,6 +89,7 @@ async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPass
         token = await uow.password_resets.by_token(input.token.strip())
         if token is None or token.owner_id is None:
             raise rules.InvalidToken(field="token")
+        ctx.audit_account(token.owner_id)
         _refuse(rules.token_problem(token.state, ctx.now))
         account = await uow.accounts.contact(token.owner_id)
         old_hash = await uow.accounts.password_hash(account.account_id)
@@ -101,6 +108,7 @@ async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPass
     return s.ResetPasswordPayload(ok=True)
 
 
+@account_action
 @user_errors(s.ChangePasswordPayload, *ERRORS)
 async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangePasswordPayload:
     ctx = info.context

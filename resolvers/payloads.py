@@ -1,16 +1,29 @@
-"""Domain errors become payload errors here, in one place, for every mutation."""
+"""Domain errors become payload errors here, in one place, for every mutation; and the
+account-level mutations (no patient's record) are audited here, done or refused."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from domain.errors import DomainError
 
+if TYPE_CHECKING:
+    from schema.base import Info
+
 P = TypeVar("P")
 Params = ParamSpec("Params")
+Input = TypeVar("Input")
+
+
+class Answer(Protocol):
+    @property
+    def errors(self) -> Sequence[object]: ...
+
+
+Reported = TypeVar("Reported", bound=Answer)
 
 
 def user_errors(
@@ -35,3 +48,23 @@ def user_errors(
         return reporting
 
     return decorate
+
+
+def account_action(
+    resolver: Callable[[Info, Input], Awaitable[Reported]],
+) -> Callable[[Info, Input], Awaitable[Reported]]:
+    """Decorate an account-level mutation resolver (outside `user_errors`): it is audited
+    under its field name, as a write when it succeeds and as an attempt when it is refused
+    (errors in its payload, not signed in, anything raised). See `Context.audit_account`."""
+
+    @functools.wraps(resolver)
+    async def audited(info: Info, input: Input) -> Reported:
+        done = False
+        try:
+            payload = await resolver(info, input)
+            done = not payload.errors
+            return payload
+        finally:
+            info.context.audit_account_action(info.field_name, done)
+
+    return audited

@@ -17,7 +17,7 @@ from persistence.uow import UnitOfWork
 from resolvers import account_mail
 from resolvers.auth import record_attempt, use_totp_code
 from resolvers.passwords import confirm_password
-from resolvers.payloads import user_errors
+from resolvers.payloads import account_action, user_errors
 from schema import accounts as s
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 ERRORS = (s.TotpError, s.TotpErrorCode)
 
 
+@account_action
 @user_errors(s.EnableTotpPayload, *ERRORS)
 async def enable_totp(info: Info, input: s.EnableTotpInput) -> s.EnableTotpPayload:
     ctx = info.context
@@ -47,6 +48,7 @@ async def enable_totp(info: Info, input: s.EnableTotpInput) -> s.EnableTotpPaylo
     )
 
 
+@account_action
 @user_errors(s.ConfirmTotpPayload, *ERRORS)
 async def confirm_totp(info: Info, input: s.ConfirmTotpInput) -> s.ConfirmTotpPayload:
     ctx = info.context
@@ -69,6 +71,7 @@ async def confirm_totp(info: Info, input: s.ConfirmTotpInput) -> s.ConfirmTotpPa
     return s.ConfirmTotpPayload(totp_enabled=True)
 
 
+@account_action
 @user_errors(s.DisableTotpPayload, *ERRORS)
 async def disable_totp(info: Info, input: s.DisableTotpInput) -> s.DisableTotpPayload:
     ctx = info.context
