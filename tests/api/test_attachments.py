@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from domain.attachments import AttachmentPolicy
+from domain.attachments import MB, AttachmentPolicy
 from domain.messages import MessagingPolicy
 from persistence import models as m
 from schema.base import to_global_id
@@ -200,6 +200,29 @@ async def test_size_and_count_limits_are_configuration(small_portal: Portal) -> 
     ok = await send_with(portal, ALEX, ALEX_PATIENT, just_right, just_right)
     assert ok["data"]["sendMessage"]["errors"] == []
     assert len(stored_files(portal)) == 2
+
+
+async def test_the_default_limit_is_ten_megabytes_a_file(portal: Portal) -> None:
+    assert portal.services.settings.messaging.attachments == AttachmentPolicy()  # defaults
+    before = await rows(portal)
+    over = ("over.pdf", PDF + b"\n" * (10 * MB + 1 - len(PDF)), "application/pdf")
+    result = await send_with(portal, ALEX, ALEX_PATIENT, over)
+    payload = result["data"]["sendMessage"]
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [
+        ("ATTACHMENT_TOO_LARGE", "attachments")
+    ]
+    assert "10 MB" in payload["errors"][0]["message"]
+    assert payload["message"] is None
+    assert await rows(portal) == before
+    assert stored_files(portal) == []
+
+    exactly = ("exactly.pdf", over[1][: 10 * MB], "application/pdf")
+    result = await send_with(portal, ALEX, ALEX_PATIENT, exactly)
+    payload = result["data"]["sendMessage"]
+    assert payload["errors"] == []
+    assert [a["size"] for a in payload["message"]["attachments"]] == [10 * MB]
+    [stored] = stored_files(portal)
+    assert stored.stat().st_size == 10 * MB
 
 
 async def test_a_message_refused_for_another_reason_keeps_no_file(portal: Portal) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from persistence import models as m
 from portal.payments import SandboxGateway
 from schema.base import from_global_id
-from tests.conftest import ALEX, DANIEL, SUSAN, Portal, errors_of, patient_gid
+from tests.conftest import ACCOUNT_IDS, ALEX, DANIEL, SUSAN, Portal, errors_of, patient_gid
 
 ALEX_ID, MARGARET_ID = "pat-0000001", "pat-0000005"
 
@@ -177,7 +177,10 @@ async def test_concurrent_duplicates_are_charged_once(fresh_portal: Portal) -> N
     confirmations = {r["payment"]["confirmationNumber"] for r in results if not r["errors"]}
     assert len(confirmations) == 1
     assert all(r["errors"] == [] for r in results), [r["errors"] for r in results]
+    # Charged once, and asked once: the duplicates never reached the gateway (its own
+    # deduplication by reference is not what keeps them from being charged).
     assert len(gateway(portal).charges) == 1
+    assert len(gateway(portal).calls) == 1
     status, payments, attempts, _, _ = await snapshot(portal, statement)
     assert (status, len(payments), attempts) == ("open", 1, 1)
     after = await portal.gql(OPEN_STATEMENTS, {"id": patient_gid(ALEX_ID)}, as_user=ALEX)
@@ -267,6 +270,40 @@ async def test_a_proxy_with_billing_pays_and_others_are_forbidden(fresh_portal: 
         assert result["data"] is None or result["data"]["payStatement"] is None
         assert errors_of(result)[0][0] == "FORBIDDEN"
     assert await snapshot(portal, statement) == before
+
+
+async def test_a_proxy_whose_active_grant_lacks_billing_changes_nothing(
+    fresh_portal: Portal,
+) -> None:
+    portal = fresh_portal
+    statement, _ = await open_statement(portal, SUSAN, MARGARET_ID)
+    async with portal.services.session() as session:
+        grant = await session.scalar(
+            select(m.ProxyGrant).where(
+                m.ProxyGrant.patient_id == MARGARET_ID,
+                m.ProxyGrant.proxy_account_id == ACCOUNT_IDS[SUSAN],
+                m.ProxyGrant.status == "active",
+            )
+        )
+        assert grant is not None
+        assert "billing" in grant.scopes
+        grant.scopes = [s for s in grant.scopes if s != "billing"]
+        await session.commit()
+    before = await snapshot(portal, statement)
+    for query, field, variables in [
+        (PAY, "payStatement", pay_input(statement, 100, "no-billing")),
+        (PLAN, "requestPaymentPlan", {"input": {"statementId": statement, "months": 2}}),
+        (
+            ASSISTANCE,
+            "requestFinancialAssistance",
+            {"input": {"statementId": statement, "householdSize": 2, "annualIncomeCents": 1}},
+        ),
+    ]:
+        result = await portal.gql(query, variables, as_user=SUSAN)
+        assert errors_of(result) == [("FORBIDDEN", "PROXY_SCOPE")], field
+        assert result["data"] is None or result["data"][field] is None, field
+    assert await snapshot(portal, statement) == before
+    assert gateway(portal).calls == []
 
 
 async def test_an_unknown_statement_answers_like_a_forbidden_one(fresh_portal: Portal) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from domain.scopes import Scope
 from persistence import models as m
+from portal.messaging_settings import messaging_from_env
 from schema.base import from_global_id, to_global_id
 from tests.conftest import (
     ACCOUNT_IDS,
@@ -19,7 +20,9 @@ from tests.conftest import (
     LEO_ACCOUNT,
     NOW,
     SUSAN,
+    Database,
     Portal,
+    _portal,
     errors_of,
     patient_gid,
 )
@@ -342,6 +345,21 @@ async def test_messaging_terms_before_sending(fresh_portal: Portal) -> None:
 
     refused = await portal.gql(TERMS, {"id": patient_gid(LEO), "category": "BILLING"}, as_user=ALEX)
     assert errors_of(refused) == [("FORBIDDEN", "ADOLESCENT_CONFIDENTIAL")]
+
+
+async def test_messaging_terms_show_the_configured_e_visit_estimate(seeded_db: Database) -> None:
+    policy = messaging_from_env({"MESSAGE_EVISIT_FEE_CENTS": "3500"})
+    async for portal in _portal(seeded_db, messaging=policy):
+        variables = {"id": patient_gid(ALEX_PATIENT), "provider": gid("Provider", ALEX_PCP)}
+        billed = await portal.gql(TERMS, variables | {"category": "MEDICAL_QUESTION"}, as_user=ALEX)
+        terms = billed["data"]["patient"]["messagingTerms"]
+        assert terms["billedAsEVisit"] is True
+        assert terms["estimatedCharge"] == {"amountCents": 3500}
+        # Only a message that may be billed carries the estimate.
+        pool = await portal.gql(
+            TERMS, {"id": patient_gid(ALEX_PATIENT), "category": "BILLING"}, as_user=ALEX
+        )
+        assert pool["data"]["patient"]["messagingTerms"]["estimatedCharge"] is None
 
 
 # -- read marks, per reader ----------------------------------------------------------------------

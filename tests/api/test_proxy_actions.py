@@ -225,7 +225,8 @@ async def test_a_revoked_grant_stops_at_the_next_request(feed: Portal, mailbox: 
     grant_id, code = await invite(feed, mailbox)
     await call(feed, ACCEPT, DANIEL, {"input": {"token": code}})
     alex = patient_gid(ALEX_PATIENT)
-    assert "errors" not in await feed.gql(APPOINTMENTS, {"id": alex}, as_user=DANIEL)
+    daniels = feed.token(DANIEL)  # issued before the revocation, still unexpired after it
+    assert "errors" not in await feed.gql(APPOINTMENTS, {"id": alex}, token=daniels)
 
     # Only the patient revokes: the proxy itself, or anyone else, gets FORBIDDEN.
     for user in (DANIEL, GRACE):
@@ -234,8 +235,9 @@ async def test_a_revoked_grant_stops_at_the_next_request(feed: Portal, mailbox: 
     payload = await call(feed, REVOKE, ALEX, {"input": {"grantId": grant_id}})
     assert payload == {"grant": {"id": grant_id, "status": "REVOKED"}, "errors": []}
 
-    after = await feed.gql(APPOINTMENTS, {"id": alex}, as_user=DANIEL)
+    after = await feed.gql(APPOINTMENTS, {"id": alex}, token=daniels)
     assert errors_of(after)[0] == ("FORBIDDEN", "GRANT_NOT_ACTIVE")
+    assert after["data"] == {"patient": None}  # nothing of the record
     assert alex not in await contexts(feed, DANIEL)
     again = await call(feed, REVOKE, ALEX, {"input": {"grantId": grant_id}})
     assert codes(again) == [("ALREADY_REVOKED", "grantId")]
