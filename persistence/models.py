@@ -356,7 +356,10 @@ class AuditEvent(Base):
     what to an account: those rows have no patient (sign-in, passwords, settings)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_patient_at", "patient_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_patient_at", "patient_id", "at"),
+        Index("ix_audit_events_account_at", "account_id", "at"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime]
     account_id: Mapped[str] = mapped_column(String(40))
