@@ -321,6 +321,43 @@ async def family(database_url: str) -> Family:
     )
 
 
+async def stranger(database_url: str) -> tuple[str, str]:
+    """An adult account with its own patient record and nothing to do with anyone else's
+    (no proxy grant either way, no result held back): (account id, patient id)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            grants = select(m.ProxyGrant.id).where(
+                (m.ProxyGrant.proxy_account_id == m.Account.id)
+                | (m.ProxyGrant.patient_id == m.Account.patient_id)
+            )
+            holds = select(m.ResultHoldPreference.patient_id).where(
+                m.ResultHoldPreference.patient_id == m.Account.patient_id
+            )
+            visits = select(m.Appointment.id).where(
+                m.Appointment.patient_id == m.Account.patient_id
+            )
+            adult = datetime.now(UTC).date() - timedelta(days=366 * 19)
+            row = (
+                await session.execute(
+                    select(m.Account.id, m.Account.patient_id)
+                    .join(m.Patient, m.Patient.id == m.Account.patient_id)
+                    .where(
+                        m.Account.id.not_in(ACCOUNTS.values()),
+                        m.Patient.birth_date < adult,
+                        ~grants.exists(),
+                        ~holds.exists(),
+                        visits.exists(),
+                    )
+                    .order_by(m.Account.id)
+                    .limit(1)
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return str(row[0]), str(row[1])
+
+
 # -- EHR feed events ----------------------------------------------------------------------
 def _now() -> str:
     return datetime.now(UTC).isoformat()

@@ -8,6 +8,7 @@ one, the forbidden one was not delivered to it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
@@ -20,8 +21,11 @@ from tests.realtime.harness import (
     ACCOUNTS,
     Client,
     Family,
+    Server,
+    appointment_changed,
     provider_reply,
     result_finalized,
+    stranger,
     thread_of,
     token_for,
 )
@@ -225,3 +229,163 @@ async def test_a_proxys_message_reaches_the_patients_own_session(
     message = (await alex.data(op))["messageReceived"]["message"]
     assert message["body"] == "picked up your prescription"
     assert message["sender"]["name"].startswith("Jordan")
+
+
+# -- without afterSeq (what GraphiQL sends) ------------------------------------------------
+class _Causes:
+    """Events caused one at a time through the server; the rows of the n-th one have the
+    seqs in (marks[n-1], marks[n]] (nothing else writes events on a test server)."""
+
+    def __init__(self, server: Server, cause: Callable[[int], Awaitable[None]]) -> None:
+        self.server, self.cause = server, cause
+        self.marks: list[int] = []
+
+    async def start(self) -> None:
+        self.marks = [int(await self.server.seq())]
+
+    async def one(self) -> None:
+        await self.cause(len(self.marks))
+        self.marks.append(int(await self.server.seq()))
+
+    @property
+    def count(self) -> int:
+        return len(self.marks) - 1
+
+    def which(self, data: dict[str, Any]) -> int:
+        """The cause (1, 2, ...) an event's data came from; fails for anything older."""
+        seq = int(next(iter(data.values()))["seq"])
+        for n in range(1, len(self.marks)):
+            if self.marks[n - 1] < seq <= self.marks[n]:
+                return n
+        raise AssertionError(f"seq {seq} was not caused after subscribing: {self.marks}")
+
+
+async def _first_live(client: Client, op: str, causes: _Causes) -> int:
+    """Neither protocol acknowledges a subscription, and one without afterSeq starts at the
+    last event committed when the server registers it: cause events one at a time (the
+    subscribe message already sent) until one arrives; which one it was."""
+    for _ in range(20):
+        await causes.one()
+        try:
+            return causes.which(await client.data(op, within=0.5))
+        except TimeoutError:
+            continue
+    raise AssertionError("no live event reached a subscription without afterSeq")
+
+
+async def test_a_subscription_without_after_seq_receives_events_caused_after_it(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    server = await start_server()
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    thread, provider = await thread_of(live_db.url, people.mia)
+    await server.post_event(provider_reply(thread, provider, "before"))  # committed already
+
+    async def reply(n: int) -> None:
+        await server.post_event(provider_reply(thread, provider, f"live-{n}"))
+
+    causes = _Causes(server, reply)
+    await causes.start()
+    # As GraphiQL sends them: no variables at all.
+    messages = await alex.subscribe("subscription { messageReceived { seq message { body } } }")
+    notes = await alex.subscribe(
+        "subscription { notificationAdded { seq notification { kind patient { id } } } }"
+    )
+    firsts = {messages: await _first_live(alex, messages, causes)}
+    firsts[notes] = await _first_live(alex, notes, causes)
+    await causes.one()  # one more, once both are certainly live
+
+    # From its first event on, each receives every later one once, in order ("before",
+    # committed before subscribing, never).
+    for op, first in firsts.items():
+        for n in range(first + 1, causes.count + 1):
+            data = await alex.data(op)
+            assert causes.which(data) == n
+            if op == messages:
+                assert data["messageReceived"]["message"]["body"] == f"live-{n}"
+            else:
+                note = data["notificationAdded"]["notification"]
+                assert note == {
+                    "kind": "MESSAGE_RECEIVED",
+                    "patient": {"id": patient_gid(people.mia)},
+                }
+    await alex.silent(0.3)
+
+
+# -- someone else's patient ------------------------------------------------------------------
+WHOLE_RECORD = [
+    "messageReceived(afterSeq: $afterSeq) { seq patient { id } }",
+    "resultReleased(afterSeq: $afterSeq) { seq patient { id } }",
+    "appointmentChanged(afterSeq: $afterSeq) { seq patient { id } }",
+    "notificationAdded(afterSeq: $afterSeq) { seq notification { patient { id } } }",
+]
+
+
+def _about(data: dict[str, Any]) -> str:
+    event = next(iter(data.values()))
+    return str((event.get("patient") or event["notification"]["patient"])["id"])
+
+
+async def test_an_unrelated_patient_receives_nothing_of_another_patients_record(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    """All four subscriptions without patientId, for Alex and for an account with its own
+    record and no tie to hers: Alex receives her events, the other account only its own."""
+    server = await start_server()
+    account, own = await stranger(live_db.url)
+    since = await server.seq()
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    other = await Client.connect(server, token_for(account))
+    fields = [f"subscription($afterSeq: ID) {{ {field} }}" for field in WHOLE_RECORD]
+    alex_ops = [await alex.subscribe(query, after=since) for query in fields]
+    other_ops = [await other.subscribe(query, after=since) for query in fields]
+
+    async def everything(patient_id: str) -> None:
+        """A message, a released result and a changed appointment: a notification each."""
+        thread, provider = await thread_of(live_db.url, patient_id)
+        await server.post_event(provider_reply(thread, provider, "news"))
+        await server.post_event(result_finalized(patient_id))
+        await server.post_event(await appointment_changed(server, patient_id))
+
+    await everything(people.alex)
+    for op, count in zip(alex_ops, (1, 1, 1, 3), strict=True):
+        assert [_about(await alex.data(op)) for _ in range(count)] == [
+            patient_gid(people.alex)
+        ] * count
+    # In commit order: had any of Alex's reached the other account, it would come first.
+    await everything(own)
+    for op, count in zip(other_ops, (1, 1, 1, 3), strict=True):
+        assert [_about(await other.data(op)) for _ in range(count)] == [patient_gid(own)] * count
+    await other.silent(0.3)
+
+
+# -- appointments changed through the API ----------------------------------------------------
+UPCOMING = "query($id: ID!) { patient(id: $id) { appointments { nodes { id canCancel } } } }"
+CANCEL = """mutation($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { appointment { id status } errors { code message } }
+}"""
+
+
+async def test_a_cancellation_through_the_mutation_reaches_that_patients_subscription(
+    start_server: StartServer, people: Family
+) -> None:
+    server = await start_server()
+    token = token_for(ACCOUNTS["alex"])
+    alex = await Client.connect(server, token)
+    since = await server.seq()
+    hers = await alex.subscribe(APPOINTMENTS, {"patientId": patient_gid(people.alex)}, after=since)
+    mias = await alex.subscribe(APPOINTMENTS, {"patientId": patient_gid(people.mia)}, after=since)
+    listed = await server.gql(UPCOMING, {"id": patient_gid(people.alex)}, token)
+    nodes = listed["data"]["patient"]["appointments"]["nodes"]
+    appointment = next(a["id"] for a in nodes if a["canCancel"])
+
+    cancelled = await server.gql(CANCEL, {"input": {"appointmentId": appointment}}, token)
+    assert cancelled["data"]["cancelAppointment"]["errors"] == [], cancelled
+    changed = (await alex.data(hers))["appointmentChanged"]
+    assert changed["patient"] == {"id": patient_gid(people.alex)}
+    assert changed["appointment"] == {"id": appointment, "status": "CANCELLED"}
+    # Mia's subscription: the next event it gets is Mia's, so Alex's was not for it.
+    await server.post_event(await appointment_changed(server, people.mia))
+    assert (await alex.data(mias))["appointmentChanged"]["patient"] == {
+        "id": patient_gid(people.mia)
+    }

@@ -6,16 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.db import create_engine, session_factory
+from persistence.notify import Notice, notify
+from portal.config import Settings
+from schema.base import to_global_id
 from tests.conftest import DEMO_PASSWORD, Database, patient_gid
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import (
     ACCOUNTS,
     Client,
     Family,
+    Server,
     provider_reply,
     thread_of,
     token_for,
@@ -145,3 +150,107 @@ async def test_an_expiring_access_token_ends_every_stream_of_the_connection(
         assert ended == {"code": "UNAUTHENTICATED"}
     later = await leo.subscribe(MESSAGES)
     assert await _ended(leo, later) == {"code": "UNAUTHENTICATED"}
+
+
+# -- a revocation through the API --------------------------------------------------------------
+REVOKE = """mutation($input: RevokeProxyAccessInput!) {
+  revokeProxyAccess(input: $input) { grant { status } errors { code message } }
+}"""
+NOTES_ABOUT = """subscription($afterSeq: ID) {
+  notificationAdded(afterSeq: $afterSeq) { seq notification { title patient { id } } }
+}"""
+
+
+async def _jordan_follows_alex(database_url: str) -> str:
+    """Jordan's (revoked) spouse grant on Alex's record, made active with MESSAGES: its id."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            grant = await session.scalar(
+                select(m.ProxyGrant.id)
+                .join(m.Account, m.Account.patient_id == m.ProxyGrant.patient_id)
+                .where(
+                    m.Account.id == ACCOUNTS["alex"],
+                    m.ProxyGrant.proxy_account_id == ACCOUNTS["jordan"],
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert grant is not None
+    await _set_grant(database_url, grant, status="active", scopes=["appointments", "messages"])
+    return grant
+
+
+async def _revoke(server: Server, grant_id: str) -> None:
+    """Alex revokes the grant through revokeProxyAccess, over HTTP."""
+    revoked = await server.gql(
+        REVOKE,
+        {"input": {"grantId": str(to_global_id("ProxyGrant", grant_id))}},
+        token_for(ACCOUNTS["alex"]),
+    )
+    assert revoked["data"]["revokeProxyAccess"] == {"grant": {"status": "REVOKED"}, "errors": []}
+
+
+async def test_revoking_through_the_mutation_ends_the_proxys_open_streams(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    grant = await _jordan_follows_alex(live_db.url)
+    server = await start_server()
+    jordan = await Client.connect(server, token_for(ACCOUNTS["jordan"]))
+    since = await server.seq()
+    hers = await jordan.subscribe(MESSAGES, {"patientId": patient_gid(people.alex)}, after=since)
+    everyone = await jordan.subscribe(MESSAGES, after=since)
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "before"))
+    for op in (hers, everyone):
+        assert (await jordan.data(op))["messageReceived"]["message"]["body"] == "before"
+
+    await _revoke(server, grant)
+    await server.post_event(provider_reply(thread, provider, "after"))
+    for op in (hers, everyone):
+        ended = await _ended(jordan, op)
+        assert ended == {"code": "FORBIDDEN", "reason": "GRANT_NOT_ACTIVE", "area": "MESSAGES"}
+
+
+async def test_no_notification_about_a_patient_arrives_after_the_grant_is_revoked(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    """Including one written while the grant was active but published after the revocation;
+    the proxy's other notifications go on, and the patient receives hers."""
+    grant = await _jordan_follows_alex(live_db.url)
+    # Events written by this test process wait for the server's next own commit.
+    server = await start_server(REALTIME_DRAIN_SECONDS="3600")
+    jordan = await Client.connect(server, token_for(ACCOUNTS["jordan"]))
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    since = await server.seq()
+    jordans = await jordan.subscribe(NOTES_ABOUT, after=since)
+    alexs = await alex.subscribe(NOTES_ABOUT, after=since)
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "before"))
+    for client, op in ((jordan, jordans), (alex, alexs)):
+        note = (await client.data(op))["notificationAdded"]["notification"]
+        assert note["patient"] == {"id": patient_gid(people.alex)}
+
+    # Written while Jordan may read her messages (so he is told), published only later.
+    engine = create_engine(live_db.url)
+    try:
+        async with session_factory(engine)() as session:
+            notice = Notice("MESSAGE_RECEIVED", RecordArea.MESSAGES, "in flight", "", "msg-x")
+            told = await notify(session, people.alex, notice, datetime.now(UTC), Settings().ages)
+            assert {n.account_id for n in told} == {ACCOUNTS["alex"], ACCOUNTS["jordan"]}
+            await session.commit()
+    finally:
+        await engine.dispose()
+    await _revoke(server, grant)
+    await server.post_event(provider_reply(thread, provider, "after"))  # publishes all
+    mia_thread, mia_provider = await thread_of(live_db.url, people.mia)
+    await server.post_event(provider_reply(mia_thread, mia_provider, "about Mia"))
+
+    notes = [(await alex.data(alexs))["notificationAdded"]["notification"] for _ in (1, 2)]
+    assert notes[0]["title"] == "in flight"  # it was published, to Alex at least
+    assert notes[1]["patient"] == {"id": patient_gid(people.alex)}
+    # Jordan's next one is about Mia: nothing about Alex came in between.
+    message = await jordan.next()
+    assert message["id"] == jordans, message
+    note = message["payload"]["data"]["notificationAdded"]["notification"]
+    assert note["patient"] == {"id": patient_gid(people.mia)}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import SystemClock
 from domain.events import EventKind
@@ -37,19 +38,24 @@ NOTIFICATIONS = """subscription($afterSeq: ID) {
 }"""
 
 
+async def _stage(session: AsyncSession, patient_id: str, object_id: str) -> list[m.OutboxEvent]:
+    """A write's events, not flushed: APPOINTMENT_CHANGED and its notifications (titled
+    `object_id`)."""
+    now = datetime.now(UTC)
+    event = OutboxRepository(session).record(
+        EventKind.APPOINTMENT_CHANGED, object_id=object_id, patient_id=patient_id, now=now
+    )
+    notice = Notice("APPOINTMENT_CHANGED", RecordArea.APPOINTMENTS, object_id, "", object_id)
+    await notify(session, patient_id, notice, now, Settings().ages)
+    return [event, *(o for o in session.new if isinstance(o, m.OutboxEvent) and o is not event)]
+
+
 async def _record(database_url: str, patient_id: str, object_id: str, *, commit: bool) -> None:
     """A write in the test process: an outbox event (and notifications), then commit or not."""
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
-            now = datetime.now(UTC)
-            OutboxRepository(session).record(
-                EventKind.APPOINTMENT_CHANGED, object_id=object_id, patient_id=patient_id, now=now
-            )
-            notice = Notice(
-                "APPOINTMENT_CHANGED", RecordArea.APPOINTMENTS, object_id, "", object_id
-            )
-            await notify(session, patient_id, notice, now, Settings().ages)
+            await _stage(session, patient_id, object_id)
             if commit:
                 await session.commit()
             else:
@@ -81,6 +87,66 @@ async def test_a_rolled_back_write_publishes_nothing(
     await engine.dispose()
     assert "rolled back" not in titles
     assert "rolled back" not in kept
+
+
+NOTES = """subscription($afterSeq: ID) {
+  notificationAdded(afterSeq: $afterSeq) { seq notification { kind title } }
+}"""
+
+
+async def _note(client: Client, op: str) -> tuple[int, str]:
+    event = (await client.data(op))["notificationAdded"]
+    return int(event["seq"]), str(event["notification"]["title"])
+
+
+async def test_a_write_rolled_back_after_flushing_its_events_publishes_nothing(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    """The events were flushed (their seqs taken, on PostgreSQL the writers' lock held), then
+    the write rolled back: none is published, a write the server makes meanwhile commits
+    after it and is delivered, and resuming across the unused seqs misses nothing."""
+    server = await start_server()
+    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    op = await alex.subscribe(NOTES, after=await server.seq())
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "primer"))
+    primer, _title = await _note(alex, op)
+
+    engine = create_engine(live_db.url)  # disposed at the end: its connection stays open
+    try:
+        async with session_factory(engine)() as session:
+            staged = await _stage(session, people.alex, "rolled back")
+            assert len(staged) == 2  # the event and Alex's notification
+            await asyncio.wait_for(session.flush(), 15)  # a lock the server kept: no end
+            flushed = [event.seq for event in staged]
+            assert all(seq > primer for seq in flushed)
+            committed = asyncio.create_task(
+                server.post_event(provider_reply(thread, provider, "committed"))
+            )
+            if live_db.backend == "postgres":  # SQLite: the server's write waits as well
+                done, _pending = await asyncio.wait({committed}, timeout=1.0)
+                assert not done, "an outbox write committed past an open outbox flush"
+            await session.rollback()
+        await asyncio.wait_for(committed, 15)  # a lock outliving the rollback would hang it
+        seq, title = await _note(alex, op)
+        assert title != "rolled back"
+        if live_db.backend == "postgres":
+            assert seq > max(flushed)  # the rolled-back seqs stay unused: a gap
+        async with session_factory(engine)() as session:
+            kept = (await session.scalars(select(m.OutboxEvent.object_id))).all()
+        assert "rolled back" not in kept
+    finally:
+        await engine.dispose()
+
+    # Resuming across the gap, and after the committed event.
+    across = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    resumed = await across.subscribe(NOTES, {"afterSeq": str(primer)})
+    assert await _note(across, resumed) == (seq, title)
+    await server.post_event(provider_reply(thread, provider, "later"))
+    later = await _note(alex, op)
+    assert await _note(across, resumed) == later
+    after = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    assert await _note(after, await after.subscribe(NOTES, {"afterSeq": str(seq)})) == later
 
 
 async def _take(listener: Listener, count: int) -> list[BusEvent]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from persistence import models as m
 from persistence.db import create_engine, session_factory
+from schema.base import to_global_id
 from tests.conftest import Database, patient_gid
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import (
@@ -30,6 +32,12 @@ SEND_MESSAGE = """mutation($input: SendMessageInput!) {
 VIEWER = "query { viewer { account { displayName } } }"
 
 
+def _send(patient_id: str, thread_id: str, body: str) -> dict[str, Any]:
+    """sendMessage's variables: `body` in the patient's thread."""
+    thread = str(to_global_id("MessageThread", thread_id))
+    return {"input": {"patientId": patient_gid(patient_id), "threadId": thread, "body": body}}
+
+
 async def _body(client: Client, op: str, within: float = 10.0) -> str:
     return str((await client.data(op, within))["messageReceived"]["message"]["body"])
 
@@ -50,18 +58,8 @@ async def test_a_write_on_one_instance_reaches_subscribers_on_the_other(
     assert await _body(on_a, op_a) == "written on B"
     assert await _body(on_b, op_b) == "written on B"
 
-    from schema.base import to_global_id
-
     sent = await a.gql(  # a mutation on A
-        SEND_MESSAGE,
-        {
-            "input": {
-                "patientId": patient_gid(people.mia),
-                "threadId": str(to_global_id("MessageThread", thread)),
-                "body": "written on A",
-            }
-        },
-        token_for(ACCOUNTS["alex"]),
+        SEND_MESSAGE, _send(people.mia, thread, "written on A"), token_for(ACCOUNTS["alex"])
     )
     assert sent["data"]["sendMessage"]["errors"] == [], sent
     assert await _body(on_b, op_b) == "written on A"
@@ -84,14 +82,18 @@ async def test_an_event_committed_while_redis_is_down_arrives_once_it_is_back(
         assert await _body(client, op) == "before"
 
         await proxy.cut()
-        # Writes and reads go on: the event is committed and waits in the outbox.
+        # Writes and reads go on: the events are committed and wait in the outbox.
         await server.post_event(provider_reply(thread, provider, "during the outage"))
+        sent = await server.gql(SEND_MESSAGE, _send(people.alex, thread, "sent meanwhile"), token)
+        assert sent.get("errors") is None, sent
+        assert sent["data"]["sendMessage"]["errors"] == [], sent
         viewer = await server.gql(VIEWER, {}, token)
         assert viewer["data"]["viewer"]["account"]["displayName"]
-        assert await _unpublished(live_db) == ["during the outage"]
+        assert sorted(await _unpublished(live_db)) == ["during the outage", "sent meanwhile"]
 
         await proxy.restore()
         assert await _body(client, op, within=30) == "during the outage"
+        assert await _body(client, op) == "sent meanwhile"
         await server.post_event(provider_reply(thread, provider, "after"))
         assert await _body(client, op) == "after"  # and it did not come twice
 
