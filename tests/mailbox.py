@@ -9,6 +9,7 @@ with smtp_server() as mailbox:
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -23,6 +24,11 @@ from aiosmtpd.controller import Controller
 
 from persistence.mail import DrainReport, MailSender, MailSettings, SmtpTransport
 from tests.conftest import Portal
+
+# aiosmtpd logs every connection from its own thread, which may outlive the test whose
+# captured stream a log handler holds ("I/O operation on closed file"). Nothing to read there.
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
+logging.getLogger("mail.log").propagate = False
 
 
 class Mailbox:
