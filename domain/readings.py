@@ -87,6 +87,14 @@ def canonical_unit(kind: ReadingKind, unit: str) -> str:
     raise UnitNotAllowed(f"A {label} reading is in {names}.", "unit")
 
 
+def convert(kind: ReadingKind, value: float, unit: str, to: str) -> float:
+    """`value` in `unit` expressed in `to` (both units of `kind`; UnitNotAllowed otherwise),
+    rounded to what a meter or scale shows: mg/dL whole, mmol/L, kg and lb to 0.1."""
+    target = canonical_unit(kind, to)
+    converted = value * UNITS[kind][canonical_unit(kind, unit)] / UNITS[kind][target]
+    return round(converted, 0 if target == "mg/dL" else 1)
+
+
 def check_reading(
     *,
     kind: ReadingKind,

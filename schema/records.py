@@ -7,11 +7,11 @@ from enum import Enum
 
 import strawberry
 
-from domain.readings import ReadingKind
+from domain.readings import ReadingKind, UnitNotAllowed, convert
 from domain.releases import RecipientKind, RecordsReleaseStatus
 from domain.scopes import RecordArea
 from persistence import models as m
-from schema.base import Node
+from schema.base import BadInput, Node
 from schema.payloads import UserError
 from schema.people import Address
 
@@ -34,6 +34,18 @@ class HealthReading(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @strawberry.field(
+        description="Glucose or weight converted to `unit` (mg/dL or mmol/L; kg or lb), so a "
+        "series entered in mixed units charts in one; null for pressure."
+    )
+    def value_in(self, unit: str) -> float | None:
+        if self.value is None:
+            return None
+        try:
+            return convert(self.kind, self.value, self.unit, unit)
+        except UnitNotAllowed as exc:
+            raise BadInput(exc.message) from exc
 
     @classmethod
     def from_row(cls, row: m.HealthReading) -> HealthReading:

@@ -143,6 +143,34 @@ async def test_a_patient_records_readings_and_reads_each_series(fresh_portal: Po
     assert errors_of(denied) == [("FORBIDDEN", "NOT_A_PATIENT")]
 
 
+CHART = """
+query Chart($id: ID!, $kind: HealthReadingKind!, $unit: String!) {
+  patient(id: $id) { healthReadings(kind: $kind) { nodes { value unit valueIn(unit: $unit) } } }
+}
+"""
+
+
+async def test_a_series_entered_in_mixed_units_reads_in_one(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    for value, unit, hours_ago in ((5.6, "mmol/L", 2), (143.0, "mg/dL", 12)):
+        result = await record(portal, ALEX, glucose(ALEX_PATIENT, value, hours_ago, unit))
+        assert result["data"]["recordHealthReading"]["errors"] == [], result
+    variables = {"id": patient_gid(ALEX_PATIENT), "kind": "BLOOD_GLUCOSE"}
+    in_mg = await portal.gql(CHART, {**variables, "unit": "mg/dL"}, as_user=ALEX)
+    assert [r["valueIn"] for r in in_mg["data"]["patient"]["healthReadings"]["nodes"]] == [
+        101.0,  # 5.6 mmol/L
+        143.0,
+    ]
+    in_mmol = await portal.gql(CHART, {**variables, "unit": "MMOL/L"}, as_user=ALEX)
+    assert [r["valueIn"] for r in in_mmol["data"]["patient"]["healthReadings"]["nodes"]] == [
+        5.6,
+        7.9,  # 143 mg/dL
+    ]
+    wrong = await portal.gql(CHART, {**variables, "unit": "kg"}, as_user=ALEX)
+    assert errors_of(wrong) == [("BAD_USER_INPUT", None)] * 2
+    assert "mg/dL or mmol/L" in wrong["errors"][0]["message"]
+
+
 ALLOWED = [
     (ALEX, MIA),  # parent of a 7-year-old: every scope
     (JORDAN, MIA),
