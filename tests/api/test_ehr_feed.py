@@ -701,3 +701,39 @@ def test_production_refuses_the_development_integration_token() -> None:
         settings = Settings(env="production", jwt_secret=secret, integration_token=token)
         with pytest.raises(ConfigError, match="INTEGRATION_TOKEN"):
             settings.check()
+
+
+PREFERENCES = """
+mutation Prefs($input: UpdateNotificationPreferencesInput!) {
+  updateNotificationPreferences(input: $input) { errors { code } }
+}
+"""
+
+
+async def test_a_reply_reaches_each_reader_by_the_channels_they_chose(feed: Portal) -> None:
+    """Preferences set over the API decide what the feed's write sends: Alex chose SMS only
+    for messages, Jordan keeps the default (in-app and email)."""
+    prefs = {"preferences": [{"kind": "MESSAGE_RECEIVED", "channels": ["SMS"]}]}
+    chosen = await feed.gql(PREFERENCES, {"input": prefs}, as_user=ALEX)
+    assert chosen["data"]["updateNotificationPreferences"]["errors"] == []
+    async with feed.services.session() as session:
+        rows = await session.execute(
+            select(m.Account.id, m.Account.email).where(m.Account.id.in_([ALEX_ID, JORDAN_ID]))
+        )
+        emails = {account: email for account, email in rows.all()}
+        mail_before = set((await session.scalars(select(m.OutgoingMail.id))).all())
+    thread_id = await thread_of(feed, MIA)
+    reply = {"threadId": thread_id, "providerId": "prv-00002", "body": "All clear."}
+    await applied(feed, event("evt-pref-1", "PROVIDER_REPLY", reply))
+
+    assert await told(feed, thread_id, "MESSAGE_RECEIVED") == {JORDAN_ID}  # in app
+    async with feed.services.session() as session:
+        d = m.NotificationDelivery
+        deliveries = (await session.execute(select(d.account_id, d.channel, d.kind))).all()
+        mailed = (
+            await session.scalars(
+                select(m.OutgoingMail.to_address).where(m.OutgoingMail.id.not_in(mail_before))
+            )
+        ).all()
+    assert [tuple(r) for r in deliveries] == [(ALEX_ID, "SMS", "MESSAGE_RECEIVED")]
+    assert sorted(mailed) == [emails[JORDAN_ID]]
