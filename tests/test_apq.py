@@ -65,7 +65,7 @@ async def test_the_persisted_query_flow_over_post(portal: Portal) -> None:
     by_hash = await post(portal, {"extensions": persisted(QUERY), "operationName": "Me"})
     assert by_hash.status_code == 200
     assert by_hash.json() == ME
-    assert portal.statements - before == 3  # authentication (2) and the account
+    assert portal.statements - before == 2  # authentication (1) and the account
 
 
 async def test_the_persisted_query_flow_over_get(portal: Portal) -> None:

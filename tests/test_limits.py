@@ -55,7 +55,7 @@ async def gql(
     )
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(accept)
-    auth = 2  # the account and its grants
+    auth = 1  # the account with its grants
     body: dict[str, Any] = response.json()
     return body, portal.statements - before - auth
 
