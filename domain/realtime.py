@@ -53,6 +53,15 @@ class BusEvent:
         )
 
 
+class ResumeWindowPassed(Exception):
+    """A subscriber resumed after a seq below the outbox's pruned-through watermark: events
+    it missed may be gone, so the stream ends rather than resume with a silent gap."""
+
+    def __init__(self, after: int, pruned_through: int) -> None:
+        super().__init__(f"resume after {after} below the pruned-through seq {pruned_through}")
+        self.after, self.pruned_through = after, pruned_through
+
+
 def patient_channel(patient_id: str) -> str:
     return f"patient:{patient_id}"
 

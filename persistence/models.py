@@ -396,6 +396,21 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None]
 
 
+class OutboxRetention(Base):
+    """How far the outbox has been pruned (migration 0010): one row, id 1.
+
+    `pruned_through` is the highest seq ever pruned, raised in the transaction that deletes
+    it: a subscriber resuming below it may have missed events that are gone. Not min(seq):
+    seqs have gaps (a rolled-back write consumes one on PostgreSQL), and unpublished rows
+    below it are kept.
+    """
+
+    __tablename__ = "outbox_retention"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pruned_through: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    pruned_at: Mapped[datetime | None]
+
+
 # -- account lifecycle (migration 0003) ------------------------------------------------------
 class OutgoingMail(Base):
     """The mail outbox (persistence/mail.py): written in the transaction of the request that

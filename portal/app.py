@@ -30,6 +30,7 @@ from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
 from portal.realtime import releases as realtime_releases
+from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
 from schema import schema
@@ -137,6 +138,7 @@ def create_app(
         services.audit.start()
         await services.realtime.start(services.engine)  # broker, outbox publisher
         releases = realtime_releases.start_releases(services)
+        pruning = realtime_retention.start_pruning(services)
         reminders = jobs.start_reminders(services)
         services.mail.start()
         services.deliveries.start()
@@ -146,6 +148,7 @@ def create_app(
         finally:
             await jobs.stop(reminders)
             await realtime_releases.stop(releases)
+            await jobs.stop(pruning)
             await services.realtime.close(services.engine)
             await services.deliveries.close()
             await services.mail.close()

@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind = sub.add_parser("remind", help="send due appointment reminders once (idempotent)")
     remind.set_defaults(func=cmd_remind)
 
-    realtime_cli.add_parsers(sub)  # release-due, demo-ehr
+    realtime_cli.add_parsers(sub)  # release-due, prune-outbox, demo-ehr
 
     add_activation_code_parser(sub)
 

@@ -14,6 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
 from domain.access import AccessDenied
+from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
 from portal.context import Context, Unauthenticated
 from schema.base import BadInput
@@ -30,6 +31,10 @@ FORBIDDEN_MESSAGES = {
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
 }
+RESUME_WINDOW_PASSED = (
+    "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "
+    "what you show with queries, then subscribe again without afterSeq."
+)
 
 
 def _typed(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -70,6 +75,9 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         if original.area is not None:
             extensions["area"] = original.area.name
         return _typed(error, FORBIDDEN_MESSAGES[original.reason], extensions)
+    if isinstance(original, ResumeWindowPassed):
+        extensions = {"code": "RESUME_WINDOW_PASSED", "prunedThrough": str(original.pruned_through)}
+        return _typed(error, RESUME_WINDOW_PASSED, extensions)
     if isinstance(original, BadInput):
         return _typed(error, str(original), {"code": "BAD_USER_INPUT"})
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):

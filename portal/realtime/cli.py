@@ -1,4 +1,4 @@
-"""Real-time commands: `portal release-due` and `portal demo-ehr`."""
+"""Real-time commands: `portal release-due`, `portal prune-outbox` and `portal demo-ehr`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,26 @@ async def _release_due(args: argparse.Namespace) -> int:
 
 def cmd_release_due(args: argparse.Namespace) -> int:
     return asyncio.run(_release_due(args))
+
+
+# -- prune-outbox -------------------------------------------------------------------------
+async def _prune_outbox(args: argparse.Namespace) -> int:
+    from portal.realtime.retention import prune_outbox
+
+    services = _services(args)
+    try:
+        pruned = await prune_outbox(services, services.clock.now())
+    finally:
+        await services.engine.dispose()
+    if pruned is None:
+        print("REALTIME_RETENTION_HOURS is 0: outbox events are kept for ever, none pruned")
+    else:
+        print(f"pruned {pruned.events} outbox event(s); pruned through seq {pruned.through}")
+    return 0
+
+
+def cmd_prune_outbox(args: argparse.Namespace) -> int:
+    return asyncio.run(_prune_outbox(args))
 
 
 # -- demo-ehr ------------------------------------------------------------------------------
@@ -177,6 +197,13 @@ def add_parsers(sub: Any) -> None:
         "release-due", help="release held results whose hold has ended, once (idempotent)"
     )
     release.set_defaults(func=cmd_release_due)
+
+    prune = sub.add_parser(
+        "prune-outbox",
+        help="delete published outbox events older than REALTIME_RETENTION_HOURS, once "
+        "(idempotent)",
+    )
+    prune.set_defaults(func=cmd_prune_outbox)
 
     demo = sub.add_parser(
         "demo-ehr", help="play the EHR: a provider reply, then a released result, repeatedly"

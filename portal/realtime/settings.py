@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,11 @@ class RealtimeSettings:
     # already visible by policy and are left as they are).
     release_seconds: float = 30.0
     release_lookback: timedelta = timedelta(hours=24)
+    # How long published events stay in the outbox for resuming clients (None: for ever),
+    # and how often the app prunes older ones (0: never, the default outside `from_env`, so
+    # tests opt in; `portal prune-outbox` prunes once).
+    retention: timedelta | None = timedelta(hours=72)
+    prune_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> RealtimeSettings:
@@ -46,4 +52,29 @@ class RealtimeSettings:
             ),
             release_seconds=float(e.get("RESULT_RELEASE_INTERVAL_SECONDS", "30")),
             release_lookback=timedelta(hours=float(e.get("RESULT_RELEASE_LOOKBACK_HOURS", "24"))),
+            retention=_retention(e.get("REALTIME_RETENTION_HOURS", "72")),
+            prune_seconds=_not_negative(
+                "REALTIME_PRUNE_INTERVAL_SECONDS",
+                e.get("REALTIME_PRUNE_INTERVAL_SECONDS", "3600"),
+                "seconds between prunes, 0 or more (0: the app never prunes)",
+            ),
         )
+
+
+def _not_negative(name: str, value: str, meaning: str) -> float:
+    """A number of 0 or more, or a ValueError that names the variable and what it takes."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a number of {meaning}; got {value!r}")
+    return number
+
+
+def _retention(value: str) -> timedelta | None:
+    """`REALTIME_RETENTION_HOURS`: hours (fractions allowed); 0 keeps events for ever."""
+    hours = _not_negative(
+        "REALTIME_RETENTION_HOURS", value, "hours, 0 or more (0: keep events for ever)"
+    )
+    return timedelta(hours=hours) if hours > 0 else None

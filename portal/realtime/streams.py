@@ -16,6 +16,11 @@ Ending: the stream ends with an error (then `complete`) when the access token ex
 record it covers (FORBIDDEN, with the reason: a revoked or expired grant, an age rule).
 That is checked for every event before it is delivered, and while idle at the next instant
 access could change on its own (a grant's end, a birthday) or every `recheck_seconds`.
+It also ends (RESUME_WINDOW_PASSED) when the client's `afterSeq` is below the outbox's
+pruned-through watermark (persistence/outbox_retention.py): what it missed may be gone,
+and it must refetch rather than resume with a gap. Catching up after a RESYNC is not
+checked: a live listener missed only the events of a broker outage or of falling behind,
+hours younger than anything pruned (unpublished events are never pruned).
 """
 
 from __future__ import annotations
@@ -28,9 +33,15 @@ from datetime import datetime, timedelta
 from domain import access
 from domain.access import AccessDenied, Principal
 from domain.events import EventKind
-from domain.realtime import BusEvent, account_channel, next_change, patient_channel
+from domain.realtime import (
+    BusEvent,
+    ResumeWindowPassed,
+    account_channel,
+    next_change,
+    patient_channel,
+)
 from domain.scopes import RecordArea
-from persistence import outbox_feed
+from persistence import outbox_feed, outbox_retention
 from persistence.queries.people import principal_for
 from portal.context import Unauthenticated
 from portal.realtime.broker import RESYNC
@@ -130,15 +141,18 @@ class _Stream:
             # A seq beyond the last committed one (a client's mistake) would skip live events.
             self.last = start if self.spec.after is None else min(self.spec.after, start)
             catch_up = self.spec.after is not None
+            # Replaying after the client's own afterSeq: what it missed must still be kept.
+            resuming = catch_up
             self.check(principal)
             while True:
                 if catch_up:
-                    missed = await self.missed()
+                    missed = await self.missed(resuming)
                     for event in missed:
                         async with aclosing(self.deliver(event)) as one:
                             async for delivered in one:
                                 yield delivered
                     catch_up = len(missed) == REPLAY_BATCH
+                    resuming = resuming and catch_up
                     continue
                 wait = (self.deadline - self.services.clock.now()).total_seconds()
                 item = await listener.get(max(wait, 0.0))
@@ -152,22 +166,33 @@ class _Stream:
                         async for delivered in one:
                             yield delivered
 
-    async def missed(self) -> list[BusEvent]:
+    async def missed(self, resuming: bool) -> list[BusEvent]:
+        """The next events after `self.last` from the outbox. `resuming` (the client's
+        afterSeq): raise ResumeWindowPassed if events after it may have been pruned. The
+        watermark is read after the events, so a prune committed in between is noticed."""
         principal, _now = await self.principal()
         self.check(principal)
-        spec = self.spec
+        spec, after = self.spec, self.last
         async with self.services.session() as session:
             if spec.area is None:
-                return await outbox_feed.missed_for_account(
-                    session, principal.account_id, spec.kind, self.last, REPLAY_BATCH
+                missed = await outbox_feed.missed_for_account(
+                    session, principal.account_id, spec.kind, after, REPLAY_BATCH
                 )
-            if not self.patients:
-                return []
-            ages = self.services.settings.ages
-            grants = [access.access_patient(principal, p, spec.area, ages) for p in self.patients]
-            return await outbox_feed.missed_for_patients(
-                session, grants, spec.area, spec.kind, self.last, REPLAY_BATCH
-            )
+            elif not self.patients:
+                missed = []
+            else:
+                ages = self.services.settings.ages
+                grants = [
+                    access.access_patient(principal, p, spec.area, ages) for p in self.patients
+                ]
+                missed = await outbox_feed.missed_for_patients(
+                    session, grants, spec.area, spec.kind, after, REPLAY_BATCH
+                )
+            if resuming:
+                watermark = await outbox_retention.pruned_through(session)
+                if after < watermark:
+                    raise ResumeWindowPassed(after, watermark)
+        return missed
 
     async def deliver(self, event: BusEvent) -> AsyncGenerator[BusEvent, None]:
         """Check, then hand the event over for execution; one event per connection at a time."""

@@ -4,7 +4,14 @@ with no gap and no duplicate at the seam."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import update
+
+from persistence import models as m
+from persistence.db import create_engine, session_factory
+from persistence.outbox_retention import pruned_through
 from tests.conftest import Database
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import (
@@ -13,6 +20,7 @@ from tests.realtime.harness import (
     TRANSPORT_WS,
     Client,
     Family,
+    eventually,
     provider_reply,
     thread_of,
     token_for,
@@ -20,6 +28,9 @@ from tests.realtime.harness import (
 
 MESSAGES = """subscription($afterSeq: ID) {
   messageReceived(afterSeq: $afterSeq) { seq message { body } }
+}"""
+NOTIFICATIONS = """subscription($afterSeq: ID) {
+  notificationAdded(afterSeq: $afterSeq) { seq notification { title } }
 }"""
 
 
@@ -106,3 +117,80 @@ async def test_no_gap_and_no_duplicate_when_resuming_during_a_burst(
     await asyncio.wait_for(writing, 30)
     assert received == bodies
     assert reconnects >= total // 3
+
+
+async def _age(database_url: str, through: int, age: timedelta) -> None:
+    """Make the outbox events up to `through` look `age` old (the server prunes them)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            await session.execute(
+                update(m.OutboxEvent)
+                .where(m.OutboxEvent.seq <= through)
+                .values(created_at=datetime.now(UTC) - age)
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _watermark(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await pruned_through(session)
+    finally:
+        await engine.dispose()
+
+
+async def _window_passed(client: Client, op: str) -> dict[str, Any]:
+    """The typed error that ends a resume from below the window; `complete` must follow."""
+    message = await client.next(op)
+    assert message["type"] in ("next", "data"), message
+    assert message["payload"]["data"] is None
+    (error,) = message["payload"]["errors"]
+    assert (await client.next(op))["type"] == "complete"
+    assert "subscribe again without afterSeq" in error["message"]
+    extensions: dict[str, Any] = error["extensions"]
+    return extensions
+
+
+async def test_a_resume_from_before_the_pruned_events_is_told_to_refetch(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    """The server's own pruning job removes events older than the retention; resuming from
+    below what it pruned ends with RESUME_WINDOW_PASSED, from at or above it replays."""
+    server = await start_server(REALTIME_PRUNE_INTERVAL_SECONDS="0.2")
+    token = token_for(ACCOUNTS["alex"])
+    mia = await thread_of(live_db.url, people.mia)
+
+    first = await Client.connect(server, token)
+    op = await first.subscribe(MESSAGES, after=await server.seq())
+    await server.post_event(provider_reply(*mia, "A"))
+    await server.post_event(provider_reply(*mia, "B"))
+    seq_a, _ = await _event(first, op)
+    seq_b, _ = await _event(first, op)
+    await first.close()
+
+    # A (and everything before it) is now 100 hours old: past the 72-hour retention.
+    await _age(live_db.url, seq_a, timedelta(hours=100))
+
+    async def pruned() -> bool:
+        return await _watermark(live_db.url) >= seq_a
+
+    await eventually(pruned)
+    assert await _watermark(live_db.url) == seq_a  # B, recent, stays
+
+    for protocol in (TRANSPORT_WS, LEGACY_WS):
+        late = await Client.connect(server, token, protocol)
+        for query, after in ((MESSAGES, seq_a - 1), (MESSAGES, 0), (NOTIFICATIONS, 0)):
+            op = await late.subscribe(query, {"afterSeq": str(after)})
+            extensions = await _window_passed(late, op)
+            assert extensions == {"code": "RESUME_WINDOW_PASSED", "prunedThrough": str(seq_a)}
+        await late.close()
+
+    again = await Client.connect(server, token, LEGACY_WS)
+    op = await again.subscribe(MESSAGES, {"afterSeq": str(seq_a)})
+    assert await _event(again, op) == (seq_b, "B")  # at the watermark: replayed as before
+    await server.post_event(provider_reply(*mia, "C"))
+    assert (await _event(again, op))[1] == "C"  # then live
