@@ -23,7 +23,9 @@ SEQ = (
 )
 AFTER_SEQ = (
     "Resume: first deliver, in order, the events after this `seq` (from durable storage), "
-    "then live ones, with no gap and no duplicate. Omitted: live events from now on."
+    "then live ones, with no gap and no duplicate. Omitted: live events from now on. Events "
+    "are kept for a retention period (72 hours by default); a `seq` older than that ends the "
+    "stream with RESUME_WINDOW_PASSED: refetch with queries and subscribe without `afterSeq`."
 )
 PATIENT_ID = "One patient; omitted: every patient the viewer may read this part of."
 ENDS = (
