@@ -93,6 +93,12 @@ class Hub:
                 if not found:
                     del self._by_channel[channel]
 
+    def retune(self, listener: Listener, channels: Iterable[str]) -> None:
+        """Let a registered listener hear `channels` from now on (a patient gained)."""
+        self.remove(listener)
+        listener.channels = frozenset(channels)
+        self.add(listener)
+
     def dispatch(self, event: BusEvent) -> None:
         for channel in event.channels():
             for listener in self._by_channel.get(channel, ()):

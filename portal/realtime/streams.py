@@ -21,6 +21,10 @@ pruned-through watermark (persistence/outbox_retention.py): what it missed may b
 and it must refetch rather than resume with a gap. Catching up after a RESYNC is not
 checked: a live listener missed only the events of a broker outage or of falling behind,
 hours younger than anything pruned (unpublished events are never pruned).
+
+Widening: a subscription without a patientId covers every patient the viewer may read that
+part of; one the viewer gains while it is open (an invitation accepted) joins at the next
+idle recheck, its events since the last delivered seq replayed first.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from domain.scopes import RecordArea
 from persistence import outbox_feed, outbox_retention
 from persistence.queries.people import principal_for
 from portal.context import Unauthenticated
-from portal.realtime.broker import RESYNC
+from portal.realtime.broker import RESYNC, Listener
 from portal.realtime.sockets import SocketContext, SocketSession
 
 REPLAY_BATCH = 200
@@ -124,6 +128,25 @@ class _Stream:
             self.patients = [c.patient_id for c in contexts if c.area(spec.area).allowed]
         return [patient_channel(patient_id) for patient_id in self.patients]
 
+    def widen(self, principal: Principal, listener: Listener) -> bool:
+        """Without a patientId, a patient the viewer may newly read (an invitation accepted,
+        a grant that began) joins the stream at its next recheck; True if one did."""
+        if self.spec.area is None or self.spec.patient_id is not None:
+            return False
+        ages, area = self.services.settings.ages, self.spec.area
+        readable = [
+            c.patient_id
+            for c in access.patient_contexts(principal, ages)
+            if c.area(area).allowed and c.patient_id not in self.patients
+        ]
+        if not readable:
+            return False
+        self.patients = [*self.patients, *readable]
+        self.services.realtime.broker.hub.retune(
+            listener, [patient_channel(p) for p in self.patients]
+        )
+        return True
+
     def wanted(self, event: BusEvent) -> bool:
         if event.kind is not self.spec.kind:
             return False
@@ -159,6 +182,9 @@ class _Stream:
                 if item is None:  # idle: has anything changed on its own?
                     principal, _now = await self.principal()
                     self.check(principal)
+                    if self.widen(principal, listener):
+                        self.check(principal)  # the new patient's age rules count too
+                        catch_up = True  # and its events since `last`
                 elif item is RESYNC:
                     catch_up = True
                 elif isinstance(item, BusEvent) and item.seq > self.last:
