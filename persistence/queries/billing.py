@@ -60,29 +60,39 @@ class LineItemRow:
         return self.line.statement_id
 
 
+# Built once per process (persistence/paging.py says why): the dashboard's billing parts.
+_LI, _ST, _PT, _PAY = m.StatementLineItem, m.Statement, m.Patient, m.Payment
+LINE_ITEMS = (
+    select(_LI, _ST.guarantor_patient_id, _ST.currency)
+    .add_columns(_PT.given_name, _PT.preferred_name, _PT.family_name)
+    .join(_ST, _ST.id == _LI.statement_id)
+    .join(_PT, _PT.id == _LI.patient_id)
+    .where(
+        _LI.statement_id.in_(bindparam("statement_ids", expanding=True)),
+        _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+    )
+    .order_by(_LI.statement_id, _LI.service_date, _LI.id)
+)
+PAYMENTS = (
+    select(_PAY, _ST.guarantor_patient_id, _ST.currency)
+    .join(_ST, _ST.id == _PAY.statement_id)
+    .where(
+        _PAY.statement_id.in_(bindparam("statement_ids", expanding=True)),
+        _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+    )
+    .order_by(_PAY.statement_id, _PAY.paid_at, _PAY.id)
+)
+
+
 async def line_items(
     session: AsyncSession, grants: Sequence[PatientGrant], statement_ids: Sequence[str]
 ) -> list[LineItemRow]:
     """The lines of these statements (only of statements the grants' patients guarantee)."""
-    li, st, pt = m.StatementLineItem, m.Statement, m.Patient
-    stmt = (
-        select(
-            li,
-            st.guarantor_patient_id,
-            st.currency,
-            pt.given_name,
-            pt.preferred_name,
-            pt.family_name,
-        )
-        .join(st, st.id == li.statement_id)
-        .join(pt, pt.id == li.patient_id)
-        .where(
-            li.statement_id.in_(statement_ids),
-            st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
-        )
-        .order_by(li.statement_id, li.service_date, li.id)
-    )
-    return [LineItemRow(*row) for row in (await session.execute(stmt)).all()]
+    values = {
+        "statement_ids": list(statement_ids),
+        "patient_ids": patient_ids(grants, RecordArea.BILLING),
+    }
+    return [LineItemRow(*row) for row in (await session.execute(LINE_ITEMS, values)).all()]
 
 
 @dataclass(frozen=True)
@@ -100,17 +110,11 @@ async def payments(
     session: AsyncSession, grants: Sequence[PatientGrant], statement_ids: Sequence[str]
 ) -> list[PaymentRow]:
     """The payments on these statements (only of statements the grants' patients guarantee)."""
-    pay, st = m.Payment, m.Statement
-    stmt = (
-        select(pay, st.guarantor_patient_id, st.currency)
-        .join(st, st.id == pay.statement_id)
-        .where(
-            pay.statement_id.in_(statement_ids),
-            st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
-        )
-        .order_by(pay.statement_id, pay.paid_at, pay.id)
-    )
-    return [PaymentRow(*row) for row in (await session.execute(stmt)).all()]
+    values = {
+        "statement_ids": list(statement_ids),
+        "patient_ids": patient_ids(grants, RecordArea.BILLING),
+    }
+    return [PaymentRow(*row) for row in (await session.execute(PAYMENTS, values)).all()]
 
 
 @dataclass(frozen=True)
@@ -127,21 +131,23 @@ def _sum_of(column: Any, owner: Any) -> Any:
     return cast(total.scalar_subquery(), BigInteger)
 
 
+OPEN_TOTALS = select(
+    _ST.guarantor_patient_id,
+    _ST.currency,
+    _sum_of(_LI.patient_cents, _LI.statement_id),
+    _sum_of(_PAY.amount_cents, _PAY.statement_id),
+).where(
+    _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+    _ST.status == "open",
+)
+
+
 async def open_statement_totals(
     session: AsyncSession, grants: Sequence[PatientGrant]
 ) -> list[OpenStatementTotals]:
     """Per open statement of each guarantor: patient responsibility of its lines, and paid."""
-    li, pay, st = m.StatementLineItem, m.Payment, m.Statement
-    stmt = select(
-        st.guarantor_patient_id,
-        st.currency,
-        _sum_of(li.patient_cents, li.statement_id),
-        _sum_of(pay.amount_cents, pay.statement_id),
-    ).where(
-        st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
-        st.status == "open",
-    )
+    values = {"patient_ids": patient_ids(grants, RecordArea.BILLING)}
     return [
         OpenStatementTotals(g, c, int(lines), int(paid))
-        for g, c, lines, paid in (await session.execute(stmt)).all()
+        for g, c, lines, paid in (await session.execute(OPEN_TOTALS, values)).all()
     ]

@@ -38,7 +38,7 @@ def _message_ids(grants: Sequence[PatientGrant]) -> list[str]:
     return patient_ids(grants, RecordArea.MESSAGES)
 
 
-def _unread_messages(reader: str) -> Select[Any]:
+def _unread_messages(reader: str | BindParameter[str]) -> Select[Any]:
     """Provider messages `reader` has not read, joined to their thread (add columns/filters)."""
     read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
     return (
@@ -146,33 +146,45 @@ async def messages_by_id(
     return list((await session.scalars(stmt)).all())
 
 
+# Built once per process (persistence/paging.py says why): the unread counts of every screen.
+_READER = m.ThreadRead.account_id.type
+UNREAD_BY_THREAD = (
+    _unread_messages(bindparam("reader", type_=_READER))
+    .add_columns(m.Message.thread_id, func.count())
+    .where(
+        m.Message.thread_id.in_(bindparam("thread_ids", expanding=True)),
+        m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)),
+    )
+    .group_by(m.Message.thread_id)
+)
+UNREAD_BY_PATIENT = (
+    _unread_messages(bindparam("reader", type_=_READER))
+    .add_columns(m.MessageThread.patient_id, func.count())
+    .where(m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)))
+    .group_by(m.MessageThread.patient_id)
+)
+
+
 async def unread_by_thread(
     session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str]
 ) -> dict[str, int]:
     """The reader's unread count per thread (threads with none are absent)."""
-    stmt = (
-        _unread_messages(reader_of(grants))
-        .add_columns(m.Message.thread_id, func.count())
-        .where(
-            m.Message.thread_id.in_(thread_ids),
-            m.MessageThread.patient_id.in_(_message_ids(grants)),
-        )
-        .group_by(m.Message.thread_id)
-    )
-    return {thread_id: count for thread_id, count in (await session.execute(stmt)).all()}
+    values = {
+        "reader": reader_of(grants),
+        "thread_ids": list(thread_ids),
+        "patient_ids": _message_ids(grants),
+    }
+    rows = (await session.execute(UNREAD_BY_THREAD, values)).all()
+    return {thread_id: count for thread_id, count in rows}
 
 
 async def unread_by_patient(
     session: AsyncSession, grants: Sequence[PatientGrant]
 ) -> dict[str, int]:
     """The reader's unread count per patient (patients with none are absent)."""
-    stmt = (
-        _unread_messages(reader_of(grants))
-        .add_columns(m.MessageThread.patient_id, func.count())
-        .where(m.MessageThread.patient_id.in_(_message_ids(grants)))
-        .group_by(m.MessageThread.patient_id)
-    )
-    return {patient_id: count for patient_id, count in (await session.execute(stmt)).all()}
+    values = {"reader": reader_of(grants), "patient_ids": _message_ids(grants)}
+    rows = (await session.execute(UNREAD_BY_PATIENT, values)).all()
+    return {patient_id: count for patient_id, count in rows}
 
 
 async def read_through_by_thread(

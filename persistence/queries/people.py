@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import GrantFacts, PatientGrant, Principal
 from domain.scopes import GrantStatus, Relationship, Scope
 from persistence import models as m
 from persistence.queries.guard import own_patient_id, patient_ids
+
+
+def _ids() -> Any:
+    return bindparam("ids", expanding=True)
+
+
+# Built once: the statements every request runs (persistence/paging.py says why).
+_A, _G, _P = m.Account, m.ProxyGrant, m.Patient
+PRINCIPAL = (
+    select(_A.patient_id, _A.display_name, _G, _P.birth_date)
+    .select_from(_A)
+    .outerjoin(_G, _G.proxy_account_id == _A.id)
+    .outerjoin(_P, _P.id == _G.patient_id)
+    .where(_A.id == bindparam("account_id"))
+)
+PATIENTS = select(m.Patient).where(m.Patient.id.in_(_ids()))
+ACCOUNTS = select(m.Account).where(m.Account.id.in_(_ids()))
+PROVIDERS = select(m.Provider).where(m.Provider.id.in_(_ids()))
+DEPARTMENTS = select(m.Department).where(m.Department.id.in_(_ids()))
 
 
 async def principal_for(
@@ -21,15 +41,7 @@ async def principal_for(
 
     One statement (the account, outer-joined to its grants and their patients' birth dates):
     every request and every delivered event starts here."""
-    a, g, p = m.Account, m.ProxyGrant, m.Patient
-    stmt = (
-        select(a.patient_id, a.display_name, g, p.birth_date)
-        .select_from(a)
-        .outerjoin(g, g.proxy_account_id == a.id)
-        .outerjoin(p, p.id == g.patient_id)
-        .where(a.id == account_id)
-    )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(PRINCIPAL, {"account_id": account_id})).all()
     if not rows:
         return None, ""
     own_patient_id, display_name = rows[0][0], rows[0][1]
@@ -52,20 +64,19 @@ def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
 
 async def patients(session: AsyncSession, grants: Sequence[PatientGrant]) -> list[m.Patient]:
     ids = patient_ids(grants, None)
-    return list((await session.scalars(select(m.Patient).where(m.Patient.id.in_(ids)))).all())
+    return list((await session.scalars(PATIENTS, {"ids": ids})).all())
 
 
 async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Account]:
-    return list((await session.scalars(select(m.Account).where(m.Account.id.in_(ids)))).all())
+    return list((await session.scalars(ACCOUNTS, {"ids": list(ids)})).all())
 
 
 async def providers_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Provider]:
-    return list((await session.scalars(select(m.Provider).where(m.Provider.id.in_(ids)))).all())
+    return list((await session.scalars(PROVIDERS, {"ids": list(ids)})).all())
 
 
 async def departments_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Department]:
-    stmt = select(m.Department).where(m.Department.id.in_(ids))
-    return list((await session.scalars(stmt)).all())
+    return list((await session.scalars(DEPARTMENTS, {"ids": list(ids)})).all())
 
 
 def providers_query(search: str | None) -> Select[m.Provider]:

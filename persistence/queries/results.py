@@ -44,29 +44,39 @@ async def result_pages(
     )
 
 
+# Built once per process (persistence/paging.py says why): the dashboard's nested lists.
+_RC = m.ResultComponent
+COMPONENTS = (
+    select(_RC)
+    .where(
+        _RC.result_id.in_(bindparam("result_ids", expanding=True)),
+        _RC.patient_id.in_(bindparam("patient_ids", expanding=True)),
+    )
+    .order_by(_RC.result_id, _RC.position)
+)
+HOLD_PREFERENCES = select(m.ResultHoldPreference.patient_id, m.ResultHoldPreference.kind).where(
+    m.ResultHoldPreference.patient_id.in_(bindparam("patient_ids", expanding=True))
+)
+
+
 async def components_of(
     session: AsyncSession, grants: Sequence[PatientGrant], result_ids: Sequence[str]
 ) -> list[m.ResultComponent]:
     """Components of these results (only those of the grants' patients), in position order."""
-    stmt = (
-        select(m.ResultComponent)
-        .where(
-            m.ResultComponent.result_id.in_(result_ids),
-            m.ResultComponent.patient_id.in_(patient_ids(grants, RecordArea.RESULTS)),
-        )
-        .order_by(m.ResultComponent.result_id, m.ResultComponent.position)
-    )
-    return list((await session.scalars(stmt)).all())
+    values = {
+        "result_ids": list(result_ids),
+        "patient_ids": patient_ids(grants, RecordArea.RESULTS),
+    }
+    return list((await session.scalars(COMPONENTS, values)).all())
 
 
 async def hold_preferences(
     session: AsyncSession, grants: Sequence[PatientGrant]
 ) -> list[tuple[str, str]]:
     """(patient_id, kind) for every kind a patient asked to hear from their doctor first."""
-    stmt = select(m.ResultHoldPreference.patient_id, m.ResultHoldPreference.kind).where(
-        m.ResultHoldPreference.patient_id.in_(patient_ids(grants, RecordArea.RESULTS))
-    )
-    return [(row.patient_id, row.kind) for row in (await session.execute(stmt)).all()]
+    values = {"patient_ids": patient_ids(grants, RecordArea.RESULTS)}
+    rows = (await session.execute(HOLD_PREFERENCES, values)).all()
+    return [(row.patient_id, row.kind) for row in rows]
 
 
 @dataclass(frozen=True)
