@@ -28,6 +28,12 @@ class BadCursor(ValueError):
     pass
 
 
+def one_of(column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN (...)` with the list bound as parameter `name` at execution: for statements
+    built once and run with new values (see `pages_per_parent`)."""
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class Page:
     """What a connection field asks for: the first N after a cursor (None: from the start)."""
@@ -158,7 +164,7 @@ def _ranked(
     rank = func.row_number().over(partition_by=parent, order_by=sort.order_by()).label("rank")
     ranked = (
         query.with_only_columns(key, parent, rank, maintain_column_froms=True)
-        .where(parent.in_(bindparam("page_parents", expanding=True)))
+        .where(one_of(parent, "page_parents"))
         .subquery()
     )
     return (

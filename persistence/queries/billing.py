@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, one_of, pages_per_parent
 from persistence.queries.guard import patient_ids
 
 STATEMENT_SORT = SortKey((m.Statement.statement_date, m.Statement.id), descending=True)
@@ -68,8 +68,8 @@ LINE_ITEMS = (
     .join(_ST, _ST.id == _LI.statement_id)
     .join(_PT, _PT.id == _LI.patient_id)
     .where(
-        _LI.statement_id.in_(bindparam("statement_ids", expanding=True)),
-        _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+        one_of(_LI.statement_id, "statement_ids"),
+        one_of(_ST.guarantor_patient_id, "patient_ids"),
     )
     .order_by(_LI.statement_id, _LI.service_date, _LI.id)
 )
@@ -77,8 +77,8 @@ PAYMENTS = (
     select(_PAY, _ST.guarantor_patient_id, _ST.currency)
     .join(_ST, _ST.id == _PAY.statement_id)
     .where(
-        _PAY.statement_id.in_(bindparam("statement_ids", expanding=True)),
-        _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+        one_of(_PAY.statement_id, "statement_ids"),
+        one_of(_ST.guarantor_patient_id, "patient_ids"),
     )
     .order_by(_PAY.statement_id, _PAY.paid_at, _PAY.id)
 )
@@ -137,7 +137,7 @@ OPEN_TOTALS = select(
     _sum_of(_LI.patient_cents, _LI.statement_id),
     _sum_of(_PAY.amount_cents, _PAY.statement_id),
 ).where(
-    _ST.guarantor_patient_id.in_(bindparam("patient_ids", expanding=True)),
+    one_of(_ST.guarantor_patient_id, "patient_ids"),
     _ST.status == "open",
 )
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, page_of, pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, one_of, page_of, pages_per_parent
 from persistence.queries.guard import patient_ids
 
 THREAD_SORT = SortKey((m.MessageThread.last_message_at, m.MessageThread.id), descending=True)
@@ -120,7 +120,7 @@ async def message_pages(
         return (
             select(m.Message)
             .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
-            .where(m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)))
+            .where(one_of(m.MessageThread.patient_id, "patient_ids"))
         )
 
     return await pages_per_parent(
@@ -152,15 +152,15 @@ UNREAD_BY_THREAD = (
     _unread_messages(bindparam("reader", type_=_READER))
     .add_columns(m.Message.thread_id, func.count())
     .where(
-        m.Message.thread_id.in_(bindparam("thread_ids", expanding=True)),
-        m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)),
+        one_of(m.Message.thread_id, "thread_ids"),
+        one_of(m.MessageThread.patient_id, "patient_ids"),
     )
     .group_by(m.Message.thread_id)
 )
 UNREAD_BY_PATIENT = (
     _unread_messages(bindparam("reader", type_=_READER))
     .add_columns(m.MessageThread.patient_id, func.count())
-    .where(m.MessageThread.patient_id.in_(bindparam("patient_ids", expanding=True)))
+    .where(one_of(m.MessageThread.patient_id, "patient_ids"))
     .group_by(m.MessageThread.patient_id)
 )
 

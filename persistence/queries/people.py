@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import GrantFacts, PatientGrant, Principal
 from domain.scopes import GrantStatus, Relationship, Scope
 from persistence import models as m
+from persistence.paging import one_of
 from persistence.queries.guard import own_patient_id, patient_ids
-
-
-def _ids() -> Any:
-    return bindparam("ids", expanding=True)
-
 
 # Built once: the statements every request runs (persistence/paging.py says why).
 _A, _G, _P = m.Account, m.ProxyGrant, m.Patient
@@ -28,10 +23,10 @@ PRINCIPAL = (
     .outerjoin(_P, _P.id == _G.patient_id)
     .where(_A.id == bindparam("account_id"))
 )
-PATIENTS = select(m.Patient).where(m.Patient.id.in_(_ids()))
-ACCOUNTS = select(m.Account).where(m.Account.id.in_(_ids()))
-PROVIDERS = select(m.Provider).where(m.Provider.id.in_(_ids()))
-DEPARTMENTS = select(m.Department).where(m.Department.id.in_(_ids()))
+PATIENTS = select(m.Patient).where(one_of(m.Patient.id, "ids"))
+ACCOUNTS = select(m.Account).where(one_of(m.Account.id, "ids"))
+PROVIDERS = select(m.Provider).where(one_of(m.Provider.id, "ids"))
+DEPARTMENTS = select(m.Department).where(one_of(m.Department.id, "ids"))
 
 
 async def principal_for(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, one_of, pages_per_parent
 from persistence.queries.guard import patient_ids
 
 # Newest first. A result not resulted yet has no resulted_at (NULL) and sorts differently on
@@ -49,13 +49,13 @@ _RC = m.ResultComponent
 COMPONENTS = (
     select(_RC)
     .where(
-        _RC.result_id.in_(bindparam("result_ids", expanding=True)),
-        _RC.patient_id.in_(bindparam("patient_ids", expanding=True)),
+        one_of(_RC.result_id, "result_ids"),
+        one_of(_RC.patient_id, "patient_ids"),
     )
     .order_by(_RC.result_id, _RC.position)
 )
 HOLD_PREFERENCES = select(m.ResultHoldPreference.patient_id, m.ResultHoldPreference.kind).where(
-    m.ResultHoldPreference.patient_id.in_(bindparam("patient_ids", expanding=True))
+    one_of(m.ResultHoldPreference.patient_id, "patient_ids")
 )
 
 

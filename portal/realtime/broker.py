@@ -125,6 +125,10 @@ class Broker:
         for event in events:
             self.hub.dispatch(event)
 
+    def retune(self, listener: Listener, channels: Iterable[str]) -> None:
+        """A listener of `listen` hears `channels` from now on (a patient gained)."""
+        self.hub.retune(listener, channels)
+
     @contextlib.asynccontextmanager
     async def listen(self, channels: Iterable[str]) -> AsyncIterator[Listener]:
         """Register a listener now (before any replay), and remove it on exit."""

@@ -142,9 +142,7 @@ class _Stream:
         if not readable:
             return False
         self.patients = [*self.patients, *readable]
-        self.services.realtime.broker.hub.retune(
-            listener, [patient_channel(p) for p in self.patients]
-        )
+        self.services.realtime.broker.retune(listener, [patient_channel(p) for p in self.patients])
         return True
 
     def wanted(self, event: BusEvent) -> bool:
