@@ -33,6 +33,7 @@ from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.unavailable import DatabaseUnavailable
 from schema import schema
 
 log = logging.getLogger("portal")
@@ -170,7 +171,13 @@ def create_app(
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                DatabaseUnavailable,
+                retry_after_seconds=services.settings.http.unavailable_retry_after_seconds,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services
