@@ -141,6 +141,7 @@ def create_app(
         releases = realtime_releases.start_releases(services)
         pruning = realtime_retention.start_pruning(services)
         reminders = jobs.start_reminders(services)
+        reconciliation = jobs.start_payment_reconciliation(services)
         services.mail.start()
         services.deliveries.start()
         log.info(services.settings.mail.describe())
@@ -148,6 +149,7 @@ def create_app(
             yield {}
         finally:
             await jobs.stop(reminders)
+            await jobs.stop(reconciliation)
             await realtime_releases.stop(releases)
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)

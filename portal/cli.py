@@ -137,6 +137,23 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reconcile(url: str) -> str:
+    from domain.clock import SystemClock
+    from portal.jobs import reconcile_pending_payments
+    from portal.services import build_services
+
+    services = build_services(replace(from_env(), database_url=url))
+    try:
+        return str(await reconcile_pending_payments(services, SystemClock().now()))
+    finally:
+        await services.engine.dispose()
+
+
+def cmd_reconcile_payments(args: argparse.Namespace) -> int:
+    print(asyncio.run(_reconcile(_database_url(args))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -156,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     remind = sub.add_parser("remind", help="send due appointment reminders once (idempotent)")
     remind.set_defaults(func=cmd_remind)
+    sub.add_parser(
+        "reconcile-payments",
+        help="settle or release payments a dead process left pending, asking the gateway",
+    ).set_defaults(func=cmd_reconcile_payments)
 
     realtime_cli.add_parsers(sub)  # release-due, prune-outbox, demo-ehr
 
