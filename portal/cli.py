@@ -111,6 +111,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop" if _installed("uvloop") else "auto",
         http="httptools" if _installed("httptools") else "auto",
         access_log=False,  # the app logs each GraphQL request, with its request id
+        # On SIGTERM uvicorn stops accepting, closes WebSockets with 1012 (service restart:
+        # clients reconnect and resume with afterSeq) and lets requests in flight finish for
+        # at most this long, then cancels them; then the app's shutdown flushes the audit
+        # buffer and stops its jobs (docs/operations.md).
+        timeout_graceful_shutdown=args.shutdown_grace,
     )
     return 0
 
@@ -191,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("FORWARDED_ALLOW_IPS") or None,
         help="comma-separated proxy addresses (or *) whose X-Forwarded-For is trusted "
         "(FORWARDED_ALLOW_IPS; default: uvicorn's, the local host)",
+    )
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "20")),
+        help="seconds requests in flight may take to finish after SIGTERM (SHUTDOWN_GRACE_SECONDS)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

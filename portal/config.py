@@ -161,6 +161,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         realtime=RealtimeSettings.from_env(e),
         sandbox_gateway_ledger=e.get("SANDBOX_GATEWAY_LEDGER", "var/sandbox-gateway.jsonl") or None,
         payment_reconcile_interval_seconds=float(e.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60")),
+        audit_flush_seconds=float(e.get("AUDIT_FLUSH_SECONDS", "0.5")),
         payment_reconcile_after=timedelta(
             seconds=float(e.get("PAYMENT_RECONCILE_AFTER_SECONDS", "120"))
         ),

@@ -32,6 +32,8 @@ UNAVAILABLE = "tok_gateway_unavailable"  # the gateway does not answer
 # Charged, but the answer never comes back (the connection hangs): what a process sees when
 # it dies, or the network fails, between the provider charging and us recording it.
 APPROVE_THEN_HANG = "tok_approve_no_answer"
+APPROVE_SLOWLY = "tok_approve_slow"  # approved after SLOW_SECONDS, as a slow provider does
+SLOW_SECONDS = 2.0
 
 
 class SandboxGateway:
@@ -56,7 +58,9 @@ class SandboxGateway:
             known = await self.lookup(request.reference)
             if known is not None:
                 return known
-            if request.token in (APPROVE, APPROVE_THEN_HANG):
+            if request.token == APPROVE_SLOWLY:
+                await asyncio.sleep(SLOW_SECONDS)
+            if request.token in (APPROVE, APPROVE_THEN_HANG, APPROVE_SLOWLY):
                 outcome = ChargeOutcome(approved=True, reference=f"ch_{uuid.uuid4().hex[:24]}")
                 self.charges[outcome.reference or ""] = request
             else:
