@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK_VENV := .venv-lock
 
-.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime lock clean
+.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime lock clean reset-demo
 
 # Every package comes from requirements.lock, pinned with hashes (docs/dependencies.md); the
 # project itself is installed last, without resolving anything.
@@ -52,3 +52,9 @@ bench-realtime: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+## Delete the demo database (SQLite, var/) and seed it again; the virtualenv stays
+reset-demo: $(STAMP)
+	rm -rf var
+	$(BIN)/portal migrate
+	$(BIN)/portal seed --patients 300

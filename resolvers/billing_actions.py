@@ -12,7 +12,8 @@ A request whose key is already stored waits for that attempt to end and answers 
 outcome. If the gateway cannot be reached the attempt is removed, so the key can be retried;
 the gateway gets a reference derived from the key, so a provider that did charge recognizes
 the retry. A process that dies between steps 1 and 3 leaves a pending attempt that holds its
-amount until the reconciliation job (usecases/billing.py) asks the gateway and settles it.
+amount until the reconciliation job (usecases/billing.py, docs/operations.md) asks the
+gateway and settles it.
 """
 
 from __future__ import annotations
