@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK_VENV := .venv-lock
 
-.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime lock clean reset-demo
+.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime chaos lock clean reset-demo
 
 # Every package comes from requirements.lock, pinned with hashes (docs/dependencies.md); the
 # project itself is installed last, without resolving anything.
@@ -49,6 +49,12 @@ bench: $(STAMP)
 ## Real-time delivery latency and memory per subscription (README "Real time")
 bench-realtime: $(STAMP)
 	$(BIN)/python -m bench.realtime
+
+## Faults under load (docs/operations.md): two instances on a throwaway PostgreSQL and Redis,
+## kill -9 one, restart Redis, restart PostgreSQL; reports what clients saw and reconciles.
+## About a minute and a half; exits 1 on a 500 or anything lost or doubled.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) var .mypy_cache .ruff_cache .pytest_cache

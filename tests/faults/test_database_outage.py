@@ -28,6 +28,7 @@ from portal.app import create_app
 from portal.services import Services, build_services
 from tests.conftest import ALEX, NOW, Database, Portal, patient_gid, settings_for
 from tests.faults.conftest import seeded_on
+from tests.realtime.harness import Client, Closed, Server, token_for
 from tests.throwaway_pg import ThrowawayPostgres
 
 pytestmark = pytest.mark.postgres
@@ -214,3 +215,23 @@ async def test_a_mail_sent_during_an_outage_is_recorded_once_the_database_is_bac
         assert [(r.subject, r.sent_at is not None, r.attempts) for r in rows] == [("once", True, 1)]
     finally:
         await restart.done()
+
+
+async def test_a_websocket_opened_while_down_is_closed_with_try_again_later(
+    outage_db: Database, cluster: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    server = await Server(outage_db.url, tmp_path, {}).start()
+    try:
+        token = token_for("acc-0000001")
+        await (await Client.connect(server, token)).close()  # up: accepted
+        await cluster.stop()
+        with pytest.raises(Closed) as closed:
+            await Client.connect(server, token)
+        assert closed.value.code == 1013  # Try Again Later: not a refusal of the token
+        await cluster.start()
+        client = await Client.connect(server, token)  # and accepted again once it is back
+        await client.close()
+    finally:
+        await server.stop()
+        if not cluster.accepting():
+            await cluster.start()
