@@ -43,7 +43,7 @@ from resolvers.payloads import user_errors
 from schema import billing as b
 from schema import billing_actions as s
 from schema.base import internal_id
-from usecases.billing import record_outcome
+from usecases.billing import GatewayAnswer, settle_charge
 
 if TYPE_CHECKING:
     from domain.access import PatientGrant
@@ -226,11 +226,8 @@ async def charge(
             await uow.billing.forget_attempt(attempt_id)
             await uow.commit()
         raise PaymentUnavailable() from None
-    async with uow:
-        payment_id = await record_outcome(
-            uow, attempt_id, request.statement_id, request.amount_cents, outcome, ctx.now
-        )
-        await uow.commit()
+    answer = GatewayAnswer(attempt_id, request.statement_id, request.amount_cents, outcome)
+    payment_id = await settle_charge(uow, answer, ctx.now)
     if payment_id is None:
         raise PaymentDeclined(_declined(outcome.decline_reason), field="paymentToken")
     return payment_id

@@ -32,11 +32,12 @@ FORBIDDEN_MESSAGES = {
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
 }
-# The database is down, restarting or unreachable: nothing was changed (a write that could
-# not reach it did not commit) and the same request may be sent again; the HTTP front
-# answers 503 with Retry-After (portal/http.py).
+# The database is down, restarting or unreachable: a write that could not reach it did not
+# commit, and the same request may be sent again (a payment with its idempotency key: one
+# whose card was charged is recorded by reconciliation and answered on retry). The HTTP
+# front answers 503 with Retry-After (portal/http.py).
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was changed. Try again shortly."
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again shortly."
 RESUME_WINDOW_PASSED = (
     "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "
     "what you show with queries, then subscribe again without afterSeq."

@@ -19,21 +19,45 @@ from datetime import datetime
 from domain import billing
 from domain.billing import ChargeOutcome, GatewayUnavailable, PaymentGateway
 from persistence.billing import AttemptEnded, PendingAttempt
+from persistence.db import retry_while_unavailable
 from persistence.uow import UnitOfWork
 
 log = logging.getLogger("portal.billing")
+# How long a request whose card was charged waits for an unreachable database to record it;
+# past that the attempt stays pending and the reconciliation job records it.
+SETTLE_WAIT_SECONDS = 15.0
 
 
-async def record_outcome(
-    uow: UnitOfWork,
-    attempt_id: str,
-    statement_id: str,
-    amount_cents: int,
-    outcome: ChargeOutcome,
-    now: datetime,
-) -> str | None:
+@dataclass(frozen=True)
+class GatewayAnswer:
+    """What the gateway answered for one pending attempt."""
+
+    attempt_id: str
+    statement_id: str
+    amount_cents: int
+    outcome: ChargeOutcome
+
+
+async def settle_charge(uow: UnitOfWork, answer: GatewayAnswer, now: datetime) -> str | None:
+    """Step 3 of a payment: record the gateway's answer in a transaction of its own, waiting
+    out a database restart (the card is charged already: failing now would leave the payer
+    with an error and a charge). The new payment's id, or None if declined."""
+
+    async def record() -> str | None:
+        async with uow:
+            payment_id = await record_outcome(uow, answer, now)
+            await uow.commit()
+        return payment_id
+
+    return await retry_while_unavailable(
+        record, f"recording payment attempt {answer.attempt_id}", SETTLE_WAIT_SECONDS
+    )
+
+
+async def record_outcome(uow: UnitOfWork, answer: GatewayAnswer, now: datetime) -> str | None:
     """Settle a pending attempt with the gateway's answer, inside `uow`'s transaction (the
     caller commits): the new payment's id, or None when the charge was declined."""
+    attempt_id, statement_id, outcome = answer.attempt_id, answer.statement_id, answer.outcome
     if not outcome.approved:
         await uow.billing.settle_declined(attempt_id, outcome.decline_reason, now)
         return None
@@ -41,7 +65,7 @@ async def record_outcome(
     payment_id = await uow.billing.settle_approved(
         attempt_id,
         statement_id=statement_id,
-        amount_cents=amount_cents,
+        amount_cents=answer.amount_cents,
         method=outcome.method,
         gateway_reference=outcome.reference,
         now=now,
@@ -106,7 +130,7 @@ async def _settle(
             await uow.billing.forget_attempt(attempt.id)
             done.released += 1
         elif await record_outcome(
-            uow, attempt.id, attempt.statement_id, attempt.amount_cents, outcome, now
+            uow, GatewayAnswer(attempt.id, attempt.statement_id, attempt.amount_cents, outcome), now
         ):
             done.settled += 1
         else:

@@ -11,6 +11,7 @@ the database is back instead of sending it again.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -26,6 +27,7 @@ from persistence.db import create_engine
 from persistence.mail import enqueue_mail
 from portal.app import create_app
 from portal.services import Services, build_services
+from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ALEX, NOW, Database, Portal, patient_gid, settings_for
 from tests.faults.conftest import seeded_on
 from tests.realtime.harness import Client, Closed, Server, token_for
@@ -235,3 +237,24 @@ async def test_a_websocket_opened_while_down_is_closed_with_try_again_later(
         await server.stop()
         if not cluster.accepting():
             await cluster.start()
+
+
+async def test_a_charge_answered_while_the_database_restarts_is_still_recorded(
+    portal_on: Portal, cluster: ThrowawayPostgres
+) -> None:
+    portal = portal_on
+    found = await post(portal, OPEN_STATEMENTS, {"id": patient_gid("pat-0000001")})
+    statement = found.json()["data"]["patient"]["statements"]["nodes"][0]["id"]
+    key = f"during-restart-{uuid.uuid4().hex[:8]}"
+    paying = asyncio.create_task(
+        post(portal, PAY, pay_input(statement, 100, key, "tok_approve_slow"))  # answers in 2 s
+    )
+    await asyncio.sleep(0.5)  # reserved, and the gateway is charging
+    await cluster.stop()
+    await asyncio.sleep(2.5)  # the card is charged while the database is away
+    await cluster.start()
+    response = await asyncio.wait_for(paying, 30)
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["payStatement"]
+    assert payload["errors"] == []
+    assert payload["payment"]["amount"]["amountCents"] == 100
