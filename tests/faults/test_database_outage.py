@@ -33,8 +33,6 @@ from tests.faults.conftest import seeded_on
 from tests.realtime.harness import Client, Closed, Server, token_for
 from tests.throwaway_pg import ThrowawayPostgres
 
-pytestmark = pytest.mark.postgres
-
 VIEWER = "{ viewer { account { email } patients { patient { name { display } } } } }"
 UPDATE_PHONE = """
 mutation U($input: UpdateContactInfoInput!) {
