@@ -33,6 +33,7 @@ from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.unavailable import DatabaseUnavailable
 from schema import schema
 
 log = logging.getLogger("portal")
@@ -140,6 +141,7 @@ def create_app(
         releases = realtime_releases.start_releases(services)
         pruning = realtime_retention.start_pruning(services)
         reminders = jobs.start_reminders(services)
+        reconciliation = jobs.start_payment_reconciliation(services)
         services.mail.start()
         services.deliveries.start()
         log.info(services.settings.mail.describe())
@@ -147,6 +149,7 @@ def create_app(
             yield {}
         finally:
             await jobs.stop(reminders)
+            await jobs.stop(reconciliation)
             await realtime_releases.stop(releases)
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)
@@ -170,7 +173,13 @@ def create_app(
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                DatabaseUnavailable,
+                retry_after_seconds=services.settings.http.unavailable_retry_after_seconds,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

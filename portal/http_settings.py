@@ -58,6 +58,9 @@ class HttpSettings:
     persisted_cache_size: int = 2_000
     persisted_ttl_seconds: int = 7 * 24 * 3600
     redis_prefix: str = "portal:"
+    # Retry-After of a 503 answered while the database is unreachable (a restart or failover
+    # takes seconds; the pool reconnects by itself).
+    unavailable_retry_after_seconds: int = 2
     metrics_token: str | None = None  # when set, GET /metrics needs `Bearer <token>`
 
 

@@ -16,6 +16,7 @@ from strawberry.types.execution import ExecutionResult
 from domain.access import AccessDenied
 from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
+from persistence.db import database_unavailable
 from portal.context import Context, Unauthenticated
 from schema.base import BadInput
 
@@ -31,6 +32,12 @@ FORBIDDEN_MESSAGES = {
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
 }
+# The database is down, restarting or unreachable: a write that could not reach it did not
+# commit, and the same request may be sent again (a payment with its idempotency key: one
+# whose card was charged is recorded by reconciliation and answered on retry). The HTTP
+# front answers 503 with Retry-After (portal/http.py).
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again shortly."
 RESUME_WINDOW_PASSED = (
     "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "
     "what you show with queries, then subscribe again without afterSeq."
@@ -82,6 +89,14 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return _typed(error, str(original), {"code": "BAD_USER_INPUT"})
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return error
+    if database_unavailable(original):
+        log.warning(
+            "database unavailable request_id=%s path=%s: %s",
+            request_id,
+            error.path,
+            type(original).__name__,
+        )
+        return _typed(error, UNAVAILABLE_MESSAGE, {"code": SERVICE_UNAVAILABLE})
     log.error(
         "unexpected error request_id=%s path=%s",
         request_id,

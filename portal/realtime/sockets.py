@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.access import Principal
 from loaders import Loaders
 from persistence.audit import AuditEntry
+from persistence.db import database_unavailable
 from persistence.queries.people import principal_for
 from portal.auth import bearer_token
 from portal.context import Context
@@ -99,8 +100,14 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
         raise _reject(
             context, 4403, "Forbidden: the access token is not valid or has expired"
         ) from None
-    async with services.session() as session:
-        principal, name = await principal_for(session, claims.account_id, now)
+    try:
+        async with services.session() as session:
+            principal, name = await principal_for(session, claims.account_id, now)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
+        raise _reject(context, 1013, "Service unavailable: try again shortly") from None
     if principal is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
