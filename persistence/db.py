@@ -56,9 +56,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # A request holds one connection from its authentication to its audit (see
+    # loaders.base.RequestSession), so 10 serve any concurrency of one process. No overflow:
+    # connections opened past the pool's size were closed again when given back, and under
+    # load that open/close churn (a TCP and authentication handshake, asyncpg's type
+    # introspection) cost more than waiting for a pooled one. No pre-ping: a round trip
+    # (BEGIN, ping, ROLLBACK) per checkout; a connection PostgreSQL dropped fails its
+    # statement instead, SQLAlchemy then invalidates the pool and the next checkout
+    # reconnects.
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     return create_async_engine(url, **kwargs)
 
@@ -93,6 +101,15 @@ def database_unavailable(error: BaseException) -> bool:
         if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
             return True
     return False
+
+
+def reading_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, its connections in autocommit on PostgreSQL: reads without a
+    transaction around them. SQLite keeps its transactions (a read there keeps the snapshot
+    of its first statement, and its writers need them)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

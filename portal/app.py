@@ -91,8 +91,15 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         now = self.services.clock.now()
+        # One connection per HTTP operation on PostgreSQL, from authentication to the audit
+        # (closed by the view when the operation ends), reading in autocommit. Not on SQLite,
+        # where a read transaction keeps the snapshot of its first read.
+        shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
+        loaders = Loaders(self.services, per_request=shared)
         try:
-            auth = await authenticate(self.services, request.headers.get("authorization"), now)
+            auth = await authenticate(
+                self.services, request.headers.get("authorization"), now, loaders.session
+            )
         except Exception as exc:
             # Raised again inside execution, where it is logged and masked with the request id.
             auth = Authentication(failure=exc)
@@ -106,11 +113,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             actor_name=auth.actor_name,
             failure=auth.failure,
         )
-        # One connection per HTTP operation on PostgreSQL (closed by the view when the
-        # operation ends): READ COMMITTED lets each batch see what a mutation just committed.
-        # Not on SQLite, where a read transaction keeps the snapshot of its first read.
-        if isinstance(request, Request) and self.services.engine.dialect.name == "postgresql":
-            context.loaders = Loaders(self.services, per_request=True)
+        context.loaders = loaders
         return context
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.access import Principal
+from loaders.base import SessionSource
 from persistence.queries.people import principal_for
 from portal.security import InvalidToken
 from portal.services import Services
@@ -29,7 +30,11 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
 
 
-async def authenticate(services: Services, header: str | None, now: datetime) -> Authentication:
+async def authenticate(
+    services: Services, header: str | None, now: datetime, sessions: SessionSource | None = None
+) -> Authentication:
+    """`sessions`: where the statement runs (an HTTP request's own connection, which its
+    loaders and audit then reuse); a short session of its own by default."""
     token = bearer_token(header)
     if token is None:
         return SIGNED_OUT
@@ -37,7 +42,7 @@ async def authenticate(services: Services, header: str | None, now: datetime) ->
         claims = services.tokens.verify(token, now)
     except InvalidToken:
         return Authentication(error="Your session is not valid or has expired; sign in again.")
-    async with services.session() as session:
+    async with (sessions or services.sessions)() as session:
         principal, name = await principal_for(session, claims.account_id, now)
     if principal is None:
         return Authentication(error="Your session is not valid or has expired; sign in again.")

@@ -370,12 +370,15 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         batch, items = await self._params(request, limit)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
-        await self._limit_account(context, len(items))
         outcomes = []
         for index, params in enumerate(items):
-            if index:  # each operation of a batch has its own loaders and audit trail
-                context = await self.get_context(request, response=sub_response)
+            # Each operation of a batch has its own loaders, connection and audit trail; the
+            # first one's were opened to authenticate, and are closed whatever happens.
             try:
+                if index:
+                    context = await self.get_context(request, response=sub_response)
+                else:
+                    await self._limit_account(context, len(items))
                 outcomes.append(await self._run(request, context, params))
             finally:
                 await context.loaders.close()
