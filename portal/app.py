@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,12 +20,15 @@ from starlette.websockets import WebSocket
 
 from domain.clock import Clock
 from loaders import Loaders
-from portal import jobs
+from portal import jobs, metrics_port
 from portal.attachments import download_attachment
 from portal.auth import Authentication, authenticate
+from portal.compression import Compression
 from portal.config import Settings, from_env
 from portal.context import Context
+from portal.headers import SecurityHeaders
 from portal.http import GraphQLOverHTTP
+from portal.http_settings import HttpSettings
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
@@ -82,7 +86,11 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             max_subscriptions_per_connection=(
                 services.settings.realtime.max_subscriptions_per_connection
             ),
-            allowed_origins=services.settings.realtime.allowed_origins,
+            # The web client's origins (CORS_ORIGINS) and those allowed for sockets alone.
+            allowed_origins=(
+                *services.settings.http.cors_origins,
+                *services.settings.realtime.allowed_origins,
+            ),
         )
         self.services = services
 
@@ -128,6 +136,26 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": True})
 
 
+def edge_middleware(http: HttpSettings) -> list[Middleware]:
+    """Outermost first: every response, a refused preflight included, gets the request id
+    and the security headers; compression is innermost, on the body the route wrote."""
+    return [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeaders, hsts_max_age=http.hsts_max_age),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(http.cors_origins),
+            # Requests authenticate with a bearer header, never a cookie: no credentials mode.
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+            max_age=600,
+        ),
+        Middleware(Compression, minimum_size=http.compress_min_bytes),
+    ]
+
+
 def create_app(
     settings: Settings | None = None, clock: Clock | None = None, services: Services | None = None
 ) -> Starlette:
@@ -142,10 +170,12 @@ def create_app(
         reminders = jobs.start_reminders(services)
         services.mail.start()
         services.deliveries.start()
+        loopback_metrics = metrics_port.start(services)
         log.info(services.settings.mail.describe())
         try:
             yield {}
         finally:
+            metrics_port.stop(loopback_metrics)
             await jobs.stop(reminders)
             await realtime_releases.stop(releases)
             await jobs.stop(pruning)
@@ -170,7 +200,7 @@ def create_app(
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,
     )
     app.state.services = services
