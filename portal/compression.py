@@ -5,7 +5,7 @@ Starlette's GZip responder does the work (small bodies pass untouched, streamed 
 compressed chunk by chunk with a flush per chunk, already-encoded and binary image types
 are left alone, `Vary: Accept-Encoding` is set); brotli plugs into the same responder. Only
 HTTP is touched: WebSockets pass through as they are. Quality is chosen for speed over
-size (brotli 4, gzip 6): a GraphQL answer is compressed once, on the request's own time.
+size (brotli 5, gzip 6): a GraphQL answer is compressed once, on the request's own time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.headers import qualities
 
-BROTLI_QUALITY = 4
+BROTLI_QUALITY = 5
 GZIP_LEVEL = 6
 SUPPORTED = ("br", "gzip")  # our preference when the client likes several equally
 
