@@ -3,6 +3,8 @@ wherever it is given: a variable or a literal, a filter, an argument or a mutati
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -24,6 +26,11 @@ SLOTS_LITERAL = """
 READINGS_SINCE = """
 query Readings($id: ID!, $since: DateTime) {
   patient(id: $id) { healthReadings(kind: BLOOD_GLUCOSE, since: $since) { nodes { id } } }
+}
+"""
+READINGS_AFTER = """
+query Readings($id: ID!, $after: String) {
+  patient(id: $id) { healthReadings(kind: BLOOD_GLUCOSE, first: 5, after: $after) { nodes { id } } }
 }
 """
 RECORD_READING = """
@@ -104,3 +111,23 @@ async def test_a_datetime_that_is_not_one_is_bad_user_input(
     status, answer = await post(portal, body, GRAPHQL_RESPONSE)
     assert status == 400
     assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("moment", [NAIVE, "2026-12-08T09:00:00+00:00"])
+async def test_a_cursor_holding_a_datetime_without_a_zone_is_bad_user_input(
+    portal: Portal, moment: str
+) -> None:
+    """Cursors are opaque, but a client can forge one: a naive time in it is refused too."""
+    raw = json.dumps([moment, "hr-nope"]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    body = {
+        "query": READINGS_AFTER,
+        "variables": {"id": patient_gid("pat-0000001"), "after": cursor},
+    }
+    status, answer = await post(portal, body, GRAPHQL_RESPONSE)
+    assert status == 200
+    if moment == NAIVE:
+        assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert answer["data"]["patient"] == {"healthReadings": None}
+    else:
+        assert "errors" not in answer
