@@ -353,3 +353,49 @@ def test_choose_encoding() -> None:
     assert choose_encoding("*;q=0.5, gzip;q=0") == "br"
     assert choose_encoding("GZIP") == "gzip"
     assert choose_encoding("br;q=bogus, gzip") == "gzip"
+
+
+async def streamed(scope: Any, receive: Any, send: Any) -> None:
+    """A response sent in three chunks, as a file download is."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    for index in range(3):
+        chunk = f"chunk {index} ".encode() * 300
+        await send({"type": "http.response.body", "body": chunk, "more_body": index < 2})
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+async def test_a_streamed_body_is_compressed_chunk_by_chunk(coding: str) -> None:
+    """Driven as a server drives it (httpx's ASGI transport would gather the chunks)."""
+    from portal.compression import Compression
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [(b"accept-encoding", coding.encode())],
+    }
+    await Compression(streamed, minimum_size=1024)(scope, receive, send)
+    start, *bodies = sent
+    headers = dict(start["headers"])
+    assert headers[b"content-encoding"] == coding.encode()
+    assert b"content-length" not in headers
+    # Each chunk goes out as it comes, compressed and flushed, so a client can use it.
+    assert len(bodies) == 3
+    assert all(b["body"] for b in bodies)
+    raw = b"".join(b["body"] for b in bodies)
+    body = gzip.decompress(raw) if coding == "gzip" else brotli.decompress(raw)
+    assert body == b"".join(f"chunk {i} ".encode() * 300 for i in range(3))
