@@ -139,19 +139,22 @@ async def readyz(request: Request) -> Response:
 def edge_middleware(http: HttpSettings) -> list[Middleware]:
     """Outermost first: every response, a refused preflight included, gets the request id
     and the security headers; compression is innermost, on the body the route wrote."""
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(http.cors_origins),
+        # Requests authenticate with a bearer header, never a cookie: no credentials mode.
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
     return [
         Middleware(RequestIdMiddleware),
         Middleware(SecurityHeaders, hsts_max_age=http.hsts_max_age),
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(http.cors_origins),
-            # Requests authenticate with a bearer header, never a cookie: no credentials mode.
-            allow_credentials=False,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
-            expose_headers=["x-request-id", "retry-after"],
-            max_age=600,
-        ),
+        # Without a list no origin is allowed, and no middleware is needed for that: a
+        # preflight then reaches the view and is refused (405) like any OPTIONS request.
+        *([cors] if http.cors_origins else []),
         Middleware(Compression, minimum_size=http.compress_min_bytes),
     ]
 

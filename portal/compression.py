@@ -68,6 +68,7 @@ class Compression:
         elif coding == "gzip":
             responder = GZipResponder(self.app, self.minimum_size, compresslevel=GZIP_LEVEL)
         else:
-            # Still adds `Vary: Accept-Encoding` to bodies that could have been compressed.
-            responder = IdentityResponder(self.app, self.minimum_size)
+            # Untouched (no `Vary: Accept-Encoding` either: nothing here may be cached,
+            # `Cache-Control: no-store`), at no cost to clients that compress nothing.
+            responder = self.app
         await responder(scope, receive, send)

@@ -14,13 +14,12 @@ import hashlib
 import re
 from functools import lru_cache
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALWAYS = (
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("cache-control", "no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
 )
 
 
@@ -48,21 +47,24 @@ def qualities(header: str) -> dict[str, float]:
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, hsts_max_age: int) -> None:
         self.app = app
-        self.hsts = f"max-age={hsts_max_age}" if hsts_max_age > 0 else None
+        self.hsts = f"max-age={hsts_max_age}".encode() if hsts_max_age > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        secure = scope.get("scheme") == "https"
+        added: tuple[tuple[bytes, bytes], ...] = ALWAYS
+        if scope.get("scheme") == "https" and self.hsts is not None:
+            added = (*ALWAYS, (b"strict-transport-security", self.hsts))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS:
-                    headers.setdefault(name, value)
-                if secure and self.hsts is not None:
-                    headers.setdefault("strict-transport-security", self.hsts)
+                # Raw header pairs (on every response, so kept cheap); a header the route
+                # set itself (an attachment's Cache-Control) is kept.
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in added if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

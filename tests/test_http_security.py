@@ -256,8 +256,12 @@ async def test_only_the_web_clients_origin_may_read_answers(cors: Portal) -> Non
 
 async def test_without_a_list_no_origin_is_allowed(portal: Portal) -> None:
     response = await portal.client.options("/graphql", headers=preflight(WEB_APP))
-    assert response.status_code == 400
+    assert response.status_code == 405
     assert "access-control-allow-origin" not in response.headers
+    answer = await portal.client.post(
+        "/graphql", json={"query": QUERY}, headers={"origin": WEB_APP}
+    )
+    assert "access-control-allow-origin" not in answer.headers
 
 
 @pytest.mark.parametrize("value", ["*", "app.example.org", "https://app.example.org/path"])
@@ -317,6 +321,7 @@ async def raw_post(
         ("br;q=0.5, gzip", "gzip"),
         ("br;q=0, gzip;q=0", None),
         ("identity", None),
+        ("", None),
         ("*", "br"),
     ],
 )
@@ -328,7 +333,8 @@ async def test_large_answers_are_compressed_as_the_client_asks(
     response, sent = await raw_post(portal, PROVIDERS, accept_encoding)
     assert response.status_code == 200
     assert response.headers.get("content-encoding") == coding
-    assert "accept-encoding" in response.headers["vary"].lower()
+    if coding is not None:
+        assert "accept-encoding" in response.headers["vary"].lower()
     assert int(response.headers["content-length"]) == len(sent)
     body = sent
     if coding == "gzip":
