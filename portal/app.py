@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,12 +20,15 @@ from starlette.websockets import WebSocket
 
 from domain.clock import Clock
 from loaders import Loaders
-from portal import jobs
+from portal import jobs, metrics_port
 from portal.attachments import download_attachment
 from portal.auth import Authentication, authenticate
+from portal.compression import Compression
 from portal.config import Settings, from_env
 from portal.context import Context
+from portal.headers import SecurityHeaders
 from portal.http import GraphQLOverHTTP
+from portal.http_settings import HttpSettings
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
@@ -83,7 +87,11 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             max_subscriptions_per_connection=(
                 services.settings.realtime.max_subscriptions_per_connection
             ),
-            allowed_origins=services.settings.realtime.allowed_origins,
+            # The web client's origins (CORS_ORIGINS) and those allowed for sockets alone.
+            allowed_origins=(
+                *services.settings.http.cors_origins,
+                *services.settings.realtime.allowed_origins,
+            ),
         )
         self.services = services
 
@@ -132,6 +140,30 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": True})
 
 
+def edge_middleware(http: HttpSettings) -> list[Middleware]:
+    """Outermost first: every response, a refused preflight included, gets the request id
+    and the security headers; compression is innermost, on the body the route wrote."""
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(http.cors_origins),
+        # Requests authenticate with a bearer header, never a cookie: no credentials mode.
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
+    return [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeaders, hsts_max_age=http.hsts_max_age),
+        # Without a list no origin is allowed, and no middleware is needed for that: a
+        # preflight then reaches the view and is refused (405) like any OPTIONS request.
+        *([cors] if http.cors_origins else []),
+        Middleware(DatabaseUnavailable, retry_after_seconds=http.unavailable_retry_after_seconds),
+        Middleware(Compression, minimum_size=http.compress_min_bytes),
+    ]
+
+
 def create_app(
     settings: Settings | None = None, clock: Clock | None = None, services: Services | None = None
 ) -> Starlette:
@@ -147,10 +179,12 @@ def create_app(
         reconciliation = jobs.start_payment_reconciliation(services)
         services.mail.start()
         services.deliveries.start()
+        loopback_metrics = metrics_port.start(services)
         log.info(services.settings.mail.describe())
         try:
             yield {}
         finally:
+            metrics_port.stop(loopback_metrics)
             await jobs.stop(reminders)
             await jobs.stop(reconciliation)
             await realtime_releases.stop(releases)
@@ -176,13 +210,7 @@ def create_app(
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[
-            Middleware(RequestIdMiddleware),
-            Middleware(
-                DatabaseUnavailable,
-                retry_after_seconds=services.settings.http.unavailable_retry_after_seconds,
-            ),
-        ],
+        middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,
     )
     app.state.services = services

@@ -46,6 +46,7 @@ from portal import metrics
 from portal.apq import PersistedQueries, PersistedQueryError
 from portal.context import Context
 from portal.graphql_documents import DOCUMENTS, Operation, input_username
+from portal.headers import graphiql_csp, qualities
 from portal.ratelimit import Decision, RateLimiter, hashed
 from portal.services import Services
 from schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
@@ -88,19 +89,7 @@ def negotiate(accept: str | None) -> str | None:
     """The media type to answer with, or None when the client accepts neither of ours."""
     if not accept or not accept.strip():
         return JSON
-    quality: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        media = media.lower()
-        quality[media] = max(q, quality.get(media, 0.0))
+    quality = qualities(accept)
 
     def q_of(media: str) -> float:
         for candidate in (media, "application/*", "*/*"):  # the most specific range decides
@@ -403,6 +392,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response, ",".join(o.operation for o in outcomes)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        response = await super().render_graphql_ide(request)
+        response.headers["content-security-policy"] = graphiql_csp(self.graphql_ide_html)
+        return response
 
     def _wants_ide(self, request: Request) -> bool:
         return (

@@ -4,6 +4,7 @@ generic message with the request id for everything else (no traceback, SQL or pa
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -110,6 +111,20 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
+# graphql-core's hint after a name it does not know ("Did you mean 'viewer'?", "Did you mean
+# the enum value 'WEIGHT'?"). Names are GraphQL names, which hold no `?`.
+SUGGESTION = re.compile(r"\s*Did you mean (?:the enum value )?'[^?]*\?")
+
+
+def without_suggestion(error: GraphQLError) -> GraphQLError:
+    """The error without graphql-core's suggestion: validation leaves them out already
+    (portal/graphql_documents.py); this catches those of variable coercion, which strawberry
+    gives no way to turn off."""
+    if "Did you mean" not in error.message:
+        return error
+    return _typed(error, SUGGESTION.sub("", error.message), dict(error.extensions or {}))
+
+
 class PortalErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
@@ -118,6 +133,9 @@ class PortalErrors(SchemaExtension):
         request_id = context.request_id if isinstance(context, Context) else "-"
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [classify(e, request_id) for e in result.errors]
+            # Suggestions name parts of the schema: off wherever introspection is.
+            if isinstance(context, Context) and not context.services.settings.http.introspection:
+                result.errors = [without_suggestion(e) for e in result.errors]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription is classified the same way before it is sent."""
