@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,7 +22,7 @@ from domain.clock import Clock
 from loaders import Loaders
 from portal import jobs
 from portal.attachments import download_attachment
-from portal.auth import Authentication, authenticate
+from portal.auth import BearerAuthentication, authentication_of
 from portal.config import Settings, from_env
 from portal.context import Context
 from portal.http import GraphQLOverHTTP
@@ -90,11 +91,9 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         now = self.services.clock.now()
-        try:
-            auth = await authenticate(self.services, request.headers.get("authorization"), now)
-        except Exception as exc:
-            # Raised again inside execution, where it is logged and masked with the request id.
-            auth = Authentication(failure=exc)
+        # Authenticated once at the edge (a batch's operations share it); a failure is
+        # raised again inside execution, where it is logged and masked with the request id.
+        auth = authentication_of(request)
         context = Context(
             services=self.services,
             request=request,
@@ -104,6 +103,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             auth_error=auth.error,
             actor_name=auth.actor_name,
             failure=auth.failure,
+            session_id=auth.session_id,
         )
         # One connection per HTTP operation on PostgreSQL (closed by the view when the
         # operation ends): READ COMMITTED lets each batch see what a mutation just committed.
@@ -157,6 +157,8 @@ def create_app(
             await services.engine.dispose()
 
     graphql = PortalGraphQL(services)
+    # The edge that authenticates (portal/auth.py), in front of every route taking a token.
+    edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -164,11 +166,21 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
-            Route("/graphql", graphql),
-            Route("/integration/events", receive_event, methods=["POST"]),
-            Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
-            Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", graphql, middleware=edge),
+            Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
+            Route(
+                "/patients/{patient_id}/immunizations.pdf",
+                immunization_record,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            Route(
+                "/attachments/{attachment_id}",
+                download_attachment,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            WebSocketRoute("/graphql", graphql, middleware=edge),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,

@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
+# How far another instance's clock may be off from ours: the leeway on `nbf` and on `iat`.
+# `exp` gets none (a token is good until its expiry by our clock; signing out ends it).
 CLOCK_SKEW_SECONDS = 30
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A real hash to verify against when the username is unknown, so timing does not tell.
@@ -41,13 +43,16 @@ class TokenIssuer:
     audience: str
     ttl: timedelta
 
-    def issue(self, account_id: str, now: datetime) -> tuple[str, datetime]:
+    def issue(self, account_id: str, session_id: str, now: datetime) -> tuple[str, datetime]:
+        """A token of the session `session_id` (its `sid`): it works while the session lasts."""
         expires_at = now + self.ttl
         claims = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": account_id,
+            "sid": session_id,
             "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,
         }
@@ -62,7 +67,7 @@ class TokenIssuer:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={
-                    "require": ["iss", "aud", "exp", "iat", "sub", "jti"],
+                    "require": ["iss", "aud", "exp", "iat", "nbf", "sub", "sid", "jti"],
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
@@ -73,14 +78,19 @@ class TokenIssuer:
         # Times are checked against our clock, so tests and the app agree on "now".
         if int(claims["exp"]) <= now.timestamp():
             raise InvalidToken("token expired")
+        if int(claims["nbf"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("token not valid yet")
         if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
             raise InvalidToken("token issued in the future")
-        return AccessClaims(str(claims["sub"]), str(claims["jti"]), int(claims["exp"]))
+        return AccessClaims(
+            str(claims["sub"]), str(claims["sid"]), str(claims["jti"]), int(claims["exp"])
+        )
 
 
 @dataclass(frozen=True)
 class AccessClaims:
     account_id: str
+    session_id: str
     token_id: str
     expires_at: int
 

@@ -114,11 +114,18 @@ class PortalErrors(SchemaExtension):
 
 
 class AuditReads(SchemaExtension):
-    """After each operation, hand the PHI it read to the audit writer (no I/O here)."""
+    """After each operation, hand the PHI it read, and the reads the access policy refused,
+    to the audit writer (no I/O here)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
         if isinstance(context, Context):
+            # Before `PortalErrors` (the outer extension) replaces the errors with typed ones.
+            result = self.execution_context.result
+            for error in getattr(result, "errors", None) or ():
+                if isinstance(error.original_error, AccessDenied):
+                    path = ".".join(str(key) for key in error.path or ())
+                    context.audit_refused(error.original_error, path)
             name = self.execution_context.operation_name or "anonymous"
             context.services.audit.submit(context.audit_entries(name))

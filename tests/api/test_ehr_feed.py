@@ -683,7 +683,7 @@ async def test_malformed_bodies_are_refused(feed: Portal) -> None:
 async def test_service_credentials_are_required(feed: Portal) -> None:
     body = finalized("evt-k1", "res-k1", MIA)
     before = await counts(feed)
-    for token in (None, "wrong-token", feed.token(ALEX)):  # a patient's JWT is refused too
+    for token in (None, "wrong-token", await feed.token(ALEX)):  # a patient's JWT is refused too
         response = await send(feed, body, token)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "UNAUTHENTICATED"

@@ -1,0 +1,1 @@
+"""Writes: one async function per write (docs: /work/shared/CONVENTIONS.md, "usecases/")."""
