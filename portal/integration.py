@@ -1,4 +1,4 @@
-"""POST /integration/events: the EHR feed (README, "The EHR feed").
+"""POST /integration/events: the EHR feed (docs/ehr-feed.md).
 
 Service credentials only: `Authorization: Bearer <INTEGRATION_TOKEN>`, recognised by the
 edge that authenticates (portal/auth.py, in constant time); a patient's JWT is just a wrong
