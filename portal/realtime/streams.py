@@ -158,7 +158,13 @@ class _Stream:
     # -- the stream -------------------------------------------------------------------------
     async def run(self) -> AsyncGenerator[BusEvent, None]:
         principal, _now = await self.principal()
-        channels = self.cover(principal)
+        try:
+            channels = self.cover(principal)
+        except AccessDenied as denied:  # a refused read, audited like one over HTTP
+            denied.patient_id = self.spec.patient_id
+            self.context.audit_refused(denied, "subscription")
+            self.services.audit.submit(self.context.take_audit(self.operation))
+            raise
         async with self.services.realtime.broker.listen(channels) as listener:
             async with self.services.session() as session:
                 start = await outbox_feed.last_seq(session)

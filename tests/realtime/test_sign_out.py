@@ -6,17 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from persistence import models as m
+from persistence.db import create_engine, session_factory
 from tests.conftest import DEMO_PASSWORD, Database, patient_gid
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import (
+    ACCOUNTS,
     LEGACY_WS,
     TRANSPORT_WS,
     Client,
     Closed,
     Family,
     Server,
+    eventually,
     provider_reply,
+    stranger,
     thread_of,
 )
 from tests.realtime.test_ending import MESSAGES, _ended
@@ -92,3 +98,32 @@ async def test_sign_out_everywhere_ends_an_idle_stream_at_the_recheck(
     out = await server.gql(EVERYWHERE, {}, laptop["accessToken"])
     assert out["data"]["signOutEverywhere"] == {"ended": 2, "errors": []}
     assert await _ended(leo, op, within=10) == {"code": "UNAUTHENTICATED"}
+
+
+async def test_a_refused_subscription_is_audited_as_a_refused_read(
+    start_server: StartServer, live_db: Database
+) -> None:
+    server = await start_server()
+    _account, patient = await stranger(live_db.url)
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    op = await alex.subscribe(MESSAGES, {"patientId": patient_gid(patient)})
+    assert (await _ended(alex, op))["code"] == "FORBIDDEN"
+
+    async def refused() -> list[tuple[str | None, str | None, str]]:
+        engine = create_engine(live_db.url)
+        try:
+            async with session_factory(engine)() as session:
+                rows = await session.execute(
+                    select(
+                        m.AuditEvent.patient_id, m.AuditEvent.area, m.AuditEvent.account_id
+                    ).where(m.AuditEvent.action == "refused")
+                )
+                return [(p, a, acc) for p, a, acc in rows.all()]
+        finally:
+            await engine.dispose()
+
+    async def written() -> bool:
+        return bool(await refused())
+
+    await eventually(written)
+    assert await refused() == [(patient, "MESSAGES", ACCOUNTS["alex"])]
