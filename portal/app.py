@@ -22,7 +22,7 @@ from domain.clock import Clock
 from loaders import Loaders
 from portal import jobs
 from portal.attachments import download_attachment
-from portal.auth import BearerAuthentication, authentication_of
+from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
 from portal.config import Settings, from_env
 from portal.context import Context
 from portal.http import GraphQLOverHTTP
@@ -100,7 +100,8 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             request_id=request.state.request_id,
             now=now,
             principal=auth.principal,
-            auth_error=auth.error,
+            # The EHR feed's service token is no one's access token here.
+            auth_error=NOT_VALID if auth.service else auth.error,
             actor_name=auth.actor_name,
             failure=auth.failure,
             session_id=auth.session_id,
