@@ -42,6 +42,7 @@ from loaders.results import (
     ResultPageByPatientLoader,
     TrendByCodeLoader,
 )
+from loaders.sessions import SessionsByAccountLoader
 from loaders.summary import (
     AccessLogPageLoader,
     AllergiesByPatientLoader,
@@ -152,6 +153,10 @@ class Loaders:
     @cached_property
     def notification_preferences(self) -> NotificationPreferencesByAccountLoader:
         return NotificationPreferencesByAccountLoader(self._sessions)
+
+    @cached_property
+    def sessions(self) -> SessionsByAccountLoader:
+        return SessionsByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property

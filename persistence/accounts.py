@@ -224,20 +224,3 @@ class RefreshTokenRepository:
             .values(rotated_at=now)
         )
         return await _changed(self._session, stmt) == 1
-
-    async def revoke_account(
-        self, account_id: str, now: datetime, keep_family: str | None = None
-    ) -> int:
-        """End every session of the account (but `keep_family`, the caller's own)."""
-        t = m.RefreshToken
-        stmt = update(t).where(t.account_id == account_id, t.revoked_at.is_(None))
-        if keep_family is not None:
-            stmt = stmt.where(t.family_id != keep_family)
-        return await _changed(self._session, stmt.values(revoked_at=now))
-
-    async def revoke_family(self, family_id: str, now: datetime) -> int:
-        t = m.RefreshToken
-        stmt = (
-            update(t).where(t.family_id == family_id, t.revoked_at.is_(None)).values(revoked_at=now)
-        )
-        return await _changed(self._session, stmt)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -22,7 +23,7 @@ from domain.clock import Clock
 from loaders import Loaders
 from portal import jobs, metrics_port
 from portal.attachments import download_attachment
-from portal.auth import Authentication, authenticate
+from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
 from portal.compression import Compression
 from portal.config import Settings, from_env
 from portal.context import Context
@@ -99,27 +100,25 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         now = self.services.clock.now()
-        # One connection per HTTP operation on PostgreSQL, from authentication to the audit
-        # (closed by the view when the operation ends), reading in autocommit. Not on SQLite,
-        # where a read transaction keeps the snapshot of its first read.
+        # Authenticated once at the edge (a batch's operations share it); a failure is
+        # raised again inside execution, where it is logged and masked with the request id.
+        auth = authentication_of(request)
+        # One connection per HTTP operation on PostgreSQL, for its reads and its audit
+        # (closed by the view when the operation ends), reading in autocommit. Not on
+        # SQLite, where a read transaction keeps the snapshot of its first read.
         shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
         loaders = Loaders(self.services, per_request=shared)
-        try:
-            auth = await authenticate(
-                self.services, request.headers.get("authorization"), now, loaders.session
-            )
-        except Exception as exc:
-            # Raised again inside execution, where it is logged and masked with the request id.
-            auth = Authentication(failure=exc)
         context = Context(
             services=self.services,
             request=request,
             request_id=request.state.request_id,
             now=now,
             principal=auth.principal,
-            auth_error=auth.error,
+            # The EHR feed's service token is no one's access token here.
+            auth_error=NOT_VALID if auth.service else auth.error,
             actor_name=auth.actor_name,
             failure=auth.failure,
+            session_id=auth.session_id,
         )
         context.loaders = loaders
         return context
@@ -197,6 +196,8 @@ def create_app(
             await services.engine.dispose()
 
     graphql = PortalGraphQL(services)
+    # The edge that authenticates (portal/auth.py), in front of every route taking a token.
+    edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -204,11 +205,21 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
-            Route("/graphql", graphql),
-            Route("/integration/events", receive_event, methods=["POST"]),
-            Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
-            Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", graphql, middleware=edge),
+            Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
+            Route(
+                "/patients/{patient_id}/immunizations.pdf",
+                immunization_record,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            Route(
+                "/attachments/{attachment_id}",
+                download_attachment,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            WebSocketRoute("/graphql", graphql, middleware=edge),
         ],
         middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,

@@ -20,7 +20,7 @@ from domain.scopes import AccessReason
 from persistence import models as m
 from persistence.audit import AuditEntry
 from persistence.messaging import ATTACHMENT_AREAS
-from portal.auth import authenticate
+from portal.auth import authentication_of
 from portal.services import Services
 from schema.base import BadInput, internal_id
 
@@ -42,7 +42,9 @@ def _refused(status: int, code: str, message: str, reason: str | None = None) ->
 async def download_attachment(request: Request) -> Response:
     services: Services = request.app.state.services
     now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
+    auth = authentication_of(request)  # authenticated once, at the edge (portal/auth.py)
+    if auth.failure is not None:
+        raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
     try:

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from domain.access import AccessDenied, age_on
 from domain.scopes import RecordArea
 from persistence import models as m
-from portal.auth import authenticate
+from portal.auth import authentication_of
 from portal.context import Context
 from portal.services import Services
 from schema.base import BadInput, internal_id
@@ -38,7 +38,9 @@ def _refused(status: int, code: str, message: str, reason: str | None = None) ->
 async def immunization_record(request: Request) -> Response:
     services: Services = request.app.state.services
     now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
+    auth = authentication_of(request)  # authenticated once, at the edge (portal/auth.py)
+    if auth.failure is not None:
+        raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
     ctx = Context(

@@ -21,11 +21,10 @@ from domain import contact
 from domain.errors import DomainError
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
-from persistence.models import new_id
 from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
-from resolvers.auth import issue_session
+from resolvers.auth import start_session
 from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 from schema.viewer import Viewer
@@ -199,11 +198,11 @@ async def _signed_in(
 ) -> Created:
     """Sessions start in the transaction that creates the account; then sign the request in."""
     ctx = info.context
-    issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+    issued = start_session(uow, ctx, account_id)
     principal, name = await uow.accounts.principal(account_id, ctx.now)
     await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)
+    ctx.signed_in(principal, name, issued.session_id)
     return payload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from domain import identity, totp
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
+from domain.sessions import EndReason, describe_device
 from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
+from persistence.sessions import NewSession
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
 from resolvers.payloads import account_action, one_per_request, user_errors
@@ -34,6 +36,7 @@ STATE_WRITE_ATTEMPTS = 5
 @dataclass(frozen=True)
 class IssuedSession:
     account_id: str
+    session_id: str
     access_token: str
     access_token_expires_at: datetime
     refresh_token: str
@@ -49,11 +52,12 @@ async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     uow = UnitOfWork(ctx.services.sessions)
     account_id = await authenticate(uow, ctx, input.username, input.password, input.totp_code)
     async with uow:
-        issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+        issued = start_session(uow, ctx, account_id)
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)  # so `viewer` in this payload answers for the new account
+    # So `viewer` in this payload answers for the new account (and its new session).
+    ctx.signed_in(principal, name, issued.session_id)
     return s.SignInPayload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,
@@ -87,7 +91,7 @@ async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
         if row is None:
             raise InvalidRefreshToken()
         info.context.audit_account(row.account_id)
-        await uow.refresh_tokens.revoke_family(row.family_id, info.context.now)
+        await uow.sessions.end(row.family_id, info.context.now, EndReason.SIGNED_OUT)
         await uow.commit()
     return s.SignOutPayload(ok=True)
 
@@ -188,30 +192,58 @@ async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
             rotated = await uow.refresh_tokens.mark_rotated(row.id, now)
             problem = None if rotated else SessionRevoked()  # another request used it first
         if row is not None and isinstance(problem, SessionRevoked):
-            await uow.refresh_tokens.revoke_family(row.family_id, now)
+            # A used token came back (a retry or a thief): the whole session ends.
+            await uow.sessions.end(row.family_id, now, EndReason.REFRESH_REUSED)
             await uow.commit()
         if problem is not None:
             raise problem
         assert row is not None
-        issued = issue_session(uow, services, row.account_id, row.family_id, now)
+        issued = await issue_session(uow, services, row.account_id, row.family_id, now)
         await uow.commit()
     return issued
 
 
-def issue_session(
-    uow: UnitOfWork, services: Services, account_id: str, family_id: str, now: datetime
+def start_session(uow: UnitOfWork, ctx: Context, account_id: str) -> IssuedSession:
+    """A sign-in: a new session on the device the request came from, and its first tokens
+    (added, not yet committed)."""
+    request = ctx.request
+    user_agent = request.headers.get("user-agent") if request is not None else None
+    new = NewSession(
+        account_id=account_id,
+        session_id=new_id("ses"),
+        device=describe_device(user_agent),
+        user_agent=user_agent,
+        client_address=request.client.host if request is not None and request.client else None,
+    )
+    issued = _tokens(uow, ctx.services, account_id, new.session_id, ctx.now)
+    uow.sessions.start(new, ctx.now, issued.refresh_token_expires_at)
+    return issued
+
+
+async def issue_session(
+    uow: UnitOfWork, services: Services, account_id: str, session_id: str, now: datetime
 ) -> IssuedSession:
-    """A new access token and a new refresh token of `family_id` (added, not yet committed)."""
-    access_token, access_expires_at = services.tokens.issue(account_id, now)
+    """A refresh: the next tokens of session `session_id`, which lives on as long as its
+    newest refresh token (not yet committed)."""
+    issued = _tokens(uow, services, account_id, session_id, now)
+    await uow.sessions.extend(session_id, now, issued.refresh_token_expires_at)
+    return issued
+
+
+def _tokens(
+    uow: UnitOfWork, services: Services, account_id: str, session_id: str, now: datetime
+) -> IssuedSession:
+    """A new access token and a new refresh token of the session (its family)."""
+    access_token, access_expires_at = services.tokens.issue(account_id, now, session_id)
     refresh_token, refresh_hash = new_refresh_token()
     refresh_expires_at = now + services.settings.refresh_token_ttl
     uow.refresh_tokens.add(
         account_id=account_id,
-        family_id=family_id,
+        family_id=session_id,
         token_hash=refresh_hash,
         now=now,
         expires_at=refresh_expires_at,
     )
     return IssuedSession(
-        account_id, access_token, access_expires_at, refresh_token, refresh_expires_at
+        account_id, session_id, access_token, access_expires_at, refresh_token, refresh_expires_at
     )

@@ -32,6 +32,7 @@ class SessionErrorCode(Enum):
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 (an error code)
     SESSION_EXPIRED = "SESSION_EXPIRED"
     SESSION_REVOKED = "SESSION_REVOKED"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
 
 
 @strawberry.type
@@ -93,4 +94,28 @@ class RefreshSessionPayload:
 @strawberry.type
 class SignOutPayload:
     ok: bool = False
+    errors: list[SessionError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SignOutSessionInput:
+    id: strawberry.ID = strawberry.field(description="An `AccountSession` id of `viewer.sessions`.")
+
+
+@strawberry.type
+class SignOutSessionPayload:
+    ok: bool = False
+    errors: list[SessionError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SignOutEverywhereInput:
+    keep_current: bool = strawberry.field(
+        default=False, description="Keep the session this request is made in."
+    )
+
+
+@strawberry.type
+class SignOutEverywherePayload:
+    ended: int = strawberry.field(default=0, description="How many sessions ended.")
     errors: list[SessionError] = strawberry.field(default_factory=list)

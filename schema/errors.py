@@ -147,13 +147,20 @@ class PortalErrors(SchemaExtension):
 
 
 class AuditReads(SchemaExtension):
-    """After each operation, write the audit of what it read and wrote: on the request's own
-    connection (PostgreSQL: one INSERT, committed when it returns), before the response
-    leaves, so a process killed right after answering has lost no audit row."""
+    """After each operation, write the audit of what it read and wrote, and of the reads the
+    access policy refused: on the request's own connection (PostgreSQL: one INSERT,
+    committed when it returns), before the response leaves, so a process killed right after
+    answering has lost no audit row."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
         if isinstance(context, Context):
+            # Before `PortalErrors` (the outer extension) replaces the errors with typed ones.
+            result = self.execution_context.result
+            for error in getattr(result, "errors", None) or ():
+                if isinstance(error.original_error, AccessDenied):
+                    path = ".".join(str(key) for key in error.path or ())
+                    context.audit_refused(error.original_error, path)
             name = self.execution_context.operation_name or "anonymous"
             await context.services.audit.write(context.audit_entries(name), context.loaders.session)

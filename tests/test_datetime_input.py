@@ -42,7 +42,7 @@ NAIVE = "2026-12-08T09:00:00"
 
 
 async def post(portal: Portal, body: dict[str, Any], accept: str) -> tuple[int, dict[str, Any]]:
-    headers = {"authorization": f"Bearer {portal.token(ALEX)}", "accept": accept}
+    headers = {"authorization": f"Bearer {await portal.token(ALEX)}", "accept": accept}
     response = await portal.client.post("/graphql", json=body, headers=headers)
     return response.status_code, response.json()
 

@@ -46,7 +46,7 @@ async def gql(
     status: int = 200,
 ) -> tuple[dict[str, Any], int]:
     """The answer, and how many SQL statements it cost beyond authentication."""
-    token = portal.token(as_user)
+    token = await portal.token(as_user)
     before = portal.statements
     response = await portal.client.post(
         "/graphql",

@@ -242,7 +242,7 @@ async def test_sign_in_attempts_per_address(limited: Portal) -> None:
 
 
 async def test_requests_per_account(limited: Portal) -> None:
-    headers = {"authorization": f"Bearer {limited.token(ALEX)}"}
+    headers = {"authorization": f"Bearer {await limited.token(ALEX)}"}
     query = {"query": "{ viewer { account { username } } }"}
     for _ in range(5):
         assert (await limited.client.post("/graphql", json=query, headers=headers)).is_success
@@ -250,7 +250,9 @@ async def test_requests_per_account(limited: Portal) -> None:
     rate_limited(await limited.client.post("/graphql", json=query, headers=headers), 12)
     assert limited.statements - before == 1  # authentication only: nothing ran
     # Another account has its own allowance; signed-out requests are not counted per account.
-    other = {"authorization": f"Bearer {limited.token_for_account(ACCOUNT_IDS['susan.walsh'])}"}
+    other = {
+        "authorization": f"Bearer {await limited.token_for_account(ACCOUNT_IDS['susan.walsh'])}"
+    }
     assert (await limited.client.post("/graphql", json=query, headers=other)).is_success
     assert (await limited.client.post("/graphql", json={"query": "{ __typename }"})).is_success
     limited.clock.advance(timedelta(seconds=24))

@@ -15,6 +15,8 @@ from jwt.warnings import InsecureKeyLengthWarning
 from sqlalchemy import select
 
 from persistence import models as m
+from persistence.sessions import NewSession, SessionRepository
+from portal.security import CLOCK_SKEW_SECONDS
 from tests.conftest import ACCOUNT_IDS, ALEX, DEMO_PASSWORD, NOW, Portal, errors_of
 
 SIGN_IN = """
@@ -235,13 +237,27 @@ async def test_access_token_expires_after_fifteen_minutes(fresh_portal: Portal) 
     assert errors_of(result) == [("UNAUTHENTICATED", None)]
 
 
+# A session of Alex's that the token builder below names (`_with_session` starts it).
+FORGERY_SESSION = "ses-forgery-builder"
+
+
+async def _with_session(portal: Portal) -> None:
+    async with portal.services.session() as session:
+        if await session.get(m.AccountSession, FORGERY_SESSION) is None:
+            new = NewSession(ACCOUNT_IDS[ALEX], FORGERY_SESSION, "Test client", None, None)
+            SessionRepository(session).start(new, NOW, NOW + timedelta(days=1))
+            await session.commit()
+
+
 def _claims(portal: Portal, **changes: Any) -> dict[str, Any]:
     settings = portal.services.settings
     claims = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": ACCOUNT_IDS[ALEX],
+        "sid": FORGERY_SESSION,
         "iat": int(NOW.timestamp()),
+        "nbf": int(NOW.timestamp()),
         "exp": int((NOW + timedelta(minutes=15)).timestamp()),
         "jti": uuid.uuid4().hex,
     }
@@ -271,16 +287,38 @@ FORGERIES = {
     "no jti": lambda p: jwt.encode(
         _claims(p, jti=None), p.services.settings.jwt_secret, algorithm="HS256"
     ),
+    "no session": lambda p: jwt.encode(
+        _claims(p, sid=None), p.services.settings.jwt_secret, algorithm="HS256"
+    ),
+    "another session": lambda p: jwt.encode(
+        _claims(p, sid="ses-nobody"), p.services.settings.jwt_secret, algorithm="HS256"
+    ),
+    "no nbf": lambda p: jwt.encode(
+        _claims(p, nbf=None), p.services.settings.jwt_secret, algorithm="HS256"
+    ),
 }
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
 async def test_forged_access_tokens_are_unauthenticated(portal: Portal, forgery: str) -> None:
+    await _with_session(portal)
     result = await portal.gql(VIEWER, token=FORGERIES[forgery](portal))
     assert result["data"] == {"viewer": None}
     assert errors_of(result) == [("UNAUTHENTICATED", None)]
 
 
 async def test_the_forgery_builder_makes_valid_tokens_with_the_real_key(portal: Portal) -> None:
+    await _with_session(portal)
     token = jwt.encode(_claims(portal), portal.services.settings.jwt_secret, algorithm="HS256")
     assert await viewer_username(portal, token) == ALEX
+
+
+@pytest.mark.parametrize(("seconds", "accepted"), [(CLOCK_SKEW_SECONDS, True), (31, False)])
+async def test_not_before_is_verified_with_the_clock_skew(
+    portal: Portal, seconds: int, accepted: bool
+) -> None:
+    """`nbf` in the future beyond the skew another instance's clock may have: refused."""
+    await _with_session(portal)
+    claims = _claims(portal, nbf=int(NOW.timestamp()) + seconds)
+    token = jwt.encode(claims, portal.services.settings.jwt_secret, algorithm="HS256")
+    assert await viewer_username(portal, token) == (ALEX if accepted else None)

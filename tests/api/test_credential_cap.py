@@ -101,7 +101,7 @@ async def test_every_credential_mutation_after_the_first_is_refused(
 ) -> None:
     second = f"second: {mutation}(input: {OTHERS[mutation]}) {{ errors {{ code }} }}"
     query = "mutation { " + sign_in_field("first", WRONG) + " " + second + " }"
-    body = await post(fresh_portal, {"query": query}, fresh_portal.token(ALEX))
+    body = await post(fresh_portal, {"query": query}, await fresh_portal.token(ALEX))
     assert codes(body["data"]["first"]) == ["INVALID_CREDENTIALS"]
     assert codes(body["data"]["second"]) == [CAPPED]
 
@@ -109,7 +109,7 @@ async def test_every_credential_mutation_after_the_first_is_refused(
 async def test_a_refused_change_is_not_made(fresh_portal: Portal) -> None:
     second = f"second: changePassword(input: {OTHERS['changePassword']}) {{ errors {{ code }} }}"
     query = "mutation { " + sign_in_field("first", WRONG) + " " + second + " }"
-    body = await post(fresh_portal, {"query": query}, fresh_portal.token(ALEX))
+    body = await post(fresh_portal, {"query": query}, await fresh_portal.token(ALEX))
     assert codes(body["data"]["second"]) == [CAPPED]
     assert await signs_in(fresh_portal)  # the old password still works
 

@@ -214,9 +214,10 @@ async def test_change_password_keeps_this_session_and_ends_the_others(
     assert len(mailbox.received) == 1
 
 
-async def test_change_password_without_a_refresh_token_ends_every_session(
+async def test_change_password_without_a_refresh_token_ends_every_other_session(
     fresh_portal: Portal,
 ) -> None:
+    """The session kept is the one the change is made from (its access token's)."""
     this = await sign_in(fresh_portal, ALEX, DEMO_PASSWORD)
     assert (await _change(fresh_portal))["ok"] is True
     ended = await _call(fresh_portal, REFRESH, "refreshSession", refreshToken=this["refreshToken"])

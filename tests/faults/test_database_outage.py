@@ -62,7 +62,7 @@ async def portal_on(
 
 
 async def post(portal: Portal, query: str, variables: dict[str, Any] | None = None) -> Any:
-    headers = {"authorization": f"Bearer {portal.token(ALEX)}"}
+    headers = {"authorization": f"Bearer {await portal.token(ALEX)}"}
     body = {"query": query, "variables": variables or {}}
     return await portal.client.post("/graphql", json=body, headers=headers)
 
@@ -100,7 +100,7 @@ async def test_queries_and_mutations_answer_503_while_down_and_the_pool_recovers
     change = {"input": {"patientId": patient_gid(patient_id), "phone": "617-555-0142"}}
     assert_unavailable(await post(portal, UPDATE_PHONE, change))
     assert (await portal.client.get("/readyz")).status_code == 503
-    auth = {"authorization": f"Bearer {portal.token(ALEX)}"}
+    auth = {"authorization": f"Bearer {await portal.token(ALEX)}"}
     assert_unavailable(await portal.client.get("/attachments/att-1", headers=auth))
 
     await cluster.start()
