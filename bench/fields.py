@@ -55,6 +55,7 @@ from portal.http import encode_json
 from schema import schema as portal_schema
 from schema.base import Connection, Info, RequiresScope
 from schema.enums import AppointmentStatus, ResultKind, ResultStatus
+from schema.execution import lean_resolvers
 from tests.api.test_no_n_plus_one import DASHBOARD
 
 ITEMS = 200
@@ -136,6 +137,7 @@ MICRO = strawberry.Schema(
     query=MicroQuery,
     execution_context_class=portal_schema.execution_context_class,
 )
+lean_resolvers(MICRO)  # as the real schema is
 MICRO_CASES = {
     "plain": "{ plain { a b c d } }",
     "enum": "{ enums { a b c d } }",
@@ -250,6 +252,8 @@ async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[st
             seconds = await best_of(warm, args.repeat, 20)
             assert statements == before, "the warm dashboard touched the database"
             lines.append(row("dashboard", seconds, fields))
+            if args.profile:
+                await profiled(warm, 20, args)
 
         if "sqlite" in cases:
             for index in range(10):  # warm: the document cache, the statement caches
@@ -262,13 +266,7 @@ async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[st
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             per_request = (statements - before) / args.requests
             if args.profile:
-                profiler = cProfile.Profile()
-                profiler.enable()
-                for index in range(args.requests):
-                    await one(index)
-                profiler.disable()
-                stats = pstats.Stats(profiler, stream=sys.stdout)
-                stats.sort_stats(args.sort).print_stats(args.profile)
+                await profiled(lambda: one(0), args.requests, args)
             lines.append(
                 f"{'sqlite dashboard':<18} {cpu / args.requests * 1000:8.2f} CPU ms/request"
                 f" {wall / args.requests * 1000:8.2f} wall ms/request"
@@ -277,6 +275,15 @@ async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[st
         services.audit._queue.clear()  # the audit writer is not what this measures
         await engine.dispose()
     return lines
+
+
+async def profiled(run: Run, times: int, args: argparse.Namespace) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(times):
+        await run()
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(args.profile)
 
 
 def row(name: str, seconds: float, fields: int) -> str:
@@ -340,7 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=[*MICRO_CASES, "dashboard", "sqlite"])
     parser.add_argument(
-        "--profile", type=int, default=0, help="sqlite: the N top functions under cProfile"
+        "--profile",
+        type=int,
+        default=0,
+        help="dashboard, sqlite: the N top functions under cProfile",
     )
     parser.add_argument("--sort", default="tottime", help="cProfile's sort key")
     asyncio.run(main_async(parser.parse_args(argv)))

@@ -13,6 +13,7 @@ from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.billing import Statement
 from schema.errors import AuditReads, PortalErrors
+from schema.execution import PortalExecutionContext, lean_resolvers
 from schema.messages import Message, MessageThread
 from schema.mutation import Mutation
 from schema.notifications import Notification
@@ -58,6 +59,7 @@ schema = PortalSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=NODE_TYPES,
+    execution_context_class=PortalExecutionContext,
     extensions=[
         PortalErrors,
         AuditReads,
@@ -65,3 +67,4 @@ schema = PortalSchema(
         GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )
+lean_resolvers(schema)
