@@ -12,7 +12,8 @@ connection  a 200-edge connection: `edges { cursor node { a } }` and `nodes { a 
 access      4 fields of 200 patient-scoped objects, each with `RequiresScope` (the access
             decision and its audit, with a real `Context`; no database is touched)
 dashboard   the home dashboard (tests/api/test_no_n_plus_one.py, n=10) through the real
-            schema with every loader already warm: execution alone, no database
+            schema with every loader already warm: execution alone, no database; and
+            `{ __typename }` through the same path: what an operation costs before its fields
 
 and then the whole dashboard in process against a seeded SQLite database (a fresh
 `Context` per request, authenticated as the HTTP edge does, the answer encoded to JSON):
@@ -252,6 +253,14 @@ async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[st
             seconds = await best_of(warm, args.repeat, 20)
             assert statements == before, "the warm dashboard touched the database"
             lines.append(row("dashboard", seconds, fields))
+
+            async def floor() -> Any:  # what any operation costs before its fields
+                return await portal_schema.execute(
+                    "query Floor { __typename }", context_value=context, operation_name="Floor"
+                )
+
+            per_operation = await best_of(floor, args.repeat, 20)
+            lines.append(f"{'operation floor':<18} {per_operation * 1000:8.3f} ms/answer")
             if args.profile:
                 await profiled(warm, 20, args)
 
