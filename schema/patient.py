@@ -9,7 +9,7 @@ import strawberry
 
 from domain.access import AreaAccess as AreaAccessFacts
 from domain.access import PatientContext as PatientContextFacts
-from domain.access import age_on
+from domain.access import PatientGrant, age_on
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
@@ -23,7 +23,7 @@ from resolvers import records as records_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema.appointments import Appointment
-from schema.base import Connection, Info, Node, RequiresScope, granted
+from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.money import Money
@@ -99,11 +99,12 @@ class Patient(Node):
     async def appointments(
         self,
         info: Info,
+        grant: PatientGrant,
         when: AppointmentWhen = AppointmentWhen.UPCOMING,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Appointment] | None:
-        return await appointments_r.patient_appointments(info, granted(info), when, first, after)
+        return await appointments_r.patient_appointments(info, grant, when, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
@@ -113,18 +114,21 @@ class Patient(Node):
     async def results(
         self,
         info: Info,
+        grant: PatientGrant,
         kind: ResultKind | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Result] | None:
-        return await results_r.patient_results(info, granted(info), kind, first, after)
+        return await results_r.patient_results(info, grant, kind, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
         description="Released values of one component LOINC code, oldest first.",
     )
-    async def result_trend(self, info: Info, code: str) -> list[TrendPoint] | None:
-        return await results_r.result_trend(info, granted(info), code)
+    async def result_trend(
+        self, info: Info, grant: PatientGrant, code: str
+    ) -> list[TrendPoint] | None:
+        return await results_r.result_trend(info, grant, code)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
@@ -133,18 +137,19 @@ class Patient(Node):
     async def message_threads(
         self,
         info: Info,
+        grant: PatientGrant,
         unread_only: bool | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
-        return await messages_r.patient_threads(info, granted(info), unread_only, first, after)
+        return await messages_r.patient_threads(info, grant, unread_only, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
         description="Provider messages the viewer has not read, across the patient's threads.",
     )
-    async def unread_message_count(self, info: Info) -> int | None:
-        return await messages_r.patient_unread_count(info, granted(info))
+    async def unread_message_count(self, info: Info, grant: PatientGrant) -> int | None:
+        return await messages_r.patient_unread_count(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessagingTerms")],
@@ -155,12 +160,11 @@ class Patient(Node):
     def messaging_terms(
         self,
         info: Info,
+        grant: PatientGrant,
         category: MessageCategory,
         recipient_provider_id: strawberry.ID | None = None,
     ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messaging_terms")] | None:
-        return messaging_terms_r.messaging_terms(
-            info, granted(info), category, recipient_provider_id
-        )
+        return messaging_terms_r.messaging_terms(info, grant, category, recipient_provider_id)
 
     # -- health summary (each list has its own area: adolescent rules differ) ------------
     @strawberry.field(
@@ -168,32 +172,32 @@ class Patient(Node):
         description="Active first, then by name. Null, with FORBIDDEN and its reason, if withheld.",
     )
     async def medications(
-        self, info: Info, status: MedicationStatus | None = None
+        self, info: Info, grant: PatientGrant, status: MedicationStatus | None = None
     ) -> list[Medication] | None:
-        return await summary_r.medications(info, granted(info), status)
+        return await summary_r.medications(info, grant, status)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
-    async def allergies(self, info: Info) -> list[Allergy] | None:
-        return await summary_r.allergies(info, granted(info))
+    async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:
+        return await summary_r.allergies(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.PROBLEMS, "Problem")])
-    async def problems(self, info: Info) -> list[Problem] | None:
-        return await summary_r.problems(info, granted(info))
+    async def problems(self, info: Info, grant: PatientGrant) -> list[Problem] | None:
+        return await summary_r.problems(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
         description="Newest first.",
     )
-    async def immunizations(self, info: Info) -> list[Immunization] | None:
-        return await summary_r.immunizations(info, granted(info))
+    async def immunizations(self, info: Info, grant: PatientGrant) -> list[Immunization] | None:
+        return await summary_r.immunizations(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
         description="The primary care provider first, then providers the patient has seen or "
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
     )
-    async def care_team(self, info: Info) -> list[Provider] | None:
-        return await summary_r.care_team(info, granted(info))
+    async def care_team(self, info: Info, grant: PatientGrant) -> list[Provider] | None:
+        return await summary_r.care_team(info, grant)
 
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
@@ -204,18 +208,19 @@ class Patient(Node):
     async def statements(
         self,
         info: Info,
+        grant: PatientGrant,
         status: StatementStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Statement] | None:
-        return await billing_r.statements(info, granted(info), status, first, after)
+        return await billing_r.statements(info, grant, status, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
         description="What is owed on the open statements this patient is the guarantor of.",
     )
-    async def balance(self, info: Info) -> Money | None:
-        return await billing_r.balance(info, granted(info))
+    async def balance(self, info: Info, grant: PatientGrant) -> Money | None:
+        return await billing_r.balance(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.READINGS, "HealthReading")],
@@ -225,12 +230,13 @@ class Patient(Node):
     async def health_readings(
         self,
         info: Info,
+        grant: PatientGrant,
         kind: ReadingKind,
         since: datetime | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[HealthReading] | None:
-        return await records_r.health_readings(info, granted(info), kind, since, first, after)
+        return await records_r.health_readings(info, grant, kind, since, first, after)
 
     # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
     @strawberry.field(description="Requests to send a copy of the record, newest first. Self only.")

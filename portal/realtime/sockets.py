@@ -67,7 +67,6 @@ class SocketContext(Context):
         self.principal, self.now = principal, now
         self.auth_error = self.failure = None
         self.loaders = Loaders(self.services)
-        self.field_grants = {}
         self.__dict__.pop("patient_contexts", None)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:
