@@ -27,6 +27,13 @@ from loaders.messages import (
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
 )
+from loaders.notes import (
+    AppointmentByIdLoader,
+    HiddenNoteCountByPatientLoader,
+    NoteByIdLoader,
+    NotePageByPatientLoader,
+    SummaryByAppointmentLoader,
+)
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
 from loaders.people import (
@@ -212,3 +219,24 @@ class Loaders:
     @cached_property
     def release_requests(self) -> ReleaseRequestsOfPatientLoader:
         return ReleaseRequestsOfPatientLoader(self._sessions)
+
+    # -- clinical notes (loaders/notes.py) ------------------------------------------------
+    @cached_property
+    def note_pages(self) -> NotePageByPatientLoader:
+        return NotePageByPatientLoader(self._sessions)
+
+    @cached_property
+    def note(self) -> NoteByIdLoader:
+        return NoteByIdLoader(self._sessions)
+
+    @cached_property
+    def visit_summary(self) -> SummaryByAppointmentLoader:
+        return SummaryByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def hidden_note_count(self) -> HiddenNoteCountByPatientLoader:
+        return HiddenNoteCountByPatientLoader(self._sessions)
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import ehr
 from domain.access import AgePolicy
+from domain.ehr_notes import NoteSigned
 from domain.events import EventKind
 from domain.money import Money
 from domain.results import Release, ReleasePolicy, release_of
 from domain.scopes import RecordArea
+from persistence import ehr_notes
 from persistence import models as m
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
@@ -83,6 +85,8 @@ class EhrRepository:
             return await self._provider_reply(command, now, policies)
         if isinstance(command, ehr.StatementIssued):
             return await self._statement_issued(command, now, policies)
+        if isinstance(command, NoteSigned):
+            return Applied(*await ehr_notes.note_signed(self._session, command, now, policies.ages))
         return await self._appointment_changed(command, now, policies)
 
     # -- helpers ------------------------------------------------------------------------

@@ -131,6 +131,10 @@ class ProxyGrant(Base):
     ends_at: Mapped[datetime | None]
     invitee_email: Mapped[str | None] = mapped_column(String(320))  # grants given by invitation
     revoked_at: Mapped[datetime | None]
+    # Sensitive categories of clinical notes the patient opened to this proxy (migration 0012).
+    opened_note_categories: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
 
 
 class RefreshToken(Base):
@@ -724,3 +728,29 @@ class IntegrationEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     occurred_at: Mapped[datetime]
     applied_at: Mapped[datetime]
+
+
+# -- clinical notes (migration 0012) ---------------------------------------------------------
+class ClinicalNote(Base):
+    """A signed note from the EHR. An amendment is a new row; the one it replaces keeps its
+    text and points to it (`superseded_by_id`), so the earlier version stays readable."""
+
+    __tablename__ = "clinical_notes"
+    __table_args__ = (Index("ix_clinical_notes_patient_signed", "patient_id", "signed_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    author_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    sensitive_category: Mapped[str | None] = mapped_column(String(40))
+    supersedes_id: Mapped[str | None] = mapped_column(String(40))
+    superseded_by_id: Mapped[str | None] = mapped_column(String(40))
+    withheld_exception: Mapped[str | None] = mapped_column(String(40))
+    withheld_reason: Mapped[str | None] = mapped_column(String(1000))
+    hidden_from_proxies: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_changed_at: Mapped[datetime | None]

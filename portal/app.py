@@ -29,6 +29,7 @@ from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
+from portal.note_pdf import visit_summary
 from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
@@ -167,6 +168,7 @@ def create_app(
             Route("/graphql", graphql),
             Route("/integration/events", receive_event, methods=["POST"]),
             Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
+            Route("/notes/{note_id}.pdf", visit_summary, methods=["GET"]),
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain.access import PatientGrant
 from domain.appointments import AppointmentFacts, actions_for
+from domain.scopes import RecordArea
 from persistence import models as m
 from resolvers import people as people_r
-from schema.base import Info, Node
+from schema.base import Info, Node, RequiresScope, granted
 from schema.enums import AppointmentStatus
 from schema.people import Department, Provider
+
+if TYPE_CHECKING:
+    from schema.notes import ClinicalNote
 
 
 @strawberry.type
@@ -52,6 +57,18 @@ class Appointment(Node):
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         return await people_r.department(info, self.department_id)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
+        description="The visit's after-visit summary once signed (printable: its pdfUrl). "
+        "Needs the CLINICAL_NOTES area; null with FORBIDDEN and the reason when withheld.",
+    )
+    async def after_visit_summary(
+        self, info: Info
+    ) -> Annotated[ClinicalNote, strawberry.lazy("schema.notes")] | None:
+        from resolvers import notes as notes_r
+
+        return await notes_r.after_visit_summary(info, granted(info), self.internal_id)
 
     @classmethod
     def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:

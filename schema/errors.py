@@ -30,6 +30,9 @@ FORBIDDEN_MESSAGES = {
     AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+    AccessReason.SENSITIVE_CATEGORY: "The patient keeps this part of the record private.",
+    AccessReason.HIDDEN_BY_PATIENT: "The patient keeps this part of the record private.",
+    AccessReason.WITHHELD_BY_PROVIDER: "The provider withheld this note; see why on the note.",
 }
 RESUME_WINDOW_PASSED = (
     "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "

@@ -20,6 +20,7 @@ from schema.mutations.billing import BillingMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.notes import NoteMutations
 
 
 @strawberry.type
@@ -28,6 +29,7 @@ class Mutation(
     AppointmentMutations,
     BillingMutations,
     MessagingMutations,
+    NoteMutations,
     ProxyMutations,
     RecordMutations,
 ):

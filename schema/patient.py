@@ -10,6 +10,7 @@ import strawberry
 from domain.access import AreaAccess as AreaAccessFacts
 from domain.access import PatientContext as PatientContextFacts
 from domain.access import age_on
+from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
@@ -17,6 +18,7 @@ from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
+from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
@@ -27,6 +29,7 @@ from schema.base import Connection, Info, Node, RequiresScope, granted
 from schema.billing import Statement, StatementStatus
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.money import Money
+from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
@@ -195,6 +198,22 @@ class Patient(Node):
     async def care_team(self, info: Info) -> list[Provider] | None:
         return await summary_r.care_team(info, granted(info))
 
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
+        description="Signed notes and after-visit summaries, newest first (current versions; "
+        "earlier ones through `supersedes`). A proxy's list leaves out what the policy "
+        "withholds from it (see PatientContext.sensitiveCategories). Null, with FORBIDDEN and "
+        "its reason, when the area is withheld.",
+    )
+    async def clinical_notes(
+        self,
+        info: Info,
+        kind: NoteKind | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ClinicalNote] | None:
+        return await notes_r.patient_notes(info, granted(info), kind, first, after)
+
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
@@ -298,11 +317,22 @@ class PatientContext:
     )
     expires_at: datetime | None
     access: list[ScopeAccess]
+    sensitive_categories: list[SensitiveCategoryAccess] = strawberry.field(
+        description="Each sensitive category of clinical notes: open in this context, or why "
+        "not (SENSITIVE_CATEGORY until the patient opens it to this proxy)."
+    )
     patient_id: strawberry.Private[str]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
         return await r.patient(info, self.patient_id)
+
+    @strawberry.field(
+        description="Notes the patient hid from every proxy (reason HIDDEN_BY_PATIENT); "
+        "null where clinical notes are not readable in this context."
+    )
+    async def notes_hidden_by_patient(self, info: Info) -> int | None:
+        return await notes_r.hidden_note_count(info, self.patient_id)
 
     @classmethod
     def from_facts(cls, facts: PatientContextFacts) -> PatientContext:
@@ -312,4 +342,8 @@ class PatientContext:
             scopes=facts.scopes,
             expires_at=facts.expires_at,
             access=[ScopeAccess.from_facts(a) for a in facts.access],
+            sensitive_categories=[
+                SensitiveCategoryAccess(category=c.category, allowed=c.allowed, reason=c.reason)
+                for c in facts.sensitive
+            ],
         )

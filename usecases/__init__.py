@@ -1,0 +1,1 @@
+"""Write use cases: one async function per write (CONVENTIONS.md, "usecases/")."""
