@@ -41,6 +41,7 @@ async def set_proxy_note_category(
             grant.opened_note_categories or [], command.category, command.open
         )
         await uow.commit()
+        uow.session.expunge(grant)  # kept as committed: leaving the block expires what remains
         return grant
 
 
@@ -56,6 +57,7 @@ async def set_note_hidden(
         await repo.set_hidden(await repo.versions(note), command.hidden, now)
         await uow.commit()
     async with uow:
-        found = await NotePrivacyRepository(uow.session).note_of(own.patient_id, note.id)
+        found = await NotePrivacyRepository(uow.session).note_of(own.patient_id, command.note_id)
         assert found is not None, "a note is never deleted"
+        uow.session.expunge(found)
         return found
