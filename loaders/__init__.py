@@ -42,6 +42,7 @@ from loaders.people import (
     PatientByGrantLoader,
     ProviderByIdLoader,
 )
+from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
 from loaders.results import (
     ComponentsByResultLoader,
@@ -240,3 +241,8 @@ class Loaders:
     @cached_property
     def appointment(self) -> AppointmentByIdLoader:
         return AppointmentByIdLoader(self._sessions)
+
+    # -- pre-visit questionnaires and consents (loaders/questionnaires.py) ----------------
+    @cached_property
+    def appointment_forms(self) -> FormsByAppointmentLoader:
+        return FormsByAppointmentLoader(self._sessions)

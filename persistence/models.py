@@ -754,3 +754,44 @@ class ClinicalNote(Base):
     withheld_reason: Mapped[str | None] = mapped_column(String(1000))
     hidden_from_proxies: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_changed_at: Mapped[datetime | None]
+
+
+# -- pre-visit questionnaires and consent forms (migration 0012) -----------------------------
+class QuestionnaireForm(Base):
+    """One version of a questionnaire or consent form, and which visits it is asked for
+    (NULL visit type / department: every one). Versions are never changed, only added."""
+
+    __tablename__ = "questionnaire_forms"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    required: Mapped[bool] = mapped_column(Boolean)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class FormResponse(Base):
+    """A patient's (or proxy's) answers to one form for one appointment: a draft until
+    submitted; a consent is signed. Submitted and signed rows are never changed."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (
+        Index("uq_form_responses_appointment_form", "appointment_id", "form_id", unique=True),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    acting_as: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    signed_name: Mapped[str | None] = mapped_column(String(200))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -12,8 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.db import create_engine, is_sqlite, normalize_url
+from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.cli_accounts import add_parser as add_activation_code_parser
@@ -56,6 +57,8 @@ async def _seed(url: str, directory: str, if_empty: bool) -> int:
             print("database already has data; seed an empty database", file=sys.stderr)
             return 1
         report = await load_dataset(engine, directory, hash_password)
+        async with session_factory(engine)() as session, session.begin():
+            await publish_catalog(session, datetime.now(UTC))
     finally:
         await engine.dispose()
     total = sum(report.counts.values())

@@ -12,13 +12,9 @@ from domain.notes import NoteKind
 from domain.scopes import AccessReason, RecordArea, SensitiveCategory
 from persistence import models as m
 from persistence.paging import Page
-from persistence.uow import UnitOfWork
 from resolvers import patients as patients_r
-from resolvers.payloads import user_errors
 from schema import notes as s
-from schema.base import Connection, cursor_values, internal_id, page_size
-from schema.proxy import ProxyGrant
-from usecases import notes as usecases
+from schema.base import Connection, cursor_values, page_size
 
 if TYPE_CHECKING:
     from schema.appointments import Appointment
@@ -95,30 +91,3 @@ async def hidden_note_count(info: Info, patient_id: str) -> int | None:
 
 async def event_patient(info: Info, patient_id: str) -> Patient:
     return await patients_r.patient(info, patient_id)
-
-
-# -- the patient's privacy choices (usecases/notes.py) --------------------------------
-@user_errors(s.SetProxyNoteCategoryPayload, s.NotePrivacyError, s.NotePrivacyErrorCode)
-async def set_proxy_note_category(
-    info: Info, input: s.SetProxyNoteCategoryInput
-) -> s.SetProxyNoteCategoryPayload:
-    ctx = info.context
-    command = usecases.SetProxyNoteCategory(
-        internal_id(input.grant_id, "ProxyGrant"), input.category, input.open
-    )
-    own = ctx.act_for_self(ctx.require_principal().patient_id or "", "NotePrivacy")
-    row = await usecases.set_proxy_note_category(command, own, UnitOfWork(ctx.services.sessions))
-    return s.SetProxyNoteCategoryPayload(grant=ProxyGrant.from_row(row))
-
-
-@user_errors(s.SetNoteHiddenFromProxiesPayload, s.NotePrivacyError, s.NotePrivacyErrorCode)
-async def set_note_hidden_from_proxies(
-    info: Info, input: s.SetNoteHiddenFromProxiesInput
-) -> s.SetNoteHiddenFromProxiesPayload:
-    ctx = info.context
-    command = usecases.SetNoteHidden(internal_id(input.note_id, "ClinicalNote"), input.hidden)
-    own = ctx.act_for_self(ctx.require_principal().patient_id or "", "NotePrivacy")
-    uow = UnitOfWork(ctx.services.sessions)
-    row = await usecases.set_note_hidden(command, own, uow, ctx.now)
-    grant = ctx.access(own.patient_id, AREA, "ClinicalNote")
-    return s.SetNoteHiddenFromProxiesPayload(note=s.ClinicalNote.from_row(row, grant))

@@ -18,6 +18,7 @@ from schema.people import Department, Provider
 
 if TYPE_CHECKING:
     from schema.notes import ClinicalNote
+    from schema.questionnaires import AppointmentForm
 
 
 @strawberry.type
@@ -69,6 +70,18 @@ class Appointment(Node):
         from resolvers import notes as notes_r
 
         return await notes_r.after_visit_summary(info, granted(info), self.internal_id)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "FormResponse")],
+        description="The questionnaires and consent forms this visit asks for: what is due "
+        "(DUE, DRAFT) and what is done. checkIn waits for the required ones.",
+    )
+    async def forms(
+        self, info: Info
+    ) -> list[Annotated[AppointmentForm, strawberry.lazy("schema.questionnaires")]] | None:
+        from resolvers import questionnaires as forms_r
+
+        return await forms_r.appointment_forms(info, granted(info), self)
 
     @classmethod
     def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:

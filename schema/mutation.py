@@ -17,10 +17,11 @@ from schema.base import Info
 from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
+from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
+from schema.mutations.notes import NoteMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
-from schema.notes import NoteMutations
 
 
 @strawberry.type
@@ -28,6 +29,7 @@ class Mutation(
     AccountMutations,
     AppointmentMutations,
     BillingMutations,
+    FormMutations,
     MessagingMutations,
     NoteMutations,
     ProxyMutations,

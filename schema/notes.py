@@ -180,28 +180,6 @@ class SetNoteHiddenFromProxiesPayload:
     errors: list[NotePrivacyError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class NoteMutations:
-    @strawberry.mutation(
-        description="The patient opens (or closes again) one sensitive category of their "
-        "notes to one proxy. Self only; audited; counts from the proxy's next request and "
-        "next live event."
-    )
-    async def set_proxy_note_category(
-        self, info: Info, input: SetProxyNoteCategoryInput
-    ) -> SetProxyNoteCategoryPayload:
-        return await r.set_proxy_note_category(info, input)
-
-    @strawberry.mutation(
-        description="The patient hides one note (and its amendments) from every proxy, or "
-        "shows it again. Self only; audited; counts from the next request and live event."
-    )
-    async def set_note_hidden_from_proxies(
-        self, info: Info, input: SetNoteHiddenFromProxiesInput
-    ) -> SetNoteHiddenFromProxiesPayload:
-        return await r.set_note_hidden_from_proxies(info, input)
-
-
 # -- real time ------------------------------------------------------------------------
 @strawberry.type(description="A clinical note signed (or amended) in the patient's record.")
 class NoteEvent:

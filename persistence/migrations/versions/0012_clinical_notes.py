@@ -1,8 +1,11 @@
-"""clinical notes and after-visit summaries; sensitive categories opened to proxies
+"""clinical notes and after-visit summaries; sensitive categories opened to proxies;
+pre-visit questionnaires and consent forms
 
 `clinical_notes` holds signed notes from the EHR feed (an amendment is a new row, the
 earlier one points to it); `proxy_grants.opened_note_categories` the sensitive categories a
-patient opened to each proxy (none by default: existing grants keep them closed).
+patient opened to each proxy (none by default: existing grants keep them closed);
+`questionnaire_forms` versioned form definitions and `form_responses` the answers and
+signatures given for an appointment.
 
 Revision ID: 0012
 Revises: 0010
@@ -58,6 +61,60 @@ def upgrade() -> None:
         "ix_clinical_notes_patient_signed", "clinical_notes", ["patient_id", "signed_at"]
     )
     op.create_index(op.f("ix_clinical_notes_appointment_id"), "clinical_notes", ["appointment_id"])
+    op.create_table(
+        "questionnaire_forms",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("visit_type", sa.String(length=100), nullable=True),
+        sa.Column("department_id", sa.String(length=40), nullable=True),
+        sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("consent_text", sa.Text(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_questionnaire_forms_department_id_departments"),
+        ),
+        sa.PrimaryKeyConstraint("id", "version", name=op.f("pk_questionnaire_forms")),
+    )
+    op.create_table(
+        "form_responses",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("appointment_id", sa.String(length=40), nullable=False),
+        sa.Column("patient_id", sa.String(length=40), nullable=False),
+        sa.Column("form_id", sa.String(length=40), nullable=False),
+        sa.Column("form_version", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("acting_as", sa.String(length=20), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("signed_name", sa.String(length=200), nullable=True),
+        sa.Column("text_sha256", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_form_responses_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_form_responses_appointment_id_appointments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_form_responses_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_form_responses")),
+    )
+    op.create_index(
+        "uq_form_responses_appointment_form",
+        "form_responses",
+        ["appointment_id", "form_id"],
+        unique=True,
+    )
+    op.create_index(op.f("ix_form_responses_patient_id"), "form_responses", ["patient_id"])
     with op.batch_alter_table("proxy_grants") as batch:
         batch.add_column(
             sa.Column("opened_note_categories", sa.JSON(), server_default="[]", nullable=False)
@@ -67,6 +124,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("proxy_grants") as batch:
         batch.drop_column("opened_note_categories")
+    op.drop_index(op.f("ix_form_responses_patient_id"), table_name="form_responses")
+    op.drop_index("uq_form_responses_appointment_form", table_name="form_responses")
+    op.drop_table("form_responses")
+    op.drop_table("questionnaire_forms")
     op.drop_index(op.f("ix_clinical_notes_appointment_id"), table_name="clinical_notes")
     op.drop_index("ix_clinical_notes_patient_signed", table_name="clinical_notes")
     op.drop_table("clinical_notes")
