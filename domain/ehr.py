@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from domain import ehr_notes
+from domain import ehr_explanations, ehr_notes
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
@@ -37,6 +37,7 @@ class EventType(Enum):
     STATEMENT_ISSUED = "STATEMENT_ISSUED"
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
     NOTE_SIGNED = "NOTE_SIGNED"  # domain/ehr_notes.py
+    RESULT_EXPLANATION_UPDATED = "RESULT_EXPLANATION_UPDATED"  # domain/ehr_explanations.py
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ Command = (
     | StatementIssued
     | AppointmentChanged
     | ehr_notes.NoteSigned
+    | ehr_explanations.ExplanationUpdated
 )
 
 
@@ -409,6 +411,7 @@ PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.STATEMENT_ISSUED: _statement_issued,
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
     EventType.NOTE_SIGNED: ehr_notes.note_signed,
+    EventType.RESULT_EXPLANATION_UPDATED: ehr_explanations.explanation_updated,
 }
 
 

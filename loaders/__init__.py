@@ -18,6 +18,7 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.explanations import ExplanationByCodeLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -44,6 +45,7 @@ from loaders.people import (
 )
 from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
+from loaders.result_links import ResultByIdLoader, ThreadsByResultLoader
 from loaders.results import (
     ComponentsByResultLoader,
     HoldKindsByPatientLoader,
@@ -246,3 +248,16 @@ class Loaders:
     @cached_property
     def appointment_forms(self) -> FormsByAppointmentLoader:
         return FormsByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def explanation(self) -> ExplanationByCodeLoader:
+        return ExplanationByCodeLoader(self._sessions)
+
+    # -- "ask about this result" (loaders/result_links.py) ----------------------------------
+    @cached_property
+    def result_by_id(self) -> ResultByIdLoader:
+        return ResultByIdLoader(self._sessions)
+
+    @cached_property
+    def threads_by_result(self) -> ThreadsByResultLoader:
+        return ThreadsByResultLoader(self._sessions)

@@ -232,6 +232,8 @@ class MessageThread(Base):
     care_team: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
+    # "Ask about this result": the result the thread was started from (migration 0012).
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"), index=True)
 
 
 class Message(Base):
@@ -795,3 +797,16 @@ class FormResponse(Base):
     submitted_at: Mapped[datetime | None]
     signed_name: Mapped[str | None] = mapped_column(String(200))
     text_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- result explanations (migration 0012) ----------------------------------------------------
+class ResultExplanation(Base):
+    """A short plain-language explanation of a test, by LOINC code (panel or component),
+    and a link for more: the shipped catalog, extended or replaced by the EHR feed."""
+
+    __tablename__ = "result_explanations"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    more_url: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(10))  # "catalog" | "ehr"
+    updated_at: Mapped[datetime]

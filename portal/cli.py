@@ -14,6 +14,7 @@ from pathlib import Path
 
 from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.explanations import publish_catalog as publish_explanations
 from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
@@ -59,6 +60,7 @@ async def _seed(url: str, directory: str, if_empty: bool) -> int:
         report = await load_dataset(engine, directory, hash_password)
         async with session_factory(engine)() as session, session.begin():
             await publish_catalog(session, datetime.now(UTC))
+            await publish_explanations(session, datetime.now(UTC))
     finally:
         await engine.dispose()
     total = sum(report.counts.values())

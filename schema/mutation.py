@@ -22,6 +22,7 @@ from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.results import ResultMutations
 
 
 @strawberry.type
@@ -34,6 +35,7 @@ class Mutation(
     NoteMutations,
     ProxyMutations,
     RecordMutations,
+    ResultMutations,
 ):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "

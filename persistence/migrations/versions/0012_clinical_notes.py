@@ -5,7 +5,8 @@ pre-visit questionnaires and consent forms
 earlier one points to it); `proxy_grants.opened_note_categories` the sensitive categories a
 patient opened to each proxy (none by default: existing grants keep them closed);
 `questionnaire_forms` versioned form definitions and `form_responses` the answers and
-signatures given for an appointment.
+signatures given for an appointment; `result_explanations` plain-language explanations by
+LOINC code; `message_threads.result_id` the result a question was asked about.
 
 Revision ID: 0012
 Revises: 0010
@@ -115,6 +116,21 @@ def upgrade() -> None:
         unique=True,
     )
     op.create_index(op.f("ix_form_responses_patient_id"), "form_responses", ["patient_id"])
+    op.create_table(
+        "result_explanations",
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("text", sa.String(length=1000), nullable=False),
+        sa.Column("more_url", sa.String(length=500), nullable=True),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_result_explanations")),
+    )
+    with op.batch_alter_table("message_threads") as batch:
+        batch.add_column(sa.Column("result_id", sa.String(length=40), nullable=True))
+        batch.create_index(batch.f("ix_message_threads_result_id"), ["result_id"])
+        batch.create_foreign_key(
+            batch.f("fk_message_threads_result_id_results"), "results", ["result_id"], ["id"]
+        )
     with op.batch_alter_table("proxy_grants") as batch:
         batch.add_column(
             sa.Column("opened_note_categories", sa.JSON(), server_default="[]", nullable=False)
@@ -122,6 +138,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("message_threads") as batch:
+        batch.drop_constraint(batch.f("fk_message_threads_result_id_results"), type_="foreignkey")
+        batch.drop_index(batch.f("ix_message_threads_result_id"))
+        batch.drop_column("result_id")
+    op.drop_table("result_explanations")
     with op.batch_alter_table("proxy_grants") as batch:
         batch.drop_column("opened_note_categories")
     op.drop_index(op.f("ix_form_responses_patient_id"), table_name="form_responses")
