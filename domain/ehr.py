@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from domain import ehr_explanations, ehr_notes
+from domain import ehr_explanations, ehr_maintenance, ehr_notes
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
@@ -38,6 +38,7 @@ class EventType(Enum):
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
     NOTE_SIGNED = "NOTE_SIGNED"  # domain/ehr_notes.py
     RESULT_EXPLANATION_UPDATED = "RESULT_EXPLANATION_UPDATED"  # domain/ehr_explanations.py
+    HEALTH_MAINTENANCE_UPDATED = "HEALTH_MAINTENANCE_UPDATED"  # domain/ehr_maintenance.py
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ Command = (
     | AppointmentChanged
     | ehr_notes.NoteSigned
     | ehr_explanations.ExplanationUpdated
+    | ehr_maintenance.MaintenanceUpdated
 )
 
 
@@ -412,6 +414,7 @@ PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
     EventType.NOTE_SIGNED: ehr_notes.note_signed,
     EventType.RESULT_EXPLANATION_UPDATED: ehr_explanations.explanation_updated,
+    EventType.HEALTH_MAINTENANCE_UPDATED: ehr_maintenance.maintenance_updated,
 }
 
 
@@ -487,6 +490,13 @@ def appointment_notice(
     if starts_at != old_starts_at:
         return NoticeText("Appointment rescheduled", f"Your {visit_type} is now on {local}.")
     return NoticeText("Appointment updated", f"Your {visit_type} on {local} was updated.")
+
+
+def maintenance_notice() -> NoticeText:
+    """Generic on purpose: a screening's name can say what it is for."""
+    return NoticeText(
+        "Health reminder", "Something is due for your health. See your health reminders."
+    )
 
 
 def note_notice(amended: bool) -> NoticeText:

@@ -38,6 +38,9 @@ class RecordArea(Enum):
     # Clinical notes and after-visit summaries: their own scope; confidential for an
     # adolescent like results, and sensitive categories within it (SensitiveCategory).
     CLINICAL_NOTES = "clinical_notes"
+    # Health maintenance topics (screenings, immunizations due): health summary data, and
+    # confidential for an adolescent (a screening can reveal what the visit was for).
+    HEALTH_MAINTENANCE = "health_maintenance"
 
     @property
     def scope(self) -> Scope:
@@ -55,6 +58,7 @@ _AREA_SCOPE = {
     RecordArea.IMMUNIZATIONS: Scope.HEALTH_SUMMARY,
     RecordArea.READINGS: Scope.HEALTH_SUMMARY,
     RecordArea.CLINICAL_NOTES: Scope.CLINICAL_NOTES,
+    RecordArea.HEALTH_MAINTENANCE: Scope.HEALTH_SUMMARY,
 }
 
 

@@ -19,6 +19,7 @@ from loaders.billing_requests import (
     PaymentPlanRequestByStatementLoader,
 )
 from loaders.explanations import ExplanationByCodeLoader
+from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -261,3 +262,7 @@ class Loaders:
     @cached_property
     def threads_by_result(self) -> ThreadsByResultLoader:
         return ThreadsByResultLoader(self._sessions)
+
+    @cached_property
+    def health_maintenance(self) -> TopicsByPatientLoader:
+        return TopicsByPatientLoader(self._sessions)

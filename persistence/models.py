@@ -810,3 +810,21 @@ class ResultExplanation(Base):
     more_url: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(10))  # "catalog" | "ehr"
     updated_at: Mapped[datetime]
+
+
+# -- health maintenance (migration 0012) -----------------------------------------------------
+class HealthMaintenanceTopic(Base):
+    """A screening or immunization a patient is tracked for, as the EHR last sent it."""
+
+    __tablename__ = "health_maintenance_topics"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    postponed: Mapped[bool] = mapped_column(Boolean)
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(String(100))
+    notified_for: Mapped[date | None] = mapped_column(Date)  # the due date last told about
+    updated_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
+from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
@@ -28,6 +29,7 @@ from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope, granted
 from schema.billing import Statement, StatementStatus
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
+from schema.health_maintenance import HealthMaintenanceTopic
 from schema.money import Money
 from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
@@ -189,6 +191,14 @@ class Patient(Node):
     )
     async def immunizations(self, info: Info) -> list[Immunization] | None:
         return await summary_r.immunizations(info, granted(info))
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.HEALTH_MAINTENANCE, "HealthMaintenanceTopic")],
+        description="Screenings and immunizations due, overdue first, from the EHR. Health "
+        "summary data: proxies with HEALTH_SUMMARY; withheld from a parent of an adolescent.",
+    )
+    async def health_maintenance(self, info: Info) -> list[HealthMaintenanceTopic] | None:
+        return await maintenance_r.topics(info, granted(info))
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],

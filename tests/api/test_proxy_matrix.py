@@ -48,6 +48,7 @@ AREA_FIELDS: dict[str, list[str]] = {
     "ALLERGIES": ["allergies { id }"],
     "IMMUNIZATIONS": ["immunizations { id }"],
     "CLINICAL_NOTES": ["clinicalNotes(first: 3) { edges { node { id } } }"],
+    "HEALTH_MAINTENANCE": ["healthMaintenance { topicId }"],
     "SELF": ["proxyGrants { id }", "accessLog(first: 1) { edges { node { action } } }"],
 }
 EVERY_AREA = frozenset(AREA_FIELDS) - {"SELF"}

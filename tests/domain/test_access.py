@@ -68,6 +68,7 @@ CONFIDENTIAL = (
     RecordArea.PROBLEMS,
     RecordArea.READINGS,
     RecordArea.CLINICAL_NOTES,
+    RecordArea.HEALTH_MAINTENANCE,
 )
 OPEN = (RecordArea.APPOINTMENTS, RecordArea.BILLING, RecordArea.ALLERGIES, RecordArea.IMMUNIZATIONS)
 
@@ -289,6 +290,7 @@ AREA_CASES = [
             RecordArea.IMMUNIZATIONS: allowed_until(date(2027, 9, 4)),
             RecordArea.READINGS: allowed_until(date(2027, 9, 4)),
             RecordArea.CLINICAL_NOTES: withheld(AccessReason.PROXY_SCOPE),
+            RecordArea.HEALTH_MAINTENANCE: allowed_until(date(2027, 9, 4)),
         },
         id="caregiver-of-adult-has-no-age-rules-and-only-granted-scopes",
     ),

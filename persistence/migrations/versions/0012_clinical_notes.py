@@ -6,7 +6,8 @@ earlier one points to it); `proxy_grants.opened_note_categories` the sensitive c
 patient opened to each proxy (none by default: existing grants keep them closed);
 `questionnaire_forms` versioned form definitions and `form_responses` the answers and
 signatures given for an appointment; `result_explanations` plain-language explanations by
-LOINC code; `message_threads.result_id` the result a question was asked about.
+LOINC code; `message_threads.result_id` the result a question was asked about;
+`health_maintenance_topics` the screenings and immunizations due, from the EHR feed.
 
 Revision ID: 0012
 Revises: 0010
@@ -125,6 +126,28 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_result_explanations")),
     )
+    op.create_table(
+        "health_maintenance_topics",
+        sa.Column("patient_id", sa.String(length=40), nullable=False),
+        sa.Column("topic_id", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("last_done_on", sa.Date(), nullable=True),
+        sa.Column("postponed", sa.Boolean(), nullable=False),
+        sa.Column("visit_type", sa.String(length=100), nullable=True),
+        sa.Column("department_id", sa.String(length=100), nullable=True),
+        sa.Column("notified_for", sa.Date(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_health_maintenance_topics_patient_id_patients"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "patient_id", "topic_id", name=op.f("pk_health_maintenance_topics")
+        ),
+    )
     with op.batch_alter_table("message_threads") as batch:
         batch.add_column(sa.Column("result_id", sa.String(length=40), nullable=True))
         batch.create_index(batch.f("ix_message_threads_result_id"), ["result_id"])
@@ -143,6 +166,7 @@ def downgrade() -> None:
         batch.drop_index(batch.f("ix_message_threads_result_id"))
         batch.drop_column("result_id")
     op.drop_table("result_explanations")
+    op.drop_table("health_maintenance_topics")
     with op.batch_alter_table("proxy_grants") as batch:
         batch.drop_column("opened_note_categories")
     op.drop_index(op.f("ix_form_responses_patient_id"), table_name="form_responses")
