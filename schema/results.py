@@ -176,6 +176,11 @@ class TrendPoint:
     unit: str | None
     flag: Flag | None
     result_id: strawberry.ID
+    code: strawberry.Private[str] = ""
+
+    @strawberry.field(description="What this component measures, in plain language.")
+    async def explanation(self, info: Info) -> ResultExplanation | None:
+        return await explanations_r.explanation(info, self.code)
 
     @classmethod
     def from_row(cls, row: TrendRow, release: Release) -> TrendPoint:
@@ -187,4 +192,5 @@ class TrendPoint:
             unit=row.unit,
             flag=flag_of(row.value, row.ref_low, row.ref_high),
             result_id=to_global_id("Result", row.result_id),
+            code=row.loinc,
         )

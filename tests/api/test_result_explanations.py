@@ -83,6 +83,14 @@ async def test_a_result_and_its_components_are_explained(lab: Portal) -> None:
     assert node["explanation"]["moreUrl"].startswith("https://")
     [component] = node["components"]
     assert component["explanation"]["text"].startswith("Total cholesterol")
+    trend = await lab.gql(
+        """query($id: ID!) { patient(id: $id) {
+             resultTrend(code: "2093-3") { value explanation { code } } } }""",
+        {"id": str(to_global_id("Patient", ALEX_PT))},
+        as_user=ALEX,
+    )
+    points = trend["data"]["patient"]["resultTrend"]
+    assert {"value": 180.0, "explanation": {"code": "2093-3"}} in points
     # The EHR replaces one and adds another; a bad link is refused with nothing changed.
     for code, text in (("2093-3", "Cholesterol, explained by the clinic."),):
         event = {
