@@ -34,6 +34,7 @@ from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
+from portal.note_pdf import visit_summary
 from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
@@ -213,6 +214,7 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
+            Route("/notes/{note_id}.pdf", visit_summary, methods=["GET"], middleware=edge),
             Route(
                 "/attachments/{attachment_id}",
                 download_attachment,

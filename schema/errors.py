@@ -32,6 +32,9 @@ FORBIDDEN_MESSAGES = {
     AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+    AccessReason.SENSITIVE_CATEGORY: "The patient keeps this part of the record private.",
+    AccessReason.HIDDEN_BY_PATIENT: "The patient keeps this part of the record private.",
+    AccessReason.WITHHELD_BY_PROVIDER: "The provider withheld this note; see why on the note.",
 }
 # The database is down, restarting or unreachable: a write that could not reach it did not
 # commit, and the same request may be sent again (a payment with its idempotency key: one

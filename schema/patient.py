@@ -10,13 +10,16 @@ import strawberry
 from domain.access import AreaAccess as AreaAccessFacts
 from domain.access import PatientContext as PatientContextFacts
 from domain.access import PatientGrant, age_on
+from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
+from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
+from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
@@ -26,7 +29,9 @@ from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
+from schema.health_maintenance import HealthMaintenanceTopic
 from schema.money import Money
+from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
@@ -192,12 +197,39 @@ class Patient(Node):
         return await summary_r.immunizations(info, grant)
 
     @strawberry.field(
+        extensions=[RequiresScope(RecordArea.HEALTH_MAINTENANCE, "HealthMaintenanceTopic")],
+        description="Screenings and immunizations due, overdue first, from the EHR. Health "
+        "summary data: proxies with HEALTH_SUMMARY; withheld from a parent of an adolescent.",
+    )
+    async def health_maintenance(
+        self, info: Info, grant: PatientGrant
+    ) -> list[HealthMaintenanceTopic] | None:
+        return await maintenance_r.topics(info, grant)
+
+    @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
         description="The primary care provider first, then providers the patient has seen or "
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
     )
     async def care_team(self, info: Info, grant: PatientGrant) -> list[Provider] | None:
         return await summary_r.care_team(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
+        description="Signed notes and after-visit summaries, newest first (current versions; "
+        "earlier ones through `supersedes`). A proxy's list leaves out what the policy "
+        "withholds from it (see PatientContext.sensitiveCategories). Null, with FORBIDDEN and "
+        "its reason, when the area is withheld.",
+    )
+    async def clinical_notes(
+        self,
+        info: Info,
+        grant: PatientGrant,
+        kind: NoteKind | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ClinicalNote] | None:
+        return await notes_r.patient_notes(info, grant, kind, first, after)
 
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
@@ -304,11 +336,22 @@ class PatientContext:
     )
     expires_at: datetime | None
     access: list[ScopeAccess]
+    sensitive_categories: list[SensitiveCategoryAccess] = strawberry.field(
+        description="Each sensitive category of clinical notes: open in this context, or why "
+        "not (SENSITIVE_CATEGORY until the patient opens it to this proxy)."
+    )
     patient_id: strawberry.Private[str]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
         return await r.patient(info, self.patient_id)
+
+    @strawberry.field(
+        description="Notes the patient hid from every proxy (reason HIDDEN_BY_PATIENT); "
+        "null where clinical notes are not readable in this context."
+    )
+    async def notes_hidden_by_patient(self, info: Info) -> int | None:
+        return await notes_r.hidden_note_count(info, self.patient_id)
 
     @classmethod
     def from_facts(cls, facts: PatientContextFacts) -> PatientContext:
@@ -318,4 +361,8 @@ class PatientContext:
             scopes=facts.scopes,
             expires_at=facts.expires_at,
             access=[ScopeAccess.from_facts(a) for a in facts.access],
+            sensitive_categories=[
+                SensitiveCategoryAccess(category=c.category, allowed=c.allowed, reason=c.reason)
+                for c in facts.sensitive
+            ],
         )
