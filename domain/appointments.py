@@ -92,6 +92,13 @@ class SlotTaken(DomainError):
     default_message = "This time was just booked by someone else. Please choose another time."
 
 
+class AlreadyBooked(DomainError):
+    """The slot is held by the patient's own appointment (answered with that appointment)."""
+
+    code = "ALREADY_BOOKED"
+    default_message = "You already have this time booked. See the appointment below."
+
+
 class SlotInPast(DomainError):
     code = "SLOT_IN_PAST"
     default_message = "This time has already passed. Please choose a later time."

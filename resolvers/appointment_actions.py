@@ -50,11 +50,14 @@ async def schedule_appointment(
         slot = await uow.appointments.slot(slot_id)
         if slot is None:
             raise rules.SlotNotFound(field="slotId")
+        await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.booking_refusal(slot.facts, input.visit_type, ctx.now, _policy(info)))
         appointment_id = await uow.appointments.book(
             patient_id=grant.patient_id, slot=slot, visit_type=input.visit_type, reason=reason
         )
         if appointment_id is None:  # another booking took it since we looked
+            taken_by = await uow.appointments.slot(slot.id)
+            await _refuse_own(info, uow, taken_by.appointment_id if taken_by else None, grant)
             raise rules.SlotTaken(field="slotId")
         _record(info, uow, appointment_id, grant, "scheduled", {"slotId": slot.id})
         payload = s.ScheduleAppointmentPayload(
@@ -80,11 +83,14 @@ async def reschedule_appointment(
         slot = await uow.appointments.slot(slot_id)
         if slot is None:
             raise rules.SlotNotFound(field="slotId")
+        await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.new_slot_refusal(appt.facts, slot.facts, ctx.now, _policy(info)))
         unchanged, taken, freed = await uow.appointments.reschedule(appt, slot)
         if not unchanged:
             raise rules.AppointmentChanged()
         if not taken:  # rolled back: the old slot and time stay as they were
+            taken_by = await uow.appointments.slot(slot.id)
+            await _refuse_own(info, uow, taken_by.appointment_id if taken_by else None, grant)
             raise rules.SlotTaken(field="slotId")
         detail = {
             "fromStartsAt": appt.starts_at.isoformat(),
@@ -193,6 +199,15 @@ def _decode(global_id: str, type_name: str, field: str) -> str:
 def _refuse(refusal: DomainError | None) -> None:
     if refusal is not None:
         raise refusal
+
+
+async def _refuse_own(info: Info, uow: UnitOfWork, holder: str | None, grant: PatientGrant) -> None:
+    """A slot the patient's own appointment holds is not "taken by someone else": say so,
+    with that appointment (it is the same patient's APPOINTMENTS area the grant covers)."""
+    if holder is None or await uow.appointments.owner(holder) != grant.patient_id:
+        return
+    own = await _appointment(info, uow, holder, grant)
+    raise rules.AlreadyBooked(field="slotId").with_payload(appointment=own)
 
 
 async def _act_on(info: Info, uow: UnitOfWork, global_id: str) -> tuple[PatientGrant, str]:
