@@ -188,6 +188,14 @@ class Patient(Node):
         return await summary_r.immunizations(info, granted(info))
 
     @strawberry.field(
+        extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
+        description="Where to GET the printable immunization record (a PDF; relative to the "
+        "API's origin, with the same bearer token). Whoever may read `immunizations`.",
+    )
+    def immunization_record_url(self, info: Info) -> str | None:
+        return summary_r.immunization_record_url(granted(info))
+
+    @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
         description="The primary care provider first, then providers the patient has seen or "
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
