@@ -112,8 +112,8 @@ class VisitTypeNotOffered(DomainError):
 class VisitTypeRequiresRequest(DomainError):
     code = "VISIT_TYPE_REQUIRES_REQUEST"
     default_message = (
-        "This type of visit cannot be booked online. Please request an appointment and the "
-        "clinic will schedule it with you."
+        "This type of visit cannot be booked online. Send an appointment request "
+        "(requestAppointment) and the clinic will schedule it with you."
     )
 
 

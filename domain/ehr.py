@@ -34,6 +34,8 @@ class EventType(Enum):
     PROVIDER_REPLY = "PROVIDER_REPLY"
     STATEMENT_ISSUED = "STATEMENT_ISSUED"
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    # patient tasks (docs/patient-tasks.md)
+    APPOINTMENT_REQUEST_ANSWERED = "APPOINTMENT_REQUEST_ANSWERED"
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,35 @@ class AppointmentChanged:
     department_id: str | None
 
 
-Command = ResultFinalized | ResultReleased | ProviderReply | StatementIssued | AppointmentChanged
+@dataclass(frozen=True)
+class BookedAppointment:
+    """The appointment the clinic booked to answer a request."""
+
+    appointment_id: str
+    starts_at: datetime
+    duration_minutes: int
+    provider_id: str
+    department_id: str
+    visit_type: str | None  # None: the requested visit type
+
+
+@dataclass(frozen=True)
+class AppointmentRequestAnswered:
+    request_id: str
+    patient_id: str | None
+    status: str  # "scheduled" | "declined"
+    appointment: BookedAppointment | None  # when scheduled
+    decline_reason: str | None  # when declined
+
+
+Command = (
+    ResultFinalized
+    | ResultReleased
+    | ProviderReply
+    | StatementIssued
+    | AppointmentChanged
+    | AppointmentRequestAnswered
+)
 
 
 @dataclass(frozen=True)
@@ -236,6 +266,10 @@ class _Fields:
         return self._typed(
             key, required, lambda v: choices.get(v) if isinstance(v, str) else None, want
         )
+
+    def optional_object(self, key: str) -> _Fields | None:
+        raw = self._get(key, False)
+        return None if raw is None else _Fields(raw, self.at(key), self.problems)
 
     def objects(self, key: str, *, min_items: int = 0) -> list[_Fields]:
         items = self._typed(key, True, lambda v: v if isinstance(v, list) else None, "a list")
@@ -392,12 +426,48 @@ def _appointment_changed(f: _Fields, _occurred_at: datetime) -> AppointmentChang
     return command
 
 
+REQUEST_ANSWERS = {"SCHEDULED": "scheduled", "DECLINED": "declined"}
+
+
+def _booked(f: _Fields) -> BookedAppointment:
+    booked = BookedAppointment(
+        appointment_id=f.ident("appointmentId"),
+        starts_at=f.moment("startsAt") or EPOCH,
+        duration_minutes=f.integer("durationMinutes", 5, 720) or 0,
+        provider_id=f.ident("providerId"),
+        department_id=f.ident("departmentId"),
+        visit_type=f.optional_text("visitType", 100),
+    )
+    f.done()
+    return booked
+
+
+def _request_answered(f: _Fields, _occurred_at: datetime) -> AppointmentRequestAnswered:
+    status = f.choice("status", REQUEST_ANSWERS) or ""
+    appointment = f.optional_object("appointment")
+    command = AppointmentRequestAnswered(
+        request_id=f.ident("requestId"),
+        patient_id=f.optional_ident("patientId"),
+        status=status,
+        appointment=_booked(appointment) if appointment is not None else None,
+        decline_reason=f.optional_text("declineReason", 500),
+    )
+    if status == "scheduled" and command.appointment is None:
+        f.problem("appointment", "is required when the request is SCHEDULED")
+    if status == "declined" and command.appointment is not None:
+        f.problem("appointment", "must be absent when the request is DECLINED")
+    if status == "declined" and command.decline_reason is None:
+        f.problem("declineReason", "is required when the request is DECLINED")
+    return command
+
+
 PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.RESULT_FINALIZED: _result_finalized,
     EventType.RESULT_RELEASED: _result_released,
     EventType.PROVIDER_REPLY: _provider_reply,
     EventType.STATEMENT_ISSUED: _statement_issued,
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
+    EventType.APPOINTMENT_REQUEST_ANSWERED: _request_answered,
 }
 
 

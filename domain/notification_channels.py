@@ -54,6 +54,7 @@ _WHAT = {
     "RESULT_RELEASED": "a new test result",
     "APPOINTMENT_REMINDER": "an upcoming appointment",
     "APPOINTMENT_CHANGED": "a change to an appointment",
+    "APPOINTMENT_REQUEST_ANSWERED": "an answer to an appointment request",
     "STATEMENT_ISSUED": "a new billing statement",
 }
 

@@ -29,6 +29,7 @@ from loaders.messages import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.patient_tasks import AppointmentByIdLoader, AppointmentRequestsByPatientLoader
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
@@ -89,6 +90,14 @@ class Loaders:
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
         return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)
+
+    @cached_property
+    def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
+        return AppointmentRequestsByPatientLoader(self._sessions)
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:

@@ -23,6 +23,7 @@ from domain.money import Money
 from domain.results import Release, ReleasePolicy, release_of
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
 
@@ -83,6 +84,9 @@ class EhrRepository:
             return await self._provider_reply(command, now, policies)
         if isinstance(command, ehr.StatementIssued):
             return await self._statement_issued(command, now, policies)
+        if isinstance(command, ehr.AppointmentRequestAnswered):
+            requests = AppointmentRequestRepository(self._session)
+            return Applied(*await requests.answer(command, now, policies.ages))
         return await self._appointment_changed(command, now, policies)
 
     # -- helpers ------------------------------------------------------------------------

@@ -724,3 +724,27 @@ class IntegrationEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     occurred_at: Mapped[datetime]
     applied_at: Mapped[datetime]
+
+
+# -- patient tasks: appointment requests, ... (migration 0013) -------------------------------
+class AppointmentRequest(Base):
+    """A visit asked for (domain/appointment_requests.py); the clinic answers it through the
+    EHR feed with the appointment it booked (`appointment_id`) or a reason it declined."""
+
+    __tablename__ = "appointment_requests"
+    __table_args__ = (Index("ix_appointment_requests_patient_created", "patient_id", "created_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    visit_type: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    preferred_days: Mapped[list[str]]
+    preferred_times: Mapped[list[str]]
+    contact_preference: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
 from persistence.ehr import EhrRepository
@@ -76,6 +77,10 @@ class UnitOfWork:
     @property
     def appointments(self) -> AppointmentRepository:
         return AppointmentRepository(self.session)
+
+    @property
+    def appointment_requests(self) -> AppointmentRequestRepository:
+        return AppointmentRequestRepository(self.session)
 
     @property
     def outbox(self) -> OutboxRepository:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from persistence import models as m
 from persistence.queries import owned
+from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
@@ -93,6 +94,7 @@ FETCHERS: dict[str, Fetch] = {
     "Attachment": attachments_r.attachment_node,
     "HealthReading": records_r.health_reading_node,
     "RecordsReleaseRequest": records_r.release_request_node,
+    "AppointmentRequest": appointment_requests_r.appointment_request_node,
 }
 
 

@@ -18,6 +18,7 @@ from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.messaging import MessagingMutations
+from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
 
@@ -28,6 +29,7 @@ class Mutation(
     AppointmentMutations,
     BillingMutations,
     MessagingMutations,
+    PatientTaskMutations,
     ProxyMutations,
     RecordMutations,
 ):

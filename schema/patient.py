@@ -13,6 +13,7 @@ from domain.access import age_on
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
+from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
@@ -22,6 +23,7 @@ from resolvers import proxy as proxy_r
 from resolvers import records as records_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope, granted
 from schema.billing import Statement, StatementStatus
@@ -186,6 +188,15 @@ class Patient(Node):
     )
     async def immunizations(self, info: Info) -> list[Immunization] | None:
         return await summary_r.immunizations(info, granted(info))
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "AppointmentRequest")],
+        description="Visits asked for (requestAppointment), newest first, with where each "
+        "stands: REQUESTED, SCHEDULED (with the appointment), DECLINED (with the clinic's "
+        "reason) or CANCELLED.",
+    )
+    async def appointment_requests(self, info: Info) -> list[AppointmentRequest] | None:
+        return await appointment_requests_r.appointment_requests(info, granted(info))
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],

@@ -25,7 +25,7 @@ from schema import schema
 from schema.base import RequiresScope
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("domain", "persistence", "loaders", "resolvers", "schema", "portal")
+PACKAGES = ("domain", "persistence", "loaders", "resolvers", "schema", "portal", "usecases")
 OURS = frozenset({*PACKAGES, "tests", "bench"})
 ISSUER = ROOT / "domain" / "access.py"
 
@@ -150,6 +150,11 @@ FRAMEWORKS_AND_IO = frozenset(
 LAYER_RULES = [
     pytest.param("persistence", frozenset({"schema", "resolvers"}), id="persistence"),
     pytest.param("domain", (OURS - {"domain"}) | FRAMEWORKS_AND_IO, id="domain"),
+    pytest.param(
+        "usecases",
+        frozenset({"schema", "resolvers", "portal", "strawberry", "starlette", "graphql"}),
+        id="usecases",
+    ),
 ]
 
 

@@ -45,6 +45,7 @@ KINDS = [
     "APPOINTMENT_REMINDER",
     "STATEMENT_ISSUED",
     "APPOINTMENT_CHANGED",
+    "APPOINTMENT_REQUEST_ANSWERED",
 ]
 
 # What a provider's reply about a child tells: PHI that must not leave the portal.

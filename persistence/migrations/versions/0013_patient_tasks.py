@@ -1,0 +1,61 @@
+"""patient tasks: appointment requests, ...
+
+Revision ID: 0013
+Revises: 0010
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}")
+    )
+
+
+def _upgrade_appointment_requests() -> None:
+    t = "appointment_requests"
+    op.create_table(
+        t,
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("patient_id", sa.String(length=40), nullable=False),
+        sa.Column("requested_by_account_id", sa.String(length=40), nullable=False),
+        sa.Column("visit_type", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("provider_id", sa.String(length=40), nullable=True),
+        sa.Column("department_id", sa.String(length=40), nullable=True),
+        sa.Column("preferred_days", sa.JSON(), nullable=False),
+        sa.Column("preferred_times", sa.JSON(), nullable=False),
+        sa.Column("contact_preference", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("appointment_id", sa.String(length=40), nullable=True),
+        sa.Column("decline_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
+        _fk(t, "patient_id", "patients"),
+        _fk(t, "requested_by_account_id", "accounts"),
+        _fk(t, "provider_id", "providers"),
+        _fk(t, "department_id", "departments"),
+        _fk(t, "appointment_id", "appointments"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{t}")),
+    )
+    op.create_index(
+        "ix_appointment_requests_patient_created", t, ["patient_id", "created_at"], unique=False
+    )
+
+
+def upgrade() -> None:
+    _upgrade_appointment_requests()
+
+
+def downgrade() -> None:
+    op.drop_index("ix_appointment_requests_patient_created", table_name="appointment_requests")
+    op.drop_table("appointment_requests")

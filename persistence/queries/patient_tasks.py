@@ -1,0 +1,35 @@
+"""Reads for issue 16's records (appointment requests, ...): one statement per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.queries.guard import patient_ids
+
+
+async def appointment_requests(
+    session: AsyncSession, grants: Sequence[PatientGrant]
+) -> list[m.AppointmentRequest]:
+    t = m.AppointmentRequest
+    stmt = (
+        select(t)
+        .where(t.patient_id.in_(patient_ids(grants, RecordArea.APPOINTMENTS)))
+        .order_by(t.created_at.desc(), t.id.desc())
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def appointments_by_id(
+    session: AsyncSession, keys: Sequence[tuple[PatientGrant, str]]
+) -> list[m.Appointment]:
+    """Appointments by id, each only if it belongs to its key's (APPOINTMENTS) grant."""
+    t = m.Appointment
+    owners = patient_ids([grant for grant, _ in keys], RecordArea.APPOINTMENTS)
+    stmt = select(t).where(t.id.in_([row_id for _, row_id in keys]), t.patient_id.in_(owners))
+    return list((await session.scalars(stmt)).all())
