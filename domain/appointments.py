@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.eligibility import EligibilityPolicy
 from domain.errors import DomainError
 
 ACTIVE_STATUSES = frozenset({"scheduled", "confirmed", "checked_in"})
@@ -38,6 +39,11 @@ class AppointmentPolicy:
     self_schedulable: frozenset[str] = DEFAULT_SELF_SCHEDULABLE
     # department id -> the visit types it lets patients book (replaces the default there)
     self_schedulable_by_department: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Who may book what online (age, sex, established patients, panels): domain/eligibility.py
+    eligibility: EligibilityPolicy = field(default_factory=EligibilityPolicy)
+
+    def candidate_types(self, department_id: str) -> frozenset[str]:
+        return self.self_schedulable_by_department.get(department_id, self.self_schedulable)
 
     def may_self_schedule(self, department_id: str, visit_type: str) -> bool:
         allowed = self.self_schedulable_by_department.get(department_id, self.self_schedulable)

@@ -20,7 +20,7 @@ from domain.access import PatientGrant
 from domain.errors import DomainError
 from domain.events import EventKind
 from domain.scopes import RecordArea
-from persistence.appointments import StoredAppointment
+from persistence.appointments import StoredAppointment, StoredSlot
 from persistence.uow import UnitOfWork
 from resolvers import attachments as attachments_r
 from resolvers.payloads import user_errors
@@ -28,6 +28,7 @@ from schema import appointment_actions as s
 from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.base import BadInput, internal_id
+from usecases import eligibility
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -52,6 +53,7 @@ async def schedule_appointment(
             raise rules.SlotNotFound(field="slotId")
         await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.booking_refusal(slot.facts, input.visit_type, ctx.now, _policy(info)))
+        _refuse(await _eligibility(info, uow, grant, slot, input.visit_type))
         appointment_id = await uow.appointments.book(
             patient_id=grant.patient_id, slot=slot, visit_type=input.visit_type, reason=reason
         )
@@ -85,6 +87,7 @@ async def reschedule_appointment(
             raise rules.SlotNotFound(field="slotId")
         await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.new_slot_refusal(appt.facts, slot.facts, ctx.now, _policy(info)))
+        _refuse(await _eligibility(info, uow, grant, slot, appt.visit_type))
         unchanged, taken, freed = await uow.appointments.reschedule(appt, slot)
         if not unchanged:
             raise rules.AppointmentChanged()
@@ -187,6 +190,16 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
 # -- the steps -------------------------------------------------------------------------------
 def _policy(info: Info) -> rules.AppointmentPolicy:
     return info.context.services.settings.appointments
+
+
+async def _eligibility(
+    info: Info, uow: UnitOfWork, grant: PatientGrant, slot: StoredSlot, visit_type: str
+) -> DomainError | None:
+    """Age, sex, established patients, panels: NOT_ELIGIBLE_AGE & co, "request instead"."""
+    settings = info.context.services.settings
+    return await eligibility.slot_refusal(
+        uow, grant, slot, visit_type, info.context.now, settings.appointments, settings.ages
+    )
 
 
 def _decode(global_id: str, type_name: str, field: str) -> str:

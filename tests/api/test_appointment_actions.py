@@ -139,13 +139,19 @@ async def snapshot(portal: Portal) -> dict[str, Any]:
 async def open_slots(
     portal: Portal, visit_type: str, *, after: datetime = NOW, n: int = 1
 ) -> list[m.Slot]:
-    """Open future slots offering `visit_type`, in departments that let patients book it."""
+    """Open future slots offering `visit_type`, in departments that let patients book it,
+    and that every showcase patient may book (eligibility rules: tests/api/
+    test_eligibility.py): family medicine, with providers who take new patients."""
     policy = portal.services.settings.appointments
     async with portal.services.session() as session:
         rows = (
             await session.scalars(
                 select(m.Slot)
+                .join(m.Department, m.Department.id == m.Slot.department_id)
+                .join(m.Provider, m.Provider.id == m.Slot.provider_id)
                 .where(m.Slot.appointment_id.is_(None), m.Slot.starts_at > after)
+                .where(m.Department.specialty == "Family Medicine")
+                .where(m.Provider.accepts_new_patients.is_(True))
                 .order_by(m.Slot.starts_at, m.Slot.id)
             )
         ).all()
