@@ -36,6 +36,7 @@ class EventType(Enum):
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
     # patient tasks (docs/patient-tasks.md)
     APPOINTMENT_REQUEST_ANSWERED = "APPOINTMENT_REQUEST_ANSWERED"
+    PRESCRIPTION_RENEWAL_ANSWERED = "PRESCRIPTION_RENEWAL_ANSWERED"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,16 @@ class AppointmentRequestAnswered:
     decline_reason: str | None  # when declined
 
 
+@dataclass(frozen=True)
+class RenewalAnswered:
+    renewal_id: str
+    patient_id: str | None
+    status: str  # "approved" | "denied"
+    refills: int | None  # the new prescription's refills, when approved
+    end_date: date | None  # the new prescription's end, when approved (None: none)
+    denial_reason: str | None  # when denied
+
+
 Command = (
     ResultFinalized
     | ResultReleased
@@ -159,6 +170,7 @@ Command = (
     | StatementIssued
     | AppointmentChanged
     | AppointmentRequestAnswered
+    | RenewalAnswered
 )
 
 
@@ -461,6 +473,25 @@ def _request_answered(f: _Fields, _occurred_at: datetime) -> AppointmentRequestA
     return command
 
 
+RENEWAL_ANSWERS = {"APPROVED": "approved", "DENIED": "denied"}
+
+
+def _renewal_answered(f: _Fields, _occurred_at: datetime) -> RenewalAnswered:
+    status = f.choice("status", RENEWAL_ANSWERS) or ""
+    end = f._typed("endDate", False, _day, "a date (YYYY-MM-DD)")
+    command = RenewalAnswered(
+        renewal_id=f.ident("renewalId"),
+        patient_id=f.optional_ident("patientId"),
+        status=status,
+        refills=f.integer("refills", 0, 99, required=status == "approved"),
+        end_date=end,
+        denial_reason=f.optional_text("denialReason", 500, required=status == "denied"),
+    )
+    if status == "denied" and (command.refills is not None or end is not None):
+        f.problem("refills", "must be absent when the renewal is DENIED")
+    return command
+
+
 PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.RESULT_FINALIZED: _result_finalized,
     EventType.RESULT_RELEASED: _result_released,
@@ -468,6 +499,7 @@ PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.STATEMENT_ISSUED: _statement_issued,
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
     EventType.APPOINTMENT_REQUEST_ANSWERED: _request_answered,
+    EventType.PRESCRIPTION_RENEWAL_ANSWERED: _renewal_answered,
 }
 
 

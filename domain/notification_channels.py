@@ -55,6 +55,7 @@ _WHAT = {
     "APPOINTMENT_REMINDER": "an upcoming appointment",
     "APPOINTMENT_CHANGED": "a change to an appointment",
     "APPOINTMENT_REQUEST_ANSWERED": "an answer to an appointment request",
+    "PRESCRIPTION_RENEWAL_ANSWERED": "an answer to a prescription renewal request",
     "STATEMENT_ISSUED": "a new billing statement",
 }
 

@@ -29,7 +29,11 @@ from loaders.messages import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
-from loaders.patient_tasks import AppointmentByIdLoader, AppointmentRequestsByPatientLoader
+from loaders.patient_tasks import (
+    AppointmentByIdLoader,
+    AppointmentRequestsByPatientLoader,
+    RenewalsByPatientLoader,
+)
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
@@ -98,6 +102,10 @@ class Loaders:
     @cached_property
     def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
         return AppointmentRequestsByPatientLoader(self._sessions)
+
+    @cached_property
+    def renewals(self) -> RenewalsByPatientLoader:
+        return RenewalsByPatientLoader(self._sessions)
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:

@@ -34,3 +34,10 @@ class AppointmentByIdLoader(SessionLoader[AppointmentKey, m.Appointment]):
             for grant, row_id in keys
             if row_id in rows and rows[row_id].patient_id == grant.patient_id
         }
+
+
+class RenewalsByPatientLoader(PatientListLoader[m.PrescriptionRenewal]):
+    async def fetch_pairs(
+        self, session: AsyncSession, grants: Sequence[PatientGrant]
+    ) -> list[tuple[str, m.PrescriptionRenewal]]:
+        return [(r.patient_id, r) for r in await q.renewals(session, grants)]

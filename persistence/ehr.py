@@ -26,6 +26,7 @@ from persistence import models as m
 from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
+from persistence.renewals import RenewalRepository
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,10 @@ class EhrRepository:
             return await self._provider_reply(command, now, policies)
         if isinstance(command, ehr.StatementIssued):
             return await self._statement_issued(command, now, policies)
+        if isinstance(command, ehr.RenewalAnswered):
+            return Applied(
+                *await RenewalRepository(self._session).answer(command, now, policies.ages)
+            )
         if isinstance(command, ehr.AppointmentRequestAnswered):
             requests = AppointmentRequestRepository(self._session)
             return Applied(*await requests.answer(command, now, policies.ages))

@@ -748,3 +748,20 @@ class AppointmentRequest(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     status_changed_at: Mapped[datetime]
+
+
+class PrescriptionRenewal(Base):
+    """A renewal asked of the prescriber (domain/renewals.py); answered through the EHR feed."""
+
+    __tablename__ = "prescription_renewals"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    medication_id: Mapped[str] = mapped_column(ForeignKey("medications.id"), index=True)
+    prescriber_id: Mapped[str] = mapped_column(ForeignKey("providers.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    pharmacy: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    denial_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]

@@ -33,6 +33,7 @@ from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
+from persistence.renewals import RenewalRepository
 
 
 class UnitOfWork:
@@ -81,6 +82,10 @@ class UnitOfWork:
     @property
     def appointment_requests(self) -> AppointmentRequestRepository:
         return AppointmentRequestRepository(self.session)
+
+    @property
+    def renewals(self) -> RenewalRepository:
+        return RenewalRepository(self.session)
 
     @property
     def outbox(self) -> OutboxRepository:

@@ -21,6 +21,7 @@ from resolvers import messaging_terms as messaging_terms_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
+from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema.appointment_requests import AppointmentRequest
@@ -32,6 +33,7 @@ from schema.money import Money
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
+from schema.renewals import PrescriptionRenewal
 from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
@@ -173,6 +175,13 @@ class Patient(Node):
         self, info: Info, status: MedicationStatus | None = None
     ) -> list[Medication] | None:
         return await summary_r.medications(info, granted(info), status)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MEDICATIONS, "PrescriptionRenewal")],
+        description="Renewals asked of prescribers (requestRenewal), newest first.",
+    )
+    async def prescription_renewals(self, info: Info) -> list[PrescriptionRenewal] | None:
+        return await renewals_r.prescription_renewals(info, granted(info))
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
     async def allergies(self, info: Info) -> list[Allergy] | None:

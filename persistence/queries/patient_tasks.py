@@ -33,3 +33,15 @@ async def appointments_by_id(
     owners = patient_ids([grant for grant, _ in keys], RecordArea.APPOINTMENTS)
     stmt = select(t).where(t.id.in_([row_id for _, row_id in keys]), t.patient_id.in_(owners))
     return list((await session.scalars(stmt)).all())
+
+
+async def renewals(
+    session: AsyncSession, grants: Sequence[PatientGrant]
+) -> list[m.PrescriptionRenewal]:
+    t = m.PrescriptionRenewal
+    stmt = (
+        select(t)
+        .where(t.patient_id.in_(patient_ids(grants, RecordArea.MEDICATIONS)))
+        .order_by(t.created_at.desc(), t.id.desc())
+    )
+    return list((await session.scalars(stmt)).all())

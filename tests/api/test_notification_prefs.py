@@ -46,6 +46,7 @@ KINDS = [
     "STATEMENT_ISSUED",
     "APPOINTMENT_CHANGED",
     "APPOINTMENT_REQUEST_ANSWERED",
+    "PRESCRIPTION_RENEWAL_ANSWERED",
 ]
 
 # What a provider's reply about a child tells: PHI that must not leave the portal.

@@ -52,10 +52,37 @@ def _upgrade_appointment_requests() -> None:
     )
 
 
+def _upgrade_renewals() -> None:
+    t = "prescription_renewals"
+    op.create_table(
+        t,
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("patient_id", sa.String(length=40), nullable=False),
+        sa.Column("medication_id", sa.String(length=40), nullable=False),
+        sa.Column("prescriber_id", sa.String(length=40), nullable=False),
+        sa.Column("requested_by_account_id", sa.String(length=40), nullable=False),
+        sa.Column("pharmacy", sa.String(length=200), nullable=True),
+        sa.Column("note", sa.String(length=1000), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("denial_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
+        _fk(t, "patient_id", "patients"),
+        _fk(t, "medication_id", "medications"),
+        _fk(t, "prescriber_id", "providers"),
+        _fk(t, "requested_by_account_id", "accounts"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{t}")),
+    )
+    op.create_index(op.f(f"ix_{t}_patient_id"), t, ["patient_id"], unique=False)
+    op.create_index(op.f(f"ix_{t}_medication_id"), t, ["medication_id"], unique=False)
+
+
 def upgrade() -> None:
     _upgrade_appointment_requests()
+    _upgrade_renewals()
 
 
 def downgrade() -> None:
+    op.drop_table("prescription_renewals")
     op.drop_index("ix_appointment_requests_patient_created", table_name="appointment_requests")
     op.drop_table("appointment_requests")
