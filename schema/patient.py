@@ -69,7 +69,11 @@ DEMOGRAPHICS_FIELDS = frozenset(
 class PersonName:
     given: str
     family: str
-    preferred: str | None
+    preferred: str | None = strawberry.field(
+        description="The name the person goes by (updateProfile); the legal name stays as the "
+        "clinic's records have it."
+    )
+    pronouns: str | None = strawberry.field(description="As the person gave them (updateProfile).")
 
     @strawberry.field(description="The name to greet the person by: preferred, else given.")
     def display(self) -> str:
@@ -282,7 +286,10 @@ class Patient(Node):
             pcp_provider_id=row.pcp_provider_id,
             mrn=row.mrn,
             name=PersonName(
-                given=row.given_name, family=row.family_name, preferred=row.preferred_name
+                given=row.given_name,
+                family=row.family_name,
+                preferred=row.preferred_name,
+                pronouns=row.pronouns,
             ),
             birth_date=row.birth_date,
             age=age_on(row.birth_date, today),

@@ -78,6 +78,7 @@ def _upgrade_renewals() -> None:
 
 
 def upgrade() -> None:
+    op.add_column("patients", sa.Column("pronouns", sa.String(length=40), nullable=True))
     _upgrade_appointment_requests()
     _upgrade_renewals()
 
@@ -86,3 +87,5 @@ def downgrade() -> None:
     op.drop_table("prescription_renewals")
     op.drop_index("ix_appointment_requests_patient_created", table_name="appointment_requests")
     op.drop_table("appointment_requests")
+    with op.batch_alter_table("patients") as batch:
+        batch.drop_column("pronouns")
