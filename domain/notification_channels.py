@@ -56,6 +56,7 @@ _WHAT = {
     "APPOINTMENT_CHANGED": "a change to an appointment",
     "APPOINTMENT_REQUEST_ANSWERED": "an answer to an appointment request",
     "PRESCRIPTION_RENEWAL_ANSWERED": "an answer to a prescription renewal request",
+    "TERMS_UPDATED": "updated terms of use or privacy notice",
     "STATEMENT_ISSUED": "a new billing statement",
 }
 

@@ -766,3 +766,25 @@ class PrescriptionRenewal(Base):
     denial_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     status_changed_at: Mapped[datetime]
+
+
+class LegalDocument(Base):
+    """One published version of the terms of use or the privacy notice (domain/terms.py)."""
+
+    __tablename__ = "legal_documents"
+    __table_args__ = (Index("uq_legal_documents_kind_version", "kind", "version", unique=True),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class LegalAcceptance(Base):
+    """An account's acceptance of one document version, and when."""
+
+    __tablename__ = "legal_acceptances"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("legal_documents.id"), primary_key=True)
+    accepted_at: Mapped[datetime]

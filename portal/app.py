@@ -104,6 +104,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             auth_error=auth.error,
             actor_name=auth.actor_name,
             failure=auth.failure,
+            terms_pending=auth.terms_pending,
         )
         # One connection per HTTP operation on PostgreSQL (closed by the view when the
         # operation ends): READ COMMITTED lets each batch see what a mutation just committed.

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.access import Principal
 from persistence.queries.people import principal_for
+from persistence.terms import pending_for
 from portal.security import InvalidToken
 from portal.services import Services
 
@@ -17,6 +18,7 @@ class Authentication:
     error: str | None = None  # set when a token was presented and refused
     actor_name: str = ""
     failure: Exception | None = None  # authentication itself failed (e.g. database down)
+    terms_pending: bool = False  # current legal documents not accepted yet (domain/terms.py)
 
 
 SIGNED_OUT = Authentication()
@@ -39,6 +41,8 @@ async def authenticate(services: Services, header: str | None, now: datetime) ->
         return Authentication(error="Your session is not valid or has expired; sign in again.")
     async with services.session() as session:
         principal, name = await principal_for(session, claims.account_id, now)
+        # Only a token issued while documents were pending costs a second statement.
+        pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
     if principal is None:
         return Authentication(error="Your session is not valid or has expired; sign in again.")
-    return Authentication(principal, None, name)
+    return Authentication(principal, None, name, terms_pending=pending)

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from domain import access
 from domain.access import PatientContext, PatientGrant, Principal
 from domain.scopes import RecordArea
+from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import AuditEntry
 from portal.services import Services
@@ -36,6 +37,7 @@ class Context:
     auth_error: str | None = None  # a token was sent but refused
     actor_name: str = ""
     failure: Exception | None = None  # authentication could not run; re-raised on first use
+    terms_pending: bool = False  # TERMS_ACCEPTANCE_REQUIRED for all but the legal documents
     loaders: Loaders = field(init=False)
     field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
     # (account id, patient id or "" for an account action, acting as, action) -> object types
@@ -52,15 +54,25 @@ class Context:
         return self.principal is None and self.auth_error is None and self.failure is None
 
     def require_principal(self) -> Principal:
+        """The signed-in principal; every read and write passes here, so an account with
+        legal documents to accept is refused here (TERMS_ACCEPTANCE_REQUIRED)."""
+        principal = self.require_signed_in()
+        if self.terms_pending:
+            raise TermsAcceptanceRequired()
+        return principal
+
+    def require_signed_in(self) -> Principal:
+        """Signed in, whether or not documents are pending: reading and accepting them."""
         if self.failure is not None:
             raise self.failure
         if self.principal is None:
             raise Unauthenticated(self.auth_error or "Sign in to continue.")
         return self.principal
 
-    def signed_in(self, principal: Principal, actor_name: str) -> None:
+    def signed_in(self, principal: Principal, actor_name: str, terms_pending: bool = False) -> None:
         """signIn: the rest of its own response (its `viewer`) answers for the new account."""
         self.principal, self.actor_name = principal, actor_name
+        self.terms_pending = terms_pending
         self.auth_error = self.failure = None
         self.__dict__.pop("patient_contexts", None)  # drop a cached answer for the old one
 

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.access import AccessDenied, age_on
 from domain.scopes import RecordArea
+from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
 from portal.auth import authenticate
 from portal.context import Context
@@ -41,6 +42,8 @@ async def immunization_record(request: Request) -> Response:
     auth = await authenticate(services, request.headers.get("authorization"), now)
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
+    if auth.terms_pending:
+        return _refused(403, "TERMS_ACCEPTANCE_REQUIRED", str(TermsAcceptanceRequired()))
     ctx = Context(
         services=services,
         request=request,

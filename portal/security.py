@@ -41,9 +41,13 @@ class TokenIssuer:
     audience: str
     ttl: timedelta
 
-    def issue(self, account_id: str, now: datetime) -> tuple[str, datetime]:
+    def issue(
+        self, account_id: str, now: datetime, *, terms_pending: bool = False
+    ) -> tuple[str, datetime]:
+        """`terms_pending`: the account had current legal documents to accept at issue time
+        (domain/terms.py); only such tokens are checked against the database again."""
         expires_at = now + self.ttl
-        claims = {
+        claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": account_id,
@@ -51,6 +55,8 @@ class TokenIssuer:
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,
         }
+        if terms_pending:
+            claims["tp"] = True
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
@@ -75,7 +81,9 @@ class TokenIssuer:
             raise InvalidToken("token expired")
         if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
             raise InvalidToken("token issued in the future")
-        return AccessClaims(str(claims["sub"]), str(claims["jti"]), int(claims["exp"]))
+        return AccessClaims(
+            str(claims["sub"]), str(claims["jti"]), int(claims["exp"]), claims.get("tp") is True
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class AccessClaims:
     account_id: str
     token_id: str
     expires_at: int
+    terms_pending: bool = False
 
 
 def new_refresh_token() -> tuple[str, str]:

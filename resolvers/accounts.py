@@ -22,6 +22,7 @@ from domain.errors import DomainError
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
 from persistence.models import new_id
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
@@ -196,11 +197,14 @@ async def _signed_in(
 ) -> Created:
     """Sessions start in the transaction that creates the account; then sign the request in."""
     ctx = info.context
-    issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+    pending = bool(await pending_for(uow.session, account_id))  # a new account accepts too
+    issued = issue_session(
+        uow, ctx.services, account_id, new_id("rtf"), ctx.now, terms_pending=pending
+    )
     principal, name = await uow.accounts.principal(account_id, ctx.now)
     await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)
+    ctx.signed_in(principal, name, terms_pending=pending)
     return payload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,

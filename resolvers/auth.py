@@ -15,10 +15,12 @@ from domain import identity, totp
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
 from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
 from resolvers.payloads import account_action, user_errors
 from schema import auth as s
+from schema.legal import LegalDocument
 from schema.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -48,17 +50,23 @@ async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     uow = UnitOfWork(ctx.services.sessions)
     account_id = await authenticate(uow, ctx, input.username, input.password, input.totp_code)
     async with uow:
-        issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+        pending = await pending_for(uow.session, account_id)
+        issued = issue_session(
+            uow, ctx.services, account_id, new_id("rtf"), ctx.now, terms_pending=bool(pending)
+        )
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)  # so `viewer` in this payload answers for the new account
+    # So `viewer` in this payload answers for the new account (or, with documents to
+    # accept, is refused like every other read until they are).
+    ctx.signed_in(principal, name, terms_pending=bool(pending))
     return s.SignInPayload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,
         refresh_token=issued.refresh_token,
         refresh_token_expires_at=issued.refresh_token_expires_at,
         viewer=Viewer(account_id=account_id),
+        legal_documents_to_accept=[LegalDocument.from_row(d, None) for d in pending],
     )
 
 
@@ -185,16 +193,28 @@ async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
         if problem is not None:
             raise problem
         assert row is not None
-        issued = issue_session(uow, services, row.account_id, row.family_id, now)
+        pending = bool(await pending_for(uow.session, row.account_id))
+        issued = issue_session(
+            uow, services, row.account_id, row.family_id, now, terms_pending=pending
+        )
         await uow.commit()
     return issued
 
 
 def issue_session(
-    uow: UnitOfWork, services: Services, account_id: str, family_id: str, now: datetime
+    uow: UnitOfWork,
+    services: Services,
+    account_id: str,
+    family_id: str,
+    now: datetime,
+    *,
+    terms_pending: bool = False,
 ) -> IssuedSession:
-    """A new access token and a new refresh token of `family_id` (added, not yet committed)."""
-    access_token, access_expires_at = services.tokens.issue(account_id, now)
+    """A new access token and a new refresh token of `family_id` (added, not yet committed).
+    `terms_pending`: the account has current legal documents to accept (domain/terms.py)."""
+    access_token, access_expires_at = services.tokens.issue(
+        account_id, now, terms_pending=terms_pending
+    )
     refresh_token, refresh_hash = new_refresh_token()
     refresh_expires_at = now + services.settings.refresh_token_ttl
     uow.refresh_tokens.add(

@@ -47,3 +47,10 @@ async def request_renewal(info: Info, input: s.RequestRenewalInput) -> s.Request
 async def prescription_renewals(info: Info, grant: PatientGrant) -> list[s.PrescriptionRenewal]:
     rows = await info.context.loaders.renewals.get(grant)
     return [s.PrescriptionRenewal.from_row(row, grant) for row in rows or []]
+
+
+async def renewal_node(info: Info, row_id: str) -> s.PrescriptionRenewal | None:
+    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
+
+    row, grant = await owned_row(info, m.PrescriptionRenewal, "PrescriptionRenewal", row_id)
+    return s.PrescriptionRenewal.from_row(row, grant) if row else None

@@ -32,6 +32,7 @@ from domain.access import Principal
 from loaders import Loaders
 from persistence.audit import AuditEntry
 from persistence.queries.people import principal_for
+from persistence.terms import pending_for
 from portal.auth import bearer_token
 from portal.context import Context
 from portal.security import InvalidToken
@@ -101,8 +102,11 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
         ) from None
     async with services.session() as session:
         principal, name = await principal_for(session, claims.account_id, now)
+        pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
     if principal is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
+    if pending:
+        raise _reject(context, 4403, "Forbidden: accept the updated terms first")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):

@@ -77,13 +77,43 @@ def _upgrade_renewals() -> None:
     op.create_index(op.f(f"ix_{t}_medication_id"), t, ["medication_id"], unique=False)
 
 
+def _upgrade_legal_documents() -> None:
+    op.create_table(
+        "legal_documents",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_legal_documents")),
+    )
+    op.create_index(
+        "uq_legal_documents_kind_version", "legal_documents", ["kind", "version"], unique=True
+    )
+    t = "legal_acceptances"
+    op.create_table(
+        t,
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("document_id", sa.String(length=40), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+        _fk(t, "account_id", "accounts"),
+        _fk(t, "document_id", "legal_documents"),
+        sa.PrimaryKeyConstraint("account_id", "document_id", name=op.f(f"pk_{t}")),
+    )
+
+
 def upgrade() -> None:
     op.add_column("patients", sa.Column("pronouns", sa.String(length=40), nullable=True))
     _upgrade_appointment_requests()
     _upgrade_renewals()
+    _upgrade_legal_documents()
 
 
 def downgrade() -> None:
+    op.drop_table("legal_acceptances")
+    op.drop_index("uq_legal_documents_kind_version", table_name="legal_documents")
+    op.drop_table("legal_documents")
     op.drop_table("prescription_renewals")
     op.drop_index("ix_appointment_requests_patient_created", table_name="appointment_requests")
     op.drop_table("appointment_requests")
