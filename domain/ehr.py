@@ -37,6 +37,7 @@ class EventType(Enum):
     # patient tasks (docs/patient-tasks.md)
     APPOINTMENT_REQUEST_ANSWERED = "APPOINTMENT_REQUEST_ANSWERED"
     PRESCRIPTION_RENEWAL_ANSWERED = "PRESCRIPTION_RENEWAL_ANSWERED"
+    COVERAGE_UPDATED = "COVERAGE_UPDATED"
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,33 @@ class RenewalAnswered:
     denial_reason: str | None  # when denied
 
 
+@dataclass(frozen=True)
+class Copay:
+    service: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class CoverageUpdated:
+    coverage_id: str
+    patient_id: str
+    priority: int
+    payer: str
+    plan: str
+    member_id: str
+    group_number: str | None
+    subscriber_name: str
+    subscriber_relation: str
+    effective_from: date
+    effective_to: date | None
+    currency: str
+    copays: tuple[Copay, ...]
+    deductible_cents: int | None
+    deductible_met_cents: int | None
+    out_of_pocket_max_cents: int | None
+    out_of_pocket_met_cents: int | None
+
+
 Command = (
     ResultFinalized
     | ResultReleased
@@ -171,6 +199,7 @@ Command = (
     | AppointmentChanged
     | AppointmentRequestAnswered
     | RenewalAnswered
+    | CoverageUpdated
 )
 
 
@@ -492,6 +521,50 @@ def _renewal_answered(f: _Fields, _occurred_at: datetime) -> RenewalAnswered:
     return command
 
 
+SUBSCRIBER_RELATIONS = {r.upper(): r for r in ("self", "spouse", "child", "other")}
+
+
+def _copay(f: _Fields) -> Copay:
+    copay = Copay(f.text("service", 100), f.integer("amountCents", 0, MAX_CENTS) or 0)
+    f.done()
+    return copay
+
+
+def _coverage_updated(f: _Fields, _occurred_at: datetime) -> CoverageUpdated:
+    cents = [
+        f.integer(k, 0, MAX_CENTS, required=False)
+        for k in (
+            "deductibleCents",
+            "deductibleMetCents",
+            "outOfPocketMaxCents",
+            "outOfPocketMetCents",
+        )
+    ]
+    command = CoverageUpdated(
+        coverage_id=f.ident("coverageId"),
+        patient_id=f.ident("patientId"),
+        priority=f.integer("priority", 1, 9, required=False) or 1,
+        payer=f.text("payer"),
+        plan=f.text("plan"),
+        member_id=f.text("memberId", 40),
+        group_number=f.optional_text("groupNumber", 40),
+        subscriber_name=f.text("subscriberName"),
+        subscriber_relation=f.choice("subscriberRelation", SUBSCRIBER_RELATIONS) or "",
+        effective_from=f.day("effectiveFrom"),
+        effective_to=f._typed("effectiveTo", False, _day, "a date (YYYY-MM-DD)"),
+        currency=f.matching("currency", CURRENCY, "a three-letter code", required=False) or "USD",
+        copays=tuple(_copay(c) for c in f.objects("copays")) if "copays" in f.raw else (),
+        deductible_cents=cents[0],
+        deductible_met_cents=cents[1],
+        out_of_pocket_max_cents=cents[2],
+        out_of_pocket_met_cents=cents[3],
+    )
+    f.seen.add("copays")
+    if command.effective_to is not None and command.effective_to < command.effective_from:
+        f.problem("effectiveTo", "must not be before effectiveFrom")
+    return command
+
+
 PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.RESULT_FINALIZED: _result_finalized,
     EventType.RESULT_RELEASED: _result_released,
@@ -500,6 +573,7 @@ PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
     EventType.APPOINTMENT_REQUEST_ANSWERED: _request_answered,
     EventType.PRESCRIPTION_RENEWAL_ANSWERED: _renewal_answered,
+    EventType.COVERAGE_UPDATED: _coverage_updated,
 }
 
 

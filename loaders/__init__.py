@@ -32,6 +32,8 @@ from loaders.notifications import NotificationByIdLoader, NotificationPageByAcco
 from loaders.patient_tasks import (
     AppointmentByIdLoader,
     AppointmentRequestsByPatientLoader,
+    CoveragesByPatientLoader,
+    InsuranceCardsByPatientLoader,
     RenewalsByPatientLoader,
 )
 from loaders.people import (
@@ -102,6 +104,14 @@ class Loaders:
     @cached_property
     def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
         return AppointmentRequestsByPatientLoader(self._sessions)
+
+    @cached_property
+    def coverages(self) -> CoveragesByPatientLoader:
+        return CoveragesByPatientLoader(self._sessions)
+
+    @cached_property
+    def insurance_cards(self) -> InsuranceCardsByPatientLoader:
+        return InsuranceCardsByPatientLoader(self._sessions)
 
     @cached_property
     def renewals(self) -> RenewalsByPatientLoader:

@@ -41,3 +41,17 @@ class RenewalsByPatientLoader(PatientListLoader[m.PrescriptionRenewal]):
         self, session: AsyncSession, grants: Sequence[PatientGrant]
     ) -> list[tuple[str, m.PrescriptionRenewal]]:
         return [(r.patient_id, r) for r in await q.renewals(session, grants)]
+
+
+class CoveragesByPatientLoader(PatientListLoader[m.Coverage]):
+    async def fetch_pairs(
+        self, session: AsyncSession, grants: Sequence[PatientGrant]
+    ) -> list[tuple[str, m.Coverage]]:
+        return [(r.patient_id, r) for r in await q.coverages(session, grants)]
+
+
+class InsuranceCardsByPatientLoader(PatientListLoader[m.Attachment]):
+    async def fetch_pairs(
+        self, session: AsyncSession, grants: Sequence[PatientGrant]
+    ) -> list[tuple[str, m.Attachment]]:
+        return [(r.patient_id, r) for r in await q.insurance_cards(session, grants)]

@@ -24,6 +24,7 @@ from domain.results import Release, ReleasePolicy, release_of
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.appointment_requests import AppointmentRequestRepository
+from persistence.coverages import apply_coverage
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
 from persistence.renewals import RenewalRepository
@@ -85,6 +86,8 @@ class EhrRepository:
             return await self._provider_reply(command, now, policies)
         if isinstance(command, ehr.StatementIssued):
             return await self._statement_issued(command, now, policies)
+        if isinstance(command, ehr.CoverageUpdated):
+            return Applied(*await apply_coverage(self._session, command, now))
         if isinstance(command, ehr.RenewalAnswered):
             return Applied(
                 *await RenewalRepository(self._session).answer(command, now, policies.ages)

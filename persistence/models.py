@@ -788,3 +788,27 @@ class LegalAcceptance(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("legal_documents.id"), primary_key=True)
     accepted_at: Mapped[datetime]
+
+
+class Coverage(Base):
+    """A patient's insurance coverage as the EHR last sent it (COVERAGE_UPDATED)."""
+
+    __tablename__ = "coverages"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    priority: Mapped[int] = mapped_column(Integer)  # 1 primary, 2 secondary, ...
+    payer: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[str] = mapped_column(String(40))
+    group_number: Mapped[str | None] = mapped_column(String(40))
+    subscriber_name: Mapped[str] = mapped_column(String(200))
+    subscriber_relation: Mapped[str] = mapped_column(String(20))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    copays: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{service, amount_cents}]
+    deductible_cents: Mapped[int | None] = mapped_column(BigInteger)
+    deductible_met_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_max_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_met_cents: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
+from resolvers import coverages as coverages_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import patients as r
@@ -28,6 +29,7 @@ from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope, granted
 from schema.billing import Statement, StatementStatus
+from schema.coverages import Coverage
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.money import Money
 from schema.people import Address, Provider
@@ -241,6 +243,14 @@ class Patient(Node):
         after: str | None = None,
     ) -> Connection[Statement] | None:
         return await billing_r.statements(info, granted(info), status, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.BILLING, "Coverage")],
+        description="Insurance coverages on file (from the EHR), primary first; the primary "
+        "one shows the card image sent with eCheck-in.",
+    )
+    async def coverages(self, info: Info) -> list[Coverage] | None:
+        return await coverages_r.coverages(info, granted(info))
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],

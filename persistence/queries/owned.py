@@ -27,6 +27,7 @@ OWNERS: dict[type[m.Base], tuple[InstrumentedAttribute[str], RecordArea]] = {
     m.HealthReading: (m.HealthReading.patient_id, RecordArea.READINGS),
     m.AppointmentRequest: (m.AppointmentRequest.patient_id, RecordArea.APPOINTMENTS),
     m.PrescriptionRenewal: (m.PrescriptionRenewal.patient_id, RecordArea.MEDICATIONS),
+    m.Coverage: (m.Coverage.patient_id, RecordArea.BILLING),
 }
 
 

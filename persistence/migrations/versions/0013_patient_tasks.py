@@ -1,4 +1,4 @@
-"""patient tasks: appointment requests, ...
+"""patient tasks: appointment requests, renewals, pronouns, legal documents, coverages
 
 Revision ID: 0013
 Revises: 0010
@@ -103,14 +103,44 @@ def _upgrade_legal_documents() -> None:
     )
 
 
+def _upgrade_coverages() -> None:
+    t = "coverages"
+    op.create_table(
+        t,
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("patient_id", sa.String(length=40), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("payer", sa.String(length=200), nullable=False),
+        sa.Column("plan", sa.String(length=200), nullable=False),
+        sa.Column("member_id", sa.String(length=40), nullable=False),
+        sa.Column("group_number", sa.String(length=40), nullable=True),
+        sa.Column("subscriber_name", sa.String(length=200), nullable=False),
+        sa.Column("subscriber_relation", sa.String(length=20), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("effective_to", sa.Date(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("copays", sa.JSON(), nullable=False),
+        sa.Column("deductible_cents", sa.BigInteger(), nullable=True),
+        sa.Column("deductible_met_cents", sa.BigInteger(), nullable=True),
+        sa.Column("out_of_pocket_max_cents", sa.BigInteger(), nullable=True),
+        sa.Column("out_of_pocket_met_cents", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        _fk(t, "patient_id", "patients"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{t}")),
+    )
+    op.create_index(op.f(f"ix_{t}_patient_id"), t, ["patient_id"], unique=False)
+
+
 def upgrade() -> None:
     op.add_column("patients", sa.Column("pronouns", sa.String(length=40), nullable=True))
     _upgrade_appointment_requests()
     _upgrade_renewals()
     _upgrade_legal_documents()
+    _upgrade_coverages()
 
 
 def downgrade() -> None:
+    op.drop_table("coverages")
     op.drop_table("legal_acceptances")
     op.drop_index("uq_legal_documents_kind_version", table_name="legal_documents")
     op.drop_table("legal_documents")
