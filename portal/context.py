@@ -121,6 +121,14 @@ class Context:
         self.audit_write(grant, object_type)
         return grant
 
+    def records_release(self, patient_id: str, object_type: str, *, write: bool) -> PatientGrant:
+        """Records releases: the patient, or a parent/guardian of a child (domain.access)."""
+        grant = access.access_records_release(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+        (self.audit_write if write else self.audit_read)(grant, object_type)
+        return grant
+
     def readable(self, area: RecordArea) -> list[PatientGrant]:
         """Grants for every patient whose `area` the viewer may read (family inbox, feeds)."""
         grants = []

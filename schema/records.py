@@ -87,6 +87,15 @@ class RecordsReleaseRequest(Node):
     requested_at: datetime
     status_changed_at: datetime
     internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    requested_by_account_id: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Who asked: the patient, or a parent or guardian of a child (whose "
+        "authority the release desk verifies before anything is sent)."
+    )
+    async def requested_by(self, info: Info) -> EnteredBy | None:
+        return await people_r.entered_by(info, self.requested_by_account_id, self.patient_id)
 
     def node_id(self) -> str:
         return self.internal_id
@@ -95,6 +104,8 @@ class RecordsReleaseRequest(Node):
     def from_row(cls, row: m.RecordsReleaseRequest) -> RecordsReleaseRequest:
         return cls(
             internal_id=row.id,
+            patient_id=row.patient_id,
+            requested_by_account_id=row.requested_by_account_id,
             recipient_kind=RecipientKind(row.recipient_kind),
             recipient_name=row.recipient_name,
             recipient_email=row.recipient_email,
