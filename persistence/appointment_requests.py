@@ -8,9 +8,8 @@ APPOINTMENT_REQUEST_CHANGED outbox event in its transaction; the clinic's answer
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import appointment_requests as rules
@@ -23,6 +22,7 @@ from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
+from persistence.status import move_status
 
 OPEN = RequestStatus.REQUESTED.value
 
@@ -86,20 +86,16 @@ class AppointmentRequestRepository:
         decline_reason: str | None = None,
     ) -> bool:
         """Move an open request to `status`; False if it was no longer open."""
-        t = m.AppointmentRequest
-        stmt = (
-            update(t)
-            .where(t.id == request_id, t.status == OPEN)
-            .values(
-                status=status.value,
-                status_changed_at=now,
-                appointment_id=appointment_id,
-                decline_reason=decline_reason,
-            )
-            .execution_options(synchronize_session=False)
+        return await move_status(
+            self._session,
+            m.AppointmentRequest,
+            request_id,
+            expected=OPEN,
+            to=status.value,
+            now=now,
+            appointment_id=appointment_id,
+            decline_reason=decline_reason,
         )
-        result = cast(CursorResult[Any], await self._session.execute(stmt))
-        return result.rowcount == 1
 
     def changed(self, request_id: str, patient_id: str, change: str, now: datetime) -> None:
         self._outbox.record(

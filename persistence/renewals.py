@@ -5,9 +5,8 @@ the medication (its refills and end date); either answer notifies (MEDICATIONS r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import ehr
@@ -17,6 +16,7 @@ from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.notify import Notice, notify
 from persistence.queries.guard import patient_ids
+from persistence.status import move_status
 
 OPEN = RenewalStatus.REQUESTED.value
 
@@ -66,14 +66,16 @@ class RenewalRepository:
             raise ehr.unknown("data.renewalId", "prescription renewal")
         ehr.check_owner("data.patientId", c.patient_id, row.patient_id)
         status = RenewalStatus(c.status)
-        t = m.PrescriptionRenewal
-        stmt = (
-            update(t)
-            .where(t.id == row.id, t.status == OPEN)
-            .values(status=status.value, status_changed_at=now, denial_reason=c.denial_reason)
-            .execution_options(synchronize_session=False)
+        moved = await move_status(
+            self._session,
+            m.PrescriptionRenewal,
+            row.id,
+            expected=OPEN,
+            to=status.value,
+            now=now,
+            denial_reason=c.denial_reason,
         )
-        if cast(CursorResult[Any], await self._session.execute(stmt)).rowcount != 1:
+        if not moved:
             raise ehr.InvalidEvent([ehr.Problem("data.renewalId", "is not open (answered)")])
         medication = await self._session.get(m.Medication, row.medication_id)
         assert medication is not None
