@@ -107,6 +107,11 @@ class AccessDenied(Exception):
         super().__init__(reason.value)
         self.reason = reason
         self.area = area
+        # What was asked for, for the audit of refused reads (set by the edge, never shown:
+        # `area` is shown, and a refusal for a patient one may not act for has none).
+        self.patient_id: str | None = None
+        self.asked_area: RecordArea | None = None
+        self.object_id: str | None = None
 
 
 _ISSUED = object()

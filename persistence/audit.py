@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
@@ -27,6 +28,7 @@ from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
 
 log = logging.getLogger(__name__)
+SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,25 @@ class AuditEntry:
     actor_name: str
     patient_id: str | None  # None: an account-level action
     acting_as: str  # a Relationship; "anonymous" for an account action nobody signed in made
-    action: str  # "read" or "write"; "attempt" for a refused account-level action
+    action: str  # "read", "write"; "attempt": a refused account action; "refused": a read
     operation: str
-    object_types: str
+    object_types: str  # of a refused read: the GraphQL path of the refused field
     request_id: str | None
     client_address: str | None
+    area: str | None = None  # a refused read's RecordArea, reason and asked-for object id
+    reason: str | None = None
+    object_id: str | None = None
+
+
+AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
+# PostgreSQL: any number of rows in one statement (asyncpg's executemany would send one
+# INSERT per row), built once: one array per column, unnested into rows. The text holds
+# only our own column names; every value is a bound parameter.
+INSERT_UNNEST = text(
+    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"CAST(:{c} AS {'timestamptz' if c == 'at' else 'text'}[])" for c in AUDIT_COLUMNS)
+    + ")"
+)
 
 
 class AuditWriter:
@@ -66,6 +82,24 @@ class AuditWriter:
     @property
     def pending(self) -> int:
         return len(self._queue)
+
+    async def write(self, entries: Sequence[AuditEntry], sessions: SessionSource) -> None:
+        """Write `entries` now, in one statement, through `sessions` (a request's own
+        connection): durable when this returns. Should that fail, they are queued for the
+        background writer, which retries, and the failure is logged."""
+        if not entries:
+            return
+        try:
+            async with sessions() as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    columns = {c: [getattr(e, c) for e in entries] for c in AUDIT_COLUMNS}
+                    await session.execute(INSERT_UNNEST, columns)
+                else:  # SQLite: executemany, local and inside one transaction
+                    await session.execute(insert(m.AuditEvent), [asdict(e) for e in entries])
+                await session.commit()
+        except Exception:
+            log.exception("audit write failed; %d entries queued for retry", len(entries))
+            self.submit(entries)
 
     def start(self) -> None:
         if self._task is None:
@@ -105,13 +139,34 @@ class AuditWriter:
 
 
 ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))
+REFUSED = "refused"
+DISCLOSURES = select(m.AuditEvent).where(m.AuditEvent.action != REFUSED)
 
 
 async def access_log(session: AsyncSession, grant: PatientGrant, page: Page) -> PageOf:
     """A patient's own access log, newest first (self only). Account-level rows have no
-    patient_id (NULL): they never match, whatever the patient."""
+    patient_id (NULL): they never match, whatever the patient. Refused reads disclosed
+    nothing: they are for operators (`refused_reads`), not listed here."""
     patient_id = own_patient_id(grant)
     pages = await pages_per_parent(
-        session, select(m.AuditEvent), m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page
+        session, DISCLOSURES, m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page
     )
     return pages[patient_id]
+
+
+async def refused_reads(
+    session: AsyncSession,
+    since: datetime,
+    account_id: str | None = None,
+    patient_id: str | None = None,
+    limit: int = 100,
+) -> list[m.AuditEvent]:
+    """The operator's view of probing: refused reads since `since`, newest first."""
+    e = m.AuditEvent
+    stmt = select(e).where(e.action == REFUSED, e.at >= since)
+    if account_id is not None:
+        stmt = stmt.where(e.account_id == account_id)
+    if patient_id is not None:
+        stmt = stmt.where(e.patient_id == patient_id)
+    stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())

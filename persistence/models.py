@@ -134,8 +134,28 @@ class ProxyGrant(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class AccountSession(Base):
+    """One sign-in on one device (docs/sessions.md). Its refresh tokens are one family
+    (`refresh_tokens.family_id` is this id) and its access tokens carry this id as `sid`;
+    once `ended_at` is set, every token of it is refused."""
+
+    __tablename__ = "account_sessions"
+    __table_args__ = (Index("ix_account_sessions_account_started", "account_id", "started_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    device: Mapped[str] = mapped_column(String(100))  # "Firefox on Windows", from User-Agent
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    client_address: Mapped[str | None] = mapped_column(String(64))  # where it was last used
+    started_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]  # moved at most once a minute (portal/auth.py)
+    expires_at: Mapped[datetime]  # its newest refresh token's expiry
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+
+
 class RefreshToken(Base):
-    """Opaque refresh tokens, stored hashed. A family is one sign-in and its rotations."""
+    """Opaque refresh tokens, stored hashed. A family is one sign-in and its rotations: its
+    id is the `AccountSession`'s."""
 
     __tablename__ = "refresh_tokens"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -360,6 +380,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_patient_at", "patient_id", "at"),
         Index("ix_audit_events_account_at", "account_id", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),  # `portal audit --refused`
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime]
@@ -372,6 +393,11 @@ class AuditEvent(Base):
     object_types: Mapped[str] = mapped_column(String(500))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # A refused read (action "refused", docs/audit.md): the area and the policy's reason,
+    # and the object id asked for when it was not a patient's (node(id)).
+    area: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxEvent(Base):

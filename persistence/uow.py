@@ -34,6 +34,7 @@ from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
 from persistence.renewals import RenewalRepository
+from persistence.sessions import SessionRepository
 
 
 class UnitOfWork:
@@ -54,6 +55,10 @@ class UnitOfWork:
     @property
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
+
+    @property
+    def sessions(self) -> SessionRepository:
+        return SessionRepository(self.session)
 
     @property
     def activation_codes(self) -> ActivationCodeRepository:

@@ -21,7 +21,7 @@ from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
 from persistence.audit import AuditEntry
 from persistence.messaging import ATTACHMENT_AREAS
-from portal.auth import authenticate
+from portal.auth import authentication_of
 from portal.services import Services
 from schema.base import BadInput, internal_id
 
@@ -43,7 +43,9 @@ def _refused(status: int, code: str, message: str, reason: str | None = None) ->
 async def download_attachment(request: Request) -> Response:
     services: Services = request.app.state.services
     now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
+    auth = authentication_of(request)  # authenticated once, at the edge (portal/auth.py)
+    if auth.failure is not None:
+        raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
     if auth.terms_pending:
@@ -62,7 +64,7 @@ async def download_attachment(request: Request) -> Response:
         )
     except AccessDenied as denied:
         return _refused(403, "FORBIDDEN", "You may not read this file.", denied.reason.value)
-    services.audit.submit(
+    await services.audit.write(  # before the file leaves: durable
         [
             AuditEntry(
                 at=now,
@@ -76,7 +78,8 @@ async def download_attachment(request: Request) -> Response:
                 request_id=request.state.request_id,
                 client_address=request.client.host if request.client else None,
             )
-        ]
+        ],
+        services.sessions,
     )
     path = services.files.path(row.storage_key)
     if not await services.files.exists(row.storage_key):

@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from domain import access
-from domain.access import PatientContext, PatientGrant, Principal
+from domain.access import AccessDenied, PatientContext, PatientGrant, Principal
 from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
-from persistence.audit import AuditEntry
+from persistence.audit import REFUSED, AuditEntry
 from portal.services import Services
 
 ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
+UNKNOWN_RELATIONSHIP = "unknown"  # the role of a refused read: there was no grant to name it
+# Column sizes of audit_events: an id a client made up is cut, never a failed audit write.
+PATIENT_ID_LENGTH, OBJECT_ID_LENGTH, OBJECT_TYPES_LENGTH = 40, 200, 500
+
+
+class Refusal(NamedTuple):
+    account_id: str
+    patient_id: str  # "" when not known (node(id) of an unknown object)
+    object_id: str  # "Type:id" asked for through node(id), else ""
+    area: str
+    reason: str
+
+
+@contextmanager
+def asking_for(patient_id: str, area: RecordArea | None = None) -> Iterator[None]:
+    """Name the patient (and area) a refused access check was about, for the audit only."""
+    try:
+        yield
+    except AccessDenied as denied:
+        if denied.patient_id is None:
+            denied.patient_id = patient_id
+        if denied.asked_area is None:
+            denied.asked_area = area
+        raise
 
 
 class Unauthenticated(Exception):
@@ -38,11 +65,14 @@ class Context:
     actor_name: str = ""
     failure: Exception | None = None  # authentication could not run; re-raised on first use
     terms_pending: bool = False  # TERMS_ACCEPTANCE_REQUIRED for all but the legal documents
+    session_id: str | None = None  # the session of the access token (docs/sessions.md)
     loaders: Loaders = field(init=False)
     field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
     # (account id, patient id or "" for an account action, acting as, action) -> object types
     _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
     _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
+    _checked_credential: bool = False  # without a request (tests): see `claim_credential_check`
+    _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services)
@@ -69,9 +99,11 @@ class Context:
             raise Unauthenticated(self.auth_error or "Sign in to continue.")
         return self.principal
 
-    def signed_in(self, principal: Principal, actor_name: str, terms_pending: bool = False) -> None:
+    def signed_in(
+        self, principal: Principal, actor_name: str, session_id: str, terms_pending: bool = False
+    ) -> None:
         """signIn: the rest of its own response (its `viewer`) answers for the new account."""
-        self.principal, self.actor_name = principal, actor_name
+        self.principal, self.actor_name, self.session_id = principal, actor_name, session_id
         self.terms_pending = terms_pending
         self.auth_error = self.failure = None
         self.__dict__.pop("patient_contexts", None)  # drop a cached answer for the old one
@@ -85,23 +117,37 @@ class Context:
             self.require_principal(), patient_id, self.services.settings.ages
         )
 
+    def claim_credential_check(self) -> bool:
+        """Whether this mutation may check a password or code: only the first of the HTTP
+        request may, whatever the aliases, fragments or operations of a batch (each operation
+        of a batch has its own context; the request's state is shared)."""
+        state = self.request.state if self.request is not None else None
+        claimed = bool(getattr(state, "checked_credential", False)) or self._checked_credential
+        if state is not None:
+            state.checked_credential = True
+        self._checked_credential = True
+        return not claimed
+
     # -- the access checks: every read of a patient's record passes one of these --------
     def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
-        grant = access.access_patient(
-            self.require_principal(), patient_id, area, self.services.settings.ages
-        )
+        with asking_for(patient_id, area):
+            grant = access.access_patient(
+                self.require_principal(), patient_id, area, self.services.settings.ages
+            )
         self.audit_read(grant, object_type)
         return grant
 
     def demographics(self, patient_id: str) -> PatientGrant:
-        grant = access.access_demographics(
-            self.require_principal(), patient_id, self.services.settings.ages
-        )
+        with asking_for(patient_id):
+            grant = access.access_demographics(
+                self.require_principal(), patient_id, self.services.settings.ages
+            )
         self.audit_read(grant, "Patient")
         return grant
 
     def own_record(self, patient_id: str, object_type: str) -> PatientGrant:
-        grant = access.access_own_record(self.require_principal(), patient_id)
+        with asking_for(patient_id):
+            grant = access.access_own_record(self.require_principal(), patient_id)
         self.audit_read(grant, object_type)
         return grant
 
@@ -166,6 +212,19 @@ class Context:
             acting_as = "self" if account_id == signed_in else ANONYMOUS
             self._note(account_id, "", acting_as, action, name)
 
+    def audit_refused(self, denied: AccessDenied, path: str) -> None:
+        """A read the access policy refused (FORBIDDEN): for the operators' view of probing
+        (docs/audit.md), not the patient's access log, since nothing was disclosed."""
+        account_id = self.principal.account_id if self.principal is not None else ANONYMOUS
+        key = Refusal(
+            account_id,
+            (denied.patient_id or "")[:PATIENT_ID_LENGTH],
+            (denied.object_id or "")[:OBJECT_ID_LENGTH],
+            area.name if (area := denied.area or denied.asked_area) is not None else "",
+            denied.reason.value,
+        )
+        self._refused.setdefault(key, set()).add(path)
+
     def _note(
         self, account_id: str, patient_id: str, acting_as: str, action: str, object_type: str
     ) -> None:
@@ -173,7 +232,25 @@ class Context:
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:
         address = self.request.client.host if self.request and self.request.client else None
-        return [
+        refused = [
+            AuditEntry(
+                at=self.now,
+                account_id=r.account_id,
+                actor_name=self.actor_name,
+                patient_id=r.patient_id or None,
+                acting_as=UNKNOWN_RELATIONSHIP,
+                action=REFUSED,
+                operation=operation,
+                object_types=",".join(sorted(paths))[:OBJECT_TYPES_LENGTH],
+                request_id=self.request_id,
+                client_address=address,
+                area=r.area or None,
+                reason=r.reason,
+                object_id=r.object_id or None,
+            )
+            for r, paths in sorted(self._refused.items())
+        ]
+        return refused + [
             AuditEntry(
                 at=self.now,
                 account_id=account_id,

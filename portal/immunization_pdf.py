@@ -20,7 +20,7 @@ from domain.access import AccessDenied, age_on
 from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
-from portal.auth import authenticate
+from portal.auth import authentication_of
 from portal.context import Context
 from portal.services import Services
 from schema.base import BadInput, internal_id
@@ -39,7 +39,9 @@ def _refused(status: int, code: str, message: str, reason: str | None = None) ->
 async def immunization_record(request: Request) -> Response:
     services: Services = request.app.state.services
     now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
+    auth = authentication_of(request)  # authenticated once, at the edge (portal/auth.py)
+    if auth.failure is not None:
+        raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
     if auth.terms_pending:
@@ -62,8 +64,8 @@ async def immunization_record(request: Request) -> Response:
     except AccessDenied as denied:
         message = FORBIDDEN_MESSAGES[denied.reason]
         return _refused(403, "FORBIDDEN", message, denied.reason.value)
-    finally:
-        services.audit.submit(ctx.audit_entries(OPERATION))
+    finally:  # before the record leaves: durable
+        await services.audit.write(ctx.audit_entries(OPERATION), services.sessions)
     assert patient_row is not None, "a patient with a grant exists"
     today = services.settings.ages.today(now)  # the health system's date, as on its letters
     pdf = await asyncio.to_thread(render, patient_row, rows or [], now, today)

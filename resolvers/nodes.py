@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from domain.access import AccessDenied
 from persistence import models as m
 from persistence.queries import owned
 from resolvers import appointment_requests as appointment_requests_r
@@ -110,5 +111,9 @@ async def node(info: Info, global_id: str) -> Node | None:
     fetch = FETCHERS.get(type_name)
     if fetch is None:
         raise BadInput("Not a valid id.")
-    result: Node | None = await fetch(info, row_id)
+    try:
+        result: Node | None = await fetch(info, row_id)
+    except AccessDenied as denied:
+        denied.object_id = f"{type_name}:{row_id}"  # for the audit of refused reads
+        raise
     return result

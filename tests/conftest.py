@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ from domain.clock import FixedClock
 from persistence.db import create_engine, normalize_url
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
+from persistence.models import new_id
 from persistence.seed import load_dataset
+from persistence.sessions import NewSession, start_session
 from portal.app import create_app
 from portal.config import Settings
 from portal.http_settings import HttpSettings, QueryLimits
@@ -159,12 +161,15 @@ class Portal:
         assert isinstance(clock, FixedClock)
         return clock
 
-    def token(self, username: str) -> str:
-        """An access token for a demo account, issued as signIn would."""
-        return self.token_for_account(ACCOUNT_IDS[username])
+    async def token(self, username: str) -> str:
+        """An access token for a demo account, of a new session as signIn would issue."""
+        return await self.token_for_account(ACCOUNT_IDS[username])
 
-    def token_for_account(self, account_id: str) -> str:
-        token, _ = self.services.tokens.issue(account_id, self.clock.now())
+    async def token_for_account(self, account_id: str) -> str:
+        session_id, now = new_id("ses"), self.clock.now()
+        new = NewSession(account_id, session_id, "Test client", None, None)
+        await start_session(self.services.sessions, new, now, timedelta(days=1))
+        token, _ = self.services.tokens.issue(account_id, now, session_id)
         return token
 
     async def gql(
@@ -177,7 +182,7 @@ class Portal:
     ) -> dict[str, Any]:
         headers = {}
         if as_user is not None:
-            token = self.token(as_user)
+            token = await self.token(as_user)
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         body: dict[str, Any] = {"query": query}
@@ -199,6 +204,25 @@ ACCOUNT_IDS = {
 }
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", ";")
+
+
+def _count_transaction_control(count: Any) -> Any:
+    """A pool `checkout` listener: once per connection, an asyncpg query logger that calls
+    `count` for each transaction-control statement (those bypass SQLAlchemy's cursor)."""
+
+    def on_query(record: Any) -> None:
+        if record.query.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            count()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not record.info.get("counted"):
+            dbapi_connection.driver_connection.add_query_logger(on_query)
+            record.info["counted"] = True
+
+    return checkout
+
+
 async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]:
     engine: AsyncEngine = create_engine(database.url)
     services = build_services(
@@ -210,6 +234,10 @@ async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]
         portal.statements += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    if engine.dialect.name == "postgresql":
+        # Transaction control is sent beside the cursor (asyncpg's BEGIN, COMMIT, ROLLBACK, a
+        # pre-ping): counted too, as PostgreSQL's pg_stat_statements counts them.
+        event.listen(engine.sync_engine, "checkout", _count_transaction_control(count))
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:

@@ -1,3 +1,2 @@
-"""One async function per write: (command, grant or principal, unit of work, ports) -> result
-or a domain error. No strawberry, no Starlette: a resolver, a CLI or the EHR feed calls the
-same function (docs/patient-tasks.md lists the ones of issue 16)."""
+"""Use cases: one async function per write, called by resolvers, jobs and the CLI alike
+(docs: CONVENTIONS.md, "usecases/")."""

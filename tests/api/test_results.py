@@ -110,7 +110,7 @@ def result_gid(result_id: str) -> str:
 
 
 async def as_owner(portal: Portal, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    return await portal.gql(query, variables, token=portal.token_for_account(OWNER))
+    return await portal.gql(query, variables, token=await portal.token_for_account(OWNER))
 
 
 async def node_of(portal: Portal, result_id: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ async def test_signed_out_viewer_is_null(portal: Portal) -> None:
 
 
 async def test_forged_token_is_unauthenticated(portal: Portal) -> None:
-    result = await portal.gql(VIEWER, token=portal.token(ALEX) + "x")
+    result = await portal.gql(VIEWER, token=await portal.token(ALEX) + "x")
     assert result["data"] == {"viewer": None}
     assert errors_of(result) == [("UNAUTHENTICATED", None)]
 

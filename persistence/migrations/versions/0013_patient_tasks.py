@@ -1,7 +1,7 @@
 """patient tasks: appointment requests, renewals, pronouns, legal documents, coverages
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011 (given 0010; chained on main's 0011 sessions when main was merged in)
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
