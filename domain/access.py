@@ -349,6 +349,31 @@ def access_own_record(principal: Principal, patient_id: str) -> PatientGrant:
     return _issue(principal, _self_context(principal, patient_id), None)
 
 
+def access_records_release(
+    principal: Principal, patient_id: str, policy: AgePolicy
+) -> PatientGrant:
+    """Who may ask for a copy of a record to be sent elsewhere (and see those requests): the
+    patient; and a parent or guardian of a child under the adolescent age, as the child's
+    personal representative (the release desk still verifies that authority)."""
+    # The patient themself.
+    if patient_id == principal.patient_id:
+        return _issue(principal, _self_context(principal, patient_id), None)
+    # Otherwise an effective grant (raises as any read would without one).
+    context = patient_context(principal, patient_id, policy)
+    grant = next(g for g in _effective(principal, policy) if g.patient_id == patient_id)
+    # Only a parent or guardian represents the patient; caregivers and spouses do not.
+    if not grant.relationship.is_for_minor:
+        raise AccessDenied(AccessReason.SELF_ONLY)
+    age = age_on(grant.patient_birth_date, policy.today(principal.now))
+    # An adult decides alone (a guardian of an adult asks the release desk directly).
+    if age >= policy.adult_age:
+        raise AccessDenied(AccessReason.SELF_ONLY)
+    # An adolescent's record is released at the adolescent's own request.
+    if age >= policy.adolescent_age:
+        raise AccessDenied(AccessReason.ADOLESCENT_CONFIDENTIAL)
+    return _issue(principal, context, None)
+
+
 def grant_allows(grant: GrantFacts, area: RecordArea, now: datetime, policy: AgePolicy) -> bool:
     """Whether a proxy holding `grant` may read `area` of its patient at `now` (the patient's
     side of the policy: who else sees a new message, a released result, a notification)."""

@@ -38,6 +38,12 @@ from loaders.notes import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.patient_tasks import (
+    AppointmentRequestsByPatientLoader,
+    CoveragesByPatientLoader,
+    InsuranceCardsByPatientLoader,
+    RenewalsByPatientLoader,
+)
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
@@ -103,6 +109,26 @@ class Loaders:
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
         return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)
+
+    @cached_property
+    def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
+        return AppointmentRequestsByPatientLoader(self._sessions)
+
+    @cached_property
+    def coverages(self) -> CoveragesByPatientLoader:
+        return CoveragesByPatientLoader(self._sessions)
+
+    @cached_property
+    def insurance_cards(self) -> InsuranceCardsByPatientLoader:
+        return InsuranceCardsByPatientLoader(self._sessions)
+
+    @cached_property
+    def renewals(self) -> RenewalsByPatientLoader:
+        return RenewalsByPatientLoader(self._sessions)
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:
@@ -247,10 +273,6 @@ class Loaders:
     @cached_property
     def hidden_note_count(self) -> HiddenNoteCountByPatientLoader:
         return HiddenNoteCountByPatientLoader(self._sessions)
-
-    @cached_property
-    def appointment(self) -> AppointmentByIdLoader:
-        return AppointmentByIdLoader(self._sessions)
 
     # -- pre-visit questionnaires and consents (loaders/questionnaires.py) ----------------
     @cached_property

@@ -28,8 +28,11 @@ from domain.results import Release, ReleasePolicy, release_of
 from domain.scopes import RecordArea
 from persistence import ehr_maintenance, ehr_notes, explanations
 from persistence import models as m
+from persistence.appointment_requests import AppointmentRequestRepository
+from persistence.coverages import apply_coverage
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
+from persistence.renewals import RenewalRepository
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,15 @@ class EhrRepository:
             return Applied(patient_id, patient_id)
         if isinstance(command, NoteSigned):
             return Applied(*await ehr_notes.note_signed(self._session, command, now, policies.ages))
+        if isinstance(command, ehr.CoverageUpdated):
+            return Applied(*await apply_coverage(self._session, command, now))
+        if isinstance(command, ehr.RenewalAnswered):
+            return Applied(
+                *await RenewalRepository(self._session).answer(command, now, policies.ages)
+            )
+        if isinstance(command, ehr.AppointmentRequestAnswered):
+            requests = AppointmentRequestRepository(self._session)
+            return Applied(*await requests.answer(command, now, policies.ages))
         return await self._appointment_changed(command, now, policies)
 
     # -- helpers ------------------------------------------------------------------------

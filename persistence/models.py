@@ -96,6 +96,7 @@ class Patient(Base):
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     preferred_name: Mapped[str | None] = mapped_column(String(100))
+    pronouns: Mapped[str | None] = mapped_column(String(40))  # migration 0013
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -853,4 +854,91 @@ class HealthMaintenanceTopic(Base):
     visit_type: Mapped[str | None] = mapped_column(String(100))
     department_id: Mapped[str | None] = mapped_column(String(100))
     notified_for: Mapped[date | None] = mapped_column(Date)  # the due date last told about
+    updated_at: Mapped[datetime]
+
+
+# -- patient tasks: appointment requests, ... (migration 0013) -------------------------------
+class AppointmentRequest(Base):
+    """A visit asked for (domain/appointment_requests.py); the clinic answers it through the
+    EHR feed with the appointment it booked (`appointment_id`) or a reason it declined."""
+
+    __tablename__ = "appointment_requests"
+    __table_args__ = (Index("ix_appointment_requests_patient_created", "patient_id", "created_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    visit_type: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    preferred_days: Mapped[list[str]]
+    preferred_times: Mapped[list[str]]
+    contact_preference: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
+
+
+class PrescriptionRenewal(Base):
+    """A renewal asked of the prescriber (domain/renewals.py); answered through the EHR feed."""
+
+    __tablename__ = "prescription_renewals"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    medication_id: Mapped[str] = mapped_column(ForeignKey("medications.id"), index=True)
+    prescriber_id: Mapped[str] = mapped_column(ForeignKey("providers.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    pharmacy: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    denial_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
+
+
+class LegalDocument(Base):
+    """One published version of the terms of use or the privacy notice (domain/terms.py)."""
+
+    __tablename__ = "legal_documents"
+    __table_args__ = (Index("uq_legal_documents_kind_version", "kind", "version", unique=True),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class LegalAcceptance(Base):
+    """An account's acceptance of one document version, and when."""
+
+    __tablename__ = "legal_acceptances"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("legal_documents.id"), primary_key=True)
+    accepted_at: Mapped[datetime]
+
+
+class Coverage(Base):
+    """A patient's insurance coverage as the EHR last sent it (COVERAGE_UPDATED)."""
+
+    __tablename__ = "coverages"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    priority: Mapped[int] = mapped_column(Integer)  # 1 primary, 2 secondary, ...
+    payer: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[str] = mapped_column(String(40))
+    group_number: Mapped[str | None] = mapped_column(String(40))
+    subscriber_name: Mapped[str] = mapped_column(String(200))
+    subscriber_relation: Mapped[str] = mapped_column(String(20))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    copays: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{service, amount_cents}]
+    deductible_cents: Mapped[int | None] = mapped_column(BigInteger)
+    deductible_met_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_max_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_met_cents: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]

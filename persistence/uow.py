@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
 from persistence.ehr import EhrRepository
@@ -32,6 +33,7 @@ from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
+from persistence.renewals import RenewalRepository
 from persistence.sessions import SessionRepository
 
 
@@ -81,6 +83,14 @@ class UnitOfWork:
     @property
     def appointments(self) -> AppointmentRepository:
         return AppointmentRepository(self.session)
+
+    @property
+    def appointment_requests(self) -> AppointmentRequestRepository:
+        return AppointmentRequestRepository(self.session)
+
+    @property
+    def renewals(self) -> RenewalRepository:
+        return RenewalRepository(self.session)
 
     @property
     def outbox(self) -> OutboxRepository:

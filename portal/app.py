@@ -120,6 +120,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             actor_name=auth.actor_name,
             failure=auth.failure,
             session_id=auth.session_id,
+            terms_pending=auth.terms_pending,
         )
         context.loaders = loaders
         return context

@@ -20,6 +20,7 @@ from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.cli_accounts import add_parser as add_activation_code_parser
 from portal.cli_audit import add_parser as add_audit_parser
+from portal.cli_terms import add_parser as add_publish_terms_parser
 from portal.config import from_env
 from portal.logs import configure as configure_logging
 from portal.realtime import cli as realtime_cli
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_activation_code_parser(sub)
     add_audit_parser(sub)
+    add_publish_terms_parser(sub)
 
     serve = sub.add_parser("serve", help="serve the portal with uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))

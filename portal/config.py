@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from domain.access import AgePolicy
 from domain.accounts import LifecyclePolicy
 from domain.appointments import DEFAULT_SELF_SCHEDULABLE, AppointmentPolicy
 from domain.billing import PaymentPlanPolicy
+from domain.eligibility import EligibilityPolicy, rules_from_json
 from domain.identity import LockoutPolicy
 from domain.messages import MessagingPolicy
 from domain.proxies import ProxyPolicy
@@ -127,7 +129,21 @@ def _appointment_policy(e: Mapping[str, str]) -> AppointmentPolicy:
         self_schedulable_by_department={
             department.strip(): _names(types, "|") for department, types in by_department
         },
+        eligibility=_eligibility(e),
     )
+
+
+def _eligibility(e: Mapping[str, str]) -> EligibilityPolicy:
+    """`APPOINTMENT_ELIGIBILITY_RULES`: a JSON list of rules (domain/eligibility.py; `[]`
+    for none), by default the demo rules; `APPOINTMENT_PANEL_MONTHS` (default 36)."""
+    default = EligibilityPolicy()
+    raw = e.get("APPOINTMENT_ELIGIBILITY_RULES")
+    try:
+        rules = rules_from_json(json.loads(raw)) if raw is not None else default.rules
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise ConfigError(f"APPOINTMENT_ELIGIBILITY_RULES: {exc}") from None
+    months = int(e.get("APPOINTMENT_PANEL_MONTHS", str(default.panel_months)))
+    return EligibilityPolicy(rules=rules, panel_months=months)
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:

@@ -8,6 +8,7 @@ import unicodedata
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from domain.terms import TermsAcceptanceRequired
 from portal.auth import authentication_of
 from portal.context import Context
 from portal.services import Services
@@ -31,6 +32,8 @@ async def signed_in_context(request: Request) -> Context | Response:
         raise auth.failure  # the database is down: a typed 503 (portal/unavailable.py)
     if auth.principal is None:
         return refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
+    if auth.terms_pending:  # nothing but the terms until they are accepted
+        return refused(403, "TERMS_ACCEPTANCE_REQUIRED", str(TermsAcceptanceRequired()))
     return Context(
         services=services,
         request=request,

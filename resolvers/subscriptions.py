@@ -28,6 +28,7 @@ from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import results as results_r
 from schema import subscription as s
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import BadInput, internal_id
 from schema.messages import Message, MessageThread
@@ -128,6 +129,17 @@ async def _appointment(info: Info, event: BusEvent) -> s.AppointmentEvent | None
     return s.AppointmentEvent(seq=_seq(event), patient_id=grant.patient_id, appointment=appointment)
 
 
+async def _appointment_request(info: Info, event: BusEvent) -> s.AppointmentRequestEvent | None:
+    ctx = info.context
+    grant = ctx.access(event.patient_id or "", RecordArea.APPOINTMENTS, "AppointmentRequest")
+    async with ctx.services.session() as session:
+        rows = await owned.owned_by_id(session, m.AppointmentRequest, [grant], [event.object_id])
+    if not rows:
+        return None
+    request = AppointmentRequest.from_row(rows[0], grant)
+    return s.AppointmentRequestEvent(seq=_seq(event), patient_id=grant.patient_id, request=request)
+
+
 async def _notification(info: Info, event: BusEvent) -> s.NotificationEvent | None:
     found = await notifications_r.notification_node(info, event.object_id)
     if found is None:
@@ -180,6 +192,13 @@ def note_signed(
 ) -> AsyncGenerator[NoteEvent, None]:
     kind, area = EventKind.NOTE_SIGNED, RecordArea.CLINICAL_NOTES
     return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _note)
+
+
+def appointment_request_changed(
+    info: Info, patient_id: strawberry.ID | None, after_seq: strawberry.ID | None
+) -> AsyncGenerator[s.AppointmentRequestEvent, None]:
+    kind, area = EventKind.APPOINTMENT_REQUEST_CHANGED, RecordArea.APPOINTMENTS
+    return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _appointment_request)
 
 
 def notification_added(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,19 +142,28 @@ class Slot(Node):
         return await people_r.department(info, self.department_id)
 
     @classmethod
-    def from_row(cls, row: m.Slot) -> Slot:
+    def from_row(cls, row: m.Slot, bookable: Sequence[str] | None = None) -> Slot:
+        """`bookable`: the visit types one patient may book there (availableSlots with a
+        patientId lists only those of the slot's)."""
+        types = [t for t in row.visit_types if bookable is None or t in bookable]
         return cls(
             internal_id=row.id,
             provider_id=row.provider_id,
             department_id=row.department_id,
             starts_at=row.starts_at,
             duration_minutes=row.duration_minutes,
-            visit_types=list(row.visit_types),
+            visit_types=types,
         )
 
 
 @strawberry.input
 class SlotFilter:
+    patient_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only what this patient may book online (visit types, age, sex, "
+        "established-patient and panel rules; the slot's `visitTypes` narrowed to those). "
+        "Needs the patient's APPOINTMENTS. Omitted: every open slot.",
+    )
     department_id: strawberry.ID | None = None
     provider_id: strawberry.ID | None = None
     visit_type: str | None = None

@@ -17,6 +17,7 @@ from strawberry.types.execution import ExecutionResult
 from domain.access import AccessDenied
 from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
+from domain.terms import TermsAcceptanceRequired
 from persistence.db import database_unavailable
 from portal.context import Context, Unauthenticated
 from schema.base import BadInput
@@ -81,6 +82,8 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return error
     if isinstance(original, Unauthenticated):
         return _typed(error, str(original), {"code": "UNAUTHENTICATED"})
+    if isinstance(original, TermsAcceptanceRequired):
+        return _typed(error, str(original), {"code": "TERMS_ACCEPTANCE_REQUIRED"})
     if isinstance(original, AccessDenied):
         extensions: dict[str, Any] = {"code": "FORBIDDEN", "reason": original.reason.value}
         if original.area is not None:

@@ -25,6 +25,7 @@ from schema.mutations.billing import BillingMutations
 from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
+from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
 from schema.mutations.results import ResultMutations
@@ -38,6 +39,7 @@ class Mutation(
     FormMutations,
     MessagingMutations,
     NoteMutations,
+    PatientTaskMutations,
     ProxyMutations,
     RecordMutations,
     ResultMutations,

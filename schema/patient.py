@@ -14,8 +14,10 @@ from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
+from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
+from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
@@ -23,11 +25,14 @@ from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
+from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
+from schema.coverages import Coverage
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.health_maintenance import HealthMaintenanceTopic
 from schema.money import Money
@@ -35,6 +40,7 @@ from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
+from schema.renewals import PrescriptionRenewal
 from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
@@ -70,7 +76,11 @@ DEMOGRAPHICS_FIELDS = frozenset(
 class PersonName:
     given: str
     family: str
-    preferred: str | None
+    preferred: str | None = strawberry.field(
+        description="The name the person goes by (updateProfile); the legal name stays as the "
+        "clinic's records have it."
+    )
+    pronouns: str | None = strawberry.field(description="As the person gave them (updateProfile).")
 
     @strawberry.field(description="The name to greet the person by: preferred, else given.")
     def display(self) -> str:
@@ -181,6 +191,15 @@ class Patient(Node):
     ) -> list[Medication] | None:
         return await summary_r.medications(info, grant, status)
 
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MEDICATIONS, "PrescriptionRenewal")],
+        description="Renewals asked of prescribers (requestRenewal), newest first.",
+    )
+    async def prescription_renewals(
+        self, info: Info, grant: PatientGrant
+    ) -> list[PrescriptionRenewal] | None:
+        return await renewals_r.prescription_renewals(info, grant)
+
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
     async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:
         return await summary_r.allergies(info, grant)
@@ -205,6 +224,25 @@ class Patient(Node):
         self, info: Info, grant: PatientGrant
     ) -> list[HealthMaintenanceTopic] | None:
         return await maintenance_r.topics(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "AppointmentRequest")],
+        description="Visits asked for (requestAppointment), newest first, with where each "
+        "stands: REQUESTED, SCHEDULED (with the appointment), DECLINED (with the clinic's "
+        "reason) or CANCELLED.",
+    )
+    async def appointment_requests(
+        self, info: Info, grant: PatientGrant
+    ) -> list[AppointmentRequest] | None:
+        return await appointment_requests_r.appointment_requests(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
+        description="Where to GET the printable immunization record (a PDF; relative to the "
+        "API's origin, with the same bearer token). Whoever may read `immunizations`.",
+    )
+    def immunization_record_url(self, info: Info, grant: PatientGrant) -> str | None:
+        return summary_r.immunization_record_url(grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
@@ -246,6 +284,14 @@ class Patient(Node):
         after: str | None = None,
     ) -> Connection[Statement] | None:
         return await billing_r.statements(info, grant, status, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.BILLING, "Coverage")],
+        description="Insurance coverages on file (from the EHR), primary first; the primary "
+        "one shows the card image sent with eCheck-in.",
+    )
+    async def coverages(self, info: Info, grant: PatientGrant) -> list[Coverage] | None:
+        return await coverages_r.coverages(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
@@ -292,7 +338,10 @@ class Patient(Node):
             pcp_provider_id=row.pcp_provider_id,
             mrn=row.mrn,
             name=PersonName(
-                given=row.given_name, family=row.family_name, preferred=row.preferred_name
+                given=row.given_name,
+                family=row.family_name,
+                preferred=row.preferred_name,
+                pronouns=row.pronouns,
             ),
             birth_date=row.birth_date,
             age=age_on(row.birth_date, today),

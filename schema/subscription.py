@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers import subscriptions as r
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Info
 from schema.messages import Message, MessageThread
@@ -77,6 +78,20 @@ class AppointmentEvent:
     appointment: Appointment
 
 
+@strawberry.type(
+    description="An appointment request that was made, withdrawn, or answered by the clinic."
+)
+class AppointmentRequestEvent:
+    seq: strawberry.ID = strawberry.field(description=SEQ)
+    patient_id: strawberry.Private[str]
+
+    @strawberry.field(description="The patient it is about.")
+    async def patient(self, info: Info) -> PatientField:
+        return await r.event_patient(info, self.patient_id)
+
+    request: AppointmentRequest
+
+
 @strawberry.type(description="A new notification for the viewer.")
 class NotificationEvent:
     seq: strawberry.ID = strawberry.field(description=SEQ)
@@ -124,6 +139,17 @@ class Subscription:
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[NoteEvent]:
         return r.note_signed(info, patient_id, after_seq)
+
+    @strawberry.subscription(
+        description="Appointment requests made, withdrawn, scheduled or declined." + ENDS
+    )
+    def appointment_request_changed(
+        self,
+        info: Info,
+        patient_id: PatientArg = None,
+        after_seq: AfterSeqArg = None,
+    ) -> AsyncIterator[AppointmentRequestEvent]:
+        return r.appointment_request_changed(info, patient_id, after_seq)
 
     @strawberry.subscription(
         description="New notifications for the viewer (every patient it follows)."

@@ -24,12 +24,12 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import catalog as C
 from . import notes as clinical_notes
-from .generator import ID_PREFIX, KINDS, OPTIONAL_KINDS
+from .generator import ID_PREFIX, KINDS, LOCAL_ZONE, OPTIONAL_KINDS
 
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -448,6 +448,12 @@ def check_dataset(path: str) -> list[str]:
             and g["starts_at"] <= now
             and (g["ends_at"] is None or g["ends_at"] > now)
         )
+        p = patients.get(g["patient_id"])
+        if p and g["ends_at"] and g["relationship"] in ("parent", "guardian"):
+            # A grant for a minor ends at the start of a birthday in the system's zone.
+            ends = _instant(g["ends_at"]).astimezone(LOCAL_ZONE)
+            if (ends.hour, ends.minute) != (0, 0):
+                bad(f"proxy_grant {g['id']}: ends_at is not a local midnight")
         if is_effective:
             effective[(g["proxy_account_id"], g["patient_id"])] += 1
             p = patients.get(g["patient_id"])
@@ -568,6 +574,10 @@ def check_dataset(path: str) -> list[str]:
             bad(f"statement {st['id']}: status {st['status']} should be {want}")
 
     return problems
+
+
+def _instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _age(birth: date, on: date) -> int:

@@ -25,8 +25,9 @@ import random
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO, TypedDict, TypeVar
+from zoneinfo import ZoneInfo
 
 from . import catalog as C
 from . import notes as clinical_notes
@@ -137,6 +138,18 @@ def age_on(birth: date, on: date) -> int:
 
 def midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day)
+
+
+#: The health system's own zone: birthdays and grant end dates are its dates.
+LOCAL_ZONE = ZoneInfo("America/New_York")
+
+
+def local_midnight(d: date) -> datetime:
+    """The first instant of `d` in the health system's zone, as a naive-UTC datetime: a grant
+    ending on a birthday ends when that day starts there, not at UTC midnight (the evening
+    before, in New York)."""
+    start = datetime.combine(d, time.min, tzinfo=LOCAL_ZONE)
+    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def ascii_slug(text: str) -> str:
@@ -792,8 +805,8 @@ class Generator:
         out = []
         if g.kind in ("parent", "guardian"):
             rel = g.kind
-            b12 = midnight(add_years(patient.birth, 12))
-            b18 = midnight(add_years(patient.birth, 18))
+            b12 = local_midnight(add_years(patient.birth, 12))
+            b18 = local_midnight(add_years(patient.birth, 18))
             start = max(
                 midnight(patient.birth) + timedelta(days=rng.randint(0, 60)),
                 acct_created + timedelta(days=1),

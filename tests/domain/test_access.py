@@ -26,6 +26,7 @@ from domain.access import (
     access_demographics,
     access_own_record,
     access_patient,
+    access_records_release,
     age_on,
     birthday,
     grant_allows,
@@ -800,3 +801,37 @@ def test_notes_announced_in_notifications(
     category: SensitiveCategory | None, hidden: bool, announced: bool
 ) -> None:
     assert may_announce_note(category, hidden) is announced
+
+
+# -- records releases: the patient, or the representative of a child ----------------------
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (grant(date(2019, 1, 1)), None),  # a parent of a 7-year-old
+        (grant(date(2017, 1, 1), GUARDIAN), None),  # a guardian of a 9-year-old
+        (grant(date(2012, 1, 1)), AccessReason.ADOLESCENT_CONFIDENTIAL),  # 14
+        (grant(date(1990, 1, 1), GUARDIAN), AccessReason.SELF_ONLY),  # an adult
+        (grant(date(2019, 1, 1), CAREGIVER), AccessReason.SELF_ONLY),  # not a representative
+        (grant(date(2019, 1, 1), status=GrantStatus.REVOKED), AccessReason.GRANT_NOT_ACTIVE),
+    ],
+)
+def test_records_release_by_a_representative(
+    facts: GrantFacts, reason: AccessReason | None
+) -> None:
+    principal = proxy(facts)
+    if reason is None:
+        issued = access_records_release(principal, PATIENT, POLICY)
+        assert (issued.patient_id, issued.area, issued.relationship) == (
+            PATIENT,
+            None,
+            facts.relationship,
+        )
+        return
+    with pytest.raises(AccessDenied) as denied:
+        access_records_release(principal, PATIENT, POLICY)
+    assert denied.value.reason is reason
+
+
+def test_records_release_by_the_patient() -> None:
+    issued = access_records_release(proxy(), OWN_RECORD, POLICY)
+    assert issued.relationship is Relationship.SELF
