@@ -18,6 +18,7 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.devices import DevicesByAccountLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -150,6 +151,10 @@ class Loaders:
     @cached_property
     def notification_preferences(self) -> NotificationPreferencesByAccountLoader:
         return NotificationPreferencesByAccountLoader(self._sessions)
+
+    @cached_property
+    def devices(self) -> DevicesByAccountLoader:
+        return DevicesByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from persistence.accounts import AccountRepository, RefreshTokenRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
+from persistence.devices import DeviceRepository
 from persistence.ehr import EhrRepository
 from persistence.lifecycle import (
     ActivationCodeRepository,
@@ -104,6 +105,10 @@ class UnitOfWork:
     @property
     def proxies(self) -> ProxyRepository:
         return ProxyRepository(self.session)
+
+    @property
+    def devices(self) -> DeviceRepository:
+        return DeviceRepository(self.session)
 
     @property
     def release_preferences(self) -> ReleasePreferenceRepository:

@@ -151,6 +151,7 @@ def create_app(
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)
             await services.deliveries.close()
+            await services.push.close()
             await services.mail.close()
             await graphql.aclose()  # the HTTP front's Redis connections
             await services.audit.close()

@@ -20,6 +20,7 @@ from persistence.db import DEFAULT_DATABASE_URL
 from persistence.mail import MailSettings
 from portal.http_settings import HttpSettings, http_settings_from_env
 from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
+from portal.push.settings import PushConfigError, PushSettings, push_settings_from_env
 from portal.realtime.settings import RealtimeSettings
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
@@ -57,6 +58,7 @@ class Settings:
     attachments_dir: str = DEFAULT_ATTACHMENTS_DIR
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    push: PushSettings = field(default_factory=PushSettings)  # docs/push.md
 
     @property
     def production(self) -> bool:
@@ -72,6 +74,10 @@ class Settings:
             )
         if self.production and not self.mail.smtp_host:
             raise ConfigError("production needs SMTP_HOST: mail must not be written to files")
+        try:
+            self.push.check(self.production)
+        except PushConfigError as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def _hours(value: str) -> timedelta | None:
@@ -123,6 +129,13 @@ def _appointment_policy(e: Mapping[str, str]) -> AppointmentPolicy:
     )
 
 
+def _push(e: Mapping[str, str], production: bool) -> PushSettings:
+    try:
+        return push_settings_from_env(e, production)
+    except PushConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     e = os.environ if env is None else env
     portal_env = e.get("PORTAL_ENV", "development")
@@ -152,6 +165,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             reset_token_ttl=timedelta(minutes=int(e.get("PASSWORD_RESET_TTL_MINUTES", "60"))),
         ),
         realtime=RealtimeSettings.from_env(e),
+        push=_push(e, production=portal_env == "production"),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

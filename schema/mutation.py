@@ -17,6 +17,7 @@ from schema.base import Info
 from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
+from schema.mutations.devices import DeviceMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
@@ -27,6 +28,7 @@ class Mutation(
     AccountMutations,
     AppointmentMutations,
     BillingMutations,
+    DeviceMutations,
     MessagingMutations,
     ProxyMutations,
     RecordMutations,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import devices as devices_r
 from resolvers import messages as messages_r
 from resolvers import notification_prefs as notification_prefs_r
 from resolvers import notifications as notifications_r
 from resolvers import viewer as r
 from schema.base import Connection, Info
+from schema.devices import Device
 from schema.messages import MessageThread
 from schema.messaging import NotificationPreference
 from schema.notifications import Notification
@@ -59,3 +61,7 @@ class Viewer:
     )
     async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
         return await notification_prefs_r.notification_preferences(info)
+
+    @strawberry.field(description="The browsers and phones that get this account's pushes.")
+    async def devices(self, info: Info) -> list[Device]:
+        return await devices_r.devices(info)

@@ -1,0 +1,1 @@
+"""Use cases: one async function per write (TEAM.md, CONVENTIONS.md "usecases/")."""
