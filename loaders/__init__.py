@@ -18,7 +18,7 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
-from loaders.devices import DevicesByAccountLoader
+from loaders.devices import DevicesByAccountLoader, IdentitiesByAccountLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -155,6 +155,10 @@ class Loaders:
     @cached_property
     def devices(self) -> DevicesByAccountLoader:
         return DevicesByAccountLoader(self._sessions)
+
+    @cached_property
+    def linked_identities(self) -> IdentitiesByAccountLoader:
+        return IdentitiesByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property

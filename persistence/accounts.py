@@ -53,9 +53,15 @@ class AccountRepository:
         self._session = session
 
     async def credentials(self, username: str) -> Credentials | None:
-        stmt = select(m.Account.id, m.Account.password_hash).where(m.Account.username == username)
+        a = m.Account
+        stmt = select(a.id, a.password_hash, a.sso_only).where(a.username == username)
         row = (await self._session.execute(stmt)).one_or_none()
-        return None if row is None else Credentials(*row)
+        if row is None:
+            return None
+        # An SSO-only account has no password that works: checked against the dummy hash (same
+        # time), refused, and counted towards the lockout like any wrong password.
+        account_id, password_hash, sso_only = row
+        return Credentials(account_id, "" if sso_only else password_hash)
 
     async def sign_in_state(self, account_id: str) -> SignInState:
         stmt = select(m.Account.failed_sign_ins, m.Account.locked_until).where(

@@ -33,6 +33,7 @@ from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
+from persistence.sso import SsoRepository
 
 
 class UnitOfWork:
@@ -109,6 +110,10 @@ class UnitOfWork:
     @property
     def devices(self) -> DeviceRepository:
         return DeviceRepository(self.session)
+
+    @property
+    def sso(self) -> SsoRepository:
+        return SsoRepository(self.session)
 
     @property
     def release_preferences(self) -> ReleasePreferenceRepository:

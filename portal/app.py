@@ -33,6 +33,7 @@ from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.sso import sso_callback
 from schema import schema
 
 log = logging.getLogger("portal")
@@ -152,6 +153,7 @@ def create_app(
             await services.realtime.close(services.engine)
             await services.deliveries.close()
             await services.push.close()
+            await services.sso.close()
             await services.mail.close()
             await graphql.aclose()  # the HTTP front's Redis connections
             await services.audit.close()
@@ -169,6 +171,7 @@ def create_app(
             Route("/integration/events", receive_event, methods=["POST"]),
             Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
             Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
+            Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(RequestIdMiddleware)],

@@ -22,6 +22,7 @@ from portal.http_settings import HttpSettings, http_settings_from_env
 from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
 from portal.push.settings import PushConfigError, PushSettings, push_settings_from_env
 from portal.realtime.settings import RealtimeSettings
+from portal.sso_settings import SsoConfigError, SsoSettings, sso_settings_from_env
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
 DEV_INTEGRATION_TOKEN = "dev-only-ehr-feed-token-change-me-0123456789"  # noqa: S105 (same)
@@ -59,6 +60,7 @@ class Settings:
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     push: PushSettings = field(default_factory=PushSettings)  # docs/push.md
+    sso: SsoSettings = field(default_factory=SsoSettings)  # docs/sso.md
 
     @property
     def production(self) -> bool:
@@ -76,7 +78,8 @@ class Settings:
             raise ConfigError("production needs SMTP_HOST: mail must not be written to files")
         try:
             self.push.check(self.production)
-        except PushConfigError as exc:
+            self.sso.check(self.production)
+        except (PushConfigError, SsoConfigError) as exc:
             raise ConfigError(str(exc)) from exc
 
 
@@ -136,6 +139,13 @@ def _push(e: Mapping[str, str], production: bool) -> PushSettings:
         raise ConfigError(str(exc)) from exc
 
 
+def _sso(e: Mapping[str, str]) -> SsoSettings:
+    try:
+        return sso_settings_from_env(e)
+    except (SsoConfigError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     e = os.environ if env is None else env
     portal_env = e.get("PORTAL_ENV", "development")
@@ -166,6 +176,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ),
         realtime=RealtimeSettings.from_env(e),
         push=_push(e, production=portal_env == "production"),
+        sso=_sso(e),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

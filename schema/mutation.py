@@ -21,6 +21,7 @@ from schema.mutations.devices import DeviceMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.sso import SsoMutations
 
 
 @strawberry.type
@@ -32,6 +33,7 @@ class Mutation(
     MessagingMutations,
     ProxyMutations,
     RecordMutations,
+    SsoMutations,
 ):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "

@@ -217,6 +217,7 @@ async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]
         yield portal
     await services.audit.flush()
     await services.push.close()  # the ASGI transport runs no lifespan
+    await services.sso.close()
     await engine.dispose()
 
 
