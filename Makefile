@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime clean
+.PHONY: run test check lint typecheck schema demo-ehr bench bench-realtime clean reset-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ bench-realtime: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+## Delete the demo database (SQLite, var/) and seed it again; the virtualenv stays
+reset-demo: $(STAMP)
+	rm -rf var
+	$(BIN)/portal migrate
+	$(BIN)/portal seed --patients 300

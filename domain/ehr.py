@@ -1,9 +1,9 @@
 """The EHR feed's events, read strictly: every problem of a payload is reported at once,
 with the path of the field at fault, and an event with any problem is applied not at all.
 
-An event is `{"id", "type", "occurredAt", "data"}`; `data` depends on the type (README,
-"The EHR feed"). Unknown fields are refused too: a field we would silently drop (a `flag`
-the EHR computed, say) is a mapping error the integration team needs to hear about.
+An event is `{"id", "type", "occurredAt", "data"}`; `data` depends on the type (docs/ehr-feed.md).
+Unknown fields are refused too: a field we would silently drop (a `flag` the EHR computed,
+say) is a mapping error the integration team needs to hear about.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""POST /integration/events: the EHR feed (README, "The EHR feed").
+"""POST /integration/events: the EHR feed (docs/ehr-feed.md).
 
 Service credentials only: `Authorization: Bearer <INTEGRATION_TOKEN>`, compared in constant
 time; a patient's JWT is just a wrong token (401). The body is one event, read strictly

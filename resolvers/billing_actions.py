@@ -12,7 +12,7 @@ A request whose key is already stored waits for that attempt to end and answers 
 outcome. If the gateway cannot be reached the attempt is removed, so the key can be retried;
 the gateway gets a reference derived from the key, so a provider that did charge recognizes
 the retry. A process that dies between steps 1 and 3 leaves a pending attempt that holds its
-amount until someone settles it (see the README: a reconciliation job is not built yet).
+amount until someone settles it (see docs/billing.md: a reconciliation job is not built yet).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Health readings and records release requests: the mutations and the Patient fields.
 
-Who may do what (README, "Health readings and records releases"):
+Who may do what (docs/health-record.md):
 - readings are the READINGS area (scope HEALTH_SUMMARY): the patient and proxies whose
   grant allows it read and record them; a parent of an adolescent does not (configurable);
 - records release requests are the patient's own: a proxy gets FORBIDDEN (SELF_ONLY).
