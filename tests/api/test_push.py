@@ -232,6 +232,22 @@ async def test_devices_are_the_accounts_own_and_checked(
     assert await devices_of(portal, JORDAN) == []
 
 
+async def test_an_account_has_at_most_twenty_devices(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    for n in range(21):
+        token = f"{n:02d}" * 32
+        variables = {"input": {"platform": "APNS", "name": f"Phone {n}", "token": token}}
+        payload = (await portal.gql(REGISTER, variables, as_user=ALEX))["data"]["registerDevice"]
+        expected = [] if n < 20 else [{"code": "TOO_MANY_DEVICES", "field": None}]
+        assert payload["errors"] == expected, n
+    assert len(await devices_of(portal, ALEX)) == 20
+    # Registering one of them again is an update, not a 21st.
+    again = {"input": {"platform": "APNS", "name": "Renamed", "token": "00" * 32}}
+    payload = (await portal.gql(REGISTER, again, as_user=ALEX))["data"]["registerDevice"]
+    assert payload["errors"] == []
+    assert "Renamed" in [d["name"] for d in await devices_of(portal, ALEX)]
+
+
 async def test_plain_http_endpoints_are_refused_unless_allowed(fresh_portal: Portal) -> None:
     browser = Browser()
     payload = await register_browser(fresh_portal, ALEX, "http://127.0.0.1:9/push/x", browser)

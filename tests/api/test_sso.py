@@ -34,6 +34,7 @@ from tests.conftest import (
     _portal,
     errors_of,
 )
+from tests.mailbox import free_port
 from tests.oidc.provider import Client, OpenIdProvider, installed, new_key
 
 PORTAL_URL = "http://portal.test"
@@ -109,8 +110,17 @@ def sso_settings(op: OpenIdProvider) -> SsoSettings:
         client_secret=PARTNER.client_secret,
         scopes=("openid", "email"),
     )
+    offline = ProviderSettings(
+        id="offline",
+        name="Down for maintenance",
+        issuer=f"http://127.0.0.1:{free_port()}",
+        client_id="portal",
+        client_secret="offline-secret-0123456789",
+    )
     return SsoSettings(
-        providers=(campus, partner), public_url=PORTAL_URL, redirect_uris=frozenset({WEB, APP})
+        providers=(campus, partner, offline),
+        public_url=PORTAL_URL,
+        redirect_uris=frozenset({WEB, APP}),
     )
 
 
@@ -208,6 +218,7 @@ async def test_a_good_sign_in_gives_the_portals_own_tokens(
     assert providers == [
         {"id": "campus", "name": "Campus NetID"},
         {"id": "partner", "name": "Partner hospital"},
+        {"id": "offline", "name": "Down for maintenance"},
     ]
     answer = await sign_in_with(portal, op, ALEX)  # the campus vouches: username alex.rivera
     payload = await complete(portal, answer["code"], answer["verifier"])
@@ -467,6 +478,7 @@ async def test_only_configured_providers_and_return_addresses(portal: Portal) ->
             "INVALID_CHALLENGE",
             "codeChallenge",
         ),
+        ({"provider": "offline", "redirectUri": WEB}, "PROVIDER_UNAVAILABLE", None),
     ]
     for given, code, field in cases:
         result = await portal.gql(START, {"input": {"codeChallenge": challenge, **given}})
