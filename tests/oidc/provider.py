@@ -97,12 +97,22 @@ class OpenIdProvider:
             str(self.home / SCRIPT.name),
             str(path),
             cwd=self.home,
-            stdout=asyncio.subprocess.PIPE,
+            # Nobody reads its output, so none is kept (a full pipe would stall it).
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=30)
-        assert line.strip() == b"ready", line
+        discovery = f"{self.issuer}/.well-known/openid-configuration"
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                if self.process.returncode is not None:
+                    raise AssertionError(f"oidc-provider exited ({self.process.returncode})")
+                try:
+                    if (await client.get(discovery)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError("oidc-provider did not start within 30 s")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
