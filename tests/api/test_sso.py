@@ -24,6 +24,7 @@ from sqlalchemy import select
 from persistence import models as m
 from portal.oidc import OidcClient
 from portal.sso_settings import ProviderSettings, SsoSettings
+from tests.api.account_helpers import activate, activation_code, people_without_account
 from tests.conftest import (
     ACCOUNT_IDS,
     ALEX,
@@ -153,6 +154,7 @@ async def start(
     provider: str = "campus",
     redirect: str = WEB,
     as_user: str | None = None,
+    token: str | None = None,
 ) -> Flow:
     verifier, challenge = pkce()
     variables = {
@@ -160,10 +162,10 @@ async def start(
             "provider": provider,
             "redirectUri": redirect,
             "codeChallenge": challenge,
-            "link": as_user is not None,
+            "link": as_user is not None or token is not None,
         }
     }
-    result = await portal.gql(START, variables, as_user=as_user)
+    result = await portal.gql(START, variables, as_user=as_user, token=token)
     payload = result["data"]["startSso"]
     assert payload["errors"] == [], payload
     return Flow(payload["authorizationUrl"], verifier)
@@ -461,6 +463,32 @@ async def test_an_account_can_be_sso_only(portal: Portal, op: OpenIdProvider) ->
     ]
     await portal.gql(PASSWORD_SIGN_IN, {"input": {"enabled": True}}, as_user=ALEX)
     assert (await portal.gql(SIGN_IN, password))["data"]["signIn"]["errors"] == []
+
+
+async def test_an_activation_code_then_a_link_makes_an_sso_only_account(
+    portal: Portal, op: OpenIdProvider
+) -> None:
+    """The activation code is the proof: activateAccount signs the new account in, and that
+    session links the provider's identity, then turns the password off."""
+    [person] = await people_without_account(portal)
+    code = await activation_code(portal, person.id)
+    activated = await activate(
+        portal,
+        activationCode=code,
+        birthDate=person.birth_date.isoformat(),
+        username="new.student",
+        password="A-long-enough-passphrase-2026",
+    )
+    token = activated["accessToken"]
+    flow = await start(portal, "partner", token=token)
+    answer = returned(await callback(portal, await at_provider(op, flow, "ns-2026")))
+    assert answer == {"linked": "partner"}
+    variables = {"input": {"enabled": False}}
+    done = await portal.gql(PASSWORD_SIGN_IN, variables, token=token)
+    assert done["data"]["setPasswordSignIn"]["errors"] == []
+    answer = await sign_in_with(portal, op, "ns-2026", provider="partner", redirect=APP)
+    payload = await complete(portal, answer["code"], answer["verifier"])
+    assert payload["viewer"] == {"account": {"username": "new.student"}}
 
 
 async def test_only_configured_providers_and_return_addresses(portal: Portal) -> None:
