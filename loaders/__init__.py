@@ -18,6 +18,7 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.devices import DevicesByAccountLoader, IdentitiesByAccountLoader
 from loaders.explanations import ExplanationByCodeLoader
 from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
@@ -194,6 +195,14 @@ class Loaders:
     @cached_property
     def sessions(self) -> SessionsByAccountLoader:
         return SessionsByAccountLoader(self._sessions)
+
+    @cached_property
+    def devices(self) -> DevicesByAccountLoader:
+        return DevicesByAccountLoader(self._sessions)
+
+    @cached_property
+    def linked_identities(self) -> IdentitiesByAccountLoader:
+        return IdentitiesByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property
