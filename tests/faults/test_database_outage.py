@@ -13,19 +13,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.clock import FixedClock
 from persistence import models as m
 from persistence.db import create_engine
 from persistence.mail import enqueue_mail
 from portal.app import create_app
+from portal.jobs import reconcile_pending_payments
 from portal.services import Services, build_services
 from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ALEX, NOW, Database, Portal, patient_gid, settings_for
@@ -263,3 +265,43 @@ async def test_a_charge_answered_while_the_database_restarts_is_still_recorded(
     payload = response.json()["data"]["payStatement"]
     assert payload["errors"] == []
     assert payload["payment"]["amount"]["amountCents"] == 100
+
+
+async def test_a_charge_reconciled_while_its_request_waits_is_answered_with_that_payment(
+    portal_on: Portal, cluster: ThrowawayPostgres
+) -> None:
+    """The job (another instance, say) records the payment while the request that charged
+    it waits for the database: the request answers with that payment, recorded once."""
+    portal = portal_on
+    token = await portal.token(ALEX)
+    found = await post(portal, token, OPEN_STATEMENTS, {"id": patient_gid("pat-0000001")})
+    statement = found.json()["data"]["patient"]["statements"]["nodes"][0]["id"]
+    key = f"reconciled-{uuid.uuid4().hex[:8]}"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    paying = asyncio.create_task(
+        post(portal, token, PAY, pay_input(statement, 100, key, "tok_approve_slow"))
+    )
+    await asyncio.sleep(0.5)
+    await cluster.stop()
+    # Charged at 2 s; the request retries recording it 0.25, 0.5, 1, 2 and 4 s apart, so
+    # it is asleep from about 5.8 s to 9.8 s: the database comes back in that gap.
+    await asyncio.sleep(max(0.0, started + 6.2 - loop.time()))
+    await cluster.start()
+    done = await reconcile_pending_payments(portal.services, NOW + timedelta(hours=1))
+    assert done.settled == 1  # the job recorded it first
+    response = await asyncio.wait_for(paying, 30)
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["payStatement"]
+    assert payload["errors"] == []
+    assert payload["payment"]["amount"]["amountCents"] == 100
+    async with portal.services.sessions() as session:
+        attempt = await session.scalar(
+            select(m.PaymentAttempt).where(m.PaymentAttempt.idempotency_key == key)
+        )
+        assert attempt is not None
+        assert attempt.status == "succeeded"
+        payments = await session.scalar(
+            select(func.count()).select_from(m.Payment).where(m.Payment.id == attempt.payment_id)
+        )
+    assert payments == 1
