@@ -18,6 +18,9 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.devices import DevicesByAccountLoader, IdentitiesByAccountLoader
+from loaders.explanations import ExplanationByCodeLoader
+from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -27,15 +30,30 @@ from loaders.messages import (
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
 )
+from loaders.notes import (
+    AppointmentByIdLoader,
+    HiddenNoteCountByPatientLoader,
+    NoteByIdLoader,
+    NotePageByPatientLoader,
+    SummaryByAppointmentLoader,
+)
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.patient_tasks import (
+    AppointmentRequestsByPatientLoader,
+    CoveragesByPatientLoader,
+    InsuranceCardsByPatientLoader,
+    RenewalsByPatientLoader,
+)
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
     PatientByGrantLoader,
     ProviderByIdLoader,
 )
+from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
+from loaders.result_links import ResultByIdLoader, ThreadsByResultLoader
 from loaders.results import (
     ComponentsByResultLoader,
     HoldKindsByPatientLoader,
@@ -92,6 +110,26 @@ class Loaders:
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
         return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)
+
+    @cached_property
+    def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
+        return AppointmentRequestsByPatientLoader(self._sessions)
+
+    @cached_property
+    def coverages(self) -> CoveragesByPatientLoader:
+        return CoveragesByPatientLoader(self._sessions)
+
+    @cached_property
+    def insurance_cards(self) -> InsuranceCardsByPatientLoader:
+        return InsuranceCardsByPatientLoader(self._sessions)
+
+    @cached_property
+    def renewals(self) -> RenewalsByPatientLoader:
+        return RenewalsByPatientLoader(self._sessions)
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:
@@ -158,6 +196,14 @@ class Loaders:
     def sessions(self) -> SessionsByAccountLoader:
         return SessionsByAccountLoader(self._sessions)
 
+    @cached_property
+    def devices(self) -> DevicesByAccountLoader:
+        return DevicesByAccountLoader(self._sessions)
+
+    @cached_property
+    def linked_identities(self) -> IdentitiesByAccountLoader:
+        return IdentitiesByAccountLoader(self._sessions)
+
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property
     def medications(self) -> MedicationsByPatientLoader:
@@ -219,3 +265,42 @@ class Loaders:
     @cached_property
     def release_requests(self) -> ReleaseRequestsOfPatientLoader:
         return ReleaseRequestsOfPatientLoader(self._sessions)
+
+    # -- clinical notes (loaders/notes.py) ------------------------------------------------
+    @cached_property
+    def note_pages(self) -> NotePageByPatientLoader:
+        return NotePageByPatientLoader(self._sessions)
+
+    @cached_property
+    def note(self) -> NoteByIdLoader:
+        return NoteByIdLoader(self._sessions)
+
+    @cached_property
+    def visit_summary(self) -> SummaryByAppointmentLoader:
+        return SummaryByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def hidden_note_count(self) -> HiddenNoteCountByPatientLoader:
+        return HiddenNoteCountByPatientLoader(self._sessions)
+
+    # -- pre-visit questionnaires and consents (loaders/questionnaires.py) ----------------
+    @cached_property
+    def appointment_forms(self) -> FormsByAppointmentLoader:
+        return FormsByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def explanation(self) -> ExplanationByCodeLoader:
+        return ExplanationByCodeLoader(self._sessions)
+
+    # -- "ask about this result" (loaders/result_links.py) ----------------------------------
+    @cached_property
+    def result_by_id(self) -> ResultByIdLoader:
+        return ResultByIdLoader(self._sessions)
+
+    @cached_property
+    def threads_by_result(self) -> ThreadsByResultLoader:
+        return ThreadsByResultLoader(self._sessions)
+
+    @cached_property
+    def health_maintenance(self) -> TopicsByPatientLoader:
+        return TopicsByPatientLoader(self._sessions)

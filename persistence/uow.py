@@ -16,8 +16,10 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
+from persistence.devices import DeviceRepository
 from persistence.ehr import EhrRepository
 from persistence.lifecycle import (
     ActivationCodeRepository,
@@ -32,7 +34,9 @@ from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
+from persistence.renewals import RenewalRepository
 from persistence.sessions import SessionRepository
+from persistence.sso import SsoRepository
 
 
 class UnitOfWork:
@@ -83,6 +87,14 @@ class UnitOfWork:
         return AppointmentRepository(self.session)
 
     @property
+    def appointment_requests(self) -> AppointmentRequestRepository:
+        return AppointmentRequestRepository(self.session)
+
+    @property
+    def renewals(self) -> RenewalRepository:
+        return RenewalRepository(self.session)
+
+    @property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.session)
 
@@ -109,6 +121,14 @@ class UnitOfWork:
     @property
     def proxies(self) -> ProxyRepository:
         return ProxyRepository(self.session)
+
+    @property
+    def devices(self) -> DeviceRepository:
+        return DeviceRepository(self.session)
+
+    @property
+    def sso(self) -> SsoRepository:
+        return SsoRepository(self.session)
 
     @property
     def release_preferences(self) -> ReleasePreferenceRepository:

@@ -34,10 +34,12 @@ from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
+from portal.note_pdf import visit_summary
 from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.sso import sso_callback
 from portal.unavailable import DatabaseUnavailable
 from schema import schema
 
@@ -119,6 +121,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             actor_name=auth.actor_name,
             failure=auth.failure,
             session_id=auth.session_id,
+            terms_pending=auth.terms_pending,
         )
         context.loaders = loaders
         return context
@@ -190,6 +193,8 @@ def create_app(
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)
             await services.deliveries.close()
+            await services.push.close()
+            await services.sso.close()
             await services.mail.close()
             await graphql.aclose()  # the HTTP front's Redis connections
             await services.audit.close()
@@ -213,6 +218,7 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
+            Route("/notes/{note_id}.pdf", visit_summary, methods=["GET"], middleware=edge),
             Route(
                 "/attachments/{attachment_id}",
                 download_attachment,
@@ -220,6 +226,7 @@ def create_app(
                 middleware=edge,
             ),
             WebSocketRoute("/graphql", graphql, middleware=edge),
+            Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
         middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,

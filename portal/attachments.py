@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from domain import access
 from domain.access import AccessDenied
 from domain.scopes import AccessReason
+from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
 from persistence.audit import AuditEntry
 from persistence.messaging import ATTACHMENT_AREAS
@@ -47,6 +48,8 @@ async def download_attachment(request: Request) -> Response:
         raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
+    if auth.terms_pending:
+        return _refused(403, "TERMS_ACCEPTANCE_REQUIRED", str(TermsAcceptanceRequired()))
     try:
         attachment_id = internal_id(request.path_params["attachment_id"], "Attachment")
     except BadInput:

@@ -26,6 +26,7 @@ from domain.access import Principal
 from domain.sessions import TOUCH_EVERY_SECONDS
 from persistence.queries.people import principal_in_session
 from persistence.sessions import SessionRepository
+from persistence.terms import pending_for
 from portal.security import InvalidToken
 from portal.services import Services
 
@@ -43,6 +44,7 @@ class Authentication:
     session_id: str | None = None  # the session the access token belongs to
     token_expires_at: datetime | None = None
     service: bool = False  # the EHR feed's service token
+    terms_pending: bool = False  # current legal documents not accepted yet (domain/terms.py)
 
     @property
     def scopes(self) -> list[str]:
@@ -120,6 +122,8 @@ async def authenticate(
         # Autocommit on PostgreSQL: the one SELECT, no BEGIN/ROLLBACK around it.
         async with services.read_sessions() as session:
             found = await principal_in_session(session, claims.account_id, claims.session_id, now)
+            # Only a token issued while documents were pending costs a second statement.
+            pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
             sid = claims.session_id
             if found is not None and sid is not None and _stale(found.session_last_used_at, now):
                 await SessionRepository(session).touch(sid, now, client_address)
@@ -134,6 +138,7 @@ async def authenticate(
         found.display_name,
         session_id=claims.session_id,
         token_expires_at=datetime.fromtimestamp(claims.expires_at, now.tzinfo),
+        terms_pending=pending,
     )
 
 

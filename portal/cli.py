@@ -12,12 +12,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.db import create_engine, is_sqlite, normalize_url
+from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.explanations import publish_catalog as publish_explanations
+from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.cli_accounts import add_parser as add_activation_code_parser
 from portal.cli_audit import add_parser as add_audit_parser
+from portal.cli_terms import add_parser as add_publish_terms_parser
 from portal.config import from_env
 from portal.logs import configure as configure_logging
 from portal.realtime import cli as realtime_cli
@@ -57,6 +60,9 @@ async def _seed(url: str, directory: str, if_empty: bool) -> int:
             print("database already has data; seed an empty database", file=sys.stderr)
             return 1
         report = await load_dataset(engine, directory, hash_password)
+        async with session_factory(engine)() as session, session.begin():
+            await publish_catalog(session, datetime.now(UTC))
+            await publish_explanations(session, datetime.now(UTC))
     finally:
         await engine.dispose()
     total = sum(report.counts.values())
@@ -188,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_activation_code_parser(sub)
     add_audit_parser(sub)
+    add_publish_terms_parser(sub)
 
     serve = sub.add_parser("serve", help="serve the portal with uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from domain.access import AgePolicy
 from domain.accounts import LifecyclePolicy
 from domain.appointments import DEFAULT_SELF_SCHEDULABLE, AppointmentPolicy
 from domain.billing import PaymentPlanPolicy
+from domain.eligibility import EligibilityPolicy, rules_from_json
 from domain.identity import LockoutPolicy
 from domain.messages import MessagingPolicy
 from domain.proxies import ProxyPolicy
@@ -20,7 +22,9 @@ from persistence.db import DEFAULT_DATABASE_URL
 from persistence.mail import MailSettings
 from portal.http_settings import HttpSettings, http_settings_from_env
 from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
+from portal.push.settings import PushConfigError, PushSettings, push_settings_from_env
 from portal.realtime.settings import RealtimeSettings
+from portal.sso_settings import SsoConfigError, SsoSettings, sso_settings_from_env
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
 DEV_INTEGRATION_TOKEN = "dev-only-ehr-feed-token-change-me-0123456789"  # noqa: S105 (same)
@@ -64,6 +68,8 @@ class Settings:
     # 0 = never (tests, `portal reconcile-payments`).
     payment_reconcile_interval_seconds: float = 0.0
     payment_reconcile_after: timedelta = timedelta(minutes=2)
+    push: PushSettings = field(default_factory=PushSettings)  # docs/push.md
+    sso: SsoSettings = field(default_factory=SsoSettings)  # docs/sso.md
 
     @property
     def production(self) -> bool:
@@ -79,6 +85,11 @@ class Settings:
             )
         if self.production and not self.mail.smtp_host:
             raise ConfigError("production needs SMTP_HOST: mail must not be written to files")
+        try:
+            self.push.check(self.production)
+            self.sso.check(self.production)
+        except (PushConfigError, SsoConfigError) as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def _hours(value: str) -> timedelta | None:
@@ -127,7 +138,35 @@ def _appointment_policy(e: Mapping[str, str]) -> AppointmentPolicy:
         self_schedulable_by_department={
             department.strip(): _names(types, "|") for department, types in by_department
         },
+        eligibility=_eligibility(e),
     )
+
+
+def _eligibility(e: Mapping[str, str]) -> EligibilityPolicy:
+    """`APPOINTMENT_ELIGIBILITY_RULES`: a JSON list of rules (domain/eligibility.py; `[]`
+    for none), by default the demo rules; `APPOINTMENT_PANEL_MONTHS` (default 36)."""
+    default = EligibilityPolicy()
+    raw = e.get("APPOINTMENT_ELIGIBILITY_RULES")
+    try:
+        rules = rules_from_json(json.loads(raw)) if raw is not None else default.rules
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise ConfigError(f"APPOINTMENT_ELIGIBILITY_RULES: {exc}") from None
+    months = int(e.get("APPOINTMENT_PANEL_MONTHS", str(default.panel_months)))
+    return EligibilityPolicy(rules=rules, panel_months=months)
+
+
+def _push(e: Mapping[str, str], production: bool) -> PushSettings:
+    try:
+        return push_settings_from_env(e, production)
+    except PushConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _sso(e: Mapping[str, str]) -> SsoSettings:
+    try:
+        return sso_settings_from_env(e)
+    except (SsoConfigError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -165,6 +204,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         payment_reconcile_after=timedelta(
             seconds=float(e.get("PAYMENT_RECONCILE_AFTER_SECONDS", "120"))
         ),
+        push=_push(e, production=portal_env == "production"),
+        sso=_sso(e),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

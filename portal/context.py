@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from domain import access
 from domain.access import AccessDenied, PatientContext, PatientGrant, Principal
 from domain.scopes import RecordArea
+from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import REFUSED, AuditEntry
 from portal.services import Services
@@ -63,6 +64,7 @@ class Context:
     auth_error: str | None = None  # a token was sent but refused
     actor_name: str = ""
     failure: Exception | None = None  # authentication could not run; re-raised on first use
+    terms_pending: bool = False  # TERMS_ACCEPTANCE_REQUIRED for all but the legal documents
     session_id: str | None = None  # the session of the access token (docs/sessions.md)
     loaders: Loaders = field(init=False)
     # The policy's answers for the principal of `_decided_for`: a field reads the same
@@ -88,15 +90,27 @@ class Context:
         return self.principal is None and self.auth_error is None and self.failure is None
 
     def require_principal(self) -> Principal:
+        """The signed-in principal; every read and write passes here, so an account with
+        legal documents to accept is refused here (TERMS_ACCEPTANCE_REQUIRED)."""
+        principal = self.require_signed_in()
+        if self.terms_pending:
+            raise TermsAcceptanceRequired()
+        return principal
+
+    def require_signed_in(self) -> Principal:
+        """Signed in, whether or not documents are pending: reading and accepting them."""
         if self.failure is not None:
             raise self.failure
         if self.principal is None:
             raise Unauthenticated(self.auth_error or "Sign in to continue.")
         return self.principal
 
-    def signed_in(self, principal: Principal, actor_name: str, session_id: str) -> None:
+    def signed_in(
+        self, principal: Principal, actor_name: str, session_id: str, terms_pending: bool = False
+    ) -> None:
         """signIn: the rest of its own response (its `viewer`) answers for the new account."""
         self.principal, self.actor_name, self.session_id = principal, actor_name, session_id
+        self.terms_pending = terms_pending
         self.auth_error = self.failure = None
         self.__dict__.pop("patient_contexts", None)  # drop a cached answer for the old one
 
@@ -176,6 +190,14 @@ class Context:
         their own): a proxy gets FORBIDDEN whatever its scopes."""
         grant = access.access_own_record(self.require_principal(), patient_id)
         self.audit_write(grant, object_type)
+        return grant
+
+    def records_release(self, patient_id: str, object_type: str, *, write: bool) -> PatientGrant:
+        """Records releases: the patient, or a parent/guardian of a child (domain.access)."""
+        grant = access.access_records_release(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+        (self.audit_write if write else self.audit_read)(grant, object_type)
         return grant
 
     def readable(self, area: RecordArea) -> list[PatientGrant]:

@@ -44,13 +44,20 @@ class TokenIssuer:
     ttl: timedelta
 
     def issue(
-        self, account_id: str, now: datetime, session_id: str | None = None
+        self,
+        account_id: str,
+        now: datetime,
+        session_id: str | None = None,
+        *,
+        terms_pending: bool = False,
     ) -> tuple[str, datetime]:
         """A token of the session `session_id` (its `sid`): it works while the session lasts.
 
         Without a session (operator tooling holding the secret, e.g. the peer benchmark's
         token minting; signIn and refresh always name one) the token carries no `sid`: it is
-        checked like any other, but no sign-out can end it before its `exp`."""
+        checked like any other, but no sign-out can end it before its `exp`.
+        `terms_pending` (claim `tp`): the account had current legal documents to accept at
+        issue time (domain/terms.py); only such tokens are checked against them again."""
         expires_at = now + self.ttl
         claims: dict[str, object] = {
             "iss": self.issuer,
@@ -63,6 +70,8 @@ class TokenIssuer:
         }
         if session_id is not None:
             claims["sid"] = session_id
+        if terms_pending:
+            claims["tp"] = True
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
@@ -95,6 +104,7 @@ class TokenIssuer:
             None if sid is None else str(sid),
             str(claims["jti"]),
             int(claims["exp"]),
+            claims.get("tp") is True,
         )
 
 
@@ -104,6 +114,7 @@ class AccessClaims:
     session_id: str | None  # None: a token minted without a session (see `issue`)
     token_id: str
     expires_at: int
+    terms_pending: bool = False
 
 
 def new_refresh_token() -> tuple[str, str]:

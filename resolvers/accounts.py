@@ -21,6 +21,7 @@ from domain import contact
 from domain.errors import DomainError
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
@@ -198,11 +199,12 @@ async def _signed_in(
 ) -> Created:
     """Sessions start in the transaction that creates the account; then sign the request in."""
     ctx = info.context
-    issued = start_session(uow, ctx, account_id)
+    pending = bool(await pending_for(uow.session, account_id))  # a new account accepts too
+    issued = start_session(uow, ctx, account_id, terms_pending=pending)
     principal, name = await uow.accounts.principal(account_id, ctx.now)
     await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name, issued.session_id)
+    ctx.signed_in(principal, name, issued.session_id, terms_pending=pending)
     return payload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,

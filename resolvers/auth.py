@@ -17,10 +17,12 @@ from domain.sessions import EndReason, describe_device
 from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
 from persistence.sessions import NewSession
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
 from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import auth as s
+from schema.legal import LegalDocument
 from schema.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -52,18 +54,21 @@ async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     uow = UnitOfWork(ctx.services.sessions)
     account_id = await authenticate(uow, ctx, input.username, input.password, input.totp_code)
     async with uow:
-        issued = start_session(uow, ctx, account_id)
+        pending = await pending_for(uow.session, account_id)
+        issued = start_session(uow, ctx, account_id, terms_pending=bool(pending))
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
     assert principal is not None
-    # So `viewer` in this payload answers for the new account (and its new session).
-    ctx.signed_in(principal, name, issued.session_id)
+    # So `viewer` in this payload answers for the new account and its new session (or,
+    # with documents to accept, is refused like every other read until they are).
+    ctx.signed_in(principal, name, issued.session_id, terms_pending=bool(pending))
     return s.SignInPayload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,
         refresh_token=issued.refresh_token,
         refresh_token_expires_at=issued.refresh_token_expires_at,
         viewer=Viewer(account_id=account_id),
+        legal_documents_to_accept=[LegalDocument.from_row(d, None) for d in pending],
     )
 
 
@@ -203,9 +208,12 @@ async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
     return issued
 
 
-def start_session(uow: UnitOfWork, ctx: Context, account_id: str) -> IssuedSession:
+def start_session(
+    uow: UnitOfWork, ctx: Context, account_id: str, *, terms_pending: bool = False
+) -> IssuedSession:
     """A sign-in: a new session on the device the request came from, and its first tokens
-    (added, not yet committed)."""
+    (added, not yet committed). `terms_pending`: the account has current legal documents
+    to accept (domain/terms.py), which its access tokens say."""
     request = ctx.request
     user_agent = request.headers.get("user-agent") if request is not None else None
     new = NewSession(
@@ -215,7 +223,7 @@ def start_session(uow: UnitOfWork, ctx: Context, account_id: str) -> IssuedSessi
         user_agent=user_agent,
         client_address=request.client.host if request is not None and request.client else None,
     )
-    issued = _tokens(uow, ctx.services, account_id, new.session_id, ctx.now)
+    issued = _tokens(uow, ctx.services, account_id, new.session_id, ctx.now, terms_pending)
     uow.sessions.start(new, ctx.now, issued.refresh_token_expires_at)
     return issued
 
@@ -225,16 +233,24 @@ async def issue_session(
 ) -> IssuedSession:
     """A refresh: the next tokens of session `session_id`, which lives on as long as its
     newest refresh token (not yet committed)."""
-    issued = _tokens(uow, services, account_id, session_id, now)
+    pending = bool(await pending_for(uow.session, account_id))
+    issued = _tokens(uow, services, account_id, session_id, now, pending)
     await uow.sessions.extend(session_id, now, issued.refresh_token_expires_at)
     return issued
 
 
 def _tokens(
-    uow: UnitOfWork, services: Services, account_id: str, session_id: str, now: datetime
+    uow: UnitOfWork,
+    services: Services,
+    account_id: str,
+    session_id: str,
+    now: datetime,
+    terms_pending: bool,
 ) -> IssuedSession:
     """A new access token and a new refresh token of the session (its family)."""
-    access_token, access_expires_at = services.tokens.issue(account_id, now, session_id)
+    access_token, access_expires_at = services.tokens.issue(
+        account_id, now, session_id, terms_pending=terms_pending
+    )
     refresh_token, refresh_hash = new_refresh_token()
     refresh_expires_at = now + services.settings.refresh_token_ttl
     uow.refresh_tokens.add(

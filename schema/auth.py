@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from schema.legal import LegalDocument
 from schema.payloads import UserError
 from schema.viewer import Viewer
 
@@ -78,6 +79,13 @@ class SignInPayload:
     refresh_token_expires_at: datetime | None = None
     viewer: Viewer | None = strawberry.field(
         default=None, description="The account just signed in, as `viewer` will show it."
+    )
+    legal_documents_to_accept: list[LegalDocument] = strawberry.field(
+        default_factory=list,
+        description="Current terms of use / privacy notice versions this account has not "
+        "accepted. Until it accepts them (acceptLegalDocuments), everything but "
+        "`legalDocuments`, acceptLegalDocuments and the session mutations answers "
+        "TERMS_ACCEPTANCE_REQUIRED.",
     )
     errors: list[SignInError] = strawberry.field(default_factory=list)
 

@@ -17,6 +17,7 @@ from strawberry.types.execution import ExecutionResult
 from domain.access import AccessDenied
 from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
+from domain.terms import TermsAcceptanceRequired
 from persistence.db import database_unavailable
 from portal.context import Context, Unauthenticated
 from schema.base import BadInput
@@ -32,6 +33,9 @@ FORBIDDEN_MESSAGES = {
     AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+    AccessReason.SENSITIVE_CATEGORY: "The patient keeps this part of the record private.",
+    AccessReason.HIDDEN_BY_PATIENT: "The patient keeps this part of the record private.",
+    AccessReason.WITHHELD_BY_PROVIDER: "The provider withheld this note; see why on the note.",
 }
 # The database is down, restarting or unreachable: a write that could not reach it did not
 # commit, and the same request may be sent again (a payment with its idempotency key: one
@@ -78,6 +82,8 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return error
     if isinstance(original, Unauthenticated):
         return _typed(error, str(original), {"code": "UNAUTHENTICATED"})
+    if isinstance(original, TermsAcceptanceRequired):
+        return _typed(error, str(original), {"code": "TERMS_ACCEPTANCE_REQUIRED"})
     if isinstance(original, AccessDenied):
         extensions: dict[str, Any] = {"code": "FORBIDDEN", "reason": original.reason.value}
         if original.area is not None:

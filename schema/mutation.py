@@ -22,9 +22,15 @@ from schema.base import Info
 from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
+from schema.mutations.devices import DeviceMutations
+from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
+from schema.mutations.notes import NoteMutations
+from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.results import ResultMutations
+from schema.mutations.sso import SsoMutations
 
 
 @strawberry.type
@@ -32,9 +38,15 @@ class Mutation(
     AccountMutations,
     AppointmentMutations,
     BillingMutations,
+    FormMutations,
+    DeviceMutations,
     MessagingMutations,
+    NoteMutations,
+    PatientTaskMutations,
     ProxyMutations,
     RecordMutations,
+    ResultMutations,
+    SsoMutations,
 ):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "

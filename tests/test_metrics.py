@@ -14,12 +14,21 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain.clock import FixedClock
+from persistence.audit import AuditEntry
 from portal import metrics
 from portal.app import create_app
 from portal.http_settings import HttpSettings
 from portal.logs import JsonFormatter, RequestIdFilter
 from portal.services import build_services
-from tests.conftest import ALEX, NOW, Database, Portal, _portal, patient_gid, settings_for
+from tests.conftest import (
+    ACCOUNT_IDS,
+    ALEX,
+    NOW,
+    Database,
+    Portal,
+    _portal,
+    settings_for,
+)
 from tests.front import portal_on
 
 HOME = """query Home { viewer { patients { patient { name { display }
@@ -104,10 +113,23 @@ async def test_audit_write_lag(portal: Portal) -> None:
     await portal.services.audit.flush()
     assert value(await scrape(portal), "portal_audit_pending_entries") == 0
     assert value(await scrape(portal), "portal_audit_write_lag_seconds") == 0
-    # Reading a record queues its audit entry (tests write them only when told to).
-    await portal.gql(
-        f'{{ patient(id: "{patient_gid("pat-0000001")}") {{ name {{ display }} }} }}',
-        as_user=ALEX,
+    # A subscription delivery queues its audit entry (a request's own are written before
+    # its response leaves, so they never wait here).
+    portal.services.audit.submit(
+        [
+            AuditEntry(
+                at=portal.clock.now(),
+                account_id=ACCOUNT_IDS[ALEX],
+                actor_name="Alex Rivera",
+                patient_id="pat-0000001",
+                acting_as="self",
+                action="read",
+                operation="messageReceived",
+                object_types="Message",
+                request_id=None,
+                client_address=None,
+            )
+        ]
     )
     waiting = await scrape(portal)
     assert value(waiting, "portal_audit_pending_entries") >= 1

@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import GrantFacts, PatientGrant, Principal
-from domain.scopes import GrantStatus, Relationship, Scope
+from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
 from persistence.paging import one_of
 from persistence.queries.guard import own_patient_id, patient_ids
@@ -95,6 +95,9 @@ def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
         starts_at=grant.starts_at,
         ends_at=grant.ends_at,
         patient_birth_date=birth_date,
+        opened_categories=frozenset(
+            c for c in SensitiveCategory if c.value in (grant.opened_note_categories or ())
+        ),
     )
 
 

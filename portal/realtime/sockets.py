@@ -104,6 +104,8 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
     principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
     if principal is None or expires_at is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
+    if auth.terms_pending:
+        raise _reject(context, 4403, "Forbidden: accept the updated terms first")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):

@@ -77,6 +77,23 @@ async def test_the_record_prints_every_vaccine_for_who_may_read_them(portal: Por
         assert "Printed: 2026-11-22" in text  # NOW, in the health system's zone
 
 
+RECORD_URL = "query P($id: ID!) { patient(id: $id) { immunizationRecordUrl } }"
+
+
+async def test_the_schema_gives_the_records_url_to_who_may_print_it(portal: Portal) -> None:
+    for user, patient_id in ((ALEX, LEO), (GRACE, ADA)):
+        result = await portal.gql(RECORD_URL, {"id": patient_gid(patient_id)}, as_user=user)
+        link = result["data"]["patient"]["immunizationRecordUrl"]
+        assert link == url(patient_id)
+        response = await portal.client.get(
+            link, headers={"authorization": f"Bearer {await portal.token(user)}"}
+        )
+        assert (response.status_code, response.content[:5]) == (200, b"%PDF-")
+    # Who may not read the immunizations gets no link, and is told why.
+    refused = await portal.gql(RECORD_URL, {"id": patient_gid(ALEX_PATIENT)}, as_user=SUSAN)
+    assert refused["data"]["patient"] is None
+
+
 async def test_refusals_are_json_and_never_a_pdf(portal: Portal) -> None:
     cases = [
         (SUSAN, ALEX_PATIENT, 403, "NOT_A_PATIENT"),
