@@ -60,16 +60,25 @@ if TYPE_CHECKING:
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(self, services: Services, *, per_request: bool = False) -> None:
-        """`per_request`: every batch shares one session until `close()` (HTTP requests);
-        otherwise each batch has a short session of its own (subscription events)."""
+    def __init__(
+        self,
+        services: Services,
+        *,
+        per_request: bool = False,
+        session: RequestSession | None = None,
+    ) -> None:
+        """`per_request`: every batch shares one session (and connection) until `close()`
+        (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
+        (SQLite, subscription events). `session`: that shared session, already opened by
+        the edge to authenticate (portal/auth.py)."""
         self._services = services
-        self._request_session = RequestSession(services.sessions) if per_request else None
-        self._sessions: SessionSource = self._request_session or services.sessions
+        sessions = services.read_sessions if per_request else services.sessions
+        self.session = session or RequestSession(sessions, shared=per_request)
+        self._sessions: SessionSource = self.session
 
     async def close(self) -> None:
-        if self._request_session is not None:
-            await self._request_session.close()
+        """When every batch the request started has run: give the connection back."""
+        await self.session.close()
 
     @cached_property
     def patient(self) -> PatientByGrantLoader:

@@ -22,20 +22,30 @@ batch_observers: list[Callable[[str, int], None]] = []
 
 
 class RequestSession:
-    """One session, so one pooled connection and one transaction, for every batch of one
-    HTTP request, the batches taking turns (a connection runs one statement at a time
-    anyway). A request then checks out one connection instead of one per batch, which
-    under load is what keeps requests from queueing on the pool. `close()` at the end of
-    the request gives the connection back. (Subscriptions keep a session per batch: a
-    socket lives for hours.)"""
+    """The database side of one request: its batches, and when it may end.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    `shared` (HTTP requests on PostgreSQL): one session, so one pooled connection, for every
+    batch of the request and for its authentication and audit, the batches taking turns (a
+    connection runs one statement at a time anyway). The session reads in autocommit (no
+    BEGIN/ROLLBACK round trips): each statement sees what was committed before it, as READ
+    COMMITTED did. Otherwise (SQLite, subscription events) each batch has a short session.
+
+    It also counts the keys loaders have queued and not yet loaded: `close()` waits for
+    them, so a request never ends (and never closes its connection) while one of its own
+    batches is still running, e.g. a sibling's batch when a non-null field error ended the
+    execution early."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, shared: bool) -> None:
         self._sessions = sessions
+        self._shared = shared
         self._session: AsyncSession | None = None
         self._turn = asyncio.Lock()
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self._use()
+        return self._use() if self._shared else self._sessions()
 
     @asynccontextmanager
     async def _use(self) -> AsyncIterator[AsyncSession]:
@@ -48,10 +58,23 @@ class RequestSession:
                 await self._session.rollback()  # a failed statement spoils the transaction
                 raise
 
+    def queued(self) -> None:
+        """A loader queued a key; `loaded` follows when its batch has run."""
+        self._pending += 1
+        self._idle.clear()
+
+    def loaded(self, keys: int) -> None:
+        self._pending -= keys
+        if self._pending <= 0:
+            self._pending = 0
+            self._idle.set()
+
     async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        await self._idle.wait()
+        async with self._turn:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
 
 
 class SessionLoader(DataLoader[K, V | None]):
@@ -60,13 +83,25 @@ class SessionLoader(DataLoader[K, V | None]):
     def __init__(self, sessions: SessionSource) -> None:
         super().__init__()
         self.sessions = sessions
+        self._request = sessions if isinstance(sessions, RequestSession) else None
+
+    def do_resolve_reject(self, key: K, future: asyncio.Future[V | None]) -> None:
+        # Called by `load` for each key it queues (a cached key is not queued again): every
+        # queued key reaches `batch_load_fn` exactly once, which reports it loaded.
+        if self._request is not None:
+            self._request.queued()
+        super().do_resolve_reject(key, future)
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
-        for observe in batch_observers:
-            observe(type(self).__name__, len(keys))
-        async with self.sessions() as session:
-            found = await self.fetch(session, keys)
-        return [found.get(k) for k in keys]
+        try:
+            for observe in batch_observers:
+                observe(type(self).__name__, len(keys))
+            async with self.sessions() as session:
+                found = await self.fetch(session, keys)
+            return [found.get(k) for k in keys]
+        finally:
+            if self._request is not None:
+                self._request.loaded(len(keys))
 
     async def fetch(self, session: AsyncSession, keys: Sequence[K]) -> dict[K, V]:
         raise NotImplementedError

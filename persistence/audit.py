@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
@@ -27,6 +28,7 @@ from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
 
 log = logging.getLogger(__name__)
+SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,17 @@ class AuditEntry:
     area: str | None = None  # a refused read's RecordArea, reason and asked-for object id
     reason: str | None = None
     object_id: str | None = None
+
+
+AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
+# PostgreSQL: any number of rows in one statement (asyncpg's executemany would send one
+# INSERT per row), built once: one array per column, unnested into rows. The text holds
+# only our own column names; every value is a bound parameter.
+INSERT_UNNEST = text(
+    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"CAST(:{c} AS {'timestamptz' if c == 'at' else 'text'}[])" for c in AUDIT_COLUMNS)
+    + ")"
+)
 
 
 class AuditWriter:
@@ -69,6 +82,24 @@ class AuditWriter:
     @property
     def pending(self) -> int:
         return len(self._queue)
+
+    async def write(self, entries: Sequence[AuditEntry], sessions: SessionSource) -> None:
+        """Write `entries` now, in one statement, through `sessions` (a request's own
+        connection): durable when this returns. Should that fail, they are queued for the
+        background writer, which retries, and the failure is logged."""
+        if not entries:
+            return
+        try:
+            async with sessions() as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    columns = {c: [getattr(e, c) for e in entries] for c in AUDIT_COLUMNS}
+                    await session.execute(INSERT_UNNEST, columns)
+                else:  # SQLite: executemany, local and inside one transaction
+                    await session.execute(insert(m.AuditEvent), [asdict(e) for e in entries])
+                await session.commit()
+        except Exception:
+            log.exception("audit write failed; %d entries queued for retry", len(entries))
+            self.submit(entries)
 
     def start(self) -> None:
         if self._task is None:

@@ -61,7 +61,7 @@ async def download_attachment(request: Request) -> Response:
         )
     except AccessDenied as denied:
         return _refused(403, "FORBIDDEN", "You may not read this file.", denied.reason.value)
-    services.audit.submit(
+    await services.audit.write(  # before the file leaves: durable
         [
             AuditEntry(
                 at=now,
@@ -75,7 +75,8 @@ async def download_attachment(request: Request) -> Response:
                 request_id=request.state.request_id,
                 client_address=request.client.host if request.client else None,
             )
-        ]
+        ],
+        services.sessions,
     )
     path = services.files.path(row.storage_key)
     if not await services.files.exists(row.storage_key):

@@ -112,6 +112,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop" if _installed("uvloop") else "auto",
         http="httptools" if _installed("httptools") else "auto",
         access_log=False,  # the app logs each GraphQL request, with its request id
+        # On SIGTERM uvicorn stops accepting, closes WebSockets with 1012 (service restart:
+        # clients reconnect and resume with afterSeq) and lets requests in flight finish for
+        # at most this long, then cancels them; then the app's shutdown flushes the audit
+        # buffer and stops its jobs (docs/operations.md).
+        timeout_graceful_shutdown=args.shutdown_grace,
     )
     return 0
 
@@ -138,6 +143,23 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reconcile(url: str) -> str:
+    from domain.clock import SystemClock
+    from portal.jobs import reconcile_pending_payments
+    from portal.services import build_services
+
+    services = build_services(replace(from_env(), database_url=url))
+    try:
+        return str(await reconcile_pending_payments(services, SystemClock().now()))
+    finally:
+        await services.engine.dispose()
+
+
+def cmd_reconcile_payments(args: argparse.Namespace) -> int:
+    print(asyncio.run(_reconcile(_database_url(args))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -157,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     remind = sub.add_parser("remind", help="send due appointment reminders once (idempotent)")
     remind.set_defaults(func=cmd_remind)
+    sub.add_parser(
+        "reconcile-payments",
+        help="settle or release payments a dead process left pending, asking the gateway",
+    ).set_defaults(func=cmd_reconcile_payments)
 
     realtime_cli.add_parsers(sub)  # release-due, prune-outbox, demo-ehr
 
@@ -172,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("FORWARDED_ALLOW_IPS") or None,
         help="comma-separated proxy addresses (or *) whose X-Forwarded-For is trusted "
         "(FORWARDED_ALLOW_IPS; default: uvicorn's, the local host)",
+    )
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "20")),
+        help="seconds requests in flight may take to finish after SIGTERM (SHUTDOWN_GRACE_SECONDS)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

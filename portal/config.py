@@ -57,6 +57,13 @@ class Settings:
     attachments_dir: str = DEFAULT_ATTACHMENTS_DIR
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    # The sandbox gateway's record of its answers (portal/payments.py); None: in memory.
+    sandbox_gateway_ledger: str | None = None
+    # Payments left pending by a process that died mid-charge are settled or released
+    # (usecases/billing.py) every this many seconds, once pending longer than `after`;
+    # 0 = never (tests, `portal reconcile-payments`).
+    payment_reconcile_interval_seconds: float = 0.0
+    payment_reconcile_after: timedelta = timedelta(minutes=2)
 
     @property
     def production(self) -> bool:
@@ -152,6 +159,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             reset_token_ttl=timedelta(minutes=int(e.get("PASSWORD_RESET_TTL_MINUTES", "60"))),
         ),
         realtime=RealtimeSettings.from_env(e),
+        sandbox_gateway_ledger=e.get("SANDBOX_GATEWAY_LEDGER", "var/sandbox-gateway.jsonl") or None,
+        payment_reconcile_interval_seconds=float(e.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60")),
+        audit_flush_seconds=float(e.get("AUDIT_FLUSH_SECONDS", "0.5")),
+        payment_reconcile_after=timedelta(
+            seconds=float(e.get("PAYMENT_RECONCILE_AFTER_SECONDS", "120"))
+        ),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

@@ -70,6 +70,7 @@ class Context:
     _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
     _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
     _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
+    _checked_credential: bool = False  # without a request (tests): see `claim_credential_check`
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services)
@@ -101,6 +102,17 @@ class Context:
         return access.patient_context(
             self.require_principal(), patient_id, self.services.settings.ages
         )
+
+    def claim_credential_check(self) -> bool:
+        """Whether this mutation may check a password or code: only the first of the HTTP
+        request may, whatever the aliases, fragments or operations of a batch (each operation
+        of a batch has its own context; the request's state is shared)."""
+        state = self.request.state if self.request is not None else None
+        claimed = bool(getattr(state, "checked_credential", False)) or self._checked_credential
+        if state is not None:
+            state.checked_credential = True
+        self._checked_credential = True
+        return not claimed
 
     # -- the access checks: every read of a patient's record passes one of these --------
     def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:

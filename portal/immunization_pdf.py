@@ -61,8 +61,8 @@ async def immunization_record(request: Request) -> Response:
     except AccessDenied as denied:
         message = FORBIDDEN_MESSAGES[denied.reason]
         return _refused(403, "FORBIDDEN", message, denied.reason.value)
-    finally:
-        services.audit.submit(ctx.audit_entries(OPERATION))
+    finally:  # before the record leaves: durable
+        await services.audit.write(ctx.audit_entries(OPERATION), services.sessions)
     assert patient_row is not None, "a patient with a grant exists"
     today = services.settings.ages.today(now)  # the health system's date, as on its letters
     pdf = await asyncio.to_thread(render, patient_row, rows or [], now, today)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.billing import PaymentGateway
 from domain.clock import Clock, SystemClock
 from persistence.audit import AuditWriter
-from persistence.db import create_engine, session_factory
+from persistence.db import create_engine, reading_engine, session_factory
 from persistence.deliveries import DeliveryDispatcher
 from persistence.files import FileStore
 from persistence.mail import MailSender, build_mail_sender
@@ -27,6 +27,10 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Sessions that read in autocommit on PostgreSQL (no BEGIN/ROLLBACK per request; each
+    # statement sees what was committed before it, as READ COMMITTED does): the request's
+    # own connection (loaders.base.RequestSession). The same pool as `sessions`.
+    read_sessions: async_sessionmaker[AsyncSession]
     tokens: TokenIssuer
     audit: AuditWriter
     mail: MailSender
@@ -57,12 +61,14 @@ def build_services(
 ) -> Services:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
+    read_sessions = session_factory(reading_engine(engine))
     clock = clock or SystemClock()
     return Services(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=sessions,
+        read_sessions=read_sessions,
         tokens=TokenIssuer(
             settings.jwt_secret,
             settings.jwt_issuer,
@@ -71,4 +77,5 @@ def build_services(
         ),
         audit=AuditWriter(sessions, settings.audit_flush_seconds),
         mail=build_mail_sender(sessions, clock, settings.mail),
+        gateway=SandboxGateway(settings.sandbox_gateway_ledger),
     )

@@ -25,7 +25,7 @@ from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
 from resolvers.auth import start_session
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 from schema.viewer import Viewer
 
@@ -42,6 +42,7 @@ SIGN_UP_ANSWER = (
 
 @account_action
 @user_errors(s.ActivateAccountPayload, *ERRORS)
+@one_per_request
 async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.ActivateAccountPayload:
     ctx = info.context
     username, password_hash = await _new_credentials(input.username, input.password)
@@ -66,6 +67,7 @@ async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.Activ
 
 @account_action
 @user_errors(s.SignUpWithoutCodePayload, *ERRORS)
+@one_per_request
 async def sign_up_without_code(
     info: Info, input: s.SignUpWithoutCodeInput
 ) -> s.SignUpWithoutCodePayload:
@@ -99,6 +101,7 @@ async def sign_up_without_code(
 
 @account_action
 @user_errors(s.VerifySignUpPayload, *ERRORS)
+@one_per_request
 async def verify_sign_up(info: Info, input: s.VerifySignUpInput) -> s.VerifySignUpPayload:
     ctx = info.context
     username, password_hash = await _new_credentials(input.username, input.password)

@@ -19,7 +19,7 @@ from persistence.models import new_id
 from persistence.sessions import NewSession
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import auth as s
 from schema.viewer import Viewer
 
@@ -46,6 +46,7 @@ class IssuedSession:
 # -- the mutations ------------------------------------------------------------------------
 @account_action
 @user_errors(s.SignInPayload, s.SignInError, s.SignInErrorCode)
+@one_per_request
 async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
@@ -115,7 +116,8 @@ async def authenticate(
     if account is None:
         raise InvalidCredentials()
     second_factor = factor is not None and factor.confirmed and password_ok
-    if second_factor and not totp_code:
+    # While locked, asking for the code would tell that the password was right.
+    if second_factor and not totp_code and not identity.is_locked(account.state, now):
         raise TotpRequired()  # the normal first step of a two-step sign-in: not a failure
     async with uow:
         factor_ok = not second_factor or await use_totp_code(
@@ -124,6 +126,8 @@ async def authenticate(
         ok = password_ok and factor_ok
         decision = await record_attempt(uow, services, account.account_id, ok, now)
         await uow.commit()
+    if decision.locked:
+        raise InvalidCredentials()  # the same for every password and code while locked
     if isinstance(decision.error, InvalidCredentials) and password_ok:
         raise InvalidTotpCode()  # counted like a wrong password
     if decision.error is not None:
@@ -157,7 +161,11 @@ async def record_attempt(
     lockout the same way, but is not a sign-in (`lastSignInAt` stays)."""
     state = await uow.accounts.sign_in_state(account_id)
     for _ in range(STATE_WRITE_ATTEMPTS):
-        decision = identity.decide_sign_in(state, password_ok, now, services.settings.lockout)
+        # A signed-in account re-entering its password knows the account exists: it may be
+        # told of the lock. A sign-in may not (the username might not exist).
+        decision = identity.decide_sign_in(
+            state, password_ok, now, services.settings.lockout, reveal_lock=not sign_in
+        )
         signed_in_at = now if decision.error is None and sign_in else None
         if await uow.accounts.replace_sign_in_state(
             account_id, state, decision.state, signed_in_at

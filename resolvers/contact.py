@@ -20,7 +20,7 @@ from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
 from resolvers import account_mail
 from resolvers.patients import patient as load_patient
-from resolvers.payloads import user_errors
+from resolvers.payloads import one_per_request, user_errors
 from schema import accounts as s
 from schema.base import BadInput, internal_id
 
@@ -66,6 +66,7 @@ async def update_contact_info(
 
 
 @user_errors(s.ConfirmEmailChangePayload, *ERRORS)
+@one_per_request
 async def confirm_email_change(
     info: Info, input: s.ConfirmEmailChangeInput
 ) -> s.ConfirmEmailChangePayload:

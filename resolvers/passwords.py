@@ -22,7 +22,7 @@ from persistence.uow import UnitOfWork
 from portal.security import hash_password, hash_refresh_token, verify_password
 from resolvers import account_mail
 from resolvers.auth import record_attempt
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ async def request_username_reminder(
 
 @account_action
 @user_errors(s.ResetPasswordPayload, *ERRORS)
+@one_per_request
 async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPasswordPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
@@ -113,6 +114,7 @@ async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPass
 
 @account_action
 @user_errors(s.ChangePasswordPayload, *ERRORS)
+@one_per_request
 async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangePasswordPayload:
     ctx = info.context
     account_id = ctx.require_principal().account_id
@@ -148,7 +150,8 @@ async def confirm_password(
         )
         await uow.commit()
     if decision.error is not None:
-        decision.error.field = "currentPassword" if not ok else None
+        # While locked the answer must not depend on the password, its field included.
+        decision.error.field = "currentPassword" if not ok and not decision.locked else None
         raise decision.error
 
 

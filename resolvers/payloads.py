@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from domain.errors import DomainError
+from domain.identity import OneCredentialPerRequest
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -68,3 +69,18 @@ def account_action(
             info.context.audit_account_action(info.field_name, done)
 
     return audited
+
+
+def one_per_request(
+    resolver: Callable[[Info, Input], Awaitable[Reported]],
+) -> Callable[[Info, Input], Awaitable[Reported]]:
+    """Decorate a mutation that checks a password or code (inside `user_errors`): only the
+    first of an HTTP request runs; the others answer ONE_CREDENTIAL_PER_REQUEST unprocessed."""
+
+    @functools.wraps(resolver)
+    async def first_only(info: Info, input: Input) -> Reported:
+        if not info.context.claim_credential_check():
+            raise OneCredentialPerRequest()
+        return await resolver(info, input)
+
+    return first_only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -22,6 +23,7 @@ from schema.proxy import ProxyGrant
 from schema.query import Query
 from schema.records import HealthReading, RecordsReleaseRequest
 from schema.results import Result
+from schema.scalars import AWARE_DATETIME
 from schema.subscription import Subscription
 from schema.summary import Allergy, Immunization, Medication, Problem
 
@@ -58,6 +60,7 @@ schema = PortalSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=NODE_TYPES,
+    scalar_overrides={datetime: AWARE_DATETIME},
     extensions=[
         PortalErrors,
         AuditReads,

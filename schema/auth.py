@@ -14,9 +14,17 @@ from schema.viewer import Viewer
 @strawberry.enum
 class SignInErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    ACCOUNT_LOCKED = strawberry.enum_value(
+        "ACCOUNT_LOCKED",
+        deprecation_reason=(
+            "No longer answered: a locked account answers INVALID_CREDENTIALS whatever the "
+            "password, so the answer tells neither that the password was right nor that the "
+            "username exists."
+        ),
+    )
     TOTP_REQUIRED = "TOTP_REQUIRED"
     INVALID_TOTP_CODE = "INVALID_TOTP_CODE"
+    ONE_CREDENTIAL_PER_REQUEST = "ONE_CREDENTIAL_PER_REQUEST"
 
 
 @strawberry.enum

@@ -204,6 +204,25 @@ ACCOUNT_IDS = {
 }
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", ";")
+
+
+def _count_transaction_control(count: Any) -> Any:
+    """A pool `checkout` listener: once per connection, an asyncpg query logger that calls
+    `count` for each transaction-control statement (those bypass SQLAlchemy's cursor)."""
+
+    def on_query(record: Any) -> None:
+        if record.query.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            count()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not record.info.get("counted"):
+            dbapi_connection.driver_connection.add_query_logger(on_query)
+            record.info["counted"] = True
+
+    return checkout
+
+
 async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]:
     engine: AsyncEngine = create_engine(database.url)
     services = build_services(
@@ -215,6 +234,10 @@ async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]
         portal.statements += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    if engine.dialect.name == "postgresql":
+        # Transaction control is sent beside the cursor (asyncpg's BEGIN, COMMIT, ROLLBACK, a
+        # pre-ping): counted too, as PostgreSQL's pg_stat_statements counts them.
+        event.listen(engine.sync_engine, "checkout", _count_transaction_control(count))
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:

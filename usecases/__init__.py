@@ -1,1 +1,2 @@
-"""Writes: one async function per write (docs: /work/shared/CONVENTIONS.md, "usecases/")."""
+"""Use cases: one async function per write, called by resolvers, jobs and the CLI alike
+(docs: CONVENTIONS.md, "usecases/")."""

@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.access import Principal
 from loaders import Loaders
 from persistence.audit import AuditEntry
+from persistence.db import database_unavailable
 from portal.auth import authenticate
 from portal.context import Context
 
@@ -97,7 +98,10 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
     # The edge's one reading of a token (portal/auth.py), given the payload's header.
     auth = await authenticate(services, header, now, client.host if client else None)
     if auth.failure is not None:
-        raise auth.failure
+        if not database_unavailable(auth.failure):
+            raise auth.failure
+        # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
+        raise _reject(context, 1013, "Service unavailable: try again shortly") from None
     principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
     if principal is None or session_id is None or expires_at is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")

@@ -59,6 +59,7 @@ QUIET_ENV = {
     "RATE_SIGN_IN_PER_ADDRESS": "off",
     "RATE_REQUESTS_PER_ACCOUNT": "off",
     "MAIL_DRAIN_SECONDS": "3600",
+    "PAYMENT_RECONCILE_INTERVAL_SECONDS": "0",
 }
 
 
@@ -76,6 +77,7 @@ class Server:
             "DATABASE_URL": database_url,
             "MAIL_DIR": str(workdir / "mail"),
             "ATTACHMENTS_DIR": str(workdir / "files"),
+            "SANDBOX_GATEWAY_LEDGER": str(workdir / "sandbox-gateway.jsonl"),
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
