@@ -177,7 +177,7 @@ async def requests_for(url: str, issuer: TokenIssuer, limit: int = 500) -> dict[
     await engine.dispose()
 
     def token(account_id: str) -> str:
-        return issuer.issue(account_id, sessions[account_id], now)[0]
+        return issuer.issue(account_id, now, sessions[account_id])[0]
 
     def patient(patient_id: str) -> str:
         return to_global_id("Patient", patient_id)

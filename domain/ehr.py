@@ -19,6 +19,8 @@ from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from domain import ehr_explanations, ehr_maintenance, ehr_notes
+
 EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -34,6 +36,9 @@ class EventType(Enum):
     PROVIDER_REPLY = "PROVIDER_REPLY"
     STATEMENT_ISSUED = "STATEMENT_ISSUED"
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    NOTE_SIGNED = "NOTE_SIGNED"  # domain/ehr_notes.py
+    RESULT_EXPLANATION_UPDATED = "RESULT_EXPLANATION_UPDATED"  # domain/ehr_explanations.py
+    HEALTH_MAINTENANCE_UPDATED = "HEALTH_MAINTENANCE_UPDATED"  # domain/ehr_maintenance.py
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,16 @@ class AppointmentChanged:
     department_id: str | None
 
 
-Command = ResultFinalized | ResultReleased | ProviderReply | StatementIssued | AppointmentChanged
+Command = (
+    ResultFinalized
+    | ResultReleased
+    | ProviderReply
+    | StatementIssued
+    | AppointmentChanged
+    | ehr_notes.NoteSigned
+    | ehr_explanations.ExplanationUpdated
+    | ehr_maintenance.MaintenanceUpdated
+)
 
 
 @dataclass(frozen=True)
@@ -398,6 +412,9 @@ PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.PROVIDER_REPLY: _provider_reply,
     EventType.STATEMENT_ISSUED: _statement_issued,
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
+    EventType.NOTE_SIGNED: ehr_notes.note_signed,
+    EventType.RESULT_EXPLANATION_UPDATED: ehr_explanations.explanation_updated,
+    EventType.HEALTH_MAINTENANCE_UPDATED: ehr_maintenance.maintenance_updated,
 }
 
 
@@ -473,3 +490,17 @@ def appointment_notice(
     if starts_at != old_starts_at:
         return NoticeText("Appointment rescheduled", f"Your {visit_type} is now on {local}.")
     return NoticeText("Appointment updated", f"Your {visit_type} on {local} was updated.")
+
+
+def maintenance_notice() -> NoticeText:
+    """Generic on purpose: a screening's name can say what it is for."""
+    return NoticeText(
+        "Health reminder", "Something is due for your health. See your health reminders."
+    )
+
+
+def note_notice(amended: bool) -> NoticeText:
+    """Generic on purpose: no title, author or kind of note."""
+    if amended:
+        return NoticeText("Updated clinical note", "A note in your record was updated.")
+    return NoticeText("New clinical note", "A new note from your care team is ready to read.")

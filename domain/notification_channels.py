@@ -55,6 +55,8 @@ _WHAT = {
     "APPOINTMENT_REMINDER": "an upcoming appointment",
     "APPOINTMENT_CHANGED": "a change to an appointment",
     "STATEMENT_ISSUED": "a new billing statement",
+    "NOTE_SIGNED": "a new clinical note",
+    "HEALTH_MAINTENANCE_DUE": "a health reminder",
 }
 
 

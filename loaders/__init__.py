@@ -18,6 +18,8 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.explanations import ExplanationByCodeLoader
+from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -27,6 +29,13 @@ from loaders.messages import (
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
 )
+from loaders.notes import (
+    AppointmentByIdLoader,
+    HiddenNoteCountByPatientLoader,
+    NoteByIdLoader,
+    NotePageByPatientLoader,
+    SummaryByAppointmentLoader,
+)
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
 from loaders.people import (
@@ -35,7 +44,9 @@ from loaders.people import (
     PatientByGrantLoader,
     ProviderByIdLoader,
 )
+from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
+from loaders.result_links import ResultByIdLoader, ThreadsByResultLoader
 from loaders.results import (
     ComponentsByResultLoader,
     HoldKindsByPatientLoader,
@@ -60,20 +71,13 @@ if TYPE_CHECKING:
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(
-        self,
-        services: Services,
-        *,
-        per_request: bool = False,
-        session: RequestSession | None = None,
-    ) -> None:
+    def __init__(self, services: Services, *, per_request: bool = False) -> None:
         """`per_request`: every batch shares one session (and connection) until `close()`
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
-        (SQLite, subscription events). `session`: that shared session, already opened by
-        the edge to authenticate (portal/auth.py)."""
+        (SQLite, subscription events)."""
         self._services = services
         sessions = services.read_sessions if per_request else services.sessions
-        self.session = session or RequestSession(sessions, shared=per_request)
+        self.session = RequestSession(sessions, shared=per_request)
         self._sessions: SessionSource = self.session
 
     async def close(self) -> None:
@@ -226,3 +230,46 @@ class Loaders:
     @cached_property
     def release_requests(self) -> ReleaseRequestsOfPatientLoader:
         return ReleaseRequestsOfPatientLoader(self._sessions)
+
+    # -- clinical notes (loaders/notes.py) ------------------------------------------------
+    @cached_property
+    def note_pages(self) -> NotePageByPatientLoader:
+        return NotePageByPatientLoader(self._sessions)
+
+    @cached_property
+    def note(self) -> NoteByIdLoader:
+        return NoteByIdLoader(self._sessions)
+
+    @cached_property
+    def visit_summary(self) -> SummaryByAppointmentLoader:
+        return SummaryByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def hidden_note_count(self) -> HiddenNoteCountByPatientLoader:
+        return HiddenNoteCountByPatientLoader(self._sessions)
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)
+
+    # -- pre-visit questionnaires and consents (loaders/questionnaires.py) ----------------
+    @cached_property
+    def appointment_forms(self) -> FormsByAppointmentLoader:
+        return FormsByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def explanation(self) -> ExplanationByCodeLoader:
+        return ExplanationByCodeLoader(self._sessions)
+
+    # -- "ask about this result" (loaders/result_links.py) ----------------------------------
+    @cached_property
+    def result_by_id(self) -> ResultByIdLoader:
+        return ResultByIdLoader(self._sessions)
+
+    @cached_property
+    def threads_by_result(self) -> ThreadsByResultLoader:
+        return ThreadsByResultLoader(self._sessions)
+
+    @cached_property
+    def health_maintenance(self) -> TopicsByPatientLoader:
+        return TopicsByPatientLoader(self._sessions)

@@ -131,6 +131,10 @@ class ProxyGrant(Base):
     ends_at: Mapped[datetime | None]
     invitee_email: Mapped[str | None] = mapped_column(String(320))  # grants given by invitation
     revoked_at: Mapped[datetime | None]
+    # Sensitive categories of clinical notes the patient opened to this proxy (migration 0012).
+    opened_note_categories: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
 
 
 class AccountSession(Base):
@@ -248,6 +252,8 @@ class MessageThread(Base):
     care_team: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
+    # "Ask about this result": the result the thread was started from (migration 0012).
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"), index=True)
 
 
 class Message(Base):
@@ -750,3 +756,101 @@ class IntegrationEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     occurred_at: Mapped[datetime]
     applied_at: Mapped[datetime]
+
+
+# -- clinical notes (migration 0012) ---------------------------------------------------------
+class ClinicalNote(Base):
+    """A signed note from the EHR. An amendment is a new row; the one it replaces keeps its
+    text and points to it (`superseded_by_id`), so the earlier version stays readable."""
+
+    __tablename__ = "clinical_notes"
+    __table_args__ = (Index("ix_clinical_notes_patient_signed", "patient_id", "signed_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    author_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    sensitive_category: Mapped[str | None] = mapped_column(String(40))
+    supersedes_id: Mapped[str | None] = mapped_column(String(40))
+    superseded_by_id: Mapped[str | None] = mapped_column(String(40))
+    withheld_exception: Mapped[str | None] = mapped_column(String(40))
+    withheld_reason: Mapped[str | None] = mapped_column(String(1000))
+    hidden_from_proxies: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_changed_at: Mapped[datetime | None]
+
+
+# -- pre-visit questionnaires and consent forms (migration 0012) -----------------------------
+class QuestionnaireForm(Base):
+    """One version of a questionnaire or consent form, and which visits it is asked for
+    (NULL visit type / department: every one). Versions are never changed, only added."""
+
+    __tablename__ = "questionnaire_forms"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    required: Mapped[bool] = mapped_column(Boolean)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class FormResponse(Base):
+    """A patient's (or proxy's) answers to one form for one appointment: a draft until
+    submitted; a consent is signed. Submitted and signed rows are never changed."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (
+        Index("uq_form_responses_appointment_form", "appointment_id", "form_id", unique=True),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    acting_as: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    signed_name: Mapped[str | None] = mapped_column(String(200))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- result explanations (migration 0012) ----------------------------------------------------
+class ResultExplanation(Base):
+    """A short plain-language explanation of a test, by LOINC code (panel or component),
+    and a link for more: the shipped catalog, extended or replaced by the EHR feed."""
+
+    __tablename__ = "result_explanations"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    more_url: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(10))  # "catalog" | "ehr"
+    updated_at: Mapped[datetime]
+
+
+# -- health maintenance (migration 0012) -----------------------------------------------------
+class HealthMaintenanceTopic(Base):
+    """A screening or immunization a patient is tracked for, as the EHR last sent it."""
+
+    __tablename__ = "health_maintenance_topics"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    postponed: Mapped[bool] = mapped_column(Boolean)
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(String(100))
+    notified_for: Mapped[date | None] = mapped_column(Date)  # the due date last told about
+    updated_at: Mapped[datetime]

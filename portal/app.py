@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -22,7 +23,7 @@ from domain.clock import Clock
 from loaders import Loaders
 from portal import jobs, metrics_port
 from portal.attachments import download_attachment
-from portal.auth import NOT_VALID, Edge, authentication_of, request_database
+from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
 from portal.compression import Compression
 from portal.config import Settings, from_env
 from portal.context import Context
@@ -33,6 +34,7 @@ from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
+from portal.note_pdf import visit_summary
 from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
@@ -102,13 +104,11 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         # Authenticated once at the edge (a batch's operations share it); a failure is
         # raised again inside execution, where it is logged and masked with the request id.
         auth = authentication_of(request)
-        # One connection per HTTP operation on PostgreSQL, from authentication to the audit
-        # (closed by the view when the operation ends), reading in autocommit: the edge's
-        # (portal/auth.py), which a batch's next operation opens again. Not on SQLite,
-        # where a read transaction keeps the snapshot of its first read.
+        # One connection per HTTP operation on PostgreSQL, for its reads and its audit
+        # (closed by the view when the operation ends), reading in autocommit. Not on
+        # SQLite, where a read transaction keeps the snapshot of its first read.
         shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
-        database = request_database(request) if isinstance(request, Request) else None
-        loaders = Loaders(self.services, per_request=shared, session=database)
+        loaders = Loaders(self.services, per_request=shared)
         context = Context(
             services=self.services,
             request=request,
@@ -198,7 +198,7 @@ def create_app(
 
     graphql = PortalGraphQL(services)
     # The edge that authenticates (portal/auth.py), in front of every route taking a token.
-    edge = [Middleware(Edge, services=services)]
+    edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -206,9 +206,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
-            Route(
-                "/graphql", graphql, middleware=[Middleware(Edge, services, own_connection=True)]
-            ),
+            Route("/graphql", graphql, middleware=edge),
             Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
             Route(
                 "/patients/{patient_id}/immunizations.pdf",
@@ -216,6 +214,7 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
+            Route("/notes/{note_id}.pdf", visit_summary, methods=["GET"], middleware=edge),
             Route(
                 "/attachments/{attachment_id}",
                 download_attachment,

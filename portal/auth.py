@@ -20,13 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
-from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.access import Principal
 from domain.sessions import TOUCH_EVERY_SECONDS
-from loaders.base import RequestSession, SessionSource
 from persistence.queries.people import principal_in_session
 from persistence.sessions import SessionRepository
 from portal.security import InvalidToken
@@ -85,41 +82,8 @@ class BearerAuthentication(AuthenticationBackend):
             conn.headers.get("authorization"),
             self.services.clock.now(),
             conn.client.host if conn.client else None,
-            request_database(conn),
         )
         return AuthCredentials(auth.scopes), PortalUser(auth)
-
-
-class Edge(AuthenticationMiddleware):
-    """Starlette's AuthenticationMiddleware with our backend. `own_connection` (the GraphQL
-    endpoint): on PostgreSQL an HTTP request's statements, the authentication's first, share
-    one connection (`RequestSession`, docs/performance.md) that the view's loaders reuse;
-    it is given back when the request ends, whether or not the view ever used it."""
-
-    def __init__(self, app: ASGIApp, services: Services, own_connection: bool = False) -> None:
-        super().__init__(app, backend=BearerAuthentication(services))
-        self.services = services
-        self.own_connection = own_connection and services.engine.dialect.name == "postgresql"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.own_connection:
-            await super().__call__(scope, receive, send)
-            return
-        database = RequestSession(self.services.read_sessions, shared=True)
-        scope.setdefault("state", {})[REQUEST_DATABASE] = database
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await database.close()
-
-
-REQUEST_DATABASE = "database"
-
-
-def request_database(conn: HTTPConnection) -> RequestSession | None:
-    """The request's own connection, when it has one (see `Edge`)."""
-    database = conn.scope.get("state", {}).get(REQUEST_DATABASE)
-    return database if isinstance(database, RequestSession) else None
 
 
 def authentication_of(conn: HTTPConnection) -> Authentication:
@@ -138,16 +102,10 @@ def bearer_token(header: str | None) -> str | None:
 
 
 async def authenticate(
-    services: Services,
-    header: str | None,
-    now: datetime,
-    client_address: str | None,
-    sessions: SessionSource | None = None,
+    services: Services, header: str | None, now: datetime, client_address: str | None
 ) -> Authentication:
     """The one place a bearer token is read. Never raises: a failure (the database down)
-    comes back in `failure`, for the caller to raise where it is masked and logged.
-    `sessions`: where the statement runs (an HTTP request's own connection, which its
-    loaders and audit then reuse); a short session of its own by default."""
+    comes back in `failure`, for the caller to raise where it is masked and logged."""
     token = bearer_token(header)
     if token is None:
         return SIGNED_OUT
@@ -159,10 +117,12 @@ async def authenticate(
     except InvalidToken:
         return Authentication(error=NOT_VALID)
     try:
-        async with (sessions or services.sessions)() as session:
+        # Autocommit on PostgreSQL: the one SELECT, no BEGIN/ROLLBACK around it.
+        async with services.read_sessions() as session:
             found = await principal_in_session(session, claims.account_id, claims.session_id, now)
-            if found is not None and _stale(found.session_last_used_at, now):
-                await SessionRepository(session).touch(claims.session_id, now, client_address)
+            sid = claims.session_id
+            if found is not None and sid is not None and _stale(found.session_last_used_at, now):
+                await SessionRepository(session).touch(sid, now, client_address)
                 await session.commit()
     except Exception as exc:
         return Authentication(failure=exc)

@@ -12,8 +12,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.db import create_engine, is_sqlite, normalize_url
+from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.explanations import publish_catalog as publish_explanations
+from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.cli_accounts import add_parser as add_activation_code_parser
@@ -57,6 +59,9 @@ async def _seed(url: str, directory: str, if_empty: bool) -> int:
             print("database already has data; seed an empty database", file=sys.stderr)
             return 1
         report = await load_dataset(engine, directory, hash_password)
+        async with session_factory(engine)() as session, session.begin():
+            await publish_catalog(session, datetime.now(UTC))
+            await publish_explanations(session, datetime.now(UTC))
     finally:
         await engine.dispose()
     total = sum(report.counts.values())

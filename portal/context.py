@@ -65,12 +65,18 @@ class Context:
     failure: Exception | None = None  # authentication could not run; re-raised on first use
     session_id: str | None = None  # the session of the access token (docs/sessions.md)
     loaders: Loaders = field(init=False)
-    field_grants: dict[tuple[str | int, ...], PatientGrant] = field(default_factory=dict)
+    # The policy's answers for the principal of `_decided_for`: a field reads the same
+    # (patient, area) many times in one operation, and the answer is a pure function of
+    # the principal (its grants, its `now`), the patient and the area.
+    _decisions: dict[tuple[str, RecordArea | None], PatientGrant | AccessDenied] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _decided_for: Principal | None = field(default=None, init=False, repr=False)
     # (account id, patient id or "" for an account action, acting as, action) -> object types
     _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
     _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
-    _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
     _checked_credential: bool = False  # without a request (tests): see `claim_credential_check`
+    _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services)
@@ -117,19 +123,38 @@ class Context:
     # -- the access checks: every read of a patient's record passes one of these --------
     def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
         with asking_for(patient_id, area):
-            grant = access.access_patient(
-                self.require_principal(), patient_id, area, self.services.settings.ages
-            )
+            grant = self._decided(patient_id, area)
         self.audit_read(grant, object_type)
         return grant
 
     def demographics(self, patient_id: str) -> PatientGrant:
         with asking_for(patient_id):
-            grant = access.access_demographics(
-                self.require_principal(), patient_id, self.services.settings.ages
-            )
+            grant = self._decided(patient_id, None)
         self.audit_read(grant, "Patient")
         return grant
+
+    def _decided(self, patient_id: str, area: RecordArea | None) -> PatientGrant:
+        """`access_patient` (an area) or `access_demographics` (None), asked once per
+        operation and principal; a refusal is raised afresh at each field that asks."""
+        principal = self.require_principal()
+        if principal is not self._decided_for:
+            self._decisions, self._decided_for = {}, principal
+        key = (patient_id, area)
+        decision = self._decisions.get(key)
+        if decision is None:
+            ages = self.services.settings.ages
+            try:
+                decision = (
+                    access.access_demographics(principal, patient_id, ages)
+                    if area is None
+                    else access.access_patient(principal, patient_id, area, ages)
+                )
+            except AccessDenied as denied:
+                decision = denied
+            self._decisions[key] = decision
+        if isinstance(decision, AccessDenied):
+            raise AccessDenied(decision.reason, decision.area)
+        return decision
 
     def own_record(self, patient_id: str, object_type: str) -> PatientGrant:
         with asking_for(patient_id):

@@ -43,19 +43,26 @@ class TokenIssuer:
     audience: str
     ttl: timedelta
 
-    def issue(self, account_id: str, session_id: str, now: datetime) -> tuple[str, datetime]:
-        """A token of the session `session_id` (its `sid`): it works while the session lasts."""
+    def issue(
+        self, account_id: str, now: datetime, session_id: str | None = None
+    ) -> tuple[str, datetime]:
+        """A token of the session `session_id` (its `sid`): it works while the session lasts.
+
+        Without a session (operator tooling holding the secret, e.g. the peer benchmark's
+        token minting; signIn and refresh always name one) the token carries no `sid`: it is
+        checked like any other, but no sign-out can end it before its `exp`."""
         expires_at = now + self.ttl
-        claims = {
+        claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": account_id,
-            "sid": session_id,
             "iat": int(now.timestamp()),
             "nbf": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
@@ -67,7 +74,7 @@ class TokenIssuer:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={
-                    "require": ["iss", "aud", "exp", "iat", "nbf", "sub", "sid", "jti"],
+                    "require": ["iss", "aud", "exp", "iat", "nbf", "sub", "jti"],
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
@@ -82,15 +89,19 @@ class TokenIssuer:
             raise InvalidToken("token not valid yet")
         if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
             raise InvalidToken("token issued in the future")
+        sid = claims.get("sid")
         return AccessClaims(
-            str(claims["sub"]), str(claims["sid"]), str(claims["jti"]), int(claims["exp"])
+            str(claims["sub"]),
+            None if sid is None else str(sid),
+            str(claims["jti"]),
+            int(claims["exp"]),
         )
 
 
 @dataclass(frozen=True)
 class AccessClaims:
     account_id: str
-    session_id: str
+    session_id: str | None  # None: a token minted without a session (see `issue`)
     token_id: str
     expires_at: int
 

@@ -28,6 +28,7 @@ from schema import appointment_actions as s
 from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.base import BadInput, internal_id
+from usecases.questionnaires import forms_due
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -157,6 +158,7 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
     async with attachments_r.stored(ctx.services.files, card) as keys, uow:
         appt = await _stored(uow, appointment_id)
         _refuse(rules.check_in_refusal(appt.facts, ctx.now, _policy(info)))
+        _refuse(await forms_due(uow, grant, appt.id))
         checked_in = await uow.appointments.check_in(
             appt,
             account_id=ctx.require_principal().account_id,

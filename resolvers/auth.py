@@ -234,7 +234,7 @@ def _tokens(
     uow: UnitOfWork, services: Services, account_id: str, session_id: str, now: datetime
 ) -> IssuedSession:
     """A new access token and a new refresh token of the session (its family)."""
-    access_token, access_expires_at = services.tokens.issue(account_id, session_id, now)
+    access_token, access_expires_at = services.tokens.issue(account_id, now, session_id)
     refresh_token, refresh_hash = new_refresh_token()
     refresh_expires_at = now + services.settings.refresh_token_ttl
     uow.refresh_tokens.add(

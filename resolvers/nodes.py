@@ -11,6 +11,7 @@ from persistence.queries import owned
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import messages as messages_r
+from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
@@ -94,6 +95,7 @@ FETCHERS: dict[str, Fetch] = {
     "Attachment": attachments_r.attachment_node,
     "HealthReading": records_r.health_reading_node,
     "RecordsReleaseRequest": records_r.release_request_node,
+    "ClinicalNote": notes_r.note_node,
 }
 
 

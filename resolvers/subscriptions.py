@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
 
+from domain.access import AccessDenied
 from domain.events import EventKind
 from domain.realtime import BusEvent, parse_seq
 from domain.scopes import RecordArea
@@ -22,6 +23,7 @@ from portal import metrics
 from portal.context import Unauthenticated
 from portal.realtime import streams
 from portal.realtime.sockets import SocketContext
+from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import results as results_r
@@ -29,6 +31,7 @@ from schema import subscription as s
 from schema.appointments import Appointment
 from schema.base import BadInput, internal_id
 from schema.messages import Message, MessageThread
+from schema.notes import NoteEvent
 
 if TYPE_CHECKING:
     import strawberry
@@ -132,6 +135,21 @@ async def _notification(info: Info, event: BusEvent) -> s.NotificationEvent | No
     return s.NotificationEvent(seq=_seq(event), notification=found)
 
 
+async def _note(info: Info, event: BusEvent) -> NoteEvent | None:
+    """A note withheld from this subscriber now (a category not opened to it, hidden by the
+    patient meanwhile) is skipped; the area itself is checked by the stream."""
+    ctx = info.context
+    grant = ctx.access(event.patient_id or "", RecordArea.CLINICAL_NOTES, "ClinicalNote")
+    row = await ctx.loaders.note.get((grant, event.object_id))
+    if row is None:
+        return None
+    try:
+        note = notes_r.readable(row, grant)
+    except AccessDenied:
+        return None
+    return NoteEvent(seq=_seq(event), patient_id=grant.patient_id, note=note)
+
+
 async def event_patient(info: Info, patient_id: str) -> Patient:
     return await patients_r.patient(info, patient_id)
 
@@ -155,6 +173,13 @@ def appointment_changed(
 ) -> AsyncGenerator[s.AppointmentEvent, None]:
     kind, area = EventKind.APPOINTMENT_CHANGED, RecordArea.APPOINTMENTS
     return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _appointment)
+
+
+def note_signed(
+    info: Info, patient_id: strawberry.ID | None, after_seq: strawberry.ID | None
+) -> AsyncGenerator[NoteEvent, None]:
+    kind, area = EventKind.NOTE_SIGNED, RecordArea.CLINICAL_NOTES
+    return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _note)
 
 
 def notification_added(

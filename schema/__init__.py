@@ -14,6 +14,7 @@ from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.billing import Statement
 from schema.errors import AuditReads, PortalErrors
+from schema.execution import PortalExecutionContext, lean_resolvers
 from schema.messages import Message, MessageThread
 from schema.mutation import Mutation
 from schema.notifications import Notification
@@ -61,6 +62,7 @@ schema = PortalSchema(
     subscription=Subscription,
     types=NODE_TYPES,
     scalar_overrides={datetime: AWARE_DATETIME},
+    execution_context_class=PortalExecutionContext,
     extensions=[
         PortalErrors,
         AuditReads,
@@ -68,3 +70,4 @@ schema = PortalSchema(
         GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )
+lean_resolvers(schema)

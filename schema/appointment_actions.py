@@ -33,6 +33,7 @@ class AppointmentErrorCode(Enum):
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
     ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"
     ATTACHMENT_TYPE_NOT_ALLOWED = "ATTACHMENT_TYPE_NOT_ALLOWED"
+    FORMS_DUE = "FORMS_DUE"  # a required questionnaire or consent is not done; named
 
 
 @strawberry.type

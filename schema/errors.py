@@ -32,6 +32,9 @@ FORBIDDEN_MESSAGES = {
     AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+    AccessReason.SENSITIVE_CATEGORY: "The patient keeps this part of the record private.",
+    AccessReason.HIDDEN_BY_PATIENT: "The patient keeps this part of the record private.",
+    AccessReason.WITHHELD_BY_PROVIDER: "The provider withheld this note; see why on the note.",
 }
 # The database is down, restarting or unreachable: a write that could not reach it did not
 # commit, and the same request may be sent again (a payment with its idempotency key: one
@@ -147,8 +150,8 @@ class PortalErrors(SchemaExtension):
 
 
 class AuditReads(SchemaExtension):
-    """After each operation, write the audit of what it read and wrote, and of the reads
-    the access policy refused: on the request's own connection (PostgreSQL: one INSERT,
+    """After each operation, write the audit of what it read and wrote, and of the reads the
+    access policy refused: on the request's own connection (PostgreSQL: one INSERT,
     committed when it returns), before the response leaves, so a process killed right after
     answering has lost no audit row."""
 

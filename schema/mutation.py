@@ -22,9 +22,12 @@ from schema.base import Info
 from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
+from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
+from schema.mutations.notes import NoteMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.results import ResultMutations
 
 
 @strawberry.type
@@ -32,9 +35,12 @@ class Mutation(
     AccountMutations,
     AppointmentMutations,
     BillingMutations,
+    FormMutations,
     MessagingMutations,
+    NoteMutations,
     ProxyMutations,
     RecordMutations,
+    ResultMutations,
 ):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "

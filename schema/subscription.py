@@ -11,6 +11,7 @@ from resolvers import subscriptions as r
 from schema.appointments import Appointment
 from schema.base import Info
 from schema.messages import Message, MessageThread
+from schema.notes import NoteEvent
 from schema.notifications import Notification
 from schema.results import Result
 
@@ -110,6 +111,19 @@ class Subscription:
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[AppointmentEvent]:
         return r.appointment_changed(info, patient_id, after_seq)
+
+    @strawberry.subscription(
+        description="Clinical notes signed or amended. A note the policy withholds from the "
+        "viewer (a sensitive category not opened to it, a note the patient hid) is not "
+        "delivered." + ENDS
+    )
+    def note_signed(
+        self,
+        info: Info,
+        patient_id: PatientArg = None,
+        after_seq: AfterSeqArg = None,
+    ) -> AsyncIterator[NoteEvent]:
+        return r.note_signed(info, patient_id, after_seq)
 
     @strawberry.subscription(
         description="New notifications for the viewer (every patient it follows)."

@@ -169,7 +169,7 @@ class Portal:
         session_id, now = new_id("ses"), self.clock.now()
         new = NewSession(account_id, session_id, "Test client", None, None)
         await start_session(self.services.sessions, new, now, timedelta(days=1))
-        token, _ = self.services.tokens.issue(account_id, session_id, now)
+        token, _ = self.services.tokens.issue(account_id, now, session_id)
         return token
 
     async def gql(

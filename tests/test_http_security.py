@@ -51,17 +51,17 @@ async def every_kind_of_response(portal: Portal) -> dict[str, httpx.Response]:
     client = portal.client
     return {
         "graphql POST": await client.post(
-            "/graphql", json={"query": QUERY}, headers=await bearer(portal)
+            "/graphql", json={"query": QUERY}, headers=(await bearer(portal))
         ),
         "graphql GET": await client.get(
-            "/graphql", params={"query": QUERY}, headers=await bearer(portal)
+            "/graphql", params={"query": QUERY}, headers=(await bearer(portal))
         ),
         "graphql refused": await client.post(
-            "/graphql", content=b"{", headers=await bearer(portal)
+            "/graphql", content=b"{", headers=(await bearer(portal))
         ),
-        "attachment": await client.get("/attachments/att-nope", headers=await bearer(portal)),
+        "attachment": await client.get("/attachments/att-nope", headers=(await bearer(portal))),
         "pdf": await client.get(
-            "/patients/pat-0000001/immunizations.pdf", headers=await bearer(portal)
+            "/patients/pat-0000001/immunizations.pdf", headers=(await bearer(portal))
         ),
         "healthz": await client.get("/healthz"),
         "not found": await client.get("/nothing-here"),
@@ -76,7 +76,7 @@ async def test_every_response_says_nosniff_no_referrer_and_no_store(portal: Port
         assert "no-store" in response.headers["cache-control"], what
         assert "strict-transport-security" not in response.headers, what  # plain HTTP
     pdf_url = f"/patients/{patient_gid('pat-0000001')}/immunizations.pdf"
-    pdf = await portal.client.get(pdf_url, headers=await bearer(portal))
+    pdf = await portal.client.get(pdf_url, headers=(await bearer(portal)))
     assert pdf.status_code == 200
     assert "no-store" in pdf.headers["cache-control"]
 
@@ -85,7 +85,7 @@ async def test_hsts_over_https(portal: Portal) -> None:
     transport = portal.client._transport
     async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as client:
         response = await client.post(
-            "/graphql", json={"query": QUERY}, headers=await bearer(portal)
+            "/graphql", json={"query": QUERY}, headers=(await bearer(portal))
         )
     assert response.status_code == 200
     assert response.headers["strict-transport-security"] == "max-age=31536000"

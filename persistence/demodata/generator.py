@@ -29,8 +29,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, TextIO, TypedDict, TypeVar
 
 from . import catalog as C
+from . import notes as clinical_notes
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: clinical_notes.jsonl, and full grants name clinical_notes
 DEFAULT_NOW = "2026-11-22T12:00:00Z"
 DEFAULT_SEED = 1
 #: The one password shared by every demo account.  Stored in plain text in
@@ -62,7 +63,11 @@ KINDS = (
     "immunizations",
     "statements",
     "payments",
+    # Optional (added after format 1): a dataset without this file still loads.
+    "clinical_notes",
 )
+#: Kinds a dataset may lack (written by an older generator).
+OPTIONAL_KINDS = ("clinical_notes",)
 ID_PREFIX = {
     "departments": "dep",
     "providers": "prv",
@@ -80,6 +85,7 @@ ID_PREFIX = {
     "immunizations": "imm",
     "statements": "stm",
     "payments": "pay",
+    "clinical_notes": "nte",
 }
 ID_WIDTH = {"departments": 3, "providers": 5}
 # Derived identifiers that are not rows of their own.
@@ -244,6 +250,7 @@ class _Person:
         default_factory=list
     )  # (service datetime, [cpt...])
     active_meds: list[str] = field(default_factory=list)
+    visits: list[tuple[Record, Record]] = field(default_factory=list)  # completed, oldest first
 
 
 class _HouseholdSpec(TypedDict):
@@ -595,6 +602,7 @@ class Generator:
         for person in people:
             if person is not None and person.patient is not None:
                 self._clinical(rng, person)
+                self._notes(person)
 
         # Billing: minors' charges go on a parent's (guarantor's) statements.
         guarantor_of: dict[int, _Person] = {}
@@ -764,7 +772,7 @@ class Generator:
     ) -> Record:
         assert patient.patient is not None
         assert proxy.account is not None
-        order = {s: i for i, s in enumerate(C.SCOPES)}
+        order = {s: i for i, s in enumerate(C.GRANTABLE_SCOPES)}
         return {
             "id": self._sink.new_id("proxy_grants"),
             "patient_id": patient.patient["id"],
@@ -1332,6 +1340,7 @@ class Generator:
             }
             self._sink.emit("appointments", rec)
             if status == "completed":
+                person.visits.append((rec, prov))
                 encounters.append((start, duration, prov, vtype, reason, orders))
                 codes = self._visit_codes(vtype, age, rng)
                 if any(o in C.LAB_TESTS for o in orders):
@@ -1341,6 +1350,21 @@ class Generator:
                 if codes:
                     person.billing.append((start, codes))
         return encounters
+
+    def _notes(self, person: _Person) -> None:
+        """Clinical notes, from a random stream of their own (no other kind changes)."""
+        assert person.patient is not None
+        pid = person.patient["id"]
+        visits = sorted(person.visits, key=lambda v: (v[0]["starts_at"], v[0]["id"]))
+        for rec in clinical_notes.notes_for(
+            pid,
+            visits,
+            self._rng("notes", pid),
+            self.now,
+            ts,
+            lambda: self._sink.new_id("clinical_notes"),
+        ):
+            self._sink.emit("clinical_notes", rec)
 
     def _standing_labs(
         self, rng: random.Random, person: _Person, age: int, pcp: Record

@@ -25,6 +25,7 @@ OWNERS: dict[type[m.Base], tuple[InstrumentedAttribute[str], RecordArea]] = {
     m.Immunization: (m.Immunization.patient_id, RecordArea.IMMUNIZATIONS),
     m.Statement: (m.Statement.guarantor_patient_id, RecordArea.BILLING),
     m.HealthReading: (m.HealthReading.patient_id, RecordArea.READINGS),
+    m.ClinicalNote: (m.ClinicalNote.patient_id, RecordArea.CLINICAL_NOTES),
 }
 
 

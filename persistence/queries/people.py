@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import GrantFacts, PatientGrant, Principal
-from domain.scopes import GrantStatus, Relationship, Scope
+from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
 from persistence.paging import one_of
 from persistence.queries.guard import own_patient_id, patient_ids
@@ -65,10 +65,15 @@ class SessionPrincipal:
 
 
 async def principal_in_session(
-    session: AsyncSession, account_id: str, session_id: str, now: datetime
+    session: AsyncSession, account_id: str, session_id: str | None, now: datetime
 ) -> SessionPrincipal | None:
     """`principal_for`, in the same one statement, for a token of session `session_id`:
-    None if the account is gone or the session is not its own or has ended."""
+    None if the account is gone or the session is not its own or has ended. A token
+    without a session (`None`: minted by operator tooling, docs/sessions.md) gets
+    `principal_for` alone, and never needs its session touched."""
+    if session_id is None:
+        principal, name = await principal_for(session, account_id, now)
+        return None if principal is None else SessionPrincipal(principal, name, now)
     params = {"account_id": account_id, "session_id": session_id}
     rows = (await session.execute(PRINCIPAL_IN_SESSION, params)).all()
     if not rows:
@@ -90,6 +95,9 @@ def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
         starts_at=grant.starts_at,
         ends_at=grant.ends_at,
         patient_birth_date=birth_date,
+        opened_categories=frozenset(
+            c for c in SensitiveCategory if c.value in (grant.opened_note_categories or ())
+        ),
     )
 
 

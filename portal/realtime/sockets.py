@@ -48,7 +48,7 @@ class SocketSession:
     """Who opened the connection, in which session, and until when their token is good."""
 
     account_id: str
-    session_id: str
+    session_id: str | None  # None: a token minted without a session (portal/security.py)
     token_expires_at: datetime
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -67,7 +67,6 @@ class SocketContext(Context):
         self.principal, self.now = principal, now
         self.auth_error = self.failure = None
         self.loaders = Loaders(self.services)
-        self.field_grants = {}
         self.__dict__.pop("patient_contexts", None)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:
@@ -101,9 +100,9 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
         if not database_unavailable(auth.failure):
             raise auth.failure
         # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
-        raise _reject(context, 1013, "Service unavailable: try again shortly") from None
+        raise _reject(context, 1013, "Service unavailable: try again shortly")
     principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
-    if principal is None or session_id is None or expires_at is None:
+    if principal is None or expires_at is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
     sockets = services.realtime.sockets

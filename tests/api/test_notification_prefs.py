@@ -45,6 +45,8 @@ KINDS = [
     "APPOINTMENT_REMINDER",
     "STATEMENT_ISSUED",
     "APPOINTMENT_CHANGED",
+    "NOTE_SIGNED",
+    "HEALTH_MAINTENANCE_DUE",
 ]
 
 # What a provider's reply about a child tells: PHI that must not leave the portal.

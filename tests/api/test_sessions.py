@@ -267,3 +267,16 @@ async def test_sessions_are_stored_per_sign_in(fresh_portal: Portal) -> None:
         tokens = (await session.scalars(select(m.RefreshToken))).all()
     [row] = [r for r in rows if r.account_id == ACCOUNT_IDS[ALEX]]
     assert {t.family_id for t in tokens if t.account_id == ACCOUNT_IDS[ALEX]} == {row.id}
+
+
+async def test_a_token_minted_without_a_session_works_until_it_expires(
+    fresh_portal: Portal,
+) -> None:
+    """Operator tooling holding the secret (the peer benchmark's token minting) issues
+    tokens without `sid`: checked like any other, but no session of theirs can end."""
+    now = fresh_portal.clock.now()
+    token, _ = fresh_portal.services.tokens.issue(ACCOUNT_IDS[ALEX], now)
+    assert await works(fresh_portal, token)
+    assert (await post(fresh_portal, SESSIONS, token=token))["data"]["viewer"]["sessions"] == []
+    fresh_portal.clock.advance(timedelta(days=2))  # past its expiry
+    assert not await works(fresh_portal, token)

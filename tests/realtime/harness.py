@@ -167,8 +167,14 @@ def tokens(ttl: timedelta = timedelta(minutes=15)) -> TokenIssuer:
 
 
 def token_for(account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
+    """A token minted without a session, as operator tooling (the peer benchmark) mints
+    them: accepted until it expires (portal/security.py, `TokenIssuer.issue`)."""
+    return tokens(ttl).issue(account_id, datetime.now(UTC))[0]
+
+
+def token_of_no_session(account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
     """A well-signed token of a session that does not exist: refused."""
-    return tokens(ttl).issue(account_id, new_id("ses"), datetime.now(UTC))[0]
+    return tokens(ttl).issue(account_id, datetime.now(UTC), new_id("ses"))[0]
 
 
 async def session_token(
@@ -182,7 +188,7 @@ async def session_token(
         await start_session(session_factory(engine), new, now, timedelta(days=1))
     finally:
         await engine.dispose()
-    return tokens(ttl).issue(account_id, session_id, now)[0]
+    return tokens(ttl).issue(account_id, now, session_id)[0]
 
 
 _ids = itertools.count(1)

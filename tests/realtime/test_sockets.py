@@ -20,6 +20,7 @@ from tests.realtime.harness import (
     provider_reply,
     thread_of,
     token_for,
+    token_of_no_session,
 )
 
 MESSAGES = (
@@ -52,7 +53,7 @@ async def test_graphql_transport_ws_closes_4401_without_a_token_and_4403_with_a_
         "forged": await server.token(ACCOUNTS["alex"]) + "x",
         "expired": await server.token(ACCOUNTS["alex"], ttl=timedelta(seconds=-60)),
         "unknown account": token_for("acc-nobody"),
-        "no such session": token_for(ACCOUNTS["alex"]),
+        "no such session": token_of_no_session(ACCOUNTS["alex"]),
     }
     for why, token in refused.items():
         client = await Client.open(server, TRANSPORT_WS)
