@@ -287,6 +287,8 @@ FORGERIES = {
     "no jti": lambda p: jwt.encode(
         _claims(p, jti=None), p.services.settings.jwt_secret, algorithm="HS256"
     ),
+    # A token with no `sid` at all is not a forgery: operator tooling mints them (see
+    # tests/api/test_sessions.py::test_a_token_minted_without_a_session_works_until_it_expires).
     "another session": lambda p: jwt.encode(
         _claims(p, sid="ses-nobody"), p.services.settings.jwt_secret, algorithm="HS256"
     ),
