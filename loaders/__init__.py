@@ -64,8 +64,12 @@ class Loaders:
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
         (SQLite, subscription events)."""
         self._services = services
-        sessions = services.read_sessions if per_request else services.sessions
-        self.session = RequestSession(sessions, shared=per_request)
+        if per_request:
+            self.session = RequestSession(
+                services.read_sessions, shared=True, gate=services.request_gate
+            )
+        else:
+            self.session = RequestSession(services.sessions, shared=False)
         self._sessions: SessionSource = self.session
 
     async def close(self) -> None:
@@ -90,7 +94,9 @@ class Loaders:
 
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
-        return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+        return AppointmentPageByPatientLoader(
+            self._sessions, self._services.clock, self.provider, self.department
+        )
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:

@@ -110,6 +110,9 @@ async def pages_per_parent(
     *,
     shape: Hashable | None = None,
     params: Mapping[str, Any] | None = None,
+    joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+    each_joined: Callable[[Sequence[Any]], None] | None = None,
+    options: Sequence[Any] = (),
 ) -> dict[Any, PageOf]:
     """One statement: the page of `query`'s entity for each parent id in `parents`.
 
@@ -121,7 +124,12 @@ async def pages_per_parent(
     the dashboard's profile. So a hot list passes `shape`, a name for the form of its query,
     and `query` as a function building it with named `bindparam()`s whose values are in
     `params`: the statement is then built once per form and process and reused, only the
-    parameters change. (Without `shape` it is built every time, for rarely used lists.)"""
+    parameters change. (Without `shape` it is built every time, for rarely used lists.)
+
+    `joined`: (entity, on clause) pairs outer-joined to each row in the same statement (an
+    appointment's provider and department); `each_joined` is told each row's joined
+    objects, in that order (a loader primes the loaders of those objects with them).
+    `options`: loader options of the entity (e.g. `with_expression`)."""
     values: dict[str, Any] = {
         **(params or {}),
         "page_parents": list(dict.fromkeys(parents)),
@@ -133,12 +141,18 @@ async def pages_per_parent(
     stmt = _STATEMENTS.get(key) if key is not None else None
     if stmt is None:
         base = query() if callable(query) else query
-        stmt = _ranked(base, parent, sort, page.after is not None)
+        stmt = _ranked(base, parent, sort, page.after is not None, joined).options(*options)
         if key is not None:
             _STATEMENTS[key] = stmt
     grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in (await session.scalars(stmt, values)).all():
-        grouped[getattr(row, parent.key)].append(row)
+    if joined:
+        for entity_row, *others in (await session.execute(stmt, values)).all():
+            grouped[getattr(entity_row, parent.key)].append(entity_row)
+            if each_joined is not None:
+                each_joined(others)
+    else:
+        for row in (await session.scalars(stmt, values)).all():
+            grouped[getattr(row, parent.key)].append(row)
     return {p: _page(grouped.get(p, []), page.first, sort) for p in parents}
 
 
@@ -148,7 +162,11 @@ _STATEMENTS: dict[Hashable, Select[Any]] = {}
 
 
 def _ranked(
-    query: Select[Any], parent: InstrumentedAttribute[Any], sort: SortKey, after: bool
+    query: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    sort: SortKey,
+    after: bool,
+    joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
 ) -> Select[Any]:
     if after:
         query = query.where(
@@ -167,11 +185,15 @@ def _ranked(
         .where(one_of(parent, "page_parents"))
         .subquery()
     )
-    return (
-        select(entity)
+    stmt = (
+        select(entity, *(other for other, _ in joined))
+        .select_from(entity)
         .join(ranked, key == ranked.c[key.key])
-        .where(ranked.c.rank <= bindparam("page_limit"))
-        .order_by(ranked.c[parent.key], ranked.c.rank)
+    )
+    for other, on in joined:
+        stmt = stmt.outerjoin(other, on)
+    return stmt.where(ranked.c.rank <= bindparam("page_limit")).order_by(
+        ranked.c[parent.key], ranked.c.rank
     )
 
 
