@@ -38,8 +38,8 @@ class AppointmentPageByPatientLoader(PatientPageLoader):
             session, grants, page, self.clock.now(), self._prime
         )
 
-    def _prime(self, joined: Sequence[Any]) -> None:
-        provider, department = joined
+    def _prime(self, row: Sequence[Any]) -> None:
+        _, provider, department = row
         if provider is not None:
             self.providers.prime(provider.id, provider)
         if department is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader
+from loaders.base import PatientPageLoader, SessionLoader, SessionSource
 from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import results
@@ -16,13 +17,6 @@ from persistence.queries.results import TrendRow
 
 ResultKey = tuple[PatientGrant, str]  # (grant, result id)
 TrendKey = tuple[PatientGrant, str]  # (grant, component LOINC code)
-
-
-class ResultPageByPatientLoader(PatientPageLoader):
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
-        return await results.result_pages(session, grants, page)
 
 
 class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]):
@@ -37,6 +31,32 @@ class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]
         for row in rows:
             by_result[(row.patient_id, row.result_id)].append(row)
         return {(g, rid): by_result.get((g.patient_id, rid), []) for g, rid in keys}
+
+
+class ResultPageByPatientLoader(PatientPageLoader):
+    """Pages of results, each loaded with its components in the same statement: those prime
+    the request's components loader, so `components` costs no statement of its own."""
+
+    def __init__(self, sessions: SessionSource, components: ComponentsByResultLoader) -> None:
+        super().__init__(sessions)
+        self.components = components
+
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        found: dict[str, list[m.ResultComponent]] = {}
+
+        def collect(row: Sequence[Any]) -> None:
+            result, component = row
+            listed = found.setdefault(result.id, [])  # none: an empty list, still known
+            if component is not None:
+                listed.append(component)
+
+        pages = await results.result_pages(session, grants, page, collect)
+        for grant in grants:
+            for result in pages[grant.patient_id].rows:
+                self.components.prime((grant, result.id), found.get(result.id, []))
+        return pages
 
 
 class HoldKindsByPatientLoader(SessionLoader[PatientGrant, frozenset[str]]):

@@ -112,6 +112,7 @@ async def pages_per_parent(
     params: Mapping[str, Any] | None = None,
     joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
     each_joined: Callable[[Sequence[Any]], None] | None = None,
+    then_by: Sequence[Any] = (),
     options: Sequence[Any] = (),
 ) -> dict[Any, PageOf]:
     """One statement: the page of `query`'s entity for each parent id in `parents`.
@@ -127,8 +128,11 @@ async def pages_per_parent(
     parameters change. (Without `shape` it is built every time, for rarely used lists.)
 
     `joined`: (entity, on clause) pairs outer-joined to each row in the same statement (an
-    appointment's provider and department); `each_joined` is told each row's joined
-    objects, in that order (a loader primes the loaders of those objects with them).
+    appointment's provider and department, a result's components); `each_joined` is told
+    each row of the statement, the entity then the joined objects in that order (a loader
+    primes the loaders of those objects with them). A joined list (one row per component)
+    repeats the entity, which is kept once (the session hands out one object per row
+    identity); `then_by` orders the rows of one entity (the components' position).
     `options`: loader options of the entity (e.g. `with_expression`)."""
     values: dict[str, Any] = {
         **(params or {}),
@@ -141,15 +145,19 @@ async def pages_per_parent(
     stmt = _STATEMENTS.get(key) if key is not None else None
     if stmt is None:
         base = query() if callable(query) else query
-        stmt = _ranked(base, parent, sort, page.after is not None, joined).options(*options)
+        stmt = _ranked(base, parent, sort, page.after is not None, joined, then_by)
+        stmt = stmt.options(*options)
         if key is not None:
             _STATEMENTS[key] = stmt
     grouped: dict[Any, list[Any]] = defaultdict(list)
     if joined:
-        for entity_row, *others in (await session.execute(stmt, values)).all():
-            grouped[getattr(entity_row, parent.key)].append(entity_row)
+        for row in (await session.execute(stmt, values)).all():
+            entity_row = row[0]
+            rows_of = grouped[getattr(entity_row, parent.key)]
+            if not rows_of or rows_of[-1] is not entity_row:
+                rows_of.append(entity_row)
             if each_joined is not None:
-                each_joined(others)
+                each_joined(row)
     else:
         for row in (await session.scalars(stmt, values)).all():
             grouped[getattr(row, parent.key)].append(row)
@@ -167,6 +175,7 @@ def _ranked(
     sort: SortKey,
     after: bool,
     joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+    then_by: Sequence[Any] = (),
 ) -> Select[Any]:
     if after:
         query = query.where(
@@ -193,7 +202,7 @@ def _ranked(
     for other, on in joined:
         stmt = stmt.outerjoin(other, on)
     return stmt.where(ranked.c.rank <= bindparam("page_limit")).order_by(
-        ranked.c[parent.key], ranked.c.rank
+        ranked.c[parent.key], ranked.c.rank, *then_by
     )
 
 

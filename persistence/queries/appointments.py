@@ -36,7 +36,7 @@ async def appointment_pages(
 ) -> dict[str, PageOf]:
     """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first). Each page's
     appointments are loaded with their provider and department, told to `each_joined` as
-    (provider, department) per appointment."""
+    (appointment, provider, department) rows."""
     ids = patient_ids(grants, RecordArea.APPOINTMENTS)
     upcoming = page.filter == "UPCOMING"
 
