@@ -117,7 +117,7 @@ class Loaders:
     # -- messages and notifications -------------------------------------------------------
     @cached_property
     def message_thread_pages(self) -> MessageThreadPageByPatientLoader:
-        return MessageThreadPageByPatientLoader(self._sessions)
+        return MessageThreadPageByPatientLoader(self._sessions, self.read_through)
 
     @cached_property
     def inbox_pages(self) -> InboxPageByGrantsLoader:
