@@ -100,7 +100,7 @@ class Loaders:
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:
-        return ResultPageByPatientLoader(self._sessions, self.result_components)
+        return ResultPageByPatientLoader(self._sessions, self.result_components, self.result_holds)
 
     @cached_property
     def result_components(self) -> ComponentsByResultLoader:

@@ -33,13 +33,31 @@ class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]
         return {(g, rid): by_result.get((g.patient_id, rid), []) for g, rid in keys}
 
 
-class ResultPageByPatientLoader(PatientPageLoader):
-    """Pages of results, each loaded with its components in the same statement: those prime
-    the request's components loader, so `components` costs no statement of its own."""
+class HoldKindsByPatientLoader(SessionLoader[PatientGrant, frozenset[str]]):
+    """The result kinds each patient asked to hear from their doctor first."""
 
-    def __init__(self, sessions: SessionSource, components: ComponentsByResultLoader) -> None:
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[PatientGrant]
+    ) -> dict[PatientGrant, frozenset[str]]:
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for patient_id, kind in await results.hold_preferences(session, list(set(keys))):
+            kinds[patient_id].add(kind)
+        return {g: frozenset(kinds.get(g.patient_id, ())) for g in keys}
+
+
+class ResultPageByPatientLoader(PatientPageLoader):
+    """Pages of results, each loaded with its components and its patient's hold preferences
+    in the same statement: those prime the request's components and holds loaders, so
+    `components` and the release decision cost no statement of their own."""
+
+    def __init__(
+        self,
+        sessions: SessionSource,
+        components: ComponentsByResultLoader,
+        holds: HoldKindsByPatientLoader,
+    ) -> None:
         super().__init__(sessions)
-        self.components = components
+        self.components, self.holds = components, holds
 
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
@@ -54,21 +72,12 @@ class ResultPageByPatientLoader(PatientPageLoader):
 
         pages = await results.result_pages(session, grants, page, collect)
         for grant in grants:
-            for result in pages[grant.patient_id].rows:
+            rows = pages[grant.patient_id].rows
+            for result in rows:
                 self.components.prime((grant, result.id), found.get(result.id, []))
+            if rows and rows[0].held_kinds is not None:  # every kind the patient holds
+                self.holds.prime(grant, frozenset(filter(None, rows[0].held_kinds.split(","))))
         return pages
-
-
-class HoldKindsByPatientLoader(SessionLoader[PatientGrant, frozenset[str]]):
-    """The result kinds each patient asked to hear from their doctor first."""
-
-    async def fetch(
-        self, session: AsyncSession, keys: Sequence[PatientGrant]
-    ) -> dict[PatientGrant, frozenset[str]]:
-        kinds: dict[str, set[str]] = defaultdict(set)
-        for patient_id, kind in await results.hold_preferences(session, list(set(keys))):
-            kinds[patient_id].add(kind)
-        return {g: frozenset(kinds.get(g.patient_id, ())) for g in keys}
 
 
 class TrendByCodeLoader(SessionLoader[TrendKey, list[TrendRow]]):

@@ -190,6 +190,10 @@ class Result(Base):
     released_at: Mapped[datetime | None]
     provider_comment: Mapped[str | None] = mapped_column(Text)
     report: Mapped[str | None] = mapped_column(Text)
+    # The result kinds its patient asked to hear from their doctor first, comma-separated
+    # ("" for none), where the query loading it computed them (the result pages do); else
+    # None.
+    held_kinds: Mapped[str | None] = query_expression()
 
 
 class ResultComponent(Base):

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
@@ -25,6 +26,17 @@ RESULT_SORT = SortKey((m.Result.resulted_at, m.Result.id), descending=True)
 _RC = m.ResultComponent
 WITH_COMPONENTS = (
     (_RC, and_(_RC.result_id == m.Result.id, _RC.patient_id == m.Result.patient_id)),
+)
+
+
+# Every result of a page says which kinds its patient holds (all of them, not only its own):
+# the page then needs no statement for the hold preferences.
+_HOLD = m.ResultHoldPreference
+HELD_KINDS = func.coalesce(
+    select(func.aggregate_strings(_HOLD.kind, ","))
+    .where(_HOLD.patient_id == m.Result.patient_id)
+    .scalar_subquery(),
+    "",
 )
 
 
@@ -58,6 +70,7 @@ async def result_pages(
         joined=WITH_COMPONENTS,
         each_joined=each_joined,
         then_by=[_RC.position],
+        options=[with_expression(m.Result.held_kinds, HELD_KINDS)],
     )
 
 
