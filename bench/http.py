@@ -41,10 +41,12 @@ from typing import Any
 import httpx
 from sqlalchemy import event, text
 
-from persistence.db import create_engine
+from persistence.db import create_engine, session_factory
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
+from persistence.models import new_id
 from persistence.seed import load_dataset
+from persistence.sessions import NewSession, start_session
 from portal.config import from_env
 from portal.security import TokenIssuer, hash_password
 from schema.base import to_global_id
@@ -166,10 +168,16 @@ async def requests_for(url: str, issuer: TokenIssuer, limit: int = 500) -> dict[
                 {"n": limit},
             )
         ).all()
+    # One session per account (the tokens carry its id, and a token of no session is refused).
+    accounts = {a for a, *_ in own} | {a for (a,) in proxies} | {a for a, *_ in threads}
+    sessions = {a: new_id("ses") for a in sorted(accounts)}
+    for account_id, session_id in sessions.items():
+        new = NewSession(account_id, session_id, "Benchmark", None, None)
+        await start_session(session_factory(engine), new, now, timedelta(hours=2))
     await engine.dispose()
 
     def token(account_id: str) -> str:
-        return issuer.issue(account_id, now)[0]
+        return issuer.issue(account_id, now, sessions[account_id])[0]
 
     def patient(patient_id: str) -> str:
         return to_global_id("Patient", patient_id)

@@ -9,7 +9,10 @@ Policy (DESIGN section 3), one condition per line below:
 - self sees everything of their own record;
 - a proxy needs an active, started, unexpired grant that includes the area's scope;
 - parent and guardian grants follow the age rules of `AgePolicy` (configuration);
-- a parent grant given for a minor ends at the adult age; a guardian grant does not.
+- a parent grant given for a minor ends at the adult age; a guardian grant does not;
+- within clinical notes, sensitive categories are withheld from every proxy unless the
+  patient opened that category to that proxy, and a note the patient hid is withheld from
+  every proxy (`note_withheld`, `note_filter`, `category_access`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from domain.scopes import AccessReason, GrantStatus, RecordArea, Relationship, Scope
+from domain.scopes import (
+    AccessReason,
+    GrantStatus,
+    RecordArea,
+    Relationship,
+    Scope,
+    SensitiveCategory,
+)
+
+EVERY_CATEGORY = frozenset(SensitiveCategory)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,8 @@ class GrantFacts:
     starts_at: datetime
     ends_at: datetime | None
     patient_birth_date: date
+    # Sensitive categories the patient opened to this proxy (none by default).
+    opened_categories: frozenset[SensitiveCategory] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,13 @@ class AreaAccess:
 
 
 @dataclass(frozen=True)
+class CategoryAccess:
+    category: SensitiveCategory
+    allowed: bool
+    reason: AccessReason | None = None
+
+
+@dataclass(frozen=True)
 class PatientContext:
     """A patient the principal may act for, and what of their record each area allows."""
 
@@ -89,9 +110,15 @@ class PatientContext:
     grant_id: str | None
     expires_at: datetime | None
     access: tuple[AreaAccess, ...]
+    opened_categories: frozenset[SensitiveCategory] = EVERY_CATEGORY
 
     def area(self, area: RecordArea) -> AreaAccess:
         return next(a for a in self.access if a.area is area)
+
+    @property
+    def sensitive(self) -> tuple[CategoryAccess, ...]:
+        """Each sensitive category of clinical notes: open to this viewer, or why not."""
+        return tuple(category_access(self, c) for c in SensitiveCategory)
 
     @property
     def scopes(self) -> list[Scope]:
@@ -107,6 +134,11 @@ class AccessDenied(Exception):
         super().__init__(reason.value)
         self.reason = reason
         self.area = area
+        # What was asked for, for the audit of refused reads (set by the edge, never shown:
+        # `area` is shown, and a refusal for a patient one may not act for has none).
+        self.patient_id: str | None = None
+        self.asked_area: RecordArea | None = None
+        self.object_id: str | None = None
 
 
 _ISSUED = object()
@@ -120,6 +152,8 @@ class PatientGrant:
     patient_id: str
     area: RecordArea | None
     relationship: Relationship
+    # The sensitive categories of clinical notes this reader may see (self: every one).
+    categories: frozenset[SensitiveCategory] = frozenset()
     proof: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +165,12 @@ class PatientGrant:
 
 def _issue(principal: Principal, context: PatientContext, area: RecordArea | None) -> PatientGrant:
     return PatientGrant(
-        principal.account_id, context.patient_id, area, context.relationship, proof=_ISSUED
+        principal.account_id,
+        context.patient_id,
+        area,
+        context.relationship,
+        context.opened_categories,
+        proof=_ISSUED,
     )
 
 
@@ -240,7 +279,14 @@ def _proxy_context(grant: GrantFacts, now: datetime, policy: AgePolicy) -> Patie
     today = policy.today(now)
     access = tuple(_proxy_area(grant, area, today, policy) for area in RecordArea)
     expires_at = _context_expiry(grant, policy)
-    return PatientContext(grant.patient_id, grant.relationship, grant.grant_id, expires_at, access)
+    return PatientContext(
+        grant.patient_id,
+        grant.relationship,
+        grant.grant_id,
+        expires_at,
+        access,
+        grant.opened_categories,
+    )
 
 
 def patient_contexts(principal: Principal, policy: AgePolicy) -> list[PatientContext]:
@@ -303,9 +349,89 @@ def access_own_record(principal: Principal, patient_id: str) -> PatientGrant:
     return _issue(principal, _self_context(principal, patient_id), None)
 
 
+def access_records_release(
+    principal: Principal, patient_id: str, policy: AgePolicy
+) -> PatientGrant:
+    """Who may ask for a copy of a record to be sent elsewhere (and see those requests): the
+    patient; and a parent or guardian of a child under the adolescent age, as the child's
+    personal representative (the release desk still verifies that authority)."""
+    # The patient themself.
+    if patient_id == principal.patient_id:
+        return _issue(principal, _self_context(principal, patient_id), None)
+    # Otherwise an effective grant (raises as any read would without one).
+    context = patient_context(principal, patient_id, policy)
+    grant = next(g for g in _effective(principal, policy) if g.patient_id == patient_id)
+    # Only a parent or guardian represents the patient; caregivers and spouses do not.
+    if not grant.relationship.is_for_minor:
+        raise AccessDenied(AccessReason.SELF_ONLY)
+    age = age_on(grant.patient_birth_date, policy.today(principal.now))
+    # An adult decides alone (a guardian of an adult asks the release desk directly).
+    if age >= policy.adult_age:
+        raise AccessDenied(AccessReason.SELF_ONLY)
+    # An adolescent's record is released at the adolescent's own request.
+    if age >= policy.adolescent_age:
+        raise AccessDenied(AccessReason.ADOLESCENT_CONFIDENTIAL)
+    return _issue(principal, context, None)
+
+
 def grant_allows(grant: GrantFacts, area: RecordArea, now: datetime, policy: AgePolicy) -> bool:
     """Whether a proxy holding `grant` may read `area` of its patient at `now` (the patient's
     side of the policy: who else sees a new message, a released result, a notification)."""
     if grant_state(grant, now, policy) is not None:
         return False
     return _proxy_area(grant, area, policy.today(now), policy).allowed
+
+
+# -- clinical notes: sensitive categories and the patient's privacy choices -------------
+def category_access(context: PatientContext, category: SensitiveCategory) -> CategoryAccess:
+    """Whether notes of a sensitive category are open in this context, or why not."""
+    notes = context.area(RecordArea.CLINICAL_NOTES)
+    # Without the notes area, no category is open, for the area's own reason.
+    if not notes.allowed:
+        return CategoryAccess(category, False, notes.reason)
+    # The patient sees every category of their own record.
+    if context.relationship is Relationship.SELF:
+        return CategoryAccess(category, True)
+    # A proxy sees a category only once the patient opened it to them.
+    if category not in context.opened_categories:
+        return CategoryAccess(category, False, AccessReason.SENSITIVE_CATEGORY)
+    return CategoryAccess(category, True)
+
+
+def note_withheld(
+    grant: PatientGrant, category: SensitiveCategory | None, hidden: bool
+) -> AccessReason | None:
+    """Why one clinical note is withheld from the holder of a CLINICAL_NOTES grant, or None."""
+    # The patient reads every note of their own record, hidden or sensitive.
+    if grant.relationship is Relationship.SELF:
+        return None
+    # A note the patient hid is withheld from every proxy, whatever else is open.
+    if hidden:
+        return AccessReason.HIDDEN_BY_PATIENT
+    # A sensitive category must have been opened to this proxy.
+    if category is not None and category not in grant.categories:
+        return AccessReason.SENSITIVE_CATEGORY
+    return None
+
+
+@dataclass(frozen=True)
+class NoteFilter:
+    """`note_withheld` as a list query applies it: which notes a page may contain."""
+
+    include_hidden: bool
+    categories: frozenset[SensitiveCategory] | None  # None: every category
+
+
+def note_filter(grant: PatientGrant) -> NoteFilter:
+    # The patient's own list holds everything.
+    if grant.relationship is Relationship.SELF:
+        return NoteFilter(True, None)
+    # A proxy's: no hidden note, and only the categories opened to them.
+    return NoteFilter(False, grant.categories)
+
+
+def may_announce_note(category: SensitiveCategory | None, hidden: bool) -> bool:
+    """Whether a note may be announced in notifications (in-app, mail, SMS, push) at all:
+    sensitive and hidden notes never are, to anyone (the note itself is still listed and
+    delivered live to those who may read it)."""
+    return category is None and not hidden

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.eligibility import EligibilityPolicy
 from domain.errors import DomainError
 
 ACTIVE_STATUSES = frozenset({"scheduled", "confirmed", "checked_in"})
@@ -38,6 +39,11 @@ class AppointmentPolicy:
     self_schedulable: frozenset[str] = DEFAULT_SELF_SCHEDULABLE
     # department id -> the visit types it lets patients book (replaces the default there)
     self_schedulable_by_department: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Who may book what online (age, sex, established patients, panels): domain/eligibility.py
+    eligibility: EligibilityPolicy = field(default_factory=EligibilityPolicy)
+
+    def candidate_types(self, department_id: str) -> frozenset[str]:
+        return self.self_schedulable_by_department.get(department_id, self.self_schedulable)
 
     def may_self_schedule(self, department_id: str, visit_type: str) -> bool:
         allowed = self.self_schedulable_by_department.get(department_id, self.self_schedulable)
@@ -92,6 +98,13 @@ class SlotTaken(DomainError):
     default_message = "This time was just booked by someone else. Please choose another time."
 
 
+class AlreadyBooked(DomainError):
+    """The slot is held by the patient's own appointment (answered with that appointment)."""
+
+    code = "ALREADY_BOOKED"
+    default_message = "You already have this time booked. See the appointment below."
+
+
 class SlotInPast(DomainError):
     code = "SLOT_IN_PAST"
     default_message = "This time has already passed. Please choose a later time."
@@ -105,8 +118,8 @@ class VisitTypeNotOffered(DomainError):
 class VisitTypeRequiresRequest(DomainError):
     code = "VISIT_TYPE_REQUIRES_REQUEST"
     default_message = (
-        "This type of visit cannot be booked online. Please request an appointment and the "
-        "clinic will schedule it with you."
+        "This type of visit cannot be booked online. Send an appointment request "
+        "(requestAppointment) and the clinic will schedule it with you."
     )
 
 

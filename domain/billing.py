@@ -9,6 +9,7 @@ at once cannot together pay more than is due.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,6 +47,19 @@ class GatewayUnavailable(Exception):
 
 class PaymentGateway(Protocol):
     async def charge(self, request: ChargeRequest) -> ChargeOutcome: ...
+
+    async def lookup(self, reference: str) -> ChargeOutcome | None:
+        """What became of the charge asked with `reference`: its outcome, or None when the
+        gateway never received it (so nothing was charged). GatewayUnavailable when the
+        gateway cannot say now. Payment providers answer this from their own records
+        (a charge search by idempotency key or metadata)."""
+        ...
+
+
+def gateway_reference(account_id: str, idempotency_key: str) -> str:
+    """The gateway's idempotency key for ours: stable across retries, no key text leaked."""
+    digest = hashlib.sha256(f"{account_id}\x00{idempotency_key}".encode()).hexdigest()
+    return f"portal_{digest[:40]}"
 
 
 # -- errors ----------------------------------------------------------------------------

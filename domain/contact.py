@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.errors import DomainError
+from domain.errors import Collector, DomainError
 
 MAX_EMAIL_LENGTH = 254
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
@@ -113,22 +113,24 @@ def _text(value: str | None, field: str, label: str, longest: int, required: boo
 def postal_address(
     line1: str, line2: str | None, city: str, state: str, postal_code: str
 ) -> PostalAddress:
+    """The address, cleaned; raises every problem of it at once (`DomainErrors`)."""
+    found = Collector()
     state_code = state.strip().upper()
     if state_code not in US_STATES:
-        raise InvalidAddress("Enter the two-letter state code, e.g. MA.", field="address.state")
+        found.errors.append(
+            InvalidAddress("Enter the two-letter state code, e.g. MA.", field="address.state")
+        )
     zip_code = postal_code.strip()
     if not _ZIP.match(zip_code):
-        raise InvalidAddress("Enter a 5-digit ZIP code.", field="address.postalCode")
-    street = _text(line1, "address.line1", "street address", 100, required=True)
-    city_name = _text(city, "address.city", "city", 60, required=True)
+        found.errors.append(InvalidAddress("Enter a 5-digit ZIP code.", field="address.postalCode"))
+    street = found.check(_text, line1, "address.line1", "street address", 100, True)
+    city_name = found.check(_text, city, "address.city", "city", 60, True)
+    second = found.check(_text, line2, "address.line2", "second address line", 100, False)
+    found.raise_any()
     assert street is not None
     assert city_name is not None
     return PostalAddress(
-        line1=street,
-        line2=_text(line2, "address.line2", "second address line", 100, required=False),
-        city=city_name,
-        state=state_code,
-        postal_code=zip_code,
+        line1=street, line2=second, city=city_name, state=state_code, postal_code=zip_code
     )
 
 

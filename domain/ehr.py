@@ -1,9 +1,9 @@
 """The EHR feed's events, read strictly: every problem of a payload is reported at once,
 with the path of the field at fault, and an event with any problem is applied not at all.
 
-An event is `{"id", "type", "occurredAt", "data"}`; `data` depends on the type (README,
-"The EHR feed"). Unknown fields are refused too: a field we would silently drop (a `flag`
-the EHR computed, say) is a mapping error the integration team needs to hear about.
+An event is `{"id", "type", "occurredAt", "data"}`; `data` depends on the type (docs/ehr-feed.md).
+Unknown fields are refused too: a field we would silently drop (a `flag` the EHR computed,
+say) is a mapping error the integration team needs to hear about.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from domain import ehr_explanations, ehr_maintenance, ehr_notes
 
 EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
@@ -34,6 +36,13 @@ class EventType(Enum):
     PROVIDER_REPLY = "PROVIDER_REPLY"
     STATEMENT_ISSUED = "STATEMENT_ISSUED"
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    NOTE_SIGNED = "NOTE_SIGNED"  # domain/ehr_notes.py
+    RESULT_EXPLANATION_UPDATED = "RESULT_EXPLANATION_UPDATED"  # domain/ehr_explanations.py
+    HEALTH_MAINTENANCE_UPDATED = "HEALTH_MAINTENANCE_UPDATED"  # domain/ehr_maintenance.py
+    # patient tasks (docs/patient-tasks.md)
+    APPOINTMENT_REQUEST_ANSWERED = "APPOINTMENT_REQUEST_ANSWERED"
+    PRESCRIPTION_RENEWAL_ANSWERED = "PRESCRIPTION_RENEWAL_ANSWERED"
+    COVERAGE_UPDATED = "COVERAGE_UPDATED"
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,77 @@ class AppointmentChanged:
     department_id: str | None
 
 
-Command = ResultFinalized | ResultReleased | ProviderReply | StatementIssued | AppointmentChanged
+@dataclass(frozen=True)
+class BookedAppointment:
+    """The appointment the clinic booked to answer a request."""
+
+    appointment_id: str
+    starts_at: datetime
+    duration_minutes: int
+    provider_id: str
+    department_id: str
+    visit_type: str | None  # None: the requested visit type
+
+
+@dataclass(frozen=True)
+class AppointmentRequestAnswered:
+    request_id: str
+    patient_id: str | None
+    status: str  # "scheduled" | "declined"
+    appointment: BookedAppointment | None  # when scheduled
+    decline_reason: str | None  # when declined
+
+
+@dataclass(frozen=True)
+class RenewalAnswered:
+    renewal_id: str
+    patient_id: str | None
+    status: str  # "approved" | "denied"
+    refills: int | None  # the new prescription's refills, when approved
+    end_date: date | None  # the new prescription's end, when approved (None: none)
+    denial_reason: str | None  # when denied
+
+
+@dataclass(frozen=True)
+class Copay:
+    service: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class CoverageUpdated:
+    coverage_id: str
+    patient_id: str
+    priority: int
+    payer: str
+    plan: str
+    member_id: str
+    group_number: str | None
+    subscriber_name: str
+    subscriber_relation: str
+    effective_from: date
+    effective_to: date | None
+    currency: str
+    copays: tuple[Copay, ...]
+    deductible_cents: int | None
+    deductible_met_cents: int | None
+    out_of_pocket_max_cents: int | None
+    out_of_pocket_met_cents: int | None
+
+
+Command = (
+    ResultFinalized
+    | ResultReleased
+    | ProviderReply
+    | StatementIssued
+    | AppointmentChanged
+    | ehr_notes.NoteSigned
+    | ehr_explanations.ExplanationUpdated
+    | ehr_maintenance.MaintenanceUpdated
+    | AppointmentRequestAnswered
+    | RenewalAnswered
+    | CoverageUpdated
+)
 
 
 @dataclass(frozen=True)
@@ -236,6 +315,10 @@ class _Fields:
         return self._typed(
             key, required, lambda v: choices.get(v) if isinstance(v, str) else None, want
         )
+
+    def optional_object(self, key: str) -> _Fields | None:
+        raw = self._get(key, False)
+        return None if raw is None else _Fields(raw, self.at(key), self.problems)
 
     def objects(self, key: str, *, min_items: int = 0) -> list[_Fields]:
         items = self._typed(key, True, lambda v: v if isinstance(v, list) else None, "a list")
@@ -392,12 +475,116 @@ def _appointment_changed(f: _Fields, _occurred_at: datetime) -> AppointmentChang
     return command
 
 
+REQUEST_ANSWERS = {"SCHEDULED": "scheduled", "DECLINED": "declined"}
+
+
+def _booked(f: _Fields) -> BookedAppointment:
+    booked = BookedAppointment(
+        appointment_id=f.ident("appointmentId"),
+        starts_at=f.moment("startsAt") or EPOCH,
+        duration_minutes=f.integer("durationMinutes", 5, 720) or 0,
+        provider_id=f.ident("providerId"),
+        department_id=f.ident("departmentId"),
+        visit_type=f.optional_text("visitType", 100),
+    )
+    f.done()
+    return booked
+
+
+def _request_answered(f: _Fields, _occurred_at: datetime) -> AppointmentRequestAnswered:
+    status = f.choice("status", REQUEST_ANSWERS) or ""
+    appointment = f.optional_object("appointment")
+    command = AppointmentRequestAnswered(
+        request_id=f.ident("requestId"),
+        patient_id=f.optional_ident("patientId"),
+        status=status,
+        appointment=_booked(appointment) if appointment is not None else None,
+        decline_reason=f.optional_text("declineReason", 500),
+    )
+    if status == "scheduled" and command.appointment is None:
+        f.problem("appointment", "is required when the request is SCHEDULED")
+    if status == "declined" and command.appointment is not None:
+        f.problem("appointment", "must be absent when the request is DECLINED")
+    if status == "declined" and command.decline_reason is None:
+        f.problem("declineReason", "is required when the request is DECLINED")
+    return command
+
+
+RENEWAL_ANSWERS = {"APPROVED": "approved", "DENIED": "denied"}
+
+
+def _renewal_answered(f: _Fields, _occurred_at: datetime) -> RenewalAnswered:
+    status = f.choice("status", RENEWAL_ANSWERS) or ""
+    end = f._typed("endDate", False, _day, "a date (YYYY-MM-DD)")
+    command = RenewalAnswered(
+        renewal_id=f.ident("renewalId"),
+        patient_id=f.optional_ident("patientId"),
+        status=status,
+        refills=f.integer("refills", 0, 99, required=status == "approved"),
+        end_date=end,
+        denial_reason=f.optional_text("denialReason", 500, required=status == "denied"),
+    )
+    if status == "denied" and (command.refills is not None or end is not None):
+        f.problem("refills", "must be absent when the renewal is DENIED")
+    return command
+
+
+SUBSCRIBER_RELATIONS = {r.upper(): r for r in ("self", "spouse", "child", "other")}
+
+
+def _copay(f: _Fields) -> Copay:
+    copay = Copay(f.text("service", 100), f.integer("amountCents", 0, MAX_CENTS) or 0)
+    f.done()
+    return copay
+
+
+def _coverage_updated(f: _Fields, _occurred_at: datetime) -> CoverageUpdated:
+    cents = [
+        f.integer(k, 0, MAX_CENTS, required=False)
+        for k in (
+            "deductibleCents",
+            "deductibleMetCents",
+            "outOfPocketMaxCents",
+            "outOfPocketMetCents",
+        )
+    ]
+    command = CoverageUpdated(
+        coverage_id=f.ident("coverageId"),
+        patient_id=f.ident("patientId"),
+        priority=f.integer("priority", 1, 9, required=False) or 1,
+        payer=f.text("payer"),
+        plan=f.text("plan"),
+        member_id=f.text("memberId", 40),
+        group_number=f.optional_text("groupNumber", 40),
+        subscriber_name=f.text("subscriberName"),
+        subscriber_relation=f.choice("subscriberRelation", SUBSCRIBER_RELATIONS) or "",
+        effective_from=f.day("effectiveFrom"),
+        effective_to=f._typed("effectiveTo", False, _day, "a date (YYYY-MM-DD)"),
+        currency=f.matching("currency", CURRENCY, "a three-letter code", required=False) or "USD",
+        copays=tuple(_copay(c) for c in f.objects("copays")) if "copays" in f.raw else (),
+        deductible_cents=cents[0],
+        deductible_met_cents=cents[1],
+        out_of_pocket_max_cents=cents[2],
+        out_of_pocket_met_cents=cents[3],
+    )
+    f.seen.add("copays")
+    if command.effective_to is not None and command.effective_to < command.effective_from:
+        f.problem("effectiveTo", "must not be before effectiveFrom")
+    return command
+
+
 PARSERS: dict[EventType, Callable[[_Fields, datetime], Command]] = {
     EventType.RESULT_FINALIZED: _result_finalized,
     EventType.RESULT_RELEASED: _result_released,
     EventType.PROVIDER_REPLY: _provider_reply,
     EventType.STATEMENT_ISSUED: _statement_issued,
     EventType.APPOINTMENT_CHANGED: _appointment_changed,
+    EventType.NOTE_SIGNED: ehr_notes.note_signed,
+    EventType.RESULT_EXPLANATION_UPDATED: ehr_explanations.explanation_updated,
+    EventType.HEALTH_MAINTENANCE_UPDATED: ehr_maintenance.maintenance_updated,
+    EventType.APPOINTMENT_REQUEST_ANSWERED: _request_answered,
+    EventType.PRESCRIPTION_RENEWAL_ANSWERED: _renewal_answered,
+    EventType.COVERAGE_UPDATED: _coverage_updated,
 }
 
 
@@ -473,3 +660,17 @@ def appointment_notice(
     if starts_at != old_starts_at:
         return NoticeText("Appointment rescheduled", f"Your {visit_type} is now on {local}.")
     return NoticeText("Appointment updated", f"Your {visit_type} on {local} was updated.")
+
+
+def maintenance_notice() -> NoticeText:
+    """Generic on purpose: a screening's name can say what it is for."""
+    return NoticeText(
+        "Health reminder", "Something is due for your health. See your health reminders."
+    )
+
+
+def note_notice(amended: bool) -> NoticeText:
+    """Generic on purpose: no title, author or kind of note."""
+    if amended:
+        return NoticeText("Updated clinical note", "A note in your record was updated.")
+    return NoticeText("New clinical note", "A new note from your care team is ready to read.")

@@ -17,6 +17,8 @@ class EventKind(Enum):
     RESULT_RELEASED = "RESULT_RELEASED"
     NOTIFICATION_ADDED = "NOTIFICATION_ADDED"
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    NOTE_SIGNED = "NOTE_SIGNED"
+    APPOINTMENT_REQUEST_CHANGED = "APPOINTMENT_REQUEST_CHANGED"
 
 
 # The record area a subscriber must be allowed to read to receive an event of each kind
@@ -26,4 +28,6 @@ AREA_OF: dict[EventKind, RecordArea | None] = {
     EventKind.RESULT_RELEASED: RecordArea.RESULTS,
     EventKind.NOTIFICATION_ADDED: None,
     EventKind.APPOINTMENT_CHANGED: RecordArea.APPOINTMENTS,
+    EventKind.NOTE_SIGNED: RecordArea.CLINICAL_NOTES,
+    EventKind.APPOINTMENT_REQUEST_CHANGED: RecordArea.APPOINTMENTS,
 }

@@ -83,7 +83,12 @@ def normalize_username(username: str) -> str:
 # -- sign-in ----------------------------------------------------------------------------
 class InvalidCredentials(DomainError):
     code = "INVALID_CREDENTIALS"
-    default_message = "The username or password is not correct."
+    # One message for every refused sign-in (wrong password, unknown username, locked
+    # account), so it cannot tell them apart; it tells the owner of a locked account what to do.
+    default_message = (
+        "The username or password is not correct. After repeated failed sign-ins an account "
+        "is locked for a while; reset your password to unlock it at once."
+    )
 
 
 class AccountLocked(DomainError):
@@ -98,28 +103,49 @@ class AccountLocked(DomainError):
         self.locked_until = locked_until
 
 
+class OneCredentialPerRequest(DomainError):
+    """A request may check one password or code: with ten aliased `signIn`s (or a batch of
+    them) an attacker would get ten guesses for the price of one request."""
+
+    code = "ONE_CREDENTIAL_PER_REQUEST"
+    default_message = (
+        "Only one password or code is checked per request, and this request already had one; "
+        "this was not processed. Send it in a request of its own."
+    )
+
+
 @dataclass(frozen=True)
 class SignInDecision:
     state: SignInState  # to store, whatever the outcome
     error: DomainError | None  # None: signed in
+    locked: bool = False  # the account was locked: `error` says nothing of the password
 
 
 def decide_sign_in(
-    state: SignInState, password_ok: bool, now: datetime, policy: LockoutPolicy
+    state: SignInState,
+    password_ok: bool,
+    now: datetime,
+    policy: LockoutPolicy,
+    reveal_lock: bool = False,
 ) -> SignInDecision:
-    """The outcome of one sign-in attempt on an existing account.
+    """The outcome of one attempt to prove an account's password (or code).
 
-    What a locked account answers must not tell whether a username exists, and an unknown
-    username never locks. So a wrong password gets INVALID_CREDENTIALS in every case: before
-    the lock, on the failure that sets it, and while it holds. ACCOUNT_LOCKED is answered
-    only when the password is right but the account is locked: that tells the caller the
-    account exists, but they have just proved they know its password, and it tells the real
-    owner why they cannot get in and when to try again.
+    While the account is locked every attempt gets the same answer whatever the password: an
+    answer that differed for the right one would let an attacker keep guessing through the
+    lock and learn when they guessed right. Which answer depends on who asks:
+
+    - a sign-in (`reveal_lock=False`): INVALID_CREDENTIALS, as for a wrong password or an
+      unknown username, whose message says that repeated failures lock an account; so the
+      answer never tells whether a username exists (an unknown one never locks).
+    - a signed-in account re-entering its password or code (`reveal_lock=True`): it knows the
+      account exists, so ACCOUNT_LOCKED with the time left.
+
+    Before the lock a wrong password is INVALID_CREDENTIALS, the failure that sets it too.
     """
     if is_locked(state, now):
         assert state.locked_until is not None
-        error = AccountLocked(state.locked_until, now) if password_ok else InvalidCredentials()
-        return SignInDecision(state, error)
+        error = AccountLocked(state.locked_until, now) if reveal_lock else InvalidCredentials()
+        return SignInDecision(state, error, locked=True)
     if password_ok:
         return SignInDecision(after_success(), None)
     return SignInDecision(after_failure(state, now, policy), InvalidCredentials())

@@ -112,8 +112,16 @@ class MedicationInactive(DomainError):
 class NoRefillsRemaining(DomainError):
     code = "NO_REFILLS_REMAINING"
     default_message = (
-        "No refills remain on this prescription. Send your provider a message or book a visit "
-        "to renew it."
+        "No refills remain on this prescription. Request a renewal (requestRenewal) and your "
+        "prescriber will be asked for a new prescription."
+    )
+
+
+class PrescriptionExpired(DomainError):
+    code = "PRESCRIPTION_EXPIRED"
+    default_message = (
+        "This prescription has expired. Request a renewal (requestRenewal) and your "
+        "prescriber will be asked for a new prescription."
     )
 
 
@@ -254,11 +262,16 @@ class MedicationFacts:
     status: str
     refills_remaining: int
     pharmacy: str | None
+    end_date: date | None = None
 
 
-def check_refill(medication: MedicationFacts) -> None:
+def check_refill(medication: MedicationFacts, today: date | None = None) -> None:
+    """Refused when nothing can be refilled; an expired or used-up prescription is renewed
+    instead (domain/renewals.py), and the refusal says so."""
     if medication.status != "active":
         raise MedicationInactive(field="medicationId")
+    if today is not None and medication.end_date is not None and medication.end_date < today:
+        raise PrescriptionExpired(field="medicationId")
     if medication.refills_remaining <= 0:
         raise NoRefillsRemaining(field="medicationId")
 

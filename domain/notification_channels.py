@@ -54,7 +54,12 @@ _WHAT = {
     "RESULT_RELEASED": "a new test result",
     "APPOINTMENT_REMINDER": "an upcoming appointment",
     "APPOINTMENT_CHANGED": "a change to an appointment",
+    "APPOINTMENT_REQUEST_ANSWERED": "an answer to an appointment request",
+    "PRESCRIPTION_RENEWAL_ANSWERED": "an answer to a prescription renewal request",
+    "TERMS_UPDATED": "updated terms of use or privacy notice",
     "STATEMENT_ISSUED": "a new billing statement",
+    "NOTE_SIGNED": "a new clinical note",
+    "HEALTH_MAINTENANCE_DUE": "a health reminder",
 }
 
 

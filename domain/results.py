@@ -92,8 +92,11 @@ def flag_of(
     critical_low: float | None = None,
     critical_high: float | None = None,
 ) -> Flag | None:
-    """The flag computed from value and range; never trusted from input. None: no numeric value."""
+    """The flag computed from value and range; never trusted from input. None: no numeric
+    value, or no range to judge it by (NORMAL would claim a judgement nobody made)."""
     if value is None:
+        return None
+    if low is None and high is None and critical_low is None and critical_high is None:
         return None
     if critical_low is not None and value < critical_low:
         return Flag.CRITICAL_LOW

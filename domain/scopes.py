@@ -14,6 +14,7 @@ class Scope(Enum):
     BILLING = "billing"
     HEALTH_SUMMARY = "health_summary"
     MEDICATIONS = "medications"
+    CLINICAL_NOTES = "clinical_notes"
 
 
 class RecordArea(Enum):
@@ -34,6 +35,12 @@ class RecordArea(Enum):
     # Home readings (glucose, blood pressure, weight) for remote monitoring: health summary
     # data, and confidential for an adolescent unless configured as a parent area.
     READINGS = "readings"
+    # Clinical notes and after-visit summaries: their own scope; confidential for an
+    # adolescent like results, and sensitive categories within it (SensitiveCategory).
+    CLINICAL_NOTES = "clinical_notes"
+    # Health maintenance topics (screenings, immunizations due): health summary data, and
+    # confidential for an adolescent (a screening can reveal what the visit was for).
+    HEALTH_MAINTENANCE = "health_maintenance"
 
     @property
     def scope(self) -> Scope:
@@ -50,7 +57,19 @@ _AREA_SCOPE = {
     RecordArea.ALLERGIES: Scope.HEALTH_SUMMARY,
     RecordArea.IMMUNIZATIONS: Scope.HEALTH_SUMMARY,
     RecordArea.READINGS: Scope.HEALTH_SUMMARY,
+    RecordArea.CLINICAL_NOTES: Scope.CLINICAL_NOTES,
+    RecordArea.HEALTH_MAINTENANCE: Scope.HEALTH_SUMMARY,
 }
+
+
+class SensitiveCategory(Enum):
+    """Parts of the record withheld from every proxy unless the patient opens them to one
+    (DESIGN section 3, "Proxy access"); OTHER: what the EHR marks sensitive otherwise."""
+
+    BEHAVIORAL_HEALTH = "behavioral_health"
+    SUBSTANCE_USE = "substance_use"
+    REPRODUCTIVE_SEXUAL_HEALTH = "reproductive_sexual_health"
+    OTHER = "other"
 
 
 class Relationship(Enum):
@@ -83,3 +102,6 @@ class AccessReason(Enum):
     NOT_A_PATIENT = "NOT_A_PATIENT"  # no grant and not self (also: no such patient)
     SELF_ONLY = "SELF_ONLY"  # e.g. proxy grants and the access log are the patient's own
     HELD_FOR_REVIEW = "HELD_FOR_REVIEW"  # a result not released yet: status shown, values not
+    SENSITIVE_CATEGORY = "SENSITIVE_CATEGORY"  # a sensitive category the patient keeps private
+    HIDDEN_BY_PATIENT = "HIDDEN_BY_PATIENT"  # one item the patient hid from every proxy
+    WITHHELD_BY_PROVIDER = "WITHHELD_BY_PROVIDER"  # a note withheld under a named exception

@@ -18,6 +18,8 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.explanations import ExplanationByCodeLoader
+from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
     MessageByIdLoader,
@@ -27,21 +29,37 @@ from loaders.messages import (
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
 )
+from loaders.notes import (
+    AppointmentByIdLoader,
+    HiddenNoteCountByPatientLoader,
+    NoteByIdLoader,
+    NotePageByPatientLoader,
+    SummaryByAppointmentLoader,
+)
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.patient_tasks import (
+    AppointmentRequestsByPatientLoader,
+    CoveragesByPatientLoader,
+    InsuranceCardsByPatientLoader,
+    RenewalsByPatientLoader,
+)
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
     PatientByGrantLoader,
     ProviderByIdLoader,
 )
+from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
+from loaders.result_links import ResultByIdLoader, ThreadsByResultLoader
 from loaders.results import (
     ComponentsByResultLoader,
     HoldKindsByPatientLoader,
     ResultPageByPatientLoader,
     TrendByCodeLoader,
 )
+from loaders.sessions import SessionsByAccountLoader
 from loaders.summary import (
     AccessLogPageLoader,
     AllergiesByPatientLoader,
@@ -97,6 +115,26 @@ class Loaders:
         return AppointmentPageByPatientLoader(
             self._sessions, self._services.clock, self.provider, self.department
         )
+
+    @cached_property
+    def appointment(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._sessions)
+
+    @cached_property
+    def appointment_requests(self) -> AppointmentRequestsByPatientLoader:
+        return AppointmentRequestsByPatientLoader(self._sessions)
+
+    @cached_property
+    def coverages(self) -> CoveragesByPatientLoader:
+        return CoveragesByPatientLoader(self._sessions)
+
+    @cached_property
+    def insurance_cards(self) -> InsuranceCardsByPatientLoader:
+        return InsuranceCardsByPatientLoader(self._sessions)
+
+    @cached_property
+    def renewals(self) -> RenewalsByPatientLoader:
+        return RenewalsByPatientLoader(self._sessions)
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:
@@ -159,6 +197,10 @@ class Loaders:
     def notification_preferences(self) -> NotificationPreferencesByAccountLoader:
         return NotificationPreferencesByAccountLoader(self._sessions)
 
+    @cached_property
+    def sessions(self) -> SessionsByAccountLoader:
+        return SessionsByAccountLoader(self._sessions)
+
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property
     def medications(self) -> MedicationsByPatientLoader:
@@ -220,3 +262,42 @@ class Loaders:
     @cached_property
     def release_requests(self) -> ReleaseRequestsOfPatientLoader:
         return ReleaseRequestsOfPatientLoader(self._sessions)
+
+    # -- clinical notes (loaders/notes.py) ------------------------------------------------
+    @cached_property
+    def note_pages(self) -> NotePageByPatientLoader:
+        return NotePageByPatientLoader(self._sessions)
+
+    @cached_property
+    def note(self) -> NoteByIdLoader:
+        return NoteByIdLoader(self._sessions)
+
+    @cached_property
+    def visit_summary(self) -> SummaryByAppointmentLoader:
+        return SummaryByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def hidden_note_count(self) -> HiddenNoteCountByPatientLoader:
+        return HiddenNoteCountByPatientLoader(self._sessions)
+
+    # -- pre-visit questionnaires and consents (loaders/questionnaires.py) ----------------
+    @cached_property
+    def appointment_forms(self) -> FormsByAppointmentLoader:
+        return FormsByAppointmentLoader(self._sessions)
+
+    @cached_property
+    def explanation(self) -> ExplanationByCodeLoader:
+        return ExplanationByCodeLoader(self._sessions)
+
+    # -- "ask about this result" (loaders/result_links.py) ----------------------------------
+    @cached_property
+    def result_by_id(self) -> ResultByIdLoader:
+        return ResultByIdLoader(self._sessions)
+
+    @cached_property
+    def threads_by_result(self) -> ThreadsByResultLoader:
+        return ThreadsByResultLoader(self._sessions)
+
+    @cached_property
+    def health_maintenance(self) -> TopicsByPatientLoader:
+        return TopicsByPatientLoader(self._sessions)

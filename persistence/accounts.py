@@ -31,6 +31,7 @@ async def _changed(session: AsyncSession, statement: Update) -> int:
 class Credentials:
     account_id: str
     password_hash: str
+    state: SignInState
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,15 @@ class AccountRepository:
         self._session = session
 
     async def credentials(self, username: str) -> Credentials | None:
-        stmt = select(m.Account.id, m.Account.password_hash).where(m.Account.username == username)
+        a = m.Account
+        stmt = select(a.id, a.password_hash, a.failed_sign_ins, a.locked_until).where(
+            a.username == username
+        )
         row = (await self._session.execute(stmt)).one_or_none()
-        return None if row is None else Credentials(*row)
+        if row is None:
+            return None
+        account_id, password_hash, failed, locked_until = row
+        return Credentials(account_id, password_hash, SignInState(failed, locked_until))
 
     async def sign_in_state(self, account_id: str) -> SignInState:
         stmt = select(m.Account.failed_sign_ins, m.Account.locked_until).where(
@@ -217,20 +224,3 @@ class RefreshTokenRepository:
             .values(rotated_at=now)
         )
         return await _changed(self._session, stmt) == 1
-
-    async def revoke_account(
-        self, account_id: str, now: datetime, keep_family: str | None = None
-    ) -> int:
-        """End every session of the account (but `keep_family`, the caller's own)."""
-        t = m.RefreshToken
-        stmt = update(t).where(t.account_id == account_id, t.revoked_at.is_(None))
-        if keep_family is not None:
-            stmt = stmt.where(t.family_id != keep_family)
-        return await _changed(self._session, stmt.values(revoked_at=now))
-
-    async def revoke_family(self, family_id: str, now: datetime) -> int:
-        t = m.RefreshToken
-        stmt = (
-            update(t).where(t.family_id == family_id, t.revoked_at.is_(None)).values(revoked_at=now)
-        )
-        return await _changed(self._session, stmt)

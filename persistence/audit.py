@@ -38,11 +38,14 @@ class AuditEntry:
     actor_name: str
     patient_id: str | None  # None: an account-level action
     acting_as: str  # a Relationship; "anonymous" for an account action nobody signed in made
-    action: str  # "read" or "write"; "attempt" for a refused account-level action
+    action: str  # "read", "write"; "attempt": a refused account action; "refused": a read
     operation: str
-    object_types: str
+    object_types: str  # of a refused read: the GraphQL path of the refused field
     request_id: str | None
     client_address: str | None
+    area: str | None = None  # a refused read's RecordArea, reason and asked-for object id
+    reason: str | None = None
+    object_id: str | None = None
 
 
 AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
@@ -136,13 +139,34 @@ class AuditWriter:
 
 
 ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))
+REFUSED = "refused"
+DISCLOSURES = select(m.AuditEvent).where(m.AuditEvent.action != REFUSED)
 
 
 async def access_log(session: AsyncSession, grant: PatientGrant, page: Page) -> PageOf:
     """A patient's own access log, newest first (self only). Account-level rows have no
-    patient_id (NULL): they never match, whatever the patient."""
+    patient_id (NULL): they never match, whatever the patient. Refused reads disclosed
+    nothing: they are for operators (`refused_reads`), not listed here."""
     patient_id = own_patient_id(grant)
     pages = await pages_per_parent(
-        session, select(m.AuditEvent), m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page
+        session, DISCLOSURES, m.AuditEvent.patient_id, [patient_id], ACCESS_LOG_SORT, page
     )
     return pages[patient_id]
+
+
+async def refused_reads(
+    session: AsyncSession,
+    since: datetime,
+    account_id: str | None = None,
+    patient_id: str | None = None,
+    limit: int = 100,
+) -> list[m.AuditEvent]:
+    """The operator's view of probing: refused reads since `since`, newest first."""
+    e = m.AuditEvent
+    stmt = select(e).where(e.action == REFUSED, e.at >= since)
+    if account_id is not None:
+        stmt = stmt.where(e.account_id == account_id)
+    if patient_id is not None:
+        stmt = stmt.where(e.patient_id == patient_id)
+    stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())

@@ -29,6 +29,19 @@ class DuplicateAttempt(Exception):
     """Another request of the account stored the same idempotency key first."""
 
 
+class AttemptEnded(RuntimeError):
+    """The attempt is no longer pending: another process settled or released it first."""
+
+
+@dataclass(frozen=True)
+class PendingAttempt:
+    id: str
+    account_id: str
+    idempotency_key: str
+    statement_id: str
+    amount_cents: int
+
+
 @dataclass(frozen=True)
 class StoredAttempt:
     id: str
@@ -98,6 +111,17 @@ class BillingRepository:
         ).where(att.account_id == account_id, att.idempotency_key == idempotency_key)
         row = (await self._session.execute(stmt)).one_or_none()
         return None if row is None else StoredAttempt(*row)
+
+    async def pending_attempts(self, started_before: datetime, limit: int) -> list[PendingAttempt]:
+        """Attempts still pending that started before `started_before`, oldest first."""
+        att = m.PaymentAttempt
+        stmt = (
+            select(att.id, att.account_id, att.idempotency_key, att.statement_id, att.amount_cents)
+            .where(att.status == PENDING, att.created_at < started_before)
+            .order_by(att.created_at, att.id)
+            .limit(limit)
+        )
+        return [PendingAttempt(*row) for row in (await self._session.execute(stmt)).all()]
 
     async def add_attempt(
         self,
@@ -179,7 +203,7 @@ class BillingRepository:
         stmt = update(att).where(att.id == attempt_id, att.status == PENDING).values(**values)
         result = await self._session.execute(stmt.execution_options(synchronize_session=False))
         if cast(CursorResult[Any], result).rowcount != 1:
-            raise RuntimeError("a payment attempt was settled twice")
+            raise AttemptEnded("a payment attempt was settled twice")
 
     async def payment(self, payment_id: str) -> m.Payment | None:
         return await self._session.get(m.Payment, payment_id)

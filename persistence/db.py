@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,7 +22,17 @@ from sqlalchemy.ext.asyncio import (
 # kick of the real-time publisher (persistence/outbox_order.py).
 from persistence import outbox_order as _outbox_order  # noqa: F401
 
+T = TypeVar("T")
+log = logging.getLogger("portal.db")
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/portal.db"
+# How long a new PostgreSQL connection may take before the attempt counts as "unreachable":
+# asyncpg waits 60 s by default, which would hold every request while a host is down.
+CONNECT_TIMEOUT_SECONDS = 5.0
+# SQLSTATEs that mean "the server is not there for you right now", not "your SQL is wrong":
+# class 08 (connection exception), 57P01-57P03 (admin or crash shutdown, cannot connect
+# now: starting up or shutting down), 53300 (too many connections).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 
 
 def normalize_url(url: str) -> str:
@@ -52,7 +67,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     return create_async_engine(url, **kwargs)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database could not be reached (down, restarting, refusing
+    connections, or a connection it dropped), so the same request may succeed shortly.
+
+    SQLAlchemy marks an error on a connection the server dropped with
+    `connection_invalidated` (and invalidates the pool's older connections with it, so the
+    pool recovers by itself whether or not it pre-pings); a refused or timed-out connect
+    arrives as the socket's own error; a server starting up or shutting down answers with a
+    SQLSTATE of its own.
+    """
+    for cause in _chain(error):
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, sa_exc.TimeoutError):  # no pooled connection came free in time
+            return True
+        if isinstance(cause, ConnectionError | TimeoutError | socket.gaierror):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+    return False
 
 
 def reading_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -74,3 +122,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def retry_while_unavailable(
+    attempt: Callable[[], Awaitable[T]], what: str, give_up_after: float = 300.0
+) -> T:
+    """Run `attempt` until it gets through to the database (backing off up to 5 s), for a
+    write that records something already done outside (a mail or SMS sent): giving up would
+    do it again on the next round. Any other error, or an outage longer than
+    `give_up_after` seconds, is raised."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    delay = 0.25
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not database_unavailable(exc) or loop.time() + delay > deadline:
+                raise
+            log.warning("%s: database unavailable, retrying in %.2fs", what, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.clock import Clock
 from domain.notification_channels import Channel
 from persistence import models as m
+from persistence.db import retry_while_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +172,15 @@ class DeliveryDispatcher:
             ok = False
         else:
             values, ok = {"sent_at": now, "last_error": None}, True
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(m.NotificationDelivery)
-                .where(m.NotificationDelivery.id == row.id)
-                .values(values)
-            )
+
+        async def record() -> None:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(m.NotificationDelivery)
+                    .where(m.NotificationDelivery.id == row.id)
+                    .values(values)
+                )
+
+        # Sent: wait out a database outage rather than leave it unsent, to be sent again.
+        await retry_while_unavailable(record, f"recording {row.channel} delivery {row.id}")
         return ok

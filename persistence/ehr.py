@@ -18,13 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import ehr
 from domain.access import AgePolicy
+from domain.ehr_explanations import ExplanationUpdated
+from domain.ehr_maintenance import MaintenanceUpdated
+from domain.ehr_notes import NoteSigned
 from domain.events import EventKind
+from domain.health_maintenance import HealthMaintenancePolicy
 from domain.money import Money
 from domain.results import Release, ReleasePolicy, release_of
 from domain.scopes import RecordArea
+from persistence import ehr_maintenance, ehr_notes, explanations
 from persistence import models as m
+from persistence.appointment_requests import AppointmentRequestRepository
+from persistence.coverages import apply_coverage
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
+from persistence.renewals import RenewalRepository
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class Policies:
 
 @dataclass(frozen=True)
 class Applied:
-    patient_id: str
+    patient_id: str | None  # None: reference data, no patient's record (an explanation)
     object_id: str
     changed: bool = True
 
@@ -83,6 +91,27 @@ class EhrRepository:
             return await self._provider_reply(command, now, policies)
         if isinstance(command, ehr.StatementIssued):
             return await self._statement_issued(command, now, policies)
+        if isinstance(command, ExplanationUpdated):
+            await explanations.publish(
+                self._session, command.code, command.text, command.more_url, "ehr", now
+            )
+            return Applied(None, command.code)
+        if isinstance(command, MaintenanceUpdated):
+            patient_id = await ehr_maintenance.maintenance_updated(
+                self._session, command, now, policies.ages, HealthMaintenancePolicy()
+            )
+            return Applied(patient_id, patient_id)
+        if isinstance(command, NoteSigned):
+            return Applied(*await ehr_notes.note_signed(self._session, command, now, policies.ages))
+        if isinstance(command, ehr.CoverageUpdated):
+            return Applied(*await apply_coverage(self._session, command, now))
+        if isinstance(command, ehr.RenewalAnswered):
+            return Applied(
+                *await RenewalRepository(self._session).answer(command, now, policies.ages)
+            )
+        if isinstance(command, ehr.AppointmentRequestAnswered):
+            requests = AppointmentRequestRepository(self._session)
+            return Applied(*await requests.answer(command, now, policies.ages))
         return await self._appointment_changed(command, now, policies)
 
     # -- helpers ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from persistence import models as m
+from persistence.db import retry_while_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +252,16 @@ class MailSender:
             values.update(sent_at=now, last_error=None)
             log.info("mail %s sent to %s", row.id, where)
             ok = True
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(m.OutgoingMail).where(m.OutgoingMail.id == row.id).values(values)
-            )
+
+        async def record() -> None:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(m.OutgoingMail).where(m.OutgoingMail.id == row.id).values(values)
+                )
+
+        # The mail is out: if the database went away meanwhile, wait for it rather than leave
+        # the row claimed, to be sent a second time once the claim lapses.
+        await retry_while_unavailable(record, f"recording mail {row.id}")
         return ok
 
 

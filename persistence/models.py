@@ -96,6 +96,7 @@ class Patient(Base):
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     preferred_name: Mapped[str | None] = mapped_column(String(100))
+    pronouns: Mapped[str | None] = mapped_column(String(40))  # migration 0013
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -131,10 +132,34 @@ class ProxyGrant(Base):
     ends_at: Mapped[datetime | None]
     invitee_email: Mapped[str | None] = mapped_column(String(320))  # grants given by invitation
     revoked_at: Mapped[datetime | None]
+    # Sensitive categories of clinical notes the patient opened to this proxy (migration 0012).
+    opened_note_categories: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+
+
+class AccountSession(Base):
+    """One sign-in on one device (docs/sessions.md). Its refresh tokens are one family
+    (`refresh_tokens.family_id` is this id) and its access tokens carry this id as `sid`;
+    once `ended_at` is set, every token of it is refused."""
+
+    __tablename__ = "account_sessions"
+    __table_args__ = (Index("ix_account_sessions_account_started", "account_id", "started_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    device: Mapped[str] = mapped_column(String(100))  # "Firefox on Windows", from User-Agent
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    client_address: Mapped[str | None] = mapped_column(String(64))  # where it was last used
+    started_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]  # moved at most once a minute (portal/auth.py)
+    expires_at: Mapped[datetime]  # its newest refresh token's expiry
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))
 
 
 class RefreshToken(Base):
-    """Opaque refresh tokens, stored hashed. A family is one sign-in and its rotations."""
+    """Opaque refresh tokens, stored hashed. A family is one sign-in and its rotations: its
+    id is the `AccountSession`'s."""
 
     __tablename__ = "refresh_tokens"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -232,6 +257,8 @@ class MessageThread(Base):
     care_team: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
+    # "Ask about this result": the result the thread was started from (migration 0012).
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"), index=True)
 
 
 class Message(Base):
@@ -366,6 +393,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_patient_at", "patient_id", "at"),
         Index("ix_audit_events_account_at", "account_id", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),  # `portal audit --refused`
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime]
@@ -378,6 +406,11 @@ class AuditEvent(Base):
     object_types: Mapped[str] = mapped_column(String(500))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # A refused read (action "refused", docs/audit.md): the area and the policy's reason,
+    # and the object id asked for when it was not a patient's (node(id)).
+    area: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxEvent(Base):
@@ -731,3 +764,188 @@ class IntegrationEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     occurred_at: Mapped[datetime]
     applied_at: Mapped[datetime]
+
+
+# -- clinical notes (migration 0012) ---------------------------------------------------------
+class ClinicalNote(Base):
+    """A signed note from the EHR. An amendment is a new row; the one it replaces keeps its
+    text and points to it (`superseded_by_id`), so the earlier version stays readable."""
+
+    __tablename__ = "clinical_notes"
+    __table_args__ = (Index("ix_clinical_notes_patient_signed", "patient_id", "signed_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    author_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    sensitive_category: Mapped[str | None] = mapped_column(String(40))
+    supersedes_id: Mapped[str | None] = mapped_column(String(40))
+    superseded_by_id: Mapped[str | None] = mapped_column(String(40))
+    withheld_exception: Mapped[str | None] = mapped_column(String(40))
+    withheld_reason: Mapped[str | None] = mapped_column(String(1000))
+    hidden_from_proxies: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_changed_at: Mapped[datetime | None]
+
+
+# -- pre-visit questionnaires and consent forms (migration 0012) -----------------------------
+class QuestionnaireForm(Base):
+    """One version of a questionnaire or consent form, and which visits it is asked for
+    (NULL visit type / department: every one). Versions are never changed, only added."""
+
+    __tablename__ = "questionnaire_forms"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    required: Mapped[bool] = mapped_column(Boolean)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class FormResponse(Base):
+    """A patient's (or proxy's) answers to one form for one appointment: a draft until
+    submitted; a consent is signed. Submitted and signed rows are never changed."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (
+        Index("uq_form_responses_appointment_form", "appointment_id", "form_id", unique=True),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    acting_as: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    signed_name: Mapped[str | None] = mapped_column(String(200))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- result explanations (migration 0012) ----------------------------------------------------
+class ResultExplanation(Base):
+    """A short plain-language explanation of a test, by LOINC code (panel or component),
+    and a link for more: the shipped catalog, extended or replaced by the EHR feed."""
+
+    __tablename__ = "result_explanations"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    more_url: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(10))  # "catalog" | "ehr"
+    updated_at: Mapped[datetime]
+
+
+# -- health maintenance (migration 0012) -----------------------------------------------------
+class HealthMaintenanceTopic(Base):
+    """A screening or immunization a patient is tracked for, as the EHR last sent it."""
+
+    __tablename__ = "health_maintenance_topics"
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    postponed: Mapped[bool] = mapped_column(Boolean)
+    visit_type: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(String(100))
+    notified_for: Mapped[date | None] = mapped_column(Date)  # the due date last told about
+    updated_at: Mapped[datetime]
+
+
+# -- patient tasks: appointment requests, ... (migration 0013) -------------------------------
+class AppointmentRequest(Base):
+    """A visit asked for (domain/appointment_requests.py); the clinic answers it through the
+    EHR feed with the appointment it booked (`appointment_id`) or a reason it declined."""
+
+    __tablename__ = "appointment_requests"
+    __table_args__ = (Index("ix_appointment_requests_patient_created", "patient_id", "created_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    visit_type: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    preferred_days: Mapped[list[str]]
+    preferred_times: Mapped[list[str]]
+    contact_preference: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
+
+
+class PrescriptionRenewal(Base):
+    """A renewal asked of the prescriber (domain/renewals.py); answered through the EHR feed."""
+
+    __tablename__ = "prescription_renewals"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    medication_id: Mapped[str] = mapped_column(ForeignKey("medications.id"), index=True)
+    prescriber_id: Mapped[str] = mapped_column(ForeignKey("providers.id"))
+    requested_by_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    pharmacy: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    denial_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
+
+
+class LegalDocument(Base):
+    """One published version of the terms of use or the privacy notice (domain/terms.py)."""
+
+    __tablename__ = "legal_documents"
+    __table_args__ = (Index("uq_legal_documents_kind_version", "kind", "version", unique=True),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class LegalAcceptance(Base):
+    """An account's acceptance of one document version, and when."""
+
+    __tablename__ = "legal_acceptances"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("legal_documents.id"), primary_key=True)
+    accepted_at: Mapped[datetime]
+
+
+class Coverage(Base):
+    """A patient's insurance coverage as the EHR last sent it (COVERAGE_UPDATED)."""
+
+    __tablename__ = "coverages"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    priority: Mapped[int] = mapped_column(Integer)  # 1 primary, 2 secondary, ...
+    payer: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[str] = mapped_column(String(40))
+    group_number: Mapped[str | None] = mapped_column(String(40))
+    subscriber_name: Mapped[str] = mapped_column(String(200))
+    subscriber_relation: Mapped[str] = mapped_column(String(20))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    copays: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{service, amount_cents}]
+    deductible_cents: Mapped[int | None] = mapped_column(BigInteger)
+    deductible_met_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_max_cents: Mapped[int | None] = mapped_column(BigInteger)
+    out_of_pocket_met_cents: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]

@@ -68,7 +68,10 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
 
 def _parse(value: Any, kind: type) -> Any:
     if kind is datetime:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # not one we wrote: ours are UTC, and SQL refuses naive ones
+            raise BadCursor("cursor is not valid for this list")
+        return moment
     if kind is date:
         return date.fromisoformat(value)
     if not isinstance(value, kind):

@@ -17,7 +17,7 @@ from domain.releases import RecordsReleaseStatus, ReleaseRequest
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf, SortKey, pages_per_parent
-from persistence.queries.guard import own_patient_id, patient_ids
+from persistence.queries.guard import patient_ids, release_patient_id
 
 READING_SORT = SortKey((m.HealthReading.taken_at, m.HealthReading.id), descending=True)
 
@@ -49,7 +49,7 @@ class RecordsRepository:
     ) -> m.RecordsReleaseRequest:
         row = m.RecordsReleaseRequest(
             id=m.new_id("rlr"),
-            patient_id=own_patient_id(grant),
+            patient_id=release_patient_id(grant),
             requested_by_account_id=grant.account_id,
             recipient_kind=request.recipient_kind.value,
             recipient_name=request.recipient_name,
@@ -86,11 +86,11 @@ async def reading_pages(
 async def release_requests(
     session: AsyncSession, grant: PatientGrant
 ) -> list[m.RecordsReleaseRequest]:
-    """The patient's own requests, newest first (self only)."""
+    """The patient's requests, newest first (the patient, or a parent/guardian of a child)."""
     t = m.RecordsReleaseRequest
     stmt = (
         select(t)
-        .where(t.patient_id == own_patient_id(grant))
+        .where(t.patient_id == release_patient_id(grant))
         .order_by(t.requested_at.desc(), t.id.desc())
     )
     return list((await session.scalars(stmt)).all())

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from persistence import models as m
 
 CHUNK = 2000
-SUPPORTED_FORMATS = {1}
+SUPPORTED_FORMATS = {1, 2}  # 2: full proxy grants name clinical_notes; clinical_notes.jsonl
 NOTIFY_WINDOW = timedelta(days=30)
 
 
@@ -137,6 +137,7 @@ async def load_dataset(
         await _clinical(loader, path)
         await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now())
         await _billing(loader, path)
+        await _notes(loader, path, _ts(manifest["now"]) or datetime.now())
     await _analyze(engine, loader.counts)
     return SeedReport(dict(loader.counts), time.perf_counter() - started, manifest["now"])
 
@@ -206,7 +207,12 @@ async def _people(
         )
     await loader.put(m.Account, accounts)
     grants = [
-        {**g, "starts_at": _ts(g["starts_at"]), "ends_at": _ts(g["ends_at"])}
+        {
+            **g,
+            "starts_at": _ts(g["starts_at"]),
+            "ends_at": _ts(g["ends_at"]),
+            "opened_note_categories": [],
+        }
         for g in _read(path, "proxy_grants")
     ]
     await loader.put(m.ProxyGrant, grants)
@@ -254,6 +260,29 @@ async def _clinical(loader: _Loader, path: Path) -> None:
     for kind, keys in dated.items():
         rows = [{**row, **{k: _day(row[k]) for k in keys}} for row in _read(path, kind)]
         await loader.put(models[kind], rows)
+
+
+async def _notes(loader: _Loader, path: Path, now: datetime) -> None:
+    """Clinical notes: an optional kind (a dataset written before it has none)."""
+    if not (path / "clinical_notes.jsonl").exists():
+        return
+    authors = {p["id"]: p["display_name"] for p in _read(path, "providers")}  # the name as signed
+    notes = [
+        {
+            **n,
+            "author_name": authors.get(n["author_provider_id"], ""),
+            "signed_at": _ts(n["signed_at"]),
+            "received_at": _ts(n["signed_at"]) or now,
+            "supersedes_id": None,
+            "superseded_by_id": None,
+            "withheld_exception": None,
+            "withheld_reason": None,
+            "hidden_from_proxies": False,
+            "hidden_changed_at": None,
+        }
+        for n in _read(path, "clinical_notes")
+    ]
+    await loader.put(m.ClinicalNote, notes)
 
 
 def _readers(

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.accounts import AccountRepository, RefreshTokenRepository
+from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
 from persistence.ehr import EhrRepository
@@ -32,6 +33,8 @@ from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
+from persistence.renewals import RenewalRepository
+from persistence.sessions import SessionRepository
 
 
 class UnitOfWork:
@@ -52,6 +55,10 @@ class UnitOfWork:
     @property
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
+
+    @property
+    def sessions(self) -> SessionRepository:
+        return SessionRepository(self.session)
 
     @property
     def activation_codes(self) -> ActivationCodeRepository:
@@ -76,6 +83,14 @@ class UnitOfWork:
     @property
     def appointments(self) -> AppointmentRepository:
         return AppointmentRepository(self.session)
+
+    @property
+    def appointment_requests(self) -> AppointmentRequestRepository:
+        return AppointmentRequestRepository(self.session)
+
+    @property
+    def renewals(self) -> RenewalRepository:
+        return RenewalRepository(self.session)
 
     @property
     def outbox(self) -> OutboxRepository:

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,20 +22,25 @@ from starlette.websockets import WebSocket
 
 from domain.clock import Clock
 from loaders import Loaders
-from portal import jobs
+from portal import jobs, metrics_port
 from portal.attachments import download_attachment
-from portal.auth import Authentication, authenticate
+from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
+from portal.compression import Compression
 from portal.config import Settings, from_env
 from portal.context import Context
+from portal.headers import SecurityHeaders
 from portal.http import GraphQLOverHTTP
+from portal.http_settings import HttpSettings
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
 from portal.metrics import metrics_endpoint
+from portal.note_pdf import visit_summary
 from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.unavailable import DatabaseUnavailable
 from schema import schema
 
 log = logging.getLogger("portal")
@@ -95,7 +102,11 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             max_subscriptions_per_connection=(
                 services.settings.realtime.max_subscriptions_per_connection
             ),
-            allowed_origins=services.settings.realtime.allowed_origins,
+            # The web client's origins (CORS_ORIGINS) and those allowed for sockets alone.
+            allowed_origins=(
+                *services.settings.http.cors_origins,
+                *services.settings.realtime.allowed_origins,
+            ),
         )
         self.services = services
 
@@ -103,27 +114,26 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         now = self.services.clock.now()
-        # One connection per HTTP operation on PostgreSQL, from authentication to the audit
-        # (closed by the view when the operation ends), reading in autocommit. Not on SQLite,
-        # where a read transaction keeps the snapshot of its first read.
+        # Authenticated once at the edge (a batch's operations share it); a failure is
+        # raised again inside execution, where it is logged and masked with the request id.
+        auth = authentication_of(request)
+        # One connection per HTTP operation on PostgreSQL, for its reads and its audit
+        # (closed by the view when the operation ends), reading in autocommit. Not on
+        # SQLite, where a read transaction keeps the snapshot of its first read.
         shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
         loaders = Loaders(self.services, per_request=shared)
-        try:
-            auth = await authenticate(
-                self.services, request.headers.get("authorization"), now, loaders.session
-            )
-        except Exception as exc:
-            # Raised again inside execution, where it is logged and masked with the request id.
-            auth = Authentication(failure=exc)
         context = Context(
             services=self.services,
             request=request,
             request_id=request.state.request_id,
             now=now,
             principal=auth.principal,
-            auth_error=auth.error,
+            # The EHR feed's service token is no one's access token here.
+            auth_error=NOT_VALID if auth.service else auth.error,
             actor_name=auth.actor_name,
             failure=auth.failure,
+            session_id=auth.session_id,
+            terms_pending=auth.terms_pending,
         )
         context.loaders = loaders
         return context
@@ -144,6 +154,30 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": True})
 
 
+def edge_middleware(http: HttpSettings) -> list[Middleware]:
+    """Outermost first: every response, a refused preflight included, gets the request id
+    and the security headers; compression is innermost, on the body the route wrote."""
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(http.cors_origins),
+        # Requests authenticate with a bearer header, never a cookie: no credentials mode.
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
+    return [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeaders, hsts_max_age=http.hsts_max_age),
+        # Without a list no origin is allowed, and no middleware is needed for that: a
+        # preflight then reaches the view and is refused (405) like any OPTIONS request.
+        *([cors] if http.cors_origins else []),
+        Middleware(DatabaseUnavailable, retry_after_seconds=http.unavailable_retry_after_seconds),
+        Middleware(Compression, minimum_size=http.compress_min_bytes),
+    ]
+
+
 def create_app(
     settings: Settings | None = None, clock: Clock | None = None, services: Services | None = None
 ) -> Starlette:
@@ -156,14 +190,18 @@ def create_app(
         releases = realtime_releases.start_releases(services)
         pruning = realtime_retention.start_pruning(services)
         reminders = jobs.start_reminders(services)
+        reconciliation = jobs.start_payment_reconciliation(services)
         services.mail.start()
         services.deliveries.start()
+        loopback_metrics = metrics_port.start(services)
         log.info(services.settings.mail.describe())
         tune_gc()
         try:
             yield {}
         finally:
+            metrics_port.stop(loopback_metrics)
             await jobs.stop(reminders)
+            await jobs.stop(reconciliation)
             await realtime_releases.stop(releases)
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)
@@ -174,6 +212,8 @@ def create_app(
             await services.engine.dispose()
 
     graphql = PortalGraphQL(services)
+    # The edge that authenticates (portal/auth.py), in front of every route taking a token.
+    edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -181,13 +221,24 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
-            Route("/graphql", graphql),
-            Route("/integration/events", receive_event, methods=["POST"]),
-            Route("/patients/{patient_id}/immunizations.pdf", immunization_record, methods=["GET"]),
-            Route("/attachments/{attachment_id}", download_attachment, methods=["GET"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", graphql, middleware=edge),
+            Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
+            Route(
+                "/patients/{patient_id}/immunizations.pdf",
+                immunization_record,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            Route("/notes/{note_id}.pdf", visit_summary, methods=["GET"], middleware=edge),
+            Route(
+                "/attachments/{attachment_id}",
+                download_attachment,
+                methods=["GET"],
+                middleware=edge,
+            ),
+            WebSocketRoute("/graphql", graphql, middleware=edge),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,
     )
     app.state.services = services

@@ -17,10 +17,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from domain import access
 from domain.access import AccessDenied
 from domain.scopes import AccessReason
+from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
 from persistence.audit import AuditEntry
 from persistence.messaging import ATTACHMENT_AREAS
-from portal.auth import authenticate
+from portal.auth import authentication_of
 from portal.services import Services
 from schema.base import BadInput, internal_id
 
@@ -42,9 +43,13 @@ def _refused(status: int, code: str, message: str, reason: str | None = None) ->
 async def download_attachment(request: Request) -> Response:
     services: Services = request.app.state.services
     now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
+    auth = authentication_of(request)  # authenticated once, at the edge (portal/auth.py)
+    if auth.failure is not None:
+        raise auth.failure
     if auth.principal is None:
         return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
+    if auth.terms_pending:
+        return _refused(403, "TERMS_ACCEPTANCE_REQUIRED", str(TermsAcceptanceRequired()))
     try:
         attachment_id = internal_id(request.path_params["attachment_id"], "Attachment")
     except BadInput:

@@ -1,15 +1,38 @@
-"""Authenticate a bearer token into a Principal: decode once, then load grants as of now."""
+"""The edge that authenticates (docs/sessions.md): a bearer token becomes a Principal once
+per request, here and nowhere else.
+
+`BearerAuthentication` is a Starlette `AuthenticationBackend`: Starlette's
+`AuthenticationMiddleware` runs it in front of every route that takes a token (`/graphql`
+over HTTP and WebSocket, attachments, the immunization PDF, the EHR feed) and leaves its
+answer on the connection (`request.user`, read with `authentication_of`). A WebSocket's
+token comes later, in `connection_init`: the socket hands it to the same `authenticate`.
+
+An access token names its session (`sid`); the account, its grants and that session are
+loaded in one statement, which finds nothing once the session has ended, so a signed-out
+token is refused at once. The EHR feed's service token is recognised here too (compared
+in constant time) and gives no Principal, only the `integration` scope.
+"""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.requests import HTTPConnection
 
 from domain.access import Principal
-from loaders.base import SessionSource
-from persistence.queries.people import principal_for
+from domain.sessions import TOUCH_EVERY_SECONDS
+from persistence.queries.people import principal_in_session
+from persistence.sessions import SessionRepository
+from persistence.terms import pending_for
 from portal.security import InvalidToken
 from portal.services import Services
+
+NOT_VALID = "Your session is not valid or has expired; sign in again."
+SIGNED_IN = "authenticated"  # the scope of a request with a Principal
+INTEGRATION = "integration"  # the scope of the EHR feed's service token
 
 
 @dataclass(frozen=True)
@@ -18,9 +41,59 @@ class Authentication:
     error: str | None = None  # set when a token was presented and refused
     actor_name: str = ""
     failure: Exception | None = None  # authentication itself failed (e.g. database down)
+    session_id: str | None = None  # the session the access token belongs to
+    token_expires_at: datetime | None = None
+    service: bool = False  # the EHR feed's service token
+    terms_pending: bool = False  # current legal documents not accepted yet (domain/terms.py)
+
+    @property
+    def scopes(self) -> list[str]:
+        return [SIGNED_IN] if self.principal else [INTEGRATION] if self.service else []
 
 
 SIGNED_OUT = Authentication()
+
+
+class PortalUser(BaseUser):
+    """What Starlette keeps as `request.user`: the whole answer, refusals included."""
+
+    def __init__(self, authentication: Authentication) -> None:
+        self.authentication = authentication
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.authentication.scopes)
+
+    @property
+    def display_name(self) -> str:
+        return self.authentication.actor_name
+
+    @property
+    def identity(self) -> str:
+        principal = self.authentication.principal
+        return principal.account_id if principal else ""
+
+
+class BearerAuthentication(AuthenticationBackend):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
+        auth = await authenticate(
+            self.services,
+            conn.headers.get("authorization"),
+            self.services.clock.now(),
+            conn.client.host if conn.client else None,
+        )
+        return AuthCredentials(auth.scopes), PortalUser(auth)
+
+
+def authentication_of(conn: HTTPConnection) -> Authentication:
+    """The edge's answer for this request (a route behind `BearerAuthentication`)."""
+    user = conn.scope.get("user")
+    if not isinstance(user, PortalUser):
+        raise RuntimeError("this route is not behind the authentication edge")
+    return user.authentication
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -31,19 +104,43 @@ def bearer_token(header: str | None) -> str | None:
 
 
 async def authenticate(
-    services: Services, header: str | None, now: datetime, sessions: SessionSource | None = None
+    services: Services, header: str | None, now: datetime, client_address: str | None
 ) -> Authentication:
-    """`sessions`: where the statement runs (an HTTP request's own connection, which its
-    loaders and audit then reuse); a short session of its own by default."""
+    """The one place a bearer token is read. Never raises: a failure (the database down)
+    comes back in `failure`, for the caller to raise where it is masked and logged."""
     token = bearer_token(header)
     if token is None:
         return SIGNED_OUT
+    expected = services.settings.integration_token
+    if token and expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return Authentication(service=True)
     try:
         claims = services.tokens.verify(token, now)
     except InvalidToken:
-        return Authentication(error="Your session is not valid or has expired; sign in again.")
-    async with (sessions or services.sessions)() as session:
-        principal, name = await principal_for(session, claims.account_id, now)
-    if principal is None:
-        return Authentication(error="Your session is not valid or has expired; sign in again.")
-    return Authentication(principal, None, name)
+        return Authentication(error=NOT_VALID)
+    try:
+        # Autocommit on PostgreSQL: the one SELECT, no BEGIN/ROLLBACK around it.
+        async with services.read_sessions() as session:
+            found = await principal_in_session(session, claims.account_id, claims.session_id, now)
+            # Only a token issued while documents were pending costs a second statement.
+            pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
+            sid = claims.session_id
+            if found is not None and sid is not None and _stale(found.session_last_used_at, now):
+                await SessionRepository(session).touch(sid, now, client_address)
+                await session.commit()
+    except Exception as exc:
+        return Authentication(failure=exc)
+    if found is None:
+        return Authentication(error=NOT_VALID)
+    return Authentication(
+        found.principal,
+        None,
+        found.display_name,
+        session_id=claims.session_id,
+        token_expires_at=datetime.fromtimestamp(claims.expires_at, now.tzinfo),
+        terms_pending=pending,
+    )
+
+
+def _stale(last_used_at: datetime, now: datetime) -> bool:
+    return now - last_used_at >= timedelta(seconds=TOUCH_EVERY_SECONDS)

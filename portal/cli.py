@@ -12,11 +12,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.db import create_engine, is_sqlite, normalize_url
+from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
+from persistence.explanations import publish_catalog as publish_explanations
+from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal.cli_accounts import add_parser as add_activation_code_parser
+from portal.cli_audit import add_parser as add_audit_parser
+from portal.cli_terms import add_parser as add_publish_terms_parser
 from portal.config import from_env
 from portal.logs import configure as configure_logging
 from portal.realtime import cli as realtime_cli
@@ -56,6 +60,9 @@ async def _seed(url: str, directory: str, if_empty: bool) -> int:
             print("database already has data; seed an empty database", file=sys.stderr)
             return 1
         report = await load_dataset(engine, directory, hash_password)
+        async with session_factory(engine)() as session, session.begin():
+            await publish_catalog(session, datetime.now(UTC))
+            await publish_explanations(session, datetime.now(UTC))
     finally:
         await engine.dispose()
     total = sum(report.counts.values())
@@ -111,6 +118,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop" if _installed("uvloop") else "auto",
         http="httptools" if _installed("httptools") else "auto",
         access_log=False,  # the app logs each GraphQL request, with its request id
+        # On SIGTERM uvicorn stops accepting, closes WebSockets with 1012 (service restart:
+        # clients reconnect and resume with afterSeq) and lets requests in flight finish for
+        # at most this long, then cancels them; then the app's shutdown flushes the audit
+        # buffer and stops its jobs (docs/operations.md).
+        timeout_graceful_shutdown=args.shutdown_grace,
     )
     return 0
 
@@ -137,6 +149,23 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reconcile(url: str) -> str:
+    from domain.clock import SystemClock
+    from portal.jobs import reconcile_pending_payments
+    from portal.services import build_services
+
+    services = build_services(replace(from_env(), database_url=url))
+    try:
+        return str(await reconcile_pending_payments(services, SystemClock().now()))
+    finally:
+        await services.engine.dispose()
+
+
+def cmd_reconcile_payments(args: argparse.Namespace) -> int:
+    print(asyncio.run(_reconcile(_database_url(args))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -156,10 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     remind = sub.add_parser("remind", help="send due appointment reminders once (idempotent)")
     remind.set_defaults(func=cmd_remind)
+    sub.add_parser(
+        "reconcile-payments",
+        help="settle or release payments a dead process left pending, asking the gateway",
+    ).set_defaults(func=cmd_reconcile_payments)
 
     realtime_cli.add_parsers(sub)  # release-due, prune-outbox, demo-ehr
 
     add_activation_code_parser(sub)
+    add_audit_parser(sub)
+    add_publish_terms_parser(sub)
 
     serve = sub.add_parser("serve", help="serve the portal with uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -170,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("FORWARDED_ALLOW_IPS") or None,
         help="comma-separated proxy addresses (or *) whose X-Forwarded-For is trusted "
         "(FORWARDED_ALLOW_IPS; default: uvicorn's, the local host)",
+    )
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "20")),
+        help="seconds requests in flight may take to finish after SIGTERM (SHUTDOWN_GRACE_SECONDS)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

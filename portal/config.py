@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from domain.access import AgePolicy
 from domain.accounts import LifecyclePolicy
 from domain.appointments import DEFAULT_SELF_SCHEDULABLE, AppointmentPolicy
 from domain.billing import PaymentPlanPolicy
+from domain.eligibility import EligibilityPolicy, rules_from_json
 from domain.identity import LockoutPolicy
 from domain.messages import MessagingPolicy
 from domain.proxies import ProxyPolicy
@@ -57,6 +59,13 @@ class Settings:
     attachments_dir: str = DEFAULT_ATTACHMENTS_DIR
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    # The sandbox gateway's record of its answers (portal/payments.py); None: in memory.
+    sandbox_gateway_ledger: str | None = None
+    # Payments left pending by a process that died mid-charge are settled or released
+    # (usecases/billing.py) every this many seconds, once pending longer than `after`;
+    # 0 = never (tests, `portal reconcile-payments`).
+    payment_reconcile_interval_seconds: float = 0.0
+    payment_reconcile_after: timedelta = timedelta(minutes=2)
 
     @property
     def production(self) -> bool:
@@ -120,7 +129,21 @@ def _appointment_policy(e: Mapping[str, str]) -> AppointmentPolicy:
         self_schedulable_by_department={
             department.strip(): _names(types, "|") for department, types in by_department
         },
+        eligibility=_eligibility(e),
     )
+
+
+def _eligibility(e: Mapping[str, str]) -> EligibilityPolicy:
+    """`APPOINTMENT_ELIGIBILITY_RULES`: a JSON list of rules (domain/eligibility.py; `[]`
+    for none), by default the demo rules; `APPOINTMENT_PANEL_MONTHS` (default 36)."""
+    default = EligibilityPolicy()
+    raw = e.get("APPOINTMENT_ELIGIBILITY_RULES")
+    try:
+        rules = rules_from_json(json.loads(raw)) if raw is not None else default.rules
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise ConfigError(f"APPOINTMENT_ELIGIBILITY_RULES: {exc}") from None
+    months = int(e.get("APPOINTMENT_PANEL_MONTHS", str(default.panel_months)))
+    return EligibilityPolicy(rules=rules, panel_months=months)
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +175,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             reset_token_ttl=timedelta(minutes=int(e.get("PASSWORD_RESET_TTL_MINUTES", "60"))),
         ),
         realtime=RealtimeSettings.from_env(e),
+        sandbox_gateway_ledger=e.get("SANDBOX_GATEWAY_LEDGER", "var/sandbox-gateway.jsonl") or None,
+        payment_reconcile_interval_seconds=float(e.get("PAYMENT_RECONCILE_INTERVAL_SECONDS", "60")),
+        audit_flush_seconds=float(e.get("AUDIT_FLUSH_SECONDS", "0.5")),
+        payment_reconcile_after=timedelta(
+            seconds=float(e.get("PAYMENT_RECONCILE_AFTER_SECONDS", "120"))
+        ),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

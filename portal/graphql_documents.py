@@ -30,7 +30,9 @@ from graphql import (
     VariableNode,
     parse,
 )
-from strawberry.schema.schema import validate_document
+from graphql.validation import validate
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 # Root mutation fields that guess a credential: each one is a sign-in attempt for the limiter.
@@ -86,11 +88,17 @@ class Document:
             return next(iter(self.operations.values())) if len(self.operations) == 1 else None
         return self.operations.get(name)
 
-    def validate(self, schema: GraphQLSchema, rules: tuple[type[Any], ...]) -> list[GraphQLError]:
-        key = (id(schema), rules)
+    def validate(
+        self, schema: GraphQLSchema, rules: tuple[type[Any], ...], suggestions: bool = True
+    ) -> list[GraphQLError]:
+        """strawberry's validation (its two rules added to `rules`), with graphql-core's
+        "Did you mean ...?" left out when `suggestions` is off: where introspection is off, a
+        client must not learn the schema's names from its typos either."""
+        key = (id(schema), rules, suggestions)
         if key not in self._validated:
             assert self.node is not None
-            errors = validate_document(schema, self.node, rules)
+            every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+            errors = validate(schema, self.node, every_rule, hide_suggestions=not suggestions)
             self._validated[key] = [coded(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]
         return self._validated[key]
 
@@ -101,7 +109,9 @@ def coded(error: GraphQLError, code: str) -> GraphQLError:
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
-        extensions={**(error.extensions or {}), "code": code},
+        # A code the error already has is kept: a scalar's refusal of a literal (a DateTime
+        # without a zone) is the client's input at fault, BAD_USER_INPUT as in a variable.
+        extensions={"code": code, **(error.extensions or {})},
     )
 
 

@@ -41,12 +41,15 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from persistence.db import database_unavailable
 from portal import metrics
 from portal.apq import PersistedQueries, PersistedQueryError
 from portal.context import Context
 from portal.graphql_documents import DOCUMENTS, Operation, input_username
+from portal.headers import graphiql_csp, qualities
 from portal.ratelimit import Decision, RateLimiter, hashed
 from portal.services import Services
+from schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("portal.http")
 
@@ -86,19 +89,7 @@ def negotiate(accept: str | None) -> str | None:
     """The media type to answer with, or None when the client accepts neither of ours."""
     if not accept or not accept.strip():
         return JSON
-    quality: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        media = media.lower()
-        quality[media] = max(q, quality.get(media, 0.0))
+    quality = qualities(accept)
 
     def q_of(media: str) -> float:
         for candidate in (media, "application/*", "*/*"):  # the most specific range decides
@@ -283,16 +274,39 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             response = self._refuse(exc, media)
         except HTTPException as exc:  # strawberry's multipart parsing
             response = self._refuse(RequestError(exc.status_code, exc.reason), media)
-        except Exception:  # a bug of ours: logged, and answered without its details
-            request_id = getattr(request.state, "request_id", "-")
-            log.exception("GraphQL request failed request_id=%s", request_id)
-            message = f"Unexpected error. Quote request id {request_id} if you contact support."
-            error = RequestError(500, message, "INTERNAL_SERVER_ERROR", requestId=request_id)
-            response = self._refuse(error, media)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                response = self._internal_error(request, media)
+            else:  # before any operation ran (the context, the loaders' connection)
+                log.warning("database unavailable: %s", type(exc).__name__)
+                response = self._refuse(self._unavailable(), media)
         try:
             await response(scope, receive, send)
         finally:
             await request.close()  # uploaded files of a multipart body, whatever happened
+        self._log_access(request, scope, label, response, started)
+
+    def _internal_error(self, request: Request, media: str) -> Response:
+        """A bug of ours: logged, and answered without its details."""
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("GraphQL request failed request_id=%s", request_id)
+        message = f"Unexpected error. Quote request id {request_id} if you contact support."
+        error = RequestError(500, message, "INTERNAL_SERVER_ERROR", requestId=request_id)
+        return self._refuse(error, media)
+
+    def _unavailable(self) -> RequestError:
+        seconds = self.services.settings.http.unavailable_retry_after_seconds
+        return RequestError(
+            503,
+            UNAVAILABLE_MESSAGE,
+            SERVICE_UNAVAILABLE,
+            {"Retry-After": str(seconds)},
+            retryAfter=seconds,
+        )
+
+    def _log_access(
+        self, request: Request, scope: Scope, label: str, response: Response, started: float
+    ) -> None:
         log.info(
             "%s %s %s %d %.1fms",
             request.method,
@@ -378,6 +392,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response, ",".join(o.operation for o in outcomes)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        response = await super().render_graphql_ide(request)
+        response.headers["content-security-policy"] = graphiql_csp(self.graphql_ide_html)
+        return response
 
     def _wants_ide(self, request: Request) -> bool:
         return (
@@ -525,7 +544,13 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         executed = not isinstance(result, PreExecutionError) and (
             result.data is not None or any(e.path for e in result.errors or ())
         )
-        return Outcome(body, label, kind, executed=executed)
+        outcome = Outcome(body, label, kind, executed=executed)
+        if SERVICE_UNAVAILABLE in outcome.codes():
+            # Whatever else resolved, the client should retry the operation as a whole.
+            outcome.status = 503
+            seconds = self.services.settings.http.unavailable_retry_after_seconds
+            outcome.headers["Retry-After"] = str(seconds)
+        return outcome
 
     async def _execute(
         self, request: Request, context: Context, params: Params, query: str

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from strawberry.http.websocket_origin import normalize_origin
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -58,7 +60,17 @@ class HttpSettings:
     persisted_cache_size: int = 2_000
     persisted_ttl_seconds: int = 7 * 24 * 3600
     redis_prefix: str = "portal:"
+    # Retry-After of a 503 answered while the database is unreachable (a restart or failover
+    # takes seconds; the pool reconnects by itself).
+    unavailable_retry_after_seconds: int = 2
     metrics_token: str | None = None  # when set, GET /metrics needs `Bearer <token>`
+    # Production without METRICS_TOKEN: /metrics is not served on the public port but on
+    # this loopback-only one (0: nowhere). See docs/http-security.md.
+    metrics_port: int = 9464
+    # Browser origins of the web client allowed by CORS and to open the WebSocket.
+    cors_origins: tuple[str, ...] = ()
+    hsts_max_age: int = 365 * 24 * 3600  # Strict-Transport-Security over HTTPS; 0: not sent
+    compress_min_bytes: int = 1024  # bodies smaller than this go uncompressed; 0: never compress
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -89,7 +101,29 @@ def http_settings_from_env(env: Mapping[str, str], production: bool) -> HttpSett
         persisted_ttl_seconds=_int(env, "APQ_TTL_SECONDS", HttpSettings.persisted_ttl_seconds),
         redis_prefix=env.get("REDIS_KEY_PREFIX", HttpSettings.redis_prefix),
         metrics_token=env.get("METRICS_TOKEN") or None,
+        metrics_port=_int(env, "METRICS_PORT", HttpSettings.metrics_port),
+        cors_origins=origins(env.get("CORS_ORIGINS", ""), "CORS_ORIGINS"),
+        hsts_max_age=_int(env, "HSTS_MAX_AGE", HttpSettings.hsts_max_age),
+        compress_min_bytes=_int(env, "COMPRESS_MIN_BYTES", HttpSettings.compress_min_bytes),
     )
+
+
+def origins(value: str, name: str) -> tuple[str, ...]:
+    """A comma-separated allow-list of origins (`https://app.example.org`), each exactly as a
+    browser sends it in `Origin`: scheme, host and a port other than the default, no path.
+    `*` is refused: the point is a list (and `*` may never go with credentials)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ValueError(f"{name} must list origins; `*` is not allowed")
+        scheme, _, rest = item.partition("://")
+        origin = normalize_origin(item)
+        if scheme.lower() not in ("http", "https") or origin is None or "/" in rest:
+            raise ValueError(f"{name}: {item!r} is not an origin such as https://app.example.org")
+        found.append(origin)
+    return tuple(found)
 
 
 def _rate(env: Mapping[str, str], name: str, default: Rate) -> Rate:

@@ -8,57 +8,38 @@ the reason (401, 403; a malformed id 404), never a PDF. Printed like a read: aud
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from fpdf import FPDF
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain.access import AccessDenied, age_on
 from domain.scopes import RecordArea
 from persistence import models as m
-from portal.auth import authenticate
-from portal.context import Context
-from portal.services import Services
+from portal.printing import HEADERS, latin1, refused, signed_in_context
 from schema.base import BadInput, internal_id
 from schema.errors import FORBIDDEN_MESSAGES
 
 OPERATION = "GET /patients/{id}/immunizations.pdf"
-HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
-
-
-def _refused(status: int, code: str, message: str, reason: str | None = None) -> Response:
-    body = {"error": {"code": code, "message": message, "reason": reason}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    return JSONResponse(body, status_code=status, headers={**headers, **HEADERS})
 
 
 async def immunization_record(request: Request) -> Response:
-    services: Services = request.app.state.services
-    now = services.clock.now()
-    auth = await authenticate(services, request.headers.get("authorization"), now)
-    if auth.principal is None:
-        return _refused(401, "UNAUTHENTICATED", auth.error or "Sign in to continue.")
-    ctx = Context(
-        services=services,
-        request=request,
-        request_id=request.state.request_id,
-        now=now,
-        principal=auth.principal,
-        actor_name=auth.actor_name,
-    )
+    ctx = await signed_in_context(request)
+    if isinstance(ctx, Response):
+        return ctx
+    services, now = ctx.services, ctx.now
     try:
         patient_id = internal_id(request.path_params["patient_id"], "Patient")
         grant = ctx.access(patient_id, RecordArea.IMMUNIZATIONS, "Immunization")
         patient_row = await ctx.loaders.patient.get(ctx.demographics(patient_id))
         rows = await ctx.loaders.immunizations.get(grant)
     except BadInput:
-        return _refused(404, "NOT_FOUND", "No such patient.")
+        return refused(404, "NOT_FOUND", "No such patient.")
     except AccessDenied as denied:
         message = FORBIDDEN_MESSAGES[denied.reason]
-        return _refused(403, "FORBIDDEN", message, denied.reason.value)
+        return refused(403, "FORBIDDEN", message, denied.reason.value)
     finally:  # before the record leaves: durable
         await services.audit.write(ctx.audit_entries(OPERATION), services.sessions)
     assert patient_row is not None, "a patient with a grant exists"
@@ -66,14 +47,6 @@ async def immunization_record(request: Request) -> Response:
     pdf = await asyncio.to_thread(render, patient_row, rows or [], now, today)
     headers = {**HEADERS, "Content-Disposition": 'inline; filename="immunization-record.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
-
-
-def _latin1(text: str) -> str:
-    """The PDF core fonts are Latin-1: keep accents, fold or drop anything beyond it."""
-    if all(ord(ch) < 256 for ch in text):
-        return text
-    folded = unicodedata.normalize("NFKD", text)
-    return folded.encode("latin-1", "ignore").decode("latin-1")
 
 
 def render(
@@ -87,7 +60,7 @@ def render(
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 12, "Immunization Record", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    name = _latin1(f"{patient.given_name} {patient.family_name}")
+    name = latin1(f"{patient.given_name} {patient.family_name}")
     details = [
         f"Patient: {name}",
         f"Date of birth: {patient.birth_date.isoformat()} "
@@ -107,5 +80,5 @@ def render(
         for shot in immunizations:
             dose = str(shot.dose_number) if shot.dose_number is not None else ""
             given = shot.administered_on.isoformat()
-            table.row([_latin1(shot.vaccine), shot.cvx, given, dose, _latin1(shot.lot or "")])
+            table.row([latin1(shot.vaccine), shot.cvx, given, dose, latin1(shot.lot or "")])
     return bytes(pdf.output())

@@ -1,7 +1,8 @@
-"""POST /integration/events: the EHR feed (README, "The EHR feed").
+"""POST /integration/events: the EHR feed (docs/ehr-feed.md).
 
-Service credentials only: `Authorization: Bearer <INTEGRATION_TOKEN>`, compared in constant
-time; a patient's JWT is just a wrong token (401). The body is one event, read strictly
+Service credentials only: `Authorization: Bearer <INTEGRATION_TOKEN>`, recognised by the
+edge that authenticates (portal/auth.py, in constant time); a patient's JWT is just a wrong
+token (401). The body is one event, read strictly
 (domain/ehr.py): any problem is 422 with every problem listed, and nothing is written.
 An event id is applied once: its row in `integration_events` is inserted first, in the
 transaction of the change, so a re-sent or concurrently duplicated event finds it taken
@@ -10,7 +11,6 @@ and answers 200 `{"status": "duplicate"}` having changed nothing.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from domain import ehr
 from persistence.ehr import Applied, Policies, Previous
 from persistence.uow import UnitOfWork
-from portal.auth import bearer_token
+from portal.auth import authentication_of
 from portal.services import Services
 
 log = logging.getLogger("portal.integration")
@@ -35,12 +35,6 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
     headers = {**HEADERS, **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     body = {"status": "rejected", "error": {"code": code, "message": message, **extra}}
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _authorized(services: Services, header: str | None) -> bool:
-    token = bearer_token(header)
-    expected = services.settings.integration_token
-    return bool(token) and hmac.compare_digest(str(token).encode(), expected.encode())
 
 
 async def _body(request: Request) -> Any:
@@ -60,7 +54,8 @@ async def _body(request: Request) -> Any:
 
 async def receive_event(request: Request) -> Response:
     services: Services = request.app.state.services
-    if not _authorized(services, request.headers.get("authorization")):
+    # The edge (portal/auth.py) compared the token with INTEGRATION_TOKEN in constant time.
+    if not authentication_of(request).service:
         return _error(401, "UNAUTHENTICATED", "Service credentials are required.")
     raw = await _body(request)
     if isinstance(raw, Response):

@@ -1,11 +1,13 @@
 """Background jobs: the due-appointment reminders (run by `portal remind` and, every
-`reminder_interval_seconds`, by the app itself)."""
+`reminder_interval_seconds`, by the app itself) and the reconciliation of payments left
+pending (`portal reconcile-payments`, and every `payment_reconcile_interval_seconds`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from domain.appointments import reminder_text
@@ -13,6 +15,7 @@ from domain.scopes import RecordArea
 from persistence.notify import Notice, notify
 from persistence.uow import UnitOfWork
 from portal.services import Services
+from usecases.billing import ReconcilePayments, Reconciliation, reconcile_payments
 
 log = logging.getLogger("portal.jobs")
 
@@ -44,17 +47,31 @@ async def send_due_reminders(services: Services, now: datetime) -> int:
     return sent
 
 
-async def remind_periodically(services: Services, interval_seconds: float) -> None:
-    """Run `send_due_reminders` every `interval_seconds` until cancelled; a failed run is
-    logged and retried at the next tick."""
+async def reconcile_pending_payments(services: Services, now: datetime) -> Reconciliation:
+    """Settle or release the payments a dead process left pending (usecases/billing.py)."""
+    command = ReconcilePayments(
+        now=now, pending_before=now - services.settings.payment_reconcile_after
+    )
+    return await reconcile_payments(command, UnitOfWork(services.sessions), services.gateway)
+
+
+async def run_periodically(
+    name: str, interval_seconds: float, job: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `job` now and every `interval_seconds` until cancelled; a failed run (the database
+    away, say) is logged and retried at the next tick. Every job here is idempotent."""
     while True:
         try:
-            sent = await send_due_reminders(services, services.clock.now())
-            if sent:
-                log.info("sent %d appointment reminders", sent)
+            await job()
         except Exception:
-            log.exception("appointment reminders failed; retrying in %.0fs", interval_seconds)
+            log.exception("%s failed; retrying in %.0fs", name, interval_seconds)
         await asyncio.sleep(interval_seconds)
+
+
+async def _remind(services: Services) -> None:
+    sent = await send_due_reminders(services, services.clock.now())
+    if sent:
+        log.info("sent %d appointment reminders", sent)
 
 
 def start_reminders(services: Services) -> asyncio.Task[None] | None:
@@ -62,7 +79,21 @@ def start_reminders(services: Services) -> asyncio.Task[None] | None:
     interval = services.settings.reminder_interval_seconds
     if interval <= 0:
         return None
-    return asyncio.create_task(remind_periodically(services, interval), name="reminders")
+    loop = run_periodically("appointment reminders", interval, lambda: _remind(services))
+    return asyncio.create_task(loop, name="reminders")
+
+
+def start_payment_reconciliation(services: Services) -> asyncio.Task[None] | None:
+    """The app's reconciliation loop, or None when its interval is 0 (tests)."""
+    interval = services.settings.payment_reconcile_interval_seconds
+    if interval <= 0:
+        return None
+    loop = run_periodically(
+        "payment reconciliation",
+        interval,
+        lambda: reconcile_pending_payments(services, services.clock.now()),
+    )
+    return asyncio.create_task(loop, name="payment-reconciliation")
 
 
 async def stop(task: asyncio.Task[None] | None) -> None:

@@ -304,7 +304,7 @@ def check(
     """Every refusal before execution, cheapest first: shape, validation, cost."""
     return (
         shape_refusals(operation, settings)
-        or document.validate(schema, rules)
+        or document.validate(schema, rules, suggestions=settings.introspection)
         or cost_refusals(schema, document, operation, variables, settings.query)
     )
 

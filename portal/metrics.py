@@ -207,9 +207,13 @@ def watch(services: Services) -> None:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """GET /metrics (with `METRICS_TOKEN` set, only for `Authorization: Bearer <token>`)."""
+    """GET /metrics (with `METRICS_TOKEN` set, only for `Authorization: Bearer <token>`).
+    In production without a token it is not served here but on a loopback-only port
+    (portal/metrics_port.py): the public port answers 404, as for any unknown path."""
     services: Services = request.app.state.services
     token = services.settings.http.metrics_token
+    if token is None and services.settings.production:
+        return Response("Not Found", status_code=404, media_type="text/plain")
     if token is not None and not hmac.compare_digest(
         request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
     ):
@@ -222,17 +226,25 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def render() -> tuple[bytes, str]:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
+    return generate_latest(EXPOSITION), CONTENT_TYPE_LATEST
+
+
+class _Exposition(Collector):
+    """Everything /metrics shows: this process's registry, or with PROMETHEUS_MULTIPROC_DIR
+    every worker's counts summed plus this app's pool and audit writer."""
+
+    def collect(self) -> Iterable[Metric]:
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            yield from REGISTRY.collect()
+            return
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-        return generate_latest(registry) + generate_latest(_only(_SERVICES)), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        yield from registry.collect()
+        yield from _SERVICES.collect()
 
 
-def _only(collector: Collector) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(collector)
-    return registry
+EXPOSITION = CollectorRegistry(auto_describe=False)
+EXPOSITION.register(_Exposition())

@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
+# How far another instance's clock may be off from ours: the leeway on `nbf` and on `iat`.
+# `exp` gets none (a token is good until its expiry by our clock; signing out ends it).
 CLOCK_SKEW_SECONDS = 30
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A real hash to verify against when the username is unknown, so timing does not tell.
@@ -41,16 +43,35 @@ class TokenIssuer:
     audience: str
     ttl: timedelta
 
-    def issue(self, account_id: str, now: datetime) -> tuple[str, datetime]:
+    def issue(
+        self,
+        account_id: str,
+        now: datetime,
+        session_id: str | None = None,
+        *,
+        terms_pending: bool = False,
+    ) -> tuple[str, datetime]:
+        """A token of the session `session_id` (its `sid`): it works while the session lasts.
+
+        Without a session (operator tooling holding the secret, e.g. the peer benchmark's
+        token minting; signIn and refresh always name one) the token carries no `sid`: it is
+        checked like any other, but no sign-out can end it before its `exp`.
+        `terms_pending` (claim `tp`): the account had current legal documents to accept at
+        issue time (domain/terms.py); only such tokens are checked against them again."""
         expires_at = now + self.ttl
-        claims = {
+        claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": account_id,
             "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,
         }
+        if session_id is not None:
+            claims["sid"] = session_id
+        if terms_pending:
+            claims["tp"] = True
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
@@ -62,7 +83,7 @@ class TokenIssuer:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={
-                    "require": ["iss", "aud", "exp", "iat", "sub", "jti"],
+                    "require": ["iss", "aud", "exp", "iat", "nbf", "sub", "jti"],
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
@@ -73,16 +94,27 @@ class TokenIssuer:
         # Times are checked against our clock, so tests and the app agree on "now".
         if int(claims["exp"]) <= now.timestamp():
             raise InvalidToken("token expired")
+        if int(claims["nbf"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("token not valid yet")
         if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
             raise InvalidToken("token issued in the future")
-        return AccessClaims(str(claims["sub"]), str(claims["jti"]), int(claims["exp"]))
+        sid = claims.get("sid")
+        return AccessClaims(
+            str(claims["sub"]),
+            None if sid is None else str(sid),
+            str(claims["jti"]),
+            int(claims["exp"]),
+            claims.get("tp") is True,
+        )
 
 
 @dataclass(frozen=True)
 class AccessClaims:
     account_id: str
+    session_id: str | None  # None: a token minted without a session (see `issue`)
     token_id: str
     expires_at: int
+    terms_pending: bool = False
 
 
 def new_refresh_token() -> tuple[str, str]:

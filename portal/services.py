@@ -83,4 +83,5 @@ def build_services(
         ),
         audit=AuditWriter(sessions, settings.audit_flush_seconds),
         mail=build_mail_sender(sessions, clock, settings.mail),
+        gateway=SandboxGateway(settings.sandbox_gateway_ledger),
     )

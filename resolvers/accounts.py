@@ -21,12 +21,12 @@ from domain import contact
 from domain.errors import DomainError
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
-from persistence.models import new_id
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_password
 from resolvers import account_mail
-from resolvers.auth import issue_session
-from resolvers.payloads import account_action, user_errors
+from resolvers.auth import start_session
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 from schema.viewer import Viewer
 
@@ -43,6 +43,7 @@ SIGN_UP_ANSWER = (
 
 @account_action
 @user_errors(s.ActivateAccountPayload, *ERRORS)
+@one_per_request
 async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.ActivateAccountPayload:
     ctx = info.context
     username, password_hash = await _new_credentials(input.username, input.password)
@@ -67,6 +68,7 @@ async def activate_account(info: Info, input: s.ActivateAccountInput) -> s.Activ
 
 @account_action
 @user_errors(s.SignUpWithoutCodePayload, *ERRORS)
+@one_per_request
 async def sign_up_without_code(
     info: Info, input: s.SignUpWithoutCodeInput
 ) -> s.SignUpWithoutCodePayload:
@@ -100,6 +102,7 @@ async def sign_up_without_code(
 
 @account_action
 @user_errors(s.VerifySignUpPayload, *ERRORS)
+@one_per_request
 async def verify_sign_up(info: Info, input: s.VerifySignUpInput) -> s.VerifySignUpPayload:
     ctx = info.context
     username, password_hash = await _new_credentials(input.username, input.password)
@@ -196,11 +199,12 @@ async def _signed_in(
 ) -> Created:
     """Sessions start in the transaction that creates the account; then sign the request in."""
     ctx = info.context
-    issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+    pending = bool(await pending_for(uow.session, account_id))  # a new account accepts too
+    issued = start_session(uow, ctx, account_id, terms_pending=pending)
     principal, name = await uow.accounts.principal(account_id, ctx.now)
     await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)
+    ctx.signed_in(principal, name, issued.session_id, terms_pending=pending)
     return payload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,

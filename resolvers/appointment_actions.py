@@ -20,7 +20,7 @@ from domain.access import PatientGrant
 from domain.errors import DomainError
 from domain.events import EventKind
 from domain.scopes import RecordArea
-from persistence.appointments import StoredAppointment
+from persistence.appointments import StoredAppointment, StoredSlot
 from persistence.uow import UnitOfWork
 from resolvers import attachments as attachments_r
 from resolvers.payloads import user_errors
@@ -28,6 +28,8 @@ from schema import appointment_actions as s
 from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.base import BadInput, internal_id
+from usecases import eligibility
+from usecases.questionnaires import forms_due
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -50,11 +52,15 @@ async def schedule_appointment(
         slot = await uow.appointments.slot(slot_id)
         if slot is None:
             raise rules.SlotNotFound(field="slotId")
+        await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.booking_refusal(slot.facts, input.visit_type, ctx.now, _policy(info)))
+        _refuse(await _eligibility(info, uow, grant, slot, input.visit_type))
         appointment_id = await uow.appointments.book(
             patient_id=grant.patient_id, slot=slot, visit_type=input.visit_type, reason=reason
         )
         if appointment_id is None:  # another booking took it since we looked
+            taken_by = await uow.appointments.slot(slot.id)
+            await _refuse_own(info, uow, taken_by.appointment_id if taken_by else None, grant)
             raise rules.SlotTaken(field="slotId")
         _record(info, uow, appointment_id, grant, "scheduled", {"slotId": slot.id})
         payload = s.ScheduleAppointmentPayload(
@@ -80,11 +86,15 @@ async def reschedule_appointment(
         slot = await uow.appointments.slot(slot_id)
         if slot is None:
             raise rules.SlotNotFound(field="slotId")
+        await _refuse_own(info, uow, slot.appointment_id, grant)
         _refuse(rules.new_slot_refusal(appt.facts, slot.facts, ctx.now, _policy(info)))
+        _refuse(await _eligibility(info, uow, grant, slot, appt.visit_type))
         unchanged, taken, freed = await uow.appointments.reschedule(appt, slot)
         if not unchanged:
             raise rules.AppointmentChanged()
         if not taken:  # rolled back: the old slot and time stay as they were
+            taken_by = await uow.appointments.slot(slot.id)
+            await _refuse_own(info, uow, taken_by.appointment_id if taken_by else None, grant)
             raise rules.SlotTaken(field="slotId")
         detail = {
             "fromStartsAt": appt.starts_at.isoformat(),
@@ -157,6 +167,7 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
     async with attachments_r.stored(ctx.services.files, card) as keys, uow:
         appt = await _stored(uow, appointment_id)
         _refuse(rules.check_in_refusal(appt.facts, ctx.now, _policy(info)))
+        _refuse(await forms_due(uow, grant, appt.id))
         checked_in = await uow.appointments.check_in(
             appt,
             account_id=ctx.require_principal().account_id,
@@ -183,6 +194,16 @@ def _policy(info: Info) -> rules.AppointmentPolicy:
     return info.context.services.settings.appointments
 
 
+async def _eligibility(
+    info: Info, uow: UnitOfWork, grant: PatientGrant, slot: StoredSlot, visit_type: str
+) -> DomainError | None:
+    """Age, sex, established patients, panels: NOT_ELIGIBLE_AGE & co, "request instead"."""
+    settings = info.context.services.settings
+    return await eligibility.slot_refusal(
+        uow, grant, slot, visit_type, info.context.now, settings.appointments, settings.ages
+    )
+
+
 def _decode(global_id: str, type_name: str, field: str) -> str:
     try:
         return internal_id(global_id, type_name)
@@ -193,6 +214,15 @@ def _decode(global_id: str, type_name: str, field: str) -> str:
 def _refuse(refusal: DomainError | None) -> None:
     if refusal is not None:
         raise refusal
+
+
+async def _refuse_own(info: Info, uow: UnitOfWork, holder: str | None, grant: PatientGrant) -> None:
+    """A slot the patient's own appointment holds is not "taken by someone else": say so,
+    with that appointment (it is the same patient's APPOINTMENTS area the grant covers)."""
+    if holder is None or await uow.appointments.owner(holder) != grant.patient_id:
+        return
+    own = await _appointment(info, uow, holder, grant)
+    raise rules.AlreadyBooked(field="slotId").with_payload(appointment=own)
 
 
 async def _act_on(info: Info, uow: UnitOfWork, global_id: str) -> tuple[PatientGrant, str]:

@@ -22,3 +22,13 @@ async def patient_appointments(
     result = await info.context.loaders.appointment_pages.get((grant, page))
     assert result is not None
     return Connection.of(result, lambda row: s.Appointment.from_row(row, grant, info))
+
+
+async def appointment_of(
+    info: Info, grant: PatientGrant, appointment_id: str | None
+) -> s.Appointment | None:
+    """One appointment of the grant's patient by id (batched), e.g. a request's booking."""
+    if appointment_id is None:
+        return None
+    row = await info.context.loaders.appointment.get((grant, appointment_id))
+    return s.Appointment.from_row(row, grant, info) if row else None

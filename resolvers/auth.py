@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING
 
 from domain import identity, totp
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
+from domain.sessions import EndReason, describe_device
 from domain.totp import InvalidTotpCode, TotpRequired
 from persistence.models import new_id
+from persistence.sessions import NewSession
+from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from portal.security import hash_refresh_token, new_refresh_token, verify_password
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import auth as s
+from schema.legal import LegalDocument
 from schema.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -34,6 +38,7 @@ STATE_WRITE_ATTEMPTS = 5
 @dataclass(frozen=True)
 class IssuedSession:
     account_id: str
+    session_id: str
     access_token: str
     access_token_expires_at: datetime
     refresh_token: str
@@ -43,22 +48,27 @@ class IssuedSession:
 # -- the mutations ------------------------------------------------------------------------
 @account_action
 @user_errors(s.SignInPayload, s.SignInError, s.SignInErrorCode)
+@one_per_request
 async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
     account_id = await authenticate(uow, ctx, input.username, input.password, input.totp_code)
     async with uow:
-        issued = issue_session(uow, ctx.services, account_id, new_id("rtf"), ctx.now)
+        pending = await pending_for(uow.session, account_id)
+        issued = start_session(uow, ctx, account_id, terms_pending=bool(pending))
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
     assert principal is not None
-    ctx.signed_in(principal, name)  # so `viewer` in this payload answers for the new account
+    # So `viewer` in this payload answers for the new account and its new session (or,
+    # with documents to accept, is refused like every other read until they are).
+    ctx.signed_in(principal, name, issued.session_id, terms_pending=bool(pending))
     return s.SignInPayload(
         access_token=issued.access_token,
         access_token_expires_at=issued.access_token_expires_at,
         refresh_token=issued.refresh_token,
         refresh_token_expires_at=issued.refresh_token_expires_at,
         viewer=Viewer(account_id=account_id),
+        legal_documents_to_accept=[LegalDocument.from_row(d, None) for d in pending],
     )
 
 
@@ -86,7 +96,7 @@ async def sign_out(info: Info, input: s.SignOutInput) -> s.SignOutPayload:
         if row is None:
             raise InvalidRefreshToken()
         info.context.audit_account(row.account_id)
-        await uow.refresh_tokens.revoke_family(row.family_id, info.context.now)
+        await uow.sessions.end(row.family_id, info.context.now, EndReason.SIGNED_OUT)
         await uow.commit()
     return s.SignOutPayload(ok=True)
 
@@ -111,7 +121,8 @@ async def authenticate(
     if account is None:
         raise InvalidCredentials()
     second_factor = factor is not None and factor.confirmed and password_ok
-    if second_factor and not totp_code:
+    # While locked, asking for the code would tell that the password was right.
+    if second_factor and not totp_code and not identity.is_locked(account.state, now):
         raise TotpRequired()  # the normal first step of a two-step sign-in: not a failure
     async with uow:
         factor_ok = not second_factor or await use_totp_code(
@@ -120,6 +131,8 @@ async def authenticate(
         ok = password_ok and factor_ok
         decision = await record_attempt(uow, services, account.account_id, ok, now)
         await uow.commit()
+    if decision.locked:
+        raise InvalidCredentials()  # the same for every password and code while locked
     if isinstance(decision.error, InvalidCredentials) and password_ok:
         raise InvalidTotpCode()  # counted like a wrong password
     if decision.error is not None:
@@ -153,7 +166,11 @@ async def record_attempt(
     lockout the same way, but is not a sign-in (`lastSignInAt` stays)."""
     state = await uow.accounts.sign_in_state(account_id)
     for _ in range(STATE_WRITE_ATTEMPTS):
-        decision = identity.decide_sign_in(state, password_ok, now, services.settings.lockout)
+        # A signed-in account re-entering its password knows the account exists: it may be
+        # told of the lock. A sign-in may not (the username might not exist).
+        decision = identity.decide_sign_in(
+            state, password_ok, now, services.settings.lockout, reveal_lock=not sign_in
+        )
         signed_in_at = now if decision.error is None and sign_in else None
         if await uow.accounts.replace_sign_in_state(
             account_id, state, decision.state, signed_in_at
@@ -180,30 +197,69 @@ async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
             rotated = await uow.refresh_tokens.mark_rotated(row.id, now)
             problem = None if rotated else SessionRevoked()  # another request used it first
         if row is not None and isinstance(problem, SessionRevoked):
-            await uow.refresh_tokens.revoke_family(row.family_id, now)
+            # A used token came back (a retry or a thief): the whole session ends.
+            await uow.sessions.end(row.family_id, now, EndReason.REFRESH_REUSED)
             await uow.commit()
         if problem is not None:
             raise problem
         assert row is not None
-        issued = issue_session(uow, services, row.account_id, row.family_id, now)
+        issued = await issue_session(uow, services, row.account_id, row.family_id, now)
         await uow.commit()
     return issued
 
 
-def issue_session(
-    uow: UnitOfWork, services: Services, account_id: str, family_id: str, now: datetime
+def start_session(
+    uow: UnitOfWork, ctx: Context, account_id: str, *, terms_pending: bool = False
 ) -> IssuedSession:
-    """A new access token and a new refresh token of `family_id` (added, not yet committed)."""
-    access_token, access_expires_at = services.tokens.issue(account_id, now)
+    """A sign-in: a new session on the device the request came from, and its first tokens
+    (added, not yet committed). `terms_pending`: the account has current legal documents
+    to accept (domain/terms.py), which its access tokens say."""
+    request = ctx.request
+    user_agent = request.headers.get("user-agent") if request is not None else None
+    new = NewSession(
+        account_id=account_id,
+        session_id=new_id("ses"),
+        device=describe_device(user_agent),
+        user_agent=user_agent,
+        client_address=request.client.host if request is not None and request.client else None,
+    )
+    issued = _tokens(uow, ctx.services, account_id, new.session_id, ctx.now, terms_pending)
+    uow.sessions.start(new, ctx.now, issued.refresh_token_expires_at)
+    return issued
+
+
+async def issue_session(
+    uow: UnitOfWork, services: Services, account_id: str, session_id: str, now: datetime
+) -> IssuedSession:
+    """A refresh: the next tokens of session `session_id`, which lives on as long as its
+    newest refresh token (not yet committed)."""
+    pending = bool(await pending_for(uow.session, account_id))
+    issued = _tokens(uow, services, account_id, session_id, now, pending)
+    await uow.sessions.extend(session_id, now, issued.refresh_token_expires_at)
+    return issued
+
+
+def _tokens(
+    uow: UnitOfWork,
+    services: Services,
+    account_id: str,
+    session_id: str,
+    now: datetime,
+    terms_pending: bool,
+) -> IssuedSession:
+    """A new access token and a new refresh token of the session (its family)."""
+    access_token, access_expires_at = services.tokens.issue(
+        account_id, now, session_id, terms_pending=terms_pending
+    )
     refresh_token, refresh_hash = new_refresh_token()
     refresh_expires_at = now + services.settings.refresh_token_ttl
     uow.refresh_tokens.add(
         account_id=account_id,
-        family_id=family_id,
+        family_id=session_id,
         token_hash=refresh_hash,
         now=now,
         expires_at=refresh_expires_at,
     )
     return IssuedSession(
-        account_id, access_token, access_expires_at, refresh_token, refresh_expires_at
+        account_id, session_id, access_token, access_expires_at, refresh_token, refresh_expires_at
     )

@@ -12,13 +12,13 @@ A request whose key is already stored waits for that attempt to end and answers 
 outcome. If the gateway cannot be reached the attempt is removed, so the key can be retried;
 the gateway gets a reference derived from the key, so a provider that did charge recognizes
 the retry. A process that dies between steps 1 and 3 leaves a pending attempt that holds its
-amount until someone settles it (see the README: a reconciliation job is not built yet).
+amount until the reconciliation job (usecases/billing.py, docs/operations.md) asks the
+gateway and settles it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import TYPE_CHECKING
 
 from domain import billing
@@ -31,6 +31,7 @@ from domain.billing import (
     PaymentInProgress,
     PaymentRequest,
     PaymentUnavailable,
+    gateway_reference,
 )
 from domain.money import Money
 from domain.scopes import RecordArea
@@ -42,6 +43,7 @@ from resolvers.payloads import user_errors
 from schema import billing as b
 from schema import billing_actions as s
 from schema.base import internal_id
+from usecases.billing import GatewayAnswer, settle_charge
 
 if TYPE_CHECKING:
     from domain.access import PatientGrant
@@ -224,23 +226,10 @@ async def charge(
             await uow.billing.forget_attempt(attempt_id)
             await uow.commit()
         raise PaymentUnavailable() from None
-    async with uow:
-        if not outcome.approved:
-            await uow.billing.settle_declined(attempt_id, outcome.decline_reason, ctx.now)
-            await uow.commit()
-            raise PaymentDeclined(_declined(outcome.decline_reason), field="paymentToken")
-        await uow.billing.lock_statement(request.statement_id)
-        payment_id = await uow.billing.settle_approved(
-            attempt_id,
-            statement_id=request.statement_id,
-            amount_cents=request.amount_cents,
-            method=outcome.method,
-            gateway_reference=outcome.reference,
-            now=ctx.now,
-        )
-        if billing.paid_in_full(await uow.billing.balance(request.statement_id)):
-            await uow.billing.mark_paid(request.statement_id)
-        await uow.commit()
+    answer = GatewayAnswer(attempt_id, request.statement_id, request.amount_cents, outcome)
+    payment_id = await settle_charge(uow, answer, ctx.now)
+    if payment_id is None:
+        raise PaymentDeclined(_declined(outcome.decline_reason), field="paymentToken")
     return payment_id
 
 
@@ -254,12 +243,6 @@ async def paid(uow: UnitOfWork, grant: PatientGrant, payment_id: str) -> s.PaySt
         return s.PayStatementPayload(
             payment=b.Payment.from_row(row), statement=b.Statement.from_row(statement, grant)
         )
-
-
-def gateway_reference(account_id: str, idempotency_key: str) -> str:
-    """The gateway's idempotency key for ours: stable across retries, no key text leaked."""
-    digest = hashlib.sha256(f"{account_id}\x00{idempotency_key}".encode()).hexdigest()
-    return f"portal_{digest[:40]}"
 
 
 def _declined(reason: str | None) -> str:

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from domain import accounts as codes
 from domain import contact as rules
-from domain.errors import DomainError
+from domain.errors import Collector, DomainError
 from persistence.lifecycle import mails_to_since
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
 from resolvers import account_mail
 from resolvers.patients import patient as load_patient
-from resolvers.payloads import user_errors
+from resolvers.payloads import one_per_request, user_errors
 from schema import accounts as s
 from schema.base import BadInput, internal_id
 
@@ -36,8 +36,7 @@ async def update_contact_info(
 ) -> s.UpdateContactInfoPayload:
     ctx = info.context
     grant = ctx.act_for_self(_patient_id(input.patient_id), "Patient")
-    values = _changes(input)
-    new_email = rules.email_address(input.email) if input.email is not None else None
+    values, new_email = _changes(input)
     if not values and new_email is None:
         raise rules.NothingToChange()
     ttl = ctx.services.settings.lifecycle.verification_ttl
@@ -66,6 +65,7 @@ async def update_contact_info(
 
 
 @user_errors(s.ConfirmEmailChangePayload, *ERRORS)
+@one_per_request
 async def confirm_email_change(
     info: Info, input: s.ConfirmEmailChangeInput
 ) -> s.ConfirmEmailChangePayload:
@@ -106,15 +106,22 @@ def _patient_id(global_id: str) -> str:
         raise rules.InvalidId() from None
 
 
-def _changes(input: s.UpdateContactInfoInput) -> dict[str, Any]:
+def _changes(input: s.UpdateContactInfoInput) -> tuple[dict[str, Any], str | None]:
+    """The new address and phone, and the new email; every invalid field is reported."""
+    found = Collector()
     values: dict[str, Any] = {}
     if input.address is not None:
         a = input.address
-        address = rules.postal_address(a.line1, a.line2, a.city, a.state, a.postal_code)
-        values["address"] = address.as_json()
+        address = found.check(
+            rules.postal_address, a.line1, a.line2, a.city, a.state, a.postal_code
+        )
+        if address is not None:
+            values["address"] = address.as_json()
     if input.phone is not None:
-        values["phone"] = rules.phone_number(input.phone)
-    return values
+        values["phone"] = found.check(rules.phone_number, input.phone)
+    email = found.check(rules.email_address, input.email) if input.email is not None else None
+    found.raise_any()
+    return values, email
 
 
 def _refuse(problem: DomainError | None) -> None:

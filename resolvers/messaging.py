@@ -92,7 +92,7 @@ async def request_refill(info: Info, input: s.RequestRefillInput) -> s.RequestRe
         row = await uow.messaging.medication(med_grant, medication_id)
         assert row is not None
         facts = _medication_facts(row)
-        rules.check_refill(facts)
+        rules.check_refill(facts, ctx.services.settings.ages.today(ctx.now))
         pharmacy = rules.refill_pharmacy(input.pharmacy, facts, policy)
         body = rules.refill_body(facts, pharmacy, input.note, policy)
         _team, pcp = await uow.messaging.care_team(grant)
@@ -184,4 +184,5 @@ def _medication_facts(row: m.Medication) -> rules.MedicationFacts:
         status=row.status,
         refills_remaining=row.refills_remaining,
         pharmacy=row.pharmacy,
+        end_date=row.end_date,
     )

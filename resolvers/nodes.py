@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from domain.access import AccessDenied
 from persistence import models as m
 from persistence.queries import owned
+from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
+from resolvers import coverages as coverages_r
+from resolvers import legal as legal_r
 from resolvers import messages as messages_r
+from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
+from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
@@ -93,6 +99,11 @@ FETCHERS: dict[str, Fetch] = {
     "Attachment": attachments_r.attachment_node,
     "HealthReading": records_r.health_reading_node,
     "RecordsReleaseRequest": records_r.release_request_node,
+    "ClinicalNote": notes_r.note_node,
+    "AppointmentRequest": appointment_requests_r.appointment_request_node,
+    "PrescriptionRenewal": renewals_r.renewal_node,
+    "LegalDocument": legal_r.document_node,
+    "Coverage": coverages_r.coverage_node,
 }
 
 
@@ -102,5 +113,9 @@ async def node(info: Info, global_id: str) -> Node | None:
     fetch = FETCHERS.get(type_name)
     if fetch is None:
         raise BadInput("Not a valid id.")
-    result: Node | None = await fetch(info, row_id)
+    try:
+        result: Node | None = await fetch(info, row_id)
+    except AccessDenied as denied:
+        denied.object_id = f"{type_name}:{row_id}"  # for the audit of refused reads
+        raise
     return result

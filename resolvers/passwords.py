@@ -2,7 +2,7 @@
 
 The two requests answer the same whether or not an account matched (the mail goes only to
 the email on file, and at most a few an hour). A reset unlocks the account and ends every
-session; a change ends every other session.
+session (but the one it is made from, if any); a change ends every other session.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from domain import accounts as rules
 from domain.errors import DomainError
 from domain.identity import InvalidCredentials, InvalidRefreshToken, refresh_problem
+from domain.sessions import EndReason
 from persistence.accounts import AccountContact
 from persistence.lifecycle import mails_to_since
 from persistence.mail import enqueue_mail
@@ -21,7 +22,7 @@ from persistence.uow import UnitOfWork
 from portal.security import hash_password, hash_refresh_token, verify_password
 from resolvers import account_mail
 from resolvers.auth import record_attempt
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ async def request_username_reminder(
 
 @account_action
 @user_errors(s.ResetPasswordPayload, *ERRORS)
+@one_per_request
 async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPasswordPayload:
     ctx = info.context
     uow = UnitOfWork(ctx.services.sessions)
@@ -102,7 +104,9 @@ async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPass
             account.account_id, old_hash, new_hash, unlock=True
         ):
             raise rules.InvalidToken(field="token")  # the password changed meanwhile
-        await uow.refresh_tokens.revoke_account(account.account_id, ctx.now)
+        await uow.sessions.end_all(
+            account.account_id, ctx.now, EndReason.PASSWORD_RESET, _own_session(info, account)
+        )
         _mail(info, uow, account.email, *account_mail.password_changed())
         await uow.commit()
     return s.ResetPasswordPayload(ok=True)
@@ -110,6 +114,7 @@ async def reset_password(info: Info, input: s.ResetPasswordInput) -> s.ResetPass
 
 @account_action
 @user_errors(s.ChangePasswordPayload, *ERRORS)
+@one_per_request
 async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangePasswordPayload:
     ctx = info.context
     account_id = ctx.require_principal().account_id
@@ -117,7 +122,8 @@ async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangeP
     async with uow:
         account = await uow.accounts.contact(account_id)
         old_hash = await uow.accounts.password_hash(account_id)
-        keep_family = await _own_family(uow, account_id, input.refresh_token, info)
+        # The session this change is made from goes on; every other one ends.
+        keep = await _own_family(uow, account_id, input.refresh_token, info) or ctx.session_id
     rules.check_new_password(input.new_password, account.username, "newPassword")
     if input.new_password == input.current_password:
         raise rules.SamePassword()
@@ -126,7 +132,7 @@ async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangeP
     async with uow:
         if not await uow.accounts.replace_password(account_id, old_hash, new_hash, unlock=False):
             raise InvalidCredentials(field="currentPassword")  # changed meanwhile
-        await uow.refresh_tokens.revoke_account(account_id, ctx.now, keep_family)
+        await uow.sessions.end_all(account_id, ctx.now, EndReason.PASSWORD_CHANGED, keep)
         _mail(info, uow, account.email, *account_mail.password_changed())
         await uow.commit()
     return s.ChangePasswordPayload(ok=True)
@@ -144,7 +150,8 @@ async def confirm_password(
         )
         await uow.commit()
     if decision.error is not None:
-        decision.error.field = "currentPassword" if not ok else None
+        # While locked the answer must not depend on the password, its field included.
+        decision.error.field = "currentPassword" if not ok and not decision.locked else None
         raise decision.error
 
 
@@ -159,6 +166,13 @@ async def _own_family(
     if refresh_problem(row.state, info.context.now) is not None:
         raise InvalidRefreshToken(field="refreshToken")
     return row.family_id
+
+
+def _own_session(info: Info, account: AccountContact) -> str | None:
+    """A reset made from a session of the same account keeps that one; any other ends."""
+    ctx = info.context
+    signed_in = ctx.principal is not None and ctx.principal.account_id == account.account_id
+    return ctx.session_id if signed_in else None
 
 
 def _required(value: str, field: str) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
-from domain.errors import DomainError
+from domain.errors import DomainError, DomainErrors
+from domain.identity import OneCredentialPerRequest
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -30,7 +31,8 @@ def user_errors(
     payload: Callable[..., P], error: Callable[..., Any], codes: type[Enum]
 ) -> Callable[[Callable[Params, Awaitable[P]]], Callable[Params, Awaitable[P]]]:
     """Decorate a mutation resolver: a `DomainError` it raises is answered as
-    `payload(errors=[error(code=codes[exc.code], message=..., field=...)])`.
+    `payload(errors=[error(code=codes[exc.code], message=..., field=...)], **exc.payload)`;
+    `DomainErrors` (several at once, e.g. every invalid field) as one error each.
 
     Only expected failures are caught; anything else stays an unexpected error (logged, masked).
     A domain code missing from `codes` is a bug and fails loudly the same way.
@@ -41,9 +43,16 @@ def user_errors(
         async def reporting(*args: Params.args, **kwargs: Params.kwargs) -> P:
             try:
                 return await resolver(*args, **kwargs)
+            except DomainErrors as exc:
+                return payload(
+                    errors=[
+                        error(code=codes[e.code], message=e.message, field=e.field)
+                        for e in exc.errors
+                    ]
+                )
             except DomainError as exc:
                 failure = error(code=codes[exc.code], message=exc.message, field=exc.field)
-                return payload(errors=[failure])
+                return payload(errors=[failure], **exc.payload)
 
         return reporting
 
@@ -68,3 +77,18 @@ def account_action(
             info.context.audit_account_action(info.field_name, done)
 
     return audited
+
+
+def one_per_request(
+    resolver: Callable[[Info, Input], Awaitable[Reported]],
+) -> Callable[[Info, Input], Awaitable[Reported]]:
+    """Decorate a mutation that checks a password or code (inside `user_errors`): only the
+    first of an HTTP request runs; the others answer ONE_CREDENTIAL_PER_REQUEST unprocessed."""
+
+    @functools.wraps(resolver)
+    async def first_only(info: Info, input: Input) -> Reported:
+        if not info.context.claim_credential_check():
+            raise OneCredentialPerRequest()
+        return await resolver(info, input)
+
+    return first_only

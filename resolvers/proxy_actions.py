@@ -15,7 +15,7 @@ from domain.errors import DomainError
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
 from resolvers import account_mail
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import proxy_actions as s
 from schema.base import internal_id, to_global_id
 from schema.enums import ResultKind
@@ -66,6 +66,7 @@ async def grant_proxy_access(
 
 @account_action
 @user_errors(s.AcceptProxyInvitationPayload, s.ProxyGrantError, s.ProxyGrantErrorCode)
+@one_per_request
 async def accept_proxy_invitation(
     info: Info, input: s.AcceptProxyInvitationInput
 ) -> s.AcceptProxyInvitationPayload:

@@ -1,6 +1,6 @@
 """Health readings and records release requests: the mutations and the Patient fields.
 
-Who may do what (README, "Health readings and records releases"):
+Who may do what (docs/health-record.md):
 - readings are the READINGS area (scope HEALTH_SUMMARY): the patient and proxies whose
   grant allows it read and record them; a parent of an adolescent does not (configurable);
 - records release requests are the patient's own: a proxy gets FORBIDDEN (SELF_ONLY).
@@ -57,7 +57,8 @@ async def request_records_release(
     info: Info, input: s.RequestRecordsReleaseInput
 ) -> s.RequestRecordsReleasePayload:
     ctx = info.context
-    grant = ctx.act_for_self(internal_id(input.patient_id, "Patient"), "RecordsReleaseRequest")
+    patient_id = internal_id(input.patient_id, "Patient")
+    grant = ctx.records_release(patient_id, "RecordsReleaseRequest", write=True)
     address = input.recipient_address
     request = check_release_request(
         recipient_kind=input.recipient_kind,
@@ -100,7 +101,7 @@ async def health_readings(
 
 
 async def release_requests(info: Info, patient_id: str) -> list[s.RecordsReleaseRequest]:
-    grant = info.context.own_record(patient_id, "RecordsReleaseRequest")
+    grant = info.context.records_release(patient_id, "RecordsReleaseRequest", write=False)
     rows = await info.context.loaders.release_requests.get(grant)
     return [s.RecordsReleaseRequest.from_row(row) for row in rows or []]
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
 
+from domain.access import AccessDenied
 from domain.events import EventKind
 from domain.realtime import BusEvent, parse_seq
 from domain.scopes import RecordArea
@@ -22,13 +23,16 @@ from portal import metrics
 from portal.context import Unauthenticated
 from portal.realtime import streams
 from portal.realtime.sockets import SocketContext
+from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import results as results_r
 from schema import subscription as s
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import BadInput, internal_id
 from schema.messages import Message, MessageThread
+from schema.notes import NoteEvent
 
 if TYPE_CHECKING:
     import strawberry
@@ -125,11 +129,37 @@ async def _appointment(info: Info, event: BusEvent) -> s.AppointmentEvent | None
     return s.AppointmentEvent(seq=_seq(event), patient_id=grant.patient_id, appointment=appointment)
 
 
+async def _appointment_request(info: Info, event: BusEvent) -> s.AppointmentRequestEvent | None:
+    ctx = info.context
+    grant = ctx.access(event.patient_id or "", RecordArea.APPOINTMENTS, "AppointmentRequest")
+    async with ctx.services.session() as session:
+        rows = await owned.owned_by_id(session, m.AppointmentRequest, [grant], [event.object_id])
+    if not rows:
+        return None
+    request = AppointmentRequest.from_row(rows[0], grant)
+    return s.AppointmentRequestEvent(seq=_seq(event), patient_id=grant.patient_id, request=request)
+
+
 async def _notification(info: Info, event: BusEvent) -> s.NotificationEvent | None:
     found = await notifications_r.notification_node(info, event.object_id)
     if found is None:
         return None
     return s.NotificationEvent(seq=_seq(event), notification=found)
+
+
+async def _note(info: Info, event: BusEvent) -> NoteEvent | None:
+    """A note withheld from this subscriber now (a category not opened to it, hidden by the
+    patient meanwhile) is skipped; the area itself is checked by the stream."""
+    ctx = info.context
+    grant = ctx.access(event.patient_id or "", RecordArea.CLINICAL_NOTES, "ClinicalNote")
+    row = await ctx.loaders.note.get((grant, event.object_id))
+    if row is None:
+        return None
+    try:
+        note = notes_r.readable(row, grant)
+    except AccessDenied:
+        return None
+    return NoteEvent(seq=_seq(event), patient_id=grant.patient_id, note=note)
 
 
 async def event_patient(info: Info, patient_id: str) -> Patient:
@@ -155,6 +185,20 @@ def appointment_changed(
 ) -> AsyncGenerator[s.AppointmentEvent, None]:
     kind, area = EventKind.APPOINTMENT_CHANGED, RecordArea.APPOINTMENTS
     return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _appointment)
+
+
+def note_signed(
+    info: Info, patient_id: strawberry.ID | None, after_seq: strawberry.ID | None
+) -> AsyncGenerator[NoteEvent, None]:
+    kind, area = EventKind.NOTE_SIGNED, RecordArea.CLINICAL_NOTES
+    return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _note)
+
+
+def appointment_request_changed(
+    info: Info, patient_id: strawberry.ID | None, after_seq: strawberry.ID | None
+) -> AsyncGenerator[s.AppointmentRequestEvent, None]:
+    kind, area = EventKind.APPOINTMENT_REQUEST_CHANGED, RecordArea.APPOINTMENTS
+    return _payloads(info, lambda: _spec(kind, area, patient_id, after_seq), _appointment_request)
 
 
 def notification_added(

@@ -8,6 +8,7 @@ from domain.access import PatientGrant
 from persistence import models as m
 from schema import people as people_s
 from schema import summary as s
+from schema.base import to_global_id
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -34,6 +35,11 @@ async def problems(info: Info, grant: PatientGrant) -> list[s.Problem]:
 async def immunizations(info: Info, grant: PatientGrant) -> list[s.Immunization]:
     rows = await info.context.loaders.immunizations.get(grant)
     return [s.Immunization.from_row(row, grant) for row in rows or []]
+
+
+def immunization_record_url(grant: PatientGrant) -> str:
+    """The printable record (portal/immunization_pdf.py): the same token and area."""
+    return f"/patients/{to_global_id('Patient', grant.patient_id)}/immunizations.pdf"
 
 
 async def care_team(info: Info, grant: PatientGrant) -> list[people_s.Provider]:

@@ -17,7 +17,7 @@ from persistence.uow import UnitOfWork
 from resolvers import account_mail
 from resolvers.auth import record_attempt, use_totp_code
 from resolvers.passwords import confirm_password
-from resolvers.payloads import account_action, user_errors
+from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import accounts as s
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ ERRORS = (s.TotpError, s.TotpErrorCode)
 
 @account_action
 @user_errors(s.EnableTotpPayload, *ERRORS)
+@one_per_request
 async def enable_totp(info: Info, input: s.EnableTotpInput) -> s.EnableTotpPayload:
     ctx = info.context
     account_id = ctx.require_principal().account_id
@@ -50,6 +51,7 @@ async def enable_totp(info: Info, input: s.EnableTotpInput) -> s.EnableTotpPaylo
 
 @account_action
 @user_errors(s.ConfirmTotpPayload, *ERRORS)
+@one_per_request
 async def confirm_totp(info: Info, input: s.ConfirmTotpInput) -> s.ConfirmTotpPayload:
     ctx = info.context
     account_id = ctx.require_principal().account_id
@@ -73,6 +75,7 @@ async def confirm_totp(info: Info, input: s.ConfirmTotpInput) -> s.ConfirmTotpPa
 
 @account_action
 @user_errors(s.DisableTotpPayload, *ERRORS)
+@one_per_request
 async def disable_totp(info: Info, input: s.DisableTotpInput) -> s.DisableTotpPayload:
     ctx = info.context
     account_id = ctx.require_principal().account_id

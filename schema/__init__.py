@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -13,6 +14,7 @@ from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.billing import Statement
 from schema.errors import AuditReads, PortalErrors
+from schema.execution import PortalExecutionContext, lean_resolvers
 from schema.messages import Message, MessageThread
 from schema.mutation import Mutation
 from schema.notifications import Notification
@@ -22,6 +24,7 @@ from schema.proxy import ProxyGrant
 from schema.query import Query
 from schema.records import HealthReading, RecordsReleaseRequest
 from schema.results import Result
+from schema.scalars import AWARE_DATETIME
 from schema.subscription import Subscription
 from schema.summary import Allergy, Immunization, Medication, Problem
 
@@ -58,6 +61,8 @@ schema = PortalSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=NODE_TYPES,
+    scalar_overrides={datetime: AWARE_DATETIME},
+    execution_context_class=PortalExecutionContext,
     extensions=[
         PortalErrors,
         AuditReads,
@@ -65,3 +70,4 @@ schema = PortalSchema(
         GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )
+lean_resolvers(schema)

@@ -18,9 +18,14 @@ class AppointmentErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     SLOT_NOT_FOUND = "SLOT_NOT_FOUND"
     SLOT_TAKEN = "SLOT_TAKEN"
+    ALREADY_BOOKED = "ALREADY_BOOKED"
     SLOT_IN_PAST = "SLOT_IN_PAST"
     VISIT_TYPE_NOT_OFFERED = "VISIT_TYPE_NOT_OFFERED"
     VISIT_TYPE_REQUIRES_REQUEST = "VISIT_TYPE_REQUIRES_REQUEST"
+    NOT_ELIGIBLE_AGE = "NOT_ELIGIBLE_AGE"
+    NOT_ELIGIBLE_SEX = "NOT_ELIGIBLE_SEX"
+    ESTABLISHED_PATIENTS_ONLY = "ESTABLISHED_PATIENTS_ONLY"
+    PROVIDER_NOT_ACCEPTING_NEW_PATIENTS = "PROVIDER_NOT_ACCEPTING_NEW_PATIENTS"
     NOT_ACTIVE = "NOT_ACTIVE"
     TOO_LATE_TO_CANCEL = "TOO_LATE_TO_CANCEL"
     TOO_LATE_TO_RESCHEDULE = "TOO_LATE_TO_RESCHEDULE"
@@ -33,6 +38,7 @@ class AppointmentErrorCode(Enum):
     APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
     ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"
     ATTACHMENT_TYPE_NOT_ALLOWED = "ATTACHMENT_TYPE_NOT_ALLOWED"
+    FORMS_DUE = "FORMS_DUE"  # a required questionnaire or consent is not done; named
 
 
 @strawberry.type
@@ -92,14 +98,22 @@ class CheckInInput:
 # -- payloads --------------------------------------------------------------------------------
 @strawberry.type
 class ScheduleAppointmentPayload:
-    appointment: Appointment | None = None
+    appointment: Appointment | None = strawberry.field(
+        default=None,
+        description="The new appointment; with ALREADY_BOOKED, the patient's own appointment "
+        "that already holds the slot.",
+    )
     slot: Slot | None = strawberry.field(default=None, description="The slot now taken.")
     errors: list[AppointmentError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class RescheduleAppointmentPayload:
-    appointment: Appointment | None = None
+    appointment: Appointment | None = strawberry.field(
+        default=None,
+        description="The moved appointment; with ALREADY_BOOKED, the patient's own "
+        "appointment that already holds the slot.",
+    )
     slot: Slot | None = strawberry.field(default=None, description="The slot now taken.")
     freed_slot: Slot | None = strawberry.field(
         default=None, description="The slot the appointment held before, open again."

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain.access import PatientGrant
 from domain.appointments import AppointmentFacts, actions_for
+from domain.scopes import RecordArea
 from persistence import models as m
 from resolvers import people as people_r
-from schema.base import Info, Node
+from schema.base import Info, Node, RequiresScope
 from schema.enums import AppointmentStatus
 from schema.people import Department, Provider
+
+if TYPE_CHECKING:
+    from schema.notes import ClinicalNote
+    from schema.questionnaires import AppointmentForm
 
 
 @strawberry.type
@@ -52,6 +59,30 @@ class Appointment(Node):
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         return await people_r.department(info, self.department_id)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
+        description="The visit's after-visit summary once signed (printable: its pdfUrl). "
+        "Needs the CLINICAL_NOTES area; null with FORBIDDEN and the reason when withheld.",
+    )
+    async def after_visit_summary(
+        self, info: Info, grant: PatientGrant
+    ) -> Annotated[ClinicalNote, strawberry.lazy("schema.notes")] | None:
+        from resolvers import notes as notes_r
+
+        return await notes_r.after_visit_summary(info, grant, self.internal_id)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "FormResponse")],
+        description="The questionnaires and consent forms this visit asks for: what is due "
+        "(DUE, DRAFT) and what is done. checkIn waits for the required ones.",
+    )
+    async def forms(
+        self, info: Info, grant: PatientGrant
+    ) -> list[Annotated[AppointmentForm, strawberry.lazy("schema.questionnaires")]] | None:
+        from resolvers import questionnaires as forms_r
+
+        return await forms_r.appointment_forms(info, grant, self)
 
     @classmethod
     def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:
@@ -111,19 +142,28 @@ class Slot(Node):
         return await people_r.department(info, self.department_id)
 
     @classmethod
-    def from_row(cls, row: m.Slot) -> Slot:
+    def from_row(cls, row: m.Slot, bookable: Sequence[str] | None = None) -> Slot:
+        """`bookable`: the visit types one patient may book there (availableSlots with a
+        patientId lists only those of the slot's)."""
+        types = [t for t in row.visit_types if bookable is None or t in bookable]
         return cls(
             internal_id=row.id,
             provider_id=row.provider_id,
             department_id=row.department_id,
             starts_at=row.starts_at,
             duration_minutes=row.duration_minutes,
-            visit_types=list(row.visit_types),
+            visit_types=types,
         )
 
 
 @strawberry.input
 class SlotFilter:
+    patient_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only what this patient may book online (visit types, age, sex, "
+        "established-patient and panel rules; the slot's `visitTypes` narrowed to those). "
+        "Needs the patient's APPOINTMENTS. Omitted: every open slot.",
+    )
     department_id: strawberry.ID | None = None
     provider_id: strawberry.ID | None = None
     visit_type: str | None = None

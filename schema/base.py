@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -12,7 +12,6 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types.field import StrawberryField
 
-from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf
 from portal.context import Context
@@ -118,12 +117,17 @@ def cursor_values(after: str | None, kinds: list[type]) -> tuple[Any, ...] | Non
 
 
 # -- the scope guard -------------------------------------------------------------------
+GRANT = "grant"  # the parameter a RequiresScope field body takes its grant as
+
+
 class RequiresScope(FieldExtension):
     """Declares and enforces the record area a patient-scoped field reads.
 
-    The parent object must have a `patient_id`. The check runs before the resolver; the
-    resolver gets the resulting grant with `granted(info)`. A field without this extension
-    has no grant to get, and a schema test fails on patient-scoped fields that lack it.
+    The parent object must have a `patient_id`. The check runs before the field body, which
+    takes the resulting grant as its `grant` parameter (a value, not a GraphQL argument: it
+    is taken out of the field's arguments here). A field body without that parameter is
+    refused when the schema is built, and a schema test fails on patient-scoped fields that
+    lack this extension.
     """
 
     def __init__(self, area: RecordArea, object_type: str) -> None:
@@ -131,31 +135,15 @@ class RequiresScope(FieldExtension):
         self.object_type = object_type
 
     def apply(self, field: StrawberryField) -> None:
+        arguments = [a for a in field.arguments if a.python_name != GRANT]
+        if len(arguments) == len(field.arguments):
+            raise TypeError(f"{field.python_name}: a RequiresScope field takes `{GRANT}`")
+        field.arguments = arguments
         field.metadata = MappingProxyType({**(field.metadata or {}), "requires_scope": self.area})
 
-    def _check(self, source: Any, info: Info) -> None:
-        grant = info.context.access(source.patient_id, self.area, self.object_type)
-        info.context.field_grants[_path_key(info)] = grant
-
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
-        self._check(source, info)
-        return next_(source, info, **kwargs)
+        grant = info.context.access(source.patient_id, self.area, self.object_type)
+        return next_(source, info, grant=grant, **kwargs)
 
-    async def resolve_async(
-        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
-    ) -> Any:
-        self._check(source, info)
-        result = next_(source, info, **kwargs)
-        return await result if isinstance(result, Awaitable) else result
-
-
-def _path_key(info: Info) -> tuple[str | int, ...]:
-    return tuple(info.path.as_list())
-
-
-def granted(info: Info) -> PatientGrant:
-    """The grant `RequiresScope` issued for the field being resolved."""
-    try:
-        return info.context.field_grants[_path_key(info)]
-    except KeyError:
-        raise RuntimeError(f"{info.field_name} has no RequiresScope extension") from None
+    # An async field body's coroutine is awaited by strawberry: no coroutine of our own.
+    resolve_async = resolve

@@ -4,6 +4,7 @@ generic message with the request id for everything else (no traceback, SQL or pa
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from strawberry.types.execution import ExecutionResult
 from domain.access import AccessDenied
 from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
+from domain.terms import TermsAcceptanceRequired
+from persistence.db import database_unavailable
 from portal.context import Context, Unauthenticated
 from schema.base import BadInput
 
@@ -30,7 +33,16 @@ FORBIDDEN_MESSAGES = {
     AccessReason.NOT_A_PATIENT: "You may not act for this patient.",
     AccessReason.SELF_ONLY: "Only the patient can see this.",
     AccessReason.HELD_FOR_REVIEW: "This result is not released yet.",
+    AccessReason.SENSITIVE_CATEGORY: "The patient keeps this part of the record private.",
+    AccessReason.HIDDEN_BY_PATIENT: "The patient keeps this part of the record private.",
+    AccessReason.WITHHELD_BY_PROVIDER: "The provider withheld this note; see why on the note.",
 }
+# The database is down, restarting or unreachable: a write that could not reach it did not
+# commit, and the same request may be sent again (a payment with its idempotency key: one
+# whose card was charged is recorded by reconciliation and answered on retry). The HTTP
+# front answers 503 with Retry-After (portal/http.py).
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again shortly."
 RESUME_WINDOW_PASSED = (
     "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "
     "what you show with queries, then subscribe again without afterSeq."
@@ -70,6 +82,8 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return error
     if isinstance(original, Unauthenticated):
         return _typed(error, str(original), {"code": "UNAUTHENTICATED"})
+    if isinstance(original, TermsAcceptanceRequired):
+        return _typed(error, str(original), {"code": "TERMS_ACCEPTANCE_REQUIRED"})
     if isinstance(original, AccessDenied):
         extensions: dict[str, Any] = {"code": "FORBIDDEN", "reason": original.reason.value}
         if original.area is not None:
@@ -82,6 +96,14 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return _typed(error, str(original), {"code": "BAD_USER_INPUT"})
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return error
+    if database_unavailable(original):
+        log.warning(
+            "database unavailable request_id=%s path=%s: %s",
+            request_id,
+            error.path,
+            type(original).__name__,
+        )
+        return _typed(error, UNAVAILABLE_MESSAGE, {"code": SERVICE_UNAVAILABLE})
     log.error(
         "unexpected error request_id=%s path=%s",
         request_id,
@@ -95,6 +117,20 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
+# graphql-core's hint after a name it does not know ("Did you mean 'viewer'?", "Did you mean
+# the enum value 'WEIGHT'?"). Names are GraphQL names, which hold no `?`.
+SUGGESTION = re.compile(r"\s*Did you mean (?:the enum value )?'[^?]*\?")
+
+
+def without_suggestion(error: GraphQLError) -> GraphQLError:
+    """The error without graphql-core's suggestion: validation leaves them out already
+    (portal/graphql_documents.py); this catches those of variable coercion, which strawberry
+    gives no way to turn off."""
+    if "Did you mean" not in error.message:
+        return error
+    return _typed(error, SUGGESTION.sub("", error.message), dict(error.extensions or {}))
+
+
 class PortalErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
@@ -103,6 +139,9 @@ class PortalErrors(SchemaExtension):
         request_id = context.request_id if isinstance(context, Context) else "-"
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [classify(e, request_id) for e in result.errors]
+            # Suggestions name parts of the schema: off wherever introspection is.
+            if isinstance(context, Context) and not context.services.settings.http.introspection:
+                result.errors = [without_suggestion(e) for e in result.errors]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription is classified the same way before it is sent."""
@@ -114,13 +153,20 @@ class PortalErrors(SchemaExtension):
 
 
 class AuditReads(SchemaExtension):
-    """After each operation, write the audit of what it read and wrote: on the request's own
-    connection (PostgreSQL: one INSERT, committed when it returns), before the response
-    leaves, so a process killed right after answering has lost no audit row."""
+    """After each operation, write the audit of what it read and wrote, and of the reads the
+    access policy refused: on the request's own connection (PostgreSQL: one INSERT,
+    committed when it returns), before the response leaves, so a process killed right after
+    answering has lost no audit row."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
         if isinstance(context, Context):
+            # Before `PortalErrors` (the outer extension) replaces the errors with typed ones.
+            result = self.execution_context.result
+            for error in getattr(result, "errors", None) or ():
+                if isinstance(error.original_error, AccessDenied):
+                    path = ".".join(str(key) for key in error.path or ())
+                    context.audit_refused(error.original_error, path)
             name = self.execution_context.operation_name or "anonymous"
             await context.services.audit.write(context.audit_entries(name), context.loaders.session)

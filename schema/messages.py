@@ -20,6 +20,7 @@ from schema.people import Provider
 
 if TYPE_CHECKING:
     from schema.patient import Patient
+    from schema.results import Result
 
 
 @strawberry.enum
@@ -82,9 +83,21 @@ class MessageThread(Node):
     patient_id: strawberry.Private[str]
     provider_id: strawberry.Private[str | None]
     grant: strawberry.Private[PatientGrant]
+    result_id: strawberry.Private[str | None] = None
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @strawberry.field(
+        description="The result this question was asked about (askAboutResult); needs the "
+        "RESULTS area too (else null with FORBIDDEN)."
+    )
+    async def result(
+        self, info: Info
+    ) -> Annotated[Result, strawberry.lazy("schema.results")] | None:
+        from resolvers import result_questions as questions_r
+
+        return await questions_r.thread_result(info, self)
 
     @strawberry.field(description="The provider the thread is addressed to, if any.")
     async def provider(self, info: Info) -> Provider | None:
@@ -118,4 +131,5 @@ class MessageThread(Node):
             care_team=row.care_team,
             created_at=row.created_at,
             last_message_at=row.last_message_at,
+            result_id=row.result_id,
         )

@@ -9,27 +9,38 @@ import strawberry
 
 from domain.access import AreaAccess as AreaAccessFacts
 from domain.access import PatientContext as PatientContextFacts
-from domain.access import age_on
+from domain.access import PatientGrant, age_on
+from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
+from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
+from resolvers import coverages as coverages_r
+from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
+from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
+from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
-from schema.base import Connection, Info, Node, RequiresScope, granted
+from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
+from schema.coverages import Coverage
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
+from schema.health_maintenance import HealthMaintenanceTopic
 from schema.money import Money
+from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
 from schema.proxy import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
+from schema.renewals import PrescriptionRenewal
 from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
@@ -65,7 +76,11 @@ DEMOGRAPHICS_FIELDS = frozenset(
 class PersonName:
     given: str
     family: str
-    preferred: str | None
+    preferred: str | None = strawberry.field(
+        description="The name the person goes by (updateProfile); the legal name stays as the "
+        "clinic's records have it."
+    )
+    pronouns: str | None = strawberry.field(description="As the person gave them (updateProfile).")
 
     @strawberry.field(description="The name to greet the person by: preferred, else given.")
     def display(self) -> str:
@@ -99,11 +114,12 @@ class Patient(Node):
     async def appointments(
         self,
         info: Info,
+        grant: PatientGrant,
         when: AppointmentWhen = AppointmentWhen.UPCOMING,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Appointment] | None:
-        return await appointments_r.patient_appointments(info, granted(info), when, first, after)
+        return await appointments_r.patient_appointments(info, grant, when, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
@@ -113,18 +129,21 @@ class Patient(Node):
     async def results(
         self,
         info: Info,
+        grant: PatientGrant,
         kind: ResultKind | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Result] | None:
-        return await results_r.patient_results(info, granted(info), kind, first, after)
+        return await results_r.patient_results(info, grant, kind, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
         description="Released values of one component LOINC code, oldest first.",
     )
-    async def result_trend(self, info: Info, code: str) -> list[TrendPoint] | None:
-        return await results_r.result_trend(info, granted(info), code)
+    async def result_trend(
+        self, info: Info, grant: PatientGrant, code: str
+    ) -> list[TrendPoint] | None:
+        return await results_r.result_trend(info, grant, code)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
@@ -133,18 +152,19 @@ class Patient(Node):
     async def message_threads(
         self,
         info: Info,
+        grant: PatientGrant,
         unread_only: bool | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
-        return await messages_r.patient_threads(info, granted(info), unread_only, first, after)
+        return await messages_r.patient_threads(info, grant, unread_only, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
         description="Provider messages the viewer has not read, across the patient's threads.",
     )
-    async def unread_message_count(self, info: Info) -> int | None:
-        return await messages_r.patient_unread_count(info, granted(info))
+    async def unread_message_count(self, info: Info, grant: PatientGrant) -> int | None:
+        return await messages_r.patient_unread_count(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessagingTerms")],
@@ -155,12 +175,11 @@ class Patient(Node):
     def messaging_terms(
         self,
         info: Info,
+        grant: PatientGrant,
         category: MessageCategory,
         recipient_provider_id: strawberry.ID | None = None,
     ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messaging_terms")] | None:
-        return messaging_terms_r.messaging_terms(
-            info, granted(info), category, recipient_provider_id
-        )
+        return messaging_terms_r.messaging_terms(info, grant, category, recipient_provider_id)
 
     # -- health summary (each list has its own area: adolescent rules differ) ------------
     @strawberry.field(
@@ -168,32 +187,87 @@ class Patient(Node):
         description="Active first, then by name. Null, with FORBIDDEN and its reason, if withheld.",
     )
     async def medications(
-        self, info: Info, status: MedicationStatus | None = None
+        self, info: Info, grant: PatientGrant, status: MedicationStatus | None = None
     ) -> list[Medication] | None:
-        return await summary_r.medications(info, granted(info), status)
+        return await summary_r.medications(info, grant, status)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.MEDICATIONS, "PrescriptionRenewal")],
+        description="Renewals asked of prescribers (requestRenewal), newest first.",
+    )
+    async def prescription_renewals(
+        self, info: Info, grant: PatientGrant
+    ) -> list[PrescriptionRenewal] | None:
+        return await renewals_r.prescription_renewals(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
-    async def allergies(self, info: Info) -> list[Allergy] | None:
-        return await summary_r.allergies(info, granted(info))
+    async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:
+        return await summary_r.allergies(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.PROBLEMS, "Problem")])
-    async def problems(self, info: Info) -> list[Problem] | None:
-        return await summary_r.problems(info, granted(info))
+    async def problems(self, info: Info, grant: PatientGrant) -> list[Problem] | None:
+        return await summary_r.problems(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
         description="Newest first.",
     )
-    async def immunizations(self, info: Info) -> list[Immunization] | None:
-        return await summary_r.immunizations(info, granted(info))
+    async def immunizations(self, info: Info, grant: PatientGrant) -> list[Immunization] | None:
+        return await summary_r.immunizations(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.HEALTH_MAINTENANCE, "HealthMaintenanceTopic")],
+        description="Screenings and immunizations due, overdue first, from the EHR. Health "
+        "summary data: proxies with HEALTH_SUMMARY; withheld from a parent of an adolescent.",
+    )
+    async def health_maintenance(
+        self, info: Info, grant: PatientGrant
+    ) -> list[HealthMaintenanceTopic] | None:
+        return await maintenance_r.topics(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.APPOINTMENTS, "AppointmentRequest")],
+        description="Visits asked for (requestAppointment), newest first, with where each "
+        "stands: REQUESTED, SCHEDULED (with the appointment), DECLINED (with the clinic's "
+        "reason) or CANCELLED.",
+    )
+    async def appointment_requests(
+        self, info: Info, grant: PatientGrant
+    ) -> list[AppointmentRequest] | None:
+        return await appointment_requests_r.appointment_requests(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
+        description="Where to GET the printable immunization record (a PDF; relative to the "
+        "API's origin, with the same bearer token). Whoever may read `immunizations`.",
+    )
+    def immunization_record_url(self, info: Info, grant: PatientGrant) -> str | None:
+        return summary_r.immunization_record_url(grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
         description="The primary care provider first, then providers the patient has seen or "
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
     )
-    async def care_team(self, info: Info) -> list[Provider] | None:
-        return await summary_r.care_team(info, granted(info))
+    async def care_team(self, info: Info, grant: PatientGrant) -> list[Provider] | None:
+        return await summary_r.care_team(info, grant)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
+        description="Signed notes and after-visit summaries, newest first (current versions; "
+        "earlier ones through `supersedes`). A proxy's list leaves out what the policy "
+        "withholds from it (see PatientContext.sensitiveCategories). Null, with FORBIDDEN and "
+        "its reason, when the area is withheld.",
+    )
+    async def clinical_notes(
+        self,
+        info: Info,
+        grant: PatientGrant,
+        kind: NoteKind | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ClinicalNote] | None:
+        return await notes_r.patient_notes(info, grant, kind, first, after)
 
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
@@ -204,18 +278,27 @@ class Patient(Node):
     async def statements(
         self,
         info: Info,
+        grant: PatientGrant,
         status: StatementStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Statement] | None:
-        return await billing_r.statements(info, granted(info), status, first, after)
+        return await billing_r.statements(info, grant, status, first, after)
+
+    @strawberry.field(
+        extensions=[RequiresScope(RecordArea.BILLING, "Coverage")],
+        description="Insurance coverages on file (from the EHR), primary first; the primary "
+        "one shows the card image sent with eCheck-in.",
+    )
+    async def coverages(self, info: Info, grant: PatientGrant) -> list[Coverage] | None:
+        return await coverages_r.coverages(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
         description="What is owed on the open statements this patient is the guarantor of.",
     )
-    async def balance(self, info: Info) -> Money | None:
-        return await billing_r.balance(info, granted(info))
+    async def balance(self, info: Info, grant: PatientGrant) -> Money | None:
+        return await billing_r.balance(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.READINGS, "HealthReading")],
@@ -225,12 +308,13 @@ class Patient(Node):
     async def health_readings(
         self,
         info: Info,
+        grant: PatientGrant,
         kind: ReadingKind,
         since: datetime | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[HealthReading] | None:
-        return await records_r.health_readings(info, granted(info), kind, since, first, after)
+        return await records_r.health_readings(info, grant, kind, since, first, after)
 
     # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
     @strawberry.field(description="Requests to send a copy of the record, newest first. Self only.")
@@ -254,7 +338,10 @@ class Patient(Node):
             pcp_provider_id=row.pcp_provider_id,
             mrn=row.mrn,
             name=PersonName(
-                given=row.given_name, family=row.family_name, preferred=row.preferred_name
+                given=row.given_name,
+                family=row.family_name,
+                preferred=row.preferred_name,
+                pronouns=row.pronouns,
             ),
             birth_date=row.birth_date,
             age=age_on(row.birth_date, today),
@@ -298,11 +385,22 @@ class PatientContext:
     )
     expires_at: datetime | None
     access: list[ScopeAccess]
+    sensitive_categories: list[SensitiveCategoryAccess] = strawberry.field(
+        description="Each sensitive category of clinical notes: open in this context, or why "
+        "not (SENSITIVE_CATEGORY until the patient opens it to this proxy)."
+    )
     patient_id: strawberry.Private[str]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
         return await r.patient(info, self.patient_id)
+
+    @strawberry.field(
+        description="Notes the patient hid from every proxy (reason HIDDEN_BY_PATIENT); "
+        "null where clinical notes are not readable in this context."
+    )
+    async def notes_hidden_by_patient(self, info: Info) -> int | None:
+        return await notes_r.hidden_note_count(info, self.patient_id)
 
     @classmethod
     def from_facts(cls, facts: PatientContextFacts) -> PatientContext:
@@ -312,4 +410,8 @@ class PatientContext:
             scopes=facts.scopes,
             expires_at=facts.expires_at,
             access=[ScopeAccess.from_facts(a) for a in facts.access],
+            sensitive_categories=[
+                SensitiveCategoryAccess(category=c.category, allowed=c.allowed, reason=c.reason)
+                for c in facts.sensitive
+            ],
         )

@@ -113,3 +113,11 @@ class Account(Node):
             display_name=row.display_name,
             last_sign_in_at=row.last_login_at,
         )
+
+
+@strawberry.type(description="Who entered something into a patient's record from the portal.")
+class EnteredBy:
+    name: str = strawberry.field(description="The account's display name.")
+    is_patient: bool = strawberry.field(
+        description="True when the patient entered it themself; false for a proxy."
+    )

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from domain.scopes import GrantStatus, Relationship, Scope
+from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
 from resolvers import proxy as r
 from schema.base import Info, Node
@@ -27,6 +27,9 @@ class ProxyGrant(Node):
     ends_at: datetime | None
     invitee_email: str | None = strawberry.field(
         description="Where the invitation went (grants given through the portal)."
+    )
+    opened_note_categories: list[SensitiveCategory] = strawberry.field(
+        description="Sensitive categories of clinical notes the patient opened to this proxy."
     )
     internal_id: strawberry.Private[str]
     proxy_account_id: strawberry.Private[str | None]  # None until the invitation is accepted
@@ -52,6 +55,9 @@ class ProxyGrant(Node):
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             invitee_email=row.invitee_email,
+            opened_note_categories=[
+                c for c in SensitiveCategory if c.value in (row.opened_note_categories or ())
+            ],
         )
 
 

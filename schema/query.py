@@ -5,11 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import catalog as catalog_r
+from resolvers import legal as legal_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import viewer as viewer_r
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node
+from schema.legal import LegalDocument
 from schema.patient import Patient
 from schema.people import Provider
 from schema.viewer import Viewer
@@ -28,6 +30,13 @@ class Query:
     @strawberry.field(description="Any object by its global id, with the same access rules.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await nodes_r.node(info, id)
+
+    @strawberry.field(
+        description="The current terms of use and privacy notice, each with when the viewer "
+        "accepted it (null: pending). Readable while acceptance is pending."
+    )
+    async def legal_documents(self, info: Info) -> list[LegalDocument]:
+        return await legal_r.legal_documents(info)
 
     @strawberry.field
     async def available_slots(

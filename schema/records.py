@@ -11,9 +11,10 @@ from domain.readings import ReadingKind, UnitNotAllowed, convert
 from domain.releases import RecipientKind, RecordsReleaseStatus
 from domain.scopes import RecordArea
 from persistence import models as m
-from schema.base import BadInput, Node
+from resolvers import people as people_r
+from schema.base import BadInput, Info, Node
 from schema.payloads import UserError
-from schema.people import Address
+from schema.people import Address, EnteredBy
 
 HealthReadingKind = strawberry.enum(ReadingKind, name="HealthReadingKind")
 RecordsRecipientKind = strawberry.enum(RecipientKind, name="RecordsRecipientKind")
@@ -31,9 +32,17 @@ class HealthReading(Node):
     recorded_at: datetime
     internal_id: strawberry.Private[str]
     patient_id: strawberry.Private[str]
+    recorded_by_account_id: strawberry.Private[str]
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @strawberry.field(
+        description="Who entered it: the patient, or a proxy (a caregiver logging a parent's "
+        "blood pressure)."
+    )
+    async def entered_by(self, info: Info) -> EnteredBy | None:
+        return await people_r.entered_by(info, self.recorded_by_account_id, self.patient_id)
 
     @strawberry.field(
         description="Glucose or weight converted to `unit` (mg/dL or mmol/L; kg or lb), so a "
@@ -59,6 +68,7 @@ class HealthReading(Node):
             unit=row.unit,
             taken_at=row.taken_at,
             recorded_at=row.recorded_at,
+            recorded_by_account_id=row.recorded_by_account_id,
         )
 
 
@@ -77,6 +87,15 @@ class RecordsReleaseRequest(Node):
     requested_at: datetime
     status_changed_at: datetime
     internal_id: strawberry.Private[str]
+    patient_id: strawberry.Private[str]
+    requested_by_account_id: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Who asked: the patient, or a parent or guardian of a child (whose "
+        "authority the release desk verifies before anything is sent)."
+    )
+    async def requested_by(self, info: Info) -> EnteredBy | None:
+        return await people_r.entered_by(info, self.requested_by_account_id, self.patient_id)
 
     def node_id(self) -> str:
         return self.internal_id
@@ -85,6 +104,8 @@ class RecordsReleaseRequest(Node):
     def from_row(cls, row: m.RecordsReleaseRequest) -> RecordsReleaseRequest:
         return cls(
             internal_id=row.id,
+            patient_id=row.patient_id,
+            requested_by_account_id=row.requested_by_account_id,
             recipient_kind=RecipientKind(row.recipient_kind),
             recipient_name=row.recipient_name,
             recipient_email=row.recipient_email,

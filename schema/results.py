@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -10,11 +11,16 @@ from domain.access import PatientGrant
 from domain.results import Flag, Release, ReleaseStatus, flag_of, release_of
 from persistence import models as m
 from persistence.queries.results import TrendRow
+from resolvers import explanations as explanations_r
 from resolvers import people as people_r
 from resolvers import results as r
 from schema.base import Info, Node, to_global_id
 from schema.enums import ResultKind, ResultStatus
+from schema.explanations import ResultExplanation
 from schema.people import Provider
+
+if TYPE_CHECKING:
+    from schema.messages import MessageThread
 
 
 def release_in(info: Info, row: m.Result | TrendRow, held_by_patient: bool) -> Release:
@@ -62,6 +68,10 @@ class ResultComponent:
         description="Computed from the value and the reference range; null without a number."
     )
 
+    @strawberry.field(description="What this component measures, in plain language.")
+    async def explanation(self, info: Info) -> ResultExplanation | None:
+        return await explanations_r.explanation(info, self.code)
+
     @classmethod
     def from_row(cls, row: m.ResultComponent) -> ResultComponent:
         return cls(
@@ -102,6 +112,21 @@ class Result(Node):
     @strawberry.field
     async def ordering_provider(self, info: Info) -> Provider | None:
         return await people_r.provider(info, self.ordering_provider_id)
+
+    @strawberry.field(
+        description="Threads asked about this result (askAboutResult); needs the MESSAGES "
+        "area too (else null with FORBIDDEN)."
+    )
+    async def question_threads(
+        self, info: Info
+    ) -> list[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
+        from resolvers import result_questions as questions_r
+
+        return await questions_r.question_threads(info, self)
+
+    @strawberry.field(description="What the test (panel) is for, in plain language.")
+    async def explanation(self, info: Info) -> ResultExplanation | None:
+        return await explanations_r.explanation(info, self.code)
 
     @strawberry.field(description="Null with FORBIDDEN (HELD_FOR_REVIEW) until released.")
     async def components(self, info: Info) -> list[ResultComponent] | None:
@@ -151,6 +176,11 @@ class TrendPoint:
     unit: str | None
     flag: Flag | None
     result_id: strawberry.ID
+    code: strawberry.Private[str] = ""
+
+    @strawberry.field(description="What this component measures, in plain language.")
+    async def explanation(self, info: Info) -> ResultExplanation | None:
+        return await explanations_r.explanation(info, self.code)
 
     @classmethod
     def from_row(cls, row: TrendRow, release: Release) -> TrendPoint:
@@ -162,4 +192,5 @@ class TrendPoint:
             unit=row.unit,
             flag=flag_of(row.value, row.ref_low, row.ref_high),
             result_id=to_global_id("Result", row.result_id),
+            code=row.loinc,
         )

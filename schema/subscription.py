@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers import subscriptions as r
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Info
 from schema.messages import Message, MessageThread
+from schema.notes import NoteEvent
 from schema.notifications import Notification
 from schema.results import Result
 
@@ -76,6 +78,20 @@ class AppointmentEvent:
     appointment: Appointment
 
 
+@strawberry.type(
+    description="An appointment request that was made, withdrawn, or answered by the clinic."
+)
+class AppointmentRequestEvent:
+    seq: strawberry.ID = strawberry.field(description=SEQ)
+    patient_id: strawberry.Private[str]
+
+    @strawberry.field(description="The patient it is about.")
+    async def patient(self, info: Info) -> PatientField:
+        return await r.event_patient(info, self.patient_id)
+
+    request: AppointmentRequest
+
+
 @strawberry.type(description="A new notification for the viewer.")
 class NotificationEvent:
     seq: strawberry.ID = strawberry.field(description=SEQ)
@@ -110,6 +126,30 @@ class Subscription:
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[AppointmentEvent]:
         return r.appointment_changed(info, patient_id, after_seq)
+
+    @strawberry.subscription(
+        description="Clinical notes signed or amended. A note the policy withholds from the "
+        "viewer (a sensitive category not opened to it, a note the patient hid) is not "
+        "delivered." + ENDS
+    )
+    def note_signed(
+        self,
+        info: Info,
+        patient_id: PatientArg = None,
+        after_seq: AfterSeqArg = None,
+    ) -> AsyncIterator[NoteEvent]:
+        return r.note_signed(info, patient_id, after_seq)
+
+    @strawberry.subscription(
+        description="Appointment requests made, withdrawn, scheduled or declined." + ENDS
+    )
+    def appointment_request_changed(
+        self,
+        info: Info,
+        patient_id: PatientArg = None,
+        after_seq: AfterSeqArg = None,
+    ) -> AsyncIterator[AppointmentRequestEvent]:
+        return r.appointment_request_changed(info, patient_id, after_seq)
 
     @strawberry.subscription(
         description="New notifications for the viewer (every patient it follows)."

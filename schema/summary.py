@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from domain import renewals
 from domain.access import PatientGrant
 from persistence import models as m
 from resolvers import people as people_r
@@ -62,6 +63,25 @@ class Medication(Node):
     @strawberry.field
     async def prescriber(self, info: Info) -> Provider | None:
         return await people_r.provider(info, self.prescriber_id)
+
+    @strawberry.field(description="Refills remain and it has not expired: requestRefill.")
+    def can_request_refill(self, info: Info) -> bool:
+        return self._facts().status == "active" and not renewals.needs_renewal(
+            self._facts(), info.context.services.settings.ages.today(info.context.now)
+        )
+
+    @strawberry.field(
+        description="No refills remain or it has expired: requestRenewal asks the prescriber "
+        "for a new prescription."
+    )
+    def can_request_renewal(self, info: Info) -> bool:
+        today = info.context.services.settings.ages.today(info.context.now)
+        return renewals.needs_renewal(self._facts(), today) and self.prescriber_id is not None
+
+    def _facts(self) -> renewals.PrescriptionFacts:
+        return renewals.PrescriptionFacts(
+            self.status.value, self.refills_remaining, self.end_date, self.prescriber_id
+        )
 
     @classmethod
     def from_row(cls, row: m.Medication, grant: PatientGrant) -> Medication:

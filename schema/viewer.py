@@ -14,6 +14,7 @@ from schema.messaging import NotificationPreference
 from schema.notifications import Notification
 from schema.patient import PatientContext
 from schema.people import Account
+from schema.sessions import AccountSession
 
 
 @strawberry.type
@@ -59,3 +60,10 @@ class Viewer:
     )
     async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
         return await notification_prefs_r.notification_preferences(info)
+
+    @strawberry.field(
+        description="The account's signed-in devices, most recently used first, `current` "
+        "marking this one. Only the account's own."
+    )
+    async def sessions(self, info: Info) -> list[AccountSession]:
+        return await r.sessions(info)

@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ from domain.clock import FixedClock
 from persistence.db import create_engine, normalize_url
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
+from persistence.models import new_id
 from persistence.seed import load_dataset
+from persistence.sessions import NewSession, start_session
 from portal.app import create_app
 from portal.config import Settings
 from portal.http_settings import HttpSettings, QueryLimits
@@ -159,12 +161,15 @@ class Portal:
         assert isinstance(clock, FixedClock)
         return clock
 
-    def token(self, username: str) -> str:
-        """An access token for a demo account, issued as signIn would."""
-        return self.token_for_account(ACCOUNT_IDS[username])
+    async def token(self, username: str) -> str:
+        """An access token for a demo account, of a new session as signIn would issue."""
+        return await self.token_for_account(ACCOUNT_IDS[username])
 
-    def token_for_account(self, account_id: str) -> str:
-        token, _ = self.services.tokens.issue(account_id, self.clock.now())
+    async def token_for_account(self, account_id: str) -> str:
+        session_id, now = new_id("ses"), self.clock.now()
+        new = NewSession(account_id, session_id, "Test client", None, None)
+        await start_session(self.services.sessions, new, now, timedelta(days=1))
+        token, _ = self.services.tokens.issue(account_id, now, session_id)
         return token
 
     async def gql(
@@ -177,7 +182,7 @@ class Portal:
     ) -> dict[str, Any]:
         headers = {}
         if as_user is not None:
-            token = self.token(as_user)
+            token = await self.token(as_user)
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         body: dict[str, Any] = {"query": query}

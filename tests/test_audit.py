@@ -4,6 +4,8 @@ write fails."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
 from persistence.db import create_engine, session_factory
 from persistence.migrate import upgrade
+from portal import cli
+from schema.base import to_global_id
 from tests.conftest import ALEX, NOW, Portal, patient_gid
 
 MIA = "pat-0000003"
@@ -54,7 +58,114 @@ async def test_a_refused_read_is_not_logged_as_a_read(fresh_portal: Portal) -> N
     result = await fresh_portal.gql(READ_MIA, {"id": patient_gid(stranger)}, as_user=ALEX)
     assert result["data"] == {"patient": None}
     await fresh_portal.services.audit.flush()
-    assert await _audit_rows(fresh_portal, stranger) == []
+    assert [row.action for row in await _audit_rows(fresh_portal, stranger)] == ["refused"]
+
+
+# -- refused reads (docs/audit.md) ---------------------------------------------------------
+STRANGER = "pat-0000010"
+NODE = "query Probe($id: ID!) { node(id: $id) { id } }"
+ACCESS_LOG = """
+query AccessLog($id: ID!) {
+  patient(id: $id) { accessLog(first: 50) { nodes { action operation } } }
+}
+"""
+LEO = "pat-0000004"  # Alex's son, 14: his confidential areas are refused to her
+LEO_MESSAGES = "query LeoThreads($id: ID!) { patient(id: $id) { messageThreads { nodes { id } } } }"
+
+
+async def _refused(portal: Portal) -> list[m.AuditEvent]:
+    await portal.services.audit.flush()
+    async with portal.services.session() as session:
+        stmt = select(m.AuditEvent).where(m.AuditEvent.action == "refused")
+        return list((await session.scalars(stmt.order_by(m.AuditEvent.id))).all())
+
+
+async def test_a_forbidden_patient_read_is_audited_as_refused(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    result = await portal.gql(READ_MIA, {"id": patient_gid(STRANGER)}, as_user=ALEX)
+    assert result["errors"][0]["extensions"] == {"code": "FORBIDDEN", "reason": "NOT_A_PATIENT"}
+    [row] = await _refused(portal)
+    assert (row.account_id, row.actor_name, row.patient_id, row.object_id) == (
+        "acc-0000001",
+        "Alexandra Rivera",
+        STRANGER,
+        None,
+    )
+    assert (row.reason, row.operation, row.object_types) == (
+        "NOT_A_PATIENT",
+        "ChildAppointments",
+        "patient",
+    )
+    assert row.request_id
+    assert row.at == NOW
+
+
+async def test_a_refused_field_names_its_area(fresh_portal: Portal) -> None:
+    result = await fresh_portal.gql(LEO_MESSAGES, {"id": patient_gid(LEO)}, as_user=ALEX)
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    [row] = await _refused(fresh_portal)
+    assert (row.patient_id, row.area, row.reason, row.object_types) == (
+        LEO,
+        error["extensions"]["area"],
+        error["extensions"]["reason"],
+        "patient.messageThreads",
+    )
+
+
+async def test_a_probed_node_id_is_audited_with_the_object_asked_for(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    async with portal.services.session() as session:
+        result_id = await session.scalar(
+            select(m.Result.id).where(m.Result.patient_id == STRANGER).limit(1)
+        )
+    assert result_id is not None
+    unknown = "res-does-not-exist"
+    answers = [
+        await portal.gql(NODE, {"id": to_global_id("Result", rid)}, as_user=ALEX)
+        for rid in (result_id, unknown)
+    ]
+    # The client cannot tell an existing object from an unknown one ...
+    assert answers[0] == answers[1]
+    assert answers[0]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # ... the operator can see both attempts, with what was asked for.
+    rows = await _refused(portal)
+    assert [(r.patient_id, r.object_id, r.area) for r in rows] == [
+        (STRANGER, f"Result:{result_id}", "RESULTS"),
+        (None, f"Result:{unknown}", "RESULTS"),
+    ]
+
+
+async def test_refused_reads_stay_out_of_the_patients_access_log(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    await portal.gql(READ_MIA, {"id": patient_gid(STRANGER)}, as_user=ALEX)
+    assert len(await _refused(portal)) == 1
+    owner = await _owner_of(portal, STRANGER)
+    result = await portal.gql(
+        ACCESS_LOG, {"id": patient_gid(STRANGER)}, token=await portal.token_for_account(owner)
+    )
+    assert "errors" not in result, result
+    assert [n["action"] for n in result["data"]["patient"]["accessLog"]["nodes"]] == []
+
+
+async def test_the_operator_lists_refused_reads(fresh_portal: Portal) -> None:
+    portal = fresh_portal
+    await portal.gql(READ_MIA, {"id": patient_gid(STRANGER)}, as_user=ALEX)
+    await portal.gql(READ_MIA, {"id": patient_gid(MIA)}, as_user=ALEX)  # allowed: not listed
+    await portal.services.audit.flush()
+    url = portal.services.settings.database_url
+    args = ["--database-url", url, "audit", "--refused", "--hours", "100000"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert await asyncio.to_thread(cli.main, [*args, "--account", "acc-0000001"]) == 0
+    header, *lines = out.getvalue().splitlines()
+    assert header.split("\t")[:6] == ["at", "account", "patient", "object", "area", "reason"]
+    [line] = lines
+    assert line.split("\t")[1:6] == ["acc-0000001", STRANGER, "-", "-", "NOT_A_PATIENT"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert await asyncio.to_thread(cli.main, [*args, "--account", "acc-0000002"]) == 0
+    assert len(out.getvalue().splitlines()) == 1  # the header only
 
 
 def _entry(n: int) -> AuditEntry:
@@ -93,3 +204,10 @@ async def test_a_failed_write_is_queued_and_written_later(tmp_path: Path) -> Non
         count = await session.scalar(select(func.count()).select_from(m.AuditEvent))
     assert count == 2
     await engine.dispose()
+
+
+async def _owner_of(portal: Portal, patient_id: str) -> str:
+    async with portal.services.session() as session:
+        owner = await session.scalar(select(m.Account.id).where(m.Account.patient_id == patient_id))
+    assert owner is not None
+    return owner

@@ -36,7 +36,7 @@ async def test_the_handwritten_dashboard_answers_like_graphql(portal: Portal) ->
         httpx.AsyncClient(transport=transport, base_url="http://yardstick") as client,
     ):
         for account_id, patient_id in accounts:
-            token = portal.token_for_account(account_id)
+            token = await portal.token_for_account(account_id)
             variables: dict[str, Any] = {"id": patient_gid(str(patient_id)), "n": 10}
             expected = (await portal.gql(DASHBOARD, variables, token=token))["data"]["patient"]
             before = handwritten.queries
@@ -54,7 +54,7 @@ async def test_the_handwritten_dashboard_answers_like_graphql(portal: Portal) ->
         other = await client.post(
             "/dashboard",
             json={"id": patient_gid(str(accounts[1][1])), "n": 10},
-            headers={"authorization": f"Bearer {portal.token_for_account(accounts[0][0])}"},
+            headers={"authorization": f"Bearer {await portal.token_for_account(accounts[0][0])}"},
         )
         assert other.status_code == 403
     assert compared == len(accounts) > 5

@@ -4,7 +4,8 @@
 - every field of the GraphQL `Patient` type declares how it is authorized;
 - the layers import downwards only: persistence/ never imports schema/ or resolvers/, and
   domain/ imports nothing of ours but itself, and no framework or I/O library;
-- the access policy's own tests cover every branch of domain/access.py.
+- the access policy's own tests cover every branch of domain/access.py;
+- a bearer token is read in one place, the edge that authenticates (portal/auth.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from schema import schema
 from schema.base import RequiresScope
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("domain", "persistence", "loaders", "resolvers", "schema", "portal")
+PACKAGES = ("domain", "persistence", "loaders", "resolvers", "schema", "portal", "usecases")
 OURS = frozenset({*PACKAGES, "tests", "bench"})
 ISSUER = ROOT / "domain" / "access.py"
 
@@ -148,7 +149,13 @@ FRAMEWORKS_AND_IO = frozenset(
     | {"asyncpg", "aiosqlite", "redis", "httpx", "uvicorn"}
 )
 LAYER_RULES = [
-    pytest.param("persistence", frozenset({"schema", "resolvers"}), id="persistence"),
+    pytest.param("persistence", frozenset({"schema", "resolvers", "usecases"}), id="persistence"),
+    # Use cases serve resolvers, jobs and the CLI alike: nothing of the edge or GraphQL.
+    pytest.param(
+        "usecases",
+        frozenset({"schema", "resolvers", "portal", "strawberry", "starlette", "graphql"}),
+        id="usecases",
+    ),
     pytest.param("domain", (OURS - {"domain"}) | FRAMEWORKS_AND_IO, id="domain"),
 ]
 
@@ -164,6 +171,50 @@ def test_layers_import_downwards_only(package: str, forbidden: frozenset[str]) -
     assert offences == [], f"{package}/ must not import {sorted(forbidden)}:\n" + "\n".join(
         offences
     )
+
+
+# -- (e) tokens are decoded at the edge only ----------------------------------------------
+# Where each way of reading a token may appear: jwt.decode in the token issuer, its
+# `verify` and the bearer header's parsing in the edge that authenticates.
+TOKEN_READERS = {
+    "jwt.decode": {"portal/security.py"},
+    "tokens.verify": {"portal/auth.py"},
+    "bearer_token": {"portal/auth.py"},
+}
+
+
+def token_readers(source: str) -> list[tuple[int, str]]:
+    """Lines that decode a JWT, verify an access token or parse a bearer header."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            call = ast.unparse(node.func)
+            found += [(node.lineno, name) for name in TOKEN_READERS if call.endswith(name)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("import jwt\njwt.decode(t, k)", [(2, "jwt.decode")]),
+        ("services.tokens.verify(t, now)", [(1, "tokens.verify")]),
+        ("bearer_token(header)", [(1, "bearer_token")]),
+        ("jwt.encode(c, k)\nauth.authenticate(s, h, n, a)", []),
+    ],
+)
+def test_the_token_lint_finds_what_it_should(source: str, found: list[tuple[int, str]]) -> None:
+    assert token_readers(source) == found
+
+
+def test_tokens_are_decoded_only_at_the_edge() -> None:
+    """Issue 14: one edge authenticates; no route, socket or resolver reads a token itself."""
+    offences = [
+        f"{relative(path)}:{line}: {name}"
+        for path in source_files(*PACKAGES)
+        for line, name in token_readers(path.read_text())
+        if relative(path) not in TOKEN_READERS[name]
+    ]
+    assert offences == [], "read tokens in portal/auth.py only:\n" + "\n".join(offences)
 
 
 def test_relative_imports_are_resolved() -> None:

@@ -33,7 +33,7 @@ async def post(
 ) -> httpx.Response:
     headers = dict(headers or {})
     if as_user is not None:
-        headers["authorization"] = f"Bearer {portal.token(as_user)}"
+        headers["authorization"] = f"Bearer {await portal.token(as_user)}"
     return await portal.client.post("/graphql", json=body, headers=headers)
 
 
@@ -154,7 +154,7 @@ async def test_get_runs_queries_with_variables(portal: Portal) -> None:
         "operationName": "P",
     }
     response = await portal.client.get(
-        "/graphql", params=params, headers={"authorization": f"Bearer {portal.token(ALEX)}"}
+        "/graphql", params=params, headers={"authorization": f"Bearer {await portal.token(ALEX)}"}
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["data"]["viewer"]["inbox"]["nodes"]) <= 1

@@ -46,7 +46,7 @@ async def gql(
     status: int = 200,
 ) -> tuple[dict[str, Any], int]:
     """The answer, and how many SQL statements it cost beyond authentication."""
-    token = portal.token(as_user)
+    token = await portal.token(as_user)
     before = portal.statements
     response = await portal.client.post(
         "/graphql",
@@ -372,6 +372,39 @@ async def test_graphiqls_introspection_query_runs_under_the_default_limits(porta
     body, _ = await gql(portal, get_introspection_query(descriptions=True))
     ok(body)
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+# Typos that graphql-core answers with "Did you mean ...?": a field, an argument, an input
+# field and an enum value, in the document and in variables.
+TYPOS = [
+    ("{ viewr { __typename } }", None),
+    ("{ viewer { acount { username } } }", None),
+    ("{ providers(frist: 2) { nodes { name } } }", None),
+    ("{ availableSlots(filter: {startAfter: null}) { nodes { id } } }", None),
+    (
+        "query S($f: SlotFilter!) { availableSlots(filter: $f) { nodes { id } } }",
+        {"f": {"startAfter": "2026-12-01T00:00:00Z"}},
+    ),
+    (
+        "query R($id: ID!, $k: HealthReadingKind!) "
+        "{ patient(id: $id) { healthReadings(kind: $k) { nodes { id } } } }",
+        {"id": patient_gid("pat-0000001"), "k": "BLOOD_GLUCOS"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), TYPOS)
+async def test_no_suggestions_when_introspection_is_off(
+    portal: Portal, closed: Portal, query: str, variables: dict[str, Any] | None
+) -> None:
+    opened, _ = await gql(portal, query, variables)
+    assert "Did you mean" in opened["errors"][0]["message"]  # the typo is one to suggest for
+    body, ran = await gql(closed, query, variables)
+    assert body["errors"]
+    assert ran == 0
+    for error in body["errors"]:
+        assert "Did you mean" not in error["message"]
+        assert error["extensions"]["code"] in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT")
 
 
 def type_lists(count: int) -> str:

@@ -68,7 +68,7 @@ async def test_refusals_and_rate_limits_are_counted(seeded_db: Database) -> None
     settings = HttpSettings(rates=RateLimits(requests_per_account=Rate(1, 60)))
     async with portal_on(seeded_db, http=settings) as portal:
         before = await scrape(portal)
-        headers = {"authorization": f"Bearer {portal.token(ALEX)}"}
+        headers = {"authorization": f"Bearer {await portal.token(ALEX)}"}
         for _ in range(2):
             await portal.client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
         await portal.client.post(
@@ -178,7 +178,10 @@ async def test_each_request_logs_one_json_line_with_its_request_id(
     response = await portal.client.post(
         "/graphql",
         json={"query": HOME},
-        headers={"authorization": f"Bearer {portal.token(ALEX)}", "x-request-id": "trace-0042-abc"},
+        headers={
+            "authorization": f"Bearer {await portal.token(ALEX)}",
+            "x-request-id": "trace-0042-abc",
+        },
     )
     assert response.headers["x-request-id"] == "trace-0042-abc"
     lines = [json.loads(line) for line in json_log.getvalue().splitlines()]

@@ -183,9 +183,12 @@ async def test_aliases_count_every_attempt(fresh_limited: Portal) -> None:
 
     three = await portal.client.post("/graphql", json={"query": aliased_sign_ins(3, ALEX)})
     assert three.status_code == 200
+    # Each alias counts against the limit; only the first is checked (one per request).
     assert [a["errors"][0]["code"] for a in three.json()["data"].values()] == [
-        "INVALID_CREDENTIALS"
-    ] * 3
+        "INVALID_CREDENTIALS",
+        "ONE_CREDENTIAL_PER_REQUEST",
+        "ONE_CREDENTIAL_PER_REQUEST",
+    ]
     rate_limited(await sign_in(portal, ALEX), 100)
 
 
@@ -195,7 +198,10 @@ async def test_a_batch_counts_every_attempt(limited: Portal) -> None:
     response = await portal.client.post("/graphql", json=batch)
     assert response.status_code == 200
     first, second = response.json()
-    assert [a["errors"][0]["code"] for a in first["data"].values()] == ["INVALID_CREDENTIALS"] * 2
+    assert [a["errors"][0]["code"] for a in first["data"].values()] == [
+        "INVALID_CREDENTIALS",
+        "ONE_CREDENTIAL_PER_REQUEST",
+    ]
     assert second["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert "data" not in second
 
@@ -236,7 +242,7 @@ async def test_sign_in_attempts_per_address(limited: Portal) -> None:
 
 
 async def test_requests_per_account(limited: Portal) -> None:
-    headers = {"authorization": f"Bearer {limited.token(ALEX)}"}
+    headers = {"authorization": f"Bearer {await limited.token(ALEX)}"}
     query = {"query": "{ viewer { account { username } } }"}
     for _ in range(5):
         assert (await limited.client.post("/graphql", json=query, headers=headers)).is_success
@@ -244,7 +250,9 @@ async def test_requests_per_account(limited: Portal) -> None:
     rate_limited(await limited.client.post("/graphql", json=query, headers=headers), 12)
     assert limited.statements - before == 1  # authentication only: nothing ran
     # Another account has its own allowance; signed-out requests are not counted per account.
-    other = {"authorization": f"Bearer {limited.token_for_account(ACCOUNT_IDS['susan.walsh'])}"}
+    other = {
+        "authorization": f"Bearer {await limited.token_for_account(ACCOUNT_IDS['susan.walsh'])}"
+    }
     assert (await limited.client.post("/graphql", json=query, headers=other)).is_success
     assert (await limited.client.post("/graphql", json={"query": "{ __typename }"})).is_success
     limited.clock.advance(timedelta(seconds=24))

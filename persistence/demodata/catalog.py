@@ -25,7 +25,11 @@ from typing import NotRequired, TypedDict
 # --------------------------------------------------------------------------
 
 SCOPES = ("appointments", "results", "messages", "billing", "health_summary", "medications")
-FULL_SCOPES = list(SCOPES)
+# Clinical notes came later: full grants name it, random partial grants still draw from
+# SCOPES (so their random streams, and every other record, stayed the same).
+CLINICAL_NOTES_SCOPE = "clinical_notes"
+GRANTABLE_SCOPES = (*SCOPES, CLINICAL_NOTES_SCOPE)
+FULL_SCOPES = list(GRANTABLE_SCOPES)
 # Adolescents (12-17) keep results and messages private from their parents.
 ADOLESCENT_SCOPES = ["appointments", "billing", "health_summary", "medications"]
 

@@ -24,11 +24,12 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import catalog as C
-from .generator import ID_PREFIX, KINDS
+from . import notes as clinical_notes
+from .generator import ID_PREFIX, KINDS, LOCAL_ZONE, OPTIONAL_KINDS
 
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -207,6 +208,17 @@ SCHEMA: dict[str, dict[str, FieldSpec]] = {
         "paid_at": (TS, 0),
         "method": (S, 0),
     },
+    "clinical_notes": {
+        "id": (S, 0),
+        "patient_id": (S, 0),
+        "appointment_id": (S, 1),
+        "author_provider_id": (S, 0),
+        "kind": (S, 0),
+        "title": (S, 0),
+        "text": (S, 0),
+        "signed_at": (TS, 0),
+        "sensitive_category": (S, 1),
+    },
 }
 
 COMPONENT_FIELDS: dict[str, FieldSpec] = {
@@ -240,6 +252,8 @@ ADDRESS_FIELDS: dict[str, FieldSpec] = {
 ENUMS = {
     ("providers", "credentials"): {"MD", "DO", "NP", "PA"},
     ("patients", "sex"): {"female", "male"},
+    ("clinical_notes", "kind"): set(clinical_notes.KINDS),
+    ("clinical_notes", "sensitive_category"): {"", *clinical_notes.SENSITIVE_CATEGORIES},
     ("proxy_grants", "relationship"): set(C.RELATIONSHIPS),
     ("proxy_grants", "status"): set(C.GRANT_STATUSES),
     ("appointments", "status"): set(C.APPOINTMENT_STATUSES),
@@ -273,6 +287,11 @@ REFS = {
     "medications": {"patient_id": "patients", "prescriber_id": "providers"},
     "allergies": {"patient_id": "patients"},
     "problems": {"patient_id": "patients"},
+    "clinical_notes": {
+        "patient_id": "patients",
+        "appointment_id": "appointments",
+        "author_provider_id": "providers",
+    },
     "immunizations": {"patient_id": "patients"},
     "statements": {"guarantor_patient_id": "patients"},
     "payments": {"statement_id": "statements"},
@@ -321,7 +340,11 @@ def load_dataset(path: str) -> tuple[dict[str, Any], dict[str, list[Record]]]:
         manifest = json.load(fh)
     data: dict[str, list[Record]] = {}
     for kind in KINDS:
-        with open(os.path.join(path, f"{kind}.jsonl"), encoding="utf-8") as fh:
+        file = os.path.join(path, f"{kind}.jsonl")
+        if kind in OPTIONAL_KINDS and not os.path.exists(file):
+            data[kind] = []  # written before this kind existed
+            continue
+        with open(file, encoding="utf-8") as fh:
             data[kind] = [json.loads(line) for line in fh if line.strip()]
     return manifest, data
 
@@ -347,6 +370,8 @@ def check_dataset(path: str) -> list[str]:
 
     for kind in KINDS:
         expected = manifest.get("files", {}).get(kind, {}).get("records")
+        if expected is None and kind in OPTIONAL_KINDS and not data[kind]:
+            continue
         if expected != len(data[kind]):
             bad(f"{kind}: manifest says {expected} records, file has {len(data[kind])}")
 
@@ -367,7 +392,7 @@ def check_dataset(path: str) -> list[str]:
             if isinstance(rid, str):  # a non-string id is reported above and cannot be referenced
                 index[rid] = rec
             for (k, fname), allowed in ENUMS.items():
-                if k == kind and rec.get(fname) not in allowed:
+                if k == kind and (rec.get(fname) or "") not in allowed:
                     bad(f"{where}: {fname}={rec.get(fname)!r} not in {sorted(allowed)}")
         ids[kind] = index
     if len(problems) >= MAX_PROBLEMS:
@@ -380,6 +405,13 @@ def check_dataset(path: str) -> list[str]:
                 value = rec.get(fname)
                 if value is not None and value not in ids[target]:
                     bad(f"{kind} {rec['id']}: {fname} -> missing {target} {value}")
+
+    for note in data["clinical_notes"]:
+        visit = ids["appointments"].get(note.get("appointment_id") or "")
+        if visit is not None and visit["patient_id"] != note["patient_id"]:
+            bad(f"clinical_note {note['id']}: appointment of another patient")
+        if isinstance(note.get("signed_at"), str) and note["signed_at"] > now:
+            bad(f"clinical_note {note['id']}: signed in the future")
 
     for kind in ("departments", "patients"):
         for rec in data[kind]:
@@ -401,7 +433,7 @@ def check_dataset(path: str) -> list[str]:
     accounts = ids["accounts"]
     for g in data["proxy_grants"]:
         if (
-            any(s not in C.SCOPES for s in g["scopes"])
+            any(s not in C.GRANTABLE_SCOPES for s in g["scopes"])
             or len(set(g["scopes"])) != len(g["scopes"])
             or not g["scopes"]
         ):
@@ -416,6 +448,12 @@ def check_dataset(path: str) -> list[str]:
             and g["starts_at"] <= now
             and (g["ends_at"] is None or g["ends_at"] > now)
         )
+        p = patients.get(g["patient_id"])
+        if p and g["ends_at"] and g["relationship"] in ("parent", "guardian"):
+            # A grant for a minor ends at the start of a birthday in the system's zone.
+            ends = _instant(g["ends_at"]).astimezone(LOCAL_ZONE)
+            if (ends.hour, ends.minute) != (0, 0):
+                bad(f"proxy_grant {g['id']}: ends_at is not a local midnight")
         if is_effective:
             effective[(g["proxy_account_id"], g["patient_id"])] += 1
             p = patients.get(g["patient_id"])
@@ -536,6 +574,10 @@ def check_dataset(path: str) -> list[str]:
             bad(f"statement {st['id']}: status {st['status']} should be {want}")
 
     return problems
+
+
+def _instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _age(birth: date, on: date) -> int:

@@ -25,12 +25,14 @@ import random
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO, TypedDict, TypeVar
+from zoneinfo import ZoneInfo
 
 from . import catalog as C
+from . import notes as clinical_notes
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: clinical_notes.jsonl, and full grants name clinical_notes
 DEFAULT_NOW = "2026-11-22T12:00:00Z"
 DEFAULT_SEED = 1
 #: The one password shared by every demo account.  Stored in plain text in
@@ -62,7 +64,11 @@ KINDS = (
     "immunizations",
     "statements",
     "payments",
+    # Optional (added after format 1): a dataset without this file still loads.
+    "clinical_notes",
 )
+#: Kinds a dataset may lack (written by an older generator).
+OPTIONAL_KINDS = ("clinical_notes",)
 ID_PREFIX = {
     "departments": "dep",
     "providers": "prv",
@@ -80,6 +86,7 @@ ID_PREFIX = {
     "immunizations": "imm",
     "statements": "stm",
     "payments": "pay",
+    "clinical_notes": "nte",
 }
 ID_WIDTH = {"departments": 3, "providers": 5}
 # Derived identifiers that are not rows of their own.
@@ -131,6 +138,18 @@ def age_on(birth: date, on: date) -> int:
 
 def midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day)
+
+
+#: The health system's own zone: birthdays and grant end dates are its dates.
+LOCAL_ZONE = ZoneInfo("America/New_York")
+
+
+def local_midnight(d: date) -> datetime:
+    """The first instant of `d` in the health system's zone, as a naive-UTC datetime: a grant
+    ending on a birthday ends when that day starts there, not at UTC midnight (the evening
+    before, in New York)."""
+    start = datetime.combine(d, time.min, tzinfo=LOCAL_ZONE)
+    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def ascii_slug(text: str) -> str:
@@ -244,6 +263,7 @@ class _Person:
         default_factory=list
     )  # (service datetime, [cpt...])
     active_meds: list[str] = field(default_factory=list)
+    visits: list[tuple[Record, Record]] = field(default_factory=list)  # completed, oldest first
 
 
 class _HouseholdSpec(TypedDict):
@@ -595,6 +615,7 @@ class Generator:
         for person in people:
             if person is not None and person.patient is not None:
                 self._clinical(rng, person)
+                self._notes(person)
 
         # Billing: minors' charges go on a parent's (guarantor's) statements.
         guarantor_of: dict[int, _Person] = {}
@@ -764,7 +785,7 @@ class Generator:
     ) -> Record:
         assert patient.patient is not None
         assert proxy.account is not None
-        order = {s: i for i, s in enumerate(C.SCOPES)}
+        order = {s: i for i, s in enumerate(C.GRANTABLE_SCOPES)}
         return {
             "id": self._sink.new_id("proxy_grants"),
             "patient_id": patient.patient["id"],
@@ -784,8 +805,8 @@ class Generator:
         out = []
         if g.kind in ("parent", "guardian"):
             rel = g.kind
-            b12 = midnight(add_years(patient.birth, 12))
-            b18 = midnight(add_years(patient.birth, 18))
+            b12 = local_midnight(add_years(patient.birth, 12))
+            b18 = local_midnight(add_years(patient.birth, 18))
             start = max(
                 midnight(patient.birth) + timedelta(days=rng.randint(0, 60)),
                 acct_created + timedelta(days=1),
@@ -1332,6 +1353,7 @@ class Generator:
             }
             self._sink.emit("appointments", rec)
             if status == "completed":
+                person.visits.append((rec, prov))
                 encounters.append((start, duration, prov, vtype, reason, orders))
                 codes = self._visit_codes(vtype, age, rng)
                 if any(o in C.LAB_TESTS for o in orders):
@@ -1341,6 +1363,21 @@ class Generator:
                 if codes:
                     person.billing.append((start, codes))
         return encounters
+
+    def _notes(self, person: _Person) -> None:
+        """Clinical notes, from a random stream of their own (no other kind changes)."""
+        assert person.patient is not None
+        pid = person.patient["id"]
+        visits = sorted(person.visits, key=lambda v: (v[0]["starts_at"], v[0]["id"]))
+        for rec in clinical_notes.notes_for(
+            pid,
+            visits,
+            self._rng("notes", pid),
+            self.now,
+            ts,
+            lambda: self._sink.new_id("clinical_notes"),
+        ):
+            self._sink.emit("clinical_notes", rec)
 
     def _standing_labs(
         self, rng: random.Random, person: _Person, age: int, pcp: Record

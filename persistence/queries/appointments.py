@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, cast, select
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -85,8 +85,26 @@ def open_slots_query(
     visit_type: str | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    bookable: Mapping[str, Sequence[str]] | None = None,
+    closed_providers: Collection[str] = (),
 ) -> Select[m.Slot]:
+    """`bookable`: department id -> the visit types one patient may book there (only slots
+    offering one of them); `closed_providers`: providers whose slots that patient may not
+    book (domain/eligibility.py)."""
     stmt = select(m.Slot).where(m.Slot.appointment_id.is_(None), m.Slot.starts_at > now)
+    if bookable is not None:
+        stmt = stmt.where(
+            or_(
+                false(),
+                *(
+                    and_(m.Slot.department_id == department_id, _offers_any(types))
+                    for department_id, types in sorted(bookable.items())
+                    if types
+                ),
+            )
+        )
+    if closed_providers:
+        stmt = stmt.where(m.Slot.provider_id.not_in(sorted(closed_providers)))
     if department_id:
         stmt = stmt.where(m.Slot.department_id == department_id)
     if provider_id:
@@ -96,6 +114,11 @@ def open_slots_query(
     if starts_before:
         stmt = stmt.where(m.Slot.starts_at < starts_before)
     if visit_type:
-        # visit_types is a JSON list; matching its text form works on SQLite and PostgreSQL.
-        stmt = stmt.where(cast(m.Slot.visit_types, String).contains(f'"{visit_type}"'))
+        stmt = stmt.where(_offers_any([visit_type]))
     return stmt
+
+
+def _offers_any(visit_types: Sequence[str]) -> ColumnElement[bool]:
+    # visit_types is a JSON list; matching its text form works on SQLite and PostgreSQL.
+    text = cast(m.Slot.visit_types, String)
+    return or_(*(text.contains(f'"{t}"') for t in visit_types))

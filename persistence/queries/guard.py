@@ -18,6 +18,18 @@ def patient_ids(grants: Iterable[PatientGrant], area: RecordArea | None) -> list
     return ids
 
 
+def release_patient_id(grant: PatientGrant) -> str:
+    """Records releases: the patient's own grant, or the one `access_records_release` gave a
+    parent or guardian of a child (area None, like every non-area grant)."""
+    if grant.area is not None or grant.relationship not in (
+        Relationship.SELF,
+        Relationship.PARENT,
+        Relationship.GUARDIAN,
+    ):
+        raise PermissionError("records releases read through another kind of grant")
+    return grant.patient_id
+
+
 def own_patient_id(grant: PatientGrant) -> str:
     """Self-only records (proxy grants, access log) need the patient's own grant."""
     if grant.relationship is not Relationship.SELF:

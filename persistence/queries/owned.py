@@ -25,6 +25,10 @@ OWNERS: dict[type[m.Base], tuple[InstrumentedAttribute[str], RecordArea]] = {
     m.Immunization: (m.Immunization.patient_id, RecordArea.IMMUNIZATIONS),
     m.Statement: (m.Statement.guarantor_patient_id, RecordArea.BILLING),
     m.HealthReading: (m.HealthReading.patient_id, RecordArea.READINGS),
+    m.ClinicalNote: (m.ClinicalNote.patient_id, RecordArea.CLINICAL_NOTES),
+    m.AppointmentRequest: (m.AppointmentRequest.patient_id, RecordArea.APPOINTMENTS),
+    m.PrescriptionRenewal: (m.PrescriptionRenewal.patient_id, RecordArea.MEDICATIONS),
+    m.Coverage: (m.Coverage.patient_id, RecordArea.BILLING),
 }
 
 

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import GrantFacts, PatientGrant, Principal
-from domain.scopes import GrantStatus, Relationship, Scope
+from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
 from persistence.paging import one_of
 from persistence.queries.guard import own_patient_id, patient_ids
 
 # Built once: the statements every request runs (persistence/paging.py says why).
-_A, _G, _P = m.Account, m.ProxyGrant, m.Patient
+_A, _G, _P, _S = m.Account, m.ProxyGrant, m.Patient, m.AccountSession
 PRINCIPAL = (
     select(_A.patient_id, _A.display_name, _G, _P.birth_date)
     .select_from(_A)
+    .outerjoin(_G, _G.proxy_account_id == _A.id)
+    .outerjoin(_P, _P.id == _G.patient_id)
+    .where(_A.id == bindparam("account_id"))
+)
+# The same, for a token of a session: no row at all once the session has ended.
+PRINCIPAL_IN_SESSION = (
+    select(_A.patient_id, _A.display_name, _G, _P.birth_date, _S.last_used_at)
+    .select_from(_A)
+    .join(
+        _S,
+        (_S.account_id == _A.id) & (_S.id == bindparam("session_id")) & _S.ended_at.is_(None),
+    )
     .outerjoin(_G, _G.proxy_account_id == _A.id)
     .outerjoin(_P, _P.id == _G.patient_id)
     .where(_A.id == bindparam("account_id"))
@@ -44,6 +57,34 @@ async def principal_for(
     return Principal(account_id, now, own_patient_id, grants), display_name
 
 
+@dataclass(frozen=True)
+class SessionPrincipal:
+    principal: Principal
+    display_name: str
+    session_last_used_at: datetime
+
+
+async def principal_in_session(
+    session: AsyncSession, account_id: str, session_id: str | None, now: datetime
+) -> SessionPrincipal | None:
+    """`principal_for`, in the same one statement, for a token of session `session_id`:
+    None if the account is gone or the session is not its own or has ended. A token
+    without a session (`None`: minted by operator tooling, docs/sessions.md) gets
+    `principal_for` alone, and never needs its session touched."""
+    if session_id is None:
+        principal, name = await principal_for(session, account_id, now)
+        return None if principal is None else SessionPrincipal(principal, name, now)
+    params = {"account_id": account_id, "session_id": session_id}
+    rows = (await session.execute(PRINCIPAL_IN_SESSION, params)).all()
+    if not rows:
+        return None
+    own_patient_id, display_name, _, _, last_used_at = rows[0]
+    grants = tuple(grant_facts(g, birth) for _, _, g, birth, _ in rows if g is not None)
+    return SessionPrincipal(
+        Principal(account_id, now, own_patient_id, grants), display_name, last_used_at
+    )
+
+
 def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
     return GrantFacts(
         grant_id=grant.id,
@@ -54,6 +95,9 @@ def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
         starts_at=grant.starts_at,
         ends_at=grant.ends_at,
         patient_birth_date=birth_date,
+        opened_categories=frozenset(
+            c for c in SensitiveCategory if c.value in (grant.opened_note_categories or ())
+        ),
     )
 
 

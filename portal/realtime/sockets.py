@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
@@ -31,10 +31,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.access import Principal
 from loaders import Loaders
 from persistence.audit import AuditEntry
-from persistence.queries.people import principal_for
-from portal.auth import bearer_token
+from persistence.db import database_unavailable
+from portal.auth import authenticate
 from portal.context import Context
-from portal.security import InvalidToken
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,9 +45,10 @@ _CLOSE = "portal_ws_close"
 
 @dataclass
 class SocketSession:
-    """Who opened the connection and until when their token is good."""
+    """Who opened the connection, in which session, and until when their token is good."""
 
     account_id: str
+    session_id: str | None  # None: a token minted without a session (portal/security.py)
     token_expires_at: datetime
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -67,12 +67,12 @@ class SocketContext(Context):
         self.principal, self.now = principal, now
         self.auth_error = self.failure = None
         self.loaders = Loaders(self.services)
-        self.field_grants = {}
         self.__dict__.pop("patient_contexts", None)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:
         entries = self.audit_entries(operation)
         self._audit.clear()
+        self._refused.clear()
         return entries
 
 
@@ -93,23 +93,26 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
     if not isinstance(header, str) or not header.strip():
         raise _reject(context, 4401, "Unauthorized: send authorization in connection_init")
     now = services.clock.now()
-    try:
-        claims = services.tokens.verify(bearer_token(header) or "", now)
-    except InvalidToken:
-        raise _reject(
-            context, 4403, "Forbidden: the access token is not valid or has expired"
-        ) from None
-    async with services.session() as session:
-        principal, name = await principal_for(session, claims.account_id, now)
-    if principal is None:
+    client = context.request.client if context.request is not None else None
+    # The edge's one reading of a token (portal/auth.py), given the payload's header.
+    auth = await authenticate(services, header, now, client.host if client else None)
+    if auth.failure is not None:
+        if not database_unavailable(auth.failure):
+            raise auth.failure
+        # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
+        raise _reject(context, 1013, "Service unavailable: try again shortly")
+    principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
+    if principal is None or expires_at is None:
         raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
+    if auth.terms_pending:
+        raise _reject(context, 4403, "Forbidden: accept the updated terms first")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):
         raise _reject(context, 4403, f"Forbidden: too many open connections ({sockets.limit})")
-    expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
-    context.socket = SocketSession(principal.account_id, expires_at)
-    context.principal, context.actor_name, context.now = principal, name, now
+    context.socket = SocketSession(principal.account_id, session_id, expires_at)
+    context.principal, context.actor_name, context.now = principal, auth.actor_name, now
+    context.session_id = session_id
     context.auth_error = context.failure = None
     return {"expiresAt": expires_at.isoformat().replace("+00:00", "Z")}
 

@@ -11,9 +11,10 @@ Seq order is commit order (persistence/outbox_order.py) and the publisher publis
 order, so a live event with a seq above the last delivered one is always new. A listener
 whose broker link dropped, or that fell behind, gets RESYNC and repeats step 2.
 
-Ending: the stream ends with an error (then `complete`) when the access token expires
-(UNAUTHENTICATED), or when the subscriber may no longer read that part of a patient's
-record it covers (FORBIDDEN, with the reason: a revoked or expired grant, an age rule).
+Ending: the stream ends with an error (then `complete`) when the access token expires or
+its session ends (signed out, here or elsewhere: UNAUTHENTICATED), or when the subscriber
+may no longer read that part of a patient's record it covers (FORBIDDEN, with the reason:
+a revoked or expired grant, an age rule).
 That is checked for every event before it is delivered, and while idle at the next instant
 access could change on its own (a grant's end, a birthday) or every `recheck_seconds`.
 It also ends (RESUME_WINDOW_PASSED) when the client's `afterSeq` is below the outbox's
@@ -46,13 +47,14 @@ from domain.realtime import (
 )
 from domain.scopes import RecordArea
 from persistence import outbox_feed, outbox_retention
-from persistence.queries.people import principal_for
+from persistence.queries.people import principal_in_session
 from portal.context import Unauthenticated
 from portal.realtime.broker import RESYNC, Listener
 from portal.realtime.sockets import SocketContext, SocketSession
 
 REPLAY_BATCH = 200
 EXPIRED = "Your session has expired. Sign in again and resubscribe with afterSeq to catch up."
+ENDED = "Your session has ended (signed out). Sign in again to subscribe."
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,12 @@ class _Stream:
         now = self.services.clock.now()
         if now >= self.socket.token_expires_at:
             raise Unauthenticated(EXPIRED)
+        socket = self.socket
         async with self.services.session() as session:
-            principal, _name = await principal_for(session, self.socket.account_id, now)
-        if principal is None:
-            raise Unauthenticated(EXPIRED)
-        return principal, now
+            found = await principal_in_session(session, socket.account_id, socket.session_id, now)
+        if found is None:  # the session ended (signed out, elsewhere too) or the account went
+            raise Unauthenticated(ENDED)
+        return found.principal, now
 
     def check(self, principal: Principal) -> datetime:
         """Raise AccessDenied if a covered patient is no longer readable; else when to look
@@ -155,7 +158,13 @@ class _Stream:
     # -- the stream -------------------------------------------------------------------------
     async def run(self) -> AsyncGenerator[BusEvent, None]:
         principal, _now = await self.principal()
-        channels = self.cover(principal)
+        try:
+            channels = self.cover(principal)
+        except AccessDenied as denied:  # a refused read, audited like one over HTTP
+            denied.patient_id = self.spec.patient_id
+            self.context.audit_refused(denied, "subscription")
+            self.services.audit.submit(self.context.take_audit(self.operation))
+            raise
         async with self.services.realtime.broker.listen(channels) as listener:
             async with self.services.session() as session:
                 start = await outbox_feed.last_seq(session)

@@ -52,7 +52,7 @@ class AccountMutations:
 
     @strawberry.mutation(
         description="Choose a new password with a reset token: unlocks the account and ends "
-        "every session."
+        "every session (but the one this request is made in, if it is that account's)."
     )
     async def reset_password(
         self, info: Info, input: s.ResetPasswordInput

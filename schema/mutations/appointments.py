@@ -14,7 +14,8 @@ class AppointmentMutations:
     @strawberry.mutation(
         description="Book an open slot for a patient (self, or a patient whose APPOINTMENTS the "
         "viewer may manage). Only visit types the department lets patients book online; "
-        "others give VISIT_TYPE_REQUIRES_REQUEST. Of concurrent bookings of one slot exactly "
+        "others give VISIT_TYPE_REQUIRES_REQUEST: ask with requestAppointment "
+        "instead. Of concurrent bookings of one slot exactly "
         "one succeeds; the others get SLOT_TAKEN."
     )
     async def schedule_appointment(

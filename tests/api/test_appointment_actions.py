@@ -139,13 +139,19 @@ async def snapshot(portal: Portal) -> dict[str, Any]:
 async def open_slots(
     portal: Portal, visit_type: str, *, after: datetime = NOW, n: int = 1
 ) -> list[m.Slot]:
-    """Open future slots offering `visit_type`, in departments that let patients book it."""
+    """Open future slots offering `visit_type`, in departments that let patients book it,
+    and that every showcase patient may book (eligibility rules: tests/api/
+    test_eligibility.py): family medicine, with providers who take new patients."""
     policy = portal.services.settings.appointments
     async with portal.services.session() as session:
         rows = (
             await session.scalars(
                 select(m.Slot)
+                .join(m.Department, m.Department.id == m.Slot.department_id)
+                .join(m.Provider, m.Provider.id == m.Slot.provider_id)
                 .where(m.Slot.appointment_id.is_(None), m.Slot.starts_at > after)
+                .where(m.Department.specialty == "Family Medicine")
+                .where(m.Provider.accepts_new_patients.is_(True))
                 .order_by(m.Slot.starts_at, m.Slot.id)
             )
         ).all()
@@ -370,6 +376,32 @@ async def test_every_action_needs_the_appointments_area_of_that_patient(
     assert codes(payload) == []
 
 
+async def test_booking_a_slot_the_patient_already_holds_says_so_with_the_appointment(
+    fresh_portal: Portal,
+) -> None:
+    [slot] = await open_slots(fresh_portal, "Follow-Up")
+    visit = await book(fresh_portal, slot)
+    before = await snapshot(fresh_portal)
+    again = {"slotId": gid("Slot", slot.id), "visitType": "Follow-Up"}
+    payload, _ = await call(
+        fresh_portal, SCHEDULE, ALEX, patientId=gid("Patient", ALEX_PATIENT), **again
+    )
+    assert payload is not None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("ALREADY_BOOKED", "slotId")]
+    assert "already" in payload["errors"][0]["message"]
+    assert payload["appointment"]["id"] == visit
+    assert payload["slot"] is None
+    # For another patient (Alex booking for Mia; Jordan for himself) it is someone else's.
+    for user, patient in ((ALEX, MIA), (JORDAN, JORDAN_PATIENT)):
+        payload, _ = await call(
+            fresh_portal, SCHEDULE, user, patientId=gid("Patient", patient), **again
+        )
+        assert codes(payload) == ["SLOT_TAKEN"]
+        assert payload is not None
+        assert payload["appointment"] is None
+    assert await snapshot(fresh_portal) == before
+
+
 async def test_booking_refusals_change_nothing(fresh_portal: Portal) -> None:
     [slot] = await open_slots(fresh_portal, "Follow-Up")
     [taken] = await open_slots(fresh_portal, "Follow-Up", after=slot.starts_at)
@@ -496,7 +528,14 @@ async def test_twenty_concurrent_bookings_of_one_slot_give_exactly_one(
     winners = [p for p in payloads if p is not None and p["errors"] == []]
     losers = [codes(p) for p in payloads if p is not None and p["errors"]]
     assert len(winners) == 1
-    assert losers == [["SLOT_TAKEN"]] * 19
+    # The winner's patient is told it already holds the slot; everyone else that it is taken.
+    won_for = bookers[payloads.index(winners[0])][1]
+    expected = [
+        ["ALREADY_BOOKED"] if patient == won_for else ["SLOT_TAKEN"]
+        for (_, patient), p in zip(bookers, payloads, strict=True)
+        if p is not None and p["errors"]
+    ]
+    assert losers == expected
     after = (await snapshot(fresh_portal))["appointments"]
     new = [row for row in after if row not in before]
     assert [row.id for row in new] == [internal(winners[0]["appointment"]["id"])]
@@ -567,7 +606,7 @@ async def test_reschedule_refusals_leave_appointment_and_slots_intact(
         (visit, taken.id, "SLOT_TAKEN"),
         (visit, no_follow_up.id, "VISIT_TYPE_NOT_OFFERED"),
         (visit, "slt-nope", "SLOT_NOT_FOUND"),
-        (visit, first.id, "SLOT_TAKEN"),  # its own slot
+        (visit, first.id, "ALREADY_BOOKED"),  # its own slot
         (gid("Appointment", "apt-gone"), free.id, "NOT_ACTIVE"),
         (gid("Appointment", "apt-new-patient"), free.id, "VISIT_TYPE_REQUIRES_REQUEST"),
     ]
@@ -639,7 +678,8 @@ async def test_concurrent_reschedules_into_one_slot_move_exactly_one(
         )
     )
     outcomes = [codes(payload) for payload, _ in results]
-    assert sorted(outcomes) == [[]] + [["SLOT_TAKEN"]] * 7
+    # The slot went to another of Alex's own visits: not "someone else".
+    assert sorted(outcomes) == [[]] + [["ALREADY_BOOKED"]] * 7
     winner = visits[outcomes.index([])]
     assert await slot_holder(fresh_portal, target.id) == internal(winner)
     for visit, slot in zip(visits, firsts, strict=True):

@@ -101,7 +101,7 @@ async def rows(portal: Portal) -> tuple[int, int]:
 
 
 async def download(portal: Portal, url: str, who: str | None) -> Any:
-    headers = {"authorization": f"Bearer {portal.token(who)}"} if who else {}
+    headers = {"authorization": f"Bearer {await portal.token(who)}"} if who else {}
     return await portal.client.get(url, headers=headers)
 
 

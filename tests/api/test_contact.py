@@ -112,6 +112,30 @@ async def test_bad_input_changes_nothing(
     assert await pending_mail(fresh_portal) == 0
 
 
+async def test_every_invalid_field_is_reported_at_once(fresh_portal: Portal) -> None:
+    patient_id, before = await _alex(fresh_portal)
+    address = {**ADDRESS, "line1": " ", "state": "ZZ", "postalCode": "2139"}
+    payload = await update(
+        fresh_portal,
+        patientId=patient_gid(patient_id),
+        address=address,
+        phone="555-0199",
+        email="bad@",
+    )
+    assert sorted((e["code"], e["field"]) for e in payload["errors"]) == [
+        ("INVALID_ADDRESS", "address.line1"),
+        ("INVALID_ADDRESS", "address.postalCode"),
+        ("INVALID_ADDRESS", "address.state"),
+        ("INVALID_EMAIL", "email"),
+        ("INVALID_PHONE", "phone"),
+    ]
+    assert all(e["message"] for e in payload["errors"])
+    assert payload["patient"] is None
+    _, after = await _alex(fresh_portal)
+    assert (after.phone, after.address, after.email) == (before.phone, before.address, before.email)
+    assert await pending_mail(fresh_portal) == 0
+
+
 async def test_a_bad_patient_id_is_a_typed_error(fresh_portal: Portal) -> None:
     payload = await update(fresh_portal, patientId="%%%", phone="617-555-0199")
     assert codes(payload) == ["INVALID_ID"]

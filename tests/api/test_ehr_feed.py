@@ -683,7 +683,7 @@ async def test_malformed_bodies_are_refused(feed: Portal) -> None:
 async def test_service_credentials_are_required(feed: Portal) -> None:
     body = finalized("evt-k1", "res-k1", MIA)
     before = await counts(feed)
-    for token in (None, "wrong-token", feed.token(ALEX)):  # a patient's JWT is refused too
+    for token in (None, "wrong-token", await feed.token(ALEX)):  # a patient's JWT is refused too
         response = await send(feed, body, token)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "UNAUTHENTICATED"
@@ -693,6 +693,19 @@ async def test_service_credentials_are_required(feed: Portal) -> None:
     )
     assert basic.status_code == 401
     assert await counts(feed) == before
+
+
+async def test_the_service_token_is_no_ones_access_token(feed: Portal) -> None:
+    """The edge recognises it (portal/auth.py), and only the feed takes it."""
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    query = {"query": "{ viewer { account { username } } }"}
+    answer = (await feed.client.post("/graphql", json=query, headers=headers)).json()
+    assert answer["data"] == {"viewer": None}
+    assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    pdf = await feed.client.get(
+        f"/patients/{to_global_id('Patient', MIA)}/immunizations.pdf", headers=headers
+    )
+    assert pdf.status_code == 401
 
 
 def test_production_refuses_the_development_integration_token() -> None:

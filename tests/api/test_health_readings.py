@@ -202,6 +202,46 @@ async def test_self_and_proxies_with_the_scope_record_and_read(fresh_portal: Por
         assert await session.scalar(stmt) == len(ALLOWED)
 
 
+ENTERED_BY = """
+query Series($id: ID!) {
+  patient(id: $id) {
+    healthReadings(kind: BLOOD_GLUCOSE) { nodes { value enteredBy { name isPatient } } }
+  }
+}
+"""
+
+
+async def test_each_reading_says_who_entered_it(fresh_portal: Portal) -> None:
+    """Margaret's caregiver and Margaret herself (an account made for her here) both log."""
+    portal = fresh_portal
+    assert (await record(portal, SUSAN, glucose(MARGARET, 120.0, 2)))["data"]
+    async with portal.services.session() as session:
+        susan = await session.get(m.Account, ACCOUNT_IDS[SUSAN])
+        assert susan is not None
+        session.add(
+            m.Account(
+                id="acc-margaret",
+                username="margaret.chen",
+                email="margaret@example.test",
+                display_name="Margaret Chen",
+                patient_id=MARGARET,
+                password_hash=susan.password_hash,
+                created_at=NOW,
+                failed_sign_ins=0,
+            )
+        )
+        await session.commit()
+    margaret = await portal.token_for_account("acc-margaret")
+    values = glucose(MARGARET, 130.0, 1)
+    assert (await portal.gql(RECORD, {"input": values}, token=margaret))["data"]
+    read = await portal.gql(ENTERED_BY, {"id": patient_gid(MARGARET)}, token=margaret)
+    nodes = read["data"]["patient"]["healthReadings"]["nodes"]
+    assert nodes == [
+        {"value": 130.0, "enteredBy": {"name": "Margaret Chen", "isPatient": True}},
+        {"value": 120.0, "enteredBy": {"name": "Susan Walsh", "isPatient": False}},
+    ]
+
+
 async def test_others_are_refused_and_nothing_is_stored(fresh_portal: Portal) -> None:
     portal = fresh_portal
     await record(portal, LEO_ACCOUNT, glucose(LEO, 120.0, 3))  # Leo's own, for the reads
@@ -219,6 +259,9 @@ async def test_others_are_refused_and_nothing_is_stored(fresh_portal: Portal) ->
     assert await stored(portal, ALEX_PATIENT) == []
     assert await stored(portal, MARGARET) == []
     assert [r.value for r in await stored(portal, LEO)] == [120.0]
+
+
+NAIVE = "2026-11-22T09:00:00"
 
 
 async def test_a_refused_reading_is_a_typed_error_and_nothing_is_stored(
@@ -242,11 +285,6 @@ async def test_a_refused_reading_is_a_typed_error_and_nothing_is_stored(
             "VALUE_NOT_ALLOWED",
             "systolic",
         ),
-        (
-            glucose(MARGARET, 99.0, 1) | {"takenAt": "2026-11-22T09:00:00"},
-            "TIME_ZONE_REQUIRED",
-            "takenAt",
-        ),
     ]
     for values, code, field in cases:
         result = await record(portal, SUSAN, values)
@@ -254,6 +292,12 @@ async def test_a_refused_reading_is_a_typed_error_and_nothing_is_stored(
         assert payload["reading"] is None
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)], values
         assert payload["errors"][0]["message"]
+    # A time without a zone is refused by the DateTime scalar itself, as every DateTime input
+    # is (tests/test_datetime_input.py): the mutation does not run.
+    naive = await record(portal, SUSAN, glucose(MARGARET, 99.0, 1) | {"takenAt": NAIVE})
+    assert naive.get("data") is None
+    assert [code for code, _ in errors_of(naive)] == ["BAD_USER_INPUT"]
+    assert "time zone" in naive["errors"][0]["message"]
     assert await stored(portal, MARGARET) == []
 
 

@@ -35,7 +35,7 @@ def url(patient_id: str) -> str:
 
 
 async def fetch(portal: Portal, patient_id: str, user: str | None) -> tuple[int, str, bytes]:
-    headers = {"authorization": f"Bearer {portal.token(user)}"} if user else {}
+    headers = {"authorization": f"Bearer {await portal.token(user)}"} if user else {}
     response = await portal.client.get(url(patient_id), headers=headers)
     return response.status_code, response.headers["content-type"], response.content
 
@@ -77,6 +77,23 @@ async def test_the_record_prints_every_vaccine_for_who_may_read_them(portal: Por
         assert "Printed: 2026-11-22" in text  # NOW, in the health system's zone
 
 
+RECORD_URL = "query P($id: ID!) { patient(id: $id) { immunizationRecordUrl } }"
+
+
+async def test_the_schema_gives_the_records_url_to_who_may_print_it(portal: Portal) -> None:
+    for user, patient_id in ((ALEX, LEO), (GRACE, ADA)):
+        result = await portal.gql(RECORD_URL, {"id": patient_gid(patient_id)}, as_user=user)
+        link = result["data"]["patient"]["immunizationRecordUrl"]
+        assert link == url(patient_id)
+        response = await portal.client.get(
+            link, headers={"authorization": f"Bearer {await portal.token(user)}"}
+        )
+        assert (response.status_code, response.content[:5]) == (200, b"%PDF-")
+    # Who may not read the immunizations gets no link, and is told why.
+    refused = await portal.gql(RECORD_URL, {"id": patient_gid(ALEX_PATIENT)}, as_user=SUSAN)
+    assert refused["data"]["patient"] is None
+
+
 async def test_refusals_are_json_and_never_a_pdf(portal: Portal) -> None:
     cases = [
         (SUSAN, ALEX_PATIENT, 403, "NOT_A_PATIENT"),
@@ -87,7 +104,7 @@ async def test_refusals_are_json_and_never_a_pdf(portal: Portal) -> None:
     for user, patient_id, status, reason in cases:
         response = await portal.client.get(
             url(patient_id),
-            headers={"authorization": f"Bearer {portal.token(user)}"} if user else {},
+            headers={"authorization": f"Bearer {await portal.token(user)}"} if user else {},
         )
         assert response.status_code == status, (user, patient_id)
         assert response.headers["content-type"] == "application/json"
@@ -100,7 +117,7 @@ async def test_refusals_are_json_and_never_a_pdf(portal: Portal) -> None:
     assert forged.headers["www-authenticate"] == "Bearer"
     malformed = await portal.client.get(
         "/patients/nope/immunizations.pdf",
-        headers={"authorization": f"Bearer {portal.token(ALEX)}"},
+        headers={"authorization": f"Bearer {await portal.token(ALEX)}"},
     )
     assert malformed.status_code == 404
 
@@ -124,7 +141,7 @@ async def test_a_proxy_without_the_health_summary_scope_gets_no_pdf(
         )
         await session.commit()
     response = await portal.client.get(
-        url(MARGARET), headers={"authorization": f"Bearer {portal.token(JORDAN)}"}
+        url(MARGARET), headers={"authorization": f"Bearer {await portal.token(JORDAN)}"}
     )
     assert response.status_code == 403
     assert response.json()["error"] == {

@@ -122,8 +122,7 @@ async def ask(portal: Portal, query: str, variables: dict[str, Any], who: str) -
     """`who` is a showcase username or any account id."""
     if who in ACCOUNT_IDS:
         return await portal.gql(query, variables, as_user=who)
-    token, _ = portal.services.tokens.issue(who, portal.clock.now())
-    return await portal.gql(query, variables, token=token)
+    return await portal.gql(query, variables, token=await portal.token_for_account(who))
 
 
 # -- what the data says ---------------------------------------------------------------------

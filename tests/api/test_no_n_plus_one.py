@@ -55,12 +55,9 @@ DASHBOARD_STATEMENTS = 12
 
 
 async def _dashboard(portal: Portal, patient_id: str, account_id: str) -> tuple[Any, int]:
+    token = await portal.token_for_account(account_id)
     before = portal.statements
-    result = await portal.gql(
-        DASHBOARD,
-        {"id": patient_gid(patient_id), "n": 100},
-        token=portal.token_for_account(account_id),
-    )
+    result = await portal.gql(DASHBOARD, {"id": patient_gid(patient_id), "n": 100}, token=token)
     assert "errors" not in result, result["errors"]
     return result["data"]["patient"], portal.statements - before
 

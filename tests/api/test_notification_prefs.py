@@ -45,6 +45,11 @@ KINDS = [
     "APPOINTMENT_REMINDER",
     "STATEMENT_ISSUED",
     "APPOINTMENT_CHANGED",
+    "NOTE_SIGNED",
+    "HEALTH_MAINTENANCE_DUE",
+    "APPOINTMENT_REQUEST_ANSWERED",
+    "PRESCRIPTION_RENEWAL_ANSWERED",
+    "TERMS_UPDATED",
 ]
 
 # What a provider's reply about a child tells: PHI that must not leave the portal.

@@ -42,7 +42,7 @@ async def test_database_failure_is_masked_with_request_id(portal: Portal, tmp_pa
     # An empty database (no tables): every read fails inside SQLAlchemy.
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     client, services = await _client_on(url)
-    token = portal.token(ALEX)
+    token = await portal.token(ALEX)
     async with client:
         response = await client.post(
             "/graphql", json={"query": DASHBOARD}, headers={"authorization": f"Bearer {token}"}

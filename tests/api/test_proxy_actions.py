@@ -225,7 +225,7 @@ async def test_a_revoked_grant_stops_at_the_next_request(feed: Portal, mailbox: 
     grant_id, code = await invite(feed, mailbox)
     await call(feed, ACCEPT, DANIEL, {"input": {"token": code}})
     alex = patient_gid(ALEX_PATIENT)
-    daniels = feed.token(DANIEL)  # issued before the revocation, still unexpired after it
+    daniels = await feed.token(DANIEL)  # issued before the revocation, still unexpired after it
     assert "errors" not in await feed.gql(APPOINTMENTS, {"id": alex}, token=daniels)
 
     # Only the patient revokes: the proxy itself, or anyone else, gets FORBIDDEN.

@@ -47,6 +47,8 @@ AREA_FIELDS: dict[str, list[str]] = {
     "PROBLEMS": ["problems { id }"],
     "ALLERGIES": ["allergies { id }"],
     "IMMUNIZATIONS": ["immunizations { id }"],
+    "CLINICAL_NOTES": ["clinicalNotes(first: 3) { edges { node { id } } }"],
+    "HEALTH_MAINTENANCE": ["healthMaintenance { topicId }"],
     "SELF": ["proxyGrants { id }", "accessLog(first: 1) { edges { node { action } } }"],
 }
 EVERY_AREA = frozenset(AREA_FIELDS) - {"SELF"}
@@ -90,6 +92,7 @@ OBJECTS: dict[str, str] = {
     "PROBLEMS": "problems { id }",
     "ALLERGIES": "allergies { id }",
     "IMMUNIZATIONS": "immunizations { id }",
+    "CLINICAL_NOTES": "clinicalNotes(first: 2) { edges { node { id } } }",
 }
 
 

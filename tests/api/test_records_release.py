@@ -37,6 +37,12 @@ query Requests($id: ID!) {
 }
 """
 
+LIST_BY = """
+query Requests($id: ID!) {
+  patient(id: $id) { recordsReleaseRequests { id status requestedBy { name isPatient } } }
+}
+"""
+
 NODE = """
 query Node($id: ID!) { node(id: $id) { ... on RecordsReleaseRequest { id status } } }
 """
@@ -107,18 +113,34 @@ async def test_a_patient_requests_a_release_and_sees_it_listed(fresh_portal: Por
     assert (row.patient_id, row.requested_by_account_id) == (ALEX_PATIENT, "acc-0000001")
 
 
-async def test_a_proxy_may_not_request_or_list_releases(fresh_portal: Portal) -> None:
+async def test_a_proxy_may_not_request_or_list_releases_but_a_childs_parent_may(
+    fresh_portal: Portal,
+) -> None:
     portal = fresh_portal
     await release(portal, LEO_ACCOUNT, to_provider(LEO))
-    for user, patient_id in ((ALEX, MIA), (ALEX, LEO), (SUSAN, MARGARET), (GRACE, ADA)):
+    # Leo is 14: his release is his own; Margaret is an adult (a caregiver is no
+    # representative either).
+    for user, patient_id, reason in (
+        (ALEX, LEO, "ADOLESCENT_CONFIDENTIAL"),
+        (SUSAN, MARGARET, "SELF_ONLY"),
+    ):
         result = await release(portal, user, to_provider(patient_id))
         assert result["data"] is None
-        assert errors_of(result) == [("FORBIDDEN", "SELF_ONLY")]
+        assert errors_of(result) == [("FORBIDDEN", reason)]
         listed = await portal.gql(LIST, {"id": patient_gid(patient_id)}, as_user=user)
         assert listed["data"]["patient"]["recordsReleaseRequests"] is None
-        assert errors_of(listed) == [("FORBIDDEN", "SELF_ONLY")]
+        assert errors_of(listed) == [("FORBIDDEN", reason)]
     [leos] = await stored(portal)
     assert leos.patient_id == LEO
+    # A parent of a 7-year-old and a guardian of a 9-year-old may, and see who asked.
+    for user, patient_id in ((ALEX, MIA), (GRACE, ADA)):
+        made = await release(portal, user, to_provider(patient_id))
+        assert made["data"]["requestRecordsRelease"]["errors"] == [], made
+        listed = await portal.gql(LIST_BY, {"id": patient_gid(patient_id)}, as_user=user)
+        [only] = listed["data"]["patient"]["recordsReleaseRequests"]
+        assert only["status"] == "REQUESTED"
+        assert only["requestedBy"]["isPatient"] is False
+    assert len(await stored(portal)) == 3
     listed = await portal.gql(LIST, {"id": patient_gid(LEO)}, as_user=LEO_ACCOUNT)
     assert len(listed["data"]["patient"]["recordsReleaseRequests"]) == 1
     # Through node(id), someone else's request answers like an unknown one.

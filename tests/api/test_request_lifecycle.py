@@ -22,7 +22,7 @@ async def test_a_field_error_beside_a_running_loader_is_not_a_500(
         response = await portal.client.post(
             "/graphql",
             json={"query": query},
-            headers={"authorization": f"Bearer {portal.token(ALEX)}"},
+            headers={"authorization": f"Bearer {await portal.token(ALEX)}"},
         )
         assert response.status_code == 200, response.text
         result = response.json()

@@ -110,7 +110,7 @@ def result_gid(result_id: str) -> str:
 
 
 async def as_owner(portal: Portal, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    return await portal.gql(query, variables, token=portal.token_for_account(OWNER))
+    return await portal.gql(query, variables, token=await portal.token_for_account(OWNER))
 
 
 async def node_of(portal: Portal, result_id: str) -> dict[str, Any]:
@@ -162,7 +162,9 @@ async def test_released_result_shows_components_with_flags_computed_from_the_ran
     for c in panel["components"]:
         low, high = c["referenceRange"]["low"], c["referenceRange"]["high"]
         expected = (
-            "LOW"
+            None
+            if low is None and high is None
+            else "LOW"
             if low is not None and c["value"] < low
             else "HIGH"
             if high is not None and c["value"] > high
@@ -257,7 +259,8 @@ async def test_same_result_is_released_at_once_under_the_default_policy(portal: 
     assert "errors" not in result
     assert released["releaseStatus"] == "RELEASED"
     assert released["releasedAt"] == released["resultedAt"]
-    assert [c["flag"] for c in released["components"]] == ["HIGH", "NORMAL"]
+    # The second component (estimated average glucose) has no reference range: no flag.
+    assert [c["flag"] for c in released["components"]] == ["HIGH", None]
 
 
 async def test_configured_hold_gives_expected_release_date(a1c_hold_portal: Portal) -> None:
@@ -476,3 +479,16 @@ async def test_parent_sees_a_child_s_results_but_not_an_adolescent_s(fresh_porta
     assert [n["id"] for n in own["data"]["patient"]["results"]["nodes"]] == [
         result_gid("res-leo-1")
     ]
+
+
+async def test_component_without_a_reference_range_carries_no_flag(fresh_portal: Portal) -> None:
+    async with fresh_portal.services.session() as session:
+        await session.execute(
+            update(m.ResultComponent)
+            .where(m.ResultComponent.result_id == "res-0000360")
+            .values(ref_low=None, ref_high=None)
+        )
+        await session.commit()
+    released = (await node_of(fresh_portal, "res-0000360"))["data"]["node"]
+    assert [c["flag"] for c in released["components"]] == [None, None]
+    assert all(c["value"] is not None for c in released["components"])

@@ -170,9 +170,8 @@ def owned_ids(model: Any, patient_id: str) -> Any:
     return select(model.id).where(model.patient_id == patient_id)
 
 
-def token_for(portal: Portal, account_id: str) -> str:
-    token, _ = portal.services.tokens.issue(account_id, portal.clock.now())
-    return token
+async def token_for(portal: Portal, account_id: str) -> str:
+    return await portal.token_for_account(account_id)
 
 
 async def account_of(portal: Portal, patient_id: str) -> str:
@@ -315,7 +314,7 @@ async def test_proxy_without_billing_scope_gets_null_billing_and_the_other_lists
     result = await portal.gql(
         MIXED,
         {"id": patient_gid(grant.patient_id)},
-        token=token_for(portal, grant.proxy_account_id),
+        token=await token_for(portal, grant.proxy_account_id),
     )
     data = result["data"]["patient"]
     assert data["statements"] is None
@@ -343,7 +342,7 @@ async def test_proxy_without_billing_scope_gets_null_billing_and_the_other_lists
     # The patient themself, same query: billing answers.
     owner = await account_of(portal, grant.patient_id)
     own = await portal.gql(
-        MIXED, {"id": patient_gid(grant.patient_id)}, token=token_for(portal, owner)
+        MIXED, {"id": patient_gid(grant.patient_id)}, token=await token_for(portal, owner)
     )
     assert "errors" not in own
     assert own["data"]["patient"]["statements"] is not None
@@ -435,7 +434,7 @@ async def test_summary_lists_load_in_one_statement_each_for_all_patients(portal:
 # -- billing -------------------------------------------------------------------------------
 async def test_amount_due_and_balance_match_the_lines_and_payments(portal: Portal) -> None:
     guarantor = await busiest_guarantor(portal)
-    token = token_for(portal, await account_of(portal, guarantor))
+    token = await token_for(portal, await account_of(portal, guarantor))
     result = await portal.gql(BILLING, {"id": patient_gid(guarantor), "first": 100}, token=token)
     assert "errors" not in result
     data = result["data"]["patient"]
@@ -486,7 +485,7 @@ async def test_parent_sees_a_childs_charges_on_their_own_statements(portal: Port
 
 async def test_statements_paginate_newest_first(portal: Portal) -> None:
     guarantor = await busiest_guarantor(portal)
-    token = token_for(portal, await account_of(portal, guarantor))
+    token = await token_for(portal, await account_of(portal, guarantor))
     expected = [s.id for s in await statements_of(portal, guarantor)]
     assert len(expected) > 4
     seen: list[str] = []
@@ -504,7 +503,7 @@ async def test_statements_paginate_newest_first(portal: Portal) -> None:
 
 async def test_statements_filter_by_status(portal: Portal) -> None:
     guarantor = await busiest_guarantor(portal)
-    token = token_for(portal, await account_of(portal, guarantor))
+    token = await token_for(portal, await account_of(portal, guarantor))
     statements = await statements_of(portal, guarantor)
     for status in ("open", "paid"):
         variables = {"id": patient_gid(guarantor), "first": 100, "status": status.upper()}
@@ -524,7 +523,7 @@ async def test_bad_cursor_and_page_size_are_bad_user_input(portal: Portal) -> No
 
 async def test_statement_lists_cost_the_same_statements_for_1_or_many(portal: Portal) -> None:
     guarantor = await busiest_guarantor(portal)
-    token = token_for(portal, await account_of(portal, guarantor))
+    token = await token_for(portal, await account_of(portal, guarantor))
     portal.statements = 0
     await portal.gql(PATIENT_ONLY, {"id": patient_gid(guarantor)}, token=token)
     baseline = portal.statements

@@ -109,8 +109,17 @@ async def test_wrong_codes_count_towards_the_lockout(fresh_portal: Portal) -> No
         wrong = await sign_in(fresh_portal, ALEX, DEMO_PASSWORD, totpCode="123456")
         assert codes(wrong) == ["INVALID_TOTP_CODE"]
     good = code_at(secret, fresh_portal.clock.now())
-    locked = await sign_in(fresh_portal, ALEX, DEMO_PASSWORD, totpCode=good)
-    assert codes(locked) == ["ACCOUNT_LOCKED"]
+    # Locked: the right password and code, the right password alone (no TOTP_REQUIRED) and a
+    # wrong one all get what an unknown username gets.
+    unknown = await sign_in(fresh_portal, "nobody.here", DEMO_PASSWORD)
+    assert codes(unknown) == ["INVALID_CREDENTIALS"]
+    for attempt in (
+        await sign_in(fresh_portal, ALEX, DEMO_PASSWORD, totpCode=good),
+        await sign_in(fresh_portal, ALEX, DEMO_PASSWORD),
+        await sign_in(fresh_portal, ALEX, DEMO_PASSWORD, totpCode="123456"),
+        await sign_in(fresh_portal, ALEX, "not-the-password-at-all"),
+    ):
+        assert attempt == unknown
 
 
 async def test_concurrent_sign_ins_with_one_code_succeed_once(fresh_portal: Portal) -> None:

@@ -54,7 +54,7 @@ async def gql_multipart(
     """`files` maps a variable path (e.g. `input.attachments.0`) to the file sent for it;
     that variable must hold null in `variables`, as the multipart request spec says."""
     if as_user is not None:
-        token = portal.token(as_user)
+        token = await portal.token(as_user)
     headers = {"authorization": f"Bearer {token}"} if token else {}
     names = {path: str(i) for i, path in enumerate(files)}
     form = {

@@ -242,7 +242,8 @@ def test_cli_generate_and_check(tmp_path: Path) -> None:
 
 
 def test_generation_is_fast_enough(tmp_path: Path) -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: a loaded machine (CI beside other work) must not fail it.
+    started = time.process_time()
     generate(str(tmp_path), patients=2000, seed=1)
     # 10,000 patients take well under a minute; 2,000 should take a few seconds.
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30

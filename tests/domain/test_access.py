@@ -15,23 +15,36 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.access import (
+    EVERY_CATEGORY,
     AccessDenied,
     AgePolicy,
     GrantFacts,
+    NoteFilter,
     PatientContext,
     PatientGrant,
     Principal,
     access_demographics,
     access_own_record,
     access_patient,
+    access_records_release,
     age_on,
     birthday,
     grant_allows,
     grant_state,
+    may_announce_note,
+    note_filter,
+    note_withheld,
     patient_context,
     patient_contexts,
 )
-from domain.scopes import AccessReason, GrantStatus, RecordArea, Relationship, Scope
+from domain.scopes import (
+    AccessReason,
+    GrantStatus,
+    RecordArea,
+    Relationship,
+    Scope,
+    SensitiveCategory,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # 10:00 local
@@ -55,6 +68,8 @@ CONFIDENTIAL = (
     RecordArea.MEDICATIONS,
     RecordArea.PROBLEMS,
     RecordArea.READINGS,
+    RecordArea.CLINICAL_NOTES,
+    RecordArea.HEALTH_MAINTENANCE,
 )
 OPEN = (RecordArea.APPOINTMENTS, RecordArea.BILLING, RecordArea.ALLERGIES, RecordArea.IMMUNIZATIONS)
 
@@ -81,6 +96,7 @@ def grant(
     status: GrantStatus = GrantStatus.ACTIVE,
     starts_at: datetime = STARTED,
     ends_at: datetime | None = None,
+    opened: frozenset[SensitiveCategory] = frozenset(),
 ) -> GrantFacts:
     return GrantFacts(
         grant_id=f"grant-{patient_id}",
@@ -91,6 +107,7 @@ def grant(
         starts_at=starts_at,
         ends_at=ends_at,
         patient_birth_date=born,
+        opened_categories=opened,
     )
 
 
@@ -273,6 +290,8 @@ AREA_CASES = [
             RecordArea.ALLERGIES: allowed_until(date(2027, 9, 4)),
             RecordArea.IMMUNIZATIONS: allowed_until(date(2027, 9, 4)),
             RecordArea.READINGS: allowed_until(date(2027, 9, 4)),
+            RecordArea.CLINICAL_NOTES: withheld(AccessReason.PROXY_SCOPE),
+            RecordArea.HEALTH_MAINTENANCE: allowed_until(date(2027, 9, 4)),
         },
         id="caregiver-of-adult-has-no-age-rules-and-only-granted-scopes",
     ),
@@ -668,3 +687,151 @@ def test_a_patient_grant_cannot_be_copied_into_another() -> None:
     issued = access_own_record(proxy(), OWN_RECORD)
     with pytest.raises(TypeError):
         dataclasses.replace(issued, patient_id=PATIENT)
+
+
+# -- clinical notes: sensitive categories and the patient's privacy choices ------------
+BEHAVIORAL = SensitiveCategory.BEHAVIORAL_HEALTH
+SUBSTANCE = SensitiveCategory.SUBSTANCE_USE
+ADULT = date(1950, 1, 1)
+SENSITIVE = AccessReason.SENSITIVE_CATEGORY
+Categories = dict[SensitiveCategory, tuple[bool, AccessReason | None]]
+
+
+def categories(default: tuple[bool, AccessReason | None], **open_: bool) -> Categories:
+    found = dict.fromkeys(SensitiveCategory, default)
+    for name in open_:
+        found[SensitiveCategory[name]] = (True, None)
+    return found
+
+
+CATEGORY_CASES = [
+    pytest.param(
+        grant(ADULT, CAREGIVER),
+        categories((False, SENSITIVE)),
+        id="caregiver-with-every-scope-sees-no-category-by-default",
+    ),
+    pytest.param(
+        grant(ADULT, CAREGIVER, opened=frozenset({BEHAVIORAL})),
+        categories((False, SENSITIVE), BEHAVIORAL_HEALTH=True),
+        id="caregiver-sees-the-one-category-opened-to-them",
+    ),
+    pytest.param(
+        grant(ADULT, CAREGIVER, scopes=EVERY_SCOPE - {Scope.CLINICAL_NOTES}, opened=EVERY_CATEGORY),
+        categories((False, AccessReason.PROXY_SCOPE)),
+        id="an-opened-category-needs-the-notes-scope-too",
+    ),
+    pytest.param(
+        grant(date(2012, 3, 5), PARENT, opened=EVERY_CATEGORY),
+        categories((False, WITHHELD)),
+        id="adolescent-notes-withheld-from-a-parent-whatever-was-opened",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "expected"), CATEGORY_CASES)
+def test_sensitive_categories_in_the_context(facts: GrantFacts, expected: Categories) -> None:
+    context = patient_context(proxy(facts), PATIENT, POLICY)
+    assert {c.category: (c.allowed, c.reason) for c in context.sensitive} == expected
+
+
+def test_the_patient_sees_every_category_of_their_own_notes() -> None:
+    context = patient_context(proxy(), OWN_RECORD, POLICY)
+    assert all(c.allowed and c.reason is None for c in context.sensitive)
+    own = access_patient(proxy(), OWN_RECORD, RecordArea.CLINICAL_NOTES, POLICY)
+    assert own.categories == EVERY_CATEGORY
+
+
+NOTE_CASES = [
+    # (opened to the proxy, note category, hidden by the patient) -> reason
+    pytest.param(frozenset(), None, False, None, id="ordinary-note"),
+    pytest.param(frozenset(), BEHAVIORAL, False, SENSITIVE, id="sensitive-not-opened"),
+    pytest.param(frozenset({SUBSTANCE}), BEHAVIORAL, False, SENSITIVE, id="another-opened"),
+    pytest.param(frozenset({BEHAVIORAL}), BEHAVIORAL, False, None, id="sensitive-opened"),
+    pytest.param(
+        frozenset({BEHAVIORAL}),
+        BEHAVIORAL,
+        True,
+        AccessReason.HIDDEN_BY_PATIENT,
+        id="hidden-beats-opened",
+    ),
+    pytest.param(frozenset(), None, True, AccessReason.HIDDEN_BY_PATIENT, id="hidden-ordinary"),
+]
+
+
+@pytest.mark.parametrize(("opened", "category", "hidden", "reason"), NOTE_CASES)
+def test_note_withheld_from_a_proxy(
+    opened: frozenset[SensitiveCategory],
+    category: SensitiveCategory | None,
+    hidden: bool,
+    reason: AccessReason | None,
+) -> None:
+    principal = proxy(grant(ADULT, CAREGIVER, opened=opened))
+    issued = access_patient(principal, PATIENT, RecordArea.CLINICAL_NOTES, POLICY)
+    assert issued.categories == opened
+    assert note_withheld(issued, category, hidden) is reason
+    # The list query's filter admits exactly the notes note_withheld lets through.
+    filter_ = note_filter(issued)
+    admitted = (filter_.include_hidden or not hidden) and (
+        category is None or filter_.categories is None or category in filter_.categories
+    )
+    assert admitted is (reason is None)
+
+
+@pytest.mark.parametrize(("opened", "category", "hidden", "reason"), NOTE_CASES)
+def test_the_patient_reads_every_note(
+    opened: frozenset[SensitiveCategory],
+    category: SensitiveCategory | None,
+    hidden: bool,
+    reason: AccessReason | None,
+) -> None:
+    own = access_patient(proxy(), OWN_RECORD, RecordArea.CLINICAL_NOTES, POLICY)
+    assert note_withheld(own, category, hidden) is None
+    assert note_filter(own) == NoteFilter(True, None)
+
+
+@pytest.mark.parametrize(
+    ("category", "hidden", "announced"),
+    [
+        pytest.param(None, False, True, id="ordinary"),
+        pytest.param(BEHAVIORAL, False, False, id="sensitive"),
+        pytest.param(None, True, False, id="hidden"),
+    ],
+)
+def test_notes_announced_in_notifications(
+    category: SensitiveCategory | None, hidden: bool, announced: bool
+) -> None:
+    assert may_announce_note(category, hidden) is announced
+
+
+# -- records releases: the patient, or the representative of a child ----------------------
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (grant(date(2019, 1, 1)), None),  # a parent of a 7-year-old
+        (grant(date(2017, 1, 1), GUARDIAN), None),  # a guardian of a 9-year-old
+        (grant(date(2012, 1, 1)), AccessReason.ADOLESCENT_CONFIDENTIAL),  # 14
+        (grant(date(1990, 1, 1), GUARDIAN), AccessReason.SELF_ONLY),  # an adult
+        (grant(date(2019, 1, 1), CAREGIVER), AccessReason.SELF_ONLY),  # not a representative
+        (grant(date(2019, 1, 1), status=GrantStatus.REVOKED), AccessReason.GRANT_NOT_ACTIVE),
+    ],
+)
+def test_records_release_by_a_representative(
+    facts: GrantFacts, reason: AccessReason | None
+) -> None:
+    principal = proxy(facts)
+    if reason is None:
+        issued = access_records_release(principal, PATIENT, POLICY)
+        assert (issued.patient_id, issued.area, issued.relationship) == (
+            PATIENT,
+            None,
+            facts.relationship,
+        )
+        return
+    with pytest.raises(AccessDenied) as denied:
+        access_records_release(principal, PATIENT, POLICY)
+    assert denied.value.reason is reason
+
+
+def test_records_release_by_the_patient() -> None:
+    issued = access_records_release(proxy(), OWN_RECORD, POLICY)
+    assert issued.relationship is Relationship.SELF

@@ -40,8 +40,8 @@ SIGN_IN_CASES = [
     (1, UNLOCKED, False, 2, UNLOCKED, InvalidCredentials),
     # The failure that locks answers like any other wrong password.
     (2, UNLOCKED, False, 0, NOW + 10 * MIN, InvalidCredentials),
-    # While locked nothing changes; only the right password learns about the lock.
-    (0, LOCKED, True, 0, LOCKED, AccountLocked),
+    # While locked nothing changes, and every password gets the same answer.
+    (0, LOCKED, True, 0, LOCKED, InvalidCredentials),
     (0, LOCKED, False, 0, LOCKED, InvalidCredentials),
     # A lock that has run out: the right password gets in, a wrong one starts a new count.
     (0, LOCK_RAN_OUT, True, 0, UNLOCKED, None),
@@ -64,6 +64,22 @@ def test_decide_sign_in(
     decision = decide_sign_in(SignInState(failures, locked_until), password_ok, NOW, POLICY)
     assert decision.state == SignInState(new_failures, new_locked_until)
     assert type(decision.error) is (error or type(None))
+
+
+@pytest.mark.parametrize("reveal_lock", [False, True])
+def test_while_locked_the_answer_does_not_depend_on_the_password(reveal_lock: bool) -> None:
+    locked = SignInState(0, LOCKED)
+    right, wrong = (
+        decide_sign_in(locked, ok, NOW, POLICY, reveal_lock=reveal_lock) for ok in (True, False)
+    )
+    assert right.locked
+    assert wrong.locked
+    assert right.state == wrong.state == locked
+    assert type(right.error) is type(wrong.error)
+    assert type(right.error) is (AccountLocked if reveal_lock else InvalidCredentials)
+    assert right.error is not None
+    assert wrong.error is not None
+    assert right.error.message == wrong.error.message
 
 
 def test_a_wrong_password_while_locked_does_not_lift_the_lock() -> None:

@@ -30,7 +30,9 @@ from websockets.asyncio.client import ClientConnection
 
 from persistence import models as m
 from persistence.db import create_engine, session_factory
+from persistence.models import new_id
 from persistence.outbox_feed import last_seq
+from persistence.sessions import NewSession, start_session
 from portal.config import DEV_INTEGRATION_TOKEN, Settings
 from portal.security import TokenIssuer
 
@@ -57,6 +59,7 @@ QUIET_ENV = {
     "RATE_SIGN_IN_PER_ADDRESS": "off",
     "RATE_REQUESTS_PER_ACCOUNT": "off",
     "MAIL_DRAIN_SECONDS": "3600",
+    "PAYMENT_RECONCILE_INTERVAL_SECONDS": "0",
 }
 
 
@@ -74,6 +77,7 @@ class Server:
             "DATABASE_URL": database_url,
             "MAIL_DIR": str(workdir / "mail"),
             "ATTACHMENTS_DIR": str(workdir / "files"),
+            "SANDBOX_GATEWAY_LEDGER": str(workdir / "sandbox-gateway.jsonl"),
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -96,6 +100,9 @@ class Server:
                     pass
                 await asyncio.sleep(0.1)
         raise TimeoutError(f"server did not start in {within}s:\n{self.log_tail()}")
+
+    async def token(self, account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
+        return await session_token(self.env["DATABASE_URL"], account_id, ttl)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -160,7 +167,28 @@ def tokens(ttl: timedelta = timedelta(minutes=15)) -> TokenIssuer:
 
 
 def token_for(account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
+    """A token minted without a session, as operator tooling (the peer benchmark) mints
+    them: accepted until it expires (portal/security.py, `TokenIssuer.issue`)."""
     return tokens(ttl).issue(account_id, datetime.now(UTC))[0]
+
+
+def token_of_no_session(account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
+    """A well-signed token of a session that does not exist: refused."""
+    return tokens(ttl).issue(account_id, datetime.now(UTC), new_id("ses"))[0]
+
+
+async def session_token(
+    database_url: str, account_id: str, ttl: timedelta = timedelta(minutes=15)
+) -> str:
+    """An access token of a new session of the account, as signIn would issue."""
+    session_id, now = new_id("ses"), datetime.now(UTC)
+    engine = create_engine(database_url)
+    try:
+        new = NewSession(account_id, session_id, "Test client", None, None)
+        await start_session(session_factory(engine), new, now, timedelta(days=1))
+    finally:
+        await engine.dispose()
+    return tokens(ttl).issue(account_id, now, session_id)[0]
 
 
 _ids = itertools.count(1)

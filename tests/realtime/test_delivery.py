@@ -27,7 +27,6 @@ from tests.realtime.harness import (
     result_finalized,
     stranger,
     thread_of,
-    token_for,
 )
 
 MESSAGES = """subscription($patientId: ID, $afterSeq: ID) {
@@ -68,7 +67,7 @@ async def test_each_account_receives_exactly_the_messages_it_may_read(
     clients: dict[str, tuple[Client, str]] = {}
     since = await server.seq()
     for who in ("alex", "jordan", "leo", "susan", "daniel"):
-        client = await Client.connect(server, token_for(ACCOUNTS[who]))
+        client = await Client.connect(server, await server.token(ACCOUNTS[who]))
         clients[who] = (client, await client.subscribe(MESSAGES, after=since))
     threads = {
         p: await thread_of(live_db.url, p) for p in (people.mia, people.leo, people.margaret)
@@ -99,7 +98,7 @@ async def test_each_account_receives_exactly_the_messages_it_may_read(
                 "body": "from alex",
             }
         },
-        token_for(ACCOUNTS["alex"]),
+        await server.token(ACCOUNTS["alex"]),
     )
     assert sent.get("errors") is None, sent
     assert sent["data"]["sendMessage"]["errors"] == [], sent
@@ -128,7 +127,7 @@ async def test_a_parent_never_receives_an_adolescents_results(
     start_server: StartServer, people: Family
 ) -> None:
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     since = await server.seq()
     alex_results = await alex.subscribe(RESULTS, after=since)
     alex_visits = await alex.subscribe(APPOINTMENTS, after=since)
@@ -143,7 +142,7 @@ async def test_a_parent_never_receives_an_adolescents_results(
         "area": "RESULTS",
     }
     assert (await alex.next(leo_only))["type"] == "complete"
-    leo = await Client.connect(server, token_for(ACCOUNTS["leo"]))
+    leo = await Client.connect(server, await server.token(ACCOUNTS["leo"]))
     leo_results = await leo.subscribe(RESULTS, after=since)
 
     # Prime: a result for Mia reaches Alex's subscriptions, one for Leo reaches Leo.
@@ -206,7 +205,7 @@ async def test_a_proxys_message_reaches_the_patients_own_session(
         await session.commit()
     await engine.dispose()
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await alex.subscribe(
         """subscription($afterSeq: ID) {
           messageReceived(afterSeq: $afterSeq) { message { body sender { kind name } } }
@@ -223,7 +222,7 @@ async def test_a_proxys_message_reaches_the_patients_own_session(
                 "body": "picked up your prescription",
             }
         },
-        token_for(ACCOUNTS["jordan"]),
+        await server.token(ACCOUNTS["jordan"]),
     )
     assert sent["data"]["sendMessage"]["errors"] == [], sent
     message = (await alex.data(op))["messageReceived"]["message"]
@@ -277,7 +276,7 @@ async def test_a_subscription_without_after_seq_receives_events_caused_after_it(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     thread, provider = await thread_of(live_db.url, people.mia)
     await server.post_event(provider_reply(thread, provider, "before"))  # committed already
 
@@ -334,8 +333,8 @@ async def test_an_unrelated_patient_receives_nothing_of_another_patients_record(
     server = await start_server()
     account, own = await stranger(live_db.url)
     since = await server.seq()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
-    other = await Client.connect(server, token_for(account))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    other = await Client.connect(server, await server.token(account))
     fields = [f"subscription($afterSeq: ID) {{ {field} }}" for field in WHOLE_RECORD]
     alex_ops = [await alex.subscribe(query, after=since) for query in fields]
     other_ops = [await other.subscribe(query, after=since) for query in fields]
@@ -370,7 +369,7 @@ async def test_a_cancellation_through_the_mutation_reaches_that_patients_subscri
     start_server: StartServer, people: Family
 ) -> None:
     server = await start_server()
-    token = token_for(ACCOUNTS["alex"])
+    token = await server.token(ACCOUNTS["alex"])
     alex = await Client.connect(server, token)
     since = await server.seq()
     hers = await alex.subscribe(APPOINTMENTS, {"patientId": patient_gid(people.alex)}, after=since)

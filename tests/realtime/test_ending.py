@@ -23,7 +23,6 @@ from tests.realtime.harness import (
     Server,
     provider_reply,
     thread_of,
-    token_for,
 )
 
 MESSAGES = """subscription($patientId: ID, $afterSeq: ID) {
@@ -64,7 +63,7 @@ async def test_revoking_a_grant_ends_the_stream_at_the_next_event(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()
-    susan = await Client.connect(server, token_for(ACCOUNTS["susan"]))
+    susan = await Client.connect(server, await server.token(ACCOUNTS["susan"]))
     since = await server.seq()
     mother = await susan.subscribe(
         MESSAGES, {"patientId": patient_gid(people.margaret)}, after=since
@@ -99,7 +98,7 @@ async def test_a_revocation_ends_an_idle_stream_within_the_recheck_interval(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server(REALTIME_RECHECK_SECONDS="0.5")
-    susan = await Client.connect(server, token_for(ACCOUNTS["susan"]))
+    susan = await Client.connect(server, await server.token(ACCOUNTS["susan"]))
     patient = {"patientId": patient_gid(people.margaret)}
     op = await susan.subscribe(MESSAGES, patient, after=await server.seq())
     thread, provider = await thread_of(live_db.url, people.margaret)
@@ -113,7 +112,7 @@ async def test_a_grant_that_expires_ends_the_stream_when_it_expires(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()  # re-checks every 15 s: the end is known in advance
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     ends_at = datetime.now(UTC) + timedelta(seconds=4)
     await _set_grant(live_db.url, people.alex_mia_grant, ends_at=ends_at)
     op = await alex.subscribe(
@@ -186,7 +185,7 @@ async def _revoke(server: Server, grant_id: str) -> None:
     revoked = await server.gql(
         REVOKE,
         {"input": {"grantId": str(to_global_id("ProxyGrant", grant_id))}},
-        token_for(ACCOUNTS["alex"]),
+        await server.token(ACCOUNTS["alex"]),
     )
     assert revoked["data"]["revokeProxyAccess"] == {"grant": {"status": "REVOKED"}, "errors": []}
 
@@ -196,7 +195,7 @@ async def test_revoking_through_the_mutation_ends_the_proxys_open_streams(
 ) -> None:
     grant = await _jordan_follows_alex(live_db.url)
     server = await start_server()
-    jordan = await Client.connect(server, token_for(ACCOUNTS["jordan"]))
+    jordan = await Client.connect(server, await server.token(ACCOUNTS["jordan"]))
     since = await server.seq()
     hers = await jordan.subscribe(MESSAGES, {"patientId": patient_gid(people.alex)}, after=since)
     everyone = await jordan.subscribe(MESSAGES, after=since)
@@ -220,8 +219,8 @@ async def test_no_notification_about_a_patient_arrives_after_the_grant_is_revoke
     grant = await _jordan_follows_alex(live_db.url)
     # Events written by this test process wait for the server's next own commit.
     server = await start_server(REALTIME_DRAIN_SECONDS="3600")
-    jordan = await Client.connect(server, token_for(ACCOUNTS["jordan"]))
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    jordan = await Client.connect(server, await server.token(ACCOUNTS["jordan"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     since = await server.seq()
     jordans = await jordan.subscribe(NOTES_ABOUT, after=since)
     alexs = await alex.subscribe(NOTES_ABOUT, after=since)

@@ -15,7 +15,6 @@ from tests.realtime.harness import (
     Server,
     provider_reply,
     thread_of,
-    token_for,
 )
 
 MESSAGES = """subscription($afterSeq: ID) {
@@ -40,7 +39,7 @@ async def test_each_event_sent_to_a_subscriber_is_counted(
 ) -> None:
     server = await start_server()
     assert await delivered(server, "MESSAGE_RECEIVED") == 0
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await alex.subscribe(MESSAGES, after=await server.seq())
     mia, leo = [await thread_of(live_db.url, p) for p in (people.mia, people.leo)]
 

@@ -30,7 +30,6 @@ from tests.realtime.harness import (
     free_port,
     provider_reply,
     thread_of,
-    token_for,
 )
 
 NOTIFICATIONS = """subscription($afterSeq: ID) {
@@ -68,7 +67,7 @@ async def test_a_rolled_back_write_publishes_nothing(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await alex.subscribe(NOTIFICATIONS, after=await server.seq())
     thread, provider = await thread_of(live_db.url, people.alex)
     await server.post_event(provider_reply(thread, provider, "live"))
@@ -106,7 +105,7 @@ async def test_a_write_rolled_back_after_flushing_its_events_publishes_nothing(
     the write rolled back: none is published, a write the server makes meanwhile commits
     after it and is delivered, and resuming across the unused seqs misses nothing."""
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await alex.subscribe(NOTES, after=await server.seq())
     thread, provider = await thread_of(live_db.url, people.alex)
     await server.post_event(provider_reply(thread, provider, "primer"))
@@ -139,13 +138,13 @@ async def test_a_write_rolled_back_after_flushing_its_events_publishes_nothing(
         await engine.dispose()
 
     # Resuming across the gap, and after the committed event.
-    across = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    across = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     resumed = await across.subscribe(NOTES, {"afterSeq": str(primer)})
     assert await _note(across, resumed) == (seq, title)
     await server.post_event(provider_reply(thread, provider, "later"))
     later = await _note(alex, op)
     assert await _note(across, resumed) == later
-    after = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    after = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     assert await _note(after, await after.subscribe(NOTES, {"afterSeq": str(seq)})) == later
 
 

@@ -20,7 +20,6 @@ from tests.realtime.harness import (
     eventually,
     provider_reply,
     thread_of,
-    token_for,
 )
 
 MESSAGES = (
@@ -47,8 +46,8 @@ async def test_a_write_on_one_instance_reaches_subscribers_on_the_other(
 ) -> None:
     a = await start_server(REDIS_URL=redis_url)
     b = await start_server(REDIS_URL=redis_url)
-    on_a = await Client.connect(a, token_for(ACCOUNTS["jordan"]))
-    on_b = await Client.connect(b, token_for(ACCOUNTS["alex"]))
+    on_a = await Client.connect(a, await a.token(ACCOUNTS["jordan"]))
+    on_b = await Client.connect(b, await a.token(ACCOUNTS["alex"]))
     since = await a.seq()
     op_a = await on_a.subscribe(MESSAGES, after=since)
     op_b = await on_b.subscribe(MESSAGES, after=since)
@@ -59,7 +58,7 @@ async def test_a_write_on_one_instance_reaches_subscribers_on_the_other(
     assert await _body(on_b, op_b) == "written on B"
 
     sent = await a.gql(  # a mutation on A
-        SEND_MESSAGE, _send(people.mia, thread, "written on A"), token_for(ACCOUNTS["alex"])
+        SEND_MESSAGE, _send(people.mia, thread, "written on A"), await a.token(ACCOUNTS["alex"])
     )
     assert sent["data"]["sendMessage"]["errors"] == [], sent
     assert await _body(on_b, op_b) == "written on A"
@@ -74,7 +73,7 @@ async def test_an_event_committed_while_redis_is_down_arrives_once_it_is_back(
     await proxy.restore()
     try:
         server = await start_server(REDIS_URL=f"redis://127.0.0.1:{proxy.port}{target.path}")
-        token = token_for(ACCOUNTS["alex"])
+        token = await server.token(ACCOUNTS["alex"])
         client = await Client.connect(server, token)
         op = await client.subscribe(MESSAGES, after=await server.seq())
         thread, provider = await thread_of(live_db.url, people.alex)

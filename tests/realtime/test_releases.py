@@ -24,7 +24,6 @@ from tests.realtime.harness import (
     Family,
     result_finalized,
     run_cli,
-    token_for,
 )
 
 HOLD = ReleasePolicy(hold_by_kind={"imaging": timedelta(hours=72)})
@@ -123,7 +122,7 @@ async def test_the_release_is_pushed_to_subscribers(
         RESULT_HOLD_BY_KIND="lab=0.001",  # 3.6 seconds
         RESULT_RELEASE_INTERVAL_SECONDS="0.3",
     )
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await alex.subscribe(
         """subscription($afterSeq: ID) {
           resultReleased(afterSeq: $afterSeq) {
@@ -154,7 +153,7 @@ async def test_portal_demo_ehr_plays_a_reply_and_a_result(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()
-    alex = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     since = await server.seq()
     messages = await alex.subscribe(
         "subscription($afterSeq: ID) { messageReceived(afterSeq: $afterSeq) { message { body } } }",

@@ -23,7 +23,6 @@ from tests.realtime.harness import (
     eventually,
     provider_reply,
     thread_of,
-    token_for,
 )
 
 MESSAGES = """subscription($afterSeq: ID) {
@@ -43,7 +42,7 @@ async def test_a_reconnecting_client_gets_what_it_missed_then_live_events(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server()
-    token = token_for(ACCOUNTS["alex"])
+    token = await server.token(ACCOUNTS["alex"])
     mia = await thread_of(live_db.url, people.mia)
     leo = await thread_of(live_db.url, people.leo)
     own = await thread_of(live_db.url, people.alex)
@@ -72,7 +71,7 @@ async def test_a_reconnecting_client_gets_what_it_missed_then_live_events(
 
 async def test_an_after_seq_that_is_not_one_is_refused(start_server: StartServer) -> None:
     server = await start_server()
-    client = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await client.subscribe(MESSAGES, {"afterSeq": "12abc"})
     message = await client.next(op)
     assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -84,7 +83,7 @@ async def test_no_gap_and_no_duplicate_when_resuming_during_a_burst(
 ) -> None:
     """Events keep coming while the client drops and resumes again and again."""
     server = await start_server()
-    token = token_for(ACCOUNTS["alex"])
+    token = await server.token(ACCOUNTS["alex"])
     mia = await thread_of(live_db.url, people.mia)
     total = 40
     bodies = [f"burst-{n}" for n in range(total)]
@@ -161,7 +160,7 @@ async def test_a_resume_from_before_the_pruned_events_is_told_to_refetch(
     """The server's own pruning job removes events older than the retention; resuming from
     below what it pruned ends with RESUME_WINDOW_PASSED, from at or above it replays."""
     server = await start_server(REALTIME_PRUNE_INTERVAL_SECONDS="0.2")
-    token = token_for(ACCOUNTS["alex"])
+    token = await server.token(ACCOUNTS["alex"])
     mia = await thread_of(live_db.url, people.mia)
 
     first = await Client.connect(server, token)

@@ -20,6 +20,7 @@ from tests.realtime.harness import (
     provider_reply,
     thread_of,
     token_for,
+    token_of_no_session,
 )
 
 MESSAGES = (
@@ -33,7 +34,7 @@ async def test_a_valid_token_gets_events_on_either_protocol(
 ) -> None:
     server = await start_server()
     client = await Client.open(server, protocol)
-    ack = await client.init(token_for(ACCOUNTS["alex"]))
+    ack = await client.init(await server.token(ACCOUNTS["alex"]))
     assert ack["payload"]["expiresAt"].endswith("Z")
     op = await client.subscribe(MESSAGES, after=await server.seq())
     thread, provider = await thread_of(live_db.url, people.alex)
@@ -49,9 +50,10 @@ async def test_graphql_transport_ws_closes_4401_without_a_token_and_4403_with_a_
     server = await start_server()
     refused = {
         "missing": None,
-        "forged": token_for(ACCOUNTS["alex"]) + "x",
-        "expired": token_for(ACCOUNTS["alex"], ttl=timedelta(seconds=-60)),
+        "forged": await server.token(ACCOUNTS["alex"]) + "x",
+        "expired": await server.token(ACCOUNTS["alex"], ttl=timedelta(seconds=-60)),
         "unknown account": token_for("acc-nobody"),
+        "no such session": token_of_no_session(ACCOUNTS["alex"]),
     }
     for why, token in refused.items():
         client = await Client.open(server, TRANSPORT_WS)
@@ -86,7 +88,7 @@ async def test_connections_per_account_and_subscriptions_per_connection_are_capp
     server = await start_server(
         WS_MAX_CONNECTIONS_PER_ACCOUNT="2", WS_MAX_SUBSCRIPTIONS_PER_CONNECTION="2"
     )
-    token = token_for(ACCOUNTS["susan"])
+    token = await server.token(ACCOUNTS["susan"])
     first = await Client.connect(server, token)
     second = await Client.connect(server, token)
     third = await Client.open(server)
@@ -94,7 +96,7 @@ async def test_connections_per_account_and_subscriptions_per_connection_are_capp
         await third.init(token)
     assert refused.value.code == 4403
     assert "too many open connections" in refused.value.reason
-    other = await Client.connect(server, token_for(ACCOUNTS["alex"]))  # per account
+    other = await Client.connect(server, await server.token(ACCOUNTS["alex"]))  # per account
     await other.close()
 
     # A closed connection frees its place.
@@ -127,7 +129,7 @@ async def test_queries_and_mutations_are_refused_over_the_websocket(
     start_server: StartServer,
 ) -> None:
     server = await start_server()
-    client = await Client.connect(server, token_for(ACCOUNTS["alex"]))
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     op = await client.subscribe("query { viewer { account { displayName } } }")
     answer = await client.next(op)
     errors = answer["payload"]["errors"] if answer["type"] == "next" else answer["payload"]
@@ -139,7 +141,7 @@ async def test_browser_pages_of_other_origins_need_to_be_allowed(
     start_server: StartServer,
 ) -> None:
     server = await start_server(WS_ALLOWED_ORIGINS="https://app.example.org")
-    token = token_for(ACCOUNTS["alex"])
+    token = await server.token(ACCOUNTS["alex"])
     protocols = [Subprotocol(TRANSPORT_WS)]
     allowed = await websockets.connect(
         server.ws_url, subprotocols=protocols, origin=Origin("https://app.example.org")

@@ -11,7 +11,6 @@ from tests.realtime.harness import (
     Family,
     provider_reply,
     thread_of,
-    token_for,
 )
 from tests.realtime.test_ending import MESSAGES, _jordan_follows_alex
 
@@ -20,7 +19,7 @@ async def test_a_patient_gained_while_subscribed_joins_the_open_stream(
     start_server: StartServer, people: Family, live_db: Database
 ) -> None:
     server = await start_server(REALTIME_RECHECK_SECONDS="0.5")
-    jordan = await Client.connect(server, token_for(ACCOUNTS["jordan"]))
+    jordan = await Client.connect(server, await server.token(ACCOUNTS["jordan"]))
     everyone = await jordan.subscribe(MESSAGES, after=await server.seq())
     mia_thread, mia_provider = await thread_of(live_db.url, people.mia)
     await server.post_event(provider_reply(mia_thread, mia_provider, "about Mia"))

@@ -1,0 +1,50 @@
+"""Both ends of "ask about this result": the result a thread was asked about, and the
+threads asked about a result. Each side is loaded through its own area's grant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access import PatientGrant
+from domain.scopes import RecordArea
+from loaders.base import SessionLoader
+from persistence import models as m
+from persistence.queries import owned
+from persistence.queries.guard import patient_ids
+
+LinkKey = tuple[PatientGrant, str]
+
+
+class ResultByIdLoader(SessionLoader[LinkKey, m.Result]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[LinkKey]
+    ) -> dict[LinkKey, m.Result]:
+        grants = list({g for g, _ in keys})
+        rows = await owned.owned_by_id(session, m.Result, grants, list({i for _, i in keys}))
+        by_id = {row.id: row for row in rows}
+        return {
+            (g, i): by_id[i] for g, i in keys if i in by_id and by_id[i].patient_id == g.patient_id
+        }
+
+
+class ThreadsByResultLoader(SessionLoader[LinkKey, list[m.MessageThread]]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[LinkKey]
+    ) -> dict[LinkKey, list[m.MessageThread]]:
+        t = m.MessageThread
+        stmt = (
+            select(t)
+            .where(
+                t.result_id.in_(list({i for _, i in keys})),
+                t.patient_id.in_(patient_ids(list({g for g, _ in keys}), RecordArea.MESSAGES)),
+            )
+            .order_by(t.created_at.desc(), t.id)
+        )
+        found: dict[tuple[str, str | None], list[m.MessageThread]] = defaultdict(list)
+        for row in (await session.scalars(stmt)).all():
+            found[(row.patient_id, row.result_id)].append(row)
+        return {(g, i): found.get((g.patient_id, i), []) for g, i in keys}

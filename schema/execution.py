@@ -1,0 +1,189 @@
+"""graphql-core's execution with a short path for the commonest fields (issue 12).
+
+Most fields of an answer are leaves read straight off an object already built: a
+dataclass attribute (`Appointment.startsAt`) or a small synchronous method of the object
+alone (`Node.id`, `PersonName.display`). graphql-core runs each through the general
+machinery: a resolve info of fifteen items, strawberry's resolver wrapper and its argument
+conversion, then `complete_value`'s type dispatch. Here such a field is planned once per
+(type, field) and then costs an attribute read (or one call) and the scalar's or enum's
+`coerce_output_value`.
+
+The spec's semantics stay graphql-core's: anything off the short path (null where the
+type forbids it, an exception, a value the scalar refuses, a middleware) is handed to
+graphql-core's own `execute_field`, which resolves the field again and reports the error
+at its path, with its null propagation. Selection (aliases, fragments, @skip/@include)
+happens before a field is executed and is not touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from types import FunctionType
+from typing import Any
+
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    Undefined,
+    get_nullable_type,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+# (read the value off the source, coerce it to the leaf type, whether null is allowed,
+# whether the reader is a resolver of ours); None: the field takes graphql-core's path
+Leaf = tuple[Callable[[Any], Any], Callable[[Any], Any], bool, bool] | None
+_PLANS: dict[tuple[GraphQLObjectType, str], Leaf] = {}
+
+
+def leaf_plan(field_def: GraphQLField) -> Leaf:
+    """How to resolve `field_def` without the general machinery, if it may be."""
+    leaf_type = get_nullable_type(field_def.type)
+    if not is_leaf_type(leaf_type):
+        return None
+    nullable = not isinstance(field_def.type, GraphQLNonNull)
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    coerce = leaf_type.coerce_output_value
+    resolver = definition.base_resolver
+    if resolver is None:
+        if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
+            return None  # an exception handler or a custom default resolver wraps it
+        return attrgetter(definition.python_name), coerce, nullable, False
+    takes_source_only = (
+        resolver.self_parameter is not None
+        and len(resolver.signature.parameters) == 1
+        and not resolver.is_async
+        and not definition.arguments
+    )
+    function = resolver.wrapped_func
+    if not takes_source_only or not isinstance(function, FunctionType):
+        return None
+    return function, coerce, nullable, True
+
+
+def _plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf:
+    key = (parent_type, field_name)
+    try:
+        return _PLANS[key]
+    except KeyError:
+        field_def = parent_type.fields.get(field_name)
+        plan = _PLANS[key] = leaf_plan(field_def) if field_def is not None else None
+        return plan
+
+
+def lean_resolvers(schema: strawberry.Schema) -> int:
+    """Call the body of each resolver field that has no arguments and no extensions
+    directly, with the strawberry `Info` it asks for, instead of through strawberry's
+    general wrapper (argument conversion, the extension chain, one more coroutine around
+    an async body). graphql-core's `execute_field` still runs it, completes the value and
+    reports its errors. Returns how many fields were made lean."""
+    if schema.exception_handlers:
+        return 0  # strawberry's wrapper is where those are matched
+    info_class = schema.config.info_class
+    made = 0
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_def in graphql_type.fields.values():
+            lean = _lean_resolver(field_def, info_class)
+            if lean is not None:
+                field_def.resolve, made = lean, made + 1
+    return made
+
+
+def _lean_resolver(field_def: GraphQLField, info_class: type[strawberry.Info]) -> Any:
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None or definition.arguments or definition.is_subscription:
+        return None
+    function = resolver.wrapped_func
+    info = resolver.info_parameter
+    expected = {resolver.self_parameter, info} - {None}
+    if not isinstance(function, FunctionType) or resolver.self_parameter is None:
+        return None
+    if set(resolver.signature.parameters.values()) != expected:
+        return None  # root, parent or anything else: strawberry's wrapper supplies those
+    if info is None:
+
+        def of_source(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            return function(source)
+
+        return of_source
+    name = info.name
+
+    def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
+        return function(source, **{name: info_class(_raw_info=raw, _field=definition)})
+
+    return with_info
+
+
+class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # A middleware wraps every resolver: then every field takes graphql-core's path.
+        self.short_path = manager is None or not manager.middlewares
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        plan = _plan(parent_type, field_details_list[0].node.name.value)
+        if plan is None or not self.short_path:
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        read, coerce, nullable, called = plan
+        try:
+            value = read(source)
+        except Exception:  # graphql-core's path runs it again and reports it at its path
+            value = Undefined
+        else:
+            if called and self.is_awaitable(value):
+                return self._complete_later(
+                    parent_type, field_details_list, path, value, position_context
+                )
+            if value is None and nullable:
+                return None
+            if value is not None and not isinstance(value, Exception):
+                try:
+                    coerced = coerce(value)
+                except Exception:  # refused: graphql-core's path says so at its path
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _complete_later(
+        self,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """A method of the source that returned an awaitable: graphql-core awaits it."""
+        field_def = parent_type.fields[field_details_list[0].node.name.value]
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        return self.complete_awaitable_value(
+            field_def.type, field_details_list, info, path, value, position_context
+        )

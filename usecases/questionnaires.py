@@ -1,0 +1,114 @@
+"""Answering a pre-visit questionnaire (a draft, then submitted once), signing a consent,
+and what check-in still waits for. The caller passes the grant for the APPOINTMENTS area of
+the appointment's patient (`Context.act`: the patient or a proxy allowed to act on it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import questionnaires as rules
+from domain.access import PatientGrant
+from persistence.questionnaires import QuestionnaireRepository
+from persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    appointment_id: str
+    form_id: str
+    answers: tuple[tuple[str, str], ...]
+    submit: bool
+
+
+@dataclass(frozen=True)
+class SignConsent:
+    appointment_id: str
+    form_id: str
+    full_name: str
+    agreed: bool
+
+
+async def appointment_owner(uow: UnitOfWork, appointment_id: str) -> str | None:
+    async with uow:
+        appt = await QuestionnaireRepository(uow.session).appointment(appointment_id)
+        return appt.patient_id if appt is not None else None
+
+
+async def _state(
+    repo: QuestionnaireRepository, grant: PatientGrant, appointment_id: str, form_id: str
+) -> rules.FormState:
+    appt = await repo.appointment(appointment_id)
+    if appt is None or appt.patient_id != grant.patient_id:
+        raise rules.AppointmentNotFound(field="appointmentId")
+    for state in await repo.form_states(grant, appt):
+        if state.form.id == form_id:
+            return state
+    raise rules.FormNotFound(field="formId")
+
+
+async def answer_form(
+    command: AnswerForm, grant: PatientGrant, uow: UnitOfWork, now: datetime
+) -> rules.FormState:
+    """Save the answers as a draft, or submit them (once): InvalidAnswers lists every
+    problem and nothing is saved."""
+    async with uow:
+        repo = QuestionnaireRepository(uow.session)
+        state = await _state(repo, grant, command.appointment_id, command.form_id)
+        if state.form.kind is not rules.FormKind.QUESTIONNAIRE:
+            raise rules.NotAQuestionnaire(field="formId")
+        if state.status is rules.FormStatus.DONE:
+            raise rules.AlreadySubmitted(field="formId")
+        answers = rules.check_answers(state.form, command.answers, complete=command.submit)
+        saved = await repo.save(
+            grant=grant,
+            appointment_id=command.appointment_id,
+            form=state.form,
+            answers=answers,
+            done=command.submit,
+            signature=None,
+            now=now,
+        )
+        if not saved:  # submitted by someone else meanwhile
+            raise rules.AlreadySubmitted(field="formId")
+        result = await _state(repo, grant, command.appointment_id, command.form_id)
+        await uow.commit()
+        return result
+
+
+async def sign_consent(
+    command: SignConsent, grant: PatientGrant, uow: UnitOfWork, now: datetime
+) -> rules.FormState:
+    """Sign a consent: the typed name, the time, the version and its text's hash, and who
+    signed as what (the grant's relationship). Immutable afterwards."""
+    async with uow:
+        repo = QuestionnaireRepository(uow.session)
+        state = await _state(repo, grant, command.appointment_id, command.form_id)
+        signature = rules.sign(state.form, command.full_name, command.agreed)
+        if state.status is rules.FormStatus.DONE:
+            raise rules.AlreadySubmitted(field="formId")
+        saved = await repo.save(
+            grant=grant,
+            appointment_id=command.appointment_id,
+            form=state.form,
+            answers={},
+            done=True,
+            signature=(signature.full_name, signature.text_sha256),
+            now=now,
+        )
+        if not saved:
+            raise rules.AlreadySubmitted(field="formId")
+        result = await _state(repo, grant, command.appointment_id, command.form_id)
+        await uow.commit()
+        return result
+
+
+async def forms_due(
+    uow: UnitOfWork, grant: PatientGrant, appointment_id: str
+) -> rules.FormsDue | None:
+    """Within the caller's unit of work: the required forms not done yet, named."""
+    repo = QuestionnaireRepository(uow.session)
+    appt = await repo.appointment(appointment_id)
+    if appt is None:
+        return None
+    return rules.missing_required(await repo.form_states(grant, appt))

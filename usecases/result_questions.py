@@ -1,0 +1,92 @@
+""" "Ask about this result": one transaction that checks the result is released to the
+asker, routes the question to the ordering provider, and adds the thread (linked to the
+result), its first message and the MESSAGE_RECEIVED outbox event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from domain import messages as messaging
+from domain import result_questions as rules
+from domain.access import PatientGrant
+from domain.events import EventKind
+from domain.results import ReleasePolicy, release_of
+from persistence import models as m
+from persistence.queries import owned
+from persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class AskAboutResult:
+    result_id: str
+    body: str
+    acknowledge_e_visit_billing: bool
+
+
+@dataclass(frozen=True)
+class Ports:
+    messaging: messaging.MessagingPolicy
+    release: ReleasePolicy
+    now: datetime
+    today: date
+    sender_name: str
+
+
+async def _released(uow: UnitOfWork, row: m.Result, release: ReleasePolicy, now: datetime) -> bool:
+    hold = m.ResultHoldPreference
+    held = await uow.session.scalar(
+        select(hold.patient_id).where(hold.patient_id == row.patient_id, hold.kind == row.kind)
+    )
+    return release_of(
+        kind=row.kind,
+        code=row.code,
+        status=row.status,
+        resulted_at=row.resulted_at,
+        released_at=row.released_at,
+        held_by_patient=held is not None,
+        now=now,
+        policy=release,
+    ).released
+
+
+async def ask_about_result(
+    command: AskAboutResult,
+    result_grant: PatientGrant,
+    message_grant: PatientGrant,
+    uow: UnitOfWork,
+    ports: Ports,
+) -> tuple[m.MessageThread, m.Message]:
+    """`result_grant`: the RESULTS area, `message_grant`: the MESSAGES area of one patient."""
+    body = messaging.clean_body(command.body, ports.messaging)
+    async with uow:
+        rows = await owned.owned_by_id(uow.session, m.Result, [result_grant], [command.result_id])
+        if not rows:
+            raise rules.ResultNotFound(field="resultId")
+        result = rows[0]
+        if not await _released(uow, result, ports.release, ports.now):
+            raise rules.ResultNotReleased(field="resultId")
+        _team, pcp = await uow.messaging.care_team(message_grant)
+        route = rules.route_question(result.ordering_provider_id, pcp, ports.messaging)
+        terms = messaging.terms(rules.CATEGORY, route.kind, ports.today, ports.messaging)
+        messaging.require_acknowledgement(terms, command.acknowledge_e_visit_billing)
+        subject = rules.question_subject(result.name, ports.messaging)
+        thread = uow.messaging.add_thread(message_grant, rules.CATEGORY, subject, route, ports.now)
+        thread.result_id = result.id
+        await uow.session.flush()  # the thread before its message (foreign key)
+        message = uow.messaging.add_message(
+            thread, message_grant.account_id, ports.sender_name, body, ports.now
+        )
+        await uow.session.flush()
+        uow.outbox.record(
+            EventKind.MESSAGE_RECEIVED,
+            object_id=message.id,
+            now=ports.now,
+            patient_id=thread.patient_id,
+            payload={"threadId": thread.id, "senderKind": message.sender_kind},
+        )
+        await uow.commit()
+        uow.session.expunge_all()  # kept as committed
+        return thread, message
