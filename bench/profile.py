@@ -2,6 +2,7 @@
 through httpx's ASGI transport), on a fresh database of its own.
 
     python -m bench.profile [dashboard|proxy|results|send] [--sqlite] [--patients 300]
+                            [--concurrency 1,32 [--load 300]]
 
 Prints the time per request without the profiler, then pyinstrument's call tree.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from portal.security import TokenIssuer
 
 
 async def profile(args: argparse.Namespace) -> None:
-    from portal.app import create_app
+    from portal.app import create_app, tune_gc
     from portal.services import build_services
 
     with tempfile.TemporaryDirectory(prefix="portal-profile-") as tmp:
@@ -56,6 +58,8 @@ async def profile(args: argparse.Namespace) -> None:
             requests: list[Request] = (await requests_for(url, issuer, 200))[args.scenario]
             services = build_services(settings)
             transport = httpx.ASGITransport(app=create_app(services=services))
+            if args.tune_gc:  # what the app's lifespan does (httpx's transport runs none)
+                tune_gc()
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 for request in requests[:5]:  # warm
                     await send(client, request)
@@ -64,6 +68,8 @@ async def profile(args: argparse.Namespace) -> None:
                 for request in timed:
                     await send(client, request)
                 per_request = (time.perf_counter() - started) / len(timed) * 1000
+                for concurrency in args.concurrency:
+                    await _load(client, requests, concurrency, args.load)
                 profiler = Profiler(async_mode="enabled")
                 profiler.start()
                 for request in requests[55:105]:
@@ -81,6 +87,43 @@ async def profile(args: argparse.Namespace) -> None:
         print(profiler.output_text(unicode=False, color=False))
 
 
+async def _load(
+    client: httpx.AsyncClient, requests: list[Request], concurrency: int, count: int
+) -> None:
+    """`count` requests over `concurrency` concurrent clients: CPU time of this process per
+    request (client included, the same at every concurrency), and what the GC took."""
+    collections = [0, 0, 0]
+    gc_seconds = 0.0
+    started_gc = 0.0
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        nonlocal gc_seconds, started_gc
+        if phase == "start":
+            started_gc = time.process_time()
+        else:
+            gc_seconds += time.process_time() - started_gc
+            collections[info["generation"]] += 1
+
+    queue = [requests[i % len(requests)] for i in range(count)]
+
+    async def worker() -> None:
+        while queue:
+            await send(client, queue.pop())
+
+    gc.callbacks.append(on_gc)
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    finally:
+        gc.callbacks.remove(on_gc)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"c={concurrency}: {count / wall:.0f} req/s, {cpu / count * 1000:.2f} ms CPU per request"
+        f" (client included); GC {collections} collections (gen 0/1/2),"
+        f" {gc_seconds / count * 1000:.2f} ms per request"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument(
@@ -92,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--flat", type=int, default=0, help="the N functions of most own time")
     parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: [int(c) for c in text.split(",")],
+        default=[],
+        help="also load at these concurrencies (e.g. 1,32): CPU per request and GC",
+    )
+    parser.add_argument("--tune-gc", action="store_true", help="as the served app does")
+    parser.add_argument("--load", type=int, default=300, help="requests per concurrency")
     parser.add_argument(
         "--postgres",
         default=os.environ.get(

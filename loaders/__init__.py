@@ -83,8 +83,12 @@ class Loaders:
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
         (SQLite, subscription events)."""
         self._services = services
-        sessions = services.read_sessions if per_request else services.sessions
-        self.session = RequestSession(sessions, shared=per_request)
+        if per_request:
+            self.session = RequestSession(
+                services.read_sessions, shared=True, gate=services.request_gate
+            )
+        else:
+            self.session = RequestSession(services.sessions, shared=False)
         self._sessions: SessionSource = self.session
 
     async def close(self) -> None:
@@ -109,7 +113,9 @@ class Loaders:
 
     @cached_property
     def appointment_pages(self) -> AppointmentPageByPatientLoader:
-        return AppointmentPageByPatientLoader(self._sessions, self._services.clock)
+        return AppointmentPageByPatientLoader(
+            self._sessions, self._services.clock, self.provider, self.department
+        )
 
     @cached_property
     def appointment(self) -> AppointmentByIdLoader:
@@ -133,7 +139,7 @@ class Loaders:
 
     @cached_property
     def result_pages(self) -> ResultPageByPatientLoader:
-        return ResultPageByPatientLoader(self._sessions)
+        return ResultPageByPatientLoader(self._sessions, self.result_components, self.result_holds)
 
     @cached_property
     def result_components(self) -> ComponentsByResultLoader:
@@ -150,7 +156,7 @@ class Loaders:
     # -- messages and notifications -------------------------------------------------------
     @cached_property
     def message_thread_pages(self) -> MessageThreadPageByPatientLoader:
-        return MessageThreadPageByPatientLoader(self._sessions)
+        return MessageThreadPageByPatientLoader(self._sessions, self.read_through)
 
     @cached_property
     def inbox_pages(self) -> InboxPageByGrantsLoader:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
@@ -21,6 +21,43 @@ SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 batch_observers: list[Callable[[str, int], None]] = []
 
 
+class FairGate:
+    """At most `size` holders, the others served strictly in the order they came.
+
+    HTTP requests on PostgreSQL pass it before they check out their connection and leave
+    it when they give it back. SQLAlchemy's async pool lets a newcomer take a connection
+    given back while an older waiter is being woken, so under load a waiter can be passed
+    over again and again until its pool timeout (30 s); and holding fewer requests in
+    flight than connections leaves some for mutations and background jobs."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed over just as it was cancelled: pass it on
+            else:
+                self._waiters.remove(turn)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the slot passes straight to the oldest waiter
+                return
+        self._free += 1
+
+
 class RequestSession:
     """The database side of one request: its batches, and when it may end.
 
@@ -35,9 +72,16 @@ class RequestSession:
     batches is still running, e.g. a sibling's batch when a non-null field error ended the
     execution early."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, shared: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        shared: bool,
+        gate: FairGate | None = None,
+    ) -> None:
         self._sessions = sessions
         self._shared = shared
+        self._gate = gate  # passed before the shared session's first use, left at its close
         self._session: AsyncSession | None = None
         self._turn = asyncio.Lock()
         self._pending = 0
@@ -51,6 +95,8 @@ class RequestSession:
     async def _use(self) -> AsyncIterator[AsyncSession]:
         async with self._turn:
             if self._session is None:
+                if self._gate is not None:
+                    await self._gate.acquire()
                 self._session = self._sessions()
             try:
                 yield self._session
@@ -69,12 +115,28 @@ class RequestSession:
             self._pending = 0
             self._idle.set()
 
+    async def unshare(self) -> None:
+        """From now on each use has a short session of its own, the shared one's connection
+        back in the pool: a mutation's unit of work takes a connection of its own, and a
+        request holding one while it waits for another could, with every pooled connection
+        so held, wait forever."""
+        async with self._turn:
+            self._shared = False
+            await self._give_back()
+
     async def close(self) -> None:
         await self._idle.wait()
         async with self._turn:
-            session, self._session = self._session, None
-            if session is not None:
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
                 await session.close()
+            finally:
+                if self._gate is not None:
+                    self._gate.release()
 
 
 class SessionLoader(DataLoader[K, V | None]):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader
+from loaders.base import PatientPageLoader, SessionLoader, SessionSource
 from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import messages
@@ -21,13 +22,6 @@ from persistence.queries import messages
 ThreadKey = tuple[PatientGrant, str]  # (grant of the thread's patient, thread id)
 MessagePageKey = tuple[PatientGrant, str, Page]
 InboxKey = tuple[tuple[PatientGrant, ...], Page]
-
-
-class MessageThreadPageByPatientLoader(PatientPageLoader):
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
-        return await messages.thread_pages(session, grants, page)
 
 
 class InboxPageByGrantsLoader(SessionLoader[InboxKey, PageOf]):
@@ -95,3 +89,27 @@ class ReadThroughByThreadLoader(SessionLoader[ThreadKey, datetime]):
         grants = list({grant for grant, _ in keys})
         read = await messages.read_through_by_thread(session, grants, [t for _, t in keys])
         return {key: read[key[1]] for key in keys if key[1] in read}
+
+
+class MessageThreadPageByPatientLoader(PatientPageLoader):
+    """Pages of threads, each loaded with how far the viewer has read it in the same
+    statement: that primes the request's read-through loader (`readByMe`)."""
+
+    def __init__(self, sessions: SessionSource, read_through: ReadThroughByThreadLoader) -> None:
+        super().__init__(sessions)
+        self.read_through = read_through
+
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        read: dict[str, datetime | None] = {}
+
+        def collect(row: Sequence[Any]) -> None:
+            thread, thread_read = row
+            read[thread.id] = thread_read.read_through if thread_read is not None else None
+
+        pages = await messages.thread_pages(session, grants, page, collect)
+        for grant in grants:
+            for thread in pages[grant.patient_id].rows:
+                self.read_through.prime((grant, thread.id), read.get(thread.id))
+        return pages

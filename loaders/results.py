@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader
+from loaders.base import PatientPageLoader, SessionLoader, SessionSource
 from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import results
@@ -16,13 +17,6 @@ from persistence.queries.results import TrendRow
 
 ResultKey = tuple[PatientGrant, str]  # (grant, result id)
 TrendKey = tuple[PatientGrant, str]  # (grant, component LOINC code)
-
-
-class ResultPageByPatientLoader(PatientPageLoader):
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
-        return await results.result_pages(session, grants, page)
 
 
 class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]):
@@ -49,6 +43,41 @@ class HoldKindsByPatientLoader(SessionLoader[PatientGrant, frozenset[str]]):
         for patient_id, kind in await results.hold_preferences(session, list(set(keys))):
             kinds[patient_id].add(kind)
         return {g: frozenset(kinds.get(g.patient_id, ())) for g in keys}
+
+
+class ResultPageByPatientLoader(PatientPageLoader):
+    """Pages of results, each loaded with its components and its patient's hold preferences
+    in the same statement: those prime the request's components and holds loaders, so
+    `components` and the release decision cost no statement of their own."""
+
+    def __init__(
+        self,
+        sessions: SessionSource,
+        components: ComponentsByResultLoader,
+        holds: HoldKindsByPatientLoader,
+    ) -> None:
+        super().__init__(sessions)
+        self.components, self.holds = components, holds
+
+    async def fetch_pages(
+        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    ) -> dict[str, PageOf]:
+        found: dict[str, list[m.ResultComponent]] = {}
+
+        def collect(row: Sequence[Any]) -> None:
+            result, component = row
+            listed = found.setdefault(result.id, [])  # none: an empty list, still known
+            if component is not None:
+                listed.append(component)
+
+        pages = await results.result_pages(session, grants, page, collect)
+        for grant in grants:
+            rows = pages[grant.patient_id].rows
+            for result in rows:
+                self.components.prime((grant, result.id), found.get(result.id, []))
+            if rows and rows[0].held_kinds is not None:  # every kind the patient holds
+                self.holds.prime(grant, frozenset(filter(None, rows[0].held_kinds.split(","))))
+        return pages
 
 
 class TrendByCodeLoader(SessionLoader[TrendKey, list[TrendRow]]):

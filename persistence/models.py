@@ -23,7 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -217,6 +217,10 @@ class Result(Base):
     released_at: Mapped[datetime | None]
     provider_comment: Mapped[str | None] = mapped_column(Text)
     report: Mapped[str | None] = mapped_column(Text)
+    # The result kinds its patient asked to hear from their doctor first, comma-separated
+    # ("" for none), where the query loading it computed them (the result pages do); else
+    # None.
+    held_kinds: Mapped[str | None] = query_expression()
 
 
 class ResultComponent(Base):
@@ -340,6 +344,9 @@ class Statement(Base):
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The sum of its payments, where the query loading it computed that (the statement
+    # pages do: `amountDue` then needs no statement of its own for payments); else None.
+    paid_cents: Mapped[int | None] = query_expression()
 
 
 class StatementLineItem(Base):

@@ -113,6 +113,10 @@ async def pages_per_parent(
     *,
     shape: Hashable | None = None,
     params: Mapping[str, Any] | None = None,
+    joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+    each_joined: Callable[[Sequence[Any]], None] | None = None,
+    then_by: Sequence[Any] = (),
+    options: Sequence[Any] = (),
 ) -> dict[Any, PageOf]:
     """One statement: the page of `query`'s entity for each parent id in `parents`.
 
@@ -124,7 +128,15 @@ async def pages_per_parent(
     the dashboard's profile. So a hot list passes `shape`, a name for the form of its query,
     and `query` as a function building it with named `bindparam()`s whose values are in
     `params`: the statement is then built once per form and process and reused, only the
-    parameters change. (Without `shape` it is built every time, for rarely used lists.)"""
+    parameters change. (Without `shape` it is built every time, for rarely used lists.)
+
+    `joined`: (entity, on clause) pairs outer-joined to each row in the same statement (an
+    appointment's provider and department, a result's components); `each_joined` is told
+    each row of the statement, the entity then the joined objects in that order (a loader
+    primes the loaders of those objects with them). A joined list (one row per component)
+    repeats the entity, which is kept once (the session hands out one object per row
+    identity); `then_by` orders the rows of one entity (the components' position).
+    `options`: loader options of the entity (e.g. `with_expression`)."""
     values: dict[str, Any] = {
         **(params or {}),
         "page_parents": list(dict.fromkeys(parents)),
@@ -136,12 +148,22 @@ async def pages_per_parent(
     stmt = _STATEMENTS.get(key) if key is not None else None
     if stmt is None:
         base = query() if callable(query) else query
-        stmt = _ranked(base, parent, sort, page.after is not None)
+        stmt = _ranked(base, parent, sort, page.after is not None, joined, then_by)
+        stmt = stmt.options(*options)
         if key is not None:
             _STATEMENTS[key] = stmt
     grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in (await session.scalars(stmt, values)).all():
-        grouped[getattr(row, parent.key)].append(row)
+    if joined:
+        for row in (await session.execute(stmt, values)).all():
+            entity_row = row[0]
+            rows_of = grouped[getattr(entity_row, parent.key)]
+            if not rows_of or rows_of[-1] is not entity_row:
+                rows_of.append(entity_row)
+            if each_joined is not None:
+                each_joined(row)
+    else:
+        for row in (await session.scalars(stmt, values)).all():
+            grouped[getattr(row, parent.key)].append(row)
     return {p: _page(grouped.get(p, []), page.first, sort) for p in parents}
 
 
@@ -151,7 +173,12 @@ _STATEMENTS: dict[Hashable, Select[Any]] = {}
 
 
 def _ranked(
-    query: Select[Any], parent: InstrumentedAttribute[Any], sort: SortKey, after: bool
+    query: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    sort: SortKey,
+    after: bool,
+    joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+    then_by: Sequence[Any] = (),
 ) -> Select[Any]:
     if after:
         query = query.where(
@@ -170,11 +197,15 @@ def _ranked(
         .where(one_of(parent, "page_parents"))
         .subquery()
     )
-    return (
-        select(entity)
+    stmt = (
+        select(entity, *(other for other, _ in joined))
+        .select_from(entity)
         .join(ranked, key == ranked.c[key.key])
-        .where(ranked.c.rank <= bindparam("page_limit"))
-        .order_by(ranked.c[parent.key], ranked.c.rank)
+    )
+    for other, on in joined:
+        stmt = stmt.outerjoin(other, on)
+    return stmt.where(ranked.c.rank <= bindparam("page_limit")).order_by(
+        ranked.c[parent.key], ranked.c.rank, *then_by
     )
 
 

@@ -521,6 +521,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 "METHOD_NOT_ALLOWED",
                 {"Allow": "POST"},
             )
+        if operation.type is not AstOperationType.QUERY:
+            await context.loaders.session.unshare()
         refused = await self._limit_sign_in(request, context, operation, params.variables or {})
         if refused is not None:
             return Outcome(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.billing import PaymentGateway
 from domain.clock import Clock, SystemClock
+from loaders.base import FairGate
 from persistence.audit import AuditWriter
 from persistence.db import create_engine, reading_engine, session_factory
 from persistence.deliveries import DeliveryDispatcher
@@ -49,7 +50,12 @@ class Services:
     # Broker, outbox publisher and open WebSockets (portal/realtime), started by the app.
     realtime: Realtime = field(init=False)
 
+    # HTTP requests holding a pooled connection at once, served in order (loaders.base).
+    request_gate: FairGate = field(init=False)
+
     def __post_init__(self) -> None:
+        pool_size = getattr(self.engine.pool, "size", lambda: 10)()
+        self.request_gate = FairGate(max(1, pool_size - 2))  # 2 left for writes and jobs
         self.files = FileStore(self.settings.attachments_dir)
         self.push = build_push_sender(self.settings.push)
         self.sso = SingleSignOn(self.settings.sso)

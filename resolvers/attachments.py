@@ -34,7 +34,7 @@ async def attachment_node(info: Info, attachment_id: str) -> Attachment | None:
     """node(id): the area the attachment's purpose needs, of its patient, is checked first."""
     ctx = info.context
     ctx.require_principal()
-    async with ctx.services.session() as session:
+    async with ctx.loaders.session() as session:
         owner = await q.attachment_owner(session, attachment_id)
         # Unknown ids answer like forbidden ones ("" is nobody's patient id).
         patient_id, purpose = owner or ("", "message")

@@ -58,11 +58,15 @@ async def amount_due(info: Info, statement: s.Statement) -> MoneyType:
     """From the lines and payments this request loads anyway: no query per statement."""
     key = (statement.grant, statement.internal_id)
     loaders = info.context.loaders
-    lines, paid = await asyncio.gather(
-        loaders.statement_lines.get(key), loaders.statement_payments.get(key)
-    )
+    paid_cents = statement.paid_cents  # summed by the statement pages' own statement
+    if paid_cents is None:
+        lines, paid = await asyncio.gather(
+            loaders.statement_lines.get(key), loaders.statement_payments.get(key)
+        )
+        paid_cents = sum(row.payment.amount_cents for row in paid or [])
+    else:
+        lines = await loaders.statement_lines.get(key)
     patient_cents = sum(row.line.patient_cents for row in lines or [])
-    paid_cents = sum(row.payment.amount_cents for row in paid or [])
     return MoneyType.of(due(patient_cents, paid_cents, statement.currency))
 
 

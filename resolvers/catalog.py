@@ -40,7 +40,7 @@ async def available_slots(
         closed_providers=fits[1] if fits else (),
     )
     page = Page(page_size(first), cursor_values(after, [datetime, str]))
-    async with ctx.services.session() as session:
+    async with ctx.loaders.session() as session:
         result = await page_of(session, query, appointments.SLOT_SORT, page)
     if fits is None:
         return Connection.of(result, Slot.from_row)
@@ -74,6 +74,6 @@ async def providers(
 ) -> Connection[Provider]:
     info.context.require_principal()
     page = Page(page_size(first), cursor_values(after, [str, str]))
-    async with info.context.services.session() as session:
+    async with info.context.loaders.session() as session:
         result = await page_of(session, people.providers_query(search), PROVIDER_SORT, page)
     return Connection.of(result, Provider.from_row)

@@ -80,7 +80,7 @@ async def message_node(info: Info, message_id: str) -> s.Message | None:
     """node(id) of a Message: access is checked on its thread's patient first."""
     ctx = info.context
     ctx.require_principal()
-    async with ctx.services.session() as session:
+    async with ctx.loaders.session() as session:
         owner = await owned.message_owner(session, message_id)
     # Unknown ids answer like forbidden ones ("" is nobody's patient id).
     grant = ctx.access(owner or "", RecordArea.MESSAGES, "Message")

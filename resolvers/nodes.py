@@ -46,7 +46,7 @@ async def owned_row(
     """Check access to the owner of a patient-owned row, then load it through the grant."""
     ctx = info.context
     ctx.require_principal()
-    async with ctx.services.session() as session:
+    async with ctx.loaders.session() as session:
         owner = await owned.owner_of(session, model, row_id)
         if owner is None:
             # Unknown ids answer like forbidden ones, so ids reveal nothing.
@@ -63,7 +63,7 @@ async def _appointment(info: Info, row_id: str) -> Any:
 
 async def _slot(info: Info, row_id: str) -> Any:
     info.context.require_principal()
-    async with info.context.services.session() as session:
+    async with info.context.loaders.session() as session:
         row = await session.get(m.Slot, row_id)
     return appointments_s.Slot.from_row(row) if row else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -26,10 +25,10 @@ async def patient_results(
     filter_ = kind.value if kind is not None else None
     page = Page(page_size(first), cursor_values(after, [datetime, str]), filter_)
     loaders = info.context.loaders
-    found, held = await asyncio.gather(
-        loaders.result_pages.get((grant, page)), loaders.result_holds.get(grant)
-    )
+    found = await loaders.result_pages.get((grant, page))
     assert found is not None
+    # The page's statement primed the holds; an empty page needs none.
+    held = await loaders.result_holds.get(grant) if found.rows else frozenset()
     return Connection.of(
         found, lambda row: s.Result.from_row(row, grant, held or frozenset(), info)
     )

@@ -130,6 +130,7 @@ class Statement(Node):
     patient_id: strawberry.Private[str]  # the guarantor
     currency: strawberry.Private[str]
     grant: strawberry.Private[PatientGrant]
+    paid_cents: strawberry.Private[int | None]  # when the query loading it summed them
 
     def node_id(self) -> str:
         return self.internal_id
@@ -161,6 +162,7 @@ class Statement(Node):
             patient_id=row.guarantor_patient_id,
             currency=row.currency,
             grant=grant,
+            paid_cents=row.paid_cents,
             account_number=row.account_number,
             statement_date=row.statement_date,
             due_date=row.due_date,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +20,23 @@ UPCOMING_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=
 PAST_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=True)
 
 
+# Each appointment comes with its provider and department, in the same statement.
+WITH_PROVIDER_AND_DEPARTMENT = (
+    (m.Provider, m.Provider.id == m.Appointment.provider_id),
+    (m.Department, m.Department.id == m.Appointment.department_id),
+)
+
+
 async def appointment_pages(
-    session: AsyncSession, grants: Sequence[PatientGrant], page: Page, now: datetime
+    session: AsyncSession,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    now: datetime,
+    each_joined: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first)."""
+    """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first). Each page's
+    appointments are loaded with their provider and department, told to `each_joined` as
+    (appointment, provider, department) rows."""
     ids = patient_ids(grants, RecordArea.APPOINTMENTS)
     upcoming = page.filter == "UPCOMING"
 
@@ -45,6 +59,8 @@ async def appointment_pages(
         page,
         shape=("appointments", upcoming),
         params={"now": now},
+        joined=WITH_PROVIDER_AND_DEPARTMENT,
+        each_joined=each_joined,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
@@ -19,6 +20,16 @@ from persistence.paging import Page, PageOf, SortKey, one_of, pages_per_parent
 from persistence.queries.guard import patient_ids
 
 STATEMENT_SORT = SortKey((m.Statement.statement_date, m.Statement.id), descending=True)
+
+
+def _sum_of(column: Any, owner: Any) -> Any:
+    # SUM of a BIGINT is NUMERIC on PostgreSQL; cents stay integers.
+    total = select(func.coalesce(func.sum(column), 0)).where(owner == m.Statement.id)
+    return cast(total.scalar_subquery(), BigInteger)
+
+
+# Each statement of a page with the sum of its payments (for `amountDue`).
+PAID_CENTS = _sum_of(m.Payment.amount_cents, m.Payment.statement_id)
 
 
 async def statement_pages(
@@ -43,6 +54,7 @@ async def statement_pages(
         page,
         shape=("statements", status is None),
         params={"status": status},
+        options=[with_expression(m.Statement.paid_cents, PAID_CENTS)],
     )
 
 
@@ -123,12 +135,6 @@ class OpenStatementTotals:
     currency: str
     patient_cents: int
     paid_cents: int
-
-
-def _sum_of(column: Any, owner: Any) -> Any:
-    # SUM of a BIGINT is NUMERIC on PostgreSQL; cents stay integers.
-    total = select(func.coalesce(func.sum(column), 0)).where(owner == m.Statement.id)
-    return cast(total.scalar_subquery(), BigInteger)
 
 
 OPEN_TOTALS = select(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
@@ -20,10 +22,34 @@ from persistence.queries.guard import patient_ids
 RESULT_SORT = SortKey((m.Result.resulted_at, m.Result.id), descending=True)
 
 
+# Each result comes with its components (one row each), in the same statement.
+_RC = m.ResultComponent
+WITH_COMPONENTS = (
+    (_RC, and_(_RC.result_id == m.Result.id, _RC.patient_id == m.Result.patient_id)),
+)
+
+
+# Every result of a page says which kinds its patient holds (all of them, not only its own):
+# the page then needs no statement for the hold preferences.
+_HOLD = m.ResultHoldPreference
+HELD_KINDS = func.coalesce(
+    select(func.aggregate_strings(_HOLD.kind, ","))
+    .where(_HOLD.patient_id == m.Result.patient_id)
+    .scalar_subquery(),
+    "",
+)
+
+
 async def result_pages(
-    session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    session: AsyncSession,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    each_joined: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """`page.filter` is a result kind ("lab", "imaging") or None for every kind."""
+    """`page.filter` is a result kind ("lab", "imaging") or None for every kind. The results
+    are loaded with their components, told to `each_joined` as (result, component or None)
+    rows in position order. A held result's components are loaded as the components'
+    loader would; its resolver refuses them (HELD_FOR_REVIEW) before reading any."""
     kind = page.filter
 
     def query() -> Select[m.Result]:
@@ -41,11 +67,14 @@ async def result_pages(
         page,
         shape=("results", kind is None),
         params={"kind": kind},
+        joined=WITH_COMPONENTS,
+        each_joined=each_joined,
+        then_by=[_RC.position],
+        options=[with_expression(m.Result.held_kinds, HELD_KINDS)],
     )
 
 
 # Built once per process (persistence/paging.py says why): the dashboard's nested lists.
-_RC = m.ResultComponent
 COMPONENTS = (
     select(_RC)
     .where(
