@@ -69,9 +69,10 @@ class EventViews:
 
     def _forget(self, now: datetime) -> None:
         """Drop views no longer fresh (the oldest first: the dicts keep insertion order)."""
-        for key, made in list(self._made.items()):
+        while self._made:
+            key, made = next(iter(self._made.items()))
             if now - made < FRESH:
-                break
+                return
             self._drop(key, self._views[key])
 
     def _drop(self, key: Key, future: asyncio.Future[View]) -> None:
