@@ -31,7 +31,8 @@ _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
 
 
 class SsoError(DomainError):
-    code = "SSO_FAILED"
+    """The family of single sign-on refusals; each raises its own code."""
+
     default_message = "Single sign-on could not be completed. Try again."
 
 
