@@ -39,6 +39,7 @@ from loaders.notes import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.owned import ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,
     CoveragesByPatientLoader,
@@ -169,6 +170,10 @@ class Loaders:
     @cached_property
     def message(self) -> MessageByIdLoader:
         return MessageByIdLoader(self._sessions)
+
+    @cached_property
+    def thread(self) -> ThreadByIdLoader:
+        return ThreadByIdLoader(self._sessions)
 
     @cached_property
     def unread_by_thread(self) -> UnreadCountByThreadLoader:
