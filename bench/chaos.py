@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -426,6 +427,7 @@ async def chaos(args: argparse.Namespace) -> int:
             await server.stop()
         await redis.stop()
         await pg.destroy()
+        shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report, indent=2))
     out = ROOT / "var" / "chaos.json"
     out.parent.mkdir(exist_ok=True)

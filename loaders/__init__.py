@@ -18,6 +18,7 @@ from loaders.billing_requests import (
     AssistanceRequestByStatementLoader,
     PaymentPlanRequestByStatementLoader,
 )
+from loaders.devices import DevicesByAccountLoader, IdentitiesByAccountLoader
 from loaders.explanations import ExplanationByCodeLoader
 from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
@@ -38,6 +39,7 @@ from loaders.notes import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.owned import ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,
     CoveragesByPatientLoader,
@@ -170,6 +172,10 @@ class Loaders:
         return MessageByIdLoader(self._sessions)
 
     @cached_property
+    def thread(self) -> ThreadByIdLoader:
+        return ThreadByIdLoader(self._sessions)
+
+    @cached_property
     def unread_by_thread(self) -> UnreadCountByThreadLoader:
         return UnreadCountByThreadLoader(self._sessions)
 
@@ -200,6 +206,14 @@ class Loaders:
     @cached_property
     def sessions(self) -> SessionsByAccountLoader:
         return SessionsByAccountLoader(self._sessions)
+
+    @cached_property
+    def devices(self) -> DevicesByAccountLoader:
+        return DevicesByAccountLoader(self._sessions)
+
+    @cached_property
+    def linked_identities(self) -> IdentitiesByAccountLoader:
+        return IdentitiesByAccountLoader(self._sessions)
 
     # -- health summary, care team, billing, self-only pages ------------------------------
     @cached_property

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from loaders.base import PatientPageLoader, SessionLoader
+from loaders.owned import OwnedByIdLoader
 from persistence import models as m
 from persistence.paging import Page, PageOf
-from persistence.queries import notes, owned
+from persistence.queries import notes
 
 NoteKey = tuple[PatientGrant, str]  # (grant, note id or appointment id)
 
@@ -56,17 +57,7 @@ class HiddenNoteCountByPatientLoader(SessionLoader[PatientGrant, int]):
         return {g: counts.get(g.patient_id, 0) for g in keys}
 
 
-class AppointmentByIdLoader(SessionLoader[NoteKey, m.Appointment]):
+class AppointmentByIdLoader(OwnedByIdLoader):
     """Appointments by id, only those of the grants' patients (the visit a note documents)."""
 
-    async def fetch(
-        self, session: AsyncSession, keys: Sequence[NoteKey]
-    ) -> dict[NoteKey, m.Appointment]:
-        grants = list({grant for grant, _ in keys})
-        rows = await owned.owned_by_id(session, m.Appointment, grants, list({a for _, a in keys}))
-        by_id = {row.id: row for row in rows}
-        return {
-            (g, aid): by_id[aid]
-            for g, aid in keys
-            if aid in by_id and by_id[aid].patient_id == g.patient_id
-        }
+    model = m.Appointment

@@ -12,23 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from loaders.base import SessionLoader
+from loaders.owned import OwnedByIdLoader
 from persistence import models as m
-from persistence.queries import owned
 from persistence.queries.guard import patient_ids
 
 LinkKey = tuple[PatientGrant, str]
 
 
-class ResultByIdLoader(SessionLoader[LinkKey, m.Result]):
-    async def fetch(
-        self, session: AsyncSession, keys: Sequence[LinkKey]
-    ) -> dict[LinkKey, m.Result]:
-        grants = list({g for g, _ in keys})
-        rows = await owned.owned_by_id(session, m.Result, grants, list({i for _, i in keys}))
-        by_id = {row.id: row for row in rows}
-        return {
-            (g, i): by_id[i] for g, i in keys if i in by_id and by_id[i].patient_id == g.patient_id
-        }
+class ResultByIdLoader(OwnedByIdLoader):
+    model = m.Result
 
 
 class ThreadsByResultLoader(SessionLoader[LinkKey, list[m.MessageThread]]):

@@ -55,14 +55,18 @@ class AccountRepository:
 
     async def credentials(self, username: str) -> Credentials | None:
         a = m.Account
-        stmt = select(a.id, a.password_hash, a.failed_sign_ins, a.locked_until).where(
+        stmt = select(a.id, a.password_hash, a.failed_sign_ins, a.locked_until, a.sso_only).where(
             a.username == username
         )
         row = (await self._session.execute(stmt)).one_or_none()
         if row is None:
             return None
-        account_id, password_hash, failed, locked_until = row
-        return Credentials(account_id, password_hash, SignInState(failed, locked_until))
+        # An SSO-only account has no password that works: checked against the dummy hash (same
+        # time), refused, and counted towards the lockout like any wrong password.
+        account_id, password_hash, failed, locked_until, sso_only = row
+        return Credentials(
+            account_id, "" if sso_only else password_hash, SignInState(failed, locked_until)
+        )
 
     async def sign_in_state(self, account_id: str) -> SignInState:
         stmt = select(m.Account.failed_sign_ins, m.Account.locked_until).where(

@@ -49,6 +49,10 @@ class AuditEntry:
 
 
 AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
+# SQLite: one executemany whatever the rows. The ORM's bulk INSERT would otherwise leave out
+# NULLs and split the rows by which columns are set (a refused read has area/reason, a read
+# has not): one more statement per request with a refusal.
+INSERT_ROWS = insert(m.AuditEvent).execution_options(render_nulls=True)
 # PostgreSQL: any number of rows in one statement (asyncpg's executemany would send one
 # INSERT per row), built once: one array per column, unnested into rows. The text holds
 # only our own column names; every value is a bound parameter.
@@ -95,7 +99,7 @@ class AuditWriter:
                     columns = {c: [getattr(e, c) for e in entries] for c in AUDIT_COLUMNS}
                     await session.execute(INSERT_UNNEST, columns)
                 else:  # SQLite: executemany, local and inside one transaction
-                    await session.execute(insert(m.AuditEvent), [asdict(e) for e in entries])
+                    await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
                 await session.commit()
         except Exception:
             log.exception("audit write failed; %d entries queued for retry", len(entries))
@@ -121,7 +125,7 @@ class AuditWriter:
                 return 0
             try:
                 async with self._sessions() as session, session.begin():
-                    await session.execute(insert(m.AuditEvent), [asdict(e) for e in batch])
+                    await session.execute(INSERT_ROWS, [asdict(e) for e in batch])
             except BaseException:
                 self._queue[:0] = batch
                 self._oldest = min(t for t in (oldest, self._oldest) if t is not None)

@@ -7,8 +7,11 @@ never fails the request. `DeliveryDispatcher.drain()` (a background task of the 
 (several instances may drain at once; a row is sent by one of them), then marked sent, or
 kept with its error for the next round until `max_attempts`.
 
-The gateways are interfaces (`SmsSender`, `PushSender`); the defaults only log that a
-message would go out, with the number masked. The texts carry no PHI (domain rule).
+The gateways are interfaces (`SmsSender`, `PushSender`); the SMS default only logs that a
+message would go out, with the number masked. A push row is one device (`destination` is its
+id): the sender (portal/push) reaches Web Push, APNs or FCM; a device the service reports gone
+is forgotten, any other failure is tried again after a growing wait (`next_attempt_at`). The
+texts carry no PHI (domain rule).
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
+from domain.devices import DeviceAddress, DeviceGone, PushFailed, PushMessage, backoff
 from domain.notification_channels import Channel
 from persistence import models as m
 from persistence.db import retry_while_unavailable
+from persistence.devices import device_by_id, forget_device, mark_used
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,9 @@ class SmsSender(Protocol):
 
 
 class PushSender(Protocol):
-    async def send_push(self, account_id: str, text: str) -> None:
-        """Push one notification to the account's registered devices or raise."""
+    async def send_push(self, device: DeviceAddress, message: PushMessage) -> None:
+        """Push one message to one device; raise DeviceGone if the service says it no longer
+        exists, PushFailed (or anything) to try again later."""
 
 
 def mask(phone: str) -> str:
@@ -50,8 +56,8 @@ class LoggingSmsSender:
 
 
 class LoggingPushSender:
-    async def send_push(self, account_id: str, text: str) -> None:
-        log.info("push to account %s: %s", account_id, text)
+    async def send_push(self, device: DeviceAddress, message: PushMessage) -> None:
+        log.info("push to a %s device: %s", device.platform.value, message.body)
 
 
 def enqueue_delivery(
@@ -63,8 +69,10 @@ def enqueue_delivery(
     destination: str | None,
     text: str,
     now: datetime,
+    link: str | None = None,
 ) -> None:
-    """Add an SMS or push to the outbox, in the caller's transaction."""
+    """Add an SMS (to a number) or a push (to a device id) to the outbox, in the caller's
+    transaction."""
     session.add(
         m.NotificationDelivery(
             id=m.new_id("dlv"),
@@ -78,6 +86,8 @@ def enqueue_delivery(
             last_error=None,
             sent_at=None,
             failed_at=None,
+            link=link,
+            next_attempt_at=None,
         )
     )
 
@@ -96,6 +106,8 @@ class DeliveryDispatcher:
         push: PushSender | None = None,
         interval: float = 5.0,
         max_attempts: int = 5,
+        retry_base: timedelta = timedelta(seconds=30),
+        retry_cap: timedelta = timedelta(minutes=30),
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -103,6 +115,7 @@ class DeliveryDispatcher:
         self.push: PushSender = push or LoggingPushSender()
         self._interval = interval
         self._max_attempts = max_attempts
+        self._retry = (retry_base, retry_cap)
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
 
@@ -129,9 +142,10 @@ class DeliveryDispatcher:
         """Send what is pending; returns how many went out."""
         async with self._draining:
             d = m.NotificationDelivery
+            due = or_(d.next_attempt_at.is_(None), d.next_attempt_at <= self._clock.now())
             stmt = (
                 select(d.id, d.attempts)
-                .where(d.sent_at.is_(None), d.failed_at.is_(None))
+                .where(d.sent_at.is_(None), d.failed_at.is_(None), due)
                 .order_by(d.created_at, d.id)
                 .limit(limit)
             )
@@ -163,9 +177,15 @@ class DeliveryDispatcher:
             if row.channel == Channel.SMS.value:
                 await self.sms.send_sms(row.destination or "", row.text)
             else:
-                await self.push.send_push(row.account_id, row.text)
+                await self._push(row, now)
+        except DeviceGone:
+            values, ok = {"failed_at": now, "last_error": "device gone"}, False
         except Exception as exc:
             values = {"last_error": f"{type(exc).__name__}: {exc}"[:300]}
+            wait = backoff(row.attempts, *self._retry)
+            if isinstance(exc, PushFailed) and exc.retry_after is not None:
+                wait = max(wait, min(exc.retry_after, self._retry[1]))
+            values["next_attempt_at"] = now + wait
             if row.attempts >= self._max_attempts:
                 values["failed_at"] = now
             log.warning("%s delivery %s failed (attempt %d)", row.channel, row.id, row.attempts)
@@ -184,3 +204,19 @@ class DeliveryDispatcher:
         # Sent: wait out a database outage rather than leave it unsent, to be sent again.
         await retry_while_unavailable(record, f"recording {row.channel} delivery {row.id}")
         return ok
+
+    async def _push(self, row: m.NotificationDelivery, now: datetime) -> None:
+        device_id = row.destination or ""
+        async with self._sessions() as session:
+            device = await device_by_id(session, device_id)
+        if device is None:
+            raise DeviceGone()  # unregistered since the notification was written
+        try:
+            await self.push.send_push(device.target, PushMessage(link=row.link))
+        except DeviceGone:
+            log.info("push service reports device %s gone: forgetting it", device_id)
+            async with self._sessions() as session, session.begin():
+                await forget_device(session, device_id, now, "gone")
+            raise
+        async with self._sessions() as session, session.begin():
+            await mark_used(session, device_id, now)

@@ -117,6 +117,8 @@ class Account(Base):
     last_login_at: Mapped[datetime | None]
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    # Single sign-on only: password sign-in refused (migration 0014, docs/sso.md).
+    sso_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ProxyGrant(Base):
@@ -644,6 +646,78 @@ class NotificationDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+    # Push (migration 0014): one row per device, `destination` its id; the opaque deep link the
+    # app opens, and when a failed send may be tried again (backoff).
+    link: Mapped[str | None] = mapped_column(String(80))
+    next_attempt_at: Mapped[datetime | None]
+
+
+# -- push devices and single sign-on (migration 0014) -------------------------------------------
+class Device(Base):
+    """A browser's Web Push subscription or a phone's APNs/FCM token (domain/devices.py)."""
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    # The endpoint or token, and its SHA-256: one device is registered once, by one account.
+    address: Mapped[str] = mapped_column(Text)
+    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    p256dh: Mapped[str | None] = mapped_column(String(100))
+    auth: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class SsoIdentity(Base):
+    """A person at an identity provider (issuer's `sub` or the configured claim), linked to
+    one portal account on proof (usecases/sso.py)."""
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (
+        Index("uq_sso_identities_provider_subject", "provider", "subject", unique=True),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class SsoLogin(Base):
+    """One authorization request under way: what the callback must find again (state, nonce,
+    PKCE verifier) and where it sends the person back. Used once; expires."""
+
+    __tablename__ = "sso_logins"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    return_to: Mapped[str] = mapped_column(String(500))
+    # The client's PKCE challenge for the one-time code it will exchange (S256).
+    client_challenge: Mapped[str] = mapped_column(String(100))
+    # Linking: the account that proved itself by being signed in when the flow started.
+    link_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SsoHandoff(Base):
+    """The one-time code the callback hands the web or mobile client; exchanged once, with
+    the PKCE verifier of the challenge it was started with, for the portal's own tokens."""
+
+    __tablename__ = "sso_handoffs"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    client_challenge: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 # -- billing and proxy grants (migration 0006) -----------------------------------------------

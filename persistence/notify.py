@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import AgePolicy, grant_allows
+from domain.devices import PUSH_BODY, deep_link
 from domain.events import EventKind
 from domain.notification_channels import Channel, channels_for, outside_text
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.deliveries import enqueue_delivery
+from persistence.devices import devices_by_account
 from persistence.mail import enqueue_mail
 from persistence.notification_prefs import Contact, channels_by_account, contacts
 from persistence.outbox import OutboxRepository
@@ -62,19 +64,21 @@ async def notify(
     and email); nothing is committed: the caller's transaction owns it.
 
     IN_APP is the notification row with its NOTIFICATION_ADDED event; EMAIL goes to the mail
-    outbox, SMS and PUSH to the delivery outbox (persistence/deliveries.py), all in the same
-    transaction, and their text says only that something new is waiting (no PHI). Returns
-    the in-app rows."""
+    outbox, SMS and PUSH (one per registered device) to the delivery outbox
+    (persistence/deliveries.py), all in the same transaction, and their text says only that
+    something new is waiting (no PHI); a push links to the in-app notification by its id.
+    Returns the in-app rows."""
     outbox = OutboxRepository(session)
     added = []
     readers = await readers_of(session, patient_id, notice.area, now, policy)
     chosen = await channels_by_account(session, readers, notice.kind)
-    no_in_app = await _send_outside(session, readers, chosen, notice.kind, now)
+    ids = {account_id: m.new_id("ntf") for account_id in readers}
+    no_in_app = await _send_outside(session, readers, chosen, notice.kind, now, ids)
     for account_id in readers:
         if account_id in no_in_app:
             continue
         row = m.Notification(
-            id=m.new_id("ntf"),
+            id=ids[account_id],
             account_id=account_id,
             patient_id=patient_id,
             kind=notice.kind,
@@ -104,10 +108,12 @@ async def _send_outside(
     chosen: dict[str, list[str]],
     kind: str,
     now: datetime,
+    notification_ids: dict[str, str],
 ) -> set[str]:
     """Email, SMS and push for the readers who chose them; returns who opted out of in-app."""
     text = outside_text(kind)
     reach = await contacts(session, readers)
+    devices = await devices_by_account(session, readers)
     no_in_app = set()
     for account_id in readers:
         channels = channels_for(chosen.get(account_id))
@@ -116,15 +122,28 @@ async def _send_outside(
             no_in_app.add(account_id)
         if Channel.EMAIL in channels and contact.email:
             enqueue_mail(session, to=contact.email, subject=text.subject, body=text.body, now=now)
-        for channel, destination in ((Channel.SMS, contact.phone), (Channel.PUSH, account_id)):
-            if channel in channels and destination:
-                enqueue_delivery(
-                    session,
-                    account_id=account_id,
-                    channel=channel,
-                    kind=kind,
-                    destination=destination if channel is Channel.SMS else None,
-                    text=text.short,
-                    now=now,
-                )
+        if Channel.SMS in channels and contact.phone:
+            enqueue_delivery(
+                session,
+                account_id=account_id,
+                channel=Channel.SMS,
+                kind=kind,
+                destination=contact.phone,
+                text=text.short,
+                now=now,
+            )
+        if Channel.PUSH not in channels:
+            continue
+        link = deep_link(None if account_id in no_in_app else notification_ids[account_id])
+        for device_id in devices.get(account_id, []):
+            enqueue_delivery(
+                session,
+                account_id=account_id,
+                channel=Channel.PUSH,
+                kind=kind,
+                destination=device_id,
+                text=PUSH_BODY,
+                now=now,
+                link=link,
+            )
     return no_in_app

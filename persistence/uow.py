@@ -19,6 +19,7 @@ from persistence.accounts import AccountRepository, RefreshTokenRepository
 from persistence.appointment_requests import AppointmentRequestRepository
 from persistence.appointments import AppointmentRepository
 from persistence.billing import BillingRepository
+from persistence.devices import DeviceRepository
 from persistence.ehr import EhrRepository
 from persistence.lifecycle import (
     ActivationCodeRepository,
@@ -35,6 +36,7 @@ from persistence.records import RecordsRepository
 from persistence.release_preferences import ReleasePreferenceRepository
 from persistence.renewals import RenewalRepository
 from persistence.sessions import SessionRepository
+from persistence.sso import SsoRepository
 
 
 class UnitOfWork:
@@ -119,6 +121,14 @@ class UnitOfWork:
     @property
     def proxies(self) -> ProxyRepository:
         return ProxyRepository(self.session)
+
+    @property
+    def devices(self) -> DeviceRepository:
+        return DeviceRepository(self.session)
+
+    @property
+    def sso(self) -> SsoRepository:
+        return SsoRepository(self.session)
 
     @property
     def release_preferences(self) -> ReleasePreferenceRepository:

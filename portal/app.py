@@ -40,6 +40,7 @@ from portal.realtime import releases as realtime_releases
 from portal.realtime import retention as realtime_retention
 from portal.realtime.sockets import RealtimeGraphQL
 from portal.services import Services, build_services
+from portal.sso import sso_callback
 from portal.unavailable import DatabaseUnavailable
 from schema import schema
 
@@ -206,6 +207,8 @@ def create_app(
             await jobs.stop(pruning)
             await services.realtime.close(services.engine)
             await services.deliveries.close()
+            await services.push.close()
+            await services.sso.close()
             await services.mail.close()
             await graphql.aclose()  # the HTTP front's Redis connections
             await services.audit.close()
@@ -237,6 +240,7 @@ def create_app(
                 middleware=edge,
             ),
             WebSocketRoute("/graphql", graphql, middleware=edge),
+            Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
         middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,

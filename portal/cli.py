@@ -123,6 +123,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # at most this long, then cancels them; then the app's shutdown flushes the audit
         # buffer and stops its jobs (docs/operations.md).
         timeout_graceful_shutdown=args.shutdown_grace,
+        # permessage-deflate keeps a zlib compressor and decompressor per socket for its
+        # whole life (most of an idle subscription's memory) to shrink events of a few
+        # hundred bytes; HTTP responses are compressed separately.
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -22,7 +22,9 @@ from persistence.db import DEFAULT_DATABASE_URL
 from persistence.mail import MailSettings
 from portal.http_settings import HttpSettings, http_settings_from_env
 from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
+from portal.push.settings import PushConfigError, PushSettings, push_settings_from_env
 from portal.realtime.settings import RealtimeSettings
+from portal.sso_settings import SsoConfigError, SsoSettings, sso_settings_from_env
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
 DEV_INTEGRATION_TOKEN = "dev-only-ehr-feed-token-change-me-0123456789"  # noqa: S105 (same)
@@ -66,6 +68,8 @@ class Settings:
     # 0 = never (tests, `portal reconcile-payments`).
     payment_reconcile_interval_seconds: float = 0.0
     payment_reconcile_after: timedelta = timedelta(minutes=2)
+    push: PushSettings = field(default_factory=PushSettings)  # docs/push.md
+    sso: SsoSettings = field(default_factory=SsoSettings)  # docs/sso.md
 
     @property
     def production(self) -> bool:
@@ -81,6 +85,11 @@ class Settings:
             )
         if self.production and not self.mail.smtp_host:
             raise ConfigError("production needs SMTP_HOST: mail must not be written to files")
+        try:
+            self.push.check(self.production)
+            self.sso.check(self.production)
+        except (PushConfigError, SsoConfigError) as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def _hours(value: str) -> timedelta | None:
@@ -146,6 +155,20 @@ def _eligibility(e: Mapping[str, str]) -> EligibilityPolicy:
     return EligibilityPolicy(rules=rules, panel_months=months)
 
 
+def _push(e: Mapping[str, str], production: bool) -> PushSettings:
+    try:
+        return push_settings_from_env(e, production)
+    except PushConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _sso(e: Mapping[str, str]) -> SsoSettings:
+    try:
+        return sso_settings_from_env(e)
+    except (SsoConfigError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     e = os.environ if env is None else env
     portal_env = e.get("PORTAL_ENV", "development")
@@ -181,6 +204,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         payment_reconcile_after=timedelta(
             seconds=float(e.get("PAYMENT_RECONCILE_AFTER_SECONDS", "120"))
         ),
+        push=_push(e, production=portal_env == "production"),
+        sso=_sso(e),
         env=portal_env,
         database_url=e.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=e.get("REDIS_URL") or None,

@@ -17,7 +17,9 @@ from persistence.deliveries import DeliveryDispatcher
 from persistence.files import FileStore
 from persistence.mail import MailSender, build_mail_sender
 from portal.config import Settings
+from portal.oidc import SingleSignOn
 from portal.payments import SandboxGateway
+from portal.push import DevicePushSender, build_push_sender
 from portal.realtime.runtime import Realtime
 from portal.security import TokenIssuer
 
@@ -41,6 +43,10 @@ class Services:
     # logging senders unless a deployment plugs in real ones (persistence/deliveries.py).
     files: FileStore = field(init=False)
     deliveries: DeliveryDispatcher = field(init=False)
+    # Web Push, APNs and FCM senders as configured (portal/push, docs/push.md).
+    push: DevicePushSender = field(init=False)
+    # One OpenID Connect client per configured provider (portal/oidc.py, docs/sso.md).
+    sso: SingleSignOn = field(init=False)
     # Broker, outbox publisher and open WebSockets (portal/realtime), started by the app.
     realtime: Realtime = field(init=False)
 
@@ -51,7 +57,9 @@ class Services:
         pool_size = getattr(self.engine.pool, "size", lambda: 10)()
         self.request_gate = FairGate(max(1, pool_size - 2))  # 2 left for writes and jobs
         self.files = FileStore(self.settings.attachments_dir)
-        self.deliveries = DeliveryDispatcher(self.sessions, self.clock)
+        self.push = build_push_sender(self.settings.push)
+        self.sso = SingleSignOn(self.settings.sso)
+        self.deliveries = DeliveryDispatcher(self.sessions, self.clock, push=self.push)
         self.realtime = Realtime(
             self.settings.realtime, self.settings.redis_url, self.sessions, self.clock
         )

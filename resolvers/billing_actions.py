@@ -35,7 +35,7 @@ from domain.billing import (
 )
 from domain.money import Money
 from domain.scopes import RecordArea
-from persistence.billing import DECLINED, SUCCEEDED, DuplicateAttempt
+from persistence.billing import DECLINED, SUCCEEDED, AttemptEnded, DuplicateAttempt
 from persistence.queries.billing import PaymentRow
 from persistence.queries.billing_requests import RequestRow
 from persistence.uow import UnitOfWork
@@ -227,7 +227,12 @@ async def charge(
             await uow.commit()
         raise PaymentUnavailable() from None
     answer = GatewayAnswer(attempt_id, request.statement_id, request.amount_cents, outcome)
-    payment_id = await settle_charge(uow, answer, ctx.now)
+    try:
+        payment_id = await settle_charge(uow, answer, ctx.now)
+    except AttemptEnded:
+        # Recorded already: by the reconciliation job while we waited out a database
+        # restart, or by our own commit whose acknowledgement the restart lost.
+        return await outcome_of(uow, account_id, request)
     if payment_id is None:
         raise PaymentDeclined(_declined(outcome.decline_reason), field="paymentToken")
     return payment_id

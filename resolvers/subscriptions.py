@@ -1,10 +1,11 @@
 """Subscriptions: turn each checked event (portal/realtime/streams.py) into its payload.
 
 The stream has already checked the subscriber against the policy and set the context for
-the event (fresh principal, time and loaders); the payload is loaded through the same
-access checks and loaders as a query, so what a subscriber sees is what a query would show
-it now. An event whose object is not visible (a result held at the patient's request, a
-notification about a patient the viewer no longer follows) is skipped.
+the event (fresh principal, time and loaders, shared by the account's subscriptions
+delivering the same event, so its objects are read once for them all); the payload is
+loaded through the same access checks and loaders as a query, so what a subscriber sees is
+what a query would show it now. An event whose object is not visible (a result held at the
+patient's request, a notification about a patient the viewer no longer follows) is skipped.
 """
 
 from __future__ import annotations
@@ -90,11 +91,10 @@ async def _message(info: Info, event: BusEvent) -> s.MessageEvent | None:
     row = await ctx.loaders.message.get((grant, event.object_id))
     if row is None:
         return None
-    async with ctx.services.session() as session:
-        threads = await owned.owned_by_id(session, m.MessageThread, [grant], [row.thread_id])
-    if not threads:
+    found = await ctx.loaders.thread.get((grant, row.thread_id))
+    if found is None:
         return None
-    thread = MessageThread.from_row(threads[0], grant)
+    thread = MessageThread.from_row(found, grant)
     return s.MessageEvent(
         seq=_seq(event),
         patient_id=grant.patient_id,
@@ -106,11 +106,10 @@ async def _message(info: Info, event: BusEvent) -> s.MessageEvent | None:
 async def _result(info: Info, event: BusEvent) -> s.ResultEvent | None:
     ctx = info.context
     grant = ctx.access(event.patient_id or "", RecordArea.RESULTS, "Result")
-    async with ctx.services.session() as session:
-        rows = await owned.owned_by_id(session, m.Result, [grant], [event.object_id])
-    if not rows:
+    row = await ctx.loaders.result_by_id.get((grant, event.object_id))
+    if row is None:
         return None
-    result = await results_r.result(info, rows[0], grant)
+    result = await results_r.result(info, row, grant)
     return (
         s.ResultEvent(seq=_seq(event), patient_id=grant.patient_id, result=result)
         if result.released
@@ -121,11 +120,10 @@ async def _result(info: Info, event: BusEvent) -> s.ResultEvent | None:
 async def _appointment(info: Info, event: BusEvent) -> s.AppointmentEvent | None:
     ctx = info.context
     grant = ctx.access(event.patient_id or "", RecordArea.APPOINTMENTS, "Appointment")
-    async with ctx.services.session() as session:
-        rows = await owned.owned_by_id(session, m.Appointment, [grant], [event.object_id])
-    if not rows:
+    row = await ctx.loaders.appointment.get((grant, event.object_id))
+    if row is None:
         return None
-    appointment = Appointment.from_row(rows[0], grant, info)
+    appointment = Appointment.from_row(row, grant, info)
     return s.AppointmentEvent(seq=_seq(event), patient_id=grant.patient_id, appointment=appointment)
 
 

@@ -22,6 +22,7 @@ from schema.base import Info
 from schema.mutations.accounts import AccountMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
+from schema.mutations.devices import DeviceMutations
 from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
@@ -29,6 +30,7 @@ from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
 from schema.mutations.results import ResultMutations
+from schema.mutations.sso import SsoMutations
 
 
 @strawberry.type
@@ -37,12 +39,14 @@ class Mutation(
     AppointmentMutations,
     BillingMutations,
     FormMutations,
+    DeviceMutations,
     MessagingMutations,
     NoteMutations,
     PatientTaskMutations,
     ProxyMutations,
     RecordMutations,
     ResultMutations,
+    SsoMutations,
 ):
     @strawberry.mutation(
         description="Exchange a username and password for an access and a refresh token. "

@@ -5,15 +5,18 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import catalog as catalog_r
+from resolvers import devices as devices_r
 from resolvers import legal as legal_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
+from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node
 from schema.legal import LegalDocument
 from schema.patient import Patient
 from schema.people import Provider
+from schema.sso_types import SsoProvider
 from schema.viewer import Viewer
 
 
@@ -22,6 +25,17 @@ class Query:
     @strawberry.field(description="The signed-in viewer; null when signed out.")
     def viewer(self, info: Info) -> Viewer | None:
         return viewer_r.viewer(info)
+
+    @strawberry.field(
+        description="The VAPID public key (base64url) browsers pass as `applicationServerKey` "
+        "when they subscribe for Web Push (then `registerDevice`)."
+    )
+    def web_push_public_key(self, info: Info) -> str:
+        return devices_r.web_push_public_key(info)
+
+    @strawberry.field(description="The identity providers to offer single sign-on with.")
+    def sso_providers(self, info: Info) -> list[SsoProvider]:
+        return sso_r.providers(info)
 
     @strawberry.field(description="A patient the viewer may act for; FORBIDDEN otherwise.")
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
+from resolvers import devices as devices_r
+from resolvers import linked_identities as identities_r
 from resolvers import messages as messages_r
 from resolvers import notification_prefs as notification_prefs_r
 from resolvers import notifications as notifications_r
 from resolvers import viewer as r
 from schema.base import Connection, Info
+from schema.devices import Device
 from schema.messages import MessageThread
 from schema.messaging import NotificationPreference
 from schema.notifications import Notification
 from schema.patient import PatientContext
 from schema.people import Account
 from schema.sessions import AccountSession
+
+if TYPE_CHECKING:
+    from schema.sso_types import LinkedIdentity
 
 
 @strawberry.type
@@ -67,3 +75,13 @@ class Viewer:
     )
     async def sessions(self, info: Info) -> list[AccountSession]:
         return await r.sessions(info)
+
+    @strawberry.field(description="The browsers and phones that get this account's pushes.")
+    async def devices(self, info: Info) -> list[Device]:
+        return await devices_r.devices(info)
+
+    @strawberry.field(description="The single sign-on identities linked to this account.")
+    async def linked_identities(
+        self, info: Info
+    ) -> list[Annotated[LinkedIdentity, strawberry.lazy("schema.sso_types")]]:
+        return await identities_r.linked_identities(info)

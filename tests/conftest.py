@@ -244,6 +244,8 @@ async def _portal(database: Database, **overrides: Any) -> AsyncIterator[Portal]
         portal = Portal(services, client)
         yield portal
     await services.audit.flush()
+    await services.push.close()  # the ASGI transport runs no lifespan
+    await services.sso.close()
     await engine.dispose()
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from portal import cli
 from tests.conftest import make_database
-from tests.realtime.harness import Server
+from tests.realtime.harness import Client, Server
 
 SIGN_IN = """mutation { signIn(input: {username: "nobody.here", password: "wrong-password"}) {
   errors { code } } }"""
@@ -67,5 +67,24 @@ async def test_the_sign_in_limit_counts_the_forwarded_client(
     try:
         first, second = "203.0.113.1", "203.0.113.2"
         assert await sign_in_statuses(server, [first, first, first, second]) == expected
+    finally:
+        await server.stop()
+
+
+async def test_websockets_are_not_compressed(tmp_path: Path) -> None:
+    """permessage-deflate would keep a zlib compressor and decompressor per socket for its
+    whole life; a client offering it (websockets does by default) is not given it."""
+    database = await make_database("sqlite", tmp_path, None)
+    server = await Server(database.url, tmp_path, {}).start()
+    try:
+        client = await Client.open(server)
+        try:
+            assert client.ws.request is not None
+            assert client.ws.response is not None
+            offered = client.ws.request.headers.get("Sec-WebSocket-Extensions", "")
+            assert "permessage-deflate" in offered
+            assert "Sec-WebSocket-Extensions" not in client.ws.response.headers
+        finally:
+            await client.ws.close()
     finally:
         await server.stop()

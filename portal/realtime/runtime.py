@@ -11,6 +11,7 @@ from domain.clock import Clock
 from portal.realtime.broker import Broker, build_broker
 from portal.realtime.publisher import OutboxPublisher
 from portal.realtime.settings import RealtimeSettings
+from portal.realtime.sharing import EventViews
 
 
 class SocketRegistry:
@@ -48,6 +49,7 @@ class Realtime:
         self.publisher = OutboxPublisher(sessions, self.broker, clock, settings.drain_seconds)
         self.sockets = SocketRegistry(settings.max_connections_per_account)
         self.deliveries = asyncio.Semaphore(settings.delivery_concurrency)
+        self.views = EventViews()
 
     async def start(self, engine: AsyncEngine) -> None:
         await self.broker.start()

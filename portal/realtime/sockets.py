@@ -8,9 +8,10 @@ connections) with 4403, the code the protocol gives for a rejected `connection_i
 close reason says which. The legacy protocol answers `connection_error` with that message.
 
 The context lives as long as the connection; each subscription event starts afresh
-(`begin_event`: the principal reloaded from the database, the time, new loaders), and the
-events of one connection are executed one at a time (`SocketSession.lock`), so they never
-share loaders or grants half-way.
+(`begin_event`: the principal reloaded from the database, the time, new loaders, all three
+shared with the account's other subscriptions delivering that same event), and the events
+of one connection are executed one at a time (`SocketSession.lock`), so they never share
+loaders or grants half-way.
 """
 
 from __future__ import annotations
@@ -62,11 +63,13 @@ class SocketContext(Context):
     def of(cls, context: Context) -> SocketContext:
         return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
 
-    def begin_event(self, principal: Principal, now: datetime) -> None:
-        """Everything an event's execution reads is as of now, for the principal as of now."""
+    def begin_event(self, principal: Principal, now: datetime, loaders: Loaders) -> None:
+        """Everything an event's execution reads is as of now, for the principal as of now,
+        through loaders of that principal at that instant (shared by the account's other
+        subscriptions delivering the same event: portal/realtime/sharing.py)."""
         self.principal, self.now = principal, now
         self.auth_error = self.failure = None
-        self.loaders = Loaders(self.services)
+        self.loaders = loaders
         self.__dict__.pop("patient_contexts", None)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:

@@ -46,10 +46,12 @@ from domain.realtime import (
     patient_channel,
 )
 from domain.scopes import RecordArea
+from loaders import Loaders
 from persistence import outbox_feed, outbox_retention
 from persistence.queries.people import principal_in_session
 from portal.context import Unauthenticated
 from portal.realtime.broker import RESYNC, Listener
+from portal.realtime.sharing import View
 from portal.realtime.sockets import SocketContext, SocketSession
 
 REPLAY_BATCH = 200
@@ -93,14 +95,37 @@ class _Stream:
     async def principal(self) -> tuple[Principal, datetime]:
         """The subscriber as of now, from the database; the token must still be good."""
         now = self.services.clock.now()
+        return self.valid(await self.load(self.fresh(now)), now)
+
+    async def at_event(self, seq: int) -> tuple[Principal, datetime, Loaders]:
+        """The subscriber as of now and the loaders to read the event `seq` with, both shared
+        with this account's other subscriptions delivering it (portal/realtime/sharing.py)."""
+        now = self.fresh(self.services.clock.now())
+
+        async def load() -> View:
+            async with self.services.realtime.deliveries:
+                return View(await self.load(now), now, Loaders(self.services))
+
+        key = (self.socket.account_id, self.socket.session_id, seq)
+        view = await self.services.realtime.views.get(key, now, load)
+        return self.valid(view.principal, view.now)[0], view.now, view.loaders
+
+    def fresh(self, now: datetime) -> datetime:
         if now >= self.socket.token_expires_at:
             raise Unauthenticated(EXPIRED)
+        return now
+
+    async def load(self, now: datetime) -> Principal | None:
         socket = self.socket
         async with self.services.session() as session:
             found = await principal_in_session(session, socket.account_id, socket.session_id, now)
-        if found is None:  # the session ended (signed out, elsewhere too) or the account went
+        return None if found is None else found.principal
+
+    @staticmethod
+    def valid(principal: Principal | None, now: datetime) -> tuple[Principal, datetime]:
+        if principal is None:  # the session ended (signed out, elsewhere too) or the account went
             raise Unauthenticated(ENDED)
-        return found.principal, now
+        return principal, now
 
     def check(self, principal: Principal) -> datetime:
         """Raise AccessDenied if a covered patient is no longer readable; else when to look
@@ -233,10 +258,9 @@ class _Stream:
         if not self.wanted(event):
             return
         async with self.socket.lock:
-            async with self.services.realtime.deliveries:
-                principal, now = await self.principal()
-                self.check(principal)
-            self.context.begin_event(principal, now)
+            principal, now, loaders = await self.at_event(event.seq)
+            self.check(principal)
+            self.context.begin_event(principal, now, loaders)
             yield event
             self.services.audit.submit(self.context.take_audit(self.operation))
 

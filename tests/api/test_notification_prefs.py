@@ -4,10 +4,12 @@ carrying PHI; and markNotificationsRead for the viewer's own notifications only.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from domain.devices import DeviceAddress, PushMessage
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.notify import Notice, notify
@@ -113,9 +115,9 @@ class Recorder:
         self._maybe_fail()
         self.sent.append(("SMS", to, text))
 
-    async def send_push(self, account_id: str, text: str) -> None:
+    async def send_push(self, device: DeviceAddress, message: PushMessage) -> None:
         self._maybe_fail()
-        self.sent.append(("PUSH", account_id, text))
+        self.sent.append(("PUSH", device.address, message.body))
 
 
 def use(portal: Portal, recorder: Recorder) -> None:
@@ -172,13 +174,33 @@ async def test_a_kind_given_twice_is_refused_and_changes_nothing(fresh_portal: P
     assert (await portal.gql(PREFS))["data"]["viewer"] is None
 
 
+APNS_TOKEN = "a1" * 32
+REGISTER = """
+mutation Register($input: RegisterDeviceInput!) {
+  registerDevice(input: $input) { device { id } errors { code field } }
+}
+"""
+
+
+async def register_phone(portal: Portal, who: str) -> str:
+    variables = {"input": {"platform": "APNS", "name": "Phone", "token": APNS_TOKEN}}
+    result = await portal.gql(REGISTER, variables, as_user=who)
+    payload = result["data"]["registerDevice"]
+    assert payload["errors"] == []
+    async with portal.services.session() as session:
+        [device_id] = await session.scalars(select(m.Device.id))
+    return str(device_id)
+
+
 # -- notify() honours them -----------------------------------------------------------------------
 async def test_notify_uses_each_readers_channels_and_keeps_phi_inside(
     fresh_portal: Portal,
 ) -> None:
     portal = fresh_portal
     await set_prefs(portal, ALEX, [{"kind": "MESSAGE_RECEIVED", "channels": ["SMS", "PUSH"]}])
-    await notify_mia(portal)  # Alex: SMS and push only; Jordan: the defaults
+    await set_prefs(portal, JORDAN, [{"kind": "MESSAGE_RECEIVED", "channels": ["IN_APP", "EMAIL"]}])
+    phone = await register_phone(portal, ALEX)
+    await notify_mia(portal)  # Alex: SMS and push only (one phone); Jordan: in-app and email
 
     notifications = await all_rows(portal, m.Notification)
     assert [n.account_id for n in notifications] == [ACCOUNT_IDS[JORDAN]]
@@ -186,9 +208,11 @@ async def test_notify_uses_each_readers_channels_and_keeps_phi_inside(
     assert [mail.to_address for mail in mails] == ["jordan.rivera@example.org"]
     deliveries = await all_rows(portal, m.NotificationDelivery)
     assert sorted((d.channel, d.account_id, d.destination) for d in deliveries) == [
-        ("PUSH", ACCOUNT_IDS[ALEX], None),
+        ("PUSH", ACCOUNT_IDS[ALEX], phone),
         ("SMS", ACCOUNT_IDS[ALEX], ALEX_PHONE),
     ]
+    # Alex chose no in-app row, so the push links to nothing in particular.
+    assert [d.link for d in deliveries if d.channel == "PUSH"] == [None]
     outside = [mails[0].subject, mails[0].body, *(d.text for d in deliveries)]
     for text in outside:
         for phi in ("Mia", "Rivera", "Okafor", "rash", "eczema", "cream"):
@@ -199,8 +223,9 @@ async def test_notify_uses_each_readers_channels_and_keeps_phi_inside(
     recorder = Recorder()
     use(portal, recorder)
     assert await portal.services.deliveries.drain() == 2
+    texts = {d.channel: d.text for d in deliveries}
     assert sorted(recorder.sent) == sorted(
-        [("SMS", ALEX_PHONE, deliveries[0].text), ("PUSH", ACCOUNT_IDS[ALEX], deliveries[0].text)]
+        [("SMS", ALEX_PHONE, texts["SMS"]), ("PUSH", APNS_TOKEN, texts["PUSH"])]
     )
     assert await portal.services.deliveries.drain() == 0
     assert all(d.sent_at == NOW for d in await all_rows(portal, m.NotificationDelivery))
@@ -234,10 +259,13 @@ async def test_a_failed_send_is_retried_and_a_rollback_sends_nothing(
     [row] = await all_rows(portal, m.NotificationDelivery)
     assert (row.attempts, row.sent_at) == (1, None)
     assert row.last_error == "ConnectionError: gateway unreachable"
+    assert row.next_attempt_at == NOW + timedelta(seconds=30)  # backoff: not before then
+    assert await portal.services.deliveries.drain() == 0
+    portal.clock.advance(timedelta(seconds=30))
     assert await portal.services.deliveries.drain() == 1
     assert [to for _, to, _ in recorder.sent] == [ALEX_PHONE]
     [row] = await all_rows(portal, m.NotificationDelivery)
-    assert (row.attempts, row.sent_at, row.last_error) == (2, NOW, None)
+    assert (row.attempts, row.sent_at, row.last_error) == (2, portal.clock.now(), None)
 
 
 # -- markNotificationsRead -----------------------------------------------------------------------

@@ -13,19 +13,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.clock import FixedClock
 from persistence import models as m
 from persistence.db import create_engine
 from persistence.mail import enqueue_mail
 from portal.app import create_app
+from portal.jobs import reconcile_pending_payments
 from portal.services import Services, build_services
 from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ALEX, NOW, Database, Portal, patient_gid, settings_for
@@ -61,8 +63,11 @@ async def portal_on(
     await engine.dispose()
 
 
-async def post(portal: Portal, query: str, variables: dict[str, Any] | None = None) -> Any:
-    headers = {"authorization": f"Bearer {await portal.token(ALEX)}"}
+async def post(
+    portal: Portal, token: str, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    """As Alex, with a token of a session started while the database was up."""
+    headers = {"authorization": f"Bearer {token}"}
     body = {"query": query, "variables": variables or {}}
     return await portal.client.post("/graphql", json=body, headers=headers)
 
@@ -86,7 +91,8 @@ async def test_queries_and_mutations_answer_503_while_down_and_the_pool_recovers
     portal_on: Portal, cluster: ThrowawayPostgres
 ) -> None:
     portal = portal_on
-    assert (await post(portal, VIEWER)).status_code == 200
+    token = await portal.token(ALEX)
+    assert (await post(portal, token, VIEWER)).status_code == 200
     async with portal.services.sessions() as session:
         alex = await session.get(m.Account, "acc-0000001")
         assert alex is not None
@@ -95,16 +101,16 @@ async def test_queries_and_mutations_answer_503_while_down_and_the_pool_recovers
     before = await phone_of(portal, patient_id)
 
     await cluster.stop()
-    assert_unavailable(await post(portal, VIEWER))
-    assert_unavailable(await post(portal, VIEWER))  # and again: no connection to reuse
+    assert_unavailable(await post(portal, token, VIEWER))
+    assert_unavailable(await post(portal, token, VIEWER))  # and again: no connection to reuse
     change = {"input": {"patientId": patient_gid(patient_id), "phone": "617-555-0142"}}
-    assert_unavailable(await post(portal, UPDATE_PHONE, change))
+    assert_unavailable(await post(portal, token, UPDATE_PHONE, change))
     assert (await portal.client.get("/readyz")).status_code == 503
-    auth = {"authorization": f"Bearer {await portal.token(ALEX)}"}
+    auth = {"authorization": f"Bearer {token}"}
     assert_unavailable(await portal.client.get("/attachments/att-1", headers=auth))
 
     await cluster.start()
-    statuses = [(await post(portal, VIEWER)).status_code for _ in range(6)]
+    statuses = [(await post(portal, token, VIEWER)).status_code for _ in range(6)]
     # Pre-ping finds the dropped connection before use; without it, the one request that
     # met it answered 503 and invalidated the pool: every later request is served.
     assert statuses.count(503) <= 1, statuses
@@ -241,11 +247,14 @@ async def test_a_charge_answered_while_the_database_restarts_is_still_recorded(
     portal_on: Portal, cluster: ThrowawayPostgres
 ) -> None:
     portal = portal_on
-    found = await post(portal, OPEN_STATEMENTS, {"id": patient_gid("pat-0000001")})
+    token = await portal.token(ALEX)
+    found = await post(portal, token, OPEN_STATEMENTS, {"id": patient_gid("pat-0000001")})
     statement = found.json()["data"]["patient"]["statements"]["nodes"][0]["id"]
     key = f"during-restart-{uuid.uuid4().hex[:8]}"
     paying = asyncio.create_task(
-        post(portal, PAY, pay_input(statement, 100, key, "tok_approve_slow"))  # answers in 2 s
+        post(
+            portal, token, PAY, pay_input(statement, 100, key, "tok_approve_slow")
+        )  # answers in 2 s
     )
     await asyncio.sleep(0.5)  # reserved, and the gateway is charging
     await cluster.stop()
@@ -256,3 +265,43 @@ async def test_a_charge_answered_while_the_database_restarts_is_still_recorded(
     payload = response.json()["data"]["payStatement"]
     assert payload["errors"] == []
     assert payload["payment"]["amount"]["amountCents"] == 100
+
+
+async def test_a_charge_reconciled_while_its_request_waits_is_answered_with_that_payment(
+    portal_on: Portal, cluster: ThrowawayPostgres
+) -> None:
+    """The job (another instance, say) records the payment while the request that charged
+    it waits for the database: the request answers with that payment, recorded once."""
+    portal = portal_on
+    token = await portal.token(ALEX)
+    found = await post(portal, token, OPEN_STATEMENTS, {"id": patient_gid("pat-0000001")})
+    statement = found.json()["data"]["patient"]["statements"]["nodes"][0]["id"]
+    key = f"reconciled-{uuid.uuid4().hex[:8]}"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    paying = asyncio.create_task(
+        post(portal, token, PAY, pay_input(statement, 100, key, "tok_approve_slow"))
+    )
+    await asyncio.sleep(0.5)
+    await cluster.stop()
+    # Charged at 2 s; the request retries recording it 0.25, 0.5, 1, 2 and 4 s apart, so
+    # it is asleep from about 5.8 s to 9.8 s: the database comes back in that gap.
+    await asyncio.sleep(max(0.0, started + 6.2 - loop.time()))
+    await cluster.start()
+    done = await reconcile_pending_payments(portal.services, NOW + timedelta(hours=1))
+    assert done.settled == 1  # the job recorded it first
+    response = await asyncio.wait_for(paying, 30)
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["payStatement"]
+    assert payload["errors"] == []
+    assert payload["payment"]["amount"]["amountCents"] == 100
+    async with portal.services.sessions() as session:
+        attempt = await session.scalar(
+            select(m.PaymentAttempt).where(m.PaymentAttempt.idempotency_key == key)
+        )
+        assert attempt is not None
+        assert attempt.status == "succeeded"
+        payments = await session.scalar(
+            select(func.count()).select_from(m.Payment).where(m.Payment.id == attempt.payment_id)
+        )
+    assert payments == 1

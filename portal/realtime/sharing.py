@@ -1,0 +1,83 @@
+"""One event, many subscriptions of one account: the subscriber is loaded once and one set of
+loaders serves them all.
+
+An event published to a patient reaches every open subscription covering her; several of
+them are often the same account (tabs, devices, the parts of one page). Each delivery used
+to load the principal from the database and start fresh loaders, so one event to 100
+subscriptions of one account cost 100 principal loads and 100 reads of the same message.
+Now the first delivery of an event for (account, session) loads the principal and makes the
+loaders, and the others delivering that event take the same `View`: the same viewer at the
+same instant, so the same grants and the same answers (loaders are keyed by grants). Every
+subscription still checks the shared principal against what it covers before delivering
+(`_Stream.check`), its token's expiry against the clock, and audits its own delivery.
+
+A view is shared only while it is young (`FRESH`): a subscription that gets to the event
+later (its connection busy with an earlier one) loads again rather than act on an old
+principal. Every new event has a new key, so a revocation, a sign-out or an age rule that
+takes effect before an event is published is seen by every delivery of that event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.access import Principal
+from loaders import Loaders
+
+FRESH = timedelta(seconds=1)
+
+Key = tuple[str, str | None, int]  # account, session, event seq
+
+
+@dataclass(frozen=True)
+class View:
+    """The subscriber as of `now` (None: its session has ended), and the loaders to read with."""
+
+    principal: Principal | None
+    now: datetime
+    loaders: Loaders
+
+
+class EventViews:
+    def __init__(self) -> None:
+        self._views: dict[Key, asyncio.Future[View]] = {}
+        self._made: dict[Key, datetime] = {}
+
+    async def get(self, key: Key, now: datetime, load: Callable[[], Awaitable[View]]) -> View:
+        """The view of `key` made less than `FRESH` before `now`, or `load()`'s."""
+        self._forget(now)
+        shared = self._views.get(key)
+        if shared is not None:
+            try:
+                return await asyncio.shield(shared)
+            except Exception:  # noqa: S110 (the first loader's failure: load ourselves)
+                pass
+        future: asyncio.Future[View] = asyncio.get_running_loop().create_future()
+        self._views[key], self._made[key] = future, now
+        try:
+            view = await load()
+        except BaseException as failure:
+            self._drop(key, future)
+            future.set_exception(failure if isinstance(failure, Exception) else RuntimeError())
+            future.exception()  # retrieved: nobody may be waiting
+            raise
+        future.set_result(view)
+        return view
+
+    def _forget(self, now: datetime) -> None:
+        """Drop views no longer fresh (the oldest first: the dicts keep insertion order)."""
+        while self._made:
+            key, made = next(iter(self._made.items()))
+            if now - made < FRESH:
+                return
+            self._drop(key, self._views[key])
+
+    def _drop(self, key: Key, future: asyncio.Future[View]) -> None:
+        if self._views.get(key) is future:
+            del self._views[key], self._made[key]
+
+    def __len__(self) -> int:
+        return len(self._views)
