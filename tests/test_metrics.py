@@ -104,7 +104,8 @@ async def test_dataloader_batches_and_the_database_pool(portal: Portal) -> None:
         for loader in loaders
         if value(after, name, loader=loader) > value(before, name, loader=loader)
     }
-    assert "ProviderByIdLoader" in grown  # the providers of every appointment: one batch
+    # The appointments of every patient: one batch (their providers come with them).
+    assert "AppointmentPageByPatientLoader" in grown
     assert ("portal_db_pool_checked_out", ()) in after
     assert value(after, "portal_db_pool_size") >= 0
 

@@ -24,8 +24,7 @@ query Dashboard($id: ID!, $n: Int!) {
     }
     messageThreads(first: $n) {
       edges { node { id subject unreadCount
-                     messages(first: 1) {
-                       edges { node { body sentAt readByMe sender { name } } } } } }
+                     messages(first: 1) { edges { node { body sentAt sender { name } } } } } }
     }
     unreadMessageCount
     statements(status: OPEN, first: $n) {
