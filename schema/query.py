@@ -52,18 +52,24 @@ class Query:
     async def legal_documents(self, info: Info) -> list[LegalDocument]:
         return await legal_r.legal_documents(info)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Null, with BAD_USER_INPUT at this path, when an argument is refused "
+        "(a `first` out of range, a bad cursor): the rest of the request still answers."
+    )
     async def available_slots(
         self, info: Info, filter: SlotFilter, first: int | None = None, after: str | None = None
-    ) -> Connection[Slot]:
+    ) -> Connection[Slot] | None:
         return await catalog_r.available_slots(info, filter, first, after)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Null, with BAD_USER_INPUT at this path, when an argument is refused "
+        "(a `first` out of range, a bad cursor): the rest of the request still answers."
+    )
     async def providers(
         self,
         info: Info,
         search: str | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Provider]:
+    ) -> Connection[Provider] | None:
         return await catalog_r.providers(info, search, first, after)
