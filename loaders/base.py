@@ -187,6 +187,22 @@ class ByIdLoader(SessionLoader[str, V]):
 PageKey = tuple[PatientGrant, Page]
 
 
+class AccountListLoader(SessionLoader[str, list[V]]):
+    """One whole list per account id (the viewer's own); `fetch_pairs` reads every
+    account's in one statement, as (account id, value) in the list's order."""
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[str]) -> dict[str, list[V]]:
+        grouped: dict[str, list[V]] = defaultdict(list)
+        for account_id, value in await self.fetch_pairs(session, list(dict.fromkeys(keys))):
+            grouped[account_id].append(value)
+        return {key: grouped.get(key, []) for key in keys}
+
+    async def fetch_pairs(
+        self, session: AsyncSession, account_ids: Sequence[str]
+    ) -> list[tuple[str, V]]:
+        raise NotImplementedError
+
+
 class PatientPageLoader(SessionLoader[PageKey, PageOf]):
     """One page per patient grant; keys asking for the same page shape share one statement."""
 
