@@ -253,7 +253,7 @@ class Loaders:
 
     @cached_property
     def statement_pages(self) -> StatementPageByGuarantorLoader:
-        return StatementPageByGuarantorLoader(self._sessions)
+        return StatementPageByGuarantorLoader(self._sessions, self.statement_lines)
 
     @cached_property
     def statement_lines(self) -> LineItemsByStatementLoader:
