@@ -172,7 +172,9 @@ class Loaders:
     # -- messages and notifications -------------------------------------------------------
     @cached_property
     def message_thread_pages(self) -> MessageThreadPageByPatientLoader:
-        return MessageThreadPageByPatientLoader(self._sessions, self.read_through)
+        return MessageThreadPageByPatientLoader(
+            self._sessions, self.read_through, self.message_pages
+        )
 
     @cached_property
     def inbox_pages(self) -> InboxPageByGrantsLoader:
