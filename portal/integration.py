@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from domain import ehr
 from persistence.uow import UnitOfWork
 from portal.auth import authentication_of
-from portal.services import Services
+from runtime.services import Services
 from usecases import ehr as feed
 
 log = logging.getLogger("portal.integration")
