@@ -12,7 +12,6 @@ from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
-from resolvers import legal as legal_r
 from resolvers import messages as messages_r
 from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
@@ -27,6 +26,7 @@ from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
 from schema import messages as messages_s
 from schema.base import BadInput, from_global_id
+from schema.terms import LegalDocument
 
 if TYPE_CHECKING:
     from schema.base import Info, Node
@@ -102,7 +102,7 @@ FETCHERS: dict[str, Fetch] = {
     "ClinicalNote": notes_r.note_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
-    "LegalDocument": legal_r.document_node,
+    "LegalDocument": LegalDocument.fetch_node,
     "Coverage": coverages_r.coverage_node,
 }
 
