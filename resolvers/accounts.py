@@ -10,7 +10,7 @@ from usecases import accounts as uc
 from usecases.sessions import SignedIn
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 
 def ports(ctx: Context) -> uc.Ports:

@@ -9,7 +9,7 @@ from resolvers.accounts import ports
 from usecases import contact as uc
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 
 async def update_contact_info(ctx: Context, command: uc.UpdateContactInfo) -> str | None:

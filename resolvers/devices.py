@@ -10,7 +10,7 @@ from usecases import devices as uc
 
 if TYPE_CHECKING:
     from persistence.devices import StoredDevice
-    from portal.context import Context
+    from runtime.context import Context
 
 
 async def register_device(ctx: Context, command: uc.RegisterDevice) -> StoredDevice:

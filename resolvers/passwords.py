@@ -9,7 +9,7 @@ from resolvers.accounts import ports
 from usecases import passwords as uc
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 
 async def request_password_reset(ctx: Context, command: uc.RequestPasswordReset) -> None:

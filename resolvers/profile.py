@@ -9,7 +9,7 @@ from persistence.uow import UnitOfWork
 from usecases import profile as uc
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 
 async def update_profile(ctx: Context, command: uc.UpdateProfile) -> None:

@@ -10,7 +10,7 @@ from usecases import sessions as uc
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from portal.context import Context
+    from runtime.context import Context
 
 
 def issuing(ctx: Context) -> uc.Issuing:

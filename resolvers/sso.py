@@ -13,8 +13,8 @@ from usecases.sessions import SignedIn
 
 if TYPE_CHECKING:
     from persistence.sso import LinkedIdentity
-    from portal.context import Context
-    from portal.sso_settings import ProviderSettings
+    from runtime.context import Context
+    from runtime.sso_settings import ProviderSettings
 
 
 def providers(ctx: Context) -> list[ProviderSettings]:

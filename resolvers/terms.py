@@ -12,7 +12,7 @@ from persistence.uow import UnitOfWork
 from usecases import terms as uc
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 Document = tuple[m.LegalDocument, datetime | None]  # a current document, when it was accepted
 

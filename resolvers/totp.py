@@ -8,7 +8,7 @@ from resolvers.accounts import ports
 from usecases import totp as uc
 
 if TYPE_CHECKING:
-    from portal.context import Context
+    from runtime.context import Context
 
 
 async def enable_totp(ctx: Context, command: uc.EnableTotp) -> uc.NewFactor:

@@ -1,2 +1,5 @@
-"""Stand-in for main's runtime/ package (the lead's move of portal/security.py), replaced by it
-at the merge."""
+"""What lives as long as the process, below the GraphQL layers: settings (`config`), token and
+password security, the payment gateway sandbox, metrics, push senders, single sign-on clients,
+real time (broker, outbox publisher, subscription streams), the `Services` bundle and the
+per-request `Context`. The edge (portal/) starts it; schema/, resolvers/ and use cases use it.
+"""

@@ -1,15 +1,127 @@
-from portal.security import (
-    TokenIssuer,
-    hash_password,
-    hash_refresh_token,
-    new_refresh_token,
-    verify_password,
-)
+"""Password hashing (Argon2id), access tokens (JWT, algorithm pinned) and refresh tokens."""
 
-__all__ = [
-    "TokenIssuer",
-    "hash_password",
-    "hash_refresh_token",
-    "new_refresh_token",
-    "verify_password",
-]
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+# How far another instance's clock may be off from ours: the leeway on `nbf` and on `iat`.
+# `exp` gets none (a token is good until its expiry by our clock; signing out ends it).
+CLOCK_SKEW_SECONDS = 30
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# A real hash to verify against when the username is unknown, so timing does not tell.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class InvalidToken(Exception):
+    """Any problem with an access token: forged, expired, wrong audience or issuer."""
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    def issue(
+        self,
+        account_id: str,
+        now: datetime,
+        session_id: str | None = None,
+        *,
+        terms_pending: bool = False,
+    ) -> tuple[str, datetime]:
+        """A token of the session `session_id` (its `sid`): it works while the session lasts.
+
+        Without a session (operator tooling holding the secret, e.g. the peer benchmark's
+        token minting; signIn and refresh always name one) the token carries no `sid`: it is
+        checked like any other, but no sign-out can end it before its `exp`.
+        `terms_pending` (claim `tp`): the account had current legal documents to accept at
+        issue time (domain/terms.py); only such tokens are checked against them again."""
+        expires_at = now + self.ttl
+        claims: dict[str, object] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": account_id,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        if session_id is not None:
+            claims["sid"] = session_id
+        if terms_pending:
+            claims["tp"] = True
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires_at
+
+    def verify(self, token: str, now: datetime) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require": ["iss", "aud", "exp", "iat", "nbf", "sub", "jti"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        # Times are checked against our clock, so tests and the app agree on "now".
+        if int(claims["exp"]) <= now.timestamp():
+            raise InvalidToken("token expired")
+        if int(claims["nbf"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("token not valid yet")
+        if int(claims["iat"]) > now.timestamp() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("token issued in the future")
+        sid = claims.get("sid")
+        return AccessClaims(
+            str(claims["sub"]),
+            None if sid is None else str(sid),
+            str(claims["jti"]),
+            int(claims["exp"]),
+            claims.get("tp") is True,
+        )
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    account_id: str
+    session_id: str | None  # None: a token minted without a session (see `issue`)
+    token_id: str
+    expires_at: int
+    terms_pending: bool = False
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """The opaque token for the client and the hash we store."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

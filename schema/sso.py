@@ -11,7 +11,7 @@ from schema.base import Node
 
 if TYPE_CHECKING:
     from persistence.sso import LinkedIdentity as StoredIdentity
-    from portal.sso_settings import ProviderSettings
+    from runtime.sso_settings import ProviderSettings
 
 
 @strawberry.type(description="An identity provider the portal accepts sign-ins from.")

@@ -10,11 +10,10 @@ from typing import Self
 import strawberry
 
 from resolvers import accounts as r
-from resolvers.payloads import account_action, one_per_request, user_errors
 from resolvers.sessions import client
 from schema.base import Info
 from schema.mutations.sessions import token_fields
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, one_per_request, user_errors
 from schema.viewer import Viewer
 from usecases import accounts as uc
 from usecases.sessions import Client, SignedIn

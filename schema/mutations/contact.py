@@ -11,9 +11,8 @@ import strawberry
 from domain import contact as rules
 from resolvers import contact as r
 from resolvers import patients as patients_r
-from resolvers.payloads import one_per_request, user_errors
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, one_per_request, user_errors
 from usecases import contact as uc
 
 if TYPE_CHECKING:

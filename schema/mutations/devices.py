@@ -9,10 +9,9 @@ from enum import Enum
 import strawberry
 
 from resolvers import devices as r
-from resolvers.payloads import account_action, user_errors
 from schema.base import Info, internal_id
 from schema.devices import Device, DevicePlatform
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, user_errors
 from usecases import devices as uc
 
 

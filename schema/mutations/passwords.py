@@ -8,9 +8,8 @@ from enum import Enum
 import strawberry
 
 from resolvers import passwords as r
-from resolvers.payloads import account_action, one_per_request, user_errors
 from schema.base import Info
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, one_per_request, user_errors
 from usecases import passwords as uc
 
 RESET_ANSWER = (

@@ -10,9 +10,8 @@ import strawberry
 from domain import profile as rules
 from resolvers import patients as patients_r
 from resolvers import profile as r
-from resolvers.payloads import user_errors
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from usecases import profile as uc
 
 if TYPE_CHECKING:

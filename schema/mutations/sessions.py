@@ -11,9 +11,8 @@ from typing import Any
 import strawberry
 
 from resolvers import sessions as r
-from resolvers.payloads import account_action, one_per_request, user_errors
 from schema.base import Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, one_per_request, user_errors
 from schema.terms import LegalDocument
 from schema.viewer import Viewer
 from usecases import sessions as uc

@@ -10,11 +10,10 @@ from enum import Enum
 import strawberry
 
 from resolvers import sso as r
-from resolvers.payloads import account_action, user_errors
 from resolvers.sessions import client
 from schema.base import Info, internal_id
 from schema.mutations.sessions import token_fields
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, user_errors
 from schema.viewer import Viewer
 from usecases import sso as uc
 from usecases.sessions import Client

@@ -8,9 +8,8 @@ import strawberry
 
 from domain import terms as rules
 from resolvers import terms as r
-from resolvers.payloads import user_errors
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from schema.terms import LegalDocument
 from usecases import terms as uc
 
