@@ -13,7 +13,6 @@ from persistence.queries import owned
 from resolvers import patients as patients_r
 from schema import messages as s
 from schema.base import Connection, cursor_values, page_size
-from schema.lookahead import nested_page_size
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -26,17 +25,18 @@ def _page(unread_only: bool | None, first: int | None, after: str | None) -> Pag
     return Page(page_size(first), cursor_values(after, CURSOR), q.UNREAD if unread_only else None)
 
 
-# Where a thread list's nodes ask for their messages.
-THREAD_MESSAGES = (("nodes", "messages"), ("edges", "node", "messages"))
-
-
 async def patient_threads(
-    info: Info, grant: PatientGrant, unread_only: bool | None, first: int | None, after: str | None
+    info: Info,
+    grant: PatientGrant,
+    unread_only: bool | None,
+    first: int | None,
+    after: str | None,
+    messages: int | None = None,
 ) -> Connection[s.MessageThread]:
-    """The page of threads, with each thread's first page of messages in the same statement
-    when the query asks one page size of them (the messages' loader is then primed)."""
+    """The page of threads; with `messages` (the page size of messages the query asks of
+    each thread), each thread's first page of messages in the same statement (the messages'
+    loader is then primed)."""
     plain = _page(unread_only, first, after)
-    messages = nested_page_size(info, THREAD_MESSAGES)
     page = (
         plain
         if messages is None

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from schema.base import Info
 
 
+# Where a thread list's nodes ask for their messages.
+THREAD_MESSAGES = (("nodes", "messages"), ("edges", "node", "messages"))
+
+
 def _fields(selection_set: SelectionSetNode | None, info: Info) -> Iterator[FieldNode]:
     """The fields of a selection set, through inline fragments and fragment spreads."""
     if selection_set is None:
