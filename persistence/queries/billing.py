@@ -30,6 +30,8 @@ def _sum_of(column: Any, owner: Any) -> Any:
 
 # Each statement of a page with the sum of its payments (for `amountDue`).
 PAID_CENTS = _sum_of(m.Payment.amount_cents, m.Payment.statement_id)
+# Built once too: the option costs ~0.25 ms of Python to build, even for a cached statement.
+WITH_PAID = (with_expression(m.Statement.paid_cents, PAID_CENTS),)
 
 
 async def statement_pages(
@@ -59,7 +61,7 @@ async def statement_pages(
         page,
         shape=("statements", status is None),
         params={"status": status},
-        options=[with_expression(m.Statement.paid_cents, PAID_CENTS)],
+        options=WITH_PAID,
         joined=WITH_LINES,
         each_joined=each_line,
         then_by=[_LI.service_date, _LI.id],
