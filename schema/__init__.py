@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from portal.limits import GuardedDocuments
-from portal.realtime.sockets import SubscriptionsOnly
+from portal.realtime.sockets import AuditDeliveries, SubscriptionsOnly
 from schema import enums as _enums  # noqa: F401  (registers the domain enums with strawberry)
 from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
@@ -67,6 +67,7 @@ schema = PortalSchema(
         PortalErrors,
         AuditReads,
         SubscriptionsOnly,  # over a WebSocket: subscriptions only (portal/realtime)
+        AuditDeliveries,  # each event's audit written before it is sent (portal/realtime)
         GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )

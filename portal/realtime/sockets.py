@@ -37,7 +37,7 @@ from portal.auth import authenticate
 from portal.context import Context
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
     from portal.services import Services
 
@@ -58,16 +58,19 @@ class SocketSession:
 class SocketContext(Context):
     connection_params: dict[str, object] | None = None
     socket: SocketSession | None = None
+    event_operation: str | None = None  # the subscription whose event is being executed
 
     @classmethod
     def of(cls, context: Context) -> SocketContext:
         return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
 
-    def begin_event(self, principal: Principal, now: datetime, loaders: Loaders) -> None:
+    def begin_event(
+        self, principal: Principal, now: datetime, loaders: Loaders, operation: str
+    ) -> None:
         """Everything an event's execution reads is as of now, for the principal as of now,
         through loaders of that principal at that instant (shared by the account's other
         subscriptions delivering the same event: portal/realtime/sharing.py)."""
-        self.principal, self.now = principal, now
+        self.principal, self.now, self.event_operation = principal, now, operation
         self.auth_error = self.failure = None
         self.loaders = loaders
         self.__dict__.pop("patient_contexts", None)
@@ -77,6 +80,10 @@ class SocketContext(Context):
         self._audit.clear()
         self._refused.clear()
         return entries
+
+    def take_event_audit(self) -> list[AuditEntry]:
+        """The audit of the event being executed, so far (none before the first event)."""
+        return [] if self.event_operation is None else self.take_audit(self.event_operation)
 
 
 def _reject(context: Context, code: int, reason: str) -> ConnectionRejectionError:
@@ -169,4 +176,22 @@ class SubscriptionsOnly(SchemaExtension):
                 "Only subscriptions run over the WebSocket; send queries and mutations over HTTP.",
                 extensions={"code": "BAD_REQUEST"},
             )
+        yield
+
+
+class AuditDeliveries(SchemaExtension):
+    """The audit of a subscription event is written before the event is sent, as a query's
+    is before its response: strawberry calls `on_stream_result` once the event's payload
+    has been executed (so every read it made is known) and sends it when the hook returns.
+    Deliveries that finish executing while a write runs go together in the next one
+    (`AuditWriter.write_together`): one event reaching 100 subscriptions costs a few
+    INSERTs, not 100. A process killed right after a client got an event has its audit."""
+
+    async def on_stream_result(self, result: object) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, SocketContext):
+            entries = context.take_event_audit()
+            services = context.services
+            # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
+            await services.audit.write_together(entries, services.read_sessions)
         yield
