@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +135,9 @@ async def load_dataset(
         await _reference(loader, path)
         grants = await _people(loader, path, hash_password)
         await _clinical(loader, path)
-        await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now())
+        await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now(UTC))
         await _billing(loader, path)
-        await _notes(loader, path, _ts(manifest["now"]) or datetime.now())
+        await _notes(loader, path, _ts(manifest["now"]) or datetime.now(UTC))
     await _analyze(engine, loader.counts)
     return SeedReport(dict(loader.counts), time.perf_counter() - started, manifest["now"])
 

@@ -108,21 +108,16 @@ _T = TypeVar("_T")
 def parse_now(value: str) -> datetime:
     """Parse an ISO-8601 UTC instant such as ``2026-11-22T12:00:00Z``.
 
-    Returns a naive ``datetime`` that is understood to be UTC.
+    Returns an aware UTC ``datetime``; an instant without a zone is taken as UTC.
     """
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    dt = datetime.fromisoformat(text)
-    offset = dt.utcoffset()  # None exactly when dt is naive
-    if offset is not None:
-        dt = (dt - offset).replace(tzinfo=None)
+    dt = datetime.fromisoformat(value.strip())
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     return dt.replace(microsecond=0)
 
 
 def ts(dt: datetime) -> str:
-    """Format a naive-UTC datetime as ISO-8601 with a ``Z`` suffix."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format a UTC datetime as ISO-8601 with a ``Z`` suffix."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def add_years(d: date, years: int) -> date:
@@ -137,7 +132,7 @@ def age_on(birth: date, on: date) -> int:
 
 
 def midnight(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 #: The health system's own zone: birthdays and grant end dates are its dates.
@@ -145,11 +140,11 @@ LOCAL_ZONE = ZoneInfo("America/New_York")
 
 
 def local_midnight(d: date) -> datetime:
-    """The first instant of `d` in the health system's zone, as a naive-UTC datetime: a grant
-    ending on a birthday ends when that day starts there, not at UTC midnight (the evening
-    before, in New York)."""
+    """The first instant of `d` in the health system's zone, in UTC: a grant ending on a
+    birthday ends when that day starts there, not at UTC midnight (the evening before, in
+    New York)."""
     start = datetime.combine(d, time.min, tzinfo=LOCAL_ZONE)
-    return start.astimezone(UTC).replace(tzinfo=None)
+    return start.astimezone(UTC)
 
 
 def ascii_slug(text: str) -> str:
