@@ -17,6 +17,7 @@ from domain import ehr
 from domain.access import AgePolicy, PatientGrant
 from domain.appointment_requests import RequestStatus
 from domain.appointments import is_telehealth
+from domain.errors import BrokenInvariant
 from domain.events import EventKind
 from domain.scopes import RecordArea
 from persistence import models as m
@@ -73,7 +74,8 @@ class AppointmentRequestRepository:
 
     async def row(self, request_id: str) -> m.AppointmentRequest:
         row = await self._session.get(m.AppointmentRequest, request_id, populate_existing=True)
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         return row
 
     async def set_status(

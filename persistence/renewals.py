@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import ehr
 from domain.access import AgePolicy, PatientGrant
+from domain.errors import BrokenInvariant
 from domain.renewals import RenewalStatus, answer_notice
 from domain.scopes import RecordArea
 from persistence import models as m
@@ -78,7 +79,8 @@ class RenewalRepository:
         if not moved:
             raise ehr.InvalidEvent([ehr.Problem("data.renewalId", "is not open (answered)")])
         medication = await self._session.get(m.Medication, row.medication_id)
-        assert medication is not None
+        if medication is None:
+            raise BrokenInvariant("medication is None")
         if status is RenewalStatus.APPROVED:
             medication.refills_remaining = c.refills or 0
             medication.end_date = c.end_date

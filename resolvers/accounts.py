@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain import accounts as rules
 from domain import contact
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
 from persistence.terms import pending_for
@@ -119,7 +119,8 @@ async def verify_sign_up(info: Info, input: s.VerifySignUpInput) -> s.VerifySign
             await uow.commit()
             raise rules.InvalidCode(field="code")
         patient = await patient_facts(uow.session, patient_id)
-        assert patient is not None
+        if patient is None:
+            raise BrokenInvariant("patient is None")
         account_id = await _create_account(info, uow, patient, username, password_hash)
         if not await uow.signups.use(verification.id, ctx.now):
             raise rules.CodeUsed(field="code")
@@ -203,7 +204,8 @@ async def _signed_in(
     issued = start_session(uow, ctx, account_id, terms_pending=pending)
     principal, name = await uow.accounts.principal(account_id, ctx.now)
     await uow.commit()
-    assert principal is not None
+    if principal is None:
+        raise BrokenInvariant("principal is None")
     ctx.signed_in(principal, name, issued.session_id, terms_pending=pending)
     return payload(
         access_token=issued.access_token,

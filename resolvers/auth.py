@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain import identity, totp
+from domain.errors import BrokenInvariant
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
 from domain.sessions import EndReason, describe_device
 from domain.totp import InvalidTotpCode, TotpRequired
@@ -58,7 +59,8 @@ async def sign_in(info: Info, input: s.SignInInput) -> s.SignInPayload:
         issued = start_session(uow, ctx, account_id, terms_pending=bool(pending))
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
-    assert principal is not None
+    if principal is None:
+        raise BrokenInvariant("principal is None")
     # So `viewer` in this payload answers for the new account and its new session (or,
     # with documents to accept, is refused like every other read until they are).
     ctx.signed_in(principal, name, issued.session_id, terms_pending=bool(pending))
@@ -202,7 +204,8 @@ async def rotate(uow: UnitOfWork, ctx: Context, token: str) -> IssuedSession:
             await uow.commit()
         if problem is not None:
             raise problem
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         issued = await issue_session(uow, services, row.account_id, row.family_id, now)
         await uow.commit()
     return issued

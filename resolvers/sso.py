@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain import sso as rules
+from domain.errors import BrokenInvariant
 from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
 from resolvers.auth import start_session
@@ -62,7 +63,8 @@ async def complete_sso_sign_in(
         issued = start_session(uow, ctx, account_id, terms_pending=pending)
         principal, name = await uow.accounts.principal(account_id, ctx.now)
         await uow.commit()
-    assert principal is not None
+    if principal is None:
+        raise BrokenInvariant("principal is None")
     ctx.signed_in(principal, name, issued.session_id, terms_pending=pending)
     return s.CompleteSsoSignInPayload(
         access_token=issued.access_token,

@@ -778,8 +778,10 @@ class Generator:
         starts: datetime,
         ends: datetime | None,
     ) -> Record:
-        assert patient.patient is not None
-        assert proxy.account is not None
+        if patient.patient is None:
+            raise ValueError("patient.patient is None")
+        if proxy.account is None:
+            raise ValueError("proxy.account is None")
         order = {s: i for i, s in enumerate(C.GRANTABLE_SCOPES)}
         return {
             "id": self._sink.new_id("proxy_grants"),
@@ -795,7 +797,8 @@ class Generator:
     def _grant_records(
         self, rng: random.Random, g: _Grant, proxy: _Person, patient: _Person
     ) -> list[Record]:
-        assert proxy.account is not None
+        if proxy.account is None:
+            raise ValueError("proxy.account is None")
         acct_created = parse_now(proxy.account["created_at"])
         out = []
         if g.kind in ("parent", "guardian"):
@@ -932,7 +935,8 @@ class Generator:
     def _clinical(self, rng: random.Random, person: _Person) -> None:
         sink = self._sink
         pat = person.patient
-        assert pat is not None
+        if pat is None:
+            raise ValueError("pat is None")
         pid = pat["id"]
         age = age_on(person.birth, self.today)
         pcp = self._prov_by_id[pat["pcp_provider_id"]]
@@ -1085,7 +1089,8 @@ class Generator:
 
     def _immunizations(self, rng: random.Random, person: _Person, age: int) -> None:
         sink = self._sink
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         records: list[tuple[date, str, str, int]] = []
         age_months = (self.today - person.birth).days / 30.44
@@ -1150,7 +1155,8 @@ class Generator:
         self, rng: random.Random, person: _Person, age: int, pcp: Record
     ) -> list[Encounter]:
         """Create appointments; return the completed encounters with their orders."""
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         conds = person.conditions
         plan: list[
             tuple[date, Record, str, list[str], bool]
@@ -1361,7 +1367,8 @@ class Generator:
 
     def _notes(self, person: _Person) -> None:
         """Clinical notes, from a random stream of their own (no other kind changes)."""
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         visits = sorted(person.visits, key=lambda v: (v[0]["starts_at"], v[0]["id"]))
         for rec in clinical_notes.notes_for(
@@ -1541,7 +1548,8 @@ class Generator:
         encounters: list[Encounter],
     ) -> None:
         sink = self._sink
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         base = self._baselines(rng, person, age)
         radiologists = self.by_specialty.get("Radiology") or self.providers
@@ -1627,7 +1635,8 @@ class Generator:
     # -- messaging -----------------------------------------------------------
 
     def _threads(self, rng: random.Random, person: _Person, pcp: Record) -> None:
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         authors: list[Record] = []
         if person.account is not None:
             authors.append(person.account)
@@ -1724,7 +1733,8 @@ class Generator:
         self, rng: random.Random, guarantor: _Person, events: list[tuple[datetime, str, list[str]]]
     ) -> None:
         sink = self._sink
-        assert guarantor.patient is not None
+        if guarantor.patient is None:
+            raise ValueError("guarantor.patient is None")
         gid = guarantor.patient["id"]
         age = age_on(guarantor.birth, self.today)
         if age < 65:
