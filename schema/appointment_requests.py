@@ -10,9 +10,8 @@ import strawberry
 from domain.access import PatientGrant
 from domain.appointment_requests import ContactPreference, TimeOfDay, Weekday
 from persistence import models as m
-from resolvers import appointments as appointments_r
 from resolvers import people as people_r
-from schema.appointments import Appointment
+from schema.appointments import Appointment, appointment_of
 from schema.base import Info, Node
 from schema.people import Department, Provider
 
@@ -62,7 +61,7 @@ class AppointmentRequest(Node):
 
     @strawberry.field(description="The appointment the clinic booked, when SCHEDULED.")
     async def appointment(self, info: Info) -> Appointment | None:
-        return await appointments_r.appointment_of(info, self.grant, self.appointment_id)
+        return await appointment_of(info, self.grant, self.appointment_id)
 
     @strawberry.field(description="Whether the patient may still withdraw it (REQUESTED).")
     def can_cancel(self) -> bool:

@@ -11,13 +11,14 @@ import strawberry
 from domain.access import PatientGrant
 from domain.appointments import AppointmentFacts, actions_for
 from domain.scopes import RecordArea
-from persistence import models as m
+from resolvers import appointments as r
 from resolvers import people as people_r
-from schema.base import Info, Node, RequiresScope
-from schema.enums import AppointmentStatus
+from schema.base import Connection, Info, Node, RequiresScope, cursor_values, internal_id, page_size
+from schema.enums import AppointmentStatus, AppointmentWhen
 from schema.people import Department, Provider
 
 if TYPE_CHECKING:
+    from persistence import models as m
     from schema.notes import ClinicalNote
     from schema.questionnaires import AppointmentForm
 
@@ -169,3 +170,48 @@ class SlotFilter:
     visit_type: str | None = None
     starts_after: datetime | None = None
     starts_before: datetime | None = None
+
+    def query(self) -> r.OpenSlots:
+        """Ids decoded (a malformed one: BAD_USER_INPUT)."""
+        return r.OpenSlots(
+            patient_id=_decoded(self.patient_id, "Patient"),
+            department_id=_decoded(self.department_id, "Department"),
+            provider_id=_decoded(self.provider_id, "Provider"),
+            visit_type=self.visit_type,
+            starts_after=self.starts_after,
+            starts_before=self.starts_before,
+        )
+
+
+def _decoded(global_id: str | None, type_name: str) -> str | None:
+    return internal_id(global_id, type_name) if global_id else None
+
+
+# -- reads -----------------------------------------------------------------------------------
+async def patient_appointments(
+    info: Info, grant: PatientGrant, when: AppointmentWhen, first: int | None, after: str | None
+) -> Connection[Appointment]:
+    after_values = cursor_values(after, [datetime, str])
+    page = await r.patient_appointments(
+        info.context, grant, when.value, page_size(first), after_values
+    )
+    return Connection.of(page, lambda row: Appointment.from_row(row, grant, info))
+
+
+async def appointment_of(
+    info: Info, grant: PatientGrant, appointment_id: str | None
+) -> Appointment | None:
+    """One appointment of the grant's patient by id (batched), e.g. a request's booking."""
+    row = await r.appointment_of(info.context, grant, appointment_id)
+    return Appointment.from_row(row, grant, info) if row else None
+
+
+async def available_slots(
+    info: Info, filter: SlotFilter, first: int | None, after: str | None
+) -> Connection[Slot]:
+    query = filter.query()
+    size, after_values = page_size(first), cursor_values(after, [datetime, str])
+    page, bookable = await r.available_slots(info.context, query, size, after_values)
+    if bookable is None:
+        return Connection.of(page, Slot.from_row)
+    return Connection.of(page, lambda row: Slot.from_row(row, bookable[row.department_id]))

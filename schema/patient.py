@@ -15,7 +15,6 @@ from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
-from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
@@ -29,6 +28,7 @@ from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema.appointment_requests import AppointmentRequest
+from schema import appointments as appointments_s
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
@@ -119,7 +119,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Appointment] | None:
-        return await appointments_r.patient_appointments(info, grant, when, first, after)
+        return await appointments_s.patient_appointments(info, grant, when, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],

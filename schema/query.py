@@ -11,6 +11,7 @@ from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
+from schema import appointments as appointments_s
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node
 from schema.legal import LegalDocument
@@ -59,7 +60,7 @@ class Query:
     async def available_slots(
         self, info: Info, filter: SlotFilter, first: int | None = None, after: str | None = None
     ) -> Connection[Slot] | None:
-        return await catalog_r.available_slots(info, filter, first, after)
+        return await appointments_s.available_slots(info, filter, first, after)
 
     @strawberry.field(
         description="Null, with BAD_USER_INPUT at this path, when an argument is refused "
