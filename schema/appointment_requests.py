@@ -1,19 +1,24 @@
-"""Appointment requests as patients see them (inputs and payloads: appointment_request_actions)."""
+"""Appointment requests as patients see them (inputs, payloads and the mutations:
+schema/mutations/appointment_requests.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.access import PatientGrant
 from domain.appointment_requests import ContactPreference, TimeOfDay, Weekday
-from persistence import models as m
+from resolvers import appointment_requests as r
 from resolvers import people as people_r
 from schema.appointments import Appointment, appointment_of
 from schema.base import Info, Node
 from schema.people import Department, Provider
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 WeekdayEnum = strawberry.enum(Weekday, name="Weekday")
 TimeOfDayEnum = strawberry.enum(TimeOfDay, name="TimeOfDay")
@@ -86,3 +91,9 @@ class AppointmentRequest(Node):
             created_at=row.created_at,
             status_changed_at=row.status_changed_at,
         )
+
+
+async def appointment_requests(info: Info, grant: PatientGrant) -> list[AppointmentRequest]:
+    """Patient.appointmentRequests: newest first."""
+    rows = await r.appointment_requests(info.context, grant)
+    return [AppointmentRequest.from_row(row, grant) for row in rows]

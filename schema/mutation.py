@@ -20,6 +20,7 @@ from schema.auth import (
 )
 from schema.base import Info
 from schema.mutations.accounts import AccountMutations
+from schema.mutations.appointment_requests import AppointmentRequestMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.devices import DeviceMutations
@@ -42,6 +43,7 @@ class Mutation(
     DeviceMutations,
     MessagingMutations,
     NoteMutations,
+    AppointmentRequestMutations,
     PatientTaskMutations,
     ProxyMutations,
     RecordMutations,

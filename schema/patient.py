@@ -14,7 +14,6 @@ from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
-from resolvers import appointment_requests as appointment_requests_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
@@ -27,8 +26,9 @@ from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
-from schema.appointment_requests import AppointmentRequest
+from schema import appointment_requests as appointment_requests_s
 from schema import appointments as appointments_s
+from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
 from schema.billing import Statement, StatementStatus
@@ -234,7 +234,7 @@ class Patient(Node):
     async def appointment_requests(
         self, info: Info, grant: PatientGrant
     ) -> list[AppointmentRequest] | None:
-        return await appointment_requests_r.appointment_requests(info, grant)
+        return await appointment_requests_s.appointment_requests(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
