@@ -13,14 +13,15 @@ from domain.appointments import AppointmentFacts, actions_for
 from domain.scopes import RecordArea
 from resolvers import appointments as r
 from resolvers import people as people_r
+from resolvers import questionnaires as questionnaires_r
 from schema.base import Connection, Info, Node, RequiresScope, cursor_values, internal_id, page_size
 from schema.enums import AppointmentStatus, AppointmentWhen
 from schema.people import Department, Provider
+from schema.questionnaires import AppointmentForm
 
 if TYPE_CHECKING:
     from persistence import models as m
     from schema.notes import ClinicalNote
-    from schema.questionnaires import AppointmentForm
 
 
 @strawberry.type
@@ -78,12 +79,11 @@ class Appointment(Node):
         description="The questionnaires and consent forms this visit asks for: what is due "
         "(DUE, DRAFT) and what is done. checkIn waits for the required ones.",
     )
-    async def forms(
-        self, info: Info, grant: PatientGrant
-    ) -> list[Annotated[AppointmentForm, strawberry.lazy("schema.questionnaires")]] | None:
-        from resolvers import questionnaires as forms_r
-
-        return await forms_r.appointment_forms(info, grant, self)
+    async def forms(self, info: Info, grant: PatientGrant) -> list[AppointmentForm] | None:
+        states = await questionnaires_r.appointment_forms(
+            info.context, grant, self.internal_id, self.visit_type, self.department_id
+        )
+        return [AppointmentForm.of(state) for state in states]
 
     @classmethod
     def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:

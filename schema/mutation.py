@@ -24,11 +24,11 @@ from schema.mutations.appointment_requests import AppointmentRequestMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.devices import DeviceMutations
-from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
 from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
+from schema.mutations.questionnaires import QuestionnaireMutations
 from schema.mutations.records import RecordMutations
 from schema.mutations.results import ResultMutations
 from schema.mutations.sso import SsoMutations
@@ -39,7 +39,7 @@ class Mutation(
     AccountMutations,
     AppointmentMutations,
     BillingMutations,
-    FormMutations,
+    QuestionnaireMutations,
     DeviceMutations,
     MessagingMutations,
     NoteMutations,
