@@ -7,19 +7,14 @@ EHR feed (APPOINTMENT_REQUEST_ANSWERED, persistence/appointment_requests.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from domain.access import PatientGrant
 from domain.clock import FixedClock
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from resolvers import owned
+from runtime.context import Context
 from usecases import appointment_requests as uc
-
-if TYPE_CHECKING:
-    from schema.appointment_requests import AppointmentRequest
-    from schema.base import Info
 
 
 async def request_appointment(ctx: Context, command: uc.RequestAppointment) -> uc.Answered:
@@ -44,10 +39,8 @@ async def appointment_requests(ctx: Context, grant: PatientGrant) -> list[m.Appo
     return list(await ctx.loaders.appointment_requests.get(grant) or [])
 
 
-async def appointment_request_node(info: Info, row_id: str) -> AppointmentRequest | None:
-    """node(id) (resolvers/nodes.py), until AppointmentRequest registers its own fetch."""
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-    from schema.appointment_requests import AppointmentRequest
-
-    row, grant = await owned_row(info, m.AppointmentRequest, "AppointmentRequest", row_id)
-    return AppointmentRequest.from_row(row, grant) if row else None
+async def appointment_request(
+    ctx: Context, request_id: str
+) -> tuple[m.AppointmentRequest | None, PatientGrant]:
+    """node(id): the patient's APPOINTMENTS is checked first (unknown ids: as forbidden)."""
+    return await owned.owned_row(ctx, m.AppointmentRequest, "AppointmentRequest", request_id)

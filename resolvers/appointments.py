@@ -14,14 +14,16 @@ from domain import eligibility as rules
 from domain.access import PatientGrant
 from domain.attachments import IMAGE_TYPES, AcceptedFile, accept_file
 from domain.clock import FixedClock
+from domain.paging import Page, PageOf
 from domain.scopes import RecordArea
 from persistence import eligibility
 from persistence import models as m
-from persistence.paging import Page, PageOf, page_of
+from persistence.paging import page_of
 from persistence.queries import appointments as q
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from resolvers import owned
 from resolvers.attachments import read_uploads
+from runtime.context import Context
 from usecases import appointments as uc
 
 
@@ -43,6 +45,13 @@ async def appointment_of(
     if appointment_id is None:
         return None
     return await ctx.loaders.appointment.get((grant, appointment_id))
+
+
+async def appointment(
+    ctx: Context, appointment_id: str
+) -> tuple[m.Appointment | None, PatientGrant]:
+    """node(id): the patient's APPOINTMENTS is checked first (unknown ids: as forbidden)."""
+    return await owned.owned_row(ctx, m.Appointment, "Appointment", appointment_id)
 
 
 async def slot(ctx: Context, slot_id: str) -> m.Slot | None:

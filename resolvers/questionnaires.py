@@ -9,7 +9,7 @@ from domain.clock import FixedClock
 from domain.questionnaires import FormState
 from domain.scopes import RecordArea
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from runtime.context import Context
 from usecases import appointments as appointments_uc
 from usecases import questionnaires as uc
 

@@ -56,6 +56,11 @@ class AppointmentRequest(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> AppointmentRequest | None:
+        row, grant = await r.appointment_request(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
     @strawberry.field(description="The provider the patient would prefer, if any.")
     async def preferred_provider(self, info: Info) -> Provider | None:
         return await people_r.provider(info, self.provider_id)

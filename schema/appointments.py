@@ -54,6 +54,11 @@ class Appointment(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Appointment | None:
+        row, grant = await r.appointment(info.context, row_id)
+        return cls.from_row(row, grant, info) if row else None
+
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:
         return await people_r.provider(info, self.provider_id)
@@ -133,6 +138,11 @@ class Slot(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Slot | None:
+        row = await r.slot(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:

@@ -9,10 +9,9 @@ import strawberry
 
 from domain.appointment_requests import ContactPreference, InvalidId, TimeOfDay, Weekday
 from resolvers import appointment_requests as r
-from resolvers.payloads import user_errors
 from schema.appointment_requests import AppointmentRequest
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from usecases import appointment_requests as uc
 
 

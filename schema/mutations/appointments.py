@@ -13,11 +13,10 @@ from strawberry.file_uploads import Upload
 
 from domain import appointments as rules
 from resolvers import appointments as r
-from resolvers.payloads import user_errors
 from schema.appointments import Appointment, Slot
 from schema.attachments import Attachment
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from usecases import appointments as uc
 
 

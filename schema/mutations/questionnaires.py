@@ -9,9 +9,8 @@ import strawberry
 
 from domain.questionnaires import AppointmentNotFound, FormState, InvalidAnswers
 from resolvers import questionnaires as r
-from resolvers.payloads import user_errors
 from schema.base import BadInput, Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from schema.questionnaires import AppointmentForm
 from usecases import questionnaires as uc
 
