@@ -15,7 +15,6 @@ from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
 from resolvers import patients as patients_r
-from resolvers import people as people_r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
 from resolvers import renewals as renewals_r
@@ -57,8 +56,6 @@ async def _message_thread(info: Info, row_id: str) -> Any:
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
     "Patient": patients_r.patient,
-    "Provider": people_r.provider,
-    "Department": people_r.department,
     "Account": _own_account,
     "MessageThread": _message_thread,
     "Message": messages_r.message_node,

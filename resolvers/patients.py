@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolvers import people as people_r
 from schema import patient as s
 from schema.base import internal_id
 
 if TYPE_CHECKING:
     from schema.base import Info
-    from schema.people import Provider
 
 
 async def patient(info: Info, patient_id: str) -> s.Patient:
@@ -20,10 +18,6 @@ async def patient(info: Info, patient_id: str) -> s.Patient:
     assert row is not None, "a patient with a grant exists"
     today = info.context.services.settings.ages.today(info.context.now)
     return s.Patient.from_row(row, today)
-
-
-async def primary_care_provider(info: Info, provider_id: str | None) -> Provider | None:
-    return await people_r.provider(info, provider_id)
 
 
 async def patient_by_global_id(info: Info, global_id: str) -> s.Patient:

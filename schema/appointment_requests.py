@@ -12,7 +12,6 @@ import strawberry
 from domain.access import PatientGrant
 from domain.appointment_requests import ContactPreference, TimeOfDay, Weekday
 from resolvers import appointment_requests as r
-from resolvers import people as people_r
 from schema.appointments import Appointment, appointment_of
 from schema.base import Info, Node
 from schema.people import Department, Provider
@@ -63,11 +62,11 @@ class AppointmentRequest(Node):
 
     @strawberry.field(description="The provider the patient would prefer, if any.")
     async def preferred_provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field(description="The department the patient would prefer, if any.")
     async def preferred_department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @strawberry.field(description="The appointment the clinic booked, when SCHEDULED.")
     async def appointment(self, info: Info) -> Appointment | None:

@@ -12,7 +12,6 @@ from domain.access import PatientGrant
 from domain.appointments import AppointmentFacts, actions_for
 from domain.scopes import RecordArea
 from resolvers import appointments as r
-from resolvers import people as people_r
 from resolvers import questionnaires as questionnaires_r
 from schema.base import Connection, Info, Node, RequiresScope, cursor_values, internal_id, page_size
 from schema.enums import AppointmentStatus, AppointmentWhen
@@ -61,11 +60,11 @@ class Appointment(Node):
 
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
@@ -146,11 +145,11 @@ class Slot(Node):
 
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @classmethod
     def from_row(cls, row: m.Slot, bookable: Sequence[str] | None = None) -> Slot:

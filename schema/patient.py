@@ -105,7 +105,7 @@ class Patient(Node):
 
     @strawberry.field
     async def primary_care_provider(self, info: Info) -> Provider | None:
-        return await r.primary_care_provider(info, self.pcp_provider_id)
+        return await Provider.by_id(info, self.pcp_provider_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Appointment")],

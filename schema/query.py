@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import catalog as catalog_r
 from resolvers import devices as devices_r
 from resolvers import legal as legal_r
 from resolvers import nodes as nodes_r
@@ -12,6 +11,7 @@ from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
+from schema import people as people_s
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
 from schema.legal import LegalDocument
@@ -73,4 +73,4 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Provider] | None:
-        return await catalog_r.providers(info, search, first, after)
+        return await people_s.providers(info, search, first, after)
