@@ -14,6 +14,7 @@ from domain import eligibility as rules
 from domain.access import PatientGrant
 from domain.attachments import IMAGE_TYPES, AcceptedFile, accept_file
 from domain.clock import FixedClock
+from domain.errors import BrokenInvariant
 from domain.paging import Page, PageOf
 from domain.scopes import RecordArea
 from persistence import eligibility
@@ -34,7 +35,7 @@ async def patient_appointments(
     """One page of the patient's appointments (`when`: upcoming or past)."""
     result = await ctx.loaders.appointment_pages.get((grant, Page(first, after, when)))
     if result is None:
-        raise LookupError("the appointment page loader answered nothing")
+        raise BrokenInvariant("the appointment page loader answered nothing")
     return result
 
 

@@ -27,7 +27,7 @@ from domain.access import AgePolicy, PatientGrant
 from domain.attachments import AcceptedFile
 from domain.clock import Clock
 from domain.eligibility import eligibility_refusal
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from domain.events import EventKind
 from persistence import eligibility as facts
 from persistence import models as m
@@ -320,8 +320,8 @@ async def _refuse_taken(uow: UnitOfWork, slot_id: str, grant: PatientGrant) -> N
 
 async def _stored(uow: UnitOfWork, appointment_id: str) -> StoredAppointment:
     appt = await uow.appointments.appointment(appointment_id)
-    if appt is None:  # its owner was found a moment ago, and appointments stay
-        raise LookupError(f"appointment {appointment_id} vanished")
+    if appt is None:
+        raise BrokenInvariant("its owner was found a moment ago, and appointments stay")
     return appt
 
 
