@@ -17,9 +17,8 @@ from domain.clock import FixedClock
 from domain.errors import BrokenInvariant
 from domain.paging import Page, PageOf
 from domain.scopes import RecordArea
-from persistence import eligibility
+from loaders import appointments as slots
 from persistence import models as m
-from persistence.paging import page_of
 from persistence.queries import appointments as q
 from persistence.uow import UnitOfWork
 from resolvers import owned
@@ -58,8 +57,7 @@ async def appointment(
 async def slot(ctx: Context, slot_id: str) -> m.Slot | None:
     """node(id): an open or taken slot (no PHI; signed-in viewers only)."""
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        return await session.get(m.Slot, slot_id)
+    return await slots.slot(ctx.loaders.session, slot_id)
 
 
 @dataclass(frozen=True)
@@ -91,8 +89,7 @@ async def available_slots(
         bookable=fits[0] if fits else None,
         closed_providers=fits[1] if fits else (),
     )
-    async with ctx.loaders.session() as session:
-        result = await page_of(session, query, q.SLOT_SORT, Page(first, after))
+    result = await slots.open_slots(ctx.loaders.session, query, Page(first, after))
     return result, fits[0] if fits else None
 
 
@@ -102,10 +99,7 @@ async def _fits(ctx: Context, patient_id: str) -> tuple[dict[str, list[str]], se
     grant = ctx.access(patient_id, RecordArea.APPOINTMENTS, "Slot")
     policy = ctx.services.settings.appointments
     today = ctx.services.settings.ages.today(ctx.now)
-    async with ctx.services.session() as session:
-        patient = await eligibility.patient_facts(session, grant, ctx.now)
-        departments = await eligibility.departments(session)
-        closed = await eligibility.closed_panels(session)
+    patient, departments, closed = await slots.booking_facts(ctx.services.session, grant, ctx.now)
     bookable = {
         d.id: rules.bookable_types(
             patient, sorted(policy.candidate_types(d.id)), d, today, ctx.now, policy.eligibility

@@ -6,12 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.paging import Page, PageOf
+from loaders import people
 from persistence import models as m
-from persistence.paging import SortKey, page_of
-from persistence.queries import people
 from runtime.context import Context
-
-PROVIDER_SORT = SortKey((m.Provider.display_name, m.Provider.id), descending=False)
 
 
 async def provider(ctx: Context, provider_id: str | None) -> m.Provider | None:
@@ -36,6 +33,4 @@ async def providers(
 ) -> PageOf:
     """The provider directory, by name; `search` narrows it."""
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        query = people.providers_query(search)
-        return await page_of(session, query, PROVIDER_SORT, Page(first, after))
+    return await people.provider_directory(ctx.loaders.session, search, Page(first, after))
