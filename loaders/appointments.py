@@ -1,17 +1,22 @@
-"""Appointment pages per patient, and appointments by id."""
+"""Appointment pages per patient, appointments by id, open slots and the facts that narrow
+them to what one patient may book."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from domain.clock import Clock
+from domain.eligibility import DepartmentFacts, PatientFacts
 from loaders.base import PatientPageLoader, SessionSource
 from loaders.people import DepartmentByIdLoader, ProviderByIdLoader
-from persistence.paging import Page, PageOf
+from persistence import eligibility
+from persistence import models as m
+from persistence.paging import Page, PageOf, page_of
 from persistence.queries import appointments
 
 
@@ -44,3 +49,27 @@ class AppointmentPageByPatientLoader(PatientPageLoader):
             self.providers.prime(provider.id, provider)
         if department is not None:
             self.departments.prime(department.id, department)
+
+
+# -- reads that are not batched (one per request at most) ------------------------------------
+async def slot(sessions: SessionSource, slot_id: str) -> m.Slot | None:
+    async with sessions() as session:
+        return await session.get(m.Slot, slot_id)
+
+
+async def open_slots(sessions: SessionSource, query: Any, page: Page) -> PageOf:
+    """One page of `appointments.open_slots_query(...)`, in slot order."""
+    async with sessions() as session:
+        return await page_of(session, query, appointments.SLOT_SORT, page)
+
+
+async def booking_facts(
+    sessions: SessionSource, grant: PatientGrant, now: datetime
+) -> tuple[PatientFacts, dict[str, DepartmentFacts], set[str]]:
+    """What eligibility needs of one patient (through their APPOINTMENTS grant): their
+    facts, every department's, and the providers with a closed panel."""
+    async with sessions() as session:
+        patient = await eligibility.patient_facts(session, grant, now)
+        departments = await eligibility.departments(session)
+        closed = await eligibility.closed_panels(session)
+    return patient, departments, closed

@@ -1,4 +1,4 @@
-"""Patients, accounts, providers and departments by id."""
+"""Patients, accounts, providers and departments by id, and the provider directory."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
+from domain.paging import Page, PageOf
 from loaders.base import ByIdLoader, SessionLoader, SessionSource
 from persistence import models as m
+from persistence.paging import SortKey, page_of
 from persistence.queries import people
+
+PROVIDER_SORT = SortKey((m.Provider.display_name, m.Provider.id), descending=False)
 
 
 class PatientByGrantLoader(SessionLoader[PatientGrant, m.Patient]):
@@ -41,3 +45,9 @@ class ProviderByIdLoader(ByIdLoader[m.Provider]):
 
 class DepartmentByIdLoader(ByIdLoader[m.Department]):
     fetch_rows = staticmethod(people.departments_by_id)
+
+
+async def provider_directory(sessions: SessionSource, search: str | None, page: Page) -> PageOf:
+    """One page of providers by name; `search` narrows it (not batched: one per request)."""
+    async with sessions() as session:
+        return await page_of(session, people.providers_query(search), PROVIDER_SORT, page)

@@ -14,9 +14,16 @@ import contextlib
 import os
 import re
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class HasContent(Protocol):
+    @property
+    def content(self) -> bytes: ...
 
 
 class FileStore:
@@ -57,6 +64,17 @@ class FileStore:
     def _unlink(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+    @contextlib.asynccontextmanager
+    async def kept(self, files: Sequence[HasContent]) -> AsyncIterator[list[str]]:
+        """Store the files for the block (their keys); remove them again if the block fails,
+        so a write that does not commit leaves no file behind."""
+        keys = await self.put_all([file.content for file in files])
+        try:
+            yield keys
+        except BaseException:
+            await self.delete_all(keys)
+            raise
 
     async def put_all(self, contents: list[bytes]) -> list[str]:
         """Store several files; if one fails, those already stored are removed again."""

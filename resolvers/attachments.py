@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
 from domain.attachments import (
-    IMAGE_TYPES,
     AcceptedFile,
     AttachmentPolicy,
     IncomingFile,
-    accept_file,
     check_count,
 )
 from persistence.files import FileStore
@@ -56,22 +54,8 @@ async def read_uploads(uploads: Sequence[Any], policy: AttachmentPolicy) -> list
     return files
 
 
-async def insurance_card(info: Info, upload: Any | None) -> list[AcceptedFile]:
-    """checkIn's optional insurance-card image: the attachment rules, images only."""
-    if upload is None:
-        return []
-    policy = info.context.services.settings.messaging.attachments
-    [incoming] = await read_uploads([upload], policy)
-    return [accept_file(incoming, policy, IMAGE_TYPES, field="insuranceCard")]
-
-
-@asynccontextmanager
-async def stored(files: FileStore, accepted: Sequence[AcceptedFile]) -> AsyncIterator[list[str]]:
-    """Store the files for the block (their keys); remove them again if the block fails, so a
-    write that does not commit leaves no file behind."""
-    keys = await files.put_all([file.content for file in accepted])
-    try:
-        yield keys
-    except BaseException:
-        await files.delete_all(keys)
-        raise
+def stored(
+    files: FileStore, accepted: Sequence[AcceptedFile]
+) -> AbstractAsyncContextManager[list[str]]:
+    """Store the files for the block (their keys); removed again if the block fails."""
+    return files.kept(accepted)

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from persistence import models as m
-from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
@@ -15,14 +14,12 @@ from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
 from resolvers import patients as patients_r
-from resolvers import people as people_r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
-from schema import appointments as appointments_s
 from schema import messages as messages_s
 from schema.base import BadInput
 
@@ -45,18 +42,6 @@ async def owned_row(
     return await owned.owned_row(info.context, model, object_type, row_id)
 
 
-async def _appointment(info: Info, row_id: str) -> Any:
-    row, grant = await owned_row(info, m.Appointment, "Appointment", row_id)
-    return appointments_s.Appointment.from_row(row, grant, info) if row else None
-
-
-async def _slot(info: Info, row_id: str) -> Any:
-    info.context.require_principal()
-    async with info.context.loaders.session() as session:
-        row = await session.get(m.Slot, row_id)
-    return appointments_s.Slot.from_row(row) if row else None
-
-
 async def _result(info: Info, row_id: str) -> Any:
     row, grant = await owned_row(info, m.Result, "Result", row_id)
     return await results_r.result(info, row, grant) if row else None
@@ -70,11 +55,7 @@ async def _message_thread(info: Info, row_id: str) -> Any:
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
     "Patient": patients_r.patient,
-    "Provider": people_r.provider,
-    "Department": people_r.department,
     "Account": _own_account,
-    "Appointment": _appointment,
-    "Slot": _slot,
     "MessageThread": _message_thread,
     "Message": messages_r.message_node,
     "Notification": notifications_r.notification_node,
@@ -89,7 +70,6 @@ FETCHERS: dict[str, Fetch] = {
     "HealthReading": records_r.health_reading_node,
     "RecordsReleaseRequest": records_r.release_request_node,
     "ClinicalNote": notes_r.note_node,
-    "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
     "Coverage": coverages_r.coverage_node,
 }

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.errors import BrokenInvariant
-from resolvers import people as people_r
 from schema import patient as s
 from schema.base import internal_id
 
 if TYPE_CHECKING:
     from schema.base import Info
-    from schema.people import Provider
 
 
 async def patient(info: Info, patient_id: str) -> s.Patient:
@@ -22,10 +20,6 @@ async def patient(info: Info, patient_id: str) -> s.Patient:
         raise BrokenInvariant("row is None: a patient with a grant exists")
     today = info.context.services.settings.ages.today(info.context.now)
     return s.Patient.from_row(row, today)
-
-
-async def primary_care_provider(info: Info, provider_id: str | None) -> Provider | None:
-    return await people_r.provider(info, provider_id)
 
 
 async def patient_by_global_id(info: Info, global_id: str) -> s.Patient:

@@ -1,32 +1,36 @@
-"""Providers, departments and accounts: public reference data, still behind sign-in."""
+"""Providers, departments and the accounts that entered things: reference data, no PHI, still
+behind sign-in. Answers rows; schema/people.py converts them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from schema import people as s
+from domain.paging import Page, PageOf
+from loaders import people
+from persistence import models as m
+from runtime.context import Context
 
-if TYPE_CHECKING:
-    from schema.base import Info
 
-
-async def provider(info: Info, provider_id: str | None) -> s.Provider | None:
+async def provider(ctx: Context, provider_id: str | None) -> m.Provider | None:
     if provider_id is None:
         return None
-    row = await info.context.loaders.provider.get(provider_id)
-    return s.Provider.from_row(row) if row else None
+    return await ctx.loaders.provider.get(provider_id)
 
 
-async def department(info: Info, department_id: str | None) -> s.Department | None:
+async def department(ctx: Context, department_id: str | None) -> m.Department | None:
     if department_id is None:
         return None
-    row = await info.context.loaders.department.get(department_id)
-    return s.Department.from_row(row) if row else None
+    return await ctx.loaders.department.get(department_id)
 
 
-async def entered_by(info: Info, account_id: str, patient_id: str) -> s.EnteredBy | None:
-    """The account that entered a row of `patient_id`'s record (batched: one statement)."""
-    row = await info.context.loaders.account.get(account_id)
-    if row is None:
-        return None
-    return s.EnteredBy(name=row.display_name, is_patient=row.patient_id == patient_id)
+async def account(ctx: Context, account_id: str) -> m.Account | None:
+    """The account that entered a row of a patient's record (batched: one statement)."""
+    return await ctx.loaders.account.get(account_id)
+
+
+async def providers(
+    ctx: Context, search: str | None, first: int, after: tuple[Any, ...] | None
+) -> PageOf:
+    """The provider directory, by name; `search` narrows it."""
+    ctx.require_principal()
+    return await people.provider_directory(ctx.loaders.session, search, Page(first, after))

@@ -1,20 +1,23 @@
-"""Appointment requests as patients see them (inputs and payloads: appointment_request_actions)."""
+"""Appointment requests as patients see them (inputs, payloads and the mutations:
+schema/mutations/appointment_requests.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.access import PatientGrant
 from domain.appointment_requests import ContactPreference, TimeOfDay, Weekday
-from persistence import models as m
-from resolvers import appointments as appointments_r
-from resolvers import people as people_r
-from schema.appointments import Appointment
+from resolvers import appointment_requests as r
+from schema.appointments import Appointment, appointment_of
 from schema.base import Info, Node
 from schema.people import Department, Provider
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 WeekdayEnum = strawberry.enum(Weekday, name="Weekday")
 TimeOfDayEnum = strawberry.enum(TimeOfDay, name="TimeOfDay")
@@ -52,17 +55,22 @@ class AppointmentRequest(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> AppointmentRequest | None:
+        row, grant = await r.appointment_request(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
     @strawberry.field(description="The provider the patient would prefer, if any.")
     async def preferred_provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field(description="The department the patient would prefer, if any.")
     async def preferred_department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @strawberry.field(description="The appointment the clinic booked, when SCHEDULED.")
     async def appointment(self, info: Info) -> Appointment | None:
-        return await appointments_r.appointment_of(info, self.grant, self.appointment_id)
+        return await appointment_of(info, self.grant, self.appointment_id)
 
     @strawberry.field(description="Whether the patient may still withdraw it (REQUESTED).")
     def can_cancel(self) -> bool:
@@ -87,3 +95,9 @@ class AppointmentRequest(Node):
             created_at=row.created_at,
             status_changed_at=row.status_changed_at,
         )
+
+
+async def appointment_requests(info: Info, grant: PatientGrant) -> list[AppointmentRequest]:
+    """Patient.appointmentRequests: newest first."""
+    rows = await r.appointment_requests(info.context, grant)
+    return [AppointmentRequest.from_row(row, grant) for row in rows]

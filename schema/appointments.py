@@ -11,15 +11,16 @@ import strawberry
 from domain.access import PatientGrant
 from domain.appointments import AppointmentFacts, actions_for
 from domain.scopes import RecordArea
-from persistence import models as m
-from resolvers import people as people_r
-from schema.base import Info, Node, RequiresScope
-from schema.enums import AppointmentStatus
+from resolvers import appointments as r
+from resolvers import questionnaires as questionnaires_r
+from schema.base import Connection, Info, Node, RequiresScope, cursor_values, internal_id, page_size
+from schema.enums import AppointmentStatus, AppointmentWhen
 from schema.people import Department, Provider
+from schema.questionnaires import AppointmentForm
 
 if TYPE_CHECKING:
+    from persistence import models as m
     from schema.notes import ClinicalNote
-    from schema.questionnaires import AppointmentForm
 
 
 @strawberry.type
@@ -52,13 +53,18 @@ class Appointment(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Appointment | None:
+        row, grant = await r.appointment(info.context, row_id)
+        return cls.from_row(row, grant, info) if row else None
+
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
@@ -77,12 +83,11 @@ class Appointment(Node):
         description="The questionnaires and consent forms this visit asks for: what is due "
         "(DUE, DRAFT) and what is done. checkIn waits for the required ones.",
     )
-    async def forms(
-        self, info: Info, grant: PatientGrant
-    ) -> list[Annotated[AppointmentForm, strawberry.lazy("schema.questionnaires")]] | None:
-        from resolvers import questionnaires as forms_r
-
-        return await forms_r.appointment_forms(info, grant, self)
+    async def forms(self, info: Info, grant: PatientGrant) -> list[AppointmentForm] | None:
+        states = await questionnaires_r.appointment_forms(
+            info.context, grant, self.internal_id, self.visit_type, self.department_id
+        )
+        return [AppointmentForm.of(state) for state in states]
 
     @classmethod
     def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:
@@ -133,13 +138,18 @@ class Slot(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Slot | None:
+        row = await r.slot(info.context, row_id)
+        return cls.from_row(row) if row else None
+
     @strawberry.field
     async def provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        return await people_r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @classmethod
     def from_row(cls, row: m.Slot, bookable: Sequence[str] | None = None) -> Slot:
@@ -169,3 +179,48 @@ class SlotFilter:
     visit_type: str | None = None
     starts_after: datetime | None = None
     starts_before: datetime | None = None
+
+    def query(self) -> r.OpenSlots:
+        """Ids decoded (a malformed one: BAD_USER_INPUT)."""
+        return r.OpenSlots(
+            patient_id=_decoded(self.patient_id, "Patient"),
+            department_id=_decoded(self.department_id, "Department"),
+            provider_id=_decoded(self.provider_id, "Provider"),
+            visit_type=self.visit_type,
+            starts_after=self.starts_after,
+            starts_before=self.starts_before,
+        )
+
+
+def _decoded(global_id: str | None, type_name: str) -> str | None:
+    return internal_id(global_id, type_name) if global_id else None
+
+
+# -- reads -----------------------------------------------------------------------------------
+async def patient_appointments(
+    info: Info, grant: PatientGrant, when: AppointmentWhen, first: int | None, after: str | None
+) -> Connection[Appointment]:
+    after_values = cursor_values(after, [datetime, str])
+    page = await r.patient_appointments(
+        info.context, grant, when.value, page_size(first), after_values
+    )
+    return Connection.of(page, lambda row: Appointment.from_row(row, grant, info))
+
+
+async def appointment_of(
+    info: Info, grant: PatientGrant, appointment_id: str | None
+) -> Appointment | None:
+    """One appointment of the grant's patient by id (batched), e.g. a request's booking."""
+    row = await r.appointment_of(info.context, grant, appointment_id)
+    return Appointment.from_row(row, grant, info) if row else None
+
+
+async def available_slots(
+    info: Info, filter: SlotFilter, first: int | None, after: str | None
+) -> Connection[Slot]:
+    query = filter.query()
+    size, after_values = page_size(first), cursor_values(after, [datetime, str])
+    page, bookable = await r.available_slots(info.context, query, size, after_values)
+    if bookable is None:
+        return Connection.of(page, Slot.from_row)
+    return Connection.of(page, lambda row: Slot.from_row(row, bookable[row.department_id]))

@@ -12,7 +12,6 @@ from domain.access import PatientGrant
 from persistence import models as m
 from resolvers import attachments as attachments_r
 from resolvers import messages as r
-from resolvers import people as people_r
 from schema.attachments import Attachment
 from schema.base import Connection, Info, Node
 from schema.enums import MessageCategory
@@ -101,7 +100,7 @@ class MessageThread(Node):
 
     @strawberry.field(description="The provider the thread is addressed to, if any.")
     async def provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.provider_id)
+        return await Provider.by_id(info, self.provider_id)
 
     @strawberry.field(description="The patient the thread belongs to (to label a family inbox).")
     async def patient(

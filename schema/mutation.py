@@ -5,17 +5,18 @@ from __future__ import annotations
 import strawberry
 
 from schema.mutations.accounts import AccountMutations
+from schema.mutations.appointment_requests import AppointmentRequestMutations
 from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.contact import ContactMutations
 from schema.mutations.devices import DeviceMutations
-from schema.mutations.forms import FormMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
 from schema.mutations.passwords import PasswordMutations
 from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.profile import ProfileMutations
 from schema.mutations.proxies import ProxyMutations
+from schema.mutations.questionnaires import QuestionnaireMutations
 from schema.mutations.records import RecordMutations
 from schema.mutations.results import ResultMutations
 from schema.mutations.sessions import SessionMutations
@@ -32,10 +33,11 @@ class Mutation(
     ContactMutations,
     AppointmentMutations,
     BillingMutations,
-    FormMutations,
+    QuestionnaireMutations,
     DeviceMutations,
     MessagingMutations,
     NoteMutations,
+    AppointmentRequestMutations,
     PatientTaskMutations,
     ProfileMutations,
     TermsMutations,

@@ -19,7 +19,6 @@ from domain.notes import NoteKind, NoteStatus, WithholdingException
 from domain.scopes import AccessReason, SensitiveCategory
 from persistence import models as m
 from resolvers import notes as r
-from resolvers import people as people_r
 from schema.base import Info, Node, to_global_id
 from schema.payloads import UserError
 from schema.people import Provider
@@ -80,7 +79,7 @@ class ClinicalNote(Node):
 
     @strawberry.field
     async def author(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.author_provider_id)
+        return await Provider.by_id(info, self.author_provider_id)
 
     @strawberry.field(
         description="The visit it documents; needs the APPOINTMENTS area too (else FORBIDDEN)."

@@ -14,8 +14,6 @@ from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
-from resolvers import appointment_requests as appointment_requests_r
-from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
@@ -28,6 +26,8 @@ from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema import appointment_requests as appointment_requests_s
+from schema import appointments as appointments_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -106,7 +106,7 @@ class Patient(Node):
 
     @strawberry.field
     async def primary_care_provider(self, info: Info) -> Provider | None:
-        return await r.primary_care_provider(info, self.pcp_provider_id)
+        return await Provider.by_id(info, self.pcp_provider_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Appointment")],
@@ -120,7 +120,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Appointment] | None:
-        return await appointments_r.patient_appointments(info, grant, when, first, after)
+        return await appointments_s.patient_appointments(info, grant, when, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
@@ -236,7 +236,7 @@ class Patient(Node):
     async def appointment_requests(
         self, info: Info, grant: PatientGrant
     ) -> list[AppointmentRequest] | None:
-        return await appointment_requests_r.appointment_requests(info, grant)
+        return await appointment_requests_s.appointment_requests(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],

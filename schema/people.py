@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from persistence import models as m
 from resolvers import people as r
-from schema.base import Info, Node
+from schema.base import Connection, Info, Node, cursor_values, page_size
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.type
@@ -47,6 +49,16 @@ class Department(Node):
         return self.internal_id
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Department | None:
+        return await cls.by_id(info, row_id)
+
+    @classmethod
+    async def by_id(cls, info: Info, department_id: str | None) -> Department | None:
+        """A department by id (batched); None for no id or an unknown one."""
+        row = await r.department(info.context, department_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Department) -> Department:
         return cls(
             internal_id=row.id,
@@ -75,9 +87,19 @@ class Provider(Node):
     def node_id(self) -> str:
         return self.internal_id
 
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Provider | None:
+        return await cls.by_id(info, row_id)
+
+    @classmethod
+    async def by_id(cls, info: Info, provider_id: str | None) -> Provider | None:
+        """A provider by id (batched); None for no id or an unknown one."""
+        row = await r.provider(info.context, provider_id)
+        return cls.from_row(row) if row else None
+
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        return await r.department(info, self.department_id)
+        return await Department.by_id(info, self.department_id)
 
     @classmethod
     def from_row(cls, row: m.Provider) -> Provider:
@@ -121,3 +143,20 @@ class EnteredBy:
     is_patient: bool = strawberry.field(
         description="True when the patient entered it themself; false for a proxy."
     )
+
+    @classmethod
+    async def by_id(cls, info: Info, account_id: str, patient_id: str) -> EnteredBy | None:
+        """The account that entered a row of `patient_id`'s record (batched)."""
+        row = await r.account(info.context, account_id)
+        if row is None:
+            return None
+        return cls(name=row.display_name, is_patient=row.patient_id == patient_id)
+
+
+async def providers(
+    info: Info, search: str | None, first: int | None, after: str | None
+) -> Connection[Provider]:
+    """Query.providers: the directory, a page at a time."""
+    size, after_values = page_size(first), cursor_values(after, [str, str])
+    page = await r.providers(info.context, search, size, after_values)
+    return Connection.of(page, Provider.from_row)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import catalog as catalog_r
 from resolvers import devices as devices_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
+from schema import appointments as appointments_s
+from schema import people as people_s
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
 from schema.patient import Patient
@@ -58,7 +59,7 @@ class Query:
     async def available_slots(
         self, info: Info, filter: SlotFilter, first: int | None = None, after: str | None = None
     ) -> Connection[Slot] | None:
-        return await catalog_r.available_slots(info, filter, first, after)
+        return await appointments_s.available_slots(info, filter, first, after)
 
     @strawberry.field(
         description="Null, with BAD_USER_INPUT at this path, when an argument is refused "
@@ -71,4 +72,4 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Provider] | None:
-        return await catalog_r.providers(info, search, first, after)
+        return await people_s.providers(info, search, first, after)

@@ -1,16 +1,15 @@
-"""Pre-visit questionnaires and consent forms, as an appointment serves them, and the
-mutations that answer and sign them (rules: domain/questionnaires.py)."""
+"""Pre-visit questionnaires and consent forms, as an appointment serves them (rules:
+domain/questionnaires.py; the mutations that answer and sign them:
+schema/mutations/questionnaires.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from domain.questionnaires import FormKind, FormState, FormStatus, ItemType
 from domain.scopes import Relationship
-from schema.payloads import UserError
 
 FormKindEnum = strawberry.enum(FormKind, name="FormKind")
 FormStatusEnum = strawberry.enum(FormStatus, name="FormStatus")
@@ -101,62 +100,3 @@ class AppointmentForm:
             signed_name=state.signed_name,
             signed_as=Relationship(state.acting_as) if state.acting_as else None,
         )
-
-
-# -- mutations ---------------------------------------------------------------------------
-@strawberry.enum
-class FormErrorCode(Enum):
-    INVALID_ID = "INVALID_ID"
-    APPOINTMENT_NOT_FOUND = "APPOINTMENT_NOT_FOUND"
-    FORM_NOT_FOUND = "FORM_NOT_FOUND"
-    INVALID_ANSWERS = "INVALID_ANSWERS"
-    ALREADY_SUBMITTED = "ALREADY_SUBMITTED"
-    NOT_A_CONSENT = "NOT_A_CONSENT"
-    NOT_A_QUESTIONNAIRE = "NOT_A_QUESTIONNAIRE"
-    SIGNATURE_REQUIRED = "SIGNATURE_REQUIRED"
-
-
-@strawberry.type(description="One answer that needs attention.")
-class AnswerProblem:
-    link_id: str
-    message: str
-
-
-@strawberry.type
-class FormError(UserError):
-    code: FormErrorCode
-    problems: list[AnswerProblem] = strawberry.field(
-        default_factory=list, description="INVALID_ANSWERS: every problem found, at once."
-    )
-
-
-@strawberry.input
-class FormAnswerInput:
-    link_id: str
-    value: str
-
-
-@strawberry.input
-class SaveFormAnswersInput:
-    appointment_id: strawberry.ID
-    form_id: str
-    answers: list[FormAnswerInput]
-    submit: bool = strawberry.field(
-        default=False,
-        description="False: save a draft (what is given must be valid). True: submit, once; "
-        "every required item must then be answered.",
-    )
-
-
-@strawberry.input
-class SignConsentInput:
-    appointment_id: strawberry.ID
-    form_id: str
-    full_name: str = strawberry.field(description="The signer's full name, typed.")
-    agree: bool
-
-
-@strawberry.type
-class FormPayload:
-    form: AppointmentForm | None = None
-    errors: list[FormError] = strawberry.field(default_factory=list)

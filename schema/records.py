@@ -11,7 +11,6 @@ from domain.readings import ReadingKind, UnitNotAllowed, convert
 from domain.releases import RecipientKind, RecordsReleaseStatus
 from domain.scopes import RecordArea
 from persistence import models as m
-from resolvers import people as people_r
 from schema.base import BadInput, Info, Node
 from schema.payloads import UserError
 from schema.people import Address, EnteredBy
@@ -42,7 +41,7 @@ class HealthReading(Node):
         "blood pressure)."
     )
     async def entered_by(self, info: Info) -> EnteredBy | None:
-        return await people_r.entered_by(info, self.recorded_by_account_id, self.patient_id)
+        return await EnteredBy.by_id(info, self.recorded_by_account_id, self.patient_id)
 
     @strawberry.field(
         description="Glucose or weight converted to `unit` (mg/dL or mmol/L; kg or lb), so a "
@@ -95,7 +94,7 @@ class RecordsReleaseRequest(Node):
         "authority the release desk verifies before anything is sent)."
     )
     async def requested_by(self, info: Info) -> EnteredBy | None:
-        return await people_r.entered_by(info, self.requested_by_account_id, self.patient_id)
+        return await EnteredBy.by_id(info, self.requested_by_account_id, self.patient_id)
 
     def node_id(self) -> str:
         return self.internal_id

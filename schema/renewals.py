@@ -10,7 +10,6 @@ import strawberry
 from domain.access import PatientGrant
 from domain.renewals import RenewalStatus
 from persistence import models as m
-from resolvers import people as people_r
 from schema.base import Info, Node, to_global_id
 from schema.payloads import UserError
 from schema.people import Provider
@@ -42,7 +41,7 @@ class PrescriptionRenewal(Node):
 
     @strawberry.field(description="The prescriber it was sent to.")
     async def prescriber(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.prescriber_id)
+        return await Provider.by_id(info, self.prescriber_id)
 
     @classmethod
     def from_row(cls, row: m.PrescriptionRenewal, grant: PatientGrant) -> PrescriptionRenewal:

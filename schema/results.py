@@ -13,7 +13,6 @@ from domain.results import Flag, Release, ReleaseStatus, flag_of, release_of
 from persistence import models as m
 from persistence.queries.results import TrendRow
 from resolvers import explanations as explanations_r
-from resolvers import people as people_r
 from resolvers import results as r
 from schema.base import Info, Node, to_global_id
 from schema.enums import ResultKind, ResultStatus
@@ -112,7 +111,7 @@ class Result(Node):
 
     @strawberry.field
     async def ordering_provider(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.ordering_provider_id)
+        return await Provider.by_id(info, self.ordering_provider_id)
 
     @strawberry.field(
         description="Threads asked about this result (askAboutResult); needs the MESSAGES "

@@ -10,7 +10,6 @@ import strawberry
 from domain import renewals
 from domain.access import PatientGrant
 from persistence import models as m
-from resolvers import people as people_r
 from schema.base import Info, Node
 from schema.people import Provider
 
@@ -62,7 +61,7 @@ class Medication(Node):
 
     @strawberry.field
     async def prescriber(self, info: Info) -> Provider | None:
-        return await people_r.provider(info, self.prescriber_id)
+        return await Provider.by_id(info, self.prescriber_id)
 
     @strawberry.field(description="Refills remain and it has not expired: requestRefill.")
     def can_request_refill(self, info: Info) -> bool:

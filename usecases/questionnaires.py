@@ -5,10 +5,10 @@ the appointment's patient (`Context.act`: the patient or a proxy allowed to act 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from domain import questionnaires as rules
 from domain.access import PatientGrant
+from domain.clock import Clock
 from persistence.questionnaires import QuestionnaireRepository
 from persistence.uow import UnitOfWork
 
@@ -29,12 +29,6 @@ class SignConsent:
     agreed: bool
 
 
-async def appointment_owner(uow: UnitOfWork, appointment_id: str) -> str | None:
-    async with uow:
-        appt = await QuestionnaireRepository(uow.session).appointment(appointment_id)
-        return appt.patient_id if appt is not None else None
-
-
 async def _state(
     repo: QuestionnaireRepository, grant: PatientGrant, appointment_id: str, form_id: str
 ) -> rules.FormState:
@@ -48,7 +42,7 @@ async def _state(
 
 
 async def answer_form(
-    command: AnswerForm, grant: PatientGrant, uow: UnitOfWork, now: datetime
+    command: AnswerForm, grant: PatientGrant, uow: UnitOfWork, clock: Clock
 ) -> rules.FormState:
     """Save the answers as a draft, or submit them (once): InvalidAnswers lists every
     problem and nothing is saved."""
@@ -67,7 +61,7 @@ async def answer_form(
             answers=answers,
             done=command.submit,
             signature=None,
-            now=now,
+            now=clock.now(),
         )
         if not saved:  # submitted by someone else meanwhile
             raise rules.AlreadySubmitted(field="formId")
@@ -77,7 +71,7 @@ async def answer_form(
 
 
 async def sign_consent(
-    command: SignConsent, grant: PatientGrant, uow: UnitOfWork, now: datetime
+    command: SignConsent, grant: PatientGrant, uow: UnitOfWork, clock: Clock
 ) -> rules.FormState:
     """Sign a consent: the typed name, the time, the version and its text's hash, and who
     signed as what (the grant's relationship). Immutable afterwards."""
@@ -94,7 +88,7 @@ async def sign_consent(
             answers={},
             done=True,
             signature=(signature.full_name, signature.text_sha256),
-            now=now,
+            now=clock.now(),
         )
         if not saved:
             raise rules.AlreadySubmitted(field="formId")
