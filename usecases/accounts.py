@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain import account_mail, contact
 from domain import accounts as rules
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from domain.identity import LockoutPolicy
 from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, patients_matching
 from persistence.mail import enqueue_mail
@@ -134,7 +134,7 @@ async def verify_sign_up(command: VerifySignUp, ports: Ports, issuing: Issuing) 
             raise rules.InvalidCode(field="code")
         patient = await patient_facts(uow.session, patient_id)
         if patient is None:  # a verification is made for a patient found in the same table
-            raise rules.InvalidCode(field="code")
+            raise BrokenInvariant(f"verification {verification.id}: no patient {patient_id}")
         account_id = await _create_account(uow, patient, username, password_hash, now)
         if not await uow.signups.use(verification.id, now):
             raise rules.CodeUsed(field="code")

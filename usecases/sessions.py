@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from domain import identity, totp
 from domain.access import Principal
 from domain.clock import Clock
+from domain.errors import BrokenInvariant
 from domain.identity import InvalidCredentials, InvalidRefreshToken, SessionRevoked
 from domain.sessions import EndReason, SessionNotFound, describe_device
 from domain.totp import InvalidTotpCode, TotpRequired
@@ -269,7 +270,7 @@ async def record_attempt(
         ):
             return decision
         state = await uow.accounts.sign_in_state(account_id)
-    raise RuntimeError("sign-in state kept changing under concurrent attempts")
+    raise BrokenInvariant("sign-in state kept changing under concurrent attempts")
 
 
 async def start_and_commit(
@@ -282,7 +283,7 @@ async def start_and_commit(
     principal, name = await uow.accounts.principal(account_id, now)
     await uow.commit()
     if principal is None:  # the account was just read (or made) in this transaction
-        raise RuntimeError(f"account {account_id} has no principal")
+        raise BrokenInvariant(f"account {account_id} has no principal")
     return SignedIn(issued, principal, name, pending)
 
 
