@@ -10,7 +10,6 @@ from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
-from resolvers import legal as legal_r
 from resolvers import messages as messages_r
 from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
@@ -92,7 +91,6 @@ FETCHERS: dict[str, Fetch] = {
     "ClinicalNote": notes_r.note_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
-    "LegalDocument": legal_r.document_node,
     "Coverage": coverages_r.coverage_node,
 }
 
