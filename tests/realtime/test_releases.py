@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,9 +150,15 @@ async def test_portal_release_due_runs_the_job_once(live_db: Database) -> None:
     assert "released 0 held result(s)" in out
 
 
+@pytest.mark.parametrize(
+    ("mode", "applied"),
+    [("http", "HTTP 200"), ("direct", ": applied")],
+)
 async def test_portal_demo_ehr_plays_a_reply_and_a_result(
-    start_server: StartServer, people: Family, live_db: Database
+    start_server: StartServer, people: Family, live_db: Database, mode: str, applied: str
 ) -> None:
+    """Over HTTP, or `--direct`: the CLI calls the feed's use cases (usecases/ehr.py)
+    itself, with the same rows, outbox events and live pushes as the endpoint."""
     server = await start_server()
     alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
     since = await server.seq()
@@ -163,30 +170,11 @@ async def test_portal_demo_ehr_plays_a_reply_and_a_result(
         "subscription($afterSeq: ID) { resultReleased(afterSeq: $afterSeq) { result { name } } }",
         after=since,
     )
+    target = ("--direct",) if mode == "direct" else ("--url", server.url)
     out = await run_cli(
         *("--database-url", live_db.url, "demo-ehr", "--patient", "alex.rivera"),
-        *("--count", "2", "--every", "0", "--url", server.url),
+        *("--count", "2", "--every", "0", *target),
     )
-    assert out.count("HTTP 200") == 2, out
+    assert out.count(applied) == 2, out
     assert (await alex.data(messages))["messageReceived"]["message"]["body"]
     assert (await alex.data(results))["resultReleased"]["result"]["name"]
-
-
-async def test_portal_demo_ehr_direct_applies_through_the_feed_use_cases(
-    start_server: StartServer, people: Family, live_db: Database
-) -> None:
-    """`--direct` skips HTTP and calls the feed's use cases (usecases/ehr.py) itself: the
-    same rows, outbox events and live pushes as the endpoint."""
-    server = await start_server()
-    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
-    since = await server.seq()
-    messages = await alex.subscribe(
-        "subscription($afterSeq: ID) { messageReceived(afterSeq: $afterSeq) { message { body } } }",
-        after=since,
-    )
-    out = await run_cli(
-        *("--database-url", live_db.url, "demo-ehr", "--patient", "alex.rivera"),
-        *("--count", "2", "--every", "0", "--direct"),
-    )
-    assert out.count(": applied") == 2, out
-    assert (await alex.data(messages))["messageReceived"]["message"]["body"]
