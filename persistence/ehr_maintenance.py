@@ -1,12 +1,16 @@
 """HEALTH_MAINTENANCE_UPDATED applied, in the EHR feed's transaction: the patient's topics
 become exactly the list sent; a topic that became due (or overdue) for a new due date is
-told once, through notify() (preferences honoured, generic text)."""
+told once, through notify() (preferences honoured, generic text). The periodic job
+(usecases/health_maintenance.py) tells the topics that became due with time alone, with
+the same marker (`notified_for`: the due date last told about)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import ehr
@@ -60,9 +64,64 @@ async def maintenance_updated(
             newly_due = True
     await session.flush()
     if newly_due:
-        text = ehr.maintenance_notice()
-        notice = Notice(
-            NOTICE_KIND, RecordArea.HEALTH_MAINTENANCE, text.title, text.body, c.patient_id
-        )
-        await notify(session, c.patient_id, notice, now, ages)
+        await announce(session, c.patient_id, now, ages)
     return c.patient_id
+
+
+async def announce(session: AsyncSession, patient_id: str, now: datetime, ages: AgePolicy) -> None:
+    """One generic notice for whatever became due together: it never names a topic."""
+    text = ehr.maintenance_notice()
+    notice = Notice(NOTICE_KIND, RecordArea.HEALTH_MAINTENANCE, text.title, text.body, patient_id)
+    await notify(session, patient_id, notice, now, ages)
+
+
+@dataclass(frozen=True)
+class DueTopic:
+    patient_id: str
+    topic_id: str
+    due_on: date
+
+
+async def unannounced_due(
+    session: AsyncSession, today: date, policy: HealthMaintenancePolicy
+) -> list[DueTopic]:
+    """Topics due (or overdue) at `today` whose due date nobody was told about yet, by
+    patient. SQL narrows to what may be due; `should_notify` decides, as on the feed."""
+    t = m.HealthMaintenanceTopic
+    stmt = (
+        select(t.patient_id, t.topic_id, t.due_on, t.postponed, t.notified_for)
+        .where(
+            t.due_on.is_not(None),
+            t.due_on <= today + policy.due_soon,
+            t.postponed.is_(False),
+            or_(t.notified_for.is_(None), t.notified_for != t.due_on),
+        )
+        .order_by(t.patient_id, t.topic_id)
+    )
+    return [
+        DueTopic(row.patient_id, row.topic_id, row.due_on)
+        for row in (await session.execute(stmt)).all()
+        if should_notify(
+            topic_status(row.due_on, row.postponed, today, policy), row.due_on, row.notified_for
+        )
+    ]
+
+
+async def mark_announced(session: AsyncSession, topic: DueTopic) -> bool:
+    """Record that `topic.due_on` was told; False if it was told meanwhile (another run, the
+    feed) or the topic changed. On PostgreSQL the UPDATE waits for a concurrent run's
+    transaction and then finds the marker set; SQLite serializes writers."""
+    t = m.HealthMaintenanceTopic
+    stmt = (
+        update(t)
+        .where(
+            t.patient_id == topic.patient_id,
+            t.topic_id == topic.topic_id,
+            t.due_on == topic.due_on,
+            t.postponed.is_(False),
+            or_(t.notified_for.is_(None), t.notified_for != topic.due_on),
+        )
+        .values(notified_for=topic.due_on)
+    )
+    result = await session.execute(stmt, execution_options={"synchronize_session": False})
+    return cast(CursorResult[Any], result).rowcount == 1
