@@ -167,7 +167,7 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
     async with attachments_r.stored(ctx.services.files, card) as keys, uow:
         appt = await _stored(uow, appointment_id)
         _refuse(rules.check_in_refusal(appt.facts, ctx.now, _policy(info)))
-        _refuse(await forms_due(uow, grant, appt.id))
+        _refuse(await forms_due(uow, grant, appt.id, [(a.question_id, a.answer) for a in answers]))
         checked_in = await uow.appointments.check_in(
             appt,
             account_id=ctx.require_principal().account_id,
