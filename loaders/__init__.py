@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.clock import Clock
 from loaders.appointments import AppointmentPageByPatientLoader
 from loaders.attachments import AttachmentsByMessageLoader
-from loaders.base import RequestSession, SessionSource
+from loaders.base import FairGate, RequestSession, SessionSource
 from loaders.billing import (
     LineItemsByStatementLoader,
     OpenTotalsByGuarantorLoader,
@@ -39,7 +42,7 @@ from loaders.notes import (
 )
 from loaders.notification_prefs import NotificationPreferencesByAccountLoader
 from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
-from loaders.owned import ThreadByIdLoader
+from loaders.owned import OwnedRowLoader, OwnerOfLoader, ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,
     CoveragesByPatientLoader,
@@ -72,14 +75,24 @@ from loaders.summary import (
     ProxyGrantsOfPatientLoader,
 )
 
-if TYPE_CHECKING:
-    from portal.services import Services
+
+class Sources(Protocol):
+    """What loaders read through and with (runtime.services.Services is one)."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def request_gate(self) -> FairGate: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(self, services: Services, *, per_request: bool = False) -> None:
+    def __init__(self, services: Sources, *, per_request: bool = False) -> None:
         """`per_request`: every batch shares one session (and connection) until `close()`
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
         (SQLite, subscription events)."""
@@ -174,6 +187,14 @@ class Loaders:
     @cached_property
     def thread(self) -> ThreadByIdLoader:
         return ThreadByIdLoader(self._sessions)
+
+    @cached_property
+    def owner_of(self) -> OwnerOfLoader:
+        return OwnerOfLoader(self._sessions)
+
+    @cached_property
+    def owned_row(self) -> OwnedRowLoader:
+        return OwnedRowLoader(self._sessions)
 
     @cached_property
     def unread_by_thread(self) -> UnreadCountByThreadLoader:

@@ -1,8 +1,7 @@
-"""HEALTH_MAINTENANCE_UPDATED applied, in the EHR feed's transaction: the patient's topics
-become exactly the list sent; a topic that became due (or overdue) for a new due date is
-told once, through notify() (preferences honoured, generic text). The periodic job
-(usecases/health_maintenance.py) tells the topics that became due with time alone, with
-the same marker (`notified_for`: the due date last told about)."""
+"""HEALTH_MAINTENANCE_UPDATED's row writes, in the EHR feed's transaction (the rules and the
+announcement: usecases/ehr_maintenance.py); and the reads and marker of the periodic job that
+tells topics that became due with time alone (usecases/health_maintenance.py), with the same
+marker (`notified_for`: the due date last told about)."""
 
 from __future__ import annotations
 
@@ -13,66 +12,38 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import ehr
-from domain.access import AgePolicy
-from domain.ehr_maintenance import MaintenanceUpdated
+from domain.ehr_maintenance import Topic
 from domain.health_maintenance import HealthMaintenancePolicy, should_notify, topic_status
-from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.notify import Notice, notify
 
-NOTICE_KIND = "HEALTH_MAINTENANCE_DUE"
+T = m.HealthMaintenanceTopic
 
 
-async def maintenance_updated(
+async def keep_only(
+    session: AsyncSession, patient_id: str, topic_ids: list[str]
+) -> dict[str, m.HealthMaintenanceTopic]:
+    """Delete the patient's other topics; the remaining rows by topic id."""
+    await session.execute(delete(T).where(T.patient_id == patient_id, T.topic_id.not_in(topic_ids)))
+    rows = await session.scalars(select(T).where(T.patient_id == patient_id))
+    return {row.topic_id: row for row in rows.all()}
+
+
+def write_topic(
     session: AsyncSession,
-    c: MaintenanceUpdated,
+    patient_id: str,
+    row: m.HealthMaintenanceTopic | None,
+    topic: Topic,
     now: datetime,
-    ages: AgePolicy,
-    policy: HealthMaintenancePolicy,
-) -> str:
-    if await session.get(m.Patient, c.patient_id) is None:
-        raise ehr.unknown("data.patientId", "patient")
-    t = m.HealthMaintenanceTopic
-    kept = [topic.topic_id for topic in c.topics]
-    await session.execute(delete(t).where(t.patient_id == c.patient_id, t.topic_id.not_in(kept)))
-    rows = {
-        row.topic_id: row
-        for row in (await session.scalars(select(t).where(t.patient_id == c.patient_id))).all()
-    }
-    today = ages.today(now)
-    newly_due = False
-    for topic in c.topics:
-        row = rows.get(topic.topic_id)
-        if row is None:
-            row = t(patient_id=c.patient_id, topic_id=topic.topic_id, notified_for=None)
-            session.add(row)
-        row.name, row.kind = topic.name, topic.kind.value
-        row.due_on, row.last_done_on, row.postponed = (
-            topic.due_on,
-            topic.last_done_on,
-            topic.postponed,
-        )
-        row.visit_type, row.department_id, row.updated_at = (
-            topic.visit_type,
-            topic.department_id,
-            now,
-        )
-        status = topic_status(topic.due_on, topic.postponed, today, policy)
-        if should_notify(status, topic.due_on, row.notified_for):
-            row.notified_for = topic.due_on
-            newly_due = True
-    await session.flush()
-    if newly_due:
-        await announce(session, c.patient_id, now, ages)
-    return c.patient_id
-
-
-async def announce(session: AsyncSession, patient_id: str, now: datetime, ages: AgePolicy) -> None:
-    """One generic notice for whatever became due together: it never names a topic."""
-    text = ehr.maintenance_notice()
-    notice = Notice(NOTICE_KIND, RecordArea.HEALTH_MAINTENANCE, text.title, text.body, patient_id)
-    await notify(session, patient_id, notice, now, ages)
+) -> m.HealthMaintenanceTopic:
+    """The topic's row as sent (None: a new topic, never notified yet)."""
+    if row is None:
+        row = T(patient_id=patient_id, topic_id=topic.topic_id, notified_for=None)
+        session.add(row)
+    row.name, row.kind = topic.name, topic.kind.value
+    row.due_on, row.last_done_on, row.postponed = topic.due_on, topic.last_done_on, topic.postponed
+    row.visit_type, row.department_id = topic.visit_type, topic.department_id
+    row.updated_at = now
+    return row
 
 
 @dataclass(frozen=True)
@@ -87,16 +58,15 @@ async def unannounced_due(
 ) -> list[DueTopic]:
     """Topics due (or overdue) at `today` whose due date nobody was told about yet, by
     patient. SQL narrows to what may be due; `should_notify` decides, as on the feed."""
-    t = m.HealthMaintenanceTopic
     stmt = (
-        select(t.patient_id, t.topic_id, t.due_on, t.postponed, t.notified_for)
+        select(T.patient_id, T.topic_id, T.due_on, T.postponed, T.notified_for)
         .where(
-            t.due_on.is_not(None),
-            t.due_on <= today + policy.due_soon,
-            t.postponed.is_(False),
-            or_(t.notified_for.is_(None), t.notified_for != t.due_on),
+            T.due_on.is_not(None),
+            T.due_on <= today + policy.due_soon,
+            T.postponed.is_(False),
+            or_(T.notified_for.is_(None), T.notified_for != T.due_on),
         )
-        .order_by(t.patient_id, t.topic_id)
+        .order_by(T.patient_id, T.topic_id)
     )
     return [
         DueTopic(row.patient_id, row.topic_id, row.due_on)
@@ -111,15 +81,14 @@ async def mark_announced(session: AsyncSession, topic: DueTopic) -> bool:
     """Record that `topic.due_on` was told; False if it was told meanwhile (another run, the
     feed) or the topic changed. On PostgreSQL the UPDATE waits for a concurrent run's
     transaction and then finds the marker set; SQLite serializes writers."""
-    t = m.HealthMaintenanceTopic
     stmt = (
-        update(t)
+        update(T)
         .where(
-            t.patient_id == topic.patient_id,
-            t.topic_id == topic.topic_id,
-            t.due_on == topic.due_on,
-            t.postponed.is_(False),
-            or_(t.notified_for.is_(None), t.notified_for != topic.due_on),
+            T.patient_id == topic.patient_id,
+            T.topic_id == topic.topic_id,
+            T.due_on == topic.due_on,
+            T.postponed.is_(False),
+            or_(T.notified_for.is_(None), T.notified_for != topic.due_on),
         )
         .values(notified_for=topic.due_on)
     )

@@ -20,6 +20,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.access import AgePolicy
+from domain.errors import BrokenInvariant
 from domain.health_maintenance import HealthMaintenancePolicy, should_notify, topic_status
 from persistence import models as m
 
@@ -111,7 +112,8 @@ async def _copy(connection: AsyncConnection, table: Table, rows: list[dict[str, 
         (c.name, c.type.dialect_impl(dialect).bind_processor(dialect) or _same) for c in columns
     ]
     driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    if driver is None:
+        raise BrokenInvariant("driver is None")
     await driver.copy_records_to_table(
         table.name,
         columns=[name for name, _ in converters],

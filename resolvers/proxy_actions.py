@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain import account_mail
 from domain import accounts as secrets_rules
 from domain import proxies as rules
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
-from resolvers import account_mail
 from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import proxy_actions as s
 from schema.base import internal_id, to_global_id
@@ -43,7 +43,8 @@ async def grant_proxy_access(
     uow = UnitOfWork(ctx.services.sessions)
     async with uow:
         grantor = await uow.proxies.grantor(own.patient_id)
-        assert grantor is not None  # the signed-in patient's own record
+        if grantor is None:
+            raise BrokenInvariant("grantor is None: the signed-in patient's own record")
         rules.check_may_grant(grantor.birth_date, ctx.now, settings.ages)
         ends_at = rules.grant_end(ctx.now, input.ends_on, settings.ages, settings.proxies)
         token = secrets_rules.new_token()

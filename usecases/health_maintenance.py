@@ -14,10 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import ehr
 from domain.access import AgePolicy
 from domain.health_maintenance import HealthMaintenancePolicy
+from domain.scopes import RecordArea
 from persistence import ehr_maintenance as topics
 from persistence.uow import UnitOfWork
+from usecases.ehr_maintenance import NOTICE_KIND
+from usecases.ehr_ports import tell
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ async def announce_due_topics(
         for due in await topics.unannounced_due(uow.session, ages.today(command.now), policy):
             if await topics.mark_announced(uow.session, due):
                 told[due.patient_id] = told.get(due.patient_id, 0) + 1
-        for patient_id in told:
-            await topics.announce(uow.session, patient_id, command.now, ages)
+        text, area = ehr.maintenance_notice(), RecordArea.HEALTH_MAINTENANCE
+        for patient_id in told:  # one generic notice each: it never names a topic
+            await tell(uow, patient_id, NOTICE_KIND, area, text, patient_id, command.now, ages)
         await uow.commit()
     return Announced(len(told), sum(told.values()))

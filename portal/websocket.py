@@ -1,0 +1,149 @@
+"""WebSocket connections: authentication in `connection_init`, caps, and the socket context.
+
+Both protocols strawberry offers are served (`graphql-transport-ws` and the legacy
+`graphql-ws`). The access token comes in the `connection_init` payload as
+`{"authorization": "Bearer <token>"}`. On `graphql-transport-ws` a missing token closes
+the socket with 4401 and a refused one (bad, expired, unknown account, too many open
+connections) with 4403, the code the protocol gives for a rejected `connection_init`; the
+close reason says which. The legacy protocol answers `connection_error` with that message.
+
+The context lives as long as the connection; each subscription event starts afresh
+(`begin_event`: the principal reloaded from the database, the time, new loaders, all three
+shared with the account's other subscriptions delivering that same event), and the events
+of one connection are executed one at a time (`SocketSession.lock`), so they never share
+loaders or grants half-way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocket
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
+
+from persistence.db import database_unavailable
+from portal.auth import authenticate
+from runtime.context import Context, SocketContext, SocketSession
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from runtime.services import Services
+
+_CLOSE = "portal_ws_close"
+
+
+def _reject(context: Context, code: int, reason: str) -> ConnectionRejectionError:
+    """Say how to close (read by `PortalWebSocketAdapter`) and what to tell the client."""
+    if isinstance(context.request, WebSocket):
+        context.request.scope.setdefault("state", {})[_CLOSE] = (code, reason)
+    return ConnectionRejectionError({"message": reason, "code": code})
+
+
+async def connect(services: Services, context: Context) -> dict[str, object]:
+    """`connection_init`: authenticate the token of its payload, or refuse the connection."""
+    if not isinstance(context, SocketContext):
+        raise _reject(context, 4403, "Forbidden")
+    params = context.connection_params or {}
+    # Any spelling of the key (GraphiQL sends its Headers pane as the payload).
+    header = next((v for k, v in params.items() if k.lower() == "authorization"), None)
+    if not isinstance(header, str) or not header.strip():
+        raise _reject(context, 4401, "Unauthorized: send authorization in connection_init")
+    now = services.clock.now()
+    client = context.request.client if context.request is not None else None
+    # The edge's one reading of a token (portal/auth.py), given the payload's header.
+    auth = await authenticate(services, header, now, client.host if client else None)
+    if auth.failure is not None:
+        if not database_unavailable(auth.failure):
+            raise auth.failure
+        # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
+        raise _reject(context, 1013, "Service unavailable: try again shortly")
+    principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
+    if principal is None or expires_at is None:
+        raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
+    if auth.terms_pending:
+        raise _reject(context, 4403, "Forbidden: accept the updated terms first")
+    disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
+    sockets = services.realtime.sockets
+    if not sockets.open(principal.account_id):
+        raise _reject(context, 4403, f"Forbidden: too many open connections ({sockets.limit})")
+    context.socket = SocketSession(principal.account_id, session_id, expires_at)
+    context.principal, context.actor_name, context.now = principal, auth.actor_name, now
+    context.session_id = session_id
+    context.auth_error = context.failure = None
+    return {"expiresAt": expires_at.isoformat().replace("+00:00", "Z")}
+
+
+def disconnected(services: Services, context: Context) -> None:
+    if isinstance(context, SocketContext) and context.socket is not None:
+        services.realtime.sockets.close(context.socket.account_id)
+        context.socket = None
+
+
+class PortalWebSocketAdapter(ASGIWebSocketAdapter):
+    """Closes a refused `connection_init` with the code and reason `_reject` chose."""
+
+    async def close(self, code: int, reason: str) -> None:
+        chosen = self.ws.scope.get("state", {}).pop(_CLOSE, None)
+        if chosen is not None and code == 4403:
+            code, reason = chosen
+        await super().close(code, reason)
+
+
+class RealtimeGraphQL(GraphQL[Context, None]):
+    """The GraphQL view's WebSocket side: a socket context, authentication, the caps."""
+
+    services: Services
+    websocket_adapter_class = PortalWebSocketAdapter
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if not isinstance(request, WebSocket) or context is not UNSET:
+            return await super().run(request, context, root_value)
+        socket_context = SocketContext.of(await self.get_context(request, request))
+        try:
+            return await super().run(request, socket_context, root_value)
+        finally:
+            disconnected(self.services, socket_context)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        return await connect(self.services, context)
+
+
+class SubscriptionsOnly(SchemaExtension):
+    """Over a WebSocket only subscriptions run: queries and mutations go over HTTP, where
+    each request is authenticated and audited on its own."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if (
+            isinstance(execution.context, SocketContext)
+            and execution.operation_type is not OperationType.SUBSCRIPTION
+        ):
+            raise GraphQLError(
+                "Only subscriptions run over the WebSocket; send queries and mutations over HTTP.",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        yield
+
+
+class AuditDeliveries(SchemaExtension):
+    """The audit of a subscription event is written before the event is sent, as a query's
+    is before its response: strawberry calls `on_stream_result` once the event's payload
+    has been executed (so every read it made is known) and sends it when the hook returns.
+    Deliveries that finish executing while a write runs go together in the next one
+    (`AuditWriter.write_together`): one event reaching 100 subscriptions costs a few
+    INSERTs, not 100. A process killed right after a client got an event has its audit."""
+
+    async def on_stream_result(self, result: object) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, SocketContext):
+            entries = context.take_event_audit()
+            services = context.services
+            # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
+            await services.audit.write_together(entries, services.read_sessions)
+        yield

@@ -1,0 +1,336 @@
+"""The per-request context: who is asking, fresh loaders, and the request's audit trail;
+and the WebSocket connection's context, whose events each begin afresh (`begin_event`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from functools import cached_property
+from typing import NamedTuple
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from domain import access
+from domain.access import AccessDenied, PatientContext, PatientGrant, Principal
+from domain.scopes import RecordArea
+from domain.terms import TermsAcceptanceRequired
+from loaders import Loaders
+from persistence.audit import REFUSED, AuditEntry
+from runtime.services import Services
+
+ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
+UNKNOWN_RELATIONSHIP = "unknown"  # the role of a refused read: there was no grant to name it
+# Column sizes of audit_events: an id a client made up is cut, never a failed audit write.
+PATIENT_ID_LENGTH, OBJECT_ID_LENGTH, OBJECT_TYPES_LENGTH = 40, 200, 500
+
+
+class Refusal(NamedTuple):
+    account_id: str
+    patient_id: str  # "" when not known (node(id) of an unknown object)
+    object_id: str  # "Type:id" asked for through node(id), else ""
+    area: str
+    reason: str
+
+
+@contextmanager
+def asking_for(patient_id: str, area: RecordArea | None = None) -> Iterator[None]:
+    """Name the patient (and area) a refused access check was about, for the audit only."""
+    try:
+        yield
+    except AccessDenied as denied:
+        if denied.patient_id is None:
+            denied.patient_id = patient_id
+        if denied.asked_area is None:
+            denied.asked_area = area
+        raise
+
+
+class Unauthenticated(Exception):
+    """No valid access token: signed out, forged, expired or for another audience."""
+
+    def __init__(self, message: str = "Sign in to continue.") -> None:
+        super().__init__(message)
+
+
+@dataclass
+class Context:
+    services: Services
+    request: Request | WebSocket | None
+    request_id: str
+    now: datetime
+    principal: Principal | None = None
+    auth_error: str | None = None  # a token was sent but refused
+    actor_name: str = ""
+    failure: Exception | None = None  # authentication could not run; re-raised on first use
+    terms_pending: bool = False  # TERMS_ACCEPTANCE_REQUIRED for all but the legal documents
+    session_id: str | None = None  # the session of the access token (docs/sessions.md)
+    loaders: Loaders = field(init=False)
+    # The policy's answers for the principal of `_decided_for`: a field reads the same
+    # (patient, area) many times in one operation, and the answer is a pure function of
+    # the principal (its grants, its `now`), the patient and the area.
+    _decisions: dict[tuple[str, RecordArea | None], PatientGrant | AccessDenied] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _decided_for: Principal | None = field(default=None, init=False, repr=False)
+    # (account id, patient id or "" for an account action, acting as, action) -> object types
+    _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
+    _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
+    _checked_credential: bool = False  # without a request (tests): see `claim_credential_check`
+    _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services)
+
+    # -- who is asking -------------------------------------------------------------------
+    @property
+    def signed_out(self) -> bool:
+        """No token at all (not a refused one, not a failed check): viewer is simply null."""
+        return self.principal is None and self.auth_error is None and self.failure is None
+
+    def require_principal(self) -> Principal:
+        """The signed-in principal; every read and write passes here, so an account with
+        legal documents to accept is refused here (TERMS_ACCEPTANCE_REQUIRED)."""
+        principal = self.require_signed_in()
+        if self.terms_pending:
+            raise TermsAcceptanceRequired()
+        return principal
+
+    def require_signed_in(self) -> Principal:
+        """Signed in, whether or not documents are pending: reading and accepting them."""
+        if self.failure is not None:
+            raise self.failure
+        if self.principal is None:
+            raise Unauthenticated(self.auth_error or "Sign in to continue.")
+        return self.principal
+
+    def signed_in(
+        self, principal: Principal, actor_name: str, session_id: str, terms_pending: bool = False
+    ) -> None:
+        """signIn: the rest of its own response (its `viewer`) answers for the new account."""
+        self.principal, self.actor_name, self.session_id = principal, actor_name, session_id
+        self.terms_pending = terms_pending
+        self.auth_error = self.failure = None
+        self.__dict__.pop("patient_contexts", None)  # drop a cached answer for the old one
+
+    @cached_property
+    def patient_contexts(self) -> list[PatientContext]:
+        return access.patient_contexts(self.require_principal(), self.services.settings.ages)
+
+    def patient_context(self, patient_id: str) -> PatientContext:
+        return access.patient_context(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+
+    def claim_credential_check(self) -> bool:
+        """Whether this mutation may check a password or code: only the first of the HTTP
+        request may, whatever the aliases, fragments or operations of a batch (each operation
+        of a batch has its own context; the request's state is shared)."""
+        state = self.request.state if self.request is not None else None
+        claimed = bool(getattr(state, "checked_credential", False)) or self._checked_credential
+        if state is not None:
+            state.checked_credential = True
+        self._checked_credential = True
+        return not claimed
+
+    # -- the access checks: every read of a patient's record passes one of these --------
+    def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
+        with asking_for(patient_id, area):
+            grant = self._decided(patient_id, area)
+        self.audit_read(grant, object_type)
+        return grant
+
+    def demographics(self, patient_id: str) -> PatientGrant:
+        with asking_for(patient_id):
+            grant = self._decided(patient_id, None)
+        self.audit_read(grant, "Patient")
+        return grant
+
+    def _decided(self, patient_id: str, area: RecordArea | None) -> PatientGrant:
+        """`access_patient` (an area) or `access_demographics` (None), asked once per
+        operation and principal; a refusal is raised afresh at each field that asks."""
+        principal = self.require_principal()
+        if principal is not self._decided_for:
+            self._decisions, self._decided_for = {}, principal
+        key = (patient_id, area)
+        decision = self._decisions.get(key)
+        if decision is None:
+            ages = self.services.settings.ages
+            try:
+                decision = (
+                    access.access_demographics(principal, patient_id, ages)
+                    if area is None
+                    else access.access_patient(principal, patient_id, area, ages)
+                )
+            except AccessDenied as denied:
+                decision = denied
+            self._decisions[key] = decision
+        if isinstance(decision, AccessDenied):
+            raise AccessDenied(decision.reason, decision.area)
+        return decision
+
+    def own_record(self, patient_id: str, object_type: str) -> PatientGrant:
+        with asking_for(patient_id):
+            grant = access.access_own_record(self.require_principal(), patient_id)
+        self.audit_read(grant, object_type)
+        return grant
+
+    def act(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
+        """A write to a patient's record: the same policy as a read of `area`, audited as a
+        write. Raises AccessDenied like the reads (the mutation answers FORBIDDEN)."""
+        grant = access.access_patient(
+            self.require_principal(), patient_id, area, self.services.settings.ages
+        )
+        self.audit_write(grant, object_type)
+        return grant
+
+    def act_for_self(self, patient_id: str, object_type: str) -> PatientGrant:
+        """A write only the patient may make (proxy grants, release preferences, readings of
+        their own): a proxy gets FORBIDDEN whatever its scopes."""
+        grant = access.access_own_record(self.require_principal(), patient_id)
+        self.audit_write(grant, object_type)
+        return grant
+
+    def records_release(self, patient_id: str, object_type: str, *, write: bool) -> PatientGrant:
+        """Records releases: the patient, or a parent/guardian of a child (domain.access)."""
+        grant = access.access_records_release(
+            self.require_principal(), patient_id, self.services.settings.ages
+        )
+        (self.audit_write if write else self.audit_read)(grant, object_type)
+        return grant
+
+    def readable(self, area: RecordArea) -> list[PatientGrant]:
+        """Grants for every patient whose `area` the viewer may read (family inbox, feeds)."""
+        grants = []
+        for context in self.patient_contexts:
+            if context.area(area).allowed:
+                grants.append(self.access(context.patient_id, area, area.name.title()))
+        return grants
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit_read(self, grant: PatientGrant, object_type: str) -> None:
+        self._note(
+            grant.account_id, grant.patient_id, grant.relationship.value, "read", object_type
+        )
+
+    def audit_write(self, grant: PatientGrant, object_type: str) -> None:
+        self._note(
+            grant.account_id, grant.patient_id, grant.relationship.value, "write", object_type
+        )
+
+    def audit_account(self, account_id: str) -> None:
+        """Name the account the running account-level mutation concerns, where that is not
+        the signed-in one: the account a sign-in, a refresh token, a reset or a sign-up
+        matched. Only the audit learns it; the answer must not differ."""
+        if account_id not in self._audit_accounts:
+            self._audit_accounts.append(account_id)
+
+    def audit_account_action(self, name: str, done: bool) -> None:
+        """An account-level mutation `name` ran (no patient's record: no patient_id): a
+        "write" if `done`, else an "attempt" (refused). It concerns the accounts named with
+        `audit_account`, else the signed-in account, else no known one ("anonymous")."""
+        signed_in = self.principal.account_id if self.principal is not None else None
+        accounts, self._audit_accounts = self._audit_accounts or [signed_in or ANONYMOUS], []
+        action = "write" if done else "attempt"
+        for account_id in accounts:
+            acting_as = "self" if account_id == signed_in else ANONYMOUS
+            self._note(account_id, "", acting_as, action, name)
+
+    def audit_refused(self, denied: AccessDenied, path: str) -> None:
+        """A read the access policy refused (FORBIDDEN): for the operators' view of probing
+        (docs/audit.md), not the patient's access log, since nothing was disclosed."""
+        account_id = self.principal.account_id if self.principal is not None else ANONYMOUS
+        key = Refusal(
+            account_id,
+            (denied.patient_id or "")[:PATIENT_ID_LENGTH],
+            (denied.object_id or "")[:OBJECT_ID_LENGTH],
+            area.name if (area := denied.area or denied.asked_area) is not None else "",
+            denied.reason.value,
+        )
+        self._refused.setdefault(key, set()).add(path)
+
+    def _note(
+        self, account_id: str, patient_id: str, acting_as: str, action: str, object_type: str
+    ) -> None:
+        self._audit.setdefault((account_id, patient_id, acting_as, action), set()).add(object_type)
+
+    def audit_entries(self, operation: str) -> list[AuditEntry]:
+        address = self.request.client.host if self.request and self.request.client else None
+        refused = [
+            AuditEntry(
+                at=self.now,
+                account_id=r.account_id,
+                actor_name=self.actor_name,
+                patient_id=r.patient_id or None,
+                acting_as=UNKNOWN_RELATIONSHIP,
+                action=REFUSED,
+                operation=operation,
+                object_types=",".join(sorted(paths))[:OBJECT_TYPES_LENGTH],
+                request_id=self.request_id,
+                client_address=address,
+                area=r.area or None,
+                reason=r.reason,
+                object_id=r.object_id or None,
+            )
+            for r, paths in sorted(self._refused.items())
+        ]
+        return refused + [
+            AuditEntry(
+                at=self.now,
+                account_id=account_id,
+                actor_name="" if acting_as == ANONYMOUS else self.actor_name,
+                patient_id=patient_id or None,
+                acting_as=acting_as,
+                action=action,
+                operation=operation,
+                object_types=",".join(sorted(types)),
+                request_id=self.request_id,
+                client_address=address,
+            )
+            for (account_id, patient_id, acting_as, action), types in sorted(self._audit.items())
+        ]
+
+
+@dataclass
+class SocketSession:
+    """Who opened the connection, in which session, and until when their token is good."""
+
+    account_id: str
+    session_id: str | None  # None: a token minted without a session (runtime/security.py)
+    token_expires_at: datetime
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class SocketContext(Context):
+    connection_params: dict[str, object] | None = None
+    socket: SocketSession | None = None
+    event_operation: str | None = None  # the subscription whose event is being executed
+
+    @classmethod
+    def of(cls, context: Context) -> SocketContext:
+        return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
+
+    def begin_event(
+        self, principal: Principal, now: datetime, loaders: Loaders, operation: str
+    ) -> None:
+        """Everything an event's execution reads is as of now, for the principal as of now,
+        through loaders of that principal at that instant (shared by the account's other
+        subscriptions delivering the same event: runtime/realtime/sharing.py)."""
+        self.principal, self.now, self.event_operation = principal, now, operation
+        self.auth_error = self.failure = None
+        self.loaders = loaders
+        self.__dict__.pop("patient_contexts", None)
+
+    def take_audit(self, operation: str) -> list[AuditEntry]:
+        entries = self.audit_entries(operation)
+        self._audit.clear()
+        self._refused.clear()
+        return entries
+
+    def take_event_audit(self) -> list[AuditEntry]:
+        """The audit of the event being executed, so far (none before the first event)."""
+        return [] if self.event_operation is None else self.take_audit(self.event_operation)
