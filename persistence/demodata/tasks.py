@@ -135,9 +135,9 @@ def appointment_requests(
                 booked["reason"] or booked["visit_type"],
             )
             provider = booked["provider_id"]
-            created = min(
-                place.now, datetime.fromisoformat(booked["starts_at"].rstrip("Z"))
-            ) - timedelta(days=rng.randint(10, 30))
+            created = min(place.now, datetime.fromisoformat(booked["starts_at"])) - timedelta(
+                days=rng.randint(10, 30)
+            )
         else:
             visit_type, specialty, reason = REQUESTED_VISITS[visit or 0]
             department = place.departments[specialty]
