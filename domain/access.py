@@ -319,11 +319,17 @@ def patient_context(principal: Principal, patient_id: str, policy: AgePolicy) ->
 
 
 def _why_no_context(principal: Principal, patient_id: str, policy: AgePolicy) -> AccessReason:
-    """Tell a proxy why a patient they once had is gone; tell anyone else nothing."""
-    for grant in principal.grants:
-        if grant.patient_id == patient_id:
-            return grant_state(grant, principal.now, policy) or AccessReason.NOT_A_PATIENT
-    return AccessReason.NOT_A_PATIENT
+    """Tell a proxy why a patient they once had is gone; tell anyone else nothing.
+
+    With several grants for the patient (an expired one and a pending renewal, say), the
+    newest speaks (latest start, then grant id): it is the one the proxy last received and
+    what happens next, and the answer does not depend on the order grants were loaded in."""
+    held = [grant for grant in principal.grants if grant.patient_id == patient_id]
+    # Not a proxy of this patient at all.
+    if not held:
+        return AccessReason.NOT_A_PATIENT
+    newest = max(held, key=lambda grant: (grant.starts_at, grant.grant_id))
+    return grant_state(newest, principal.now, policy) or AccessReason.NOT_A_PATIENT
 
 
 def access_patient(

@@ -140,6 +140,32 @@ class FormsDue(DomainError):
         self.titles = list(titles)
 
 
+class UnknownQuestions(DomainError):
+    """checkIn's answers name questions this visit's forms do not ask."""
+
+    code = "UNKNOWN_QUESTIONS"
+
+    def __init__(self, question_ids: Sequence[str]) -> None:
+        super().__init__(
+            "These questions are not asked for this visit: "
+            + ", ".join(question_ids)
+            + ". Answer the visit's forms (Appointment.forms) instead.",
+            "answers",
+        )
+        self.question_ids = list(question_ids)
+
+
+class BadCheckInAnswers(DomainError):
+    """checkIn's answers to asked questions that their items do not accept."""
+
+    code = "INVALID_INPUT"
+
+    def __init__(self, problems: Sequence[AnswerProblem]) -> None:
+        listed = "; ".join(f"{p.link_id}: {p.message}" for p in problems)
+        super().__init__(f"Some answers need attention: {listed}", "answers")
+        self.problems = list(problems)
+
+
 # -- answers ---------------------------------------------------------------------------
 _INTEGER = re.compile(r"^-?\d{1,12}$")
 _DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,6})?$")
@@ -210,6 +236,23 @@ def check_answers(
     if problems:
         raise InvalidAnswers(problems)
     return given
+
+
+def check_in_answers_refusal(
+    states: Sequence[FormState], answers: Sequence[tuple[str, str]]
+) -> DomainError | None:
+    """checkIn's free-form answers must answer questions the visit's forms ask (an item's
+    linkId), each as that item accepts it; every unknown question is listed at once."""
+    asked = {item.link_id: item for state in states for item in state.form.items}
+    unknown = [question for question, _ in answers if question not in asked]
+    if unknown:
+        return UnknownQuestions(unknown)
+    problems = [
+        AnswerProblem(question, problem)
+        for question, value in answers
+        if value and (problem := _value_problem(asked[question], value)) is not None
+    ]
+    return BadCheckInAnswers(problems) if problems else None
 
 
 @dataclass(frozen=True)

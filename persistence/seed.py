@@ -19,11 +19,15 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from domain.access import AgePolicy
 from domain.errors import BrokenInvariant
+from domain.health_maintenance import HealthMaintenancePolicy, should_notify, topic_status
 from persistence import models as m
 
 CHUNK = 2000
-SUPPORTED_FORMATS = {1, 2}  # 2: full proxy grants name clinical_notes; clinical_notes.jsonl
+# 2: full proxy grants name clinical_notes; clinical_notes.jsonl. 3: health maintenance
+# topics, appointment requests, prescription renewals, coverages, pronouns (optional kinds).
+SUPPORTED_FORMATS = {1, 2, 3}
 NOTIFY_WINDOW = timedelta(days=30)
 
 
@@ -134,12 +138,14 @@ async def load_dataset(
         # line in the last file leaves nothing behind.
         await session.execute(text("SELECT 1"))
         loader = _Loader(session)
+        now = _ts(manifest["now"]) or datetime.now(UTC)
         await _reference(loader, path)
         grants = await _people(loader, path, hash_password)
         await _clinical(loader, path)
-        await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now(UTC))
+        await _messages(loader, path, grants, now)
         await _billing(loader, path)
-        await _notes(loader, path, _ts(manifest["now"]) or datetime.now(UTC))
+        await _notes(loader, path, now)
+        await _tasks(loader, path, now)
     await _analyze(engine, loader.counts)
     return SeedReport(dict(loader.counts), time.perf_counter() - started, manifest["now"])
 
@@ -182,8 +188,13 @@ async def _reference(loader: _Loader, path: Path) -> None:
         {**s, "starts_at": _ts(s["starts_at"]), "appointment_id": None}
         for s in _read(path, "slots")
     ]
+    pronouns = {p["patient_id"]: p["pronouns"] for p in _optional(path, "pronouns")}
     await loader.put(
-        m.Patient, [{**p, "birth_date": _day(p["birth_date"])} for p in _read(path, "patients")]
+        m.Patient,
+        [
+            {**p, "birth_date": _day(p["birth_date"]), "pronouns": pronouns.get(p["id"])}
+            for p in _read(path, "patients")
+        ],
     )
     await loader.put(m.Slot, slots)
 
@@ -285,6 +296,53 @@ async def _notes(loader: _Loader, path: Path, now: datetime) -> None:
         for n in _read(path, "clinical_notes")
     ]
     await loader.put(m.ClinicalNote, notes)
+
+
+def _optional(directory: Path, kind: str) -> Iterator[dict[str, Any]]:
+    """The records of a kind a dataset written by an older generator may lack."""
+    if (directory / f"{kind}.jsonl").exists():
+        yield from _read(directory, kind)
+
+
+async def _tasks(loader: _Loader, path: Path, now: datetime) -> None:
+    """Format 3: health maintenance topics, appointment requests, prescription renewals and
+    coverages. A topic already due was told when the EHR sent it (as the feed would have):
+    its `notified_for` is set, so the periodic job tells only what comes due later."""
+    today, policy = AgePolicy().today(now), HealthMaintenancePolicy()
+    topics = []
+    for t in _optional(path, "health_maintenance_topics"):
+        del t["id"]  # a topic is keyed by patient and topic id
+        due = _day(t["due_on"])
+        status = topic_status(due, t["postponed"], today, policy)
+        told = due if should_notify(status, due, None) else None
+        topics.append(
+            {
+                **t,
+                "due_on": due,
+                "last_done_on": _day(t["last_done_on"]),
+                "notified_for": told,
+                "updated_at": now,
+            }
+        )
+    await loader.put(m.HealthMaintenanceTopic, topics)
+    stamped = ("created_at", "status_changed_at")
+    for kind, model in (
+        ("appointment_requests", m.AppointmentRequest),
+        ("prescription_renewals", m.PrescriptionRenewal),
+    ):
+        rows = [{**r, **{k: _ts(r[k]) for k in stamped}} for r in _optional(path, kind)]
+        await loader.put(model, rows)
+    coverages = [
+        {
+            **c,
+            "effective_from": _day(c["effective_from"]),
+            "effective_to": _day(c["effective_to"]),
+            "currency": "USD",
+            "updated_at": now,
+        }
+        for c in _optional(path, "coverages")
+    ]
+    await loader.put(m.Coverage, coverages)
 
 
 def _readers(

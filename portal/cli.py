@@ -170,6 +170,23 @@ def cmd_reconcile_payments(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _announce_due_topics(url: str) -> str:
+    from domain.clock import SystemClock
+    from portal.jobs import announce_due_health_topics
+    from runtime.services import build_services
+
+    services = build_services(replace(from_env(), database_url=url))
+    try:
+        return str(await announce_due_health_topics(services, SystemClock().now()))
+    finally:
+        await services.engine.dispose()
+
+
+def cmd_announce_due_topics(args: argparse.Namespace) -> int:
+    print(asyncio.run(_announce_due_topics(_database_url(args))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -193,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
         "reconcile-payments",
         help="settle or release payments a dead process left pending, asking the gateway",
     ).set_defaults(func=cmd_reconcile_payments)
+    sub.add_parser(
+        "announce-due-topics",
+        help="tell health maintenance topics that became due with time, once (idempotent)",
+    ).set_defaults(func=cmd_announce_due_topics)
 
     realtime_cli.add_parsers(sub)  # release-due, prune-outbox, demo-ehr
 

@@ -1,6 +1,8 @@
 """Background jobs: the due-appointment reminders (run by `portal remind` and, every
-`reminder_interval_seconds`, by the app itself) and the reconciliation of payments left
-pending (`portal reconcile-payments`, and every `payment_reconcile_interval_seconds`)."""
+`reminder_interval_seconds`, by the app itself), the reconciliation of payments left
+pending (`portal reconcile-payments`, and every `payment_reconcile_interval_seconds`) and
+the health maintenance topics that became due with time (`portal announce-due-topics`, and
+every `health_maintenance_interval_seconds`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from persistence.notify import Notice, notify
 from persistence.uow import UnitOfWork
 from runtime.services import Services
 from usecases.billing import ReconcilePayments, Reconciliation, reconcile_payments
+from usecases.health_maintenance import Announced, AnnounceDueTopics, announce_due_topics
 
 log = logging.getLogger("portal.jobs")
 
@@ -53,6 +56,13 @@ async def reconcile_pending_payments(services: Services, now: datetime) -> Recon
         now=now, pending_before=now - services.settings.payment_reconcile_after
     )
     return await reconcile_payments(command, UnitOfWork(services.sessions), services.gateway)
+
+
+async def announce_due_health_topics(services: Services, now: datetime) -> Announced:
+    """Tell each health maintenance topic that became due by `now` once
+    (usecases/health_maintenance.py)."""
+    command = AnnounceDueTopics(now)
+    return await announce_due_topics(command, UnitOfWork(services.sessions), services.settings.ages)
 
 
 async def run_periodically(
@@ -94,6 +104,23 @@ def start_payment_reconciliation(services: Services) -> asyncio.Task[None] | Non
         lambda: reconcile_pending_payments(services, services.clock.now()),
     )
     return asyncio.create_task(loop, name="payment-reconciliation")
+
+
+async def _announce(services: Services) -> None:
+    announced = await announce_due_health_topics(services, services.clock.now())
+    if announced.topics:
+        log.info("%s", announced)
+
+
+def start_health_maintenance(services: Services) -> asyncio.Task[None] | None:
+    """The app's loop for topics that became due, or None when its interval is 0 (tests).
+    Due dates are days, so a daily run would do; the default hourly run tells a topic within
+    the hour its day starts, whenever the process was started."""
+    interval = services.settings.health_maintenance_interval_seconds
+    if interval <= 0:
+        return None
+    loop = run_periodically("health maintenance", interval, lambda: _announce(services))
+    return asyncio.create_task(loop, name="health-maintenance")
 
 
 async def stop(task: asyncio.Task[None] | None) -> None:

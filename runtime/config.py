@@ -68,6 +68,9 @@ class Settings:
     # 0 = never (tests, `portal reconcile-payments`).
     payment_reconcile_interval_seconds: float = 0.0
     payment_reconcile_after: timedelta = timedelta(minutes=2)
+    # How often the app tells health maintenance topics that became due with time alone;
+    # 0 = never (tests, `portal announce-due-topics`).
+    health_maintenance_interval_seconds: float = 0.0
     push: PushSettings = field(default_factory=PushSettings)  # docs/push.md
     sso: SsoSettings = field(default_factory=SsoSettings)  # docs/sso.md
 
@@ -234,6 +237,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             min_installment_cents=int(e.get("PAYMENT_PLAN_MIN_INSTALLMENT_CENTS", "1000")),
         ),
         reminder_interval_seconds=float(e.get("APPOINTMENT_REMINDER_INTERVAL_SECONDS", "300")),
+        health_maintenance_interval_seconds=float(
+            e.get("HEALTH_MAINTENANCE_INTERVAL_SECONDS", "3600")
+        ),
     )
     settings.check()
     return settings

@@ -107,8 +107,12 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 async def test_seed_loads_one_row_per_record(seeded: Database, dataset_dir: Path) -> None:
     expected = _expected_counts(dataset_dir)
+    pronouns = expected.pop("pronouns")  # a column of the patient, not a table
     assert await _counts(seeded.url, sorted(expected)) == expected
     assert all(expected.values())  # every kind has records, so each count is meaningful
+    with_pronouns = select(func.count()).where(m.Patient.pronouns.is_not(None))
+    assert await _rows(seeded.url, with_pronouns) == [(pronouns,)]
+    assert pronouns
 
 
 async def test_seed_leaves_planner_statistics_of_what_it_loaded(seeded: Database) -> None:

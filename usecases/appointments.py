@@ -241,7 +241,7 @@ async def check_in(
     async with files.kept(card) as keys, uow:
         appt = await _stored(uow, command.appointment_id)
         _refuse(rules.check_in_refusal(appt.facts, now, policies.appointments))
-        _refuse(await forms_due(uow, grant, appt.id))
+        _refuse(await forms_due(uow, grant, appt.id, [(a.question_id, a.answer) for a in answers]))
         checked_in = await uow.appointments.check_in(
             appt,
             account_id=grant.account_id,

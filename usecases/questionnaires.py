@@ -4,11 +4,13 @@ the appointment's patient (`Context.act`: the patient or a proxy allowed to act 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain import questionnaires as rules
 from domain.access import PatientGrant
 from domain.clock import Clock
+from domain.errors import DomainError
 from persistence.questionnaires import QuestionnaireRepository
 from persistence.uow import UnitOfWork
 
@@ -98,11 +100,17 @@ async def sign_consent(
 
 
 async def forms_due(
-    uow: UnitOfWork, grant: PatientGrant, appointment_id: str
-) -> rules.FormsDue | None:
-    """Within the caller's unit of work: the required forms not done yet, named."""
+    uow: UnitOfWork,
+    grant: PatientGrant,
+    appointment_id: str,
+    answers: Sequence[tuple[str, str]] = (),
+) -> DomainError | None:
+    """Within the caller's unit of work, what check-in refuses for the visit's forms:
+    answers to questions its forms do not ask (UNKNOWN_QUESTIONS, all listed) or do not
+    accept, then the required forms not done yet, named (FORMS_DUE)."""
     repo = QuestionnaireRepository(uow.session)
     appt = await repo.appointment(appointment_id)
     if appt is None:
         return None
-    return rules.missing_required(await repo.form_states(grant, appt))
+    states = await repo.form_states(grant, appt)
+    return rules.check_in_answers_refusal(states, answers) or rules.missing_required(states)

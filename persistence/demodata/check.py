@@ -24,11 +24,14 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from . import catalog as C
+from . import maintenance
 from . import notes as clinical_notes
+from . import tasks as patient_tasks
 from .generator import ID_PREFIX, KINDS, LOCAL_ZONE, OPTIONAL_KINDS
 
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -219,6 +222,67 @@ SCHEMA: dict[str, dict[str, FieldSpec]] = {
         "signed_at": (TS, 0),
         "sensitive_category": (S, 1),
     },
+    "health_maintenance_topics": {
+        "id": (S, 0),
+        "patient_id": (S, 0),
+        "topic_id": (S, 0),
+        "name": (S, 0),
+        "kind": (S, 0),
+        "due_on": (DT, 1),
+        "last_done_on": (DT, 1),
+        "postponed": (B, 0),
+        "visit_type": (S, 1),
+        "department_id": (S, 1),
+    },
+    "appointment_requests": {
+        "id": (S, 0),
+        "patient_id": (S, 0),
+        "requested_by_account_id": (S, 0),
+        "visit_type": (S, 0),
+        "reason": (S, 0),
+        "provider_id": (S, 1),
+        "department_id": (S, 1),
+        "preferred_days": (L, 0),
+        "preferred_times": (L, 0),
+        "contact_preference": (S, 0),
+        "status": (S, 0),
+        "appointment_id": (S, 1),
+        "decline_reason": (S, 1),
+        "created_at": (TS, 0),
+        "status_changed_at": (TS, 0),
+    },
+    "prescription_renewals": {
+        "id": (S, 0),
+        "patient_id": (S, 0),
+        "medication_id": (S, 0),
+        "prescriber_id": (S, 0),
+        "requested_by_account_id": (S, 0),
+        "pharmacy": (S, 1),
+        "note": (S, 1),
+        "status": (S, 0),
+        "denial_reason": (S, 1),
+        "created_at": (TS, 0),
+        "status_changed_at": (TS, 0),
+    },
+    "coverages": {
+        "id": (S, 0),
+        "priority": (INT, 0),
+        "member_id": (S, 0),
+        "patient_id": (S, 0),
+        "subscriber_name": (S, 0),
+        "subscriber_relation": (S, 0),
+        "effective_from": (DT, 0),
+        "effective_to": (DT, 1),
+        "group_number": (S, 1),
+        "copays": (L, 0),
+        "deductible_cents": (INT, 1),
+        "deductible_met_cents": (INT, 1),
+        "out_of_pocket_max_cents": (INT, 1),
+        "out_of_pocket_met_cents": (INT, 1),
+        "payer": (S, 0),
+        "plan": (S, 0),
+    },
+    "pronouns": {"id": (S, 0), "patient_id": (S, 0), "pronouns": (S, 0)},
 }
 
 COMPONENT_FIELDS: dict[str, FieldSpec] = {
@@ -254,6 +318,11 @@ ENUMS = {
     ("patients", "sex"): {"female", "male"},
     ("clinical_notes", "kind"): set(clinical_notes.KINDS),
     ("clinical_notes", "sensitive_category"): {"", *clinical_notes.SENSITIVE_CATEGORIES},
+    ("health_maintenance_topics", "kind"): set(maintenance.KINDS),
+    ("appointment_requests", "status"): set(patient_tasks.REQUEST_STATUSES),
+    ("appointment_requests", "contact_preference"): set(patient_tasks.CONTACT_PREFERENCES),
+    ("prescription_renewals", "status"): set(patient_tasks.RENEWAL_STATUSES),
+    ("coverages", "subscriber_relation"): set(patient_tasks.SUBSCRIBER_RELATIONS),
     ("proxy_grants", "relationship"): set(C.RELATIONSHIPS),
     ("proxy_grants", "status"): set(C.GRANT_STATUSES),
     ("appointments", "status"): set(C.APPOINTMENT_STATUSES),
@@ -293,6 +362,22 @@ REFS = {
         "author_provider_id": "providers",
     },
     "immunizations": {"patient_id": "patients"},
+    "health_maintenance_topics": {"patient_id": "patients"},
+    "appointment_requests": {
+        "patient_id": "patients",
+        "requested_by_account_id": "accounts",
+        "provider_id": "providers",
+        "department_id": "departments",
+        "appointment_id": "appointments",
+    },
+    "prescription_renewals": {
+        "patient_id": "patients",
+        "medication_id": "medications",
+        "prescriber_id": "providers",
+        "requested_by_account_id": "accounts",
+    },
+    "coverages": {"patient_id": "patients"},
+    "pronouns": {"patient_id": "patients"},
     "statements": {"guarantor_patient_id": "patients"},
     "payments": {"statement_id": "statements"},
 }
@@ -412,6 +497,8 @@ def check_dataset(path: str) -> list[str]:
             bad(f"clinical_note {note['id']}: appointment of another patient")
         if isinstance(note.get("signed_at"), str) and note["signed_at"] > now:
             bad(f"clinical_note {note['id']}: signed in the future")
+
+    _tasks(data, ids, now, bad)
 
     for kind in ("departments", "patients"):
         for rec in data[kind]:
@@ -610,3 +697,42 @@ def summarize(path: str) -> dict[str, int]:
         "open_statements": sum(1 for s in data["statements"] if s["status"] == "open"),
         "proxy_only_accounts": sum(1 for a in data["accounts"] if a["patient_id"] is None),
     }
+
+
+def _tasks(
+    data: dict[str, list[Record]],
+    ids: dict[str, dict[str, Record]],
+    now: str,
+    bad: Callable[[str], None],
+) -> None:
+    """The rules the application keeps for the format-3 kinds."""
+    topics = Counter((t["patient_id"], t["topic_id"]) for t in data["health_maintenance_topics"])
+    for (patient_id, topic_id), n in topics.items():
+        if n > 1:
+            bad(f"health_maintenance_topics: {patient_id} has topic {topic_id} {n} times")
+    open_requests: Counter[tuple[str, str]] = Counter()
+    for r in data["appointment_requests"]:
+        visit = ids["appointments"].get(r.get("appointment_id") or "")
+        if (r["status"] == "scheduled") != (visit is not None):
+            bad(f"appointment_request {r['id']}: an appointment exactly when scheduled")
+        if visit is not None and visit["patient_id"] != r["patient_id"]:
+            bad(f"appointment_request {r['id']}: appointment of another patient")
+        if r["status"] == "requested":
+            open_requests[(r["patient_id"], r["visit_type"])] += 1
+        if not r["created_at"] <= r["status_changed_at"] <= now:
+            bad(f"appointment_request {r['id']}: times out of order")
+    for key, n in open_requests.items():
+        if n > 1:
+            bad(f"appointment_requests: {n} open requests for {key}")
+    open_renewals = Counter(
+        r["medication_id"] for r in data["prescription_renewals"] if r["status"] == "requested"
+    )
+    for r in data["prescription_renewals"]:
+        med = ids["medications"].get(r["medication_id"])
+        if med is not None and med["patient_id"] != r["patient_id"]:
+            bad(f"prescription_renewal {r['id']}: medication of another patient")
+        if open_renewals[r["medication_id"]] > 1:
+            bad(f"prescription_renewal {r['id']}: a second open renewal of its medication")
+    patients = Counter(p["patient_id"] for p in data["pronouns"])
+    if any(n > 1 for n in patients.values()):
+        bad("pronouns: a patient listed twice")

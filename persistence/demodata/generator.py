@@ -17,6 +17,7 @@ See README.md in this package for the file format.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -30,9 +31,13 @@ from typing import Any, TextIO, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import catalog as C
+from . import maintenance
 from . import notes as clinical_notes
+from . import tasks as patient_tasks
 
-FORMAT_VERSION = 2  # 2: clinical_notes.jsonl, and full grants name clinical_notes
+# 2: clinical_notes.jsonl, and full grants name clinical_notes; 3: health maintenance topics,
+# appointment requests, prescription renewals, coverages and pronouns (optional kinds).
+FORMAT_VERSION = 3
 DEFAULT_NOW = "2026-11-22T12:00:00Z"
 DEFAULT_SEED = 1
 #: The one password shared by every demo account.  Stored in plain text in
@@ -64,11 +69,23 @@ KINDS = (
     "immunizations",
     "statements",
     "payments",
-    # Optional (added after format 1): a dataset without this file still loads.
+    # Optional (added after format 1): a dataset without these files still loads.
     "clinical_notes",
+    "health_maintenance_topics",
+    "appointment_requests",
+    "prescription_renewals",
+    "coverages",
+    "pronouns",
 )
 #: Kinds a dataset may lack (written by an older generator).
-OPTIONAL_KINDS = ("clinical_notes",)
+OPTIONAL_KINDS = (
+    "clinical_notes",
+    "health_maintenance_topics",
+    "appointment_requests",
+    "prescription_renewals",
+    "coverages",
+    "pronouns",
+)
 ID_PREFIX = {
     "departments": "dep",
     "providers": "prv",
@@ -87,6 +104,11 @@ ID_PREFIX = {
     "statements": "stm",
     "payments": "pay",
     "clinical_notes": "nte",
+    "health_maintenance_topics": "hmt",
+    "appointment_requests": "apr",
+    "prescription_renewals": "rnw",
+    "coverages": "cov",
+    "pronouns": "prn",
 }
 ID_WIDTH = {"departments": 3, "providers": 5}
 # Derived identifiers that are not rows of their own.
@@ -259,6 +281,10 @@ class _Person:
     )  # (service datetime, [cpt...])
     active_meds: list[str] = field(default_factory=list)
     visits: list[tuple[Record, Record]] = field(default_factory=list)  # completed, oldest first
+    medications: list[Record] = field(default_factory=list)  # active ones
+    upcoming: list[Record] = field(default_factory=list)  # booked, still ahead
+    plan: str | None = None  # a guarantor's insurance (as their statements bill it)
+    copay_cents: int = 0
 
 
 class _HouseholdSpec(TypedDict):
@@ -474,6 +500,7 @@ class Generator:
         h = 0
         while self._created < self.n_patients:
             rng = self._rng("household", h)
+            self._showcase = h < len(SHOWCASE)
             if h < len(SHOWCASE):
                 spec = SHOWCASE[h]
                 family, members, grants = spec["family"], spec["members"], spec["grants"]
@@ -639,6 +666,9 @@ class Generator:
                 by_guarantor[id(guarantor)].append((when, person.patient["id"], codes))
         for guarantor in order:
             self._statements(rng, guarantor, by_guarantor[id(guarantor)])
+        for person in people:
+            if person is not None and person.patient is not None:
+                self._tasks(person, guarantor_of[id(person)])
 
     def _make_person(
         self,
@@ -1035,6 +1065,7 @@ class Generator:
                 }
                 sink.emit("medications", rec)
                 person.active_meds.append(name)
+                person.medications.append(rec)
         if rng.random() < 0.3:
             course = rng.choice(
                 [
@@ -1353,6 +1384,8 @@ class Generator:
                 "questionnaire_complete": questionnaire,
             }
             self._sink.emit("appointments", rec)
+            if future and status in ("scheduled", "confirmed"):
+                person.upcoming.append(rec)
             if status == "completed":
                 person.visits.append((rec, prov))
                 encounters.append((start, duration, prov, vtype, reason, orders))
@@ -1380,6 +1413,74 @@ class Generator:
             lambda: self._sink.new_id("clinical_notes"),
         ):
             self._sink.emit("clinical_notes", rec)
+
+    def _tasks(self, person: _Person, guarantor: _Person) -> None:
+        """Health maintenance and patient tasks, from a random stream of their own (no other
+        kind changes): maintenance.py and tasks.py."""
+        if person.patient is None:
+            raise ValueError("person.patient is None")
+        if guarantor.patient is None:
+            raise ValueError("guarantor.patient is None")
+        pid = person.patient["id"]
+        rng = self._rng("tasks", pid)
+        if guarantor.plan is None:  # nothing billed yet: the plan their statements would use
+            plan_rng = self._rng("plan", guarantor.patient["id"])
+            if age_on(guarantor.birth, self.today) < 65:
+                guarantor.plan = _weighted(
+                    plan_rng, [("commercial", 80), ("medicaid", 15), ("self_pay", 5)]
+                )
+            else:
+                guarantor.plan = _weighted(plan_rng, [("medicare", 85), ("commercial", 15)])
+            guarantor.copay_cents = plan_rng.choice((2000, 2500, 3000, 4000, 5000))
+        plan = guarantor.plan
+        if self._showcase and plan == "self_pay":
+            plan = "commercial"  # every showcase patient shows a coverage
+        pcp = self._prov_by_id[person.patient["pcp_provider_id"]]
+        departments = {"pcp": pcp["department_id"]}
+        for dept in reversed(self._dept):
+            departments[dept["specialty"]] = dept["id"]  # the first of each specialty
+        age = age_on(person.birth, self.today)
+        sink = self._sink
+        for rec in maintenance.topics_for(
+            person.patient,
+            age,
+            set(person.conditions),
+            departments,
+            rng,
+            self.today,
+            self._showcase,
+            lambda: sink.new_id("health_maintenance_topics"),
+        ):
+            sink.emit("health_maintenance_topics", rec)
+        subject = patient_tasks.Patient(
+            record=person.patient,
+            age=age,
+            showcase=self._showcase,
+            account_id=person.account["id"] if person.account else None,
+            proxies=[(a["id"], scopes) for a, scopes in person.effective_proxies],
+            medications=person.medications,
+            upcoming=person.upcoming,
+            plan=plan,
+            copay_cents=guarantor.copay_cents,
+            subscriber=""
+            if guarantor is person
+            else f"{guarantor.patient['given_name']} {guarantor.patient['family_name']}",
+        )
+        place = patient_tasks.Place(
+            departments=departments,
+            providers={k: [p["id"] for p in v] for k, v in self.by_specialty.items()},
+            now=self.now,
+            ts=ts,
+        )
+        for kind, make in (
+            ("appointment_requests", patient_tasks.appointment_requests),
+            ("prescription_renewals", patient_tasks.prescription_renewals),
+            ("coverages", patient_tasks.coverages),
+        ):
+            for rec in make(subject, place, rng, functools.partial(sink.new_id, kind)):
+                sink.emit(kind, rec)
+        for rec in patient_tasks.pronouns(subject, rng, lambda: sink.new_id("pronouns")):
+            sink.emit("pronouns", rec)
 
     def _standing_labs(
         self, rng: random.Random, person: _Person, age: int, pcp: Record
@@ -1743,6 +1844,7 @@ class Generator:
             plan = _weighted(rng, [("medicare", 85), ("commercial", 15)])
         copay = rng.choice((2000, 2500, 3000, 4000, 5000))
         coins = rng.choice((0.1, 0.2, 0.2, 0.3))
+        guarantor.plan, guarantor.copay_cents = plan, copay
         account_number = f"{(40000000 + int(gid.split('-')[1]) * 37) % 100000000:08d}"
         cycles: dict[date, list[tuple[datetime, str, list[str]]]] = {}
         horizon = self.today - timedelta(days=550)

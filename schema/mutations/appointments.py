@@ -47,6 +47,7 @@ class AppointmentErrorCode(Enum):
     ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"
     ATTACHMENT_TYPE_NOT_ALLOWED = "ATTACHMENT_TYPE_NOT_ALLOWED"
     FORMS_DUE = "FORMS_DUE"  # a required questionnaire or consent is not done; named
+    UNKNOWN_QUESTIONS = "UNKNOWN_QUESTIONS"  # answers to questions the forms do not ask
 
 
 @strawberry.type

@@ -808,8 +808,15 @@ async def test_check_in_opens_seven_days_before_and_closes_at_the_start(
         payload, _ = await call(fresh_portal, CHECK_IN, ALEX, **bad)
         assert payload is not None
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)]
+    # No form of this visit asks these questions: refused, each named.
+    payload, _ = await call(fresh_portal, CHECK_IN, ALEX, **input, insuranceConfirmed=True)
+    assert payload is not None
+    [unknown] = payload["errors"]
+    assert (unknown["code"], unknown["field"]) == ("UNKNOWN_QUESTIONS", "answers")
+    assert "covid-symptoms, medication-changes" in unknown["message"]
     assert await snapshot(fresh_portal) == before
 
+    input["answers"] = []
     payload, _ = await call(fresh_portal, CHECK_IN, ALEX, **input, insuranceConfirmed=True)
     assert payload is not None
     assert payload["errors"] == []
@@ -821,10 +828,7 @@ async def test_check_in_opens_seven_days_before_and_closes_at_the_start(
             select(m.AppointmentCheckIn).where(m.AppointmentCheckIn.appointment_id == LATER)
         )
     assert record is not None
-    assert record.answers == [
-        {"questionId": "covid-symptoms", "answer": "no"},
-        {"questionId": "medication-changes", "answer": "none"},
-    ]
+    assert record.answers == []
     assert (record.contact_confirmed, record.insurance_confirmed) == (True, True)
     assert (record.account_id, record.starts_at) == (ACCOUNT_IDS[ALEX], later_starts)
     assert [p["change"] for _, _, p in await events_for(fresh_portal, LATER)] == ["checked_in"]

@@ -4,6 +4,7 @@ notify(), preferences honoured), on every backend."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,10 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from persistence import models as m
+from portal import cli
+from portal.jobs import announce_due_health_topics, start_health_maintenance, stop
 from tests.conftest import ACCOUNT_IDS, ALEX, NOW, Database, Portal, _portal, patient_gid
+from usecases.health_maintenance import Announced
 
 TOKEN = "test-integration-token-maintenance-012345"
 ALEX_PT = "pat-0000001"
@@ -53,7 +57,9 @@ async def told(portal: Portal) -> list[tuple[str, str]]:
     async with portal.services.session() as session:
         rows = await session.execute(
             select(n.title, n.body).where(
-                n.account_id == ACCOUNT_IDS[ALEX], n.kind == "HEALTH_MAINTENANCE_DUE"
+                n.account_id == ACCOUNT_IDS[ALEX],
+                n.patient_id == ALEX_PT,  # not her children's (the demo data has theirs)
+                n.kind == "HEALTH_MAINTENANCE_DUE",
             )
         )
     return [(r.title, r.body) for r in rows]
@@ -126,6 +132,7 @@ async def test_the_patients_channel_choice_is_honoured(feed: Portal) -> None:
 
 
 async def test_a_bad_update_lists_every_problem_and_changes_nothing(feed: Portal) -> None:
+    before = await stored_topics(feed)
     topics = [
         topic("flu-shot", 3, kind="VACCINE"),
         {"topicId": "bad id!", "name": "", "dueOn": "soon", "extra": 1, "kind": "SCREENING"},
@@ -144,6 +151,92 @@ async def test_a_bad_update_lists_every_problem_and_changes_nothing(feed: Portal
     ]
     unknown = await send(feed, "hm-2", [topic("flu-shot", 3)], patient="pat-nobody")
     assert unknown.status_code == 422
+    assert await stored_topics(feed) == before
+
+
+async def stored_topics(portal: Portal) -> list[tuple[Any, ...]]:
+    t = m.HealthMaintenanceTopic
+    async with portal.services.session() as session:
+        rows = await session.execute(
+            select(t.patient_id, t.topic_id, t.due_on).order_by(t.patient_id, t.topic_id)
+        )
+    return [tuple(row) for row in rows]
+
+
+# -- topics that become due with time alone (the periodic job) --------------------------------
+async def announce(portal: Portal) -> Announced:
+    return await announce_due_health_topics(portal.services, portal.clock.now())
+
+
+async def test_a_topic_due_with_time_alone_is_told_once(feed: Portal, fresh_db: Database) -> None:
+    await send(feed, "hm-1", [topic("colonoscopy", 40), topic("tetanus", 400)])
+    await announce(feed)  # whatever the demo data has due now is told once, here
+    assert await told(feed) == []  # 40 days away: not due yet
+    feed.clock.advance(timedelta(days=11))  # now 29 days away: due, with no feed update
+    first = await announce(feed)
+    assert first.topics >= 1
+    notices = await told(feed)
+    assert len(notices) == 1
+    assert all("olonoscopy" not in title + body for title, body in notices)
+    # Again, after a restart, or on a second instance: nothing more.
+    assert (await announce(feed)).topics == 0
+    async for other in _portal(fresh_db, integration_token=TOKEN):
+        other.clock.advance(timedelta(days=11, hours=5))
+        assert (await announce(other)).topics == 0
+    assert len(await told(feed)) == 1
+
+
+async def test_two_instances_at_once_tell_a_topic_once(feed: Portal, fresh_db: Database) -> None:
+    await send(feed, "hm-1", [topic("colonoscopy", 40), topic("flu-shot", 45)])
+    await announce(feed)
+    feed.clock.advance(timedelta(days=20))
+    async for other in _portal(fresh_db, integration_token=TOKEN):
+        other.clock.advance(timedelta(days=20))
+        runs = await asyncio.gather(announce(feed), announce(other))
+    assert sum(run.topics for run in runs) >= 2  # both of Alex's, told by one of them
+    assert len(await told(feed)) == 1
     async with feed.services.session() as session:
-        count = await session.scalar(select(func.count()).select_from(m.HealthMaintenanceTopic))
-    assert count == 0
+        marked = await session.scalars(
+            select(m.HealthMaintenanceTopic.notified_for).where(
+                m.HealthMaintenanceTopic.patient_id == ALEX_PT
+            )
+        )
+        assert set(marked) == {TODAY + timedelta(days=40), TODAY + timedelta(days=45)}
+
+
+async def test_a_topic_the_feed_told_is_not_told_again(feed: Portal) -> None:
+    await send(feed, "hm-1", [topic("colonoscopy", 10), topic("mammogram", 5, postponed=True)])
+    assert len(await told(feed)) == 1  # told by the feed
+    feed.clock.advance(timedelta(days=15))  # overdue now; the postponed one stays untold
+    await announce(feed)
+    assert len(await told(feed)) == 1
+    # A new due date sent ahead of time is told when it comes due.
+    await send(feed, "hm-2", [topic("colonoscopy", 60)])
+    feed.clock.advance(timedelta(days=31))
+    await announce(feed)
+    assert len(await told(feed)) == 2
+
+
+async def test_the_app_runs_the_job_and_the_cli_runs_it_once(
+    fresh_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async for portal in _portal(fresh_db, integration_token=TOKEN):
+        assert start_health_maintenance(portal.services) is None  # interval 0: off
+    async for portal in _portal(
+        fresh_db, integration_token=TOKEN, health_maintenance_interval_seconds=3600
+    ):
+        await send(portal, "hm-1", [topic("colonoscopy", 40)])
+        portal.clock.advance(timedelta(days=20))
+        task = start_health_maintenance(portal.services)
+        assert task is not None
+        for _ in range(200):
+            if await told(portal):
+                break
+            await asyncio.sleep(0.05)
+        await stop(task)
+        assert len(await told(portal)) == 1
+    argv = ["--database-url", fresh_db.url, "announce-due-topics"]
+    assert await asyncio.to_thread(cli.main, argv) == 0
+    assert await asyncio.to_thread(cli.main, argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "announced 0 due topic(s) to 0 patient(s)"

@@ -74,7 +74,8 @@ VISIBLE: list[tuple[str, str, frozenset[str]]] = [
 REFUSED: list[tuple[str, str, set[str]]] = [
     (JORDAN, ALEX_PT, {"GRANT_NOT_ACTIVE"}),  # the spouse grant Alex gave was revoked
     (ALEX, JORDAN_PT, {"GRANT_NOT_ACTIVE"}),  # the one Jordan gave is still pending
-    (DANIEL, MARGARET, {"GRANT_EXPIRED", "GRANT_NOT_ACTIVE"}),  # expired and pending
+    # expired and pending: the newest grant (the pending one) says why
+    (DANIEL, MARGARET, {"GRANT_NOT_ACTIVE"}),
     (LEO_ACCOUNT, MIA, {"NOT_A_PATIENT"}),  # a sibling is not a proxy
     (LEO_ACCOUNT, ALEX_PT, {"NOT_A_PATIENT"}),
     (SUSAN, ADA, {"NOT_A_PATIENT"}),

@@ -209,3 +209,31 @@ async def test_check_in_waits_for_every_required_form_naming_them(clinic: Portal
     assert done["errors"] == []
     assert done["appointment"]["status"] == "CHECKED_IN"
     assert all(f["status"] == "DONE" for f in (await forms(clinic)).values())
+
+
+async def test_check_in_answers_only_what_the_forms_ask(clinic: Portal) -> None:
+    """checkIn's free-form answers used to be kept whatever they answered: now a question no
+    form of the visit asks is refused (each listed), and an asked one must be valid."""
+    await save(clinic, {"smoker": "false", "pain": "none"}, submit=True)
+    for form in ("consent-to-treat", "telehealth-consent"):
+        await sign(clinic, form, "Alexandra Rivera")
+    base = {"appointmentId": appointment(), "contactConfirmed": True, "insuranceConfirmed": True}
+    cases = [
+        (
+            [("favourite-colour", "blue"), ("smoker", "false"), ("shoe-size", "9")],
+            "UNKNOWN_QUESTIONS",
+            "favourite-colour, shoe-size",
+        ),
+        ([("smoker", "maybe")], "INVALID_INPUT", "smoker: must be true or false"),
+    ]
+    for answers, code, named in cases:
+        input = base | {"answers": [{"questionId": q, "answer": a} for q, a in answers]}
+        refused = (await clinic.gql(CHECK_IN, {"input": input}, as_user=ALEX))["data"]["checkIn"]
+        [error] = refused["errors"]
+        assert (error["code"], error["field"]) == (code, "answers")
+        assert named in error["message"]
+        assert refused["appointment"] is None
+    input = base | {"answers": [{"questionId": "smoker", "answer": "true"}]}
+    done = (await clinic.gql(CHECK_IN, {"input": input}, as_user=ALEX))["data"]["checkIn"]
+    assert done["errors"] == []
+    assert done["appointment"]["status"] == "CHECKED_IN"

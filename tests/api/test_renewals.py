@@ -92,7 +92,8 @@ async def call(portal: Portal, doc: str, user: str, **input: Any) -> dict[str, A
 
 async def renewals(portal: Portal) -> int:
     async with portal.services.session() as session:
-        stmt = select(func.count()).select_from(m.PrescriptionRenewal)
+        # made by the test: the demo data's were made before its `now`
+        stmt = select(func.count()).where(m.PrescriptionRenewal.created_at >= NOW)
         return int(await session.scalar(stmt) or 0)
 
 
@@ -156,6 +157,9 @@ async def test_who_may_ask_for_a_renewal(fresh_portal: Portal) -> None:
     assert await renewals(fresh_portal) == 1
 
 
+NEW = m.PrescriptionRenewal.created_at >= NOW  # the test's renewal, not the demo data's
+
+
 async def answer(portal: Portal, event_id: str, **data: Any) -> int:
     body = {
         "id": event_id,
@@ -173,7 +177,7 @@ async def test_the_prescribers_answer_renews_the_medication(feed: Portal) -> Non
     med = await medication(feed, ALEX_PATIENT, refills_remaining=0)
     first = await call(feed, RENEW, ALEX, medicationId=gid("Medication", med))
     async with feed.services.session() as session:
-        renewal_id = str(await session.scalar(select(m.PrescriptionRenewal.id)))
+        renewal_id = str(await session.scalar(select(m.PrescriptionRenewal.id).where(NEW)))
     assert first["errors"] == []
     assert await answer(feed, "ehr-rnw-bad", renewalId=renewal_id, status="APPROVED") == 422
     ends = (NOW + timedelta(days=365)).date().isoformat()
@@ -205,7 +209,7 @@ async def test_a_denied_renewal_says_why(feed: Portal) -> None:
     med = await medication(feed, ALEX_PATIENT, refills_remaining=0)
     await call(feed, RENEW, ALEX, medicationId=gid("Medication", med))
     async with feed.services.session() as session:
-        renewal_id = str(await session.scalar(select(m.PrescriptionRenewal.id)))
+        renewal_id = str(await session.scalar(select(m.PrescriptionRenewal.id).where(NEW)))
     reason = "Please book a follow-up visit first."
     assert (
         await answer(feed, "ehr-rnw-3", renewalId=renewal_id, status="DENIED", denialReason=reason)

@@ -9,7 +9,7 @@ tests alone to cover every branch of domain/access.py.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -835,3 +835,28 @@ def test_records_release_by_a_representative(
 def test_records_release_by_the_patient() -> None:
     issued = access_records_release(proxy(), OWN_RECORD, POLICY)
     assert issued.relationship is Relationship.SELF
+
+
+def test_the_newest_grant_says_why_whatever_the_order_they_come_in() -> None:
+    """An expired grant and a pending one (a renewal not accepted yet): the pending one is
+    newer, so GRANT_NOT_ACTIVE, in either order; PostgreSQL returns them in any order."""
+    expired = dataclasses.replace(
+        grant(date(1950, 1, 1), Relationship.CAREGIVER, starts_at=NOW - timedelta(days=150)),
+        grant_id="grant-a",
+        ends_at=NOW - timedelta(days=90),
+    )
+    pending = dataclasses.replace(
+        grant(date(1950, 1, 1), Relationship.CAREGIVER, status=GrantStatus.PENDING),
+        grant_id="grant-b",
+        starts_at=NOW - timedelta(days=3),
+    )
+    for grants in ((expired, pending), (pending, expired)):
+        with pytest.raises(AccessDenied) as denied:
+            patient_context(proxy(*grants), PATIENT, POLICY)
+        assert denied.value.reason is AccessReason.GRANT_NOT_ACTIVE
+    # The same start: the grant id decides, so the answer is still the same every time.
+    renewed = dataclasses.replace(pending, starts_at=expired.starts_at, grant_id="grant-0")
+    for grants in ((expired, renewed), (renewed, expired)):
+        with pytest.raises(AccessDenied) as denied:
+            patient_context(proxy(*grants), PATIENT, POLICY)
+        assert denied.value.reason is AccessReason.GRANT_EXPIRED
