@@ -16,7 +16,6 @@ from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
-from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
@@ -28,6 +27,7 @@ from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema import billing as billing_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -283,7 +283,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Statement] | None:
-        return await billing_r.statements(info, grant, status, first, after)
+        return await billing_s.statements(info, grant, status, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Coverage")],
@@ -298,7 +298,7 @@ class Patient(Node):
         description="What is owed on the open statements this patient is the guarantor of.",
     )
     async def balance(self, info: Info, grant: PatientGrant) -> Money | None:
-        return await billing_r.balance(info, grant)
+        return await billing_s.balance(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.READINGS, "HealthReading")],
