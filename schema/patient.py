@@ -16,7 +16,6 @@ from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
-from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
@@ -28,6 +27,7 @@ from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema import billing as billing_s
+from schema import coverages as coverages_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -291,7 +291,7 @@ class Patient(Node):
         "one shows the card image sent with eCheck-in.",
     )
     async def coverages(self, info: Info, grant: PatientGrant) -> list[Coverage] | None:
-        return await coverages_r.coverages(info, grant)
+        return await coverages_s.coverages(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
