@@ -22,12 +22,12 @@ from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
-from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema import billing as billing_s
 from schema import coverages as coverages_s
+from schema import records as records_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -314,12 +314,12 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[HealthReading] | None:
-        return await records_r.health_readings(info, grant, kind, since, first, after)
+        return await records_s.health_readings(info, grant, kind, since, first, after)
 
     # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
     @strawberry.field(description="Requests to send a copy of the record, newest first. Self only.")
     async def records_release_requests(self, info: Info) -> list[RecordsReleaseRequest] | None:
-        return await records_r.release_requests(info, self.patient_id)
+        return await records_s.release_requests(info, self.patient_id)
 
     @strawberry.field(description="Proxy access this patient has given. Self only.")
     async def proxy_grants(self, info: Info) -> list[ProxyGrant] | None:
