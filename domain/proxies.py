@@ -78,6 +78,11 @@ class AlreadyRevoked(DomainError):
     default_message = "This proxy access has already been revoked."
 
 
+class GrantNotFound(DomainError):
+    code = "GRANT_NOT_FOUND"
+    default_message = "This proxy access does not exist."
+
+
 def check_may_grant(birth_date: date, now: datetime, ages: AgePolicy) -> None:
     """Only an adult gives proxy access to their own record; a minor's goes through the clinic."""
     if age_on(birth_date, ages.today(now)) < ages.adult_age:
@@ -137,3 +142,15 @@ def check_invitation(expires_at: datetime, accepted_at: datetime | None, now: da
         raise InvitationInvalid(field="token")
     if expires_at <= now:
         raise InvitationExpired(field="token")
+
+
+def invitation_mail(grantor: str, token: str, expires_days: int) -> tuple[str, str]:
+    """What the invitation mail says: (subject, body). No PHI beyond the grantor's name."""
+    return (
+        f"{grantor} invited you to their patient portal record",
+        f"{grantor} invited you to help manage their health record in the patient portal.\n\n"
+        "Sign in to the portal (or create an account first), choose 'Accept an invitation' "
+        f"and enter this invitation code within {expires_days} days:\n\n    {token}\n\n"
+        "It works once.\n\nIf you did not ask for this, you can ignore this message or call "
+        "your clinic.\n",
+    )

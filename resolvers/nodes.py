@@ -18,7 +18,7 @@ from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
-from resolvers import proxy as proxy_r
+from resolvers import proxies as proxy_r
 from resolvers import records as records_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r

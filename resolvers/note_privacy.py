@@ -10,7 +10,7 @@ from persistence.uow import UnitOfWork
 from resolvers.payloads import user_errors
 from schema import notes as s
 from schema.base import internal_id
-from schema.proxy import ProxyGrant
+from schema.proxies import ProxyGrant
 from usecases import notes as usecases
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from resolvers import people as people_r
 from schema.base import Info, Node, to_global_id
 from schema.payloads import UserError
 from schema.people import Provider
-from schema.proxy import ProxyGrant
+from schema.proxies import ProxyGrant
 
 if TYPE_CHECKING:
     from schema.appointments import Appointment

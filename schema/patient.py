@@ -21,12 +21,12 @@ from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
-from resolvers import proxy as proxy_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema import billing as billing_s
 from schema import coverages as coverages_s
+from schema import proxies as proxies_s
 from schema import records as records_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
@@ -38,7 +38,7 @@ from schema.health_maintenance import HealthMaintenanceTopic
 from schema.money import Money
 from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
-from schema.proxy import AccessLogEntry, ProxyGrant
+from schema.proxies import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
 from schema.renewals import PrescriptionRenewal
 from schema.results import Result, TrendPoint
@@ -323,13 +323,13 @@ class Patient(Node):
 
     @strawberry.field(description="Proxy access this patient has given. Self only.")
     async def proxy_grants(self, info: Info) -> list[ProxyGrant] | None:
-        return await proxy_r.proxy_grants(info, self.patient_id)
+        return await proxies_s.proxy_grants(info, self.patient_id)
 
     @strawberry.field(description="Who read or changed this record, newest first. Self only.")
     async def access_log(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AccessLogEntry] | None:
-        return await proxy_r.access_log(info, self.patient_id, first, after)
+        return await proxies_s.access_log(info, self.patient_id, first, after)
 
     @classmethod
     def from_row(cls, row: m.Patient, today: date) -> Patient:

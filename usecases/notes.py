@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.access import PatientGrant
-from domain.notes import GrantNotFound, NoteNotFound, opened_after
+from domain.notes import NoteNotFound, opened_after
+from domain.proxies import GrantNotFound
 from domain.scopes import SensitiveCategory
 from persistence import models as m
 from persistence.notes import NotePrivacyRepository
