@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING, Any
 from domain.access import PatientGrant
 from domain.billing import PaymentRequest
 from domain.money import Money, amount_due
+from domain.paging import Page, PageOf
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf
 from persistence.uow import UnitOfWork
+from resolvers.owned import owned_row
 from usecases import billing as usecases
 
 if TYPE_CHECKING:
     from persistence.queries.billing import LineItemRow, PaymentRow
     from persistence.queries.billing_requests import RequestRow
-    from portal.context import Context
-    from schema.base import Info
-    from schema.billing import Statement
+    from runtime.context import Context
 
 BALANCE_CURRENCY = "USD"  # a balance with no open statements
 
@@ -113,10 +112,7 @@ async def _billing_grant(
     return ctx.act(guarantor or "", RecordArea.BILLING, object_type)
 
 
-# Until schema/base.py's Node registry lands: then `Statement.fetch_node` takes this over.
-async def statement_node(info: Info, row_id: str) -> Statement | None:
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-    from schema.billing import Statement
-
-    row, grant = await owned_row(info, m.Statement, "Statement", row_id)
-    return Statement.from_row(row, grant) if row else None
+async def statement(ctx: Context, row_id: str) -> tuple[m.Statement | None, PatientGrant]:
+    """node(id): the statement through its guarantor's BILLING grant (unknown: forbidden)."""
+    row, grant = await owned_row(ctx, m.Statement, "Statement", row_id)
+    return row, grant

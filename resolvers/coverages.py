@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
+from resolvers.owned import owned_row
 
 if TYPE_CHECKING:
-    from portal.context import Context
-    from schema.base import Info
-    from schema.coverages import Coverage
+    from runtime.context import Context
 
 
 async def coverages(ctx: Context, grant: PatientGrant) -> list[m.Coverage]:
@@ -25,10 +24,7 @@ async def insurance_card(ctx: Context, patient_id: str) -> m.Attachment | None:
     return cards[0] if cards else None
 
 
-# Until schema/base.py's Node registry lands: then `Coverage.fetch_node` takes this over.
-async def coverage_node(info: Info, row_id: str) -> Coverage | None:
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-    from schema.coverages import Coverage
-
-    row, _grant = await owned_row(info, m.Coverage, "Coverage", row_id)
-    return Coverage.from_row(row) if row else None
+async def coverage(ctx: Context, row_id: str) -> m.Coverage | None:
+    """node(id): through the patient's BILLING grant (unknown: forbidden)."""
+    row, _grant = await owned_row(ctx, m.Coverage, "Coverage", row_id)
+    return row  # type: ignore[no-any-return]

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from persistence.paging import Page, PageOf
+from domain.paging import Page, PageOf
 from persistence.uow import UnitOfWork
 from usecases import proxies as usecases
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from portal.context import Context
-    from schema.base import Info
-    from schema.proxies import ProxyGrant
+    from runtime.context import Context
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -69,14 +67,10 @@ async def proxy_account(ctx: Context, account_id: str) -> m.Account | None:
     return await ctx.loaders.account.get(account_id)
 
 
-# Until schema/base.py's Node registry lands: then `ProxyGrant.fetch_node` takes this over.
-async def proxy_grant_node(info: Info, row_id: str) -> ProxyGrant | None:
-    """Only among the viewer's own grants given; anything else answers SELF_ONLY."""
-    from schema.proxies import ProxyGrant
-
-    ctx = info.context
+async def proxy_grant(ctx: Context, row_id: str) -> m.ProxyGrant | None:
+    """node(id): only among the viewer's own grants given; anything else answers SELF_ONLY."""
     rows = await proxy_grants(ctx, ctx.require_principal().patient_id or "")
     row = next((r for r in rows if r.id == row_id), None)
     if row is None:
         ctx.own_record("", "ProxyGrant")  # unknown or someone else's: same as forbidden
-    return ProxyGrant.from_row(row) if row else None
+    return row

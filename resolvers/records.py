@@ -12,19 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
+from domain.paging import Page, PageOf
 from domain.readings import ReadingKind
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf
 from persistence.uow import UnitOfWork
+from resolvers.owned import owned_row
 from usecases import records as usecases
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from portal.context import Context
-    from schema.base import Info
-    from schema.records import HealthReading, RecordsReleaseRequest
+    from runtime.context import Context
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -65,23 +64,16 @@ async def release_requests(ctx: Context, patient_id: str) -> list[m.RecordsRelea
     return await ctx.loaders.release_requests.get(grant) or []
 
 
-# -- node(id): until schema/base.py's Node registry lands (then the types' fetch_node) ------
-async def health_reading_node(info: Info, row_id: str) -> HealthReading | None:
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-    from schema.records import HealthReading
-
-    row, _grant = await owned_row(info, m.HealthReading, "HealthReading", row_id)
-    return HealthReading.from_row(row) if row else None
+async def health_reading(ctx: Context, row_id: str) -> m.HealthReading | None:
+    """node(id): through the patient's READINGS grant (unknown: forbidden)."""
+    row, _grant = await owned_row(ctx, m.HealthReading, "HealthReading", row_id)
+    return row  # type: ignore[no-any-return]
 
 
-async def release_request_node(info: Info, row_id: str) -> RecordsReleaseRequest | None:
-    """Only among the viewer's own requests; anything else answers SELF_ONLY."""
-    from schema.records import RecordsReleaseRequest
-
-    ctx = info.context
+async def release_request(ctx: Context, row_id: str) -> m.RecordsReleaseRequest | None:
+    """node(id): only among the viewer's own requests; anything else answers SELF_ONLY."""
     own = ctx.require_principal().patient_id or ""
     row = next((r for r in await release_requests(ctx, own) if r.id == row_id), None)
     if row is None:
         ctx.own_record("", "RecordsReleaseRequest")  # unknown or someone else's: forbidden
-        return None
-    return RecordsReleaseRequest.from_row(row)
+    return row

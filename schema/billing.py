@@ -167,6 +167,11 @@ class Statement(Node):
         return FinancialAssistanceRequest.from_row(row) if row else None
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Statement | None:
+        row, grant = await r.statement(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Statement, grant: PatientGrant) -> Statement:
         return cls(
             internal_id=row.id,

@@ -73,6 +73,11 @@ class Coverage(Node):
         return Attachment.from_row(card) if card else None
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Coverage | None:
+        row = await r.coverage(info.context, row_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Coverage) -> Coverage:
         def money(cents: int | None) -> Money | None:
             return Money.cents(cents, row.currency) if cents is not None else None

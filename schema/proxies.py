@@ -48,6 +48,11 @@ class ProxyGrant(Node):
         return ProxyAccount(display_name=row.display_name) if row else None
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> ProxyGrant | None:
+        row = await r.proxy_grant(info.context, row_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.ProxyGrant) -> ProxyGrant:
         named = set(row.scopes)
         return cls(

@@ -61,6 +61,11 @@ class HealthReading(Node):
             raise BadInput(exc.message) from exc
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> HealthReading | None:
+        row = await r.health_reading(info.context, row_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.HealthReading) -> HealthReading:
         return cls(
             internal_id=row.id,
@@ -103,6 +108,11 @@ class RecordsReleaseRequest(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> RecordsReleaseRequest | None:
+        row = await r.release_request(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.RecordsReleaseRequest) -> RecordsReleaseRequest:

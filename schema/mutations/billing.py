@@ -10,10 +10,9 @@ import strawberry
 
 from domain.billing import PaymentRequest
 from resolvers import billing as r
-from resolvers.payloads import user_errors
 from schema.base import Info, internal_id
 from schema.billing import FinancialAssistanceRequest, Payment, PaymentPlanRequest, Statement
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from usecases import billing as usecases
 
 

@@ -11,10 +11,9 @@ import strawberry
 
 from domain.scopes import Relationship, Scope
 from resolvers import proxies as r
-from resolvers.payloads import account_action, one_per_request, user_errors
 from schema.base import Info, internal_id, to_global_id
 from schema.enums import ResultKind
-from schema.payloads import UserError
+from schema.payloads import UserError, account_action, one_per_request, user_errors
 from schema.proxies import ProxyGrant
 from usecases import proxies as usecases
 

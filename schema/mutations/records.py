@@ -13,9 +13,8 @@ from domain.readings import ReadingKind
 from domain.releases import PostalAddress, RecipientKind
 from domain.scopes import RecordArea
 from resolvers import records as r
-from resolvers.payloads import user_errors
 from schema.base import Info, internal_id
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from schema.records import HealthReading, RecordsReleaseRequest
 from usecases import records as usecases
 
