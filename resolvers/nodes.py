@@ -10,10 +10,8 @@ from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
 from resolvers import legal as legal_r
 from resolvers import messages as messages_r
-from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
-from resolvers import patients as patients_r
 from resolvers import people as people_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
@@ -66,7 +64,6 @@ async def _message_thread(info: Info, row_id: str) -> Any:
 
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
-    "Patient": patients_r.patient,
     "Provider": people_r.provider,
     "Department": people_r.department,
     "Account": _own_account,
@@ -81,7 +78,6 @@ FETCHERS: dict[str, Fetch] = {
     "Problem": summary_r.problem_node,
     "Immunization": summary_r.immunization_node,
     "Attachment": attachments_r.attachment_node,
-    "ClinicalNote": notes_r.note_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
     "LegalDocument": legal_r.document_node,

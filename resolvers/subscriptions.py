@@ -32,7 +32,7 @@ from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import BadInput, internal_id
 from schema.messages import Message, MessageThread
-from schema.notes import NoteEvent
+from schema.notes import ClinicalNote, NoteEvent
 
 if TYPE_CHECKING:
     import strawberry
@@ -153,7 +153,7 @@ async def _note(info: Info, event: BusEvent) -> NoteEvent | None:
     if row is None:
         return None
     try:
-        note = notes_r.readable(row, grant)
+        note = ClinicalNote.from_row(notes_r.readable(row, grant), grant)
     except AccessDenied:
         return None
     return NoteEvent(seq=_seq(event), patient_id=grant.patient_id, note=note)

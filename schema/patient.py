@@ -21,11 +21,13 @@ from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
+from resolvers import people as people_r
 from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema import billing as billing_s
 from schema import coverages as coverages_s
+from schema import notes as notes_s
 from schema import proxies as proxies_s
 from schema import records as records_s
 from schema.appointment_requests import AppointmentRequest
@@ -105,7 +107,7 @@ class Patient(Node):
 
     @strawberry.field
     async def primary_care_provider(self, info: Info) -> Provider | None:
-        return await r.primary_care_provider(info, self.pcp_provider_id)
+        return await people_r.provider(info, self.pcp_provider_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Appointment")],
@@ -267,7 +269,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ClinicalNote] | None:
-        return await notes_r.patient_notes(info, grant, kind, first, after)
+        return await notes_s.patient_notes(info, grant, kind, first, after)
 
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
@@ -332,6 +334,16 @@ class Patient(Node):
         return await proxies_s.access_log(info, self.patient_id, first, after)
 
     @classmethod
+    async def of(cls, info: Info, patient_id: str) -> Patient:
+        """Any patient the viewer may act for; FORBIDDEN otherwise (same for unknown ids)."""
+        row, today = await r.patient_row(info.context, patient_id)
+        return cls.from_row(row, today)
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Patient:
+        return await cls.of(info, row_id)
+
+    @classmethod
     def from_row(cls, row: m.Patient, today: date) -> Patient:
         return cls(
             patient_id=row.id,
@@ -393,14 +405,14 @@ class PatientContext:
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
-        return await r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     @strawberry.field(
         description="Notes the patient hid from every proxy (reason HIDDEN_BY_PATIENT); "
         "null where clinical notes are not readable in this context."
     )
     async def notes_hidden_by_patient(self, info: Info) -> int | None:
-        return await notes_r.hidden_note_count(info, self.patient_id)
+        return await notes_r.hidden_note_count(info.context, self.patient_id)
 
     @classmethod
     def from_facts(cls, facts: PatientContextFacts) -> PatientContext:
