@@ -142,15 +142,3 @@ def check_invitation(expires_at: datetime, accepted_at: datetime | None, now: da
         raise InvitationInvalid(field="token")
     if expires_at <= now:
         raise InvitationExpired(field="token")
-
-
-def invitation_mail(grantor: str, token: str, expires_days: int) -> tuple[str, str]:
-    """What the invitation mail says: (subject, body). No PHI beyond the grantor's name."""
-    return (
-        f"{grantor} invited you to their patient portal record",
-        f"{grantor} invited you to help manage their health record in the patient portal.\n\n"
-        "Sign in to the portal (or create an account first), choose 'Accept an invitation' "
-        f"and enter this invitation code within {expires_days} days:\n\n    {token}\n\n"
-        "It works once.\n\nIf you did not ask for this, you can ignore this message or call "
-        "your clinic.\n",
-    )

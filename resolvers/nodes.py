@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import attachments as attachments_r
-from resolvers import legal as legal_r
 from resolvers import messages as messages_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
@@ -80,7 +79,6 @@ FETCHERS: dict[str, Fetch] = {
     "Attachment": attachments_r.attachment_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
-    "LegalDocument": legal_r.document_node,
 }
 
 

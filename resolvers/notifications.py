@@ -10,6 +10,7 @@ from domain.scopes import RecordArea
 from persistence.paging import Page
 from persistence.queries import notifications as q
 from resolvers import patients as patients_r
+from runtime.context import Context
 from schema import notifications as s
 from schema.base import Connection, cursor_values, page_size
 
@@ -18,9 +19,8 @@ if TYPE_CHECKING:
     from schema.patient import Patient
 
 
-def feed_grants(info: Info) -> tuple[PatientGrant, ...]:
+def feed_grants(ctx: Context) -> tuple[PatientGrant, ...]:
     """A grant per (patient, area) the policy allows now, plus demographics per patient."""
-    ctx = info.context
     grants = []
     for context in ctx.patient_contexts:
         grants.append(ctx.demographics(context.patient_id))
@@ -37,7 +37,7 @@ async def notifications(
     page = Page(
         page_size(first), cursor_values(after, [datetime, str]), q.UNREAD if unread_only else None
     )
-    key = (account_id, feed_grants(info), page)
+    key = (account_id, feed_grants(info.context), page)
     result = await info.context.loaders.notification_pages.get(key)
     assert result is not None
     return Connection.of(result, s.Notification.from_row)
@@ -46,7 +46,7 @@ async def notifications(
 async def notification_node(info: Info, notification_id: str) -> s.Notification | None:
     """node(id): the viewer's own, visible notifications only; anything else is null."""
     account_id = info.context.require_principal().account_id
-    key = (account_id, feed_grants(info), notification_id)
+    key = (account_id, feed_grants(info.context), notification_id)
     row = await info.context.loaders.notification.get(key)
     return s.Notification.from_row(row) if row else None
 

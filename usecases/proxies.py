@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from domain import account_mail
 from domain import accounts as secrets_rules
 from domain import proxies as rules
 from domain.access import AgePolicy, PatientGrant, Principal
@@ -76,7 +77,7 @@ async def grant_proxy_access(
             invitation_expires_at=now + ttl,
             now=now,
         )
-        subject, body = rules.invitation_mail(grantor.display_name, token, ttl.days)
+        subject, body = account_mail.proxy_invitation(grantor.display_name, token, ttl.days)
         enqueue_mail(uow.session, to=email, subject=subject, body=body, now=now)
         await uow.commit()
     return row

@@ -84,3 +84,13 @@ def email_changed(new_email: str) -> tuple[str, str]:
         f"The email address of your patient portal record was changed to {new_email}.\n"
         "Mail from the portal now goes there." + SIGNATURE,
     )
+
+
+def proxy_invitation(grantor: str, token: str, expires_days: int) -> tuple[str, str]:
+    return (
+        f"{grantor} invited you to their patient portal record",
+        f"{grantor} invited you to help manage their health record in the patient portal.\n\n"
+        "Sign in to the portal (or create an account first), choose 'Accept an invitation' "
+        f"and enter this invitation code within {expires_days} days:\n\n    {token}\n\n"
+        "It works once." + SIGNATURE,
+    )
