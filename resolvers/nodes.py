@@ -12,7 +12,6 @@ from resolvers import messages as messages_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
 from resolvers import people as people_r
-from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
@@ -78,7 +77,6 @@ FETCHERS: dict[str, Fetch] = {
     "Immunization": summary_r.immunization_node,
     "Attachment": attachments_r.attachment_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
-    "PrescriptionRenewal": renewals_r.renewal_node,
 }
 
 

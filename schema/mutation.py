@@ -17,6 +17,7 @@ from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.profile import ProfileMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.renewals import RenewalMutations
 from schema.mutations.results import ResultMutations
 from schema.mutations.sessions import SessionMutations
 from schema.mutations.sso import SsoMutations
@@ -37,6 +38,7 @@ class Mutation(
     MessagingMutations,
     NoteMutations,
     PatientTaskMutations,
+    RenewalMutations,
     ProfileMutations,
     TermsMutations,
     ProxyMutations,

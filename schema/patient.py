@@ -22,7 +22,6 @@ from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import people as people_r
-from resolvers import renewals as renewals_r
 from resolvers import results as results_r
 from resolvers import summary as summary_r
 from schema import billing as billing_s
@@ -30,6 +29,7 @@ from schema import coverages as coverages_s
 from schema import notes as notes_s
 from schema import proxies as proxies_s
 from schema import records as records_s
+from schema import renewals as renewals_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -200,7 +200,7 @@ class Patient(Node):
     async def prescription_renewals(
         self, info: Info, grant: PatientGrant
     ) -> list[PrescriptionRenewal] | None:
-        return await renewals_r.prescription_renewals(info, grant)
+        return await renewals_s.prescription_renewals(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
     async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import appointment_requests as requests_r
-from resolvers import renewals as renewals_r
 from schema import appointment_request_actions as requests_s
-from schema import renewals as renewals_s
 from schema.base import Info
 
 
@@ -32,14 +30,3 @@ class PatientTaskMutations:
         self, info: Info, input: requests_s.CancelAppointmentRequestInput
     ) -> requests_s.CancelAppointmentRequestPayload:
         return await requests_r.cancel_appointment_request(info, input)
-
-    @strawberry.mutation(
-        description="Ask the prescriber for a new prescription of a medication with no refills "
-        "left or that has expired (`Medication.canRequestRenewal`); not a refill. The patient "
-        "or a proxy with MEDICATIONS; the answer comes from the EHR "
-        "(`Patient.prescriptionRenewals`, a PRESCRIPTION_RENEWAL_ANSWERED notification)."
-    )
-    async def request_renewal(
-        self, info: Info, input: renewals_s.RequestRenewalInput
-    ) -> renewals_s.RequestRenewalPayload:
-        return await renewals_r.request_renewal(info, input)
