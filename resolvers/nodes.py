@@ -13,7 +13,6 @@ from resolvers import notifications as notifications_r
 from resolvers import owned
 from resolvers import people as people_r
 from resolvers import results as results_r
-from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
 from schema import messages as messages_s
@@ -71,10 +70,6 @@ FETCHERS: dict[str, Fetch] = {
     "Message": messages_r.message_node,
     "Notification": notifications_r.notification_node,
     "Result": _result,
-    "Medication": summary_r.medication_node,
-    "Allergy": summary_r.allergy_node,
-    "Problem": summary_r.problem_node,
-    "Immunization": summary_r.immunization_node,
     "Attachment": attachments_r.attachment_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
 }

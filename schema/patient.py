@@ -16,20 +16,20 @@ from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import appointments as appointments_r
-from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import people as people_r
 from resolvers import results as results_r
-from resolvers import summary as summary_r
 from schema import billing as billing_s
 from schema import coverages as coverages_s
+from schema import health_maintenance as maintenance_s
 from schema import notes as notes_s
 from schema import proxies as proxies_s
 from schema import records as records_s
 from schema import renewals as renewals_s
+from schema import summary as summary_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -191,7 +191,7 @@ class Patient(Node):
     async def medications(
         self, info: Info, grant: PatientGrant, status: MedicationStatus | None = None
     ) -> list[Medication] | None:
-        return await summary_r.medications(info, grant, status)
+        return await summary_s.medications(info, grant, status)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MEDICATIONS, "PrescriptionRenewal")],
@@ -204,18 +204,18 @@ class Patient(Node):
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
     async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:
-        return await summary_r.allergies(info, grant)
+        return await summary_s.allergies(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.PROBLEMS, "Problem")])
     async def problems(self, info: Info, grant: PatientGrant) -> list[Problem] | None:
-        return await summary_r.problems(info, grant)
+        return await summary_s.problems(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
         description="Newest first.",
     )
     async def immunizations(self, info: Info, grant: PatientGrant) -> list[Immunization] | None:
-        return await summary_r.immunizations(info, grant)
+        return await summary_s.immunizations(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.HEALTH_MAINTENANCE, "HealthMaintenanceTopic")],
@@ -225,7 +225,7 @@ class Patient(Node):
     async def health_maintenance(
         self, info: Info, grant: PatientGrant
     ) -> list[HealthMaintenanceTopic] | None:
-        return await maintenance_r.topics(info, grant)
+        return await maintenance_s.topics(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "AppointmentRequest")],
@@ -244,7 +244,7 @@ class Patient(Node):
         "API's origin, with the same bearer token). Whoever may read `immunizations`.",
     )
     def immunization_record_url(self, info: Info, grant: PatientGrant) -> str | None:
-        return summary_r.immunization_record_url(grant)
+        return summary_s.immunization_record_url(grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
@@ -252,7 +252,7 @@ class Patient(Node):
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
     )
     async def care_team(self, info: Info, grant: PatientGrant) -> list[Provider] | None:
-        return await summary_r.care_team(info, grant)
+        return await summary_s.care_team(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
