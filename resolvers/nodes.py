@@ -13,7 +13,6 @@ from resolvers import notifications as notifications_r
 from resolvers import owned
 from resolvers import people as people_r
 from resolvers import results as results_r
-from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
 from schema import messages as messages_s
 from schema.base import BadInput
@@ -22,12 +21,6 @@ if TYPE_CHECKING:
     from schema.base import Info, Node
 
 Fetch = Callable[["Info", str], Awaitable[Any]]
-
-
-async def _own_account(info: Info, account_id: str) -> Any:
-    if info.context.require_principal().account_id != account_id:
-        return None
-    return await viewer_r.account(info, account_id)
 
 
 async def owned_row(
@@ -63,7 +56,6 @@ async def _message_thread(info: Info, row_id: str) -> Any:
 FETCHERS: dict[str, Fetch] = {
     "Provider": people_r.provider,
     "Department": people_r.department,
-    "Account": _own_account,
     "Appointment": _appointment,
     "Slot": _slot,
     "MessageThread": _message_thread,

@@ -9,6 +9,7 @@ import strawberry
 
 from persistence import models as m
 from resolvers import people as r
+from resolvers import viewer as viewer_r
 from schema.base import Info, Node
 
 
@@ -103,6 +104,11 @@ class Account(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Account | None:
+        row = await viewer_r.own_account(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.Account) -> Account:

@@ -9,7 +9,7 @@ from resolvers import devices as devices_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import sso as sso_r
-from resolvers import viewer as viewer_r
+from schema import viewer as viewer_r  # Query.viewer (schema/viewer.py)
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
 from schema.patient import Patient
