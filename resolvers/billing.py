@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
 from domain.billing import PaymentRequest
+from domain.errors import BrokenInvariant
 from domain.money import Money, amount_due
 from domain.paging import Page, PageOf
 from domain.scopes import RecordArea
@@ -31,7 +32,8 @@ async def statements(
     ctx: Context, grant: PatientGrant, status: str | None, size: int, after: tuple[Any, ...] | None
 ) -> PageOf:
     page = await ctx.loaders.statement_pages.get((grant, Page(size, after, status)))
-    assert page is not None
+    if page is None:
+        raise BrokenInvariant("page is None")
     return page
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence.paging import Page
 from persistence.queries import messages as q
@@ -30,7 +31,8 @@ async def patient_threads(
 ) -> Connection[s.MessageThread]:
     page = _page(unread_only, first, after)
     result = await info.context.loaders.message_thread_pages.get((grant, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, lambda row: s.MessageThread.from_row(row, grant))
 
 
@@ -45,7 +47,8 @@ async def inbox(
     page = _page(unread_only, first, after)
     grants = tuple(info.context.readable(RecordArea.MESSAGES))
     result = await info.context.loaders.inbox_pages.get((grants, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     by_patient = {g.patient_id: g for g in grants}
     return Connection.of(result, lambda r: s.MessageThread.from_row(r, by_patient[r.patient_id]))
 
@@ -55,7 +58,8 @@ async def thread_messages(
 ) -> Connection[s.Message]:
     page = Page(page_size(first), cursor_values(after, CURSOR))
     result = await info.context.loaders.message_pages.get((thread.grant, thread.internal_id, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, lambda row: s.Message.from_row(row, thread.grant))
 
 

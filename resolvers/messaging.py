@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from domain import attachments as files_rules
 from domain import messages as rules
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.events import EventKind
 from domain.scopes import RecordArea
 from persistence import models as m
@@ -71,7 +72,8 @@ async def mark_thread_read(info: Info, input: s.MarkThreadReadInput) -> s.MarkTh
         # Unknown ids answer like forbidden ones ("" is nobody's patient id).
         grant = ctx.act(owner or "", RecordArea.MESSAGES, "MessageThread")
         thread = await uow.messaging.thread_of(grant, thread_id)
-        assert thread is not None
+        if thread is None:
+            raise BrokenInvariant("thread is None")
         await uow.messaging.mark_read(grant, thread_id, ctx.now)
         await uow.commit()
     return s.MarkThreadReadPayload(thread=MessageThread.from_row(thread, grant))
@@ -90,7 +92,8 @@ async def request_refill(info: Info, input: s.RequestRefillInput) -> s.RequestRe
         med_grant = ctx.act(owner or "", RecordArea.MEDICATIONS, "Medication")
         grant = ctx.act(med_grant.patient_id, RecordArea.MESSAGES, "MessageThread")
         row = await uow.messaging.medication(med_grant, medication_id)
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         facts = _medication_facts(row)
         rules.check_refill(facts, ctx.services.settings.ages.today(ctx.now))
         pharmacy = rules.refill_pharmacy(input.pharmacy, facts, policy)
@@ -157,10 +160,13 @@ async def _thread(
 ) -> m.MessageThread:
     if target.thread_id is not None:
         thread = await uow.messaging.thread_of(grant, target.thread_id)
-        assert thread is not None  # checked before; threads are never deleted
+        if thread is None:
+            raise BrokenInvariant("thread is None: checked before; threads are never deleted")
         return thread
-    assert target.category is not None
-    assert target.route is not None
+    if target.category is None:
+        raise BrokenInvariant("target.category is None")
+    if target.route is None:
+        raise BrokenInvariant("target.route is None")
     thread = uow.messaging.add_thread(grant, target.category, target.subject, target.route, now)
     await uow.session.flush()  # the thread row before its message's (foreign key)
     return thread

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.access import AccessDenied, PatientGrant, note_filter, note_withheld
+from domain.errors import BrokenInvariant
 from domain.notes import NoteKind
 from domain.paging import Page, PageOf
 from domain.scopes import AccessReason, RecordArea, SensitiveCategory
@@ -52,7 +53,8 @@ async def patient_notes(
 ) -> PageOf:
     filter_ = (kind.value if kind is not None else None, note_filter(grant))
     found = await ctx.loaders.note_pages.get((grant, Page(size, after, filter_)))
-    assert found is not None
+    if found is None:
+        raise BrokenInvariant("found is None")
     return found
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence.paging import Page
 from persistence.queries import notifications as q
@@ -39,7 +40,8 @@ async def notifications(
     )
     key = (account_id, feed_grants(info.context), page)
     result = await info.context.loaders.notification_pages.get(key)
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, s.Notification.from_row)
 
 

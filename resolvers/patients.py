@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from domain.errors import BrokenInvariant
 from persistence import models as m
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ async def patient_row(ctx: Context, patient_id: str) -> tuple[m.Patient, date]:
     otherwise (same for unknown ids)."""
     grant = ctx.demographics(patient_id)
     row = await ctx.loaders.patient.get(grant)
-    assert row is not None, "a patient with a grant exists"
+    if row is None:
+        raise BrokenInvariant("row is None: a patient with a grant exists")
     return row, ctx.services.settings.ages.today(ctx.now)
 
 

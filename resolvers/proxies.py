@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import BrokenInvariant
 from domain.paging import Page, PageOf
 from persistence.uow import UnitOfWork
 from usecases import proxies as usecases
@@ -59,7 +60,8 @@ async def access_log(
 ) -> PageOf:
     grant = ctx.own_record(patient_id, "AccessLogEntry")
     result = await ctx.loaders.access_log.get((grant, Page(size, after)))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return result
 
 

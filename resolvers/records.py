@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.paging import Page, PageOf
 from domain.readings import ReadingKind
 from domain.scopes import RecordArea
@@ -55,7 +56,8 @@ async def health_readings(
 ) -> PageOf:
     page = Page(size, after, (kind.value, since))
     found = await ctx.loaders.health_reading_pages.get((grant, page))
-    assert found is not None
+    if found is None:
+        raise BrokenInvariant("found is None")
     return found
 
 

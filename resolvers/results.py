@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from domain.access import AccessDenied, PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
 from persistence.paging import Page
@@ -26,7 +27,8 @@ async def patient_results(
     page = Page(page_size(first), cursor_values(after, [datetime, str]), filter_)
     loaders = info.context.loaders
     found = await loaders.result_pages.get((grant, page))
-    assert found is not None
+    if found is None:
+        raise BrokenInvariant("found is None")
     # The page's statement primed the holds; an empty page needs none.
     held = await loaders.result_holds.get(grant) if found.rows else frozenset()
     return Connection.of(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.errors import BrokenInvariant
+
 if TYPE_CHECKING:
     from domain.access import PatientContext
     from persistence import models as m
@@ -19,7 +21,8 @@ def viewer_account_id(ctx: Context) -> str | None:
 
 async def account(ctx: Context, account_id: str) -> m.Account:
     row = await ctx.loaders.account.get(account_id)
-    assert row is not None
+    if row is None:
+        raise BrokenInvariant("row is None")
     return row
 
 

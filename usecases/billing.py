@@ -44,6 +44,7 @@ from domain.billing import (
     PaymentRequest,
     PaymentUnavailable,
 )
+from domain.errors import BrokenInvariant
 from domain.money import Money
 from persistence import models as m
 from persistence.billing import DECLINED, SUCCEEDED, AttemptEnded, DuplicateAttempt, PendingAttempt
@@ -173,7 +174,8 @@ async def _charge(
     """Steps 2 and 3: ask the gateway with no transaction open, then record its answer."""
     async with uow:
         statement = await uow.billing.statement(request.statement_id)
-        assert statement is not None  # the attempt holds a foreign key to it
+        if statement is None:
+            raise BrokenInvariant("statement is None: the attempt holds a foreign key to it")
         currency, account_number = statement.currency, statement.account_number
     charge_request = ChargeRequest(
         token=request.token,
@@ -203,9 +205,11 @@ async def _charge(
 async def _paid(uow: UnitOfWork, payment_id: str, grant: PatientGrant) -> Paid:
     async with uow:
         payment = await uow.billing.payment(payment_id)
-        assert payment is not None
+        if payment is None:
+            raise BrokenInvariant("payment is None")
         statement = await uow.billing.statement(payment.statement_id)
-        assert statement is not None
+        if statement is None:
+            raise BrokenInvariant("statement is None")
         uow.session.expunge(payment)  # kept as read: leaving the block expires what remains
         uow.session.expunge(statement)
     row = PaymentRow(payment, statement.guarantor_patient_id, statement.currency)
@@ -240,7 +244,8 @@ async def request_payment_plan(
         )
         statement = await uow.billing.statement(command.statement_id)
         await uow.commit()
-    assert statement is not None
+    if statement is None:
+        raise BrokenInvariant("statement is None")
     request = RequestRow(row, statement.guarantor_patient_id, statement.currency)
     return Requested(request, statement, grant)
 
@@ -265,7 +270,8 @@ async def request_financial_assistance(
         )
         statement = await uow.billing.statement(command.statement_id)
         await uow.commit()
-    assert statement is not None
+    if statement is None:
+        raise BrokenInvariant("statement is None")
     request = RequestRow(row, statement.guarantor_patient_id, statement.currency)
     return Requested(request, statement, grant)
 

@@ -15,6 +15,7 @@ from domain import account_mail
 from domain import accounts as secrets_rules
 from domain import proxies as rules
 from domain.access import AgePolicy, PatientGrant, Principal
+from domain.errors import BrokenInvariant
 from domain.scopes import Relationship, Scope
 from persistence import models as m
 from persistence.mail import enqueue_mail
@@ -62,7 +63,8 @@ async def grant_proxy_access(
     scopes = rules.grant_scopes(command.scopes)
     async with uow:
         grantor = await uow.proxies.grantor(own.patient_id)
-        assert grantor is not None  # the signed-in patient's own record
+        if grantor is None:
+            raise BrokenInvariant("grantor is None: the signed-in patient's own record")
         rules.check_may_grant(grantor.birth_date, now, ages)
         ends_at = rules.grant_end(now, command.ends_on, ages, policy)
         token = secrets_rules.new_token()
