@@ -12,7 +12,7 @@ from persistence import models as m
 if TYPE_CHECKING:
     from runtime.context import Context
     from schema.base import Info
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 
 async def patient_row(ctx: Context, patient_id: str) -> tuple[m.Patient, date]:
@@ -26,9 +26,9 @@ async def patient_row(ctx: Context, patient_id: str) -> tuple[m.Patient, date]:
 
 
 # For the callers that still take a Patient type from here (other areas' resolvers,
-# schema/query.py): they move to `schema.patient.Patient.of`, then these go (issue 14).
+# schema/query.py): they move to `schema.patients.Patient.of`, then these go (issue 14).
 async def patient(info: Info, patient_id: str) -> Patient:
-    from schema.patient import Patient
+    from schema.patients import Patient
 
     return await Patient.of(info, patient_id)
 

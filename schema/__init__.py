@@ -10,7 +10,7 @@ from schema.billing import Statement
 from schema.messages import Message, MessageThread
 from schema.mutation import Mutation
 from schema.notifications import Notification
-from schema.patient import Patient
+from schema.patients import Patient
 from schema.people import Account, Department, Provider
 from schema.proxies import ProxyGrant
 from schema.query import Query

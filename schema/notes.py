@@ -24,7 +24,7 @@ from schema.people import Provider
 if TYPE_CHECKING:
     from persistence import models as m
     from schema.appointments import Appointment
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 NoteKindEnum = strawberry.enum(NoteKind, name="NoteKind")
 NoteStatusEnum = strawberry.enum(NoteStatus, name="NoteStatus")
@@ -158,8 +158,8 @@ class NoteEvent:
     note: ClinicalNote
 
     @strawberry.field(description="The patient it is about.")
-    async def patient(self, info: Info) -> Annotated[Patient, strawberry.lazy("schema.patient")]:
-        from schema.patient import Patient
+    async def patient(self, info: Info) -> Annotated[Patient, strawberry.lazy("schema.patients")]:
+        from schema.patients import Patient
 
         return await Patient.of(info, self.patient_id)
 

@@ -12,7 +12,7 @@ from resolvers import sso as sso_r
 from schema import viewer as viewer_r  # Query.viewer (schema/viewer.py)
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
-from schema.patient import Patient
+from schema.patients import Patient
 from schema.people import Provider
 from schema.sso import SsoProvider
 from schema.terms import LegalDocument, legal_documents

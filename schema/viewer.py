@@ -16,7 +16,7 @@ from schema.devices import Device
 from schema.messages import MessageThread
 from schema.messaging import NotificationPreference
 from schema.notifications import Notification
-from schema.patient import PatientContext
+from schema.patients import PatientContext
 from schema.people import Account
 from schema.sessions import AccountSession
 from schema.sso import LinkedIdentity
