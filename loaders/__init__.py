@@ -92,12 +92,21 @@ class Sources(Protocol):
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(self, services: Sources, *, per_request: bool = False) -> None:
+    def __init__(
+        self,
+        services: Sources,
+        *,
+        per_request: bool = False,
+        session: RequestSession | None = None,
+    ) -> None:
         """`per_request`: every batch shares one session (and connection) until `close()`
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
-        (SQLite, subscription events)."""
+        (SQLite, subscription events). `session`: that shared session, already opened (the
+        one the request authenticated on)."""
         self._services = services
-        if per_request:
+        if session is not None:
+            self.session = session
+        elif per_request:
             self.session = RequestSession(
                 services.read_sessions, shared=True, gate=services.request_gate
             )
@@ -108,6 +117,12 @@ class Loaders:
     async def close(self) -> None:
         """When every batch the request started has run: give the connection back."""
         await self.session.close()
+
+    async def for_writes(self) -> None:
+        """The operation writes: its unit of work takes a connection of its own (see
+        `RequestSession.unshare`), and rows read before it began are not served again."""
+        await self.session.unshare()
+        self.patient.known.clear()
 
     @cached_property
     def patient(self) -> PatientByGrantLoader:
@@ -170,7 +185,9 @@ class Loaders:
     # -- messages and notifications -------------------------------------------------------
     @cached_property
     def message_thread_pages(self) -> MessageThreadPageByPatientLoader:
-        return MessageThreadPageByPatientLoader(self._sessions, self.read_through)
+        return MessageThreadPageByPatientLoader(
+            self._sessions, self.read_through, self.message_pages
+        )
 
     @cached_property
     def inbox_pages(self) -> InboxPageByGrantsLoader:
@@ -259,7 +276,7 @@ class Loaders:
 
     @cached_property
     def statement_pages(self) -> StatementPageByGuarantorLoader:
-        return StatementPageByGuarantorLoader(self._sessions)
+        return StatementPageByGuarantorLoader(self._sessions, self.statement_lines)
 
     @cached_property
     def statement_lines(self) -> LineItemsByStatementLoader:

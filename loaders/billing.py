@@ -5,22 +5,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader
+from loaders.base import PatientPageLoader, SessionLoader, SessionSource
 from persistence.paging import Page, PageOf
 from persistence.queries import billing
 from persistence.queries.billing import LineItemRow, OpenStatementTotals, PaymentRow
 
 
 class StatementPageByGuarantorLoader(PatientPageLoader):
+    """Pages of statements, each loaded with its line items in the same statement: they
+    prime the request's line-item loader, so `lineItems` and `amountDue` cost none."""
+
+    def __init__(self, sessions: SessionSource, lines: LineItemsByStatementLoader) -> None:
+        super().__init__(sessions)
+        self.lines = lines
+
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
-        return await billing.statement_pages(session, grants, page)
+        found: dict[str, list[LineItemRow]] = {}
+
+        def collect(row: Sequence[Any]) -> None:
+            statement, line, given, preferred, family = row
+            listed = found.setdefault(statement.id, [])  # none: an empty list, still known
+            if line is not None:
+                guarantor, currency = statement.guarantor_patient_id, statement.currency
+                listed.append(LineItemRow(line, guarantor, currency, given, preferred, family))
+
+        pages = await billing.statement_pages(session, grants, page, collect)
+        for grant in grants:
+            for statement in pages[grant.patient_id].rows:
+                self.lines.prime((grant, statement.id), found.get(statement.id, []))
+        return pages
 
 
 class _OfStatement(Protocol):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from loaders.base import PatientPageLoader, SessionLoader, SessionSource
 from persistence import models as m
-from persistence.paging import Page, PageOf
+from persistence.paging import Page, PageOf, page_from
 from persistence.queries import messages
 
 ThreadKey = tuple[PatientGrant, str]  # (grant of the thread's patient, thread id)
@@ -95,21 +95,36 @@ class MessageThreadPageByPatientLoader(PatientPageLoader):
     """Pages of threads, each loaded with how far the viewer has read it in the same
     statement: that primes the request's read-through loader (`readByMe`)."""
 
-    def __init__(self, sessions: SessionSource, read_through: ReadThroughByThreadLoader) -> None:
+    def __init__(
+        self,
+        sessions: SessionSource,
+        read_through: ReadThroughByThreadLoader,
+        message_pages: MessagePageByThreadLoader,
+    ) -> None:
         super().__init__(sessions)
         self.read_through = read_through
+        self.message_pages = message_pages
 
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
+        """A `ThreadPage` with `messages` (the query asks that many of each thread's
+        messages) loads them too, priming the message page loader."""
         read: dict[str, datetime | None] = {}
+        latest: dict[str, list[m.Message]] = defaultdict(list)
 
         def collect(row: Sequence[Any]) -> None:
-            thread, thread_read = row
+            thread, thread_read = row[0], row[1]
             read[thread.id] = thread_read.read_through if thread_read is not None else None
+            if len(row) > 2 and row[2] is not None:
+                latest[thread.id].append(row[2])
 
         pages = await messages.thread_pages(session, grants, page, collect)
+        first = page.messages if isinstance(page, messages.ThreadPage) else None
         for grant in grants:
             for thread in pages[grant.patient_id].rows:
                 self.read_through.prime((grant, thread.id), read.get(thread.id))
+                if first is not None:
+                    shown = page_from(latest.get(thread.id, []), first, messages.MESSAGE_SORT)
+                    self.message_pages.prime((grant, thread.id, Page(first)), shown)
         return pages

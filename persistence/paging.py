@@ -82,6 +82,8 @@ async def pages_per_parent(
     each_joined: Callable[[Sequence[Any]], None] | None = None,
     then_by: Sequence[Any] = (),
     options: Sequence[Any] = (),
+    columns: Sequence[Any] = (),
+    join_only: Sequence[tuple[Any, ColumnElement[bool]]] = (),
 ) -> dict[Any, PageOf]:
     """One statement: the page of `query`'s entity for each parent id in `parents`.
 
@@ -101,7 +103,10 @@ async def pages_per_parent(
     primes the loaders of those objects with them). A joined list (one row per component)
     repeats the entity, which is kept once (the session hands out one object per row
     identity); `then_by` orders the rows of one entity (the components' position).
-    `options`: loader options of the entity (e.g. `with_expression`)."""
+    `options`: loader options of the entity (e.g. `with_expression`). `columns`: more
+    columns of each row, after the joined objects; `join_only`: (target, on clause) pairs
+    outer-joined after `joined` for those columns, not selected themselves (a line item's
+    patient's names)."""
     values: dict[str, Any] = {
         **(params or {}),
         "page_parents": list(dict.fromkeys(parents)),
@@ -113,7 +118,9 @@ async def pages_per_parent(
     stmt = _STATEMENTS.get(key) if key is not None else None
     if stmt is None:
         base = query() if callable(query) else query
-        stmt = _ranked(base, parent, sort, page.after is not None, joined, then_by)
+        stmt = _ranked(
+            base, parent, sort, page.after is not None, joined, then_by, columns, join_only
+        )
         stmt = stmt.options(*options)
         if key is not None:
             _STATEMENTS[key] = stmt
@@ -144,6 +151,8 @@ def _ranked(
     after: bool,
     joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
     then_by: Sequence[Any] = (),
+    columns: Sequence[Any] = (),
+    join_only: Sequence[tuple[Any, ColumnElement[bool]]] = (),
 ) -> Select[Any]:
     if after:
         query = query.where(
@@ -163,11 +172,11 @@ def _ranked(
         .subquery()
     )
     stmt = (
-        select(entity, *(other for other, _ in joined))
+        select(entity, *(other for other, _ in joined), *columns)
         .select_from(entity)
         .join(ranked, key == ranked.c[key.key])
     )
-    for other, on in joined:
+    for other, on in (*joined, *join_only):
         stmt = stmt.outerjoin(other, on)
     return stmt.where(ranked.c.rank <= bindparam("page_limit")).order_by(
         ranked.c[parent.key], ranked.c.rank, *then_by
@@ -177,6 +186,12 @@ def _ranked(
 def _primary_key(entity: Any) -> Any:
     [column] = inspect(entity).primary_key
     return getattr(entity, column.key)
+
+
+def page_from(rows: list[Any], first: int, sort: SortKey) -> PageOf:
+    """The page of `first` rows out of the first `first + 1` of a list (the extra one, if
+    there, says a next page exists)."""
+    return _page(rows, first, sort)
 
 
 def _page(rows: list[Any], first: int, sort: SortKey) -> PageOf:

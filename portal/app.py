@@ -25,7 +25,7 @@ from loaders import Loaders
 from portal import jobs, metrics_port
 from portal.api import schema
 from portal.attachments import download_attachment
-from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
+from portal.auth import NOT_VALID, BearerAuthentication, authentication_of, take_handover
 from portal.compression import Compression
 from portal.headers import SecurityHeaders
 from portal.http import GraphQLOverHTTP
@@ -122,7 +122,13 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         # (closed by the view when the operation ends), reading in autocommit. Not on
         # SQLite, where a read transaction keeps the snapshot of its first read.
         shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
-        loaders = Loaders(self.services, per_request=shared)
+        # The first operation continues on the connection the request authenticated on (on
+        # PostgreSQL), its patient loader primed with the rows read with the principal.
+        handover = take_handover(request) if isinstance(request, Request) else None
+        session = handover.session if handover is not None else None
+        loaders = Loaders(self.services, per_request=shared, session=session)
+        if handover is not None:
+            loaders.patient.known.update(handover.patients)
         context = Context(
             services=self.services,
             request=request,
@@ -217,6 +223,9 @@ def create_app(
     graphql = PortalGraphQL(services)
     # The edge that authenticates (portal/auth.py), in front of every route taking a token.
     edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
+    # GraphQL over HTTP authenticates on the connection its operation then uses.
+    graphql_backend = BearerAuthentication(services, hand_over=True)
+    graphql_edge = [Middleware(AuthenticationMiddleware, backend=graphql_backend)]
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -224,7 +233,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
-            Route("/graphql", graphql, middleware=edge),
+            Route("/graphql", graphql, middleware=graphql_edge),
             Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
             Route(
                 "/patients/{patient_id}/immunizations.pdf",
@@ -239,7 +248,7 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
-            WebSocketRoute("/graphql", graphql, middleware=edge),
+            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
             Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
         middleware=edge_middleware(services.settings.http),

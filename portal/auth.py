@@ -16,7 +16,8 @@ in constant time) and gives no Principal, only the `integration` scope.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
@@ -24,6 +25,8 @@ from starlette.requests import HTTPConnection
 
 from domain.access import Principal
 from domain.sessions import TOUCH_EVERY_SECONDS
+from loaders.base import RequestSession
+from persistence.models import Patient
 from persistence.queries.people import principal_in_session
 from persistence.sessions import SessionRepository
 from persistence.terms import pending_for
@@ -75,17 +78,58 @@ class PortalUser(BaseUser):
 
 
 class BearerAuthentication(AuthenticationBackend):
-    def __init__(self, services: Services) -> None:
+    """`hand_over` (the GraphQL route): an HTTP request's authentication hands its first
+    operation what it read (`Handover`): on PostgreSQL the connection it ran on, which the
+    operation then reads and audits on, so a request checks out one connection, not two;
+    and the rows of the account's patients, read in the same statement as its grants."""
+
+    def __init__(self, services: Services, *, hand_over: bool = False) -> None:
         self.services = services
+        self.hand_over = hand_over
+        self.own_connection = hand_over and services.engine.dialect.name == "postgresql"
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
+        handover = None
+        if self.hand_over and conn.scope["type"] == "http":
+            session = None
+            if self.own_connection:
+                session = RequestSession(
+                    self.services.read_sessions, shared=True, gate=self.services.request_gate
+                )
+            handover = conn.state.handover = Handover(session)
         auth = await authenticate(
             self.services,
             conn.headers.get("authorization"),
             self.services.clock.now(),
             conn.client.host if conn.client else None,
+            handover,
         )
         return AuthCredentials(auth.scopes), PortalUser(auth)
+
+
+@dataclass
+class Handover:
+    """What an HTTP request's authentication leaves to its first operation."""
+
+    session: RequestSession | None  # the connection it ran on (PostgreSQL)
+    # The rows of the account's own patient and of every patient it holds a grant for.
+    patients: Mapping[str, Patient] = field(default_factory=dict)
+
+
+def take_handover(conn: HTTPConnection) -> Handover | None:
+    """The request's `Handover`, once: to its first operation, or, if none runs, to be
+    closed (`close_handover`)."""
+    handover: Handover | None = getattr(conn.state, "handover", None)
+    conn.state.handover = None
+    return handover
+
+
+async def close_handover(conn: HTTPConnection) -> None:
+    """Give back the connection the request authenticated on if no operation took it (the
+    request was refused before one ran)."""
+    handover = take_handover(conn)
+    if handover is not None and handover.session is not None:
+        await handover.session.close()
 
 
 def authentication_of(conn: HTTPConnection) -> Authentication:
@@ -104,10 +148,17 @@ def bearer_token(header: str | None) -> str | None:
 
 
 async def authenticate(
-    services: Services, header: str | None, now: datetime, client_address: str | None
+    services: Services,
+    header: str | None,
+    now: datetime,
+    client_address: str | None,
+    handover: Handover | None = None,
 ) -> Authentication:
     """The one place a bearer token is read. Never raises: a failure (the database down)
-    comes back in `failure`, for the caller to raise where it is masked and logged."""
+    comes back in `failure`, for the caller to raise where it is masked and logged.
+
+    `handover`: runs on its session if it has one (else on a short autocommit session of
+    its own) and receives the rows of the account's patients."""
     token = bearer_token(header)
     if token is None:
         return SIGNED_OUT
@@ -120,8 +171,15 @@ async def authenticate(
         return Authentication(error=NOT_VALID)
     try:
         # Autocommit on PostgreSQL: the one SELECT, no BEGIN/ROLLBACK around it.
-        async with services.read_sessions() as session:
-            found = await principal_in_session(session, claims.account_id, claims.session_id, now)
+        sessions = handover.session if handover is not None else None
+        async with (sessions or services.read_sessions)() as session:
+            found = await principal_in_session(
+                session,
+                claims.account_id,
+                claims.session_id,
+                now,
+                with_patients=handover is not None,
+            )
             # Only a token issued while documents were pending costs a second statement.
             pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
             sid = claims.session_id
@@ -132,6 +190,8 @@ async def authenticate(
         return Authentication(failure=exc)
     if found is None:
         return Authentication(error=NOT_VALID)
+    if handover is not None:
+        handover.patients = found.patients
     return Authentication(
         found.principal,
         None,

@@ -43,6 +43,7 @@ from strawberry.types.graphql import OperationType
 
 from persistence.db import database_unavailable
 from portal.apq import PersistedQueries, PersistedQueryError
+from portal.auth import close_handover
 from portal.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from portal.graphql_documents import DOCUMENTS, Operation, input_username
 from portal.headers import graphiql_csp, qualities
@@ -284,6 +285,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await request.close()  # uploaded files of a multipart body, whatever happened
+            await close_handover(request)  # if no operation took it
         self._log_access(request, scope, label, response, started)
 
     def _internal_error(self, request: Request, media: str) -> Response:
@@ -522,7 +524,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 {"Allow": "POST"},
             )
         if operation.type is not AstOperationType.QUERY:
-            await context.loaders.session.unshare()
+            await context.loaders.for_writes()
         refused = await self._limit_sign_in(request, context, operation, params.variables or {})
         if refused is not None:
             return Outcome(

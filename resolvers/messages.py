@@ -27,9 +27,22 @@ def _page(unread_only: bool | None, first: int | None, after: str | None) -> Pag
 
 
 async def patient_threads(
-    info: Info, grant: PatientGrant, unread_only: bool | None, first: int | None, after: str | None
+    info: Info,
+    grant: PatientGrant,
+    unread_only: bool | None,
+    first: int | None,
+    after: str | None,
+    messages: int | None = None,
 ) -> Connection[s.MessageThread]:
-    page = _page(unread_only, first, after)
+    """The page of threads; with `messages` (the page size of messages the query asks of
+    each thread), each thread's first page of messages in the same statement (the messages'
+    loader is then primed)."""
+    plain = _page(unread_only, first, after)
+    page = (
+        plain
+        if messages is None
+        else q.ThreadPage(plain.first, plain.after, plain.filter, messages)
+    )
     result = await info.context.loaders.message_thread_pages.get((grant, page))
     if result is None:
         raise BrokenInvariant("result is None")

@@ -37,6 +37,7 @@ from schema.billing import Statement, StatementStatus
 from schema.coverages import Coverage
 from schema.enums import AppointmentWhen, MessageCategory, ResultKind
 from schema.health_maintenance import HealthMaintenanceTopic
+from schema.lookahead import THREAD_MESSAGES, nested_page_size
 from schema.money import Money
 from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
@@ -159,7 +160,8 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
-        return await messages_r.patient_threads(info, grant, unread_only, first, after)
+        messages = nested_page_size(info, THREAD_MESSAGES)  # loaded with the threads
+        return await messages_r.patient_threads(info, grant, unread_only, first, after, messages)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],

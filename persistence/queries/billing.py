@@ -5,13 +5,13 @@ serviced patient of each line is (a parent sees a child's charges on their own s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import with_expression
+from sqlalchemy.orm import aliased, with_expression
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
@@ -30,12 +30,19 @@ def _sum_of(column: Any, owner: Any) -> Any:
 
 # Each statement of a page with the sum of its payments (for `amountDue`).
 PAID_CENTS = _sum_of(m.Payment.amount_cents, m.Payment.statement_id)
+# Built once too: the option costs ~0.25 ms of Python to build, even for a cached statement.
+WITH_PAID = (with_expression(m.Statement.paid_cents, PAID_CENTS),)
 
 
 async def statement_pages(
-    session: AsyncSession, grants: Sequence[PatientGrant], page: Page
+    session: AsyncSession,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    each_line: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """Newest first; `page.filter` is a statement status ("open", "paid") or None for all."""
+    """Newest first; `page.filter` is a statement status ("open", "paid") or None for all.
+    Each statement comes with its line items in the same statement (one row each), told to
+    `each_line` as (statement, line or None, patient given, preferred and family name)."""
     ids = patient_ids(grants, RecordArea.BILLING)
     status = page.filter
 
@@ -54,7 +61,12 @@ async def statement_pages(
         page,
         shape=("statements", status is None),
         params={"status": status},
-        options=[with_expression(m.Statement.paid_cents, PAID_CENTS)],
+        options=WITH_PAID,
+        joined=WITH_LINES,
+        each_joined=each_line,
+        then_by=[_LI.service_date, _LI.id],
+        columns=LINE_PATIENT_NAMES,
+        join_only=LINE_PATIENT,
     )
 
 
@@ -105,6 +117,13 @@ async def line_items(
         "patient_ids": patient_ids(grants, RecordArea.BILLING),
     }
     return [LineItemRow(*row) for row in (await session.execute(LINE_ITEMS, values)).all()]
+
+
+# The lines of each statement of a page, with the names of the patient each line serviced.
+_LINE_PT = aliased(m.Patient, name="line_patient")
+WITH_LINES = ((_LI, _LI.statement_id == m.Statement.id),)
+LINE_PATIENT = ((_LINE_PT, _LINE_PT.id == _LI.patient_id),)
+LINE_PATIENT_NAMES = (_LINE_PT.given_name, _LINE_PT.preferred_name, _LINE_PT.family_name)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,24 @@ account the grants were issued to, so a read can never count for someone else.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
@@ -88,6 +101,42 @@ WITH_READ_THROUGH = (
 )
 
 
+@dataclass(frozen=True)
+class ThreadPage(Page):
+    """A page of threads, each with the first `messages` of its messages (newest first)
+    loaded in the same statement when that is set."""
+
+    messages: int | None = None
+
+
+def _latest_messages(dialect: str) -> tuple[tuple[Any, ColumnElement[bool]], ...]:
+    """The newest `message_limit` messages of each thread, as an entity joined to it:
+    LATERAL on PostgreSQL (an index scan per thread); SQLite has no LATERAL, so there an IN
+    of the thread's newest ids, correlated to it."""
+    limit = bindparam("message_limit", type_=Integer)
+    if dialect == "postgresql":
+        newest = (
+            select(m.Message)
+            .where(m.Message.thread_id == m.MessageThread.id)
+            .order_by(*MESSAGE_SORT.order_by())
+            .limit(limit)
+            .lateral("latest_messages")
+        )
+        return ((aliased(m.Message, newest), true()),)
+    other = aliased(m.Message)
+    ids = (
+        select(other.id)
+        .where(other.thread_id == m.MessageThread.id)
+        .order_by(other.sent_at.desc(), other.id.desc())
+        .limit(limit)
+    )
+    on = and_(m.Message.thread_id == m.MessageThread.id, m.Message.id.in_(ids))
+    return ((m.Message, on),)
+
+
+_LATEST_MESSAGES = {dialect: _latest_messages(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def thread_pages(
     session: AsyncSession,
     grants: Sequence[PatientGrant],
@@ -95,10 +144,24 @@ async def thread_pages(
     each_joined: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
     """One page of threads per patient, newest activity first; `page.filter` may be UNREAD.
-    Each thread is loaded with the reader's read-through row, told to `each_joined` as
-    (thread, ThreadRead or None) rows."""
+    Each thread is loaded with the reader's read-through row and, for a `ThreadPage` with
+    `messages`, its newest `messages + 1` messages (the extra one says whether there are
+    more), told to `each_joined` as (thread, ThreadRead or None[, Message or None]) rows,
+    a thread's messages newest first."""
     ids = _message_ids(grants)
     unread = page.filter == UNREAD
+    messages = page.messages if isinstance(page, ThreadPage) else None
+    joined: tuple[tuple[Any, ColumnElement[bool]], ...] = WITH_READ_THROUGH
+    then_by: list[Any] = []
+    params: dict[str, Any] = {"reader": reader_of(grants)}
+    form = None  # the statement's form as to messages: none, or the dialect's join
+    if messages is not None:
+        form = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+        latest = _LATEST_MESSAGES[form]
+        joined = (*WITH_READ_THROUGH, *latest)
+        message = latest[0][0]
+        then_by = [message.sent_at.desc(), message.id.desc()]
+        params["message_limit"] = messages + 1
 
     def query() -> Select[Any]:
         # The parents are the patients (`pages_per_parent` restricts to them).
@@ -116,10 +179,11 @@ async def thread_pages(
         ids,
         THREAD_SORT,
         page,
-        shape=("threads", unread),
-        params={"reader": reader_of(grants)},
-        joined=WITH_READ_THROUGH,
+        shape=("threads", unread, form),
+        params=params,
+        joined=joined,
         each_joined=each_joined,
+        then_by=then_by,
     )
 
 

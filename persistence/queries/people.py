@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.access import GrantFacts, PatientGrant, Principal
 from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
@@ -17,25 +19,36 @@ from persistence.queries.guard import own_patient_id, patient_ids
 
 # Built once: the statements every request runs (persistence/paging.py says why).
 _A, _G, _P, _S = m.Account, m.ProxyGrant, m.Patient, m.AccountSession
-PRINCIPAL = (
-    select(_A.patient_id, _A.display_name, _G, _P.birth_date)
-    .select_from(_A)
-    .outerjoin(_G, _G.proxy_account_id == _A.id)
-    .outerjoin(_P, _P.id == _G.patient_id)
-    .where(_A.id == bindparam("account_id"))
-)
-# The same, for a token of a session: no row at all once the session has ended.
-PRINCIPAL_IN_SESSION = (
-    select(_A.patient_id, _A.display_name, _G, _P.birth_date, _S.last_used_at)
-    .select_from(_A)
-    .join(
-        _S,
-        (_S.account_id == _A.id) & (_S.id == bindparam("session_id")) & _S.ended_at.is_(None),
-    )
-    .outerjoin(_G, _G.proxy_account_id == _A.id)
-    .outerjoin(_P, _P.id == _G.patient_id)
-    .where(_A.id == bindparam("account_id"))
-)
+_OWN = aliased(m.Patient, name="own_patient")
+
+
+def _principal(*, in_session: bool, with_patients: bool) -> Select[Any]:
+    """The account outer-joined to its grants and their patients (their birth dates, or with
+    `with_patients` the whole rows, the account's own patient's too); `in_session`: joined
+    to the token's session, so no row at all once that session has ended."""
+    columns: list[Any] = [_A.patient_id, _A.display_name, _G]
+    columns += [_P, _OWN] if with_patients else [_P.birth_date]
+    if in_session:
+        columns.append(_S.last_used_at)
+    stmt = select(*columns).select_from(_A)
+    if in_session:
+        stmt = stmt.join(
+            _S,
+            (_S.account_id == _A.id) & (_S.id == bindparam("session_id")) & _S.ended_at.is_(None),
+        )
+    stmt = stmt.outerjoin(_G, _G.proxy_account_id == _A.id).outerjoin(_P, _P.id == _G.patient_id)
+    if with_patients:
+        stmt = stmt.outerjoin(_OWN, _OWN.id == _A.patient_id)
+    return stmt.where(_A.id == bindparam("account_id"))
+
+
+PRINCIPAL = _principal(in_session=False, with_patients=False)
+# (in the token's session, with the patients' rows) -> the statement
+_PRINCIPALS = {
+    (in_session, with_patients): _principal(in_session=in_session, with_patients=with_patients)
+    for in_session in (False, True)
+    for with_patients in (False, True)
+}
 PATIENTS = select(m.Patient).where(one_of(m.Patient.id, "ids"))
 ACCOUNTS = select(m.Account).where(one_of(m.Account.id, "ids"))
 PROVIDERS = select(m.Provider).where(one_of(m.Provider.id, "ids"))
@@ -62,27 +75,47 @@ class SessionPrincipal:
     principal: Principal
     display_name: str
     session_last_used_at: datetime
+    # With `with_patients`: the rows of the account's own patient and of every patient it
+    # holds a grant for, by id (the request's patient loader starts with them).
+    patients: Mapping[str, m.Patient] = field(default_factory=dict)
 
 
 async def principal_in_session(
-    session: AsyncSession, account_id: str, session_id: str | None, now: datetime
+    session: AsyncSession,
+    account_id: str,
+    session_id: str | None,
+    now: datetime,
+    *,
+    with_patients: bool = False,
 ) -> SessionPrincipal | None:
     """`principal_for`, in the same one statement, for a token of session `session_id`:
     None if the account is gone or the session is not its own or has ended. A token
-    without a session (`None`: minted by operator tooling, docs/sessions.md) gets
-    `principal_for` alone, and never needs its session touched."""
-    if session_id is None:
-        principal, name = await principal_for(session, account_id, now)
-        return None if principal is None else SessionPrincipal(principal, name, now)
-    params = {"account_id": account_id, "session_id": session_id}
-    rows = (await session.execute(PRINCIPAL_IN_SESSION, params)).all()
+    without a session (`None`: minted by operator tooling, docs/sessions.md) is not
+    checked against one, and never needs its session touched. `with_patients`: the
+    patients' rows come in the same statement (`SessionPrincipal.patients`)."""
+    params = {"account_id": account_id}
+    if session_id is not None:
+        params["session_id"] = session_id
+    stmt = _PRINCIPALS[(session_id is not None, with_patients)]
+    rows = (await session.execute(stmt, params)).all()
     if not rows:
         return None
-    own_patient_id, display_name, _, _, last_used_at = rows[0]
-    grants = tuple(grant_facts(g, birth) for _, _, g, birth, _ in rows if g is not None)
-    return SessionPrincipal(
-        Principal(account_id, now, own_patient_id, grants), display_name, last_used_at
-    )
+    own_patient_id, display_name = rows[0][0], rows[0][1]
+    last_used_at = rows[0][-1] if session_id is not None else now
+    patients: dict[str, m.Patient] = {}
+    grants = []
+    for row in rows:
+        grant, patient = row[2], row[3]  # a birth date unless `with_patients`
+        if with_patients:
+            if row[4] is not None:
+                patients[row[4].id] = row[4]
+            if patient is not None:
+                patients[patient.id] = patient
+                patient = patient.birth_date
+        if grant is not None:
+            grants.append(grant_facts(grant, patient))
+    principal = Principal(account_id, now, own_patient_id, tuple(grants))
+    return SessionPrincipal(principal, display_name, last_used_at, patients)
 
 
 def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:

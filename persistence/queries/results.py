@@ -38,6 +38,8 @@ HELD_KINDS = func.coalesce(
     .scalar_subquery(),
     "",
 )
+# Built once (building the option costs Python time even when the statement is cached).
+WITH_HELD_KINDS = (with_expression(m.Result.held_kinds, HELD_KINDS),)
 
 
 async def result_pages(
@@ -70,7 +72,7 @@ async def result_pages(
         joined=WITH_COMPONENTS,
         each_joined=each_joined,
         then_by=[_RC.position],
-        options=[with_expression(m.Result.held_kinds, HELD_KINDS)],
+        options=WITH_HELD_KINDS,
     )
 
 

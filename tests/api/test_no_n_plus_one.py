@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.api.builders import add_patient_with_lists
 from tests.conftest import Portal, patient_gid
@@ -36,16 +37,16 @@ query Dashboard($id: ID!, $n: Int!) {
 }
 """
 
-# What the dashboard costs, measured: 1 to authenticate (the account with its grants), 1
-# patient, and one per list and nested list whatever their length: appointments (with their
-# providers and departments), results (with their components and hold preferences), threads,
-# unread per patient, unread per thread, latest messages (how far the viewer read each
-# thread comes with the threads), open statements (with what was
-# paid on each), line items, balance; and 1 to write the audit of what it read (before the
-# response leaves). On PostgreSQL the count includes transaction control (BEGIN, COMMIT,
-# ROLLBACK: none, the request reads in autocommit on one connection). A change that makes
-# this grow is a regression to look at.
-DASHBOARD_STATEMENTS = 12
+# What the dashboard costs, measured: 1 to authenticate (the account with its grants and
+# the rows of its patients, so `patient` costs none), and one per list whatever its length:
+# appointments (with their providers and departments), results (with their components and
+# hold preferences), threads (with how far the viewer read each and their latest messages:
+# the query asks one page size of them, schema/lookahead.py), unread per patient, unread
+# per thread, open statements (with what was paid on each and their line items), balance;
+# and 1 to write the audit of what it read (before the response leaves). On PostgreSQL the
+# count includes transaction control (BEGIN, COMMIT, ROLLBACK: none, the request reads in
+# autocommit on one connection). A change that makes this grow is a regression to look at.
+DASHBOARD_STATEMENTS = 9
 
 
 # The query asks for each kind of related object from one place only: a provider reached both
@@ -100,3 +101,55 @@ async def test_the_count_does_not_depend_on_the_order_of_requests(
     _, first = await _dashboard(fresh_portal, *built)
     _, second = await _dashboard(fresh_portal, *built)
     assert first == second == DASHBOARD_STATEMENTS
+
+
+async def test_a_request_authenticates_and_reads_on_one_connection(fresh_portal: Portal) -> None:
+    """On PostgreSQL the token is checked on the connection the operation then reads and
+    audits on: one checkout per request, not one for authentication and one for the rest."""
+    engine = fresh_portal.services.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite gives each batch a short session of its own")
+    patient_id, account_id = await add_patient_with_lists(fresh_portal, "one", 3)
+    token = await fresh_portal.token_for_account(account_id)
+    checkouts = 0
+
+    def checkout(*_args: Any) -> None:
+        nonlocal checkouts
+        checkouts += 1
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    try:
+        variables = {"id": patient_gid(patient_id), "n": 3}
+        result = await fresh_portal.gql(DASHBOARD, variables, token=token)
+    finally:
+        event.remove(engine.sync_engine, "checkout", checkout)
+    assert "errors" not in result
+    assert checkouts == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"accept": "text/plain"}, {"query": "{ viewer { account { id } } }"}),  # 406
+        ({}, "not json"),  # 400 before any operation
+    ],
+)
+async def test_a_request_refused_before_its_operation_gives_its_connection_back(
+    fresh_portal: Portal, headers: dict[str, str], body: Any
+) -> None:
+    built = await add_patient_with_lists(fresh_portal, "refused", 1)
+    token = await fresh_portal.token_for_account(built[1])
+    gate = fresh_portal.services.request_gate
+    free = gate._free
+    sent = {"json": body} if isinstance(body, dict) else {"content": body}
+    response = await fresh_portal.client.post(
+        "/graphql",
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json", **headers},
+        **sent,
+    )
+    assert response.status_code in (400, 406)
+    assert fresh_portal.services.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert gate._free == free
+    # And the next request is served as usual.
+    patient, _ = await _dashboard(fresh_portal, *built)
+    assert _sizes(patient) == [1, 1, 1, 1]

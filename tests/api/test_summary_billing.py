@@ -535,8 +535,8 @@ async def test_statement_lists_cost_the_same_statements_for_1_or_many(portal: Po
         )
         assert "errors" not in result
         counts.append(portal.statements - baseline)
-    # statement page, line items, payments, balance.
-    assert counts == [4, 4]
+    # statement page with its line items, payments, balance.
+    assert counts == [3, 3]
 
 
 # -- self only: proxy grants and the access log --------------------------------------------
