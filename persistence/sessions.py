@@ -74,8 +74,11 @@ class SessionRepository:
         if account_id is not None:
             session = session.where(_S.account_id == account_id)
             tokens = tokens.where(_T.account_id == account_id)
-        ended = await _changed(self._session, session.values(ended_at=now, end_reason=reason))
+        # Tokens first, then the session: the order a refresh locks them in (the used token,
+        # then the session it extends), so a refresh racing a sign-out or a re-use of its
+        # token waits instead of deadlocking.
         await _changed(self._session, tokens.values(revoked_at=now))
+        ended = await _changed(self._session, session.values(ended_at=now, end_reason=reason))
         return ended == 1
 
     async def end_all(
@@ -86,8 +89,8 @@ class SessionRepository:
         tokens = update(_T).where(_T.account_id == account_id, _T.revoked_at.is_(None))
         if keep is not None:
             sessions, tokens = sessions.where(_S.id != keep), tokens.where(_T.family_id != keep)
+        await _changed(self._session, tokens.values(revoked_at=now))  # tokens first: see `end`
         ended = await _changed(self._session, sessions.values(ended_at=now, end_reason=reason))
-        await _changed(self._session, tokens.values(revoked_at=now))
         return ended
 
     async def touch(self, session_id: str, now: datetime, client_address: str | None) -> bool:
