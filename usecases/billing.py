@@ -244,10 +244,7 @@ async def request_payment_plan(
         )
         statement = await uow.billing.statement(command.statement_id)
         await uow.commit()
-    if statement is None:
-        raise BrokenInvariant("statement is None")
-    request = RequestRow(row, statement.guarantor_patient_id, statement.currency)
-    return Requested(request, statement, grant)
+    return _requested(row, statement, grant)
 
 
 async def request_financial_assistance(
@@ -270,6 +267,10 @@ async def request_financial_assistance(
         )
         statement = await uow.billing.statement(command.statement_id)
         await uow.commit()
+    return _requested(row, statement, grant)
+
+
+def _requested(row: R, statement: m.Statement | None, grant: PatientGrant) -> Requested[R]:
     if statement is None:
         raise BrokenInvariant("statement is None")
     request = RequestRow(row, statement.guarantor_patient_id, statement.currency)
