@@ -39,11 +39,6 @@ class NoteNotFound(DomainError):
     default_message = "This note does not exist."
 
 
-class GrantNotFound(DomainError):
-    code = "GRANT_NOT_FOUND"
-    default_message = "This proxy access does not exist."
-
-
 def opened_after(opened: Iterable[str], category: SensitiveCategory, open_: bool) -> list[str]:
     """The stored categories opened to a proxy after opening or closing one (declaration
     order, each once; values the policy no longer knows are dropped)."""

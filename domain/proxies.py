@@ -78,6 +78,11 @@ class AlreadyRevoked(DomainError):
     default_message = "This proxy access has already been revoked."
 
 
+class GrantNotFound(DomainError):
+    code = "GRANT_NOT_FOUND"
+    default_message = "This proxy access does not exist."
+
+
 def check_may_grant(birth_date: date, now: datetime, ages: AgePolicy) -> None:
     """Only an adult gives proxy access to their own record; a minor's goes through the clinic."""
     if age_on(birth_date, ages.today(now)) < ages.adult_age:

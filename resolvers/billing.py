@@ -1,66 +1,64 @@
-"""Statements of a guarantor, their lines and payments, amounts due and the balance."""
+"""Billing: statements of a guarantor, their lines and payments, amounts due and the balance
+(reads), and paying a statement or asking for a plan or for assistance (writes: the rules in
+domain/billing.py, the steps of a payment in usecases/billing.py). Every statement is read
+and written through the BILLING grant of its guarantor."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
+from domain.billing import PaymentRequest
 from domain.errors import BrokenInvariant
-from domain.money import Money
-from domain.money import amount_due as due
-from persistence.paging import Page
-from schema import billing as s
-from schema.base import Connection, cursor_values, page_size
-from schema.money import Money as MoneyType
+from domain.money import Money, amount_due
+from domain.paging import Page, PageOf
+from domain.scopes import RecordArea
+from persistence import models as m
+from persistence.uow import UnitOfWork
+from resolvers.owned import owned_row
+from usecases import billing as usecases
 
 if TYPE_CHECKING:
-    from schema.base import Info
+    from persistence.queries.billing import LineItemRow, PaymentRow
+    from persistence.queries.billing_requests import RequestRow
+    from runtime.context import Context
 
 BALANCE_CURRENCY = "USD"  # a balance with no open statements
 
 
+# -- reads ----------------------------------------------------------------------------------
 async def statements(
-    info: Info,
-    grant: PatientGrant,
-    status: s.StatementStatus | None,
-    first: int | None,
-    after: str | None,
-) -> Connection[s.Statement]:
-    filter_ = status.value if status else None
-    page = Page(page_size(first), cursor_values(after, [date, str]), filter_)
-    result = await info.context.loaders.statement_pages.get((grant, page))
-    if result is None:
-        raise BrokenInvariant("result is None")
-    return Connection.of(result, lambda row: s.Statement.from_row(row, grant))
+    ctx: Context, grant: PatientGrant, status: str | None, size: int, after: tuple[Any, ...] | None
+) -> PageOf:
+    page = await ctx.loaders.statement_pages.get((grant, Page(size, after, status)))
+    if page is None:
+        raise BrokenInvariant("page is None")
+    return page
 
 
-async def balance(info: Info, grant: PatientGrant) -> MoneyType:
+async def balance(ctx: Context, grant: PatientGrant) -> Money:
     """Sum of the amounts due of the guarantor's open statements."""
-    totals = await info.context.loaders.open_statement_totals.get(grant) or []
-    amounts = [due(t.patient_cents, t.paid_cents, t.currency) for t in totals]
-    return MoneyType.of(
-        sum(amounts, Money(0, amounts[0].currency if amounts else BALANCE_CURRENCY))
-    )
+    totals = await ctx.loaders.open_statement_totals.get(grant) or []
+    amounts = [amount_due(t.patient_cents, t.paid_cents, t.currency) for t in totals]
+    return sum(amounts, Money(0, amounts[0].currency if amounts else BALANCE_CURRENCY))
 
 
-async def line_items(info: Info, statement: s.Statement) -> list[s.StatementLineItem]:
-    rows = await info.context.loaders.statement_lines.get((statement.grant, statement.internal_id))
-    return [s.StatementLineItem.from_row(row) for row in rows or []]
+async def line_items(ctx: Context, grant: PatientGrant, statement_id: str) -> list[LineItemRow]:
+    return await ctx.loaders.statement_lines.get((grant, statement_id)) or []
 
 
-async def payments(info: Info, statement: s.Statement) -> list[s.Payment]:
-    key = (statement.grant, statement.internal_id)
-    rows = await info.context.loaders.statement_payments.get(key)
-    return [s.Payment.from_row(row) for row in rows or []]
+async def payments(ctx: Context, grant: PatientGrant, statement_id: str) -> list[PaymentRow]:
+    return await ctx.loaders.statement_payments.get((grant, statement_id)) or []
 
 
-async def amount_due(info: Info, statement: s.Statement) -> MoneyType:
-    """From the lines and payments this request loads anyway: no query per statement."""
-    key = (statement.grant, statement.internal_id)
-    loaders = info.context.loaders
-    paid_cents = statement.paid_cents  # summed by the statement pages' own statement
+async def statement_amount_due(
+    ctx: Context, grant: PatientGrant, statement_id: str, currency: str, paid_cents: int | None
+) -> Money:
+    """From the lines and payments this request loads anyway: no query per statement.
+    `paid_cents`: when the statement pages' own query summed them already."""
+    key = (grant, statement_id)
+    loaders = ctx.loaders
     if paid_cents is None:
         lines, paid = await asyncio.gather(
             loaders.statement_lines.get(key), loaders.statement_payments.get(key)
@@ -69,26 +67,54 @@ async def amount_due(info: Info, statement: s.Statement) -> MoneyType:
     else:
         lines = await loaders.statement_lines.get(key)
     patient_cents = sum(row.line.patient_cents for row in lines or [])
-    return MoneyType.of(due(patient_cents, paid_cents, statement.currency))
+    return amount_due(patient_cents, paid_cents, currency)
 
 
-async def payment_plan_request(info: Info, statement: s.Statement) -> s.PaymentPlanRequest | None:
-    key = (statement.grant, statement.internal_id)
-    row = await info.context.loaders.payment_plan_request.get(key)
-    return s.PaymentPlanRequest.from_row(row) if row else None
+async def payment_plan_request(
+    ctx: Context, grant: PatientGrant, statement_id: str
+) -> RequestRow[m.PaymentPlanRequest] | None:
+    return await ctx.loaders.payment_plan_request.get((grant, statement_id))
 
 
 async def financial_assistance_request(
-    info: Info, statement: s.Statement
-) -> s.FinancialAssistanceRequest | None:
-    key = (statement.grant, statement.internal_id)
-    row = await info.context.loaders.assistance_request.get(key)
-    return s.FinancialAssistanceRequest.from_row(row) if row else None
+    ctx: Context, grant: PatientGrant, statement_id: str
+) -> RequestRow[m.FinancialAssistanceRequest] | None:
+    return await ctx.loaders.assistance_request.get((grant, statement_id))
 
 
-async def statement_node(info: Info, row_id: str) -> s.Statement | None:
-    from persistence import models as m
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
+# -- writes ---------------------------------------------------------------------------------
+async def pay_statement(ctx: Context, command: PaymentRequest) -> usecases.Paid:
+    uow = UnitOfWork(ctx.services.sessions)
+    grant = await _billing_grant(ctx, uow, command.statement_id, "Payment")
+    return await usecases.pay_statement(command, grant, uow, ctx.services.gateway, ctx.now)
 
-    row, grant = await owned_row(info, m.Statement, "Statement", row_id)
-    return s.Statement.from_row(row, grant) if row else None
+
+async def request_payment_plan(
+    ctx: Context, command: usecases.RequestPaymentPlan
+) -> usecases.Requested[m.PaymentPlanRequest]:
+    uow = UnitOfWork(ctx.services.sessions)
+    grant = await _billing_grant(ctx, uow, command.statement_id, "PaymentPlanRequest")
+    policy = ctx.services.settings.payment_plans
+    return await usecases.request_payment_plan(command, grant, uow, policy, ctx.now)
+
+
+async def request_financial_assistance(
+    ctx: Context, command: usecases.RequestFinancialAssistance
+) -> usecases.Requested[m.FinancialAssistanceRequest]:
+    uow = UnitOfWork(ctx.services.sessions)
+    grant = await _billing_grant(ctx, uow, command.statement_id, "FinancialAssistanceRequest")
+    return await usecases.request_financial_assistance(command, grant, uow, ctx.now)
+
+
+async def _billing_grant(
+    ctx: Context, uow: UnitOfWork, statement_id: str, object_type: str
+) -> PatientGrant:
+    """BILLING of the statement's guarantor; unknown statements answer like forbidden ones."""
+    guarantor = await usecases.guarantor_of(uow, statement_id)
+    return ctx.act(guarantor or "", RecordArea.BILLING, object_type)
+
+
+async def statement(ctx: Context, row_id: str) -> tuple[m.Statement | None, PatientGrant]:
+    """node(id): the statement through its guarantor's BILLING grant (unknown: forbidden)."""
+    row, grant = await owned_row(ctx, m.Statement, "Statement", row_id)
+    return row, grant

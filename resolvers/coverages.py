@@ -6,30 +6,25 @@ from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
-from schema.attachments import Attachment
+from persistence import models as m
+from resolvers.owned import owned_row
 
 if TYPE_CHECKING:
-    from schema.base import Info
-    from schema.coverages import Coverage
+    from runtime.context import Context
 
 
-async def coverages(info: Info, grant: PatientGrant) -> list[Coverage]:
-    from schema.coverages import Coverage  # schema.coverages imports this module
-
-    rows = await info.context.loaders.coverages.get(grant)
-    return [Coverage.from_row(row) for row in rows or []]
+async def coverages(ctx: Context, grant: PatientGrant) -> list[m.Coverage]:
+    return await ctx.loaders.coverages.get(grant) or []
 
 
-async def insurance_card(info: Info, patient_id: str) -> Attachment | None:
-    grant = info.context.access(patient_id, RecordArea.APPOINTMENTS, "Attachment")
-    cards = await info.context.loaders.insurance_cards.get(grant)
-    return Attachment.from_row(cards[0]) if cards else None
+async def insurance_card(ctx: Context, patient_id: str) -> m.Attachment | None:
+    """The newest card image sent with eCheck-in: the patient's APPOINTMENTS area."""
+    grant = ctx.access(patient_id, RecordArea.APPOINTMENTS, "Attachment")
+    cards = await ctx.loaders.insurance_cards.get(grant)
+    return cards[0] if cards else None
 
 
-async def coverage_node(info: Info, row_id: str) -> Coverage | None:
-    from persistence import models as m
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-    from schema.coverages import Coverage
-
-    row, _grant = await owned_row(info, m.Coverage, "Coverage", row_id)
-    return Coverage.from_row(row) if row else None
+async def coverage(ctx: Context, row_id: str) -> m.Coverage | None:
+    """node(id): through the patient's BILLING grant (unknown: forbidden)."""
+    row, _grant = await owned_row(ctx, m.Coverage, "Coverage", row_id)
+    return row  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ from schema.base import Connection, cursor_values, page_size
 
 if TYPE_CHECKING:
     from schema.base import Info
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 CURSOR = [datetime, str]
 

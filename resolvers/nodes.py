@@ -7,19 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from persistence import models as m
 from resolvers import attachments as attachments_r
-from resolvers import billing as billing_r
-from resolvers import coverages as coverages_r
 from resolvers import messages as messages_r
-from resolvers import notes as notes_r
 from resolvers import notifications as notifications_r
 from resolvers import owned
-from resolvers import patients as patients_r
-from resolvers import proxy as proxy_r
-from resolvers import records as records_r
-from resolvers import renewals as renewals_r
 from resolvers import results as results_r
-from resolvers import summary as summary_r
-from resolvers import viewer as viewer_r
 from schema import messages as messages_s
 from schema.base import BadInput
 
@@ -27,12 +18,6 @@ if TYPE_CHECKING:
     from schema.base import Info, Node
 
 Fetch = Callable[["Info", str], Awaitable[Any]]
-
-
-async def _own_account(info: Info, account_id: str) -> Any:
-    if info.context.require_principal().account_id != account_id:
-        return None
-    return await viewer_r.account(info, account_id)
 
 
 async def owned_row(
@@ -54,24 +39,11 @@ async def _message_thread(info: Info, row_id: str) -> Any:
 
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
-    "Patient": patients_r.patient,
-    "Account": _own_account,
     "MessageThread": _message_thread,
     "Message": messages_r.message_node,
     "Notification": notifications_r.notification_node,
     "Result": _result,
-    "Medication": summary_r.medication_node,
-    "Allergy": summary_r.allergy_node,
-    "Problem": summary_r.problem_node,
-    "Immunization": summary_r.immunization_node,
-    "Statement": billing_r.statement_node,
-    "ProxyGrant": proxy_r.proxy_grant_node,
     "Attachment": attachments_r.attachment_node,
-    "HealthReading": records_r.health_reading_node,
-    "RecordsReleaseRequest": records_r.release_request_node,
-    "ClinicalNote": notes_r.note_node,
-    "PrescriptionRenewal": renewals_r.renewal_node,
-    "Coverage": coverages_r.coverage_node,
 }
 
 

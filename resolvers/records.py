@@ -1,4 +1,5 @@
-"""Health readings and records release requests: the mutations and the Patient fields.
+"""Health readings and records release requests: the reads (rows) and the writes
+(usecases/records.py).
 
 Who may do what (docs/health-record.md):
 - readings are the READINGS area (scope HEALTH_SUMMARY): the patient and proxies whose
@@ -8,119 +9,73 @@ Who may do what (docs/health-record.md):
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
-from domain.readings import ReadingKind, check_reading
-from domain.releases import PostalAddress, check_release_request
+from domain.paging import Page, PageOf
+from domain.readings import ReadingKind
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page
 from persistence.uow import UnitOfWork
-from resolvers.payloads import user_errors
-from schema import records as s
-from schema.base import BadInput, Connection, cursor_values, internal_id, page_size
+from resolvers.owned import owned_row
+from usecases import records as usecases
 
 if TYPE_CHECKING:
-    from schema.base import Info
+    from datetime import datetime
+
+    from runtime.context import Context
 
 
-@user_errors(
-    s.RecordHealthReadingPayload, s.RecordHealthReadingError, s.RecordHealthReadingErrorCode
-)
+# -- writes ---------------------------------------------------------------------------------
 async def record_health_reading(
-    info: Info, input: s.RecordHealthReadingInput
-) -> s.RecordHealthReadingPayload:
-    ctx = info.context
-    grant = ctx.act(internal_id(input.patient_id, "Patient"), RecordArea.READINGS, "HealthReading")
-    reading = check_reading(
-        kind=input.kind,
-        unit=input.unit,
-        taken_at=input.taken_at,
-        now=ctx.now,
-        value=input.value,
-        systolic=input.systolic,
-        diastolic=input.diastolic,
-    )
+    ctx: Context, command: usecases.RecordHealthReading
+) -> m.HealthReading:
+    grant = ctx.act(command.patient_id, RecordArea.READINGS, "HealthReading")
     uow = UnitOfWork(ctx.services.sessions)
-    async with uow:
-        row = uow.records.add_reading(grant, reading, ctx.now)
-        await uow.commit()
-    return s.RecordHealthReadingPayload(reading=s.HealthReading.from_row(row))
+    return await usecases.record_health_reading(command, grant, uow, ctx.now)
 
 
-@user_errors(
-    s.RequestRecordsReleasePayload, s.RequestRecordsReleaseError, s.RequestRecordsReleaseErrorCode
-)
 async def request_records_release(
-    info: Info, input: s.RequestRecordsReleaseInput
-) -> s.RequestRecordsReleasePayload:
-    ctx = info.context
-    patient_id = internal_id(input.patient_id, "Patient")
-    grant = ctx.records_release(patient_id, "RecordsReleaseRequest", write=True)
-    address = input.recipient_address
-    request = check_release_request(
-        recipient_kind=input.recipient_kind,
-        recipient_name=input.recipient_name,
-        email=input.recipient_email,
-        fax=input.recipient_fax,
-        address=PostalAddress(
-            address.line1, address.line2, address.city, address.state, address.postal_code
-        )
-        if address is not None
-        else None,
-        areas=input.areas,
-        from_date=input.from_date,
-        to_date=input.to_date,
-        note=input.note,
-        today=ctx.services.settings.ages.today(ctx.now),
-    )
+    ctx: Context, command: usecases.RequestRecordsRelease
+) -> m.RecordsReleaseRequest:
+    grant = ctx.records_release(command.patient_id, "RecordsReleaseRequest", write=True)
+    today = ctx.services.settings.ages.today(ctx.now)
     uow = UnitOfWork(ctx.services.sessions)
-    async with uow:
-        row = uow.records.add_release_request(grant, request, ctx.now)
-        await uow.commit()
-    return s.RequestRecordsReleasePayload(request=s.RecordsReleaseRequest.from_row(row))
+    return await usecases.request_records_release(command, grant, uow, ctx.now, today)
 
 
-# -- Patient fields -----------------------------------------------------------------------
+# -- reads ----------------------------------------------------------------------------------
 async def health_readings(
-    info: Info,
+    ctx: Context,
     grant: PatientGrant,
     kind: ReadingKind,
     since: datetime | None,
-    first: int | None,
-    after: str | None,
-) -> Connection[s.HealthReading]:
-    if since is not None and since.tzinfo is None:
-        raise BadInput("`since` needs a time zone or offset.")
-    page = Page(page_size(first), cursor_values(after, [datetime, str]), (kind.value, since))
-    found = await info.context.loaders.health_reading_pages.get((grant, page))
+    size: int,
+    after: tuple[Any, ...] | None,
+) -> PageOf:
+    page = Page(size, after, (kind.value, since))
+    found = await ctx.loaders.health_reading_pages.get((grant, page))
     if found is None:
         raise BrokenInvariant("found is None")
-    return Connection.of(found, s.HealthReading.from_row)
+    return found
 
 
-async def release_requests(info: Info, patient_id: str) -> list[s.RecordsReleaseRequest]:
-    grant = info.context.records_release(patient_id, "RecordsReleaseRequest", write=False)
-    rows = await info.context.loaders.release_requests.get(grant)
-    return [s.RecordsReleaseRequest.from_row(row) for row in rows or []]
+async def release_requests(ctx: Context, patient_id: str) -> list[m.RecordsReleaseRequest]:
+    grant = ctx.records_release(patient_id, "RecordsReleaseRequest", write=False)
+    return await ctx.loaders.release_requests.get(grant) or []
 
 
-# -- node(id) ------------------------------------------------------------------------------
-async def health_reading_node(info: Info, row_id: str) -> s.HealthReading | None:
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-
-    row, _grant = await owned_row(info, m.HealthReading, "HealthReading", row_id)
-    return s.HealthReading.from_row(row) if row else None
+async def health_reading(ctx: Context, row_id: str) -> m.HealthReading | None:
+    """node(id): through the patient's READINGS grant (unknown: forbidden)."""
+    row, _grant = await owned_row(ctx, m.HealthReading, "HealthReading", row_id)
+    return row  # type: ignore[no-any-return]
 
 
-async def release_request_node(info: Info, row_id: str) -> s.RecordsReleaseRequest | None:
-    """Only among the viewer's own requests; anything else answers SELF_ONLY."""
-    ctx = info.context
+async def release_request(ctx: Context, row_id: str) -> m.RecordsReleaseRequest | None:
+    """node(id): only among the viewer's own requests; anything else answers SELF_ONLY."""
     own = ctx.require_principal().patient_id or ""
-    row = next((r for r in await release_requests(info, own) if r.internal_id == row_id), None)
+    row = next((r for r in await release_requests(ctx, own) if r.id == row_id), None)
     if row is None:
         ctx.own_record("", "RecordsReleaseRequest")  # unknown or someone else's: forbidden
     return row

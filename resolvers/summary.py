@@ -1,75 +1,50 @@
-"""Health summary lists and the care team: one loader call each, then conversion."""
+"""Health summary lists and the care team: one loader call each; rows out."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
 from persistence import models as m
-from schema import people as people_s
-from schema import summary as s
-from schema.base import to_global_id
+from resolvers.owned import owned_row
 
 if TYPE_CHECKING:
-    from schema.base import Info
+    from runtime.context import Context
 
 
-async def medications(
-    info: Info, grant: PatientGrant, status: s.MedicationStatus | None
-) -> list[s.Medication]:
-    key = (grant, status.value if status else None)
-    rows = await info.context.loaders.medications.get(key)
-    return [s.Medication.from_row(row, grant) for row in rows or []]
+async def medications(ctx: Context, grant: PatientGrant, status: str | None) -> list[m.Medication]:
+    return await ctx.loaders.medications.get((grant, status)) or []
 
 
-async def allergies(info: Info, grant: PatientGrant) -> list[s.Allergy]:
-    rows = await info.context.loaders.allergies.get(grant)
-    return [s.Allergy.from_row(row, grant) for row in rows or []]
+async def allergies(ctx: Context, grant: PatientGrant) -> list[m.Allergy]:
+    return await ctx.loaders.allergies.get(grant) or []
 
 
-async def problems(info: Info, grant: PatientGrant) -> list[s.Problem]:
-    rows = await info.context.loaders.problems.get(grant)
-    return [s.Problem.from_row(row, grant) for row in rows or []]
+async def problems(ctx: Context, grant: PatientGrant) -> list[m.Problem]:
+    return await ctx.loaders.problems.get(grant) or []
 
 
-async def immunizations(info: Info, grant: PatientGrant) -> list[s.Immunization]:
-    rows = await info.context.loaders.immunizations.get(grant)
-    return [s.Immunization.from_row(row, grant) for row in rows or []]
+async def immunizations(ctx: Context, grant: PatientGrant) -> list[m.Immunization]:
+    return await ctx.loaders.immunizations.get(grant) or []
 
 
-def immunization_record_url(grant: PatientGrant) -> str:
-    """The printable record (portal/immunization_pdf.py): the same token and area."""
-    return f"/patients/{to_global_id('Patient', grant.patient_id)}/immunizations.pdf"
-
-
-async def care_team(info: Info, grant: PatientGrant) -> list[people_s.Provider]:
+async def care_team(ctx: Context, grant: PatientGrant) -> list[m.Provider]:
     """The PCP first, then the providers the patient has seen or is booked with."""
-    rows = await info.context.loaders.care_team.get(grant)
-    return [people_s.Provider.from_row(row) for row in rows or []]
+    return await ctx.loaders.care_team.get(grant) or []
 
 
-# -- node(id): each checks access on the row's owner first (resolvers.nodes.owned_row) ---
-async def _node(info: Info, model: type[m.Base], type_name: str, row_id: str) -> tuple[Any, Any]:
-    from resolvers.nodes import owned_row  # resolvers.nodes imports this module
-
-    return await owned_row(info, model, type_name, row_id)
+async def medication(ctx: Context, row_id: str) -> tuple[m.Medication | None, PatientGrant]:
+    """node(id) of a summary entry: access to the row's owner first, then the row."""
+    return await owned_row(ctx, m.Medication, "Medication", row_id)
 
 
-async def medication_node(info: Info, row_id: str) -> s.Medication | None:
-    row, grant = await _node(info, m.Medication, "Medication", row_id)
-    return s.Medication.from_row(row, grant) if row else None
+async def allergy(ctx: Context, row_id: str) -> tuple[m.Allergy | None, PatientGrant]:
+    return await owned_row(ctx, m.Allergy, "Allergy", row_id)
 
 
-async def allergy_node(info: Info, row_id: str) -> s.Allergy | None:
-    row, grant = await _node(info, m.Allergy, "Allergy", row_id)
-    return s.Allergy.from_row(row, grant) if row else None
+async def problem(ctx: Context, row_id: str) -> tuple[m.Problem | None, PatientGrant]:
+    return await owned_row(ctx, m.Problem, "Problem", row_id)
 
 
-async def problem_node(info: Info, row_id: str) -> s.Problem | None:
-    row, grant = await _node(info, m.Problem, "Problem", row_id)
-    return s.Problem.from_row(row, grant) if row else None
-
-
-async def immunization_node(info: Info, row_id: str) -> s.Immunization | None:
-    row, grant = await _node(info, m.Immunization, "Immunization", row_id)
-    return s.Immunization.from_row(row, grant) if row else None
+async def immunization(ctx: Context, row_id: str) -> tuple[m.Immunization | None, PatientGrant]:
+    return await owned_row(ctx, m.Immunization, "Immunization", row_id)

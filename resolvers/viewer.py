@@ -1,32 +1,37 @@
-"""The viewer: account and patient contexts."""
+"""The viewer: the signed-in account and the patient contexts it may act in."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from domain.errors import BrokenInvariant
-from schema import patient as patient_s
-from schema import people as people_s
-from schema import viewer as s
 
 if TYPE_CHECKING:
-    from schema.base import Info
+    from domain.access import PatientContext
+    from persistence import models as m
+    from runtime.context import Context
 
 
-def viewer(info: Info) -> s.Viewer | None:
-    """Null when signed out; an invalid token is an UNAUTHENTICATED error, not a null."""
-    ctx = info.context
+def viewer_account_id(ctx: Context) -> str | None:
+    """None when signed out; an invalid token is an UNAUTHENTICATED error, not a null."""
     if ctx.signed_out:
         return None
-    return s.Viewer(account_id=ctx.require_principal().account_id)
+    return ctx.require_principal().account_id
 
 
-async def account(info: Info, account_id: str) -> people_s.Account:
-    row = await info.context.loaders.account.get(account_id)
+async def account(ctx: Context, account_id: str) -> m.Account:
+    row = await ctx.loaders.account.get(account_id)
     if row is None:
         raise BrokenInvariant("row is None")
-    return people_s.Account.from_row(row)
+    return row
 
 
-def patient_contexts(info: Info) -> list[patient_s.PatientContext]:
-    return [patient_s.PatientContext.from_facts(c) for c in info.context.patient_contexts]
+async def own_account(ctx: Context, account_id: str) -> m.Account | None:
+    """node(id) of an Account: the viewer's own only (any other is not found)."""
+    if ctx.require_principal().account_id != account_id:
+        return None
+    return await account(ctx, account_id)
+
+
+def patient_contexts(ctx: Context) -> list[PatientContext]:
+    return ctx.patient_contexts

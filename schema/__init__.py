@@ -10,9 +10,9 @@ from schema.billing import Statement
 from schema.messages import Message, MessageThread
 from schema.mutation import Mutation
 from schema.notifications import Notification
-from schema.patient import Patient
+from schema.patients import Patient
 from schema.people import Account, Department, Provider
-from schema.proxy import ProxyGrant
+from schema.proxies import ProxyGrant
 from schema.query import Query
 from schema.records import HealthReading, RecordsReleaseRequest
 from schema.results import Result

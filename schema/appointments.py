@@ -74,9 +74,9 @@ class Appointment(Node):
     async def after_visit_summary(
         self, info: Info, grant: PatientGrant
     ) -> Annotated[ClinicalNote, strawberry.lazy("schema.notes")] | None:
-        from resolvers import notes as notes_r
+        from schema import notes as notes_s
 
-        return await notes_r.after_visit_summary(info, grant, self.internal_id)
+        return await notes_s.after_visit_summary(info, grant, self.internal_id)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "FormResponse")],

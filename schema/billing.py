@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.access import PatientGrant
-from persistence import models as m
-from persistence.queries.billing import LineItemRow, PaymentRow
-from persistence.queries.billing_requests import RequestRow
 from resolvers import billing as r
-from schema.base import Info, Node
+from schema.base import Connection, Info, Node, cursor_values, page_size
 from schema.money import Money
+
+if TYPE_CHECKING:
+    from persistence import models as m
+    from persistence.queries.billing import LineItemRow, PaymentRow
+    from persistence.queries.billing_requests import RequestRow
 
 
 @strawberry.enum
@@ -137,23 +140,36 @@ class Statement(Node):
 
     @strawberry.field
     async def line_items(self, info: Info) -> list[StatementLineItem]:
-        return await r.line_items(info, self)
+        rows = await r.line_items(info.context, self.grant, self.internal_id)
+        return [StatementLineItem.from_row(row) for row in rows]
 
     @strawberry.field
     async def payments(self, info: Info) -> list[Payment]:
-        return await r.payments(info, self)
+        rows = await r.payments(info.context, self.grant, self.internal_id)
+        return [Payment.from_row(row) for row in rows]
 
     @strawberry.field(description="Patient responsibility of the lines, minus payments.")
     async def amount_due(self, info: Info) -> Money:
-        return await r.amount_due(info, self)
+        return Money.of(
+            await r.statement_amount_due(
+                info.context, self.grant, self.internal_id, self.currency, self.paid_cents
+            )
+        )
 
     @strawberry.field(description="The latest payment-plan request on this statement, if any.")
     async def payment_plan_request(self, info: Info) -> PaymentPlanRequest | None:
-        return await r.payment_plan_request(info, self)
+        row = await r.payment_plan_request(info.context, self.grant, self.internal_id)
+        return PaymentPlanRequest.from_row(row) if row else None
 
     @strawberry.field(description="The latest financial-assistance request, if any.")
     async def financial_assistance_request(self, info: Info) -> FinancialAssistanceRequest | None:
-        return await r.financial_assistance_request(info, self)
+        row = await r.financial_assistance_request(info.context, self.grant, self.internal_id)
+        return FinancialAssistanceRequest.from_row(row) if row else None
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Statement | None:
+        row, grant = await r.statement(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
 
     @classmethod
     def from_row(cls, row: m.Statement, grant: PatientGrant) -> Statement:
@@ -168,3 +184,23 @@ class Statement(Node):
             due_date=row.due_date,
             status=StatementStatus(row.status),
         )
+
+
+async def statements(
+    info: Info,
+    grant: PatientGrant,
+    status: StatementStatus | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[Statement]:
+    """Patient.statements: the guarantor's statements, newest first, a page at a time."""
+    size, after_values = page_size(first), cursor_values(after, [date, str])
+    page = await r.statements(
+        info.context, grant, status.value if status else None, size, after_values
+    )
+    return Connection.of(page, lambda row: Statement.from_row(row, grant))
+
+
+async def balance(info: Info, grant: PatientGrant) -> Money:
+    """Patient.balance: sum of the amounts due of the guarantor's open statements."""
+    return Money.of(await r.balance(info.context, grant))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
-from persistence import models as m
+from domain.access import PatientGrant
 from resolvers import coverages as r
 from schema.attachments import Attachment
 from schema.base import Info, Node
 from schema.money import Money
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.enum
@@ -65,7 +69,13 @@ class Coverage(Node):
     async def insurance_card(self, info: Info) -> Attachment | None:
         if self.priority != 1:
             return None
-        return await r.insurance_card(info, self.patient_id)
+        card = await r.insurance_card(info.context, self.patient_id)
+        return Attachment.from_row(card) if card else None
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Coverage | None:
+        row = await r.coverage(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.Coverage) -> Coverage:
@@ -96,3 +106,8 @@ class Coverage(Node):
             ),
             updated_at=row.updated_at,
         )
+
+
+async def coverages(info: Info, grant: PatientGrant) -> list[Coverage]:
+    """Patient.coverages: on file from the EHR, primary first."""
+    return [Coverage.from_row(row) for row in await r.coverages(info.context, grant)]

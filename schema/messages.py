@@ -18,7 +18,7 @@ from schema.enums import MessageCategory
 from schema.people import Provider
 
 if TYPE_CHECKING:
-    from schema.patient import Patient
+    from schema.patients import Patient
     from schema.results import Result
 
 
@@ -105,7 +105,7 @@ class MessageThread(Node):
     @strawberry.field(description="The patient the thread belongs to (to label a family inbox).")
     async def patient(
         self, info: Info
-    ) -> Annotated[Patient, strawberry.lazy("schema.patient")] | None:
+    ) -> Annotated[Patient, strawberry.lazy("schema.patients")] | None:
         return await r.thread_patient(info, self)
 
     @strawberry.field(description="Provider messages the viewer has not read yet.")

@@ -1,7 +1,7 @@
 """What a new message will cost and when to expect a reply, asked before sending.
 
 Kept apart from schema/messaging.py because `Patient.messagingTerms` names it, and
-schema/patient.py must not import the messaging payloads (they name Patient's own types).
+schema/patients.py must not import the messaging payloads (they name Patient's own types).
 """
 
 from __future__ import annotations

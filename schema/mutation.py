@@ -13,11 +13,11 @@ from schema.mutations.devices import DeviceMutations
 from schema.mutations.messaging import MessagingMutations
 from schema.mutations.notes import NoteMutations
 from schema.mutations.passwords import PasswordMutations
-from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.profile import ProfileMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.questionnaires import QuestionnaireMutations
 from schema.mutations.records import RecordMutations
+from schema.mutations.renewals import RenewalMutations
 from schema.mutations.results import ResultMutations
 from schema.mutations.sessions import SessionMutations
 from schema.mutations.sso import SsoMutations
@@ -38,7 +38,7 @@ class Mutation(
     MessagingMutations,
     NoteMutations,
     AppointmentRequestMutations,
-    PatientTaskMutations,
+    RenewalMutations,
     ProfileMutations,
     TermsMutations,
     ProxyMutations,

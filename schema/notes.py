@@ -9,7 +9,6 @@ by id, such a note answers FORBIDDEN with its reason (SENSITIVE_CATEGORY, HIDDEN
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -17,16 +16,14 @@ import strawberry
 from domain.access import PatientGrant
 from domain.notes import NoteKind, NoteStatus, WithholdingException
 from domain.scopes import AccessReason, SensitiveCategory
-from persistence import models as m
 from resolvers import notes as r
-from schema.base import Info, Node, to_global_id
-from schema.payloads import UserError
+from schema.base import Connection, Info, Node, cursor_values, page_size, to_global_id
 from schema.people import Provider
-from schema.proxy import ProxyGrant
 
 if TYPE_CHECKING:
+    from persistence import models as m
     from schema.appointments import Appointment
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 NoteKindEnum = strawberry.enum(NoteKind, name="NoteKind")
 NoteStatusEnum = strawberry.enum(NoteStatus, name="NoteStatus")
@@ -75,7 +72,7 @@ class ClinicalNote(Node):
 
     @strawberry.field(description="Null with FORBIDDEN (WITHHELD_BY_PROVIDER) when withheld.")
     def text(self) -> str | None:
-        return r.note_text(self)
+        return r.text_shown(self.withheld is not None, self.text_value)
 
     @strawberry.field
     async def author(self, info: Info) -> Provider | None:
@@ -87,15 +84,20 @@ class ClinicalNote(Node):
     async def appointment(
         self, info: Info
     ) -> Annotated[Appointment, strawberry.lazy("schema.appointments")] | None:
-        return await r.note_appointment(info, self)
+        from schema.appointments import Appointment
+
+        row, grant = await r.note_appointment(info.context, self.patient_id, self.appointment_id)
+        return Appointment.from_row(row, grant, info) if row is not None and grant else None
 
     @strawberry.field(description="The earlier version this one amends.")
     async def supersedes(self, info: Info) -> ClinicalNote | None:
-        return await r.version(info, self.grant, self.supersedes_id)
+        row = await r.version(info.context, self.grant, self.supersedes_id)
+        return ClinicalNote.from_row(row, self.grant) if row is not None else None
 
     @strawberry.field(description="The amendment that replaced this version.")
     async def superseded_by(self, info: Info) -> ClinicalNote | None:
-        return await r.version(info, self.grant, self.superseded_by_id)
+        row = await r.version(info.context, self.grant, self.superseded_by_id)
+        return ClinicalNote.from_row(row, self.grant) if row is not None else None
 
     @strawberry.field(
         description="An after-visit summary as a printable PDF (GET with the same bearer "
@@ -105,6 +107,11 @@ class ClinicalNote(Node):
         if self.kind is not NoteKind.AFTER_VISIT_SUMMARY:
             return None
         return f"/notes/{to_global_id('ClinicalNote', self.internal_id)}.pdf"
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> ClinicalNote | None:
+        row, grant = await r.note(info.context, row_id)
+        return cls.from_row(row, grant) if row is not None else None
 
     @classmethod
     def from_row(cls, row: m.ClinicalNote, grant: PatientGrant) -> ClinicalNote:
@@ -142,43 +149,6 @@ class SensitiveCategoryAccess:
     reason: AccessReason | None
 
 
-# -- the patient's privacy choices ----------------------------------------------------
-@strawberry.enum
-class NotePrivacyErrorCode(Enum):
-    NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
-    GRANT_NOT_FOUND = "GRANT_NOT_FOUND"
-
-
-@strawberry.type
-class NotePrivacyError(UserError):
-    code: NotePrivacyErrorCode
-
-
-@strawberry.input
-class SetProxyNoteCategoryInput:
-    grant_id: strawberry.ID = strawberry.field(description="A proxy grant the patient gave.")
-    category: SensitiveCategory
-    open: bool = strawberry.field(description="True: this proxy may read notes of it.")
-
-
-@strawberry.type
-class SetProxyNoteCategoryPayload:
-    grant: ProxyGrant | None = None
-    errors: list[NotePrivacyError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class SetNoteHiddenFromProxiesInput:
-    note_id: strawberry.ID
-    hidden: bool
-
-
-@strawberry.type
-class SetNoteHiddenFromProxiesPayload:
-    note: ClinicalNote | None = None
-    errors: list[NotePrivacyError] = strawberry.field(default_factory=list)
-
-
 # -- real time ------------------------------------------------------------------------
 @strawberry.type(description="A clinical note signed (or amended) in the patient's record.")
 class NoteEvent:
@@ -187,5 +157,24 @@ class NoteEvent:
     note: ClinicalNote
 
     @strawberry.field(description="The patient it is about.")
-    async def patient(self, info: Info) -> Annotated[Patient, strawberry.lazy("schema.patient")]:
-        return await r.event_patient(info, self.patient_id)
+    async def patient(self, info: Info) -> Annotated[Patient, strawberry.lazy("schema.patients")]:
+        from schema.patients import Patient
+
+        return await Patient.of(info, self.patient_id)
+
+
+async def patient_notes(
+    info: Info, grant: PatientGrant, kind: NoteKind | None, first: int | None, after: str | None
+) -> Connection[ClinicalNote]:
+    """Patient.clinicalNotes: what this viewer may read, newest first."""
+    size, after_values = page_size(first), cursor_values(after, [datetime, str])
+    found = await r.patient_notes(info.context, grant, kind, size, after_values)
+    return Connection.of(found, lambda row: ClinicalNote.from_row(row, grant))
+
+
+async def after_visit_summary(
+    info: Info, grant: PatientGrant, appointment_id: str
+) -> ClinicalNote | None:
+    """Appointment.afterVisitSummary: FORBIDDEN with the reason when withheld."""
+    row = await r.after_visit_summary(info.context, grant, appointment_id)
+    return ClinicalNote.from_row(row, grant) if row is not None else None

@@ -13,7 +13,7 @@ from resolvers import notifications as r
 from schema.base import Info, Node
 
 if TYPE_CHECKING:
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 
 @strawberry.enum
@@ -46,7 +46,7 @@ class Notification(Node):
     @strawberry.field(description="The patient it is about; null for account notifications.")
     async def patient(
         self, info: Info
-    ) -> Annotated[Patient, strawberry.lazy("schema.patient")] | None:
+    ) -> Annotated[Patient, strawberry.lazy("schema.patients")] | None:
         return await r.notification_patient(info, self.patient_id)
 
     @classmethod

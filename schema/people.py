@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from resolvers import people as r
+from resolvers import viewer as viewer_r
 from schema.base import Connection, Info, Node, cursor_values, page_size
 
 if TYPE_CHECKING:
@@ -125,6 +126,11 @@ class Account(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Account | None:
+        row = await viewer_r.own_account(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.Account) -> Account:

@@ -8,12 +8,12 @@ from resolvers import devices as devices_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import sso as sso_r
-from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
 from schema import people as people_s
+from schema import viewer as viewer_s
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
-from schema.patient import Patient
+from schema.patients import Patient
 from schema.people import Provider
 from schema.sso import SsoProvider
 from schema.terms import LegalDocument, legal_documents
@@ -24,7 +24,7 @@ from schema.viewer import Viewer
 class Query:
     @strawberry.field(description="The signed-in viewer; null when signed out.")
     def viewer(self, info: Info) -> Viewer | None:
-        return viewer_r.viewer(info)
+        return viewer_s.viewer(info)
 
     @strawberry.field(
         description="The VAPID public key (base64url) browsers pass as `applicationServerKey` "

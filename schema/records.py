@@ -1,19 +1,24 @@
-"""Home health readings and records release requests: types, inputs, payloads, errors."""
+"""Home health readings and records release requests: the types and the Patient fields' reads
+(inputs, payloads and errors: schema/mutations/records.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
+from domain.access import PatientGrant
 from domain.readings import ReadingKind, UnitNotAllowed, convert
 from domain.releases import RecipientKind, RecordsReleaseStatus
 from domain.scopes import RecordArea
 from persistence import models as m
-from schema.base import BadInput, Info, Node
-from schema.payloads import UserError
+from resolvers import records as r
+from schema.base import BadInput, Connection, Info, Node, cursor_values, page_size
 from schema.people import Address, EnteredBy
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 HealthReadingKind = strawberry.enum(ReadingKind, name="HealthReadingKind")
 RecordsRecipientKind = strawberry.enum(RecipientKind, name="RecordsRecipientKind")
@@ -54,6 +59,11 @@ class HealthReading(Node):
             return convert(self.kind, self.value, self.unit, unit)
         except UnitNotAllowed as exc:
             raise BadInput(exc.message) from exc
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> HealthReading | None:
+        row = await r.health_reading(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.HealthReading) -> HealthReading:
@@ -100,6 +110,11 @@ class RecordsReleaseRequest(Node):
         return self.internal_id
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> RecordsReleaseRequest | None:
+        row = await r.release_request(info.context, row_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.RecordsReleaseRequest) -> RecordsReleaseRequest:
         return cls(
             internal_id=row.id,
@@ -120,87 +135,23 @@ class RecordsReleaseRequest(Node):
         )
 
 
-# -- recordHealthReading --------------------------------------------------------------
-@strawberry.enum
-class RecordHealthReadingErrorCode(Enum):
-    UNIT_NOT_ALLOWED = "UNIT_NOT_ALLOWED"
-    VALUE_REQUIRED = "VALUE_REQUIRED"
-    VALUE_NOT_ALLOWED = "VALUE_NOT_ALLOWED"
-    IMPLAUSIBLE_VALUE = "IMPLAUSIBLE_VALUE"
-    TIME_ZONE_REQUIRED = "TIME_ZONE_REQUIRED"
-    TAKEN_IN_FUTURE = "TAKEN_IN_FUTURE"
+async def health_readings(
+    info: Info,
+    grant: PatientGrant,
+    kind: ReadingKind,
+    since: datetime | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[HealthReading]:
+    """Patient.healthReadings: one kind, newest first, a page at a time."""
+    if since is not None and since.tzinfo is None:
+        raise BadInput("`since` needs a time zone or offset.")
+    size, after_values = page_size(first), cursor_values(after, [datetime, str])
+    found = await r.health_readings(info.context, grant, kind, since, size, after_values)
+    return Connection.of(found, HealthReading.from_row)
 
 
-@strawberry.type
-class RecordHealthReadingError(UserError):
-    code: RecordHealthReadingErrorCode
-
-
-@strawberry.input
-class RecordHealthReadingInput:
-    patient_id: strawberry.ID
-    kind: ReadingKind
-    unit: str = strawberry.field(
-        description="BLOOD_GLUCOSE: mg/dL or mmol/L; BLOOD_PRESSURE: mmHg; WEIGHT: kg or lb."
-    )
-    taken_at: datetime = strawberry.field(description="With a time zone; not in the future.")
-    value: float | None = strawberry.field(default=None, description="Glucose or weight.")
-    systolic: int | None = strawberry.field(default=None, description="Blood pressure only.")
-    diastolic: int | None = strawberry.field(default=None, description="Blood pressure only.")
-
-
-@strawberry.type
-class RecordHealthReadingPayload:
-    reading: HealthReading | None = None
-    errors: list[RecordHealthReadingError] = strawberry.field(default_factory=list)
-
-
-# -- requestRecordsRelease ------------------------------------------------------------
-@strawberry.enum
-class RequestRecordsReleaseErrorCode(Enum):
-    RECIPIENT_NAME_REQUIRED = "RECIPIENT_NAME_REQUIRED"
-    DELIVERY_REQUIRED = "DELIVERY_REQUIRED"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    INVALID_FAX = "INVALID_FAX"
-    INVALID_ADDRESS = "INVALID_ADDRESS"
-    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
-    TOO_LONG = "TOO_LONG"
-
-
-@strawberry.type
-class RequestRecordsReleaseError(UserError):
-    code: RequestRecordsReleaseErrorCode
-
-
-@strawberry.input
-class PostalAddressInput:
-    line1: str
-    line2: str | None = None
-    city: str
-    state: str
-    postal_code: str
-
-
-@strawberry.input(
-    description="Exactly one of recipientEmail, recipientFax and recipientAddress. Without "
-    "areas or dates, the whole record is sent."
-)
-class RequestRecordsReleaseInput:
-    patient_id: strawberry.ID
-    recipient_kind: RecipientKind
-    recipient_name: str | None = strawberry.field(
-        default=None, description="Required for PROVIDER and INSURER."
-    )
-    recipient_email: str | None = None
-    recipient_fax: str | None = None
-    recipient_address: PostalAddressInput | None = None
-    areas: list[RecordArea] | None = None
-    from_date: date | None = None
-    to_date: date | None = None
-    note: str | None = None
-
-
-@strawberry.type
-class RequestRecordsReleasePayload:
-    request: RecordsReleaseRequest | None = None
-    errors: list[RequestRecordsReleaseError] = strawberry.field(default_factory=list)
+async def release_requests(info: Info, patient_id: str) -> list[RecordsReleaseRequest]:
+    """Patient.recordsReleaseRequests: self only (a parent or guardian of a child too)."""
+    rows = await r.release_requests(info.context, patient_id)
+    return [RecordsReleaseRequest.from_row(row) for row in rows]

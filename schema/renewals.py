@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.access import PatientGrant
 from domain.renewals import RenewalStatus
 from persistence import models as m
+from resolvers import renewals as r
 from schema.base import Info, Node, to_global_id
-from schema.payloads import UserError
 from schema.people import Provider
-from schema.summary import Medication
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 PrescriptionRenewalStatus = strawberry.enum(RenewalStatus, name="PrescriptionRenewalStatus")
 
@@ -44,6 +46,11 @@ class PrescriptionRenewal(Node):
         return await Provider.by_id(info, self.prescriber_id)
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> PrescriptionRenewal | None:
+        row, grant = await r.renewal(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
+    @classmethod
     def from_row(cls, row: m.PrescriptionRenewal, grant: PatientGrant) -> PrescriptionRenewal:
         return cls(
             internal_id=row.id,
@@ -60,32 +67,7 @@ class PrescriptionRenewal(Node):
         )
 
 
-@strawberry.enum(description="Why a renewal request was refused (nothing was changed).")
-class RequestRenewalErrorCode(Enum):
-    INVALID_ID = "INVALID_ID"
-    MEDICATION_INACTIVE = "MEDICATION_INACTIVE"
-    RENEWAL_NOT_NEEDED = "RENEWAL_NOT_NEEDED"
-    ALREADY_REQUESTED = "ALREADY_REQUESTED"
-    NO_PRESCRIBER = "NO_PRESCRIBER"
-    NOTE_TOO_LONG = "NOTE_TOO_LONG"
-
-
-@strawberry.type
-class RequestRenewalError(UserError):
-    code: RequestRenewalErrorCode
-
-
-@strawberry.input
-class RequestRenewalInput:
-    medication_id: strawberry.ID
-    pharmacy: str | None = strawberry.field(
-        default=None, description="Defaults to the pharmacy on file for the prescription."
-    )
-    note: str | None = None
-
-
-@strawberry.type
-class RequestRenewalPayload:
-    renewal: PrescriptionRenewal | None = None
-    medication: Medication | None = None
-    errors: list[RequestRenewalError] = strawberry.field(default_factory=list)
+async def prescription_renewals(info: Info, grant: PatientGrant) -> list[PrescriptionRenewal]:
+    """Patient.prescriptionRenewals."""
+    rows = await r.prescription_renewals(info.context, grant)
+    return [PrescriptionRenewal.from_row(row, grant) for row in rows]

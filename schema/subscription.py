@@ -25,7 +25,7 @@ from schema.notifications import Notification
 from schema.results import Result
 
 if TYPE_CHECKING:
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 D = TypeVar("D")
 P = TypeVar("P")
@@ -48,7 +48,7 @@ ENDS = (
     "covers, e.g. a revoked or expired proxy grant."
 )
 
-PatientField = Annotated["Patient", strawberry.lazy("schema.patient")]
+PatientField = Annotated["Patient", strawberry.lazy("schema.patients")]
 PatientArg = Annotated[strawberry.ID | None, strawberry.argument(description=PATIENT_ID)]
 AfterSeqArg = Annotated[strawberry.ID | None, strawberry.argument(description=AFTER_SEQ)]
 

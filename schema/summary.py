@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain import renewals
 from domain.access import PatientGrant
 from persistence import models as m
-from schema.base import Info, Node
+from resolvers import summary as r
+from schema.base import Info, Node, to_global_id
 from schema.people import Provider
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.enum
@@ -83,6 +88,11 @@ class Medication(Node):
         )
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Medication | None:
+        row, grant = await r.medication(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Medication, grant: PatientGrant) -> Medication:
         return cls(
             internal_id=row.id,
@@ -116,6 +126,11 @@ class Allergy(Node):
         return self.internal_id
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Allergy | None:
+        row, grant = await r.allergy(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Allergy, grant: PatientGrant) -> Allergy:
         return cls(
             internal_id=row.id,
@@ -141,6 +156,11 @@ class Problem(Node):
 
     def node_id(self) -> str:
         return self.internal_id
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Problem | None:
+        row, grant = await r.problem(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
 
     @classmethod
     def from_row(cls, row: m.Problem, grant: PatientGrant) -> Problem:
@@ -170,6 +190,11 @@ class Immunization(Node):
         return self.internal_id
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Immunization | None:
+        row, grant = await r.immunization(info.context, row_id)
+        return cls.from_row(row, grant) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Immunization, grant: PatientGrant) -> Immunization:
         return cls(
             internal_id=row.id,
@@ -181,3 +206,34 @@ class Immunization(Node):
             dose_number=row.dose_number,
             lot=row.lot,
         )
+
+
+# -- the Patient fields' reads -----------------------------------------------------------
+async def medications(
+    info: Info, grant: PatientGrant, status: MedicationStatus | None
+) -> list[Medication]:
+    rows = await r.medications(info.context, grant, status.value if status else None)
+    return [Medication.from_row(row, grant) for row in rows]
+
+
+async def allergies(info: Info, grant: PatientGrant) -> list[Allergy]:
+    return [Allergy.from_row(row, grant) for row in await r.allergies(info.context, grant)]
+
+
+async def problems(info: Info, grant: PatientGrant) -> list[Problem]:
+    return [Problem.from_row(row, grant) for row in await r.problems(info.context, grant)]
+
+
+async def immunizations(info: Info, grant: PatientGrant) -> list[Immunization]:
+    rows = await r.immunizations(info.context, grant)
+    return [Immunization.from_row(row, grant) for row in rows]
+
+
+def immunization_record_url(grant: PatientGrant) -> str:
+    """The printable record (portal/immunization_pdf.py): the same token and area."""
+    return f"/patients/{to_global_id('Patient', grant.patient_id)}/immunizations.pdf"
+
+
+async def care_team(info: Info, grant: PatientGrant) -> list[Provider]:
+    """The PCP first, then the providers the patient has seen or is booked with."""
+    return [Provider.from_row(row) for row in await r.care_team(info.context, grant)]

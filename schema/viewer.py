@@ -16,7 +16,7 @@ from schema.devices import Device
 from schema.messages import MessageThread
 from schema.messaging import NotificationPreference
 from schema.notifications import Notification
-from schema.patient import PatientContext
+from schema.patients import PatientContext
 from schema.people import Account
 from schema.sessions import AccountSession
 from schema.sso import LinkedIdentity
@@ -28,11 +28,11 @@ class Viewer:
 
     @strawberry.field
     async def account(self, info: Info) -> Account:
-        return await r.account(info, self.account_id)
+        return Account.from_row(await r.account(info.context, self.account_id))
 
     @strawberry.field(description="Self first, then every patient an active grant covers.")
     def patients(self, info: Info) -> list[PatientContext]:
-        return r.patient_contexts(info)
+        return [PatientContext.from_facts(c) for c in r.patient_contexts(info.context)]
 
     @strawberry.field(
         description="One family inbox: the threads of every patient whose messages the viewer "
@@ -82,3 +82,9 @@ class Viewer:
     async def linked_identities(self, info: Info) -> list[LinkedIdentity]:
         found = await sso_r.linked_identities(info.context)
         return [LinkedIdentity.from_stored(i, name) for i, name in found]
+
+
+def viewer(info: Info) -> Viewer | None:
+    """Query.viewer: null when signed out; an invalid token is UNAUTHENTICATED, not a null."""
+    account_id = r.viewer_account_id(info.context)
+    return Viewer(account_id=account_id) if account_id is not None else None

@@ -1,31 +1,292 @@
-"""Payments: recording the gateway's answer, and reconciling what a dead process left pending.
+"""Billing writes: paying a statement, asking for a payment plan or for financial assistance,
+and reconciling the payments a dead process left pending.
 
-A payment is reserved (a pending attempt, committed), charged with no transaction open, then
-settled (resolvers/billing_actions.py). A process killed between the charge and the settle
-leaves the attempt pending, holding its amount against the statement, while the gateway may
-have charged the card. `reconcile_payments` asks the gateway what became of each attempt
-pending longer than any charge takes, by the reference it was charged with, and records
-that answer exactly as the request would have: approved, the payment is recorded once (the
-attempt row ends in the same transaction, only if still pending); declined, the decline is
-recorded; never received, the attempt is released so the amount and the key are free again.
+A payment runs in three short steps, so no transaction stays open while the gateway answers:
+1. reserve: with the statement row locked, find the idempotency key or store it as a pending
+   attempt for the amount, once the amount is checked against what is due minus what other
+   pending attempts hold (committed: other payments now see it);
+2. charge: ask the gateway, no transaction open;
+3. settle: record the payment and end the attempt (or record the decline), mark the
+   statement paid when nothing is due any more.
+A request whose key is already stored waits for that attempt to end and answers with its
+outcome. If the gateway cannot be reached the attempt is removed, so the key can be retried;
+the gateway gets a reference derived from the key, so a provider that did charge recognizes
+the retry.
+
+A process killed between the charge and the settle leaves the attempt pending, holding its
+amount against the statement, while the gateway may have charged the card.
+`reconcile_payments` asks the gateway what became of each attempt pending longer than any
+charge takes, by the reference it was charged with, and records that answer exactly as the
+request would have: approved, the payment is recorded once (the attempt row ends in the same
+transaction, only if still pending); declined, the decline is recorded; never received, the
+attempt is released so the amount and the key are free again (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from domain import billing
-from domain.billing import ChargeOutcome, GatewayUnavailable, PaymentGateway
-from persistence.billing import AttemptEnded, PendingAttempt
+from domain.access import PatientGrant
+from domain.billing import (
+    AlreadyPaid,
+    AlreadyRequested,
+    ChargeOutcome,
+    ChargeRequest,
+    GatewayUnavailable,
+    PaymentDeclined,
+    PaymentGateway,
+    PaymentInProgress,
+    PaymentRequest,
+    PaymentUnavailable,
+)
+from domain.errors import BrokenInvariant
+from domain.money import Money
+from persistence import models as m
+from persistence.billing import DECLINED, SUCCEEDED, AttemptEnded, DuplicateAttempt, PendingAttempt
 from persistence.db import retry_while_unavailable
+from persistence.queries.billing import PaymentRow
+from persistence.queries.billing_requests import RequestRow
 from persistence.uow import UnitOfWork
 
 log = logging.getLogger("portal.billing")
 # How long a request whose card was charged waits for an unreachable database to record it;
 # past that the attempt stays pending and the reconciliation job records it.
 SETTLE_WAIT_SECONDS = 15.0
+REPLAY_WAIT_SECONDS = 15.0  # how long a repeated request waits for the first to finish
+REPLAY_POLL_SECONDS = 0.05
+
+# The command of payStatement is `domain.billing.PaymentRequest`.
+
+
+@dataclass(frozen=True)
+class RequestPaymentPlan:
+    statement_id: str
+    months: int
+
+
+@dataclass(frozen=True)
+class RequestFinancialAssistance:
+    statement_id: str
+    household_size: int
+    annual_income_cents: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Paid:
+    payment: PaymentRow
+    statement: m.Statement
+    grant: PatientGrant  # the statement's, for reading it back
+
+
+R = TypeVar("R", m.PaymentPlanRequest, m.FinancialAssistanceRequest)
+
+
+@dataclass(frozen=True)
+class Requested(Generic[R]):
+    request: RequestRow[R]
+    statement: m.Statement
+    grant: PatientGrant  # the statement's, for reading it back
+
+
+async def guarantor_of(uow: UnitOfWork, statement_id: str) -> str | None:
+    """Whose statement it is: the caller checks BILLING of that patient before any write."""
+    async with uow:
+        return await uow.billing.guarantor_of(statement_id)
+
+
+# -- payStatement ---------------------------------------------------------------------------
+async def pay_statement(
+    command: PaymentRequest,
+    grant: PatientGrant,
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    now: datetime,
+) -> Paid:
+    """`grant`: BILLING of the statement's guarantor (checked by the caller); the payment is
+    the grant's account's, keyed by its idempotency key."""
+    billing.check_payment_request(command)
+    attempt_id = await _reserve(uow, grant.account_id, command, now)
+    if attempt_id is None:
+        payment_id = await _outcome_of(uow, grant.account_id, command)
+    else:
+        payment_id = await _charge(uow, gateway, attempt_id, grant.account_id, command, now)
+    return await _paid(uow, payment_id, grant)
+
+
+async def _reserve(
+    uow: UnitOfWork, account_id: str, request: PaymentRequest, now: datetime
+) -> str | None:
+    """Step 1: the new pending attempt's id, or None when the key is stored already."""
+    try:
+        async with uow:
+            if not await uow.billing.lock_statement(request.statement_id):
+                raise AlreadyPaid(field="statementId")  # gone since the access check
+            if await uow.billing.attempt(account_id, request.idempotency_key) is not None:
+                return None
+            balance = await uow.billing.balance(request.statement_id)
+            billing.check_payable(balance, request.amount_cents)
+            attempt_id = await uow.billing.add_attempt(
+                account_id=account_id,
+                idempotency_key=request.idempotency_key,
+                statement_id=request.statement_id,
+                amount_cents=request.amount_cents,
+                now=now,
+            )
+            await uow.commit()
+    except DuplicateAttempt:
+        return None  # the same key, stored meanwhile for another statement
+    return attempt_id
+
+
+async def _outcome_of(uow: UnitOfWork, account_id: str, request: PaymentRequest) -> str:
+    """A repeated key: the payment the first request made, once it has ended, or why not."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REPLAY_WAIT_SECONDS
+    while True:
+        async with uow:
+            stored = await uow.billing.attempt(account_id, request.idempotency_key)
+        if stored is None:  # the first request could not reach the gateway and let go
+            raise PaymentUnavailable()
+        billing.same_request(stored.statement_id, stored.amount_cents, request)
+        if stored.status == SUCCEEDED and stored.payment_id is not None:
+            return stored.payment_id
+        if stored.status == DECLINED:
+            raise PaymentDeclined(_declined(stored.decline_reason), field="paymentToken")
+        if loop.time() >= deadline:
+            raise PaymentInProgress()
+        await asyncio.sleep(REPLAY_POLL_SECONDS)
+
+
+async def _charge(
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    attempt_id: str,
+    account_id: str,
+    request: PaymentRequest,
+    now: datetime,
+) -> str:
+    """Steps 2 and 3: ask the gateway with no transaction open, then record its answer."""
+    async with uow:
+        statement = await uow.billing.statement(request.statement_id)
+        if statement is None:
+            raise BrokenInvariant("statement is None: the attempt holds a foreign key to it")
+        currency, account_number = statement.currency, statement.account_number
+    charge_request = ChargeRequest(
+        token=request.token,
+        amount=Money(request.amount_cents, currency),
+        reference=billing.gateway_reference(account_id, request.idempotency_key),
+        description=f"Statement {account_number}",
+    )
+    try:
+        outcome = await gateway.charge(charge_request)
+    except GatewayUnavailable:
+        async with uow:
+            await uow.billing.forget_attempt(attempt_id)
+            await uow.commit()
+        raise PaymentUnavailable() from None
+    answer = GatewayAnswer(attempt_id, request.statement_id, request.amount_cents, outcome)
+    try:
+        payment_id = await settle_charge(uow, answer, now)
+    except AttemptEnded:
+        # Recorded already: by the reconciliation job while we waited out a database
+        # restart, or by our own commit whose acknowledgement the restart lost.
+        return await _outcome_of(uow, account_id, request)
+    if payment_id is None:
+        raise PaymentDeclined(_declined(outcome.decline_reason), field="paymentToken")
+    return payment_id
+
+
+async def _paid(uow: UnitOfWork, payment_id: str, grant: PatientGrant) -> Paid:
+    async with uow:
+        payment = await uow.billing.payment(payment_id)
+        if payment is None:
+            raise BrokenInvariant("payment is None")
+        statement = await uow.billing.statement(payment.statement_id)
+        if statement is None:
+            raise BrokenInvariant("statement is None")
+        uow.session.expunge(payment)  # kept as read: leaving the block expires what remains
+        uow.session.expunge(statement)
+    row = PaymentRow(payment, statement.guarantor_patient_id, statement.currency)
+    return Paid(row, statement, grant)
+
+
+def _declined(reason: str | None) -> str:
+    detail = f" {reason}" if reason else ""
+    return f"The payment was declined.{detail} Nothing was charged."
+
+
+# -- requestPaymentPlan, requestFinancialAssistance --------------------------------------------
+async def request_payment_plan(
+    command: RequestPaymentPlan,
+    grant: PatientGrant,
+    uow: UnitOfWork,
+    policy: billing.PaymentPlanPolicy,
+    now: datetime,
+) -> Requested[m.PaymentPlanRequest]:
+    """`grant`: BILLING of the statement's guarantor (checked by the caller)."""
+    async with uow:
+        due = await _open_balance(uow, command.statement_id)
+        installment = billing.plan_installment(due, command.months, policy)
+        if await uow.billing.open_plan_request(command.statement_id):
+            raise AlreadyRequested(field="statementId")
+        row = uow.billing.add_plan_request(
+            statement_id=command.statement_id,
+            account_id=grant.account_id,
+            months=command.months,
+            installment_cents=installment.amount_cents,
+            now=now,
+        )
+        statement = await uow.billing.statement(command.statement_id)
+        await uow.commit()
+    return _requested(row, statement, grant)
+
+
+async def request_financial_assistance(
+    command: RequestFinancialAssistance, grant: PatientGrant, uow: UnitOfWork, now: datetime
+) -> Requested[m.FinancialAssistanceRequest]:
+    """`grant`: BILLING of the statement's guarantor (checked by the caller)."""
+    note = (command.note or "").strip() or None
+    billing.check_assistance(command.household_size, command.annual_income_cents, note)
+    async with uow:
+        await _open_balance(uow, command.statement_id)
+        if await uow.billing.open_assistance_request(command.statement_id):
+            raise AlreadyRequested(field="statementId")
+        row = uow.billing.add_assistance_request(
+            statement_id=command.statement_id,
+            account_id=grant.account_id,
+            household_size=command.household_size,
+            annual_income_cents=command.annual_income_cents,
+            note=note,
+            now=now,
+        )
+        statement = await uow.billing.statement(command.statement_id)
+        await uow.commit()
+    return _requested(row, statement, grant)
+
+
+def _requested(row: R, statement: m.Statement | None, grant: PatientGrant) -> Requested[R]:
+    if statement is None:
+        raise BrokenInvariant("statement is None")
+    request = RequestRow(row, statement.guarantor_patient_id, statement.currency)
+    return Requested(request, statement, grant)
+
+
+async def _open_balance(uow: UnitOfWork, statement_id: str) -> Money:
+    """Lock the statement (requests on it are decided one at a time) and what is due on it."""
+    await uow.billing.lock_statement(statement_id)
+    balance = await uow.billing.balance(statement_id)
+    if balance.status == "paid" or billing.paid_in_full(balance):
+        raise AlreadyPaid(field="statementId")
+    return balance.due
+
+
+# -- the gateway's answers ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
-from domain.notes import GrantNotFound, NoteNotFound, opened_after
+from domain.notes import NoteNotFound, opened_after
+from domain.proxies import GrantNotFound
 from domain.scopes import SensitiveCategory
 from persistence import models as m
 from persistence.notes import NotePrivacyRepository

@@ -19,9 +19,16 @@ class RequestRenewal:
     note: str | None
 
 
+@dataclass(frozen=True)
+class Requested:
+    renewal: m.PrescriptionRenewal
+    medication: m.Medication
+    grant: PatientGrant  # the medication's patient's, for reading both back
+
+
 async def request_renewal(
     command: RequestRenewal, grant: PatientGrant, uow: UnitOfWork, now: datetime, today: date
-) -> tuple[m.PrescriptionRenewal, m.Medication]:
+) -> Requested:
     """`grant`: the MEDICATIONS grant of the medication's patient (checked by the caller)."""
     async with uow:
         medication = await uow.messaging.medication(grant, command.medication_id)
@@ -41,4 +48,4 @@ async def request_renewal(
             raise BrokenInvariant("medication.prescriber_id is None")
         row = uow.renewals.add(grant, medication, medication.prescriber_id, pharmacy, note, now)
         await uow.commit()
-    return row, medication
+    return Requested(row, medication, grant)

@@ -16,9 +16,9 @@ from schema.payloads import UserError, one_per_request, user_errors
 from usecases import contact as uc
 
 if TYPE_CHECKING:
-    from schema.patient import Patient
+    from schema.patients import Patient
 
-PatientRef = Annotated["Patient", strawberry.lazy("schema.patient")]
+PatientRef = Annotated["Patient", strawberry.lazy("schema.patients")]
 
 
 @strawberry.enum(description="Why a contact change was refused (nothing was changed).")

@@ -15,7 +15,7 @@ from schema.payloads import UserError, user_errors
 from usecases import profile as uc
 
 if TYPE_CHECKING:
-    from schema.patient import Patient
+    from schema.patients import Patient
 
 
 @strawberry.enum(description="Why a profile change was refused (nothing was changed).")
@@ -50,7 +50,7 @@ class UpdateProfileInput:
 
 @strawberry.type
 class UpdateProfilePayload:
-    patient: Annotated[Patient, strawberry.lazy("schema.patient")] | None = None
+    patient: Annotated[Patient, strawberry.lazy("schema.patients")] | None = None
     errors: list[ProfileError] = strawberry.field(default_factory=list)
 
 

@@ -16,7 +16,7 @@ from strawberry.types.base import get_object_definition
 from domain.appointments import ACTIVE_STATUSES
 from persistence import models as m
 from schema.base import from_global_id, to_global_id
-from schema.patient import SELF_ONLY_FIELDS, Patient
+from schema.patients import SELF_ONLY_FIELDS, Patient
 from tests.conftest import ALEX, DANIEL, JORDAN, LEO_ACCOUNT, Portal, errors_of, patient_gid
 
 ALEX_ID, LEO_ID = "pat-0000001", "pat-0000004"

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from persistence import models as m
 from persistence.db import create_engine, session_factory
-from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
+from tests.api.test_billing import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ACCOUNT_IDS, ALEX, make_database, patient_gid
 from tests.realtime.harness import Client, Closed, Server, token_for
 

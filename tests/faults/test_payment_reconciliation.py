@@ -26,7 +26,7 @@ from persistence import models as m
 from persistence.billing import PENDING
 from persistence.db import create_engine, session_factory
 from schema.base import from_global_id
-from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
+from tests.api.test_billing import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ACCOUNT_IDS, ALEX, make_database, patient_gid
 from tests.realtime.harness import Server, token_for
 

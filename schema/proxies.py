@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
-from persistence import models as m
-from resolvers import proxy as r
-from schema.base import Info, Node
+from resolvers import proxies as r
+from schema.base import Connection, Info, Node, cursor_values, page_size
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.type(description="The proxy's account, as the patient who granted access sees it.")
@@ -41,7 +44,13 @@ class ProxyGrant(Node):
     async def proxy(self, info: Info) -> ProxyAccount | None:
         if self.proxy_account_id is None:
             return None
-        return await r.proxy_account(info, self.proxy_account_id)
+        row = await r.proxy_account(info.context, self.proxy_account_id)
+        return ProxyAccount(display_name=row.display_name) if row else None
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> ProxyGrant | None:
+        row = await r.proxy_grant(info.context, row_id)
+        return cls.from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.ProxyGrant) -> ProxyGrant:
@@ -88,3 +97,17 @@ class AccessLogEntry:
             object_types=[t for t in row.object_types.split(",") if t],
             client_address=row.client_address,
         )
+
+
+async def proxy_grants(info: Info, patient_id: str) -> list[ProxyGrant]:
+    """Patient.proxyGrants: self only."""
+    return [ProxyGrant.from_row(row) for row in await r.proxy_grants(info.context, patient_id)]
+
+
+async def access_log(
+    info: Info, patient_id: str, first: int | None, after: str | None
+) -> Connection[AccessLogEntry]:
+    """Patient.accessLog: self only, newest first."""
+    size, after_values = page_size(first), cursor_values(after, [datetime, int])
+    page = await r.access_log(info.context, patient_id, size, after_values)
+    return Connection.of(page, AccessLogEntry.from_row)

@@ -14,20 +14,21 @@ from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
 from persistence import models as m
-from resolvers import billing as billing_r
-from resolvers import coverages as coverages_r
-from resolvers import health_maintenance as maintenance_r
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
-from resolvers import proxy as proxy_r
-from resolvers import records as records_r
-from resolvers import renewals as renewals_r
 from resolvers import results as results_r
-from resolvers import summary as summary_r
 from schema import appointment_requests as appointment_requests_s
 from schema import appointments as appointments_s
+from schema import billing as billing_s
+from schema import coverages as coverages_s
+from schema import health_maintenance as maintenance_s
+from schema import notes as notes_s
+from schema import proxies as proxies_s
+from schema import records as records_s
+from schema import renewals as renewals_s
+from schema import summary as summary_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -39,7 +40,7 @@ from schema.lookahead import THREAD_MESSAGES, nested_page_size
 from schema.money import Money
 from schema.notes import ClinicalNote, SensitiveCategoryAccess
 from schema.people import Address, Provider
-from schema.proxy import AccessLogEntry, ProxyGrant
+from schema.proxies import AccessLogEntry, ProxyGrant
 from schema.records import HealthReading, RecordsReleaseRequest
 from schema.renewals import PrescriptionRenewal
 from schema.results import Result, TrendPoint
@@ -191,7 +192,7 @@ class Patient(Node):
     async def medications(
         self, info: Info, grant: PatientGrant, status: MedicationStatus | None = None
     ) -> list[Medication] | None:
-        return await summary_r.medications(info, grant, status)
+        return await summary_s.medications(info, grant, status)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MEDICATIONS, "PrescriptionRenewal")],
@@ -200,22 +201,22 @@ class Patient(Node):
     async def prescription_renewals(
         self, info: Info, grant: PatientGrant
     ) -> list[PrescriptionRenewal] | None:
-        return await renewals_r.prescription_renewals(info, grant)
+        return await renewals_s.prescription_renewals(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.ALLERGIES, "Allergy")])
     async def allergies(self, info: Info, grant: PatientGrant) -> list[Allergy] | None:
-        return await summary_r.allergies(info, grant)
+        return await summary_s.allergies(info, grant)
 
     @strawberry.field(extensions=[RequiresScope(RecordArea.PROBLEMS, "Problem")])
     async def problems(self, info: Info, grant: PatientGrant) -> list[Problem] | None:
-        return await summary_r.problems(info, grant)
+        return await summary_s.problems(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.IMMUNIZATIONS, "Immunization")],
         description="Newest first.",
     )
     async def immunizations(self, info: Info, grant: PatientGrant) -> list[Immunization] | None:
-        return await summary_r.immunizations(info, grant)
+        return await summary_s.immunizations(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.HEALTH_MAINTENANCE, "HealthMaintenanceTopic")],
@@ -225,7 +226,7 @@ class Patient(Node):
     async def health_maintenance(
         self, info: Info, grant: PatientGrant
     ) -> list[HealthMaintenanceTopic] | None:
-        return await maintenance_r.topics(info, grant)
+        return await maintenance_s.topics(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "AppointmentRequest")],
@@ -244,7 +245,7 @@ class Patient(Node):
         "API's origin, with the same bearer token). Whoever may read `immunizations`.",
     )
     def immunization_record_url(self, info: Info, grant: PatientGrant) -> str | None:
-        return summary_r.immunization_record_url(grant)
+        return summary_s.immunization_record_url(grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.APPOINTMENTS, "Provider")],
@@ -252,7 +253,7 @@ class Patient(Node):
         "is booked with. It reveals care relationships, so it needs the APPOINTMENTS area.",
     )
     async def care_team(self, info: Info, grant: PatientGrant) -> list[Provider] | None:
-        return await summary_r.care_team(info, grant)
+        return await summary_s.care_team(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.CLINICAL_NOTES, "ClinicalNote")],
@@ -269,7 +270,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ClinicalNote] | None:
-        return await notes_r.patient_notes(info, grant, kind, first, after)
+        return await notes_s.patient_notes(info, grant, kind, first, after)
 
     # -- billing: statements whose guarantor is this patient ------------------------------
     @strawberry.field(
@@ -285,7 +286,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Statement] | None:
-        return await billing_r.statements(info, grant, status, first, after)
+        return await billing_s.statements(info, grant, status, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Coverage")],
@@ -293,14 +294,14 @@ class Patient(Node):
         "one shows the card image sent with eCheck-in.",
     )
     async def coverages(self, info: Info, grant: PatientGrant) -> list[Coverage] | None:
-        return await coverages_r.coverages(info, grant)
+        return await coverages_s.coverages(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.BILLING, "Statement")],
         description="What is owed on the open statements this patient is the guarantor of.",
     )
     async def balance(self, info: Info, grant: PatientGrant) -> Money | None:
-        return await billing_r.balance(info, grant)
+        return await billing_s.balance(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.READINGS, "HealthReading")],
@@ -316,22 +317,32 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[HealthReading] | None:
-        return await records_r.health_readings(info, grant, kind, since, first, after)
+        return await records_s.health_readings(info, grant, kind, since, first, after)
 
     # -- self only (SELF_ONLY_FIELDS) -----------------------------------------------------
     @strawberry.field(description="Requests to send a copy of the record, newest first. Self only.")
     async def records_release_requests(self, info: Info) -> list[RecordsReleaseRequest] | None:
-        return await records_r.release_requests(info, self.patient_id)
+        return await records_s.release_requests(info, self.patient_id)
 
     @strawberry.field(description="Proxy access this patient has given. Self only.")
     async def proxy_grants(self, info: Info) -> list[ProxyGrant] | None:
-        return await proxy_r.proxy_grants(info, self.patient_id)
+        return await proxies_s.proxy_grants(info, self.patient_id)
 
     @strawberry.field(description="Who read or changed this record, newest first. Self only.")
     async def access_log(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AccessLogEntry] | None:
-        return await proxy_r.access_log(info, self.patient_id, first, after)
+        return await proxies_s.access_log(info, self.patient_id, first, after)
+
+    @classmethod
+    async def of(cls, info: Info, patient_id: str) -> Patient:
+        """Any patient the viewer may act for; FORBIDDEN otherwise (same for unknown ids)."""
+        row, today = await r.patient_row(info.context, patient_id)
+        return cls.from_row(row, today)
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Patient:
+        return await cls.of(info, row_id)
 
     @classmethod
     def from_row(cls, row: m.Patient, today: date) -> Patient:
@@ -395,14 +406,14 @@ class PatientContext:
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
-        return await r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     @strawberry.field(
         description="Notes the patient hid from every proxy (reason HIDDEN_BY_PATIENT); "
         "null where clinical notes are not readable in this context."
     )
     async def notes_hidden_by_patient(self, info: Info) -> int | None:
-        return await notes_r.hidden_note_count(info, self.patient_id)
+        return await notes_r.hidden_note_count(info.context, self.patient_id)
 
     @classmethod
     def from_facts(cls, facts: PatientContextFacts) -> PatientContext:
