@@ -6,13 +6,12 @@ import strawberry
 
 from resolvers import devices as devices_r
 from resolvers import nodes as nodes_r
-from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from schema import appointments as appointments_s
 from schema import people as people_s
 from schema import viewer as viewer_s
 from schema.appointments import Slot, SlotFilter
-from schema.base import Connection, Info, Node, fetch_node
+from schema.base import Connection, Info, Node, fetch_node, internal_id
 from schema.patients import Patient
 from schema.people import Provider
 from schema.sso import SsoProvider
@@ -39,7 +38,7 @@ class Query:
 
     @strawberry.field(description="A patient the viewer may act for; FORBIDDEN otherwise.")
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
-        return await patients_r.patient_by_global_id(info, id)
+        return await Patient.of(info, internal_id(id, "Patient"))
 
     @strawberry.field(description="Any object by its global id, with the same access rules.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

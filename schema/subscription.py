@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Self, TypeVar
 import strawberry
 
 from domain.realtime import parse_seq
-from resolvers import patients as patients_r
 from resolvers import subscriptions as r
 from runtime.context import SocketContext
 from schema.appointment_requests import AppointmentRequest
@@ -22,6 +21,7 @@ from schema.base import BadInput, Info, internal_id
 from schema.messages import Message, MessageThread
 from schema.notes import ClinicalNote, NoteEvent
 from schema.notifications import Notification
+from schema.patients import Patient
 from schema.results import Result
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class MessageEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await patients_r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     message: Message
     thread: MessageThread
@@ -82,7 +82,7 @@ class ResultEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await patients_r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     result: Result
 
@@ -99,7 +99,7 @@ class AppointmentEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await patients_r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     appointment: Appointment
 
@@ -118,7 +118,7 @@ class AppointmentRequestEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await patients_r.patient(info, self.patient_id)
+        return await Patient.of(info, self.patient_id)
 
     request: AppointmentRequest
 

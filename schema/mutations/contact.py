@@ -10,8 +10,8 @@ import strawberry
 
 from domain import contact as rules
 from resolvers import contact as r
-from resolvers import patients as patients_r
 from schema.base import BadInput, Info, internal_id
+from schema.patients import Patient
 from schema.payloads import UserError, one_per_request, user_errors
 from usecases import contact as uc
 
@@ -116,7 +116,7 @@ class ContactMutations:
     ) -> UpdateContactInfoPayload:
         command = input.command()
         pending = await r.update_contact_info(info.context, command)
-        patient = await patients_r.patient(info, command.patient_id)
+        patient = await Patient.of(info, command.patient_id)
         return UpdateContactInfoPayload(patient=patient, pending_email=pending)
 
     @strawberry.mutation(description="Confirm a new email address with the code sent to it.")
@@ -127,4 +127,4 @@ class ContactMutations:
     ) -> ConfirmEmailChangePayload:
         command = input.command()
         await r.confirm_email_change(info.context, command)
-        return ConfirmEmailChangePayload(patient=await patients_r.patient(info, command.patient_id))
+        return ConfirmEmailChangePayload(patient=await Patient.of(info, command.patient_id))

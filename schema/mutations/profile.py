@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import profile as rules
-from resolvers import patients as patients_r
 from resolvers import profile as r
 from schema.base import BadInput, Info, internal_id
+from schema.patients import Patient
 from schema.payloads import UserError, user_errors
 from usecases import profile as uc
 
@@ -64,4 +64,4 @@ class ProfileMutations:
     async def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
         command = input.command()
         await r.update_profile(info.context, command)
-        return UpdateProfilePayload(patient=await patients_r.patient(info, command.patient_id))
+        return UpdateProfilePayload(patient=await Patient.of(info, command.patient_id))
