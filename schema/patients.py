@@ -13,7 +13,6 @@ from domain.access import PatientGrant, age_on
 from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
-from persistence import models as m
 from resolvers import messages as messages_r
 from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
@@ -47,6 +46,7 @@ from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
 if TYPE_CHECKING:
+    from persistence import models as m
     from schema.messages import MessageThread
     from schema.messaging_terms import MessagingTerms
 

@@ -12,7 +12,6 @@ from domain.access import PatientGrant
 from domain.readings import ReadingKind, UnitNotAllowed, convert
 from domain.releases import RecipientKind, RecordsReleaseStatus
 from domain.scopes import RecordArea
-from persistence import models as m
 from resolvers import records as r
 from schema.base import BadInput, Connection, Info, Node, cursor_values, page_size
 from schema.people import Address, EnteredBy

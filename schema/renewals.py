@@ -9,7 +9,6 @@ import strawberry
 
 from domain.access import PatientGrant
 from domain.renewals import RenewalStatus
-from persistence import models as m
 from resolvers import renewals as r
 from schema.base import Info, Node, to_global_id
 from schema.people import Provider

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
-from persistence import models as m
 from schema.base import to_global_id
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.type(

@@ -10,7 +10,6 @@ import strawberry
 
 from domain import renewals
 from domain.access import PatientGrant
-from persistence import models as m
 from resolvers import summary as r
 from schema.base import Info, Node, to_global_id
 from schema.people import Provider

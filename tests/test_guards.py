@@ -253,11 +253,14 @@ def deferred_imports(tree: ast.Module) -> set[ast.AST]:
     `if TYPE_CHECKING:` and those inside a function body."""
     deferred: set[ast.AST] = set()
     for node in ast.walk(tree):
-        checking = isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
-        if checking or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
+        if isinstance(node, ast.If) and not ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            continue
+        if isinstance(node, ast.If | ast.FunctionDef | ast.AsyncFunctionDef):
             deferred |= {
-                n for s in body for n in ast.walk(s) if isinstance(n, ast.Import | ast.ImportFrom)
+                n
+                for statement in node.body
+                for n in ast.walk(statement)
+                if isinstance(n, ast.Import | ast.ImportFrom)
             }
     return deferred
 
