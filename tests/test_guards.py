@@ -332,6 +332,50 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+# schema/ files that still import persistence/ when they run (issue 14): only shrinks.
+SCHEMA_STILL_IMPORTING_ROWS: frozenset[str] = frozenset(
+    {
+        "schema/attachments.py",
+        "schema/explanations.py",
+        "schema/messages.py",
+        "schema/notifications.py",
+        "schema/results.py",
+    }
+)
+
+
+def test_schema_names_persistence_rows_in_annotations_only() -> None:
+    """Types convert rows, so they name row types; they never call persistence/ (sessions,
+    queries): its imports sit under `if TYPE_CHECKING:`."""
+    offences = []
+    for path in source_files("schema"):
+        tree = ast.parse(path.read_text())
+        checking = {
+            n
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+            for statement in node.body
+            for n in ast.walk(statement)
+        }
+        offences += [
+            f"{relative(path)}:{node.lineno}: {ast.unparse(node)}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            and node not in checking
+            and any(m.split(".")[0] == "persistence" for _, m in _names(node))
+            and relative(path) not in SCHEMA_STILL_IMPORTING_ROWS
+        ]
+    assert offences == [], "schema/ may import persistence/ under TYPE_CHECKING only:\n" + (
+        "\n".join(offences)
+    )
+
+
+def _names(node: ast.Import | ast.ImportFrom) -> list[tuple[int, str]]:
+    if isinstance(node, ast.Import):
+        return [(node.lineno, alias.name) for alias in node.names]
+    return [(node.lineno, node.module or "")]
+
+
 def test_the_cycle_finder_finds_cycles() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
     assert cycles(graph) == [["a", "b", "c"]]
