@@ -37,8 +37,11 @@ from loaders.notes import (
     NotePageByPatientLoader,
     SummaryByAppointmentLoader,
 )
-from loaders.notification_prefs import NotificationPreferencesByAccountLoader
-from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.notifications import (
+    NotificationByIdLoader,
+    NotificationPageByAccountLoader,
+    NotificationPreferencesByAccountLoader,
+)
 from loaders.owned import ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,

@@ -22,12 +22,12 @@ from domain.events import EventKind
 from domain.scopes import RecordArea
 from persistence.appointments import StoredAppointment, StoredSlot
 from persistence.uow import UnitOfWork
-from resolvers import attachments as attachments_r
 from resolvers.payloads import user_errors
 from schema import appointment_actions as s
 from schema.appointments import Appointment, Slot
-from schema.attachments import Attachment
+from schema.attachments import Attachment, uploaded
 from schema.base import BadInput, internal_id
+from usecases import attachments as attachments_uc
 from usecases import eligibility
 from usecases.questionnaires import forms_due
 
@@ -163,8 +163,9 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
         input.contact_confirmed,
         input.insurance_confirmed,
     )
-    card = await attachments_r.insurance_card(info, input.insurance_card)
-    async with attachments_r.stored(ctx.services.files, card) as keys, uow:
+    upload = uploaded(input.insurance_card) if input.insurance_card is not None else None
+    card = await attachments_uc.insurance_card(upload, ctx.services.settings.messaging.attachments)
+    async with attachments_uc.stored(ctx.services.files, card) as keys, uow:
         appt = await _stored(uow, appointment_id)
         _refuse(rules.check_in_refusal(appt.facts, ctx.now, _policy(info)))
         _refuse(await forms_due(uow, grant, appt.id))
@@ -178,7 +179,7 @@ async def check_in(info: Info, input: s.CheckInInput) -> s.CheckInPayload:
         )
         if not checked_in:
             raise rules.AppointmentChanged()
-        cards = uow.messaging.add_attachments(
+        cards = uow.messages.add_attachments(
             grant, card, keys, grant.account_id, ctx.now, appointment_id=appt.id
         )
         _record(info, uow, appt.id, grant, "checked_in", {"answers": len(answers)})

@@ -9,24 +9,23 @@ from domain.access import AccessDenied
 from persistence import models as m
 from persistence.queries import owned
 from resolvers import appointment_requests as appointment_requests_r
-from resolvers import attachments as attachments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import legal as legal_r
-from resolvers import messages as messages_r
 from resolvers import notes as notes_r
-from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import people as people_r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
 from resolvers import renewals as renewals_r
-from resolvers import results as results_r
 from resolvers import summary as summary_r
 from resolvers import viewer as viewer_r
 from schema import appointments as appointments_s
 from schema import messages as messages_s
+from schema.attachments import Attachment
 from schema.base import BadInput, from_global_id
+from schema.notifications import Notification
+from schema.results import Result
 
 if TYPE_CHECKING:
     from schema.base import Info, Node
@@ -68,16 +67,6 @@ async def _slot(info: Info, row_id: str) -> Any:
     return appointments_s.Slot.from_row(row) if row else None
 
 
-async def _result(info: Info, row_id: str) -> Any:
-    row, grant = await owned_row(info, m.Result, "Result", row_id)
-    return await results_r.result(info, row, grant) if row else None
-
-
-async def _message_thread(info: Info, row_id: str) -> Any:
-    row, grant = await owned_row(info, m.MessageThread, "MessageThread", row_id)
-    return messages_s.MessageThread.from_row(row, grant) if row else None
-
-
 # Every Node type by its GraphQL name. A new Node type adds its fetcher here.
 FETCHERS: dict[str, Fetch] = {
     "Patient": patients_r.patient,
@@ -86,17 +75,17 @@ FETCHERS: dict[str, Fetch] = {
     "Account": _own_account,
     "Appointment": _appointment,
     "Slot": _slot,
-    "MessageThread": _message_thread,
-    "Message": messages_r.message_node,
-    "Notification": notifications_r.notification_node,
-    "Result": _result,
+    "MessageThread": messages_s.MessageThread.fetch_node,
+    "Message": messages_s.Message.fetch_node,
+    "Notification": Notification.fetch_node,
+    "Result": Result.fetch_node,
     "Medication": summary_r.medication_node,
     "Allergy": summary_r.allergy_node,
     "Problem": summary_r.problem_node,
     "Immunization": summary_r.immunization_node,
     "Statement": billing_r.statement_node,
     "ProxyGrant": proxy_r.proxy_grant_node,
-    "Attachment": attachments_r.attachment_node,
+    "Attachment": Attachment.fetch_node,
     "HealthReading": records_r.health_reading_node,
     "RecordsReleaseRequest": records_r.release_request_node,
     "ClinicalNote": notes_r.note_node,

@@ -25,7 +25,6 @@ from portal.context import Unauthenticated
 from portal.realtime import streams
 from portal.realtime.sockets import SocketContext
 from resolvers import notes as notes_r
-from resolvers import notifications as notifications_r
 from resolvers import patients as patients_r
 from resolvers import results as results_r
 from schema import subscription as s
@@ -34,6 +33,8 @@ from schema.appointments import Appointment
 from schema.base import BadInput, internal_id
 from schema.messages import Message, MessageThread
 from schema.notes import NoteEvent
+from schema.notifications import Notification
+from schema.results import Result
 
 if TYPE_CHECKING:
     import strawberry
@@ -109,7 +110,7 @@ async def _result(info: Info, event: BusEvent) -> s.ResultEvent | None:
     row = await ctx.loaders.result_by_id.get((grant, event.object_id))
     if row is None:
         return None
-    result = await results_r.result(info, row, grant)
+    result = Result.from_found(await results_r.result(ctx, row, grant))
     return (
         s.ResultEvent(seq=_seq(event), patient_id=grant.patient_id, result=result)
         if result.released
@@ -139,7 +140,7 @@ async def _appointment_request(info: Info, event: BusEvent) -> s.AppointmentRequ
 
 
 async def _notification(info: Info, event: BusEvent) -> s.NotificationEvent | None:
-    found = await notifications_r.notification_node(info, event.object_id)
+    found = await Notification.fetch_node(info, event.object_id)
     if found is None:
         return None
     return s.NotificationEvent(seq=_seq(event), notification=found)

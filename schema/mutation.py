@@ -24,8 +24,9 @@ from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.devices import DeviceMutations
 from schema.mutations.forms import FormMutations
-from schema.mutations.messaging import MessagingMutations
+from schema.mutations.messages import MessageMutations
 from schema.mutations.notes import NoteMutations
+from schema.mutations.notifications import NotificationMutations
 from schema.mutations.patient_tasks import PatientTaskMutations
 from schema.mutations.proxies import ProxyMutations
 from schema.mutations.records import RecordMutations
@@ -40,7 +41,8 @@ class Mutation(
     BillingMutations,
     FormMutations,
     DeviceMutations,
-    MessagingMutations,
+    MessageMutations,
+    NotificationMutations,
     NoteMutations,
     PatientTaskMutations,
     ProxyMutations,

@@ -19,15 +19,14 @@ from resolvers import appointments as appointments_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
 from resolvers import health_maintenance as maintenance_r
-from resolvers import messages as messages_r
-from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
 from resolvers import proxy as proxy_r
 from resolvers import records as records_r
 from resolvers import renewals as renewals_r
-from resolvers import results as results_r
 from resolvers import summary as summary_r
+from schema import messages as messages_s
+from schema import results as results_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import Connection, Info, Node, RequiresScope
@@ -45,8 +44,7 @@ from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
 if TYPE_CHECKING:
-    from schema.messages import MessageThread
-    from schema.messaging_terms import MessagingTerms
+    from schema.messages import MessageThread, MessagingTerms
 
 
 # Patient fields that need no RequiresScope because their resolvers demand the patient's
@@ -134,7 +132,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Result] | None:
-        return await results_r.patient_results(info, grant, kind, first, after)
+        return await results_s.patient_results(info, grant, kind, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
@@ -143,7 +141,7 @@ class Patient(Node):
     async def result_trend(
         self, info: Info, grant: PatientGrant, code: str
     ) -> list[TrendPoint] | None:
-        return await results_r.result_trend(info, grant, code)
+        return await results_s.result_trend(info, grant, code)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
@@ -157,14 +155,14 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
-        return await messages_r.patient_threads(info, grant, unread_only, first, after)
+        return await messages_s.patient_threads(info, grant, unread_only, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
         description="Provider messages the viewer has not read, across the patient's threads.",
     )
     async def unread_message_count(self, info: Info, grant: PatientGrant) -> int | None:
-        return await messages_r.patient_unread_count(info, grant)
+        return await messages_s.patient_unread_count(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessagingTerms")],
@@ -178,8 +176,8 @@ class Patient(Node):
         grant: PatientGrant,
         category: MessageCategory,
         recipient_provider_id: strawberry.ID | None = None,
-    ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messaging_terms")] | None:
-        return messaging_terms_r.messaging_terms(info, grant, category, recipient_provider_id)
+    ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messages")] | None:
+        return messages_s.messaging_terms(info, grant, category, recipient_provider_id)
 
     # -- health summary (each list has its own area: adolescent rules differ) ------------
     @strawberry.field(

@@ -23,7 +23,7 @@ async def request_renewal(
 ) -> tuple[m.PrescriptionRenewal, m.Medication]:
     """`grant`: the MEDICATIONS grant of the medication's patient (checked by the caller)."""
     async with uow:
-        medication = await uow.messaging.medication(grant, command.medication_id)
+        medication = await uow.messages.medication(grant, command.medication_id)
         assert medication is not None  # its owner was found a moment ago
         facts = rules.PrescriptionFacts(
             medication.status,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.messaging import ATTACHMENT_AREAS, MESSAGE
+from persistence.messages import ATTACHMENT_AREAS, MESSAGE
 from persistence.queries.guard import patient_ids
 
 
