@@ -45,7 +45,7 @@ from persistence.db import create_engine, session_factory
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
 from persistence.seed import load_dataset
-from portal.security import hash_password
+from runtime.security import hash_password
 from schema.base import to_global_id
 from tests.realtime.harness import ROOT, Client, Closed, Server, free_port, token_for
 from tests.throwaway_pg import ThrowawayPostgres, available

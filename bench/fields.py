@@ -51,10 +51,10 @@ from domain.access import PatientGrant, Principal
 from domain.scopes import RecordArea
 from persistence.demodata import Generator
 from persistence.paging import PageOf
-from portal.config import from_env
-from portal.context import Context
+from portal.api import schema as portal_schema
 from portal.http import encode_json
-from schema import schema as portal_schema
+from runtime.config import from_env
+from runtime.context import Context
 from schema.base import Connection, Info, RequiresScope
 from schema.enums import AppointmentStatus, ResultKind, ResultStatus
 from schema.execution import lean_resolvers
@@ -180,8 +180,8 @@ def checked(result: Any) -> dict[str, Any]:
 async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[str]:
     from persistence.db import create_engine
     from portal.auth import authenticate
-    from portal.security import TokenIssuer
-    from portal.services import build_services
+    from runtime.security import TokenIssuer
+    from runtime.services import build_services
 
     lines = []
     with tempfile.TemporaryDirectory(prefix="portal-fields-") as tmp:
@@ -313,7 +313,7 @@ def row(name: str, seconds: float, fields: int) -> str:
 async def main_async(args: argparse.Namespace) -> None:
     cases = [args.only] if args.only else [*MICRO_CASES, "dashboard", "sqlite"]
     from persistence.db import create_engine
-    from portal.services import build_services
+    from runtime.services import build_services
 
     settings = replace(
         from_env({**os.environ, **PRODUCTION_ENV}), database_url="sqlite+aiosqlite://"

@@ -30,8 +30,8 @@ from starlette.routing import Route
 from domain.appointments import ACTIVE_STATUSES, AppointmentFacts, actions_for
 from domain.money import Money
 from domain.results import flag_of, release_of
-from portal.config import Settings, from_env
-from portal.security import InvalidToken, TokenIssuer
+from runtime.config import Settings, from_env
+from runtime.security import InvalidToken, TokenIssuer
 from schema.base import from_global_id, to_global_id
 
 STATEMENTS = 5  # SQL statements per dashboard, counted by `queries` below

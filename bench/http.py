@@ -47,8 +47,8 @@ from persistence.migrate import upgrade
 from persistence.models import new_id
 from persistence.seed import load_dataset
 from persistence.sessions import NewSession, start_session
-from portal.config import from_env
-from portal.security import TokenIssuer, hash_password
+from runtime.config import from_env
+from runtime.security import TokenIssuer, hash_password
 from schema.base import to_global_id
 from tests.api.test_no_n_plus_one import DASHBOARD
 from tests.realtime.harness import ROOT, Server, free_port
@@ -222,7 +222,7 @@ def yardstick_requests(dashboard: list[Request]) -> list[Request]:
 # -- statements per request, in process --------------------------------------------------
 async def graphql_statements(url: str, env: dict[str, str], sample: list[Request]) -> float:
     from portal.app import create_app
-    from portal.services import build_services
+    from runtime.services import build_services
 
     settings = replace(from_env({**os.environ, **env}), database_url=url)
     engine = create_engine(url)

@@ -33,13 +33,13 @@ from bench.http import (
     send,
 )
 from persistence.demodata import Generator
-from portal.config import from_env
-from portal.security import TokenIssuer
+from runtime.config import from_env
+from runtime.security import TokenIssuer
 
 
 async def profile(args: argparse.Namespace) -> None:
     from portal.app import create_app, tune_gc
-    from portal.services import build_services
+    from runtime.services import build_services
 
     with tempfile.TemporaryDirectory(prefix="portal-profile-") as tmp:
         directory = Path(tmp)

@@ -48,7 +48,7 @@ from persistence.db import create_engine, normalize_url, session_factory
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
 from persistence.seed import load_dataset
-from portal.security import hash_password
+from runtime.security import hash_password
 from tests.realtime.harness import Client, Closed, Server, provider_reply, token_for
 
 QUERY = """subscription($p: ID, $afterSeq: ID) {

@@ -1,5 +1,5 @@
 """Paying statements, payment plans and financial-assistance requests: the rules, and the
-payment gateway as an interface (the sandbox one is portal/payments.py).
+payment gateway as an interface (the sandbox one is runtime/payments.py).
 
 A statement's amount due is the patient responsibility of its lines minus its payments
 (domain/money.py). A payment may be partial, never more than is due: an amount already

@@ -1,4 +1,4 @@
-"""Sign-in rules: password policy and lockout. Hashing and tokens live in portal.security."""
+"""Sign-in rules: password policy and lockout. Hashing and tokens live in runtime.security."""
 
 from __future__ import annotations
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.clock import Clock
 from loaders.appointments import AppointmentPageByPatientLoader
 from loaders.attachments import AttachmentsByMessageLoader
-from loaders.base import RequestSession, SessionSource
+from loaders.base import FairGate, RequestSession, SessionSource
 from loaders.billing import (
     LineItemsByStatementLoader,
     OpenTotalsByGuarantorLoader,
@@ -75,14 +78,24 @@ from loaders.summary import (
     ProxyGrantsOfPatientLoader,
 )
 
-if TYPE_CHECKING:
-    from portal.services import Services
+
+class Sources(Protocol):
+    """What loaders read through and with (runtime.services.Services is one)."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def request_gate(self) -> FairGate: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class Loaders:
     """One instance per request; each loader is made on first use."""
 
-    def __init__(self, services: Services, *, per_request: bool = False) -> None:
+    def __init__(self, services: Sources, *, per_request: bool = False) -> None:
         """`per_request`: every batch shares one session (and connection) until `close()`
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
         (SQLite, subscription events)."""

@@ -23,26 +23,26 @@ from starlette.websockets import WebSocket
 from domain.clock import Clock
 from loaders import Loaders
 from portal import jobs, metrics_port
+from portal.api import schema
 from portal.attachments import download_attachment
 from portal.auth import NOT_VALID, BearerAuthentication, authentication_of
 from portal.compression import Compression
-from portal.config import Settings, from_env
-from portal.context import Context
 from portal.headers import SecurityHeaders
 from portal.http import GraphQLOverHTTP
-from portal.http_settings import HttpSettings
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.logs import request_id_var
-from portal.metrics import metrics_endpoint
 from portal.note_pdf import visit_summary
-from portal.realtime import releases as realtime_releases
-from portal.realtime import retention as realtime_retention
-from portal.realtime.sockets import RealtimeGraphQL
-from portal.services import Services, build_services
 from portal.sso import sso_callback
 from portal.unavailable import DatabaseUnavailable
-from schema import schema
+from portal.websocket import RealtimeGraphQL
+from runtime.config import Settings, from_env
+from runtime.context import Context
+from runtime.http_settings import HttpSettings
+from runtime.metrics import metrics_endpoint
+from runtime.realtime import releases as realtime_releases
+from runtime.realtime import retention as realtime_retention
+from runtime.services import Services, build_services
 
 log = logging.getLogger("portal")
 REQUEST_ID_HEADER = "x-request-id"

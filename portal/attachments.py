@@ -22,7 +22,7 @@ from persistence import models as m
 from persistence.audit import AuditEntry
 from persistence.messages import ATTACHMENT_AREAS
 from portal.auth import authentication_of
-from portal.services import Services
+from runtime.services import Services
 from schema.base import BadInput, internal_id
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from domain.sessions import TOUCH_EVERY_SECONDS
 from persistence.queries.people import principal_in_session
 from persistence.sessions import SessionRepository
 from persistence.terms import pending_for
-from portal.security import InvalidToken
-from portal.services import Services
+from runtime.security import InvalidToken
+from runtime.services import Services
 
 NOT_VALID = "Your session is not valid or has expired; sign in again."
 SIGNED_IN = "authenticated"  # the scope of a request with a Principal

@@ -18,13 +18,13 @@ from persistence.explanations import publish_catalog as publish_explanations
 from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
 from persistence.seed import DatasetError, database_is_empty, load_dataset
+from portal import cli_realtime as realtime_cli
 from portal.cli_accounts import add_parser as add_activation_code_parser
 from portal.cli_audit import add_parser as add_audit_parser
 from portal.cli_terms import add_parser as add_publish_terms_parser
-from portal.config import from_env
 from portal.logs import configure as configure_logging
-from portal.realtime import cli as realtime_cli
-from portal.security import hash_password
+from runtime.config import from_env
+from runtime.security import hash_password
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -138,7 +138,7 @@ def _installed(module: str) -> bool:
 async def _remind(url: str) -> int:
     from domain.clock import SystemClock
     from portal.jobs import send_due_reminders
-    from portal.services import build_services
+    from runtime.services import build_services
 
     services = build_services(replace(from_env(), database_url=url))
     try:
@@ -156,7 +156,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 async def _reconcile(url: str) -> str:
     from domain.clock import SystemClock
     from portal.jobs import reconcile_pending_payments
-    from portal.services import build_services
+    from runtime.services import build_services
 
     services = build_services(replace(from_env(), database_url=url))
     try:

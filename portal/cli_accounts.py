@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from persistence import models as m
 from persistence.db import create_engine, session_factory
 from persistence.lifecycle import ActivationCodeRepository
-from portal.config import from_env
+from runtime.config import from_env
 
 
 async def _create(url: str, patient_id: str, ttl: timedelta) -> tuple[str, datetime] | None:

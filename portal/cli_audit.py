@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from persistence import models as m
 from persistence.audit import refused_reads
 from persistence.db import create_engine, session_factory
-from portal.config import from_env
+from runtime.config import from_env
 
 COLUMNS = (
     "at",

@@ -14,7 +14,7 @@ from domain.errors import DomainError
 from domain.terms import DocumentKind
 from persistence.db import create_engine, session_factory
 from persistence.uow import UnitOfWork
-from portal.config import from_env
+from runtime.config import from_env
 from usecases.terms import publish_document
 
 

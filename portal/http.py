@@ -12,7 +12,7 @@
   what is wrong; a body over the limit is a 413 before it is parsed, a GET's query string
   over the same limit a 414. Never a 500.
 - Automatic persisted queries (portal/apq.py), a batch of up to `max_batch` operations,
-  rate limits (portal/ratelimit.py): requests per account, and sign-in attempts per
+  rate limits (runtime/ratelimit.py): requests per account, and sign-in attempts per
   username and per client address counted for every `signIn` field (aliases and batches
   included); a refused request is a 429 with `Retry-After`.
 - Metrics and one access log line per request.
@@ -42,14 +42,14 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from persistence.db import database_unavailable
-from portal import metrics
 from portal.apq import PersistedQueries, PersistedQueryError
-from portal.context import Context
+from portal.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from portal.graphql_documents import DOCUMENTS, Operation, input_username
 from portal.headers import graphiql_csp, qualities
-from portal.ratelimit import Decision, RateLimiter, hashed
-from portal.services import Services
-from schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+from runtime import metrics
+from runtime.context import Context
+from runtime.ratelimit import Decision, RateLimiter, hashed
+from runtime.services import Services
 
 log = logging.getLogger("portal.http")
 

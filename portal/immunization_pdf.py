@@ -18,9 +18,9 @@ from starlette.responses import Response
 from domain.access import AccessDenied, age_on
 from domain.scopes import RecordArea
 from persistence import models as m
+from portal.errors import FORBIDDEN_MESSAGES
 from portal.printing import HEADERS, latin1, refused, signed_in_context
 from schema.base import BadInput, internal_id
-from schema.errors import FORBIDDEN_MESSAGES
 
 OPERATION = "GET /patients/{id}/immunizations.pdf"
 

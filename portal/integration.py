@@ -23,7 +23,7 @@ from domain import ehr
 from persistence.ehr import Applied, Policies, Previous
 from persistence.uow import UnitOfWork
 from portal.auth import authentication_of
-from portal.services import Services
+from runtime.services import Services
 
 log = logging.getLogger("portal.integration")
 

@@ -14,7 +14,7 @@ from domain.appointments import reminder_text
 from domain.scopes import RecordArea
 from persistence.notify import Notice, notify
 from persistence.uow import UnitOfWork
-from portal.services import Services
+from runtime.services import Services
 from usecases.billing import ReconcilePayments, Reconciliation, reconcile_payments
 
 log = logging.getLogger("portal.jobs")

@@ -39,9 +39,9 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, Typ
 from strawberry.extensions import SchemaExtension
 
 from persistence.paging import DEFAULT_PAGE, MAX_PAGE
-from portal.context import Context
 from portal.graphql_documents import DOCUMENTS, Document, Operation
-from portal.http_settings import HttpSettings, QueryLimits
+from runtime.context import Context
+from runtime.http_settings import HttpSettings, QueryLimits
 
 DEFAULT_SETTINGS = HttpSettings()
 COSTS_PER_DOCUMENT = 64

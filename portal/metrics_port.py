@@ -19,10 +19,10 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 
-from portal import metrics
-from portal.services import Services
+from runtime import metrics
+from runtime.services import Services
 
-log = logging.getLogger("portal.metrics")
+log = logging.getLogger("runtime.metrics")
 LOOPBACK = "127.0.0.1"
 
 

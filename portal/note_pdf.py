@@ -21,11 +21,11 @@ from domain.notes import NoteKind
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
-from portal.context import Context
+from portal.errors import FORBIDDEN_MESSAGES
 from portal.printing import HEADERS, latin1, refused, signed_in_context
 from resolvers.notes import note_text, readable
+from runtime.context import Context
 from schema.base import BadInput, internal_id
-from schema.errors import FORBIDDEN_MESSAGES
 
 OPERATION = "GET /notes/{id}.pdf"
 NOT_FOUND = "No such after-visit summary."

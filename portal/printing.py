@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, Response
 
 from domain.terms import TermsAcceptanceRequired
 from portal.auth import authentication_of
-from portal.context import Context
-from portal.services import Services
+from runtime.context import Context
+from runtime.services import Services
 
 HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 

@@ -1,6 +1,6 @@
 """Print the schema's SDL: `python -m portal.sdl > schema.graphql`."""
 
-from schema import schema
+from portal.api import schema
 
 
 def sdl() -> str:

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from domain.sso import UnknownState
 from persistence.audit import AuditEntry
 from persistence.uow import UnitOfWork
-from portal.services import Services
+from runtime.services import Services
 from usecases import sso as uc
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from persistence.db import database_unavailable
-from schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+from portal.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("portal")
 

@@ -23,10 +23,10 @@ from persistence.lifecycle import PatientFacts, mails_to_since, patient_facts, p
 from persistence.mail import enqueue_mail
 from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
-from portal.security import hash_password
 from resolvers import account_mail
 from resolvers.auth import start_session
 from resolvers.payloads import account_action, one_per_request, user_errors
+from runtime.security import hash_password
 from schema import accounts as s
 from schema.viewer import Viewer
 

@@ -7,7 +7,7 @@ from domain.access import PatientGrant
 from persistence import models as m
 from persistence.messages import ATTACHMENT_AREAS
 from persistence.queries import attachments as q
-from portal.context import Context
+from runtime.context import Context
 
 
 async def message_attachments(

@@ -19,15 +19,15 @@ from persistence.models import new_id
 from persistence.sessions import NewSession
 from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
-from portal.security import hash_refresh_token, new_refresh_token, verify_password
 from resolvers.payloads import account_action, one_per_request, user_errors
+from runtime.security import hash_refresh_token, new_refresh_token, verify_password
 from schema import auth as s
 from schema.legal import LegalDocument
 from schema.viewer import Viewer
 
 if TYPE_CHECKING:
-    from portal.context import Context
-    from portal.services import Services
+    from runtime.context import Context
+    from runtime.services import Services
     from schema.base import Info
 
 # Compare-and-set attempts on one account's sign-in state before giving up (each failed

@@ -15,7 +15,8 @@ from persistence.paging import Page, PageOf
 from persistence.queries import messages as q
 from persistence.queries import owned
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from resolvers.owned import owned_row
+from runtime.context import Context
 from usecases import messages as usecases
 
 CURSOR = (datetime, str)  # the sort key of threads and messages: (time, id)
@@ -86,13 +87,8 @@ async def message(ctx: Context, message_id: str) -> tuple[m.Message, PatientGran
 
 async def thread(ctx: Context, thread_id: str) -> tuple[m.MessageThread, PatientGrant] | None:
     """node(id) of a MessageThread: access is checked on its patient first."""
-    ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await owned.owner_of(session, m.MessageThread, thread_id)
-        # Unknown ids answer like forbidden ones ("" is nobody's patient id).
-        grant = ctx.access(owner or "", RecordArea.MESSAGES, "MessageThread")
-        rows = await owned.owned_by_id(session, m.MessageThread, [grant], [thread_id])
-    return (rows[0], grant) if rows else None
+    row, grant = await owned_row(ctx, m.MessageThread, "MessageThread", thread_id)
+    return (row, grant) if row else None
 
 
 def messaging_terms(

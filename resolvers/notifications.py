@@ -12,7 +12,7 @@ from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import notifications as q
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from runtime.context import Context
 from usecases import notifications as usecases
 
 CURSOR = (datetime, str)  # the sort key of the feed: (created at, id)

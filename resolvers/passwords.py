@@ -19,10 +19,10 @@ from persistence.accounts import AccountContact
 from persistence.lifecycle import mails_to_since
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
-from portal.security import hash_password, hash_refresh_token, verify_password
 from resolvers import account_mail
 from resolvers.auth import record_attempt
 from resolvers.payloads import account_action, one_per_request, user_errors
+from runtime.security import hash_password, hash_refresh_token, verify_password
 from schema import accounts as s
 
 if TYPE_CHECKING:

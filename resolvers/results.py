@@ -14,10 +14,10 @@ from domain.results import Release, release_of
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
-from persistence.queries import owned
 from persistence.queries.results import TrendRow
 from persistence.uow import UnitOfWork
-from portal.context import Context
+from resolvers.owned import owned_row
+from runtime.context import Context
 from usecases import messages as messages_uc
 from usecases import results as usecases
 
@@ -77,13 +77,8 @@ async def result(ctx: Context, row: m.Result, grant: PatientGrant) -> Found:
 
 async def result_node(ctx: Context, result_id: str) -> Found | None:
     """node(id) of a Result: access is checked on its patient first."""
-    ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await owned.owner_of(session, m.Result, result_id)
-        # Unknown ids answer like forbidden ones ("" is nobody's patient id).
-        grant = ctx.access(owner or "", RecordArea.RESULTS, "Result")
-        rows = await owned.owned_by_id(session, m.Result, [grant], [result_id])
-    return await result(ctx, rows[0], grant) if rows else None
+    row, grant = await owned_row(ctx, m.Result, "Result", result_id)
+    return await result(ctx, row, grant) if row else None
 
 
 def released_value(released: bool, value: T) -> T:

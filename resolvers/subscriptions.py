@@ -1,4 +1,4 @@
-"""Subscriptions: turn each checked event (portal/realtime/streams.py) into its payload.
+"""Subscriptions: turn each checked event (runtime/realtime/streams.py) into its payload.
 
 The stream has already checked the subscriber against the policy and set the context for
 the event (fresh principal, time and loaders, shared by the account's subscriptions
@@ -20,13 +20,12 @@ from domain.realtime import BusEvent, parse_seq
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
-from portal import metrics
-from portal.context import Unauthenticated
-from portal.realtime import streams
-from portal.realtime.sockets import SocketContext
 from resolvers import notes as notes_r
 from resolvers import patients as patients_r
 from resolvers import results as results_r
+from runtime import metrics
+from runtime.context import SocketContext, Unauthenticated
+from runtime.realtime import streams
 from schema import subscription as s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment

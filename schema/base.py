@@ -6,15 +6,16 @@ import base64
 import binascii
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types.field import StrawberryField
 
+from domain.access import AccessDenied
+from domain.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf, decode_cursor
 from domain.scopes import RecordArea
-from persistence.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf
-from portal.context import Context
+from runtime.context import Context
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -50,12 +51,45 @@ def internal_id(global_id: str, expected_type: str) -> str:
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")
 class Node:
+    # Every Node type that can be fetched by id, by its GraphQL name: a type joins by
+    # defining `fetch_node` (no table to edit elsewhere).
+    registry: ClassVar[dict[str, type[Node]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "fetch_node" in cls.__dict__:
+            Node.registry[cls.__name__] = cls
+
     @strawberry.field
     def id(self) -> strawberry.ID:
         return to_global_id(type(self).__name__, self.node_id())
 
     def node_id(self) -> str:
         raise NotImplementedError
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Node | None:
+        """The object `row_id` of this type, or None, with the same access rules as the paths
+        that reach it (AccessDenied when the viewer may not see it)."""
+        raise NotImplementedError
+
+
+async def fetch_node(
+    info: Info, global_id: str, unregistered: Callable[[Info, str, str], Any]
+) -> Node | None:
+    """`node(id)`: the registered type's `fetch_node`; a refusal names the object asked for
+    (the audit of refused reads). `unregistered` serves the types not yet registered."""
+    info.context.require_principal()
+    type_name, row_id = from_global_id(global_id)
+    node_type = Node.registry.get(type_name)
+    try:
+        if node_type is not None:
+            return await node_type.fetch_node(info, row_id)
+        result: Node | None = await unregistered(info, type_name, row_id)
+        return result
+    except AccessDenied as denied:
+        denied.object_id = f"{type_name}:{row_id}"
+        raise
 
 
 # -- connections -----------------------------------------------------------------------
@@ -106,8 +140,6 @@ def page_size(first: int | None) -> int:
 
 
 def cursor_values(after: str | None, kinds: list[type]) -> tuple[Any, ...] | None:
-    from persistence.paging import decode_cursor
-
     if after is None:
         return None
     try:

@@ -12,7 +12,7 @@ from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
 from schema.appointments import Slot, SlotFilter
-from schema.base import Connection, Info, Node
+from schema.base import Connection, Info, Node, fetch_node
 from schema.legal import LegalDocument
 from schema.patient import Patient
 from schema.people import Provider
@@ -43,7 +43,7 @@ class Query:
 
     @strawberry.field(description="Any object by its global id, with the same access rules.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await nodes_r.node(info, id)
+        return await fetch_node(info, id, nodes_r.node)
 
     @strawberry.field(
         description="The current terms of use and privacy notice, each with when the viewer "

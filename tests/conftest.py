@@ -31,10 +31,10 @@ from persistence.models import new_id
 from persistence.seed import load_dataset
 from persistence.sessions import NewSession, start_session
 from portal.app import create_app
-from portal.config import Settings
-from portal.http_settings import HttpSettings, QueryLimits
-from portal.security import hash_password
-from portal.services import Services, build_services
+from runtime.config import Settings
+from runtime.http_settings import HttpSettings, QueryLimits
+from runtime.security import hash_password
+from runtime.services import Services, build_services
 
 DATASET_NOW = "2026-11-22T12:00:00Z"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

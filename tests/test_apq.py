@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from portal.http import GRAPHQL_RESPONSE, JSON
-from portal.http_settings import HttpSettings
+from runtime.http_settings import HttpSettings
 from tests.conftest import ALEX, Database, Portal, make_database
 from tests.front import portal_on
 from tests.realtime.harness import Server

@@ -10,8 +10,8 @@ import strawberry
 
 from domain.access import AccessDenied, Principal
 from domain.scopes import AccessReason, RecordArea
-from portal.context import Context
-from portal.services import Services, build_services
+from runtime.context import Context
+from runtime.services import Services, build_services
 from schema.base import RequiresScope
 from tests.conftest import NOW, settings_for
 

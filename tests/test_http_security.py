@@ -22,7 +22,7 @@ from websockets.typing import Origin, Subprotocol
 
 from portal.app import create_app
 from portal.compression import choose_encoding
-from portal.config import from_env
+from runtime.config import from_env
 from tests.conftest import ALEX, TEST_HTTP, Database, Portal, make_database, patient_gid
 from tests.front import portal_on
 from tests.realtime.harness import TRANSPORT_WS, Server, free_port

@@ -390,7 +390,7 @@ async def test_graphiql_in_production_is_off_unless_configured(
 ) -> None:
     """Settings read from the environment as `portal serve` reads them."""
     from portal.app import create_app
-    from portal.config import from_env
+    from runtime.config import from_env
 
     env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
     if graphiql is not None:

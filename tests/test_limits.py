@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
-from portal.http_settings import HttpSettings, QueryLimits, http_settings_from_env
-from schema import schema
+from portal.api import schema
+from runtime.http_settings import HttpSettings, QueryLimits, http_settings_from_env
 from tests.conftest import ALEX, Database, Portal, _portal, patient_gid
 from tests.front import portal_on
 

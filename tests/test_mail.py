@@ -18,7 +18,7 @@ from persistence.mail import (
     enqueue_mail,
     transport_for,
 )
-from portal.config import ConfigError, from_env
+from runtime.config import ConfigError, from_env
 from tests.conftest import NOW, Portal
 from tests.mailbox import body_of, deliver, free_port, smtp_server, use_mailbox
 

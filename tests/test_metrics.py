@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from domain.clock import FixedClock
 from persistence.audit import AuditEntry
-from portal import metrics
 from portal.app import create_app
-from portal.http_settings import HttpSettings
 from portal.logs import JsonFormatter, RequestIdFilter
-from portal.services import build_services
+from runtime import metrics
+from runtime.http_settings import HttpSettings
+from runtime.services import build_services
 from tests.conftest import (
     ACCOUNT_IDS,
     ALEX,
@@ -72,7 +72,7 @@ async def test_requests_latency_and_errors_per_operation(portal: Portal) -> None
 
 
 async def test_refusals_and_rate_limits_are_counted(seeded_db: Database) -> None:
-    from portal.http_settings import Rate, RateLimits
+    from runtime.http_settings import Rate, RateLimits
 
     settings = HttpSettings(rates=RateLimits(requests_per_account=Rate(1, 60)))
     async with portal_on(seeded_db, http=settings) as portal:

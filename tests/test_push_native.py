@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from domain.devices import DeviceAddress, DeviceGone, Platform, PushFailed, PushMessage
-from portal.config import ConfigError, from_env
-from portal.push import build_push_sender
-from portal.push.apns import ApnsSender
-from portal.push.fcm import SCOPE, FcmSender
-from portal.push.settings import (
+from runtime.config import ConfigError, from_env
+from runtime.push import build_push_sender
+from runtime.push.apns import ApnsSender
+from runtime.push.fcm import SCOPE, FcmSender
+from runtime.push.settings import (
     ApnsSettings,
     FcmSettings,
     PushSettings,

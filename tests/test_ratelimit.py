@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from persistence import models as m
-from portal.http_settings import HttpSettings, Rate, RateLimits
-from portal.ratelimit import RateLimiter
+from runtime.http_settings import HttpSettings, Rate, RateLimits
+from runtime.ratelimit import RateLimiter
 from tests.conftest import ACCOUNT_IDS, ALEX, DEMO_PASSWORD, NOW, Database, Portal, _portal
 from tests.front import portal_on
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from persistence import models as m
 from persistence.db import create_engine
 from portal.cli import main
-from portal.security import verify_password
+from runtime.security import verify_password
 from tests.conftest import BACKENDS, Database, make_database
 
 # Rows the loader derives from records nested in another kind's records.

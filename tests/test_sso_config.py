@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.config import ConfigError, from_env
+from runtime.config import ConfigError, from_env
 
 CAMPUS = {
     "SSO_PROVIDERS": "campus, partner-hospital",

@@ -22,7 +22,7 @@ from domain.scopes import Relationship, Scope
 from domain.totp import code_at
 from persistence import models as m
 from persistence.uow import UnitOfWork
-from portal.context import ANONYMOUS
+from runtime.context import ANONYMOUS
 from tests.api.account_helpers import (
     NEW_PASSWORD,
     account_named,

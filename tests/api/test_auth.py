@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from persistence import models as m
 from persistence.sessions import NewSession, SessionRepository
-from portal.security import CLOCK_SKEW_SECONDS
+from runtime.security import CLOCK_SKEW_SECONDS
 from tests.conftest import ACCOUNT_IDS, ALEX, DEMO_PASSWORD, NOW, Portal, errors_of
 
 SIGN_IN = """

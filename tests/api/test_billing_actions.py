@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from persistence import models as m
-from portal.payments import SandboxGateway
+from runtime.payments import SandboxGateway
 from schema.base import from_global_id
 from tests.conftest import ACCOUNT_IDS, ALEX, DANIEL, SUSAN, Portal, errors_of, patient_gid
 

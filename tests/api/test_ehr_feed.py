@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from domain.results import ReleasePolicy
 from persistence import models as m
-from portal.config import DEV_INTEGRATION_TOKEN, ConfigError, Settings
+from runtime.config import DEV_INTEGRATION_TOKEN, ConfigError, Settings
 from schema.base import to_global_id
 from tests.conftest import (
     ACCOUNT_IDS,

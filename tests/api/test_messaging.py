@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from domain.scopes import Scope
 from persistence import models as m
-from portal.messaging_settings import messaging_from_env
+from runtime.messaging_settings import messaging_from_env
 from schema.base import from_global_id, to_global_id
 from tests.conftest import (
     ACCOUNT_IDS,

@@ -9,7 +9,7 @@ import httpx
 from domain.clock import FixedClock
 from persistence.db import create_engine
 from portal.app import create_app
-from portal.services import build_services
+from runtime.services import build_services
 from tests.conftest import ALEX, NOW, Portal, settings_for
 
 DASHBOARD = "query Home { viewer { patients { patient { name { display } } } } }"

@@ -22,8 +22,8 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from persistence import models as m
-from portal.oidc import OidcClient
-from portal.sso_settings import ProviderSettings, SsoSettings
+from runtime.oidc import OidcClient
+from runtime.sso_settings import ProviderSettings, SsoSettings
 from tests.api.account_helpers import activate, activation_code, people_without_account
 from tests.conftest import (
     ACCOUNT_IDS,

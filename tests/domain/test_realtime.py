@@ -11,7 +11,7 @@ from domain.access import AccessDenied, AgePolicy, GrantFacts, Principal
 from domain.events import EventKind
 from domain.realtime import BusEvent, next_change, parse_seq
 from domain.scopes import AccessReason, GrantStatus, RecordArea, Relationship, Scope
-from portal.realtime.broker import RESYNC, Hub, Listener
+from runtime.realtime.broker import RESYNC, Hub, Listener
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 POLICY = AgePolicy()

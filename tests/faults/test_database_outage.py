@@ -28,7 +28,7 @@ from persistence.db import create_engine
 from persistence.mail import enqueue_mail
 from portal.app import create_app
 from portal.jobs import reconcile_pending_payments
-from portal.services import Services, build_services
+from runtime.services import Services, build_services
 from tests.api.test_billing_actions import OPEN_STATEMENTS, PAY, pay_input
 from tests.conftest import ALEX, NOW, Database, Portal, patient_gid, settings_for
 from tests.faults.conftest import seeded_on

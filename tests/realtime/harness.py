@@ -33,8 +33,8 @@ from persistence.db import create_engine, session_factory
 from persistence.models import new_id
 from persistence.outbox_feed import last_seq
 from persistence.sessions import NewSession, start_session
-from portal.config import DEV_INTEGRATION_TOKEN, Settings
-from portal.security import TokenIssuer
+from runtime.config import DEV_INTEGRATION_TOKEN, Settings
+from runtime.security import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSPORT_WS = "graphql-transport-ws"
@@ -168,7 +168,7 @@ def tokens(ttl: timedelta = timedelta(minutes=15)) -> TokenIssuer:
 
 def token_for(account_id: str, ttl: timedelta = timedelta(minutes=15)) -> str:
     """A token minted without a session, as operator tooling (the peer benchmark) mints
-    them: accepted until it expires (portal/security.py, `TokenIssuer.issue`)."""
+    them: accepted until it expires (runtime/security.py, `TokenIssuer.issue`)."""
     return tokens(ttl).issue(account_id, datetime.now(UTC))[0]
 
 

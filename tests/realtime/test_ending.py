@@ -12,7 +12,7 @@ from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.db import create_engine, session_factory
 from persistence.notify import Notice, notify
-from portal.config import Settings
+from runtime.config import Settings
 from schema.base import to_global_id
 from tests.conftest import DEMO_PASSWORD, Database, patient_gid
 from tests.realtime.conftest import StartServer

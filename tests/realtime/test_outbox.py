@@ -18,9 +18,9 @@ from persistence import models as m
 from persistence.db import create_engine, session_factory
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
-from portal.config import Settings
-from portal.realtime.broker import Broker, Listener, RedisBroker
-from portal.realtime.publisher import OutboxPublisher
+from runtime.config import Settings
+from runtime.realtime.broker import Broker, Listener, RedisBroker
+from runtime.realtime.publisher import OutboxPublisher
 from tests.conftest import Database
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import (

@@ -18,10 +18,10 @@ from persistence import models as m
 from persistence.db import create_engine, session_factory
 from persistence.outbox import OutboxRepository
 from persistence.outbox_retention import Pruned, prune, pruned_through
-from portal.config import Settings
-from portal.realtime.retention import prune_outbox
-from portal.realtime.settings import RealtimeSettings
-from portal.services import build_services
+from runtime.config import Settings
+from runtime.realtime.retention import prune_outbox
+from runtime.realtime.settings import RealtimeSettings
+from runtime.services import build_services
 from tests.conftest import BACKENDS, Database, make_database
 from tests.realtime.harness import run_cli
 

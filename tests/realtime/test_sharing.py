@@ -1,6 +1,6 @@
 """One event to many subscriptions of one account: the subscriber is loaded once and one set
 of loaders serves them all, while the view is young; a new event, or a late delivery, loads
-again (portal/realtime/sharing.py)."""
+again (runtime/realtime/sharing.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from domain.access import Principal
 from loaders import Loaders
-from portal.realtime.sharing import FRESH, EventViews, View
-from portal.services import Services, build_services
+from runtime.realtime.sharing import FRESH, EventViews, View
+from runtime.services import Services, build_services
 from tests.conftest import NOW, settings_for
 
 

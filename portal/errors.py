@@ -19,7 +19,7 @@ from domain.realtime import ResumeWindowPassed
 from domain.scopes import AccessReason
 from domain.terms import TermsAcceptanceRequired
 from persistence.db import database_unavailable
-from portal.context import Context, Unauthenticated
+from runtime.context import Context, Unauthenticated
 from schema.base import BadInput
 
 log = logging.getLogger("portal.errors")

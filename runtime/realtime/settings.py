@@ -1,4 +1,4 @@
-"""Settings of the real-time layer. Plain data with no imports of ours (portal.config holds it)."""
+"""Settings of the real-time layer. Plain data with no imports of ours (runtime.config holds it)."""
 
 from __future__ import annotations
 

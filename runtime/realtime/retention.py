@@ -9,9 +9,9 @@ import logging
 from datetime import datetime
 
 from persistence.outbox_retention import Pruned, prune
-from portal.services import Services
+from runtime.services import Services
 
-log = logging.getLogger("portal.realtime")
+log = logging.getLogger("runtime.realtime")
 
 
 async def prune_outbox(services: Services, now: datetime) -> Pruned | None:

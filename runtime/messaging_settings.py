@@ -1,4 +1,4 @@
-"""Messaging configuration from environment variables (read by portal.config.from_env).
+"""Messaging configuration from environment variables (read by runtime.config.from_env).
 
 | variable | default | meaning |
 | --- | --- | --- |

@@ -14,8 +14,8 @@ from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
 from domain.devices import DeviceAddress, DeviceGone, PushFailed, PushMessage
-from portal.push.apns import _retry_after
-from portal.push.settings import FcmSettings
+from runtime.push.apns import _retry_after
+from runtime.push.settings import FcmSettings
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 

@@ -7,10 +7,10 @@ from typing import Protocol
 
 from domain.devices import DeviceAddress, Platform, PushMessage
 from persistence.deliveries import LoggingPushSender, PushSender
-from portal.push.apns import ApnsSender
-from portal.push.fcm import FcmSender
-from portal.push.settings import PushSettings, new_vapid_private_key, vapid_public_key
-from portal.push.webpush import WebPushSender
+from runtime.push.apns import ApnsSender
+from runtime.push.fcm import FcmSender
+from runtime.push.settings import PushSettings, new_vapid_private_key, vapid_public_key
+from runtime.push.webpush import WebPushSender
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from collections import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
-from portal.realtime.broker import Broker, build_broker
-from portal.realtime.publisher import OutboxPublisher
-from portal.realtime.settings import RealtimeSettings
-from portal.realtime.sharing import EventViews
+from runtime.realtime.broker import Broker, build_broker
+from runtime.realtime.publisher import OutboxPublisher
+from runtime.realtime.settings import RealtimeSettings
+from runtime.realtime.sharing import EventViews
 
 
 class SocketRegistry:

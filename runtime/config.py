@@ -20,11 +20,11 @@ from domain.results import ReleasePolicy
 from domain.scopes import RecordArea
 from persistence.db import DEFAULT_DATABASE_URL
 from persistence.mail import MailSettings
-from portal.http_settings import HttpSettings, http_settings_from_env
-from portal.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
-from portal.push.settings import PushConfigError, PushSettings, push_settings_from_env
-from portal.realtime.settings import RealtimeSettings
-from portal.sso_settings import SsoConfigError, SsoSettings, sso_settings_from_env
+from runtime.http_settings import HttpSettings, http_settings_from_env
+from runtime.messaging_settings import DEFAULT_ATTACHMENTS_DIR, messaging_from_env
+from runtime.push.settings import PushConfigError, PushSettings, push_settings_from_env
+from runtime.realtime.settings import RealtimeSettings
+from runtime.sso_settings import SsoConfigError, SsoSettings, sso_settings_from_env
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
 DEV_INTEGRATION_TOKEN = "dev-only-ehr-feed-token-change-me-0123456789"  # noqa: S105 (same)
@@ -61,7 +61,7 @@ class Settings:
     attachments_dir: str = DEFAULT_ATTACHMENTS_DIR
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
-    # The sandbox gateway's record of its answers (portal/payments.py); None: in memory.
+    # The sandbox gateway's record of its answers (runtime/payments.py); None: in memory.
     sandbox_gateway_ledger: str | None = None
     # Payments left pending by a process that died mid-charge are settled or released
     # (usecases/billing.py) every this many seconds, once pending longer than `after`;

@@ -16,7 +16,7 @@ import httpx
 import jwt
 
 from domain.devices import DeviceAddress, DeviceGone, PushFailed, PushMessage
-from portal.push.settings import ApnsSettings
+from runtime.push.settings import ApnsSettings
 
 # Apple refuses tokens older than an hour and too frequent new ones: renew at 50 minutes.
 TOKEN_LIFETIME = 50 * 60

@@ -36,7 +36,7 @@ from starlette.responses import Response
 from loaders.base import batch_observers
 
 if TYPE_CHECKING:
-    from portal.services import Services
+    from runtime.services import Services
 
 MAX_OPERATIONS = 200
 MAX_CODES = 100

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from domain import ehr
 from persistence import models as m
-from portal.config import from_env
+from runtime.config import from_env
 
 # Lab tests the demo EHR finalizes: (LOINC, name, unit, low, high).
 DEMO_TESTS = [
@@ -34,7 +34,7 @@ DEMO_REPLIES = [
 
 
 def _services(args: argparse.Namespace) -> Any:
-    from portal.services import build_services
+    from runtime.services import build_services
 
     settings = from_env()
     if args.database_url:
@@ -44,7 +44,7 @@ def _services(args: argparse.Namespace) -> Any:
 
 # -- release-due ---------------------------------------------------------------------------
 async def _release_due(args: argparse.Namespace) -> int:
-    from portal.realtime.releases import release_due_results
+    from runtime.realtime.releases import release_due_results
 
     services = _services(args)
     try:
@@ -61,7 +61,7 @@ def cmd_release_due(args: argparse.Namespace) -> int:
 
 # -- prune-outbox -------------------------------------------------------------------------
 async def _prune_outbox(args: argparse.Namespace) -> int:
-    from portal.realtime.retention import prune_outbox
+    from runtime.realtime.retention import prune_outbox
 
     services = _services(args)
     try:

@@ -1,6 +1,6 @@
 """Settings of the HTTP front: body sizes, query limits, rate limits, persisted queries.
 
-Plain data with no imports of ours, so `portal.config` can hold it without a cycle.
+Plain data with no imports of ours, so `runtime.config` can hold it without a cycle.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from domain.sso import INVALID_RESPONSE, CallbackFailed
-from portal.sso_settings import ProviderSettings, SsoSettings
+from runtime.sso_settings import ProviderSettings, SsoSettings
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 

@@ -16,9 +16,6 @@ loaders or grants half-way.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field, fields
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
@@ -29,54 +26,16 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from domain.access import Principal
-from loaders import Loaders
-from persistence.audit import AuditEntry
 from persistence.db import database_unavailable
 from portal.auth import authenticate
-from portal.context import Context
+from runtime.context import Context, SocketContext, SocketSession
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from portal.services import Services
+    from runtime.services import Services
 
 _CLOSE = "portal_ws_close"
-
-
-@dataclass
-class SocketSession:
-    """Who opened the connection, in which session, and until when their token is good."""
-
-    account_id: str
-    session_id: str | None  # None: a token minted without a session (portal/security.py)
-    token_expires_at: datetime
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-@dataclass
-class SocketContext(Context):
-    connection_params: dict[str, object] | None = None
-    socket: SocketSession | None = None
-
-    @classmethod
-    def of(cls, context: Context) -> SocketContext:
-        return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
-
-    def begin_event(self, principal: Principal, now: datetime, loaders: Loaders) -> None:
-        """Everything an event's execution reads is as of now, for the principal as of now,
-        through loaders of that principal at that instant (shared by the account's other
-        subscriptions delivering the same event: portal/realtime/sharing.py)."""
-        self.principal, self.now = principal, now
-        self.auth_error = self.failure = None
-        self.loaders = loaders
-        self.__dict__.pop("patient_contexts", None)
-
-    def take_audit(self, operation: str) -> list[AuditEntry]:
-        entries = self.audit_entries(operation)
-        self._audit.clear()
-        self._refused.clear()
-        return entries
 
 
 def _reject(context: Context, code: int, reason: str) -> ConnectionRejectionError:

@@ -22,9 +22,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from portal.http_settings import Rate
+from runtime.http_settings import Rate
 
-log = logging.getLogger("portal.ratelimit")
+log = logging.getLogger("runtime.ratelimit")
 
 LOCAL_KEYS = 100_000  # the in-process table forgets the least recently used keys past this
 REDIS_RETRY_SECONDS = 5.0  # after a Redis failure, use the in-process table this long

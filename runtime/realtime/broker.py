@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from domain.realtime import BusEvent
 
-log = logging.getLogger("portal.realtime")
+log = logging.getLogger("runtime.realtime")
 
 
 class BrokerUnavailable(Exception):

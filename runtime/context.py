@@ -1,10 +1,12 @@
-"""The per-request context: who is asking, fresh loaders, and the request's audit trail."""
+"""The per-request context: who is asking, fresh loaders, and the request's audit trail;
+and the WebSocket connection's context, whose events each begin afresh (`begin_event`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import NamedTuple
@@ -18,7 +20,7 @@ from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import REFUSED, AuditEntry
-from portal.services import Services
+from runtime.services import Services
 
 ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
 UNKNOWN_RELATIONSHIP = "unknown"  # the role of a refused read: there was no grant to name it
@@ -290,3 +292,38 @@ class Context:
             )
             for (account_id, patient_id, acting_as, action), types in sorted(self._audit.items())
         ]
+
+
+@dataclass
+class SocketSession:
+    """Who opened the connection, in which session, and until when their token is good."""
+
+    account_id: str
+    session_id: str | None  # None: a token minted without a session (runtime/security.py)
+    token_expires_at: datetime
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class SocketContext(Context):
+    connection_params: dict[str, object] | None = None
+    socket: SocketSession | None = None
+
+    @classmethod
+    def of(cls, context: Context) -> SocketContext:
+        return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
+
+    def begin_event(self, principal: Principal, now: datetime, loaders: Loaders) -> None:
+        """Everything an event's execution reads is as of now, for the principal as of now,
+        through loaders of that principal at that instant (shared by the account's other
+        subscriptions delivering the same event: runtime/realtime/sharing.py)."""
+        self.principal, self.now = principal, now
+        self.auth_error = self.failure = None
+        self.loaders = loaders
+        self.__dict__.pop("patient_contexts", None)
+
+    def take_audit(self, operation: str) -> list[AuditEntry]:
+        entries = self.audit_entries(operation)
+        self._audit.clear()
+        self._refused.clear()
+        return entries

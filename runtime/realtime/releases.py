@@ -9,9 +9,9 @@ import logging
 from datetime import datetime
 
 from persistence.releases import release_due
-from portal.services import Services
+from runtime.services import Services
 
-log = logging.getLogger("portal.realtime")
+log = logging.getLogger("runtime.realtime")
 
 
 async def release_due_results(services: Services, now: datetime) -> list[str]:

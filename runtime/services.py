@@ -16,12 +16,12 @@ from persistence.db import create_engine, reading_engine, session_factory
 from persistence.deliveries import DeliveryDispatcher
 from persistence.files import FileStore
 from persistence.mail import MailSender, build_mail_sender
-from portal.config import Settings
-from portal.oidc import SingleSignOn
-from portal.payments import SandboxGateway
-from portal.push import DevicePushSender, build_push_sender
-from portal.realtime.runtime import Realtime
-from portal.security import TokenIssuer
+from runtime.config import Settings
+from runtime.oidc import SingleSignOn
+from runtime.payments import SandboxGateway
+from runtime.push import DevicePushSender, build_push_sender
+from runtime.realtime.runtime import Realtime
+from runtime.security import TokenIssuer
 
 
 @dataclass
@@ -45,9 +45,9 @@ class Services:
     deliveries: DeliveryDispatcher = field(init=False)
     # Web Push, APNs and FCM senders as configured (portal/push, docs/push.md).
     push: DevicePushSender = field(init=False)
-    # One OpenID Connect client per configured provider (portal/oidc.py, docs/sso.md).
+    # One OpenID Connect client per configured provider (runtime/oidc.py, docs/sso.md).
     sso: SingleSignOn = field(init=False)
-    # Broker, outbox publisher and open WebSockets (portal/realtime), started by the app.
+    # Broker, outbox publisher and open WebSockets (runtime/realtime), started by the app.
     realtime: Realtime = field(init=False)
 
     # HTTP requests holding a pooled connection at once, served in order (loaders.base).

@@ -49,10 +49,9 @@ from domain.scopes import RecordArea
 from loaders import Loaders
 from persistence import outbox_feed, outbox_retention
 from persistence.queries.people import principal_in_session
-from portal.context import Unauthenticated
-from portal.realtime.broker import RESYNC, Listener
-from portal.realtime.sharing import View
-from portal.realtime.sockets import SocketContext, SocketSession
+from runtime.context import SocketContext, SocketSession, Unauthenticated
+from runtime.realtime.broker import RESYNC, Listener
+from runtime.realtime.sharing import View
 
 REPLAY_BATCH = 200
 EXPIRED = "Your session has expired. Sign in again and resubscribe with afterSeq to catch up."
@@ -99,7 +98,7 @@ class _Stream:
 
     async def at_event(self, seq: int) -> tuple[Principal, datetime, Loaders]:
         """The subscriber as of now and the loaders to read the event `seq` with, both shared
-        with this account's other subscriptions delivering it (portal/realtime/sharing.py)."""
+        with this account's other subscriptions delivering it (runtime/realtime/sharing.py)."""
         now = self.fresh(self.services.clock.now())
 
         async def load() -> View:

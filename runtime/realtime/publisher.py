@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from persistence import outbox_feed, outbox_order
-from portal.realtime.broker import Broker, BrokerUnavailable
+from runtime.realtime.broker import Broker, BrokerUnavailable
 
-log = logging.getLogger("portal.realtime")
+log = logging.getLogger("runtime.realtime")
 
 
 class OutboxPublisher:
