@@ -45,7 +45,7 @@ from loaders.notifications import (
     NotificationPageByAccountLoader,
     NotificationPreferencesByAccountLoader,
 )
-from loaders.owned import ThreadByIdLoader
+from loaders.owned import OwnedRowLoader, OwnerOfLoader, ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,
     CoveragesByPatientLoader,
@@ -190,6 +190,14 @@ class Loaders:
     @cached_property
     def thread(self) -> ThreadByIdLoader:
         return ThreadByIdLoader(self._sessions)
+
+    @cached_property
+    def owner_of(self) -> OwnerOfLoader:
+        return OwnerOfLoader(self._sessions)
+
+    @cached_property
+    def owned_row(self) -> OwnedRowLoader:
+        return OwnedRowLoader(self._sessions)
 
     @cached_property
     def unread_by_thread(self) -> UnreadCountByThreadLoader:

@@ -2,7 +2,8 @@
 
 A request changes status only with a conditional UPDATE from REQUESTED, so a patient's
 cancellation and the clinic's answer cannot both win. Every change records an
-APPOINTMENT_REQUEST_CHANGED outbox event in its transaction; the clinic's answer notifies.
+APPOINTMENT_REQUEST_CHANGED outbox event in its transaction; the clinic's answer notifies
+(usecases/ehr_appointments.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import appointment_requests as rules
 from domain import ehr
-from domain.access import AgePolicy, PatientGrant
+from domain.access import PatientGrant
 from domain.appointment_requests import RequestStatus
 from domain.appointments import is_telehealth
 from domain.events import EventKind
-from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
 from persistence.status import move_status
 
@@ -106,55 +105,12 @@ class AppointmentRequestRepository:
             payload={"change": change},
         )
 
-    # -- the clinic's answer (EHR feed: APPOINTMENT_REQUEST_ANSWERED) --------------------------
-    async def answer(
-        self, c: ehr.AppointmentRequestAnswered, now: datetime, ages: AgePolicy
-    ) -> tuple[str, str]:
-        """Apply the clinic's answer; (patient id, request id). Raises InvalidEvent."""
-        row = await self._session.get(m.AppointmentRequest, c.request_id)
-        if row is None:
-            raise ehr.unknown("data.requestId", "appointment request")
-        ehr.check_owner("data.patientId", c.patient_id, row.patient_id)
-        status = RequestStatus(c.status)
-        appointment_id = None
-        if c.appointment is not None:
-            appointment_id = await self._book(row, c.appointment)
-        answered = await self.set_status(
-            row.id,
-            status,
-            now,
-            appointment_id=appointment_id,
-            decline_reason=c.decline_reason,
-        )
-        if not answered:
-            raise ehr.InvalidEvent(
-                [ehr.Problem("data.requestId", "is not open (answered or cancelled already)")]
-            )
-        self.changed(row.id, row.patient_id, status.value, now)
-        if appointment_id is not None:
-            self._outbox.record(
-                EventKind.APPOINTMENT_CHANGED,
-                object_id=appointment_id,
-                patient_id=row.patient_id,
-                now=now,
-                payload={"change": "scheduled"},
-            )
-        text = rules.answer_notice(status, row.visit_type)
-        notice = Notice(
-            "APPOINTMENT_REQUEST_ANSWERED", RecordArea.APPOINTMENTS, text.title, text.body, row.id
-        )
-        await notify(self._session, row.patient_id, notice, now, ages)
-        return row.patient_id, row.id
+    # -- the clinic's answer (EHR feed: APPOINTMENT_REQUEST_ANSWERED) -------------------------
+    async def find(self, request_id: str) -> m.AppointmentRequest | None:
+        return await self._session.get(m.AppointmentRequest, request_id)
 
-    async def _book(self, row: m.AppointmentRequest, a: ehr.BookedAppointment) -> str:
-        if await self._session.get(m.Appointment, a.appointment_id) is not None:
-            raise ehr.InvalidEvent(
-                [ehr.Problem("data.appointment.appointmentId", "exists already")]
-            )
-        if not await self.exists(m.Provider, a.provider_id):
-            raise ehr.unknown("data.appointment.providerId", "provider")
-        if not await self.exists(m.Department, a.department_id):
-            raise ehr.unknown("data.appointment.departmentId", "department")
+    async def book(self, row: m.AppointmentRequest, a: ehr.BookedAppointment) -> str:
+        """Insert the appointment the clinic booked for the request; its id."""
         visit_type = a.visit_type or row.visit_type
         self._session.add(
             m.Appointment(

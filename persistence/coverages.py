@@ -1,5 +1,5 @@
-"""Insurance coverages from the EHR feed (COVERAGE_UPDATED): the coverage row is replaced
-by what the EHR sends (an upsert by its id); its patient may not change."""
+"""Insurance coverages from the EHR feed (COVERAGE_UPDATED, usecases/ehr.py): the coverage
+row is replaced by what the EHR sends (an upsert by its id); its patient may not change."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from domain import ehr
 from persistence import models as m
 
 
-async def apply_coverage(
-    session: AsyncSession, c: ehr.CoverageUpdated, now: datetime
-) -> tuple[str, str]:
-    if await session.get(m.Patient, c.patient_id) is None:
-        raise ehr.unknown("data.patientId", "patient")
-    row = await session.get(m.Coverage, c.coverage_id, with_for_update=True)
-    if row is not None and row.patient_id != c.patient_id:
-        raise ehr.InvalidEvent([ehr.Problem("data.coverageId", "is a coverage of another patient")])
+async def coverage_for_update(session: AsyncSession, coverage_id: str) -> m.Coverage | None:
+    return await session.get(m.Coverage, coverage_id, with_for_update=True)
+
+
+def write_coverage(
+    session: AsyncSession, row: m.Coverage | None, c: ehr.CoverageUpdated, now: datetime
+) -> m.Coverage:
+    """Replace the row's fields with the event's (None: a new coverage)."""
     if row is None:
         row = m.Coverage(id=c.coverage_id, patient_id=c.patient_id)
         session.add(row)
@@ -35,4 +35,4 @@ async def apply_coverage(
     row.out_of_pocket_max_cents = c.out_of_pocket_max_cents
     row.out_of_pocket_met_cents = c.out_of_pocket_met_cents
     row.updated_at = now
-    return c.patient_id, c.coverage_id
+    return row

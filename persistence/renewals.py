@@ -9,12 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import ehr
-from domain.access import AgePolicy, PatientGrant
-from domain.renewals import RenewalStatus, answer_notice
+from domain.access import PatientGrant
+from domain.renewals import RenewalStatus
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.notify import Notice, notify
 from persistence.queries.guard import patient_ids
 from persistence.status import move_status
 
@@ -58,33 +56,26 @@ class RenewalRepository:
         self._session.add(row)
         return row
 
-    async def answer(
-        self, c: ehr.RenewalAnswered, now: datetime, ages: AgePolicy
-    ) -> tuple[str, str]:
-        row = await self._session.get(m.PrescriptionRenewal, c.renewal_id)
-        if row is None:
-            raise ehr.unknown("data.renewalId", "prescription renewal")
-        ehr.check_owner("data.patientId", c.patient_id, row.patient_id)
-        status = RenewalStatus(c.status)
-        moved = await move_status(
+    # -- the prescriber's answer (EHR feed: PRESCRIPTION_RENEWAL_ANSWERED, usecases/ehr.py) --
+    async def find(self, renewal_id: str) -> m.PrescriptionRenewal | None:
+        return await self._session.get(m.PrescriptionRenewal, renewal_id)
+
+    async def close(
+        self, row: m.PrescriptionRenewal, status: RenewalStatus, now: datetime, reason: str | None
+    ) -> bool:
+        """Move an open renewal to `status`; False if it was answered already."""
+        return await move_status(
             self._session,
             m.PrescriptionRenewal,
             row.id,
             expected=OPEN,
             to=status.value,
             now=now,
-            denial_reason=c.denial_reason,
+            denial_reason=reason,
         )
-        if not moved:
-            raise ehr.InvalidEvent([ehr.Problem("data.renewalId", "is not open (answered)")])
+
+    async def medication(self, row: m.PrescriptionRenewal) -> m.Medication:
         medication = await self._session.get(m.Medication, row.medication_id)
-        assert medication is not None
-        if status is RenewalStatus.APPROVED:
-            medication.refills_remaining = c.refills or 0
-            medication.end_date = c.end_date
-        title, body = answer_notice(status, medication.name)
-        notice = Notice(
-            "PRESCRIPTION_RENEWAL_ANSWERED", RecordArea.MEDICATIONS, title, body, row.id
-        )
-        await notify(self._session, row.patient_id, notice, now, ages)
-        return row.patient_id, row.id
+        if medication is None:
+            raise LookupError("a renewal's medication is never deleted")
+        return medication

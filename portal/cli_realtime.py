@@ -153,9 +153,11 @@ def _demo_events(patient_id: str, thread_id: str, provider_id: str) -> Any:
 
 async def _send(args: argparse.Namespace, services: Any, event: dict[str, Any]) -> str:
     if args.direct:
-        from portal.integration import apply_once
+        from persistence.uow import UnitOfWork
+        from portal.integration import ports
+        from usecases.ehr import apply_once
 
-        await apply_once(services, ehr.parse_event(event))
+        await apply_once(ehr.parse_event(event), UnitOfWork(services.sessions), ports(services))
         return "applied"
     token = args.token or services.settings.integration_token
     async with httpx.AsyncClient() as client:

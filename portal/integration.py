@@ -4,9 +4,10 @@ Service credentials only: `Authorization: Bearer <INTEGRATION_TOKEN>`, recognise
 edge that authenticates (portal/auth.py, in constant time); a patient's JWT is just a wrong
 token (401). The body is one event, read strictly
 (domain/ehr.py): any problem is 422 with every problem listed, and nothing is written.
-An event id is applied once: its row in `integration_events` is inserted first, in the
-transaction of the change, so a re-sent or concurrently duplicated event finds it taken
-and answers 200 `{"status": "duplicate"}` having changed nothing.
+The event is applied by its use case (usecases/ehr.py), once per id: its row in
+`integration_events` is inserted first, in the transaction of the change, so a re-sent or
+concurrently duplicated event finds it taken and answers 200 `{"status": "duplicate"}`
+having changed nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from domain import ehr
-from persistence.ehr import Applied, Policies, Previous
 from persistence.uow import UnitOfWork
 from portal.auth import authentication_of
 from runtime.services import Services
+from usecases import ehr as feed
 
 log = logging.getLogger("portal.integration")
 
@@ -62,14 +62,14 @@ async def receive_event(request: Request) -> Response:
         return raw
     try:
         event = ehr.parse_event(raw)
-        outcome = await apply_once(services, event)
+        outcome = await feed.apply_once(event, UnitOfWork(services.sessions), ports(services))
     except ehr.InvalidEvent as invalid:
         problems = [{"field": p.field, "message": p.message} for p in invalid.problems]
         log.info("EHR event refused: %s", invalid)
         return JSONResponse(
             {"status": "rejected", "errors": problems}, status_code=422, headers=HEADERS
         )
-    if isinstance(outcome, Previous):
+    if isinstance(outcome, feed.Previous):
         return _answer_repeat(event, outcome)
     body = {
         "status": "applied",
@@ -81,7 +81,7 @@ async def receive_event(request: Request) -> Response:
     return JSONResponse(body, headers=HEADERS)
 
 
-def _answer_repeat(event: ehr.Event, previous: Previous) -> Response:
+def _answer_repeat(event: ehr.Event, previous: feed.Previous) -> Response:
     if previous.fingerprint != event.fingerprint:
         return _error(
             409,
@@ -92,21 +92,7 @@ def _answer_repeat(event: ehr.Event, previous: Previous) -> Response:
     return JSONResponse({"status": "duplicate", "id": event.id}, headers=HEADERS)
 
 
-async def apply_once(services: Services, event: ehr.Event) -> Applied | Previous:
-    """Apply the event in one transaction with its id's row, or say what was applied before."""
-    now = services.clock.now()
-    policies = Policies(services.settings.release, services.settings.ages)
-    uow = UnitOfWork(services.sessions)
-    try:
-        async with uow:
-            claimed = await uow.ehr.claim(event, now)
-            applied = await uow.ehr.apply(event, now, policies)
-            claimed.patient_id, claimed.object_id = applied.patient_id, applied.object_id
-            await uow.commit()
-        return applied
-    except IntegrityError:
-        async with uow:
-            previous = await uow.ehr.previous(event.id)
-        if previous is None:
-            raise  # another constraint: a bug or a race we do not expect; logged as a 500
-        return previous
+def ports(services: Services) -> feed.Ports:
+    """What the feed's use cases need of the process: its clock and policies."""
+    settings = services.settings
+    return feed.Ports(services.clock, settings.release, settings.ages)

@@ -9,7 +9,6 @@ from persistence import models as m
 from resolvers import appointment_requests as appointment_requests_r
 from resolvers import billing as billing_r
 from resolvers import coverages as coverages_r
-from resolvers import legal as legal_r
 from resolvers import notes as notes_r
 from resolvers import owned
 from resolvers import patients as patients_r
@@ -72,7 +71,6 @@ FETCHERS: dict[str, Fetch] = {
     "ClinicalNote": notes_r.note_node,
     "AppointmentRequest": appointment_requests_r.appointment_request_node,
     "PrescriptionRenewal": renewals_r.renewal_node,
-    "LegalDocument": legal_r.document_node,
     "Coverage": coverages_r.coverage_node,
 }
 

@@ -8,19 +8,17 @@ from typing import Any
 
 from domain.access import PatientGrant
 from persistence import models as m
-from persistence.queries import owned
+from persistence.queries.owned import area_of
 from runtime.context import Context
 
 
 async def owned_row(
     ctx: Context, model: type[m.Base], object_type: str, row_id: str
 ) -> tuple[Any, PatientGrant]:
-    """Check access to the owner of a patient-owned row, then load it through the grant."""
+    """Check access to the owner of a patient-owned row, then load it through the grant
+    (both batched: one statement per kind of row for the whole request)."""
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await owned.owner_of(session, model, row_id)
-        if owner is None:
-            ctx.access("", owned.area_of(model), object_type)  # raises: nobody's row
-        grant = ctx.access(owner or "", owned.area_of(model), object_type)
-        rows = await owned.owned_by_id(session, model, [grant], [row_id])
-    return (rows[0] if rows else None), grant
+    owner = await ctx.loaders.owner_of.get((model, row_id))
+    # Nobody's row is refused like another patient's: the policy knows no patient "".
+    grant = ctx.access(owner or "", area_of(model), object_type)
+    return await ctx.loaders.owned_row.get((model, grant, row_id)), grant

@@ -1,29 +1,17 @@
-"""updateProfile: the patient's own preferred name and pronouns (a proxy gets FORBIDDEN)."""
+"""updateProfile: the patient's own preferred name and pronouns (a proxy gets FORBIDDEN;
+use case: usecases/profile.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain import profile as rules
 from persistence.uow import UnitOfWork
-from resolvers.patients import patient as load_patient
-from resolvers.payloads import user_errors
-from schema import profile as s
-from schema.base import BadInput, internal_id
-from usecases import profile as usecases
+from usecases import profile as uc
 
 if TYPE_CHECKING:
-    from schema.base import Info
+    from runtime.context import Context
 
 
-@user_errors(s.UpdateProfilePayload, s.ProfileError, s.ProfileErrorCode)
-async def update_profile(info: Info, input: s.UpdateProfileInput) -> s.UpdateProfilePayload:
-    ctx = info.context
-    try:
-        patient_id = internal_id(input.patient_id, "Patient")
-    except BadInput:
-        raise rules.InvalidId() from None
-    grant = ctx.act_for_self(patient_id, "Patient")
-    change = rules.check_profile(input.preferred_name, input.pronouns)
-    await usecases.update_profile(change, grant, UnitOfWork(ctx.services.sessions))
-    return s.UpdateProfilePayload(patient=await load_patient(info, grant.patient_id))
+async def update_profile(ctx: Context, command: uc.UpdateProfile) -> None:
+    grant = ctx.act_for_self(command.patient_id, "Patient")
+    await uc.update_profile(command, grant, UnitOfWork(ctx.services.sessions))

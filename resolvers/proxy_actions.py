@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain import account_mail
 from domain import accounts as secrets_rules
 from domain import proxies as rules
 from domain.errors import DomainError
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
-from resolvers import account_mail
 from resolvers.payloads import account_action, one_per_request, user_errors
 from schema import proxy_actions as s
 from schema.base import internal_id, to_global_id

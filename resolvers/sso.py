@@ -1,94 +1,64 @@
-"""startSso, completeSsoSignIn, unlinkIdentity, setPasswordSignIn and
-`ssoProviders` (use cases: usecases/sso.py; the callback: portal/sso.py)."""
+"""startSso, completeSsoSignIn, unlinkIdentity, setPasswordSignIn, `ssoProviders` and
+`viewer.linkedIdentities` (use cases: usecases/sso.py; the callback: portal/sso.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from domain import sso as rules
-from persistence.terms import pending_for
 from persistence.uow import UnitOfWork
-from resolvers.auth import start_session
-from resolvers.payloads import account_action, user_errors
-from schema import sso as s
-from schema.base import internal_id
-from schema.sso_types import SsoProvider
-from schema.viewer import Viewer
+from resolvers.sessions import issuing, now_signed_in
 from usecases import sso as uc
+from usecases.sessions import SignedIn
 
 if TYPE_CHECKING:
-    from schema.base import Info
-
-ERRORS = (s.SsoError, s.SsoErrorCode)
-
-
-def providers(info: Info) -> list[SsoProvider]:
-    return [SsoProvider(id=p.id, name=p.name) for p in info.context.services.settings.sso.providers]
+    from persistence.sso import LinkedIdentity
+    from runtime.context import Context
+    from runtime.sso_settings import ProviderSettings
 
 
-@account_action
-@user_errors(s.StartSsoPayload, *ERRORS)
-async def start_sso(info: Info, input: s.StartSsoInput) -> s.StartSsoPayload:
-    ctx = info.context
+def providers(ctx: Context) -> list[ProviderSettings]:
+    return list(ctx.services.settings.sso.providers)
+
+
+async def linked_identities(ctx: Context) -> list[tuple[LinkedIdentity, str]]:
+    """The signed-in account's own identities, each with its provider's name."""
+    account_id = ctx.require_principal().account_id
+    names = {p.id: p.name for p in ctx.services.settings.sso.providers}
+    stored = await ctx.loaders.linked_identities.get(account_id)
+    return [(i, names.get(i.provider, i.provider)) for i in stored or []]
+
+
+async def start_sso(
+    ctx: Context, provider_id: str, redirect_uri: str, code_challenge: str, link: bool
+) -> str:
+    """The provider's authorization URL to open."""
     settings = ctx.services.settings.sso
-    provider = settings.provider(input.provider)
+    provider = settings.provider(provider_id)
     if provider is None:
         raise rules.UnknownProvider(field="provider")
-    link_account_id = ctx.require_principal().account_id if input.link else None
-    command = uc.StartSso(
-        provider.rules(), input.redirect_uri, input.code_challenge, link_account_id
-    )
-    url = await uc.start_sso(
+    link_account_id = ctx.require_principal().account_id if link else None
+    command = uc.StartSso(provider.rules(), redirect_uri, code_challenge, link_account_id)
+    return await uc.start_sso(
         command,
         UnitOfWork(ctx.services.sessions),
         ctx.services.sso.clients[provider.id],
         settings.redirect_uris,
         ctx.now,
     )
-    return s.StartSsoPayload(authorization_url=url)
 
 
-@account_action
-@user_errors(s.CompleteSsoSignInPayload, *ERRORS)
-async def complete_sso_sign_in(
-    info: Info, input: s.CompleteSsoSignInInput
-) -> s.CompleteSsoSignInPayload:
-    ctx = info.context
+async def complete_sso_sign_in(ctx: Context, command: uc.CompleteSsoSignIn) -> SignedIn:
     uow = UnitOfWork(ctx.services.sessions)
-    account_id = await uc.take_handoff(input.code, input.code_verifier, uow, ctx.now)
-    ctx.audit_account(account_id)
-    async with uow:  # the portal's own session, started as signIn starts it
-        pending = bool(await pending_for(uow.session, account_id))
-        issued = start_session(uow, ctx, account_id, terms_pending=pending)
-        principal, name = await uow.accounts.principal(account_id, ctx.now)
-        await uow.commit()
-    assert principal is not None
-    ctx.signed_in(principal, name, issued.session_id, terms_pending=pending)
-    return s.CompleteSsoSignInPayload(
-        access_token=issued.access_token,
-        access_token_expires_at=issued.access_token_expires_at,
-        refresh_token=issued.refresh_token,
-        refresh_token_expires_at=issued.refresh_token_expires_at,
-        viewer=Viewer(account_id=account_id),
-    )
+    done = await uc.complete_sso_sign_in(command, uow, issuing(ctx), ctx.now, ctx.audit_account)
+    return now_signed_in(ctx, done)
 
 
-@account_action
-@user_errors(s.UnlinkIdentityPayload, *ERRORS)
-async def unlink_identity(info: Info, input: s.UnlinkIdentityInput) -> s.UnlinkIdentityPayload:
-    ctx = info.context
+async def unlink_identity(ctx: Context, identity_id: str) -> None:
     account_id = ctx.require_principal().account_id
-    identity_id = internal_id(input.id, "LinkedIdentity")
     await uc.unlink_identity(account_id, identity_id, UnitOfWork(ctx.services.sessions))
-    return s.UnlinkIdentityPayload(ok=True)
 
 
-@account_action
-@user_errors(s.SetPasswordSignInPayload, *ERRORS)
-async def set_password_sign_in(
-    info: Info, input: s.SetPasswordSignInInput
-) -> s.SetPasswordSignInPayload:
-    ctx = info.context
+async def set_password_sign_in(ctx: Context, enabled: bool) -> None:
     account_id = ctx.require_principal().account_id
-    await uc.set_password_sign_in(account_id, input.enabled, UnitOfWork(ctx.services.sessions))
-    return s.SetPasswordSignInPayload(password_sign_in=input.enabled)
+    await uc.set_password_sign_in(account_id, enabled, UnitOfWork(ctx.services.sessions))

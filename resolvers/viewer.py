@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from schema import patient as patient_s
 from schema import people as people_s
 from schema import viewer as s
-from schema.sessions import AccountSession
 
 if TYPE_CHECKING:
     from schema.base import Info
@@ -29,15 +28,3 @@ async def account(info: Info, account_id: str) -> people_s.Account:
 
 def patient_contexts(info: Info) -> list[patient_s.PatientContext]:
     return [patient_s.PatientContext.from_facts(c) for c in info.context.patient_contexts]
-
-
-async def sessions(info: Info) -> list[AccountSession]:
-    """The signed-in account's own open sessions, whatever `Viewer` they are asked through."""
-    ctx = info.context
-    account_id = ctx.require_principal().account_id
-    rows = await ctx.loaders.sessions.get(account_id) or []
-    return [
-        AccountSession.from_row(row, current=row.id == ctx.session_id)
-        for row in rows
-        if row.expires_at > ctx.now
-    ]

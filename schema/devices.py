@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from domain.devices import Platform
-from persistence.devices import StoredDevice
 from schema.base import Node
-from schema.payloads import UserError
+
+if TYPE_CHECKING:
+    from persistence.devices import StoredDevice
 
 DevicePlatform = strawberry.enum(
     Platform,
@@ -41,45 +42,3 @@ class Device(Node):
             last_used_at=device.last_used_at,
             internal_id=device.id,
         )
-
-
-@strawberry.enum
-class DeviceErrorCode(Enum):
-    INVALID_DEVICE = "INVALID_DEVICE"
-    DEVICE_NOT_FOUND = "DEVICE_NOT_FOUND"
-    TOO_MANY_DEVICES = "TOO_MANY_DEVICES"
-
-
-@strawberry.type
-class DeviceError(UserError):
-    code: DeviceErrorCode
-
-
-@strawberry.input(
-    description="WEB_PUSH: `endpoint`, `p256dh` and `auth` from the browser's "
-    "PushSubscription (subscribed with `webPushPublicKey`); APNS and FCM: `token`."
-)
-class RegisterDeviceInput:
-    platform: DevicePlatform  # type: ignore[valid-type]
-    name: str = strawberry.field(description="How the account holder recognizes it.")
-    endpoint: str | None = None
-    p256dh: str | None = None
-    auth: str | None = None
-    token: str | None = None
-
-
-@strawberry.input
-class UnregisterDeviceInput:
-    id: strawberry.ID
-
-
-@strawberry.type
-class RegisterDevicePayload:
-    device: Device | None = None
-    errors: list[DeviceError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class UnregisterDevicePayload:
-    ok: bool = False
-    errors: list[DeviceError] = strawberry.field(default_factory=list)

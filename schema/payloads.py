@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 import strawberry
 
@@ -27,7 +27,6 @@ class UserError:
 
 P = TypeVar("P")
 Params = ParamSpec("Params")
-Input = TypeVar("Input")
 
 
 class Answer(Protocol):
@@ -70,18 +69,26 @@ def user_errors(
     return decorate
 
 
+def _info(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Info:
+    """The `info` of a decorated call: a keyword when strawberry calls a mutation field (a
+    method: `self` comes first), else the first positional (a resolver called as `(info,
+    input)` by a field's body)."""
+    return cast("Info", kwargs["info"] if "info" in kwargs else args[0])
+
+
 def account_action(
-    resolver: Callable[[Info, Input], Awaitable[Reported]],
-) -> Callable[[Info, Input], Awaitable[Reported]]:
-    """Decorate an account-level mutation resolver (outside `user_errors`): it is audited
-    under its field name, as a write when it succeeds and as an attempt when it is refused
-    (errors in its payload, not signed in, anything raised). See `Context.audit_account`."""
+    resolver: Callable[Params, Awaitable[Reported]],
+) -> Callable[Params, Awaitable[Reported]]:
+    """Decorate an account-level mutation (outside `user_errors`): it is audited under its
+    field name, as a write when it succeeds and as an attempt when it is refused (errors in
+    its payload, not signed in, anything raised). See `Context.audit_account`."""
 
     @functools.wraps(resolver)
-    async def audited(info: Info, input: Input) -> Reported:
+    async def audited(*args: Params.args, **kwargs: Params.kwargs) -> Reported:
+        info = _info(args, kwargs)
         done = False
         try:
-            payload = await resolver(info, input)
+            payload = await resolver(*args, **kwargs)
             done = not payload.errors
             return payload
         finally:
@@ -91,15 +98,15 @@ def account_action(
 
 
 def one_per_request(
-    resolver: Callable[[Info, Input], Awaitable[Reported]],
-) -> Callable[[Info, Input], Awaitable[Reported]]:
+    resolver: Callable[Params, Awaitable[Reported]],
+) -> Callable[Params, Awaitable[Reported]]:
     """Decorate a mutation that checks a password or code (inside `user_errors`): only the
     first of an HTTP request runs; the others answer ONE_CREDENTIAL_PER_REQUEST unprocessed."""
 
     @functools.wraps(resolver)
-    async def first_only(info: Info, input: Input) -> Reported:
-        if not info.context.claim_credential_check():
+    async def first_only(*args: Params.args, **kwargs: Params.kwargs) -> Reported:
+        if not _info(args, kwargs).context.claim_credential_check():
             raise OneCredentialPerRequest()
-        return await resolver(info, input)
+        return await resolver(*args, **kwargs)
 
     return first_only

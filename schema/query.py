@@ -6,17 +6,16 @@ import strawberry
 
 from resolvers import catalog as catalog_r
 from resolvers import devices as devices_r
-from resolvers import legal as legal_r
 from resolvers import nodes as nodes_r
 from resolvers import patients as patients_r
 from resolvers import sso as sso_r
 from resolvers import viewer as viewer_r
 from schema.appointments import Slot, SlotFilter
 from schema.base import Connection, Info, Node, fetch_node
-from schema.legal import LegalDocument
 from schema.patient import Patient
 from schema.people import Provider
-from schema.sso_types import SsoProvider
+from schema.sso import SsoProvider
+from schema.terms import LegalDocument, legal_documents
 from schema.viewer import Viewer
 
 
@@ -31,11 +30,11 @@ class Query:
         "when they subscribe for Web Push (then `registerDevice`)."
     )
     def web_push_public_key(self, info: Info) -> str:
-        return devices_r.web_push_public_key(info)
+        return devices_r.web_push_public_key(info.context)
 
     @strawberry.field(description="The identity providers to offer single sign-on with.")
     def sso_providers(self, info: Info) -> list[SsoProvider]:
-        return sso_r.providers(info)
+        return [SsoProvider.from_settings(p) for p in sso_r.providers(info.context)]
 
     @strawberry.field(description="A patient the viewer may act for; FORBIDDEN otherwise.")
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
@@ -50,7 +49,7 @@ class Query:
         "accepted it (null: pending). Readable while acceptance is pending."
     )
     async def legal_documents(self, info: Info) -> list[LegalDocument]:
-        return await legal_r.legal_documents(info)
+        return await legal_documents(info)
 
     @strawberry.field(
         description="Null, with BAD_USER_INPUT at this path, when an argument is refused "

@@ -1,23 +1,35 @@
-"""The root Subscription: what open clients are told as it happens (DESIGN section 5)."""
+"""The root Subscription: what open clients are told as it happens (DESIGN section 5).
+
+resolvers/subscriptions.py streams the rows each checked event names; the types here turn
+them into payloads (the arguments are decoded here first, after the connection's check).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Annotated, Self, TypeVar
 
 import strawberry
 
+from domain.realtime import parse_seq
+from resolvers import patients as patients_r
 from resolvers import subscriptions as r
+from runtime.context import SocketContext
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
-from schema.base import Info
+from schema.base import BadInput, Info, internal_id
 from schema.messages import Message, MessageThread
-from schema.notes import NoteEvent
+from schema.notes import ClinicalNote, NoteEvent
 from schema.notifications import Notification
 from schema.results import Result
 
 if TYPE_CHECKING:
     from schema.patient import Patient
+
+D = TypeVar("D")
+P = TypeVar("P")
+Open = Callable[[SocketContext, str, str | None, int | None], AsyncGenerator[D, None]]
 
 SEQ = (
     "The event's sequence id. Keep the last one received: after a reconnect, pass it as "
@@ -48,10 +60,19 @@ class MessageEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await r.event_patient(info, self.patient_id)
+        return await patients_r.patient(info, self.patient_id)
 
     message: Message
     thread: MessageThread
+
+    @classmethod
+    def of(cls, d: r.MessageDelivery) -> Self:
+        return cls(
+            seq=_seq(d.seq),
+            patient_id=d.grant.patient_id,
+            message=Message.from_row(d.message, d.grant),
+            thread=MessageThread.from_row(d.thread, d.grant),
+        )
 
 
 @strawberry.type(description="A result that was released to the patient (and their proxies).")
@@ -61,9 +82,14 @@ class ResultEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await r.event_patient(info, self.patient_id)
+        return await patients_r.patient(info, self.patient_id)
 
     result: Result
+
+    @classmethod
+    def of(cls, d: r.ResultDelivery, info: Info) -> Self:
+        result = Result.from_found(d.result)
+        return cls(seq=_seq(d.seq), patient_id=d.result.grant.patient_id, result=result)
 
 
 @strawberry.type(description="An appointment that was booked, moved, cancelled or updated.")
@@ -73,9 +99,14 @@ class AppointmentEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await r.event_patient(info, self.patient_id)
+        return await patients_r.patient(info, self.patient_id)
 
     appointment: Appointment
+
+    @classmethod
+    def of(cls, d: r.AppointmentDelivery, info: Info) -> Self:
+        appointment = Appointment.from_row(d.appointment, d.grant, info)
+        return cls(seq=_seq(d.seq), patient_id=d.grant.patient_id, appointment=appointment)
 
 
 @strawberry.type(
@@ -87,15 +118,61 @@ class AppointmentRequestEvent:
 
     @strawberry.field(description="The patient it is about.")
     async def patient(self, info: Info) -> PatientField:
-        return await r.event_patient(info, self.patient_id)
+        return await patients_r.patient(info, self.patient_id)
 
     request: AppointmentRequest
+
+    @classmethod
+    def of(cls, d: r.AppointmentRequestDelivery) -> Self:
+        request = AppointmentRequest.from_row(d.request, d.grant)
+        return cls(seq=_seq(d.seq), patient_id=d.grant.patient_id, request=request)
 
 
 @strawberry.type(description="A new notification for the viewer.")
 class NotificationEvent:
     seq: strawberry.ID = strawberry.field(description=SEQ)
     notification: Notification
+
+    @classmethod
+    def of(cls, d: r.NotificationDelivery) -> Self:
+        return cls(seq=_seq(d.seq), notification=Notification.from_row(d.notification))
+
+
+def _note_event(d: r.NoteDelivery) -> NoteEvent:
+    note = ClinicalNote.from_row(d.note, d.grant)
+    return NoteEvent(seq=_seq(d.seq), patient_id=d.grant.patient_id, note=note)
+
+
+def _seq(seq: int) -> strawberry.ID:
+    return strawberry.ID(str(seq))
+
+
+async def _payloads(
+    info: Info,
+    open_: Open[D],
+    patient_id: strawberry.ID | None,
+    after_seq: strawberry.ID | None,
+    payload: Callable[[D], P],
+) -> AsyncGenerator[P, None]:
+    """The subscriber is checked first, then its arguments decoded, then the stream opened."""
+    ctx = r.subscriber(info.context)
+    after = None
+    if after_seq is not None:
+        try:
+            after = parse_seq(after_seq)
+        except ValueError:
+            raise BadInput("`afterSeq` must be the `seq` of an event you received.") from None
+    patient = internal_id(patient_id, "Patient") if patient_id is not None else None
+    operation = info.operation.name.value if info.operation.name else info.field_name
+    async with aclosing(open_(ctx, operation, patient, after)) as deliveries:
+        async for delivery in deliveries:
+            yield payload(delivery)
+
+
+def _notifications(
+    ctx: SocketContext, operation: str, patient_id: str | None, after: int | None
+) -> AsyncGenerator[r.NotificationDelivery, None]:
+    return r.notification_added(ctx, operation, after)  # the viewer's own: no patient
 
 
 @strawberry.type
@@ -107,7 +184,7 @@ class Subscription:
         patient_id: PatientArg = None,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[MessageEvent]:
-        return r.message_received(info, patient_id, after_seq)
+        return _payloads(info, r.message_received, patient_id, after_seq, MessageEvent.of)
 
     @strawberry.subscription(description="Results released to the patient." + ENDS)
     def result_released(
@@ -116,7 +193,9 @@ class Subscription:
         patient_id: PatientArg = None,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[ResultEvent]:
-        return r.result_released(info, patient_id, after_seq)
+        return _payloads(
+            info, r.result_released, patient_id, after_seq, lambda d: ResultEvent.of(d, info)
+        )
 
     @strawberry.subscription(description="Appointments booked, moved or cancelled." + ENDS)
     def appointment_changed(
@@ -125,7 +204,13 @@ class Subscription:
         patient_id: PatientArg = None,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[AppointmentEvent]:
-        return r.appointment_changed(info, patient_id, after_seq)
+        return _payloads(
+            info,
+            r.appointment_changed,
+            patient_id,
+            after_seq,
+            lambda d: AppointmentEvent.of(d, info),
+        )
 
     @strawberry.subscription(
         description="Clinical notes signed or amended. A note the policy withholds from the "
@@ -138,7 +223,7 @@ class Subscription:
         patient_id: PatientArg = None,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[NoteEvent]:
-        return r.note_signed(info, patient_id, after_seq)
+        return _payloads(info, r.note_signed, patient_id, after_seq, _note_event)
 
     @strawberry.subscription(
         description="Appointment requests made, withdrawn, scheduled or declined." + ENDS
@@ -149,7 +234,9 @@ class Subscription:
         patient_id: PatientArg = None,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[AppointmentRequestEvent]:
-        return r.appointment_request_changed(info, patient_id, after_seq)
+        return _payloads(
+            info, r.appointment_request_changed, patient_id, after_seq, AppointmentRequestEvent.of
+        )
 
     @strawberry.subscription(
         description="New notifications for the viewer (every patient it follows)."
@@ -160,4 +247,4 @@ class Subscription:
         info: Info,
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[NotificationEvent]:
-        return r.notification_added(info, after_seq)
+        return _payloads(info, _notifications, None, after_seq, NotificationEvent.of)

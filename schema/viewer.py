@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from resolvers import devices as devices_r
-from resolvers import linked_identities as identities_r
+from resolvers import sessions as sessions_r
+from resolvers import sso as sso_r
 from resolvers import viewer as r
 from schema import messages as messages_s
 from schema import notifications as notifications_s
@@ -18,9 +17,7 @@ from schema.notifications import Notification, NotificationPreference
 from schema.patient import PatientContext
 from schema.people import Account
 from schema.sessions import AccountSession
-
-if TYPE_CHECKING:
-    from schema.sso_types import LinkedIdentity
+from schema.sso import LinkedIdentity
 
 
 @strawberry.type
@@ -72,14 +69,14 @@ class Viewer:
         "marking this one. Only the account's own."
     )
     async def sessions(self, info: Info) -> list[AccountSession]:
-        return await r.sessions(info)
+        rows = await sessions_r.sessions(info.context)
+        return [AccountSession.from_row(row, row.id == info.context.session_id) for row in rows]
 
     @strawberry.field(description="The browsers and phones that get this account's pushes.")
     async def devices(self, info: Info) -> list[Device]:
-        return await devices_r.devices(info)
+        return [Device.from_stored(d) for d in await devices_r.devices(info.context)]
 
     @strawberry.field(description="The single sign-on identities linked to this account.")
-    async def linked_identities(
-        self, info: Info
-    ) -> list[Annotated[LinkedIdentity, strawberry.lazy("schema.sso_types")]]:
-        return await identities_r.linked_identities(info)
+    async def linked_identities(self, info: Info) -> list[LinkedIdentity]:
+        found = await sso_r.linked_identities(info.context)
+        return [LinkedIdentity.from_stored(i, name) for i, name in found]

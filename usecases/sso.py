@@ -12,6 +12,7 @@ from domain import sso as rules
 from domain.sso import CallbackFailed, ProviderRules
 from persistence.sso import PendingLogin
 from persistence.uow import UnitOfWork
+from usecases.sessions import Client, Issuing, NoteAccount, SignedIn, start_and_commit
 
 
 class OidcPort(Protocol):
@@ -141,6 +142,24 @@ async def _vouched_account(provider: ProviderRules, claims: dict[str, Any], uow:
     if account_id is None:
         raise CallbackFailed(rules.NOT_LINKED)
     return account_id
+
+
+@dataclass(frozen=True)
+class CompleteSsoSignIn:
+    code: str
+    code_verifier: str
+    client: Client
+
+
+async def complete_sso_sign_in(
+    command: CompleteSsoSignIn, uow: UnitOfWork, issuing: Issuing, now: datetime, note: NoteAccount
+) -> SignedIn:
+    """The portal's own session for the account the one-time code was handed out for,
+    started as signIn starts it."""
+    account_id = await take_handoff(command.code, command.code_verifier, uow, now)
+    note(account_id)
+    async with uow:
+        return await start_and_commit(uow, issuing, account_id, command.client, now)
 
 
 async def take_handoff(code: str, code_verifier: str, uow: UnitOfWork, now: datetime) -> str:

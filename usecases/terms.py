@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import terms as rules
@@ -21,14 +22,19 @@ async def publish_document(
     return row
 
 
-async def accept_documents(
-    account_id: str, document_ids: list[str], uow: UnitOfWork, now: datetime
+@dataclass(frozen=True)
+class AcceptLegalDocuments:
+    document_ids: list[str]
+
+
+async def accept_legal_documents(
+    command: AcceptLegalDocuments, account_id: str, uow: UnitOfWork, now: datetime
 ) -> list[m.LegalDocument]:
     """Record the account's acceptance of current documents; the ones still pending after."""
     async with uow:
         current = [d.id for d in await store.current_documents(uow.session)]
         done = await store.accepted(uow.session, account_id)
-        named = rules.check_acceptance(document_ids, current)
+        named = rules.check_acceptance(command.document_ids, current)
         store.accept(uow.session, account_id, [d for d in named if d not in done], now)
         await uow.session.flush()
         pending = await store.pending_for(uow.session, account_id)

@@ -43,6 +43,22 @@ async def owner_of(session: AsyncSession, model: type[m.Base], row_id: str) -> s
     return await session.scalar(select(owner).where(id_column == row_id))
 
 
+def owner_column_value(model: type[m.Base], row: Any) -> str:
+    """The owning patient's id of a row of `model` (a statement's guarantor, else its patient)."""
+    owner, _area = OWNERS[model]
+    return str(getattr(row, owner.key))
+
+
+async def owners_of(
+    session: AsyncSession, model: type[m.Base], ids: Sequence[str]
+) -> dict[str, str]:
+    """Row id -> the patient who owns it, for the rows that exist (one statement)."""
+    owner, _area = OWNERS[model]
+    id_column: Any = model.__table__.c.id
+    rows = await session.execute(select(id_column, owner).where(id_column.in_(ids)))
+    return {row_id: patient_id for row_id, patient_id in rows}
+
+
 async def owned_by_id(
     session: AsyncSession, model: type[m.Base], grants: Sequence[PatientGrant], ids: Sequence[str]
 ) -> list[Any]:

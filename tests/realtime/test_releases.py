@@ -170,3 +170,23 @@ async def test_portal_demo_ehr_plays_a_reply_and_a_result(
     assert out.count("HTTP 200") == 2, out
     assert (await alex.data(messages))["messageReceived"]["message"]["body"]
     assert (await alex.data(results))["resultReleased"]["result"]["name"]
+
+
+async def test_portal_demo_ehr_direct_applies_through_the_feed_use_cases(
+    start_server: StartServer, people: Family, live_db: Database
+) -> None:
+    """`--direct` skips HTTP and calls the feed's use cases (usecases/ehr.py) itself: the
+    same rows, outbox events and live pushes as the endpoint."""
+    server = await start_server()
+    alex = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    since = await server.seq()
+    messages = await alex.subscribe(
+        "subscription($afterSeq: ID) { messageReceived(afterSeq: $afterSeq) { message { body } } }",
+        after=since,
+    )
+    out = await run_cli(
+        *("--database-url", live_db.url, "demo-ehr", "--patient", "alex.rivera"),
+        *("--count", "2", "--every", "0", "--direct"),
+    )
+    assert out.count(": applied") == 2, out
+    assert (await alex.data(messages))["messageReceived"]["message"]["body"]
