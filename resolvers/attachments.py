@@ -6,7 +6,6 @@ from __future__ import annotations
 from domain.access import PatientGrant
 from persistence import models as m
 from persistence.messages import ATTACHMENT_AREAS
-from persistence.queries import attachments as q
 from runtime.context import Context
 
 
@@ -19,9 +18,8 @@ async def message_attachments(
 async def attachment(ctx: Context, attachment_id: str) -> m.Attachment | None:
     """node(id): the area the attachment's purpose needs, of its patient, is checked first."""
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await q.attachment_owner(session, attachment_id)
-        # Unknown ids answer like forbidden ones ("" is nobody's patient id).
-        patient_id, purpose = owner or ("", "message")
-        grant = ctx.access(patient_id, ATTACHMENT_AREAS[purpose], "Attachment")
-        return await q.attachment_by_id(session, grant, attachment_id)
+    owner = await ctx.loaders.attachment_owner.get(attachment_id)
+    # Unknown ids answer like forbidden ones ("" is nobody's patient id).
+    patient_id, purpose = owner or ("", "message")
+    grant = ctx.access(patient_id, ATTACHMENT_AREAS[purpose], "Attachment")
+    return await ctx.loaders.attachment.get((grant, attachment_id))

@@ -13,7 +13,6 @@ from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import messages as q
-from persistence.queries import owned
 from persistence.uow import UnitOfWork
 from resolvers.owned import owned_row
 from runtime.context import Context
@@ -77,8 +76,7 @@ async def read_by_me(
 async def message(ctx: Context, message_id: str) -> tuple[m.Message, PatientGrant] | None:
     """node(id) of a Message: access is checked on its thread's patient first."""
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await owned.message_owner(session, message_id)
+    owner = await ctx.loaders.message_owner.get(message_id)
     # Unknown ids answer like forbidden ones ("" is nobody's patient id).
     grant = ctx.access(owner or "", RecordArea.MESSAGES, "Message")
     row = await ctx.loaders.message.get((grant, message_id))
