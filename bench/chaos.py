@@ -1,19 +1,19 @@
 """`make chaos`: faults under load, and a reconciliation at the end (docs/operations.md).
 
 Two `portal serve` instances on a throwaway PostgreSQL and a throwaway Redis (never the
-machine's shared ones), with readers, message writers, a payer and one live subscriber per
-instance. While the load runs it kills one instance with SIGKILL and starts it again, restarts
-Redis, then restarts PostgreSQL. It reports:
+machine's shared ones), with readers, message writers, a payer, a booker and one live
+subscriber per instance. While the load runs it kills one instance with SIGKILL and starts it
+again, restarts Redis, then restarts PostgreSQL. It reports:
 - what clients saw in each phase: HTTP status and GraphQL error code, counted (a 500 or an
   INTERNAL_SERVER_ERROR is a failure);
 - the seconds from each fault until every instance serves a read again;
-- the reconciliation: each acknowledged message and payment stored exactly once, each
+- the reconciliation: each acknowledged message, payment and booking stored exactly once, each
   committed message event delivered exactly once to each subscriber (after resuming), each
-  disclosed read audited.
+  disclosed read and each event received audited (an event sent to a client that was cut
+  off before reading it is audited and not received: rows may exceed events).
 
 Bounded: about a minute and a half, every request with a timeout. Exits 1 if a client saw a
-500 or the reconciliation found something lost or doubled (audit rows lost to the SIGKILL
-are reported but not failed on: durable audit is a separate change).
+500 or the reconciliation found something lost or doubled, an audit row included.
 """
 
 from __future__ import annotations
@@ -38,15 +38,17 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.billing import gateway_reference
+from domain.errors import BrokenInvariant
 from persistence import models as m
 from persistence.db import create_engine, session_factory
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
 from persistence.seed import load_dataset
 from runtime.security import hash_password
-from schema.base import to_global_id
+from schema.base import internal_id, to_global_id
 from tests.realtime.harness import ROOT, Client, Closed, Server, free_port, token_for
 from tests.throwaway_pg import ThrowawayPostgres, available
 
@@ -63,6 +65,11 @@ PAY = """mutation ChaosPay($input: PayStatementInput!) {
 STATEMENTS = """query($id: ID!) { patient(id: $id) {
   statements(status: OPEN, first: 20) { nodes { id amountDue { amountCents } } } } }"""
 MESSAGES = "subscription($afterSeq: ID) { messageReceived(afterSeq: $afterSeq) { seq } }"
+SLOTS = """query($id: ID!) {
+  availableSlots(filter: {patientId: $id}, first: 100) { nodes { id visitTypes } } }"""
+BOOK = """mutation ChaosBook($input: ScheduleAppointmentInput!) {
+  scheduleAppointment(input: $input) { appointment { id } errors { code } }
+}"""
 
 
 class Redis:
@@ -103,6 +110,9 @@ class Run:
     sent: list[str] = field(default_factory=list)  # acknowledged message bodies
     unacknowledged: list[str] = field(default_factory=list)
     paid: list[str] = field(default_factory=list)  # acknowledged idempotency keys
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (slot id, a visit type) to book
+    booked: dict[str, str] = field(default_factory=dict)  # acknowledged: slot id -> appointment id
+    unbooked: list[str] = field(default_factory=list)  # slots whose booking had no answer
     received: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     stop: asyncio.Event = field(default_factory=asyncio.Event)  # the load
     unsubscribe: asyncio.Event = field(default_factory=asyncio.Event)  # the subscribers
@@ -181,6 +191,34 @@ async def payer(run: Run) -> None:
                 break
             await asyncio.sleep(0.5)
         n += 1
+        await asyncio.sleep(0.3)
+
+
+async def booker(run: Run) -> None:
+    """Books the patient's open slots one by one. A client without an answer retries the same
+    slot: ALREADY_BOOKED with the patient's own appointment means its earlier try committed."""
+    for n, (slot, visit_type) in enumerate(run.slots):
+        if run.stop.is_set():
+            return
+        variables = {
+            "input": {
+                "patientId": str(to_global_id("Patient", ALEX)),
+                "slotId": slot,
+                "visitType": visit_type,
+            }
+        }
+        for attempt in range(20):
+            outcome, response = await run.post(n + attempt, BOOK, variables)
+            payload = (response.json().get("data") or {}) if response is not None else {}
+            appointment = (payload.get("scheduleAppointment") or {}).get("appointment")
+            if outcome in ("200 ok", "200 ALREADY_BOOKED") and appointment is not None:
+                run.booked[slot] = appointment["id"]
+                break
+            if outcome.startswith("200 ") and "SERVICE_UNAVAILABLE" not in outcome:
+                break  # a typed refusal (the slot taken by someone else): not booked
+            await asyncio.sleep(0.5)
+        else:
+            run.unbooked.append(slot)
         await asyncio.sleep(0.3)
 
 
@@ -297,6 +335,12 @@ async def reconcile(run: Run, url: str, start_seq: int, ledger: Path) -> dict[st
                 )
             ).all()
         )
+        bookings = await _bookings(session, run)
+        delivery_rows = await session.scalar(  # one per event sent (the operation is unnamed)
+            select(func.count())
+            .select_from(m.AuditEvent)
+            .where(m.AuditEvent.operation == "messageReceived")
+        )
         audited = set(
             (
                 await session.scalars(
@@ -329,6 +373,7 @@ async def reconcile(run: Run, url: str, start_seq: int, ledger: Path) -> dict[st
                 1 for k in status if charges[gateway_reference(ALEX_ACCOUNT, k)] > 1
             ),
         },
+        "bookings": bookings,
         "events": {
             "committed": len(committed),
             **{
@@ -342,7 +387,43 @@ async def reconcile(run: Run, url: str, start_seq: int, ledger: Path) -> dict[st
         "audit": {
             "disclosed_reads": len(run.disclosed),
             "not_audited": sum(1 for r in run.disclosed if r not in audited),
+            "events_received": sum(len(seqs) for seqs in run.received.values()),
+            "event_audit_rows": delivery_rows,
         },
+    }
+
+
+async def _bookings(session: AsyncSession, run: Run) -> dict[str, int]:
+    """Each acknowledged booking: its appointment stored, holding its slot, and the only
+    appointment of the patient at that slot's provider and time."""
+    slot_ids = {internal_id(gid, "Slot"): gid for gid in [*run.booked, *run.unbooked]}
+    slots = (await session.scalars(select(m.Slot).where(m.Slot.id.in_(slot_ids)))).all()
+    same_time = Counter(
+        (provider, starts_at)
+        for provider, starts_at in (
+            await session.execute(
+                select(m.Appointment.provider_id, m.Appointment.starts_at).where(
+                    m.Appointment.patient_id == ALEX, m.Appointment.status != "cancelled"
+                )
+            )
+        ).all()
+    )
+    missing = doubled = unacknowledged_stored = 0
+    for slot in slots:
+        gid = slot_ids[slot.id]
+        held = same_time[(slot.provider_id, slot.starts_at)]
+        if gid in run.booked:
+            ok = slot.appointment_id == internal_id(run.booked[gid], "Appointment")
+            missing += not ok or held == 0
+            doubled += held > 1
+        else:
+            unacknowledged_stored += slot.appointment_id is not None
+    return {
+        "acknowledged": len(run.booked),
+        "acknowledged_missing": missing,
+        "acknowledged_doubled": doubled,
+        "unacknowledged": len(run.unbooked),
+        "unacknowledged_stored": unacknowledged_stored,
     }
 
 
@@ -365,12 +446,16 @@ async def chaos(args: argparse.Namespace) -> int:
             "PAYMENT_RECONCILE_AFTER_SECONDS": "5",
             "SHUTDOWN_GRACE_SECONDS": "5",
         }
-        servers = [await Server(url, workdir, env).start() for _ in range(2)]
+        servers = [await Server(url, workdir, env).start(within=90) for _ in range(2)]
         token = token_for(ALEX_ACCOUNT)
         run = Run(servers, token, "", "")
         found = await servers[0].gql(STATEMENTS, {"id": str(to_global_id("Patient", ALEX))}, token)
         nodes = found["data"]["patient"]["statements"]["nodes"]
         run.statement = max(nodes, key=lambda n: n["amountDue"]["amountCents"])["id"]
+        slots = await servers[0].gql(SLOTS, {"id": str(to_global_id("Patient", ALEX))}, token)
+        run.slots = [
+            (n["id"], n["visitTypes"][0]) for n in slots["data"]["availableSlots"]["nodes"]
+        ]
         engine = create_engine(url)
         async with session_factory(engine)() as session:
             thread = await session.scalar(
@@ -382,18 +467,22 @@ async def chaos(args: argparse.Namespace) -> int:
 
         tasks = [asyncio.create_task(reader(run, i)) for i in range(args.readers)]
         tasks += [asyncio.create_task(writer(run, i)) for i in range(args.writers)]
-        tasks += [asyncio.create_task(payer(run))]
+        tasks += [asyncio.create_task(payer(run)), asyncio.create_task(booker(run))]
         tasks += [asyncio.create_task(subscriber(run, i, str(start_seq))) for i in range(2)]
-        print(f"load: {args.readers} readers, {args.writers} writers, 1 payer, 2 subscribers")
+        print(
+            f"load: {args.readers} readers, {args.writers} writers, 1 payer, "
+            f"1 booker ({len(run.slots)} open slots), 2 subscribers"
+        )
         await asyncio.sleep(args.steady)
         faults = []
 
         async def kill_and_restart() -> None:
             victim = servers[0]
-            assert victim.process is not None
+            if victim.process is None:
+                raise BrokenInvariant("victim.process is None")
             victim.process.kill()
             await asyncio.to_thread(victim.process.wait, 10)
-            servers[0] = await Server(url, workdir, env).start()
+            servers[0] = await Server(url, workdir, env).start(within=90)
 
         async def restart_redis() -> None:
             await redis.stop()
@@ -449,6 +538,12 @@ def failures(report: dict[str, Any]) -> list[str]:
         "acknowledged payment not recorded": r["payments"]["acknowledged_not_succeeded"],
         "payment left pending": r["payments"]["still_pending"],
         "card charged twice": r["payments"]["charged_twice"],
+        "acknowledged booking missing": r["bookings"]["acknowledged_missing"],
+        "acknowledged booking doubled": r["bookings"]["acknowledged_doubled"],
+        "disclosed read not audited": r["audit"]["not_audited"],
+        "received event not audited": max(
+            0, r["audit"]["events_received"] - r["audit"]["event_audit_rows"]
+        ),
     }
     for name, sub in r["events"].items():
         if isinstance(sub, dict):

@@ -258,7 +258,8 @@ async def dashboard_cases(args: argparse.Namespace, cases: list[str]) -> list[st
             before = reads
             seconds = await best_of(warm, args.repeat, 20)
             # (The operation's audit entries are written as it ends: those are not reads.)
-            assert reads == before, "the warm dashboard read from the database"
+            if reads != before:
+                raise RuntimeError("the warm dashboard read from the database")
             lines.append(row("dashboard", seconds, fields))
 
             async def floor() -> Any:  # what any operation costs before its fields

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.appointments import ACTIVE_STATUSES, AppointmentFacts, actions_for
+from domain.errors import BrokenInvariant
 from domain.money import Money
 from domain.results import flag_of, release_of
 from runtime.config import Settings, from_env
@@ -129,7 +130,8 @@ class Yardstick:
         return rows
 
     async def dashboard(self, account_id: str, patient_gid: str, n: int) -> dict[str, Any] | None:
-        assert self.pool is not None
+        if self.pool is None:
+            raise BrokenInvariant("self.pool is None")
         kind, patient_id = from_global_id(patient_gid)
         now = self.clock()
         async with self.pool.acquire() as connection:

@@ -1,7 +1,7 @@
 """Real-time benchmark: delivery latency from a write to the event on the client, and the
 memory an idle subscription holds. Bounded in time (a few minutes); not a test.
 
-    python -m bench.realtime [--postgres URL] [--redis URL] [--seconds 8]
+    python -m bench.realtime [--postgres URL] [--redis URL] [--seconds 8] [--sizes 1,100,1000]
 
 It creates a PostgreSQL database of its own (dropped at the end), loads a generated demo
 dataset, starts real `portal serve` processes and opens real WebSocket clients
@@ -20,6 +20,8 @@ Scenarios, at 1, 100 and 1000 concurrent subscribers:
   (each delivery re-checks access and loads the message: the worst case); one write at a
   time, the next once everyone has the previous one;
 each on one instance, and across two instances via Redis (subscribers on A, writes on B).
+Each also reports the subscribers' server CPU per delivery (from /proc, writes included when
+one instance serves both; the fan-out's one write is shared by all its deliveries).
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ async def run_scenario(
             *(subscribe(subscribe_on, t, since) for t in chosen[batch : batch + 50])
         )
     await prime(write_on, subscribers, chosen)
+    cpu = subscribe_on.cpu_seconds()
     ledger = Ledger(audience=len(subscribers) if fanout else 1)
     answered: list[float] = []  # how long the write's own request took
     stop = asyncio.Event()
@@ -227,6 +230,7 @@ async def run_scenario(
         waits = [e.wait() for e in ledger.everyone.values()]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), 30)
+    cpu = subscribe_on.cpu_seconds() - cpu
     stop.set()
     await asyncio.gather(*listeners)
     await asyncio.gather(*(s.client.close() for s in subscribers))
@@ -250,6 +254,8 @@ async def run_scenario(
         "from_commit_p50_ms": ms(from_commit, 0.5),
         "from_commit_p99_ms": ms(from_commit, 0.99),
         "write_request_p50_ms": round(statistics.median(answered) * 1000, 1),
+        # The subscribers' server, writes and all (on one instance it serves the writes too).
+        "server_cpu_ms_per_delivery": round(cpu * 1000 / len(latencies), 2) if latencies else None,
     }
 
 
@@ -299,7 +305,7 @@ async def main(args: argparse.Namespace) -> None:
     servers: list[Server] = []
     try:
         pool = await targets(url)
-        sizes = [n for n in (1, 100, 1000) if n <= len(pool)]
+        sizes = [n for n in args.sizes if n <= len(pool)]
         print(f"{len(pool)} patients with an account and a thread; sizes {sizes}", flush=True)
 
         async def start(**env: str) -> Server:
@@ -343,6 +349,12 @@ def parse() -> argparse.Namespace:
     )
     parser.add_argument("--patients", type=int, default=2500, help="demo patients to load")
     parser.add_argument("--seconds", type=float, default=8.0, help="writes per scenario")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 100, 1000],
+        help="subscriber counts, comma-separated",
+    )
     return parser.parse_args()
 
 

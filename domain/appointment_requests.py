@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from domain.errors import Collector, DomainError
+from domain.errors import BrokenInvariant, Collector, DomainError
 
 MAX_VISIT_TYPE_LENGTH = 100
 MAX_REASON_LENGTH = 500
@@ -124,8 +124,10 @@ def check_request(
     kind = found.check(_text, visit_type, "visitType", "type of visit", MAX_VISIT_TYPE_LENGTH)
     why = found.check(_text, reason, "reason", "reason for the visit", MAX_REASON_LENGTH)
     found.raise_any()
-    assert kind is not None
-    assert why is not None
+    if kind is None:
+        raise BrokenInvariant("kind is None")
+    if why is None:
+        raise BrokenInvariant("why is None")
     return RequestAppointment(
         visit_type=kind,
         reason=why,

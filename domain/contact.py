@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.errors import Collector, DomainError
+from domain.errors import BrokenInvariant, Collector, DomainError
 
 MAX_EMAIL_LENGTH = 254
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
@@ -127,8 +127,10 @@ def postal_address(
     city_name = found.check(_text, city, "address.city", "city", 60, True)
     second = found.check(_text, line2, "address.line2", "second address line", 100, False)
     found.raise_any()
-    assert street is not None
-    assert city_name is not None
+    if street is None:
+        raise BrokenInvariant("street is None")
+    if city_name is None:
+        raise BrokenInvariant("city_name is None")
     return PostalAddress(
         line1=street, line2=second, city=city_name, state=state_code, postal_code=zip_code
     )

@@ -60,3 +60,9 @@ class Collector:
             raise self.errors[0]
         if self.errors:
             raise DomainErrors(self.errors)
+
+
+class BrokenInvariant(RuntimeError):
+    """Something our own code or data guarantees did not hold: a bug, not the client's
+    mistake. Raised where an `assert` would do, since `python -O` strips those; the edge
+    masks it as an internal error and logs it."""

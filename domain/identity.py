@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -143,7 +143,8 @@ def decide_sign_in(
     Before the lock a wrong password is INVALID_CREDENTIALS, the failure that sets it too.
     """
     if is_locked(state, now):
-        assert state.locked_until is not None
+        if state.locked_until is None:
+            raise BrokenInvariant("state.locked_until is None")
         error = AccountLocked(state.locked_until, now) if reveal_lock else InvalidCredentials()
         return SignInDecision(state, error, locked=True)
     if password_ok:

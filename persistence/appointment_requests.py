@@ -18,6 +18,7 @@ from domain import ehr
 from domain.access import PatientGrant
 from domain.appointment_requests import RequestStatus
 from domain.appointments import is_telehealth
+from domain.errors import BrokenInvariant
 from domain.events import EventKind
 from persistence import models as m
 from persistence.outbox import OutboxRepository
@@ -72,7 +73,8 @@ class AppointmentRequestRepository:
 
     async def row(self, request_id: str) -> m.AppointmentRequest:
         row = await self._session.get(m.AppointmentRequest, request_id, populate_existing=True)
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         return row
 
     async def set_status(

@@ -29,6 +29,7 @@ from domain.appointments import (
     SlotFacts,
     is_telehealth,
 )
+from domain.errors import BrokenInvariant
 from persistence import models as m
 
 
@@ -117,12 +118,14 @@ class AppointmentRepository:
     async def appointment_row(self, appointment_id: str) -> m.Appointment:
         """The appointment as it is now in this transaction (for the mutation's payload)."""
         row = await self._session.get(m.Appointment, appointment_id, populate_existing=True)
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         return row
 
     async def slot_row(self, slot_id: str) -> m.Slot:
         row = await self._session.get(m.Slot, slot_id, populate_existing=True)
-        assert row is not None
+        if row is None:
+            raise BrokenInvariant("row is None")
         return row
 
     async def slot_of(self, appointment_id: str) -> str | None:

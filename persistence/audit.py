@@ -1,11 +1,14 @@
-"""The PHI access log: collected per request, written off the hot path in batches.
+"""The PHI access log: collected per request or event, written durably before the answer.
 
 It also records actions on accounts (sign-in, passwords, two-step verification, settings):
 those entries have no patient, and a patient's own access log never lists them.
 
-Requests hand their entries to `AuditWriter.submit` (no I/O); a background task writes
-whatever is queued every `interval` seconds in one multi-row INSERT, and `close()` drains
-the queue at shutdown, so a clean stop loses nothing. A failed batch is kept and retried.
+Disclosures are written before the answer leaves: a request's in one statement on its own
+connection (`AuditWriter.write`), subscription events' together (`write_together`).
+The rest (the single sign-on callback's account action, an event skipped unsent) and what
+could not be written go to `AuditWriter.submit` (no I/O); a background task writes whatever
+is queued every `interval` seconds in one multi-row INSERT, and `close()` drains the queue
+at shutdown, so a clean stop loses nothing. A failed batch is kept and retried.
 """
 
 from __future__ import annotations
@@ -72,6 +75,10 @@ class AuditWriter:
         self._flushing = asyncio.Lock()
         self._oldest: float | None = None  # monotonic time the oldest queued entry came
         self.last_lag = 0.0  # how long the oldest entry of the last written batch waited
+        # `write_together`: the entries waiting for the next write, and its end.
+        self._together: list[AuditEntry] = []
+        self._together_done: asyncio.Future[None] | None = None
+        self._together_task: asyncio.Task[None] | None = None
 
     def submit(self, entries: Sequence[AuditEntry]) -> None:
         if entries and self._oldest is None:
@@ -104,6 +111,34 @@ class AuditWriter:
         except Exception:
             log.exception("audit write failed; %d entries queued for retry", len(entries))
             self.submit(entries)
+
+    async def write_together(self, entries: Sequence[AuditEntry], sessions: SessionSource) -> None:
+        """`write`, shared by concurrent callers (group commit): entries handed in while a
+        write runs go together in the next one, so the deliveries of one event to many
+        subscribers cost a few statements, not one each. Durable when this returns (or
+        queued for retry, as `write`); a caller cancelled meanwhile still has its entries
+        written."""
+        if not entries:
+            return
+        if self._together_done is None:
+            self._together_done = asyncio.get_running_loop().create_future()
+        done = self._together_done
+        self._together.extend(entries)
+        if self._together_task is None:
+            self._together_task = asyncio.create_task(self._write_batches(sessions))
+        await asyncio.shield(done)
+
+    async def _write_batches(self, sessions: SessionSource) -> None:
+        try:
+            while self._together_done is not None:
+                batch, done = self._together, self._together_done
+                self._together, self._together_done = [], None
+                try:
+                    await self.write(batch, sessions)
+                finally:
+                    done.set_result(None)
+        finally:
+            self._together_task = None
 
     def start(self) -> None:
         if self._task is None:

@@ -83,7 +83,8 @@ class MailTransport(Protocol):
 
 class SmtpTransport:
     def __init__(self, settings: MailSettings) -> None:
-        assert settings.smtp_host is not None
+        if settings.smtp_host is None:
+            raise ValueError("an SMTP transport needs settings.smtp_host")
         self._settings = settings
 
     async def send(self, message: EmailMessage) -> str:

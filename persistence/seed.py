@@ -12,13 +12,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from domain.errors import BrokenInvariant
 from persistence import models as m
 
 CHUNK = 2000
@@ -107,7 +108,8 @@ async def _copy(connection: AsyncConnection, table: Table, rows: list[dict[str, 
         (c.name, c.type.dialect_impl(dialect).bind_processor(dialect) or _same) for c in columns
     ]
     driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    if driver is None:
+        raise BrokenInvariant("driver is None")
     await driver.copy_records_to_table(
         table.name,
         columns=[name for name, _ in converters],
@@ -135,9 +137,9 @@ async def load_dataset(
         await _reference(loader, path)
         grants = await _people(loader, path, hash_password)
         await _clinical(loader, path)
-        await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now())
+        await _messages(loader, path, grants, _ts(manifest["now"]) or datetime.now(UTC))
         await _billing(loader, path)
-        await _notes(loader, path, _ts(manifest["now"]) or datetime.now())
+        await _notes(loader, path, _ts(manifest["now"]) or datetime.now(UTC))
     await _analyze(engine, loader.counts)
     return SeedReport(dict(loader.counts), time.perf_counter() - started, manifest["now"])
 

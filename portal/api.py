@@ -9,7 +9,7 @@ import strawberry
 
 from portal.errors import AuditReads, PortalErrors
 from portal.limits import GuardedDocuments
-from portal.websocket import SubscriptionsOnly
+from portal.websocket import AuditDeliveries, SubscriptionsOnly
 from schema import NODE_TYPES, Mutation, Query, Subscription
 from schema.execution import PortalExecutionContext, lean_resolvers
 from schema.scalars import AWARE_DATETIME
@@ -31,6 +31,7 @@ schema = PortalSchema(
         PortalErrors,
         AuditReads,
         SubscriptionsOnly,  # over a WebSocket: subscriptions only (runtime/realtime)
+        AuditDeliveries,  # each event's audit written before it is sent (portal/websocket.py)
         GuardedDocuments,  # parse and validate once per document; refuse too big ones
     ],
 )

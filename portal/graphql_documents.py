@@ -34,6 +34,8 @@ from graphql.validation import validate
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from domain.errors import BrokenInvariant
+
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 # Root mutation fields that guess a credential: each one is a sign-in attempt for the limiter.
 CREDENTIAL_FIELDS = frozenset(
@@ -96,7 +98,8 @@ class Document:
         client must not learn the schema's names from its typos either."""
         key = (id(schema), rules, suggestions)
         if key not in self._validated:
-            assert self.node is not None
+            if self.node is None:
+                raise BrokenInvariant("self.node is None")
             every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
             errors = validate(schema, self.node, every_rule, hide_suggestions=not suggestions)
             self._validated[key] = [coded(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]

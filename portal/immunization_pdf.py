@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.access import AccessDenied, age_on
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
 from portal.errors import FORBIDDEN_MESSAGES
@@ -42,7 +43,8 @@ async def immunization_record(request: Request) -> Response:
         return refused(403, "FORBIDDEN", message, denied.reason.value)
     finally:  # before the record leaves: durable
         await services.audit.write(ctx.audit_entries(OPERATION), services.sessions)
-    assert patient_row is not None, "a patient with a grant exists"
+    if patient_row is None:
+        raise BrokenInvariant("patient_row is None: a patient with a grant exists")
     today = services.settings.ages.today(now)  # the health system's date, as on its letters
     pdf = await asyncio.to_thread(render, patient_row, rows or [], now, today)
     headers = {**HEADERS, "Content-Disposition": 'inline; filename="immunization-record.pdf"'}

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.access import AccessDenied, age_on
+from domain.errors import BrokenInvariant
 from domain.notes import NoteKind
 from domain.scopes import RecordArea
 from persistence import models as m
@@ -41,7 +42,8 @@ async def _load(ctx: Context, note_id: str) -> tuple[m.Patient, m.ClinicalNote, 
         return None
     text = note_text(readable(row, grant))
     patient = await ctx.loaders.patient.get(ctx.demographics(row.patient_id))
-    assert patient is not None, "a patient with a grant exists"
+    if patient is None:
+        raise BrokenInvariant("patient is None: a patient with a grant exists")
     return patient, row, text
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain import appointments as rules
 from domain.access import PatientGrant
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from domain.events import EventKind
 from domain.scopes import RecordArea
 from persistence.appointments import StoredAppointment, StoredSlot
@@ -238,7 +238,10 @@ async def _act_on(info: Info, uow: UnitOfWork, global_id: str) -> tuple[PatientG
 
 async def _stored(uow: UnitOfWork, appointment_id: str) -> StoredAppointment:
     appt = await uow.appointments.appointment(appointment_id)
-    assert appt is not None  # its owner was found a moment ago, and appointments stay
+    if appt is None:
+        raise BrokenInvariant(
+            "appt is None: its owner was found a moment ago, and appointments stay"
+        )
     return appt
 
 

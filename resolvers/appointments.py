@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from persistence.paging import Page
 from schema import appointments as s
 from schema.base import Connection, cursor_values, page_size
@@ -20,7 +21,8 @@ async def patient_appointments(
 ) -> Connection[s.Appointment]:
     page = Page(page_size(first), cursor_values(after, [datetime, str]), when.value)
     result = await info.context.loaders.appointment_pages.get((grant, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, lambda row: s.Appointment.from_row(row, grant, info))
 
 

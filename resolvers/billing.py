@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.money import Money
 from domain.money import amount_due as due
 from persistence.paging import Page
@@ -30,7 +31,8 @@ async def statements(
     filter_ = status.value if status else None
     page = Page(page_size(first), cursor_values(after, [date, str]), filter_)
     result = await info.context.loaders.statement_pages.get((grant, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, lambda row: s.Statement.from_row(row, grant))
 
 

@@ -33,6 +33,7 @@ from domain.billing import (
     PaymentUnavailable,
     gateway_reference,
 )
+from domain.errors import BrokenInvariant
 from domain.money import Money
 from domain.scopes import RecordArea
 from persistence.billing import DECLINED, SUCCEEDED, AttemptEnded, DuplicateAttempt
@@ -99,7 +100,8 @@ async def request_payment_plan(
         )
         statement = await uow.billing.statement(statement_id)
         await uow.commit()
-    assert statement is not None
+    if statement is None:
+        raise BrokenInvariant("statement is None")
     return s.RequestPaymentPlanPayload(
         payment_plan_request=b.PaymentPlanRequest.from_row(
             RequestRow(row, statement.guarantor_patient_id, statement.currency)
@@ -132,7 +134,8 @@ async def request_financial_assistance(
         )
         statement = await uow.billing.statement(statement_id)
         await uow.commit()
-    assert statement is not None
+    if statement is None:
+        raise BrokenInvariant("statement is None")
     return s.RequestFinancialAssistancePayload(
         financial_assistance_request=b.FinancialAssistanceRequest.from_row(
             RequestRow(row, statement.guarantor_patient_id, statement.currency)
@@ -211,7 +214,8 @@ async def charge(
     ctx = info.context
     async with uow:
         statement = await uow.billing.statement(request.statement_id)
-        assert statement is not None  # the attempt holds a foreign key to it
+        if statement is None:
+            raise BrokenInvariant("statement is None: the attempt holds a foreign key to it")
         currency, account_number = statement.currency, statement.account_number
     charge_request = ChargeRequest(
         token=request.token,
@@ -241,9 +245,11 @@ async def charge(
 async def paid(uow: UnitOfWork, grant: PatientGrant, payment_id: str) -> s.PayStatementPayload:
     async with uow:
         payment = await uow.billing.payment(payment_id)
-        assert payment is not None
+        if payment is None:
+            raise BrokenInvariant("payment is None")
         statement = await uow.billing.statement(payment.statement_id)
-        assert statement is not None
+        if statement is None:
+            raise BrokenInvariant("statement is None")
         row = PaymentRow(payment, statement.guarantor_patient_id, statement.currency)
         return s.PayStatementPayload(
             payment=b.Payment.from_row(row), statement=b.Statement.from_row(statement, grant)

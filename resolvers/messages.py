@@ -9,6 +9,7 @@ from datetime import datetime
 
 from domain import messages as rules
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
@@ -19,7 +20,12 @@ from runtime.context import Context
 from usecases import messages as usecases
 
 CURSOR = (datetime, str)  # the sort key of threads and messages: (time, id)
-NO_PAGE = PageOf([], False, [])  # what a page loader answers for every key: never used
+
+
+def _found(page: PageOf | None) -> PageOf:
+    if page is None:
+        raise BrokenInvariant("a page loader answers every key with a page")
+    return page
 
 
 def _page(unread_only: bool, first: int, after: tuple[object, ...] | None) -> Page:
@@ -33,8 +39,9 @@ async def patient_threads(
     first: int,
     after: tuple[object, ...] | None,
 ) -> PageOf:
-    key = (grant, _page(unread_only, first, after))
-    return await ctx.loaders.message_thread_pages.get(key) or NO_PAGE
+    return _found(
+        await ctx.loaders.message_thread_pages.get((grant, _page(unread_only, first, after)))
+    )
 
 
 async def patient_unread_count(ctx: Context, grant: PatientGrant) -> int:
@@ -48,14 +55,13 @@ async def inbox(
     and the grant of each row's patient."""
     grants = tuple(ctx.readable(RecordArea.MESSAGES))
     found = await ctx.loaders.inbox_pages.get((grants, _page(unread_only, first, after)))
-    return found or NO_PAGE, {g.patient_id: g for g in grants}
+    return _found(found), {g.patient_id: g for g in grants}
 
 
 async def thread_messages(
     ctx: Context, grant: PatientGrant, thread_id: str, first: int, after: tuple[object, ...] | None
 ) -> PageOf:
-    key = (grant, thread_id, Page(first, after))
-    return await ctx.loaders.message_pages.get(key) or NO_PAGE
+    return _found(await ctx.loaders.message_pages.get((grant, thread_id, Page(first, after))))
 
 
 async def thread_unread_count(ctx: Context, grant: PatientGrant, thread_id: str) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.access import AccessDenied, PatientGrant, note_filter, note_withheld
+from domain.errors import BrokenInvariant
 from domain.notes import NoteKind
 from domain.scopes import AccessReason, RecordArea, SensitiveCategory
 from persistence import models as m
@@ -39,7 +40,8 @@ async def patient_notes(
     filter_ = (kind.value if kind is not None else None, note_filter(grant))
     page = Page(page_size(first), cursor_values(after, [datetime, str]), filter_)
     found = await info.context.loaders.note_pages.get((grant, page))
-    assert found is not None
+    if found is None:
+        raise BrokenInvariant("found is None")
     return Connection.of(found, lambda row: s.ClinicalNote.from_row(row, grant))
 
 

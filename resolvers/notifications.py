@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
@@ -35,7 +36,9 @@ async def notifications(
     account_id = ctx.require_principal().account_id
     page = Page(first, after, q.UNREAD if unread_only else None)
     found = await ctx.loaders.notification_pages.get((account_id, feed_grants(ctx), page))
-    return found or PageOf([], False, [])
+    if found is None:
+        raise BrokenInvariant("a page loader answers every key with a page")
+    return found
 
 
 async def notification(ctx: Context, notification_id: str) -> m.Notification | None:

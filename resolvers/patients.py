@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.errors import BrokenInvariant
 from resolvers import people as people_r
 from schema import patient as s
 from schema.base import internal_id
@@ -17,7 +18,8 @@ async def patient(info: Info, patient_id: str) -> s.Patient:
     """Any patient the viewer may act for; FORBIDDEN otherwise (same for unknown ids)."""
     grant = info.context.demographics(patient_id)
     row = await info.context.loaders.patient.get(grant)
-    assert row is not None, "a patient with a grant exists"
+    if row is None:
+        raise BrokenInvariant("row is None: a patient with a grant exists")
     today = info.context.services.settings.ages.today(info.context.now)
     return s.Patient.from_row(row, today)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from domain.errors import BrokenInvariant
 from persistence.paging import Page
 from schema import proxy as s
 from schema.base import Connection, cursor_values, page_size
@@ -25,7 +26,8 @@ async def access_log(
     grant = info.context.own_record(patient_id, "AccessLogEntry")
     page = Page(page_size(first), cursor_values(after, [datetime, int]))
     result = await info.context.loaders.access_log.get((grant, page))
-    assert result is not None
+    if result is None:
+        raise BrokenInvariant("result is None")
     return Connection.of(result, s.AccessLogEntry.from_row)
 
 

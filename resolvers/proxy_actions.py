@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from domain import account_mail
 from domain import accounts as secrets_rules
 from domain import proxies as rules
-from domain.errors import DomainError
+from domain.errors import BrokenInvariant, DomainError
 from persistence.mail import enqueue_mail
 from persistence.uow import UnitOfWork
 from resolvers.payloads import account_action, one_per_request, user_errors
@@ -43,7 +43,8 @@ async def grant_proxy_access(
     uow = UnitOfWork(ctx.services.sessions)
     async with uow:
         grantor = await uow.proxies.grantor(own.patient_id)
-        assert grantor is not None  # the signed-in patient's own record
+        if grantor is None:
+            raise BrokenInvariant("grantor is None: the signed-in patient's own record")
         rules.check_may_grant(grantor.birth_date, ctx.now, settings.ages)
         ends_at = rules.grant_end(ctx.now, input.ends_on, settings.ages, settings.proxies)
         token = secrets_rules.new_token()

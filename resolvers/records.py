@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.readings import ReadingKind, check_reading
 from domain.releases import PostalAddress, check_release_request
 from domain.scopes import RecordArea
@@ -96,7 +97,8 @@ async def health_readings(
         raise BadInput("`since` needs a time zone or offset.")
     page = Page(page_size(first), cursor_values(after, [datetime, str]), (kind.value, since))
     found = await info.context.loaders.health_reading_pages.get((grant, page))
-    assert found is not None
+    if found is None:
+        raise BrokenInvariant("found is None")
     return Connection.of(found, s.HealthReading.from_row)
 
 

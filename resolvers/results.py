@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from domain.access import AccessDenied, PatientGrant
+from domain.errors import BrokenInvariant
 from domain.results import Release, release_of
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
@@ -62,7 +63,7 @@ async def patient_results(
     """A page of `Found`s."""
     page = await ctx.loaders.result_pages.get((grant, Page(first, after, kind)))
     if page is None:
-        return PageOf([], False, [])
+        raise BrokenInvariant("a page loader answers every key with a page")
     # The page's statement primed the holds; an empty page needs none.
     held = await ctx.loaders.result_holds.get(grant) if page.rows else frozenset()
     rows = [_found(ctx, row, grant, held or frozenset()) for row in page.rows]

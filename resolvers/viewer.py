@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.errors import BrokenInvariant
 from schema import patient as patient_s
 from schema import people as people_s
 from schema import viewer as s
@@ -22,7 +23,8 @@ def viewer(info: Info) -> s.Viewer | None:
 
 async def account(info: Info, account_id: str) -> people_s.Account:
     row = await info.context.loaders.account.get(account_id)
-    assert row is not None
+    if row is None:
+        raise BrokenInvariant("row is None")
     return people_s.Account.from_row(row)
 
 

@@ -308,16 +308,19 @@ class SocketSession:
 class SocketContext(Context):
     connection_params: dict[str, object] | None = None
     socket: SocketSession | None = None
+    event_operation: str | None = None  # the subscription whose event is being executed
 
     @classmethod
     def of(cls, context: Context) -> SocketContext:
         return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
 
-    def begin_event(self, principal: Principal, now: datetime, loaders: Loaders) -> None:
+    def begin_event(
+        self, principal: Principal, now: datetime, loaders: Loaders, operation: str
+    ) -> None:
         """Everything an event's execution reads is as of now, for the principal as of now,
         through loaders of that principal at that instant (shared by the account's other
         subscriptions delivering the same event: runtime/realtime/sharing.py)."""
-        self.principal, self.now = principal, now
+        self.principal, self.now, self.event_operation = principal, now, operation
         self.auth_error = self.failure = None
         self.loaders = loaders
         self.__dict__.pop("patient_contexts", None)
@@ -327,3 +330,7 @@ class SocketContext(Context):
         self._audit.clear()
         self._refused.clear()
         return entries
+
+    def take_event_audit(self) -> list[AuditEntry]:
+        """The audit of the event being executed, so far (none before the first event)."""
+        return [] if self.event_operation is None else self.take_audit(self.event_operation)

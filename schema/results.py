@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.results import Flag, Release, ReleaseStatus, flag_of
 from resolvers import people as people_r
 from resolvers import results as r
@@ -190,7 +191,8 @@ class TrendPoint:
     @classmethod
     def from_row(cls, row: TrendRow, release: Release) -> TrendPoint:
         at = row.collected_at or row.resulted_at or release.released_at
-        assert at is not None, "a released result has a date"
+        if at is None:
+            raise BrokenInvariant("at is None: a released result has a date")
         return cls(
             at=at,
             value=row.value,

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
@@ -211,3 +211,30 @@ async def _owner_of(portal: Portal, patient_id: str) -> str:
         owner = await session.scalar(select(m.Account.id).where(m.Account.patient_id == patient_id))
     assert owner is not None
     return owner
+
+
+async def test_concurrent_deliveries_share_one_write(tmp_path: Path) -> None:
+    """Group commit: what arrives while a write runs goes in the next one, and each caller
+    returns only once its own entries are written."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, sql, *_: statements.append(sql),
+    )
+    writer = AuditWriter(sessions, interval=3600)
+
+    async def deliver(n: int) -> int:
+        await writer.write_together([_entry(n)], sessions)
+        async with sessions() as session:  # written by the time the caller may send
+            stmt = select(func.count()).where(m.AuditEvent.patient_id == f"pat-{n}")
+            return await session.scalar(stmt) or 0
+
+    assert await asyncio.gather(*(deliver(n) for n in range(50))) == [1] * 50
+    inserts = [s for s in statements if s.startswith("INSERT INTO audit_events")]
+    assert 1 <= len(inserts) <= 2  # the first caller's write, then everyone who came meanwhile
+    await engine.dispose()

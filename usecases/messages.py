@@ -19,6 +19,7 @@ from datetime import date, datetime
 from domain import attachments as files_rules
 from domain import messages as rules
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.events import EventKind
 from domain.scopes import RecordArea
 from persistence import models as m
@@ -112,7 +113,7 @@ async def mark_thread_read(
         grant = act(owner or "", RecordArea.MESSAGES, "MessageThread")
         thread = await uow.messages.thread_of(grant, command.thread_id)
         if thread is None:  # its owner was read in this transaction; threads are never deleted
-            raise RuntimeError("a thread with an owner was not found")
+            raise BrokenInvariant("a thread with an owner was not found")
         await uow.messages.mark_read(grant, command.thread_id, now)
         await uow.commit()
     return thread, grant
@@ -131,7 +132,7 @@ async def request_refill(
         grant = act(med_grant.patient_id, RecordArea.MESSAGES, "MessageThread")
         row = await uow.messages.medication(med_grant, command.medication_id)
         if row is None:  # its owner was read in this transaction
-            raise RuntimeError("a medication with an owner was not found")
+            raise BrokenInvariant("a medication with an owner was not found")
         facts = _medication_facts(row)
         rules.check_refill(facts, ports.today)
         pharmacy = rules.refill_pharmacy(command.pharmacy, facts, policy)
@@ -206,10 +207,10 @@ async def _thread(
     if target.thread_id is not None:
         thread = await uow.messages.thread_of(grant, target.thread_id)
         if thread is None:  # checked in `_target`; threads are never deleted
-            raise RuntimeError("a checked thread was not found")
+            raise BrokenInvariant("a checked thread was not found")
         return thread
     if target.category is None or target.route is None:
-        raise RuntimeError("a new thread without a category or a route")
+        raise BrokenInvariant("a new thread without a category or a route")
     thread = uow.messages.add_thread(grant, target.category, target.subject, target.route, now)
     await uow.session.flush()  # the thread row before its message's (foreign key)
     return thread

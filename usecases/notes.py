@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.notes import GrantNotFound, NoteNotFound, opened_after
 from domain.scopes import SensitiveCategory
 from persistence import models as m
@@ -58,6 +59,7 @@ async def set_note_hidden(
         await uow.commit()
     async with uow:
         found = await NotePrivacyRepository(uow.session).note_of(own.patient_id, command.note_id)
-        assert found is not None, "a note is never deleted"
+        if found is None:
+            raise BrokenInvariant("found is None: a note is never deleted")
         uow.session.expunge(found)
         return found

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from domain import renewals as rules
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from persistence import models as m
 from persistence.uow import UnitOfWork
 
@@ -24,7 +25,8 @@ async def request_renewal(
     """`grant`: the MEDICATIONS grant of the medication's patient (checked by the caller)."""
     async with uow:
         medication = await uow.messages.medication(grant, command.medication_id)
-        assert medication is not None  # its owner was found a moment ago
+        if medication is None:
+            raise BrokenInvariant("medication is None: its owner was found a moment ago")
         facts = rules.PrescriptionFacts(
             medication.status,
             medication.refills_remaining,
@@ -35,7 +37,8 @@ async def request_renewal(
         if await uow.renewals.open_for(medication.id) is not None:
             raise rules.AlreadyRequested(field="medicationId")
         pharmacy = " ".join((command.pharmacy or "").split())[:200] or medication.pharmacy
-        assert medication.prescriber_id is not None
+        if medication.prescriber_id is None:
+            raise BrokenInvariant("medication.prescriber_id is None")
         row = uow.renewals.add(grant, medication, medication.prescriber_id, pharmacy, note, now)
         await uow.commit()
     return row, medication

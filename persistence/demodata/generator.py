@@ -108,21 +108,16 @@ _T = TypeVar("_T")
 def parse_now(value: str) -> datetime:
     """Parse an ISO-8601 UTC instant such as ``2026-11-22T12:00:00Z``.
 
-    Returns a naive ``datetime`` that is understood to be UTC.
+    Returns an aware UTC ``datetime``; an instant without a zone is taken as UTC.
     """
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    dt = datetime.fromisoformat(text)
-    offset = dt.utcoffset()  # None exactly when dt is naive
-    if offset is not None:
-        dt = (dt - offset).replace(tzinfo=None)
+    dt = datetime.fromisoformat(value.strip())
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     return dt.replace(microsecond=0)
 
 
 def ts(dt: datetime) -> str:
-    """Format a naive-UTC datetime as ISO-8601 with a ``Z`` suffix."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format a UTC datetime as ISO-8601 with a ``Z`` suffix."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def add_years(d: date, years: int) -> date:
@@ -137,7 +132,7 @@ def age_on(birth: date, on: date) -> int:
 
 
 def midnight(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 #: The health system's own zone: birthdays and grant end dates are its dates.
@@ -145,11 +140,11 @@ LOCAL_ZONE = ZoneInfo("America/New_York")
 
 
 def local_midnight(d: date) -> datetime:
-    """The first instant of `d` in the health system's zone, as a naive-UTC datetime: a grant
-    ending on a birthday ends when that day starts there, not at UTC midnight (the evening
-    before, in New York)."""
+    """The first instant of `d` in the health system's zone, in UTC: a grant ending on a
+    birthday ends when that day starts there, not at UTC midnight (the evening before, in
+    New York)."""
     start = datetime.combine(d, time.min, tzinfo=LOCAL_ZONE)
-    return start.astimezone(UTC).replace(tzinfo=None)
+    return start.astimezone(UTC)
 
 
 def ascii_slug(text: str) -> str:
@@ -783,8 +778,10 @@ class Generator:
         starts: datetime,
         ends: datetime | None,
     ) -> Record:
-        assert patient.patient is not None
-        assert proxy.account is not None
+        if patient.patient is None:
+            raise ValueError("patient.patient is None")
+        if proxy.account is None:
+            raise ValueError("proxy.account is None")
         order = {s: i for i, s in enumerate(C.GRANTABLE_SCOPES)}
         return {
             "id": self._sink.new_id("proxy_grants"),
@@ -800,7 +797,8 @@ class Generator:
     def _grant_records(
         self, rng: random.Random, g: _Grant, proxy: _Person, patient: _Person
     ) -> list[Record]:
-        assert proxy.account is not None
+        if proxy.account is None:
+            raise ValueError("proxy.account is None")
         acct_created = parse_now(proxy.account["created_at"])
         out = []
         if g.kind in ("parent", "guardian"):
@@ -937,7 +935,8 @@ class Generator:
     def _clinical(self, rng: random.Random, person: _Person) -> None:
         sink = self._sink
         pat = person.patient
-        assert pat is not None
+        if pat is None:
+            raise ValueError("pat is None")
         pid = pat["id"]
         age = age_on(person.birth, self.today)
         pcp = self._prov_by_id[pat["pcp_provider_id"]]
@@ -1090,7 +1089,8 @@ class Generator:
 
     def _immunizations(self, rng: random.Random, person: _Person, age: int) -> None:
         sink = self._sink
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         records: list[tuple[date, str, str, int]] = []
         age_months = (self.today - person.birth).days / 30.44
@@ -1155,7 +1155,8 @@ class Generator:
         self, rng: random.Random, person: _Person, age: int, pcp: Record
     ) -> list[Encounter]:
         """Create appointments; return the completed encounters with their orders."""
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         conds = person.conditions
         plan: list[
             tuple[date, Record, str, list[str], bool]
@@ -1366,7 +1367,8 @@ class Generator:
 
     def _notes(self, person: _Person) -> None:
         """Clinical notes, from a random stream of their own (no other kind changes)."""
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         visits = sorted(person.visits, key=lambda v: (v[0]["starts_at"], v[0]["id"]))
         for rec in clinical_notes.notes_for(
@@ -1546,7 +1548,8 @@ class Generator:
         encounters: list[Encounter],
     ) -> None:
         sink = self._sink
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         pid = person.patient["id"]
         base = self._baselines(rng, person, age)
         radiologists = self.by_specialty.get("Radiology") or self.providers
@@ -1632,7 +1635,8 @@ class Generator:
     # -- messaging -----------------------------------------------------------
 
     def _threads(self, rng: random.Random, person: _Person, pcp: Record) -> None:
-        assert person.patient is not None
+        if person.patient is None:
+            raise ValueError("person.patient is None")
         authors: list[Record] = []
         if person.account is not None:
             authors.append(person.account)
@@ -1729,7 +1733,8 @@ class Generator:
         self, rng: random.Random, guarantor: _Person, events: list[tuple[datetime, str, list[str]]]
     ) -> None:
         sink = self._sink
-        assert guarantor.patient is not None
+        if guarantor.patient is None:
+            raise ValueError("guarantor.patient is None")
         gid = guarantor.patient["id"]
         age = age_on(guarantor.birth, self.today)
         if age < 65:

@@ -69,7 +69,7 @@ def notes_for(
     progress note for some (always for `SENSITIVE_SHOWCASE`)."""
     out: list[Record] = []
     for appointment, provider in visits[-2:]:
-        start = datetime.fromisoformat(appointment["starts_at"].rstrip("Z"))
+        start = datetime.fromisoformat(appointment["starts_at"])
         signed = _signed(start, appointment["duration_minutes"], rng, now)
         day = start.date().isoformat()
         reason = appointment["reason"] or appointment["visit_type"]
@@ -116,7 +116,7 @@ def notes_for(
             else rng.choice(SENSITIVE_CATEGORIES)
         )
         title, text = SENSITIVE_TEXT[category]
-        start = datetime.fromisoformat(appointment["starts_at"].rstrip("Z"))
+        start = datetime.fromisoformat(appointment["starts_at"])
         out.append(
             {
                 "id": new_id(),

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
+from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.messages import ATTACHMENT_AREAS, MESSAGE
@@ -30,7 +31,8 @@ async def attachments_by_message(
     )
     found: dict[str, list[m.Attachment]] = defaultdict(list)
     for row in await session.scalars(stmt):
-        assert row.message_id is not None
+        if row.message_id is None:
+            raise BrokenInvariant("row.message_id is None")
         found[row.message_id].append(row)
     return found
 

@@ -259,8 +259,10 @@ class _Stream:
         async with self.socket.lock:
             principal, now, loaders = await self.at_event(event.seq)
             self.check(principal)
-            self.context.begin_event(principal, now, loaders)
+            self.context.begin_event(principal, now, loaders, self.operation)
             yield event
+            # A delivered event's audit was written before it was sent (AuditDeliveries);
+            # what is left is that of an event skipped unsent (its object not visible).
             self.services.audit.submit(self.context.take_audit(self.operation))
 
 

@@ -132,7 +132,8 @@ def test_accepted_readings(
         pytest.param(
             GLUCOSE,
             "mg/dL",
-            {"value": 98.0, "taken_at": datetime(2026, 11, 22, 9, 0)},
+            # Naive on purpose: the case under test is a time without a zone.
+            {"value": 98.0, "taken_at": datetime(2026, 11, 22, 9, 0)},  # noqa: DTZ001
             "TIME_ZONE_REQUIRED",
             "takenAt",
             id="naive-time",

@@ -128,6 +128,13 @@ class Server:
         kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
         return int(kb) * 1024
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used (Linux /proc)."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        utime, stime = stat.rsplit(")", 1)[1].split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
     async def seq(self) -> str:
         """The last committed event's seq: subscribe `after` it to miss nothing from now on."""
         engine = create_engine(self.env["DATABASE_URL"])
