@@ -9,7 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from loaders.appointments import AppointmentPageByPatientLoader
-from loaders.attachments import AttachmentsByMessageLoader
+from loaders.attachments import (
+    AttachmentByIdLoader,
+    AttachmentsByMessageLoader,
+    OwnerByAttachmentLoader,
+)
 from loaders.base import FairGate, RequestSession, SessionSource
 from loaders.billing import (
     LineItemsByStatementLoader,
@@ -29,6 +33,7 @@ from loaders.messages import (
     MessageByIdLoader,
     MessagePageByThreadLoader,
     MessageThreadPageByPatientLoader,
+    OwnerByMessageLoader,
     ReadThroughByThreadLoader,
     UnreadCountByPatientLoader,
     UnreadCountByThreadLoader,
@@ -40,8 +45,11 @@ from loaders.notes import (
     NotePageByPatientLoader,
     SummaryByAppointmentLoader,
 )
-from loaders.notification_prefs import NotificationPreferencesByAccountLoader
-from loaders.notifications import NotificationByIdLoader, NotificationPageByAccountLoader
+from loaders.notifications import (
+    NotificationByIdLoader,
+    NotificationPageByAccountLoader,
+    NotificationPreferencesByAccountLoader,
+)
 from loaders.owned import OwnedRowLoader, OwnerOfLoader, ThreadByIdLoader
 from loaders.patient_tasks import (
     AppointmentRequestsByPatientLoader,
@@ -202,6 +210,10 @@ class Loaders:
         return MessageByIdLoader(self._sessions)
 
     @cached_property
+    def message_owner(self) -> OwnerByMessageLoader:
+        return OwnerByMessageLoader(self._sessions)
+
+    @cached_property
     def thread(self) -> ThreadByIdLoader:
         return ThreadByIdLoader(self._sessions)
 
@@ -228,6 +240,14 @@ class Loaders:
     @cached_property
     def message_attachments(self) -> AttachmentsByMessageLoader:
         return AttachmentsByMessageLoader(self._sessions)
+
+    @cached_property
+    def attachment_owner(self) -> OwnerByAttachmentLoader:
+        return OwnerByAttachmentLoader(self._sessions)
+
+    @cached_property
+    def attachment(self) -> AttachmentByIdLoader:
+        return AttachmentByIdLoader(self._sessions)
 
     @cached_property
     def notification_pages(self) -> NotificationPageByAccountLoader:

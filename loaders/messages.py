@@ -65,6 +65,13 @@ class MessageByIdLoader(SessionLoader[ThreadKey, m.Message]):
         return {key: rows[key[1]] for key in keys if key[1] in rows}
 
 
+class OwnerByMessageLoader(SessionLoader[str, str]):
+    """Message id -> the patient of its thread (before the access check); unknown ids absent."""
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
+        return await messages.message_owners(session, list(set(keys)))
+
+
 class UnreadCountByThreadLoader(SessionLoader[ThreadKey, int]):
     async def fetch(self, session: AsyncSession, keys: Sequence[ThreadKey]) -> dict[ThreadKey, int]:
         grants = list({grant for grant, _ in keys})

@@ -1,10 +1,11 @@
-"""The viewer's notification feed."""
+"""The viewer's notification feed and the account's notification preferences."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
@@ -37,3 +38,17 @@ class NotificationByIdLoader(SessionLoader[NotificationKey, m.Notification]):
             rows = await notifications.notifications_by_id(session, account_id, grants, ids)
             found.update({(account_id, grants, row.id): row for row in rows})
         return found
+
+
+class NotificationPreferencesByAccountLoader(SessionLoader[str, dict[str, list[str]]]):
+    """Keys are account ids (the viewer's own); values map kind -> chosen channels."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[str]
+    ) -> dict[str, dict[str, list[str]]]:
+        p = m.NotificationPreference
+        stmt = select(p.account_id, p.kind, p.channels).where(p.account_id.in_(keys))
+        found: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        for account_id, kind, channels in await session.execute(stmt):
+            found[account_id][kind] = list(channels)
+        return {key: found.get(key, {}) for key in keys}

@@ -22,7 +22,7 @@ from persistence import models as m
 from persistence.deliveries import enqueue_delivery
 from persistence.devices import devices_by_account
 from persistence.mail import enqueue_mail
-from persistence.notification_prefs import Contact, channels_by_account, contacts
+from persistence.notifications import Contact, channels_by_account, contacts
 from persistence.outbox import OutboxRepository
 from persistence.queries.people import grant_facts
 

@@ -28,8 +28,8 @@ from persistence.lifecycle import (
     SignUpRepository,
     TotpRepository,
 )
-from persistence.messaging import MessagingRepository
-from persistence.notification_prefs import NotificationRepository
+from persistence.messages import MessageRepository
+from persistence.notifications import NotificationRepository
 from persistence.outbox import OutboxRepository
 from persistence.proxies import ProxyRepository
 from persistence.records import RecordsRepository
@@ -99,8 +99,8 @@ class UnitOfWork:
         return OutboxRepository(self.session)
 
     @property
-    def messaging(self) -> MessagingRepository:
-        return MessagingRepository(self.session)
+    def messages(self) -> MessageRepository:
+        return MessageRepository(self.session)
 
     @property
     def notifications(self) -> NotificationRepository:

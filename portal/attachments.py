@@ -20,7 +20,7 @@ from domain.scopes import AccessReason
 from domain.terms import TermsAcceptanceRequired
 from persistence import models as m
 from persistence.audit import AuditEntry
-from persistence.messaging import ATTACHMENT_AREAS
+from persistence.messages import ATTACHMENT_AREAS
 from portal.auth import authentication_of
 from runtime.services import Services
 from schema.base import BadInput, internal_id

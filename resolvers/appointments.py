@@ -12,7 +12,7 @@ from typing import Any
 
 from domain import eligibility as rules
 from domain.access import PatientGrant
-from domain.attachments import IMAGE_TYPES, AcceptedFile, accept_file
+from domain.attachments import AcceptedFile
 from domain.clock import FixedClock
 from domain.errors import BrokenInvariant
 from domain.paging import Page, PageOf
@@ -22,9 +22,10 @@ from persistence import models as m
 from persistence.queries import appointments as q
 from persistence.uow import UnitOfWork
 from resolvers import owned
-from resolvers.attachments import read_uploads
 from runtime.context import Context
 from usecases import appointments as uc
+from usecases import attachments as attachments_uc
+from usecases.attachments import Upload
 
 
 # -- reads -----------------------------------------------------------------------------------
@@ -131,7 +132,9 @@ async def confirm_appointment(ctx: Context, command: uc.Confirm) -> uc.Changed:
     return await uc.confirm(command, grant, _uow(ctx), *_ports(ctx))
 
 
-async def check_in(ctx: Context, command: uc.CheckIn, insurance_card: Any | None) -> uc.CheckedIn:
+async def check_in(
+    ctx: Context, command: uc.CheckIn, insurance_card: Upload | None
+) -> uc.CheckedIn:
     """`insurance_card`: the uploaded image, if any (read and checked here, images only)."""
     grant = await _act_on(ctx, command.appointment_id)
     card = await _insurance_card(ctx, insurance_card)
@@ -159,10 +162,7 @@ async def _act_on(ctx: Context, appointment_id: str) -> PatientGrant:
     return ctx.act(owner or "", RecordArea.APPOINTMENTS, "Appointment")
 
 
-async def _insurance_card(ctx: Context, upload: Any | None) -> list[AcceptedFile]:
+async def _insurance_card(ctx: Context, upload: Upload | None) -> list[AcceptedFile]:
     """checkIn's optional insurance-card image: the attachment rules, images only."""
-    if upload is None:
-        return []
     policy = ctx.services.settings.messaging.attachments
-    [incoming] = await read_uploads([upload], policy)
-    return [accept_file(incoming, policy, IMAGE_TYPES, field="insuranceCard")]
+    return await attachments_uc.insurance_card(upload, policy)

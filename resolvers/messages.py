@@ -1,39 +1,45 @@
-"""Message threads per patient, the family inbox, messages and unread counts."""
+"""Secure messages: the reads (threads per patient, the family inbox, messages, unread
+counts, the terms of a new message) through the loaders, and the writes (usecases/messages.py)
+behind the MESSAGES area check of the patient (`Context.act`, audited as a write; a proxy
+without it, or a parent of an adolescent, gets FORBIDDEN and nothing happens)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from domain import messages as rules
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
-from persistence.paging import Page
+from persistence import models as m
+from persistence.paging import Page, PageOf
 from persistence.queries import messages as q
-from persistence.queries import owned
-from resolvers import patients as patients_r
-from schema import messages as s
-from schema.base import Connection, cursor_values, page_size
+from persistence.uow import UnitOfWork
+from resolvers.owned import owned_row
+from runtime.context import Context
+from usecases import messages as usecases
 
-if TYPE_CHECKING:
-    from schema.base import Info
-    from schema.patients import Patient
-
-CURSOR = [datetime, str]
+CURSOR = (datetime, str)  # the sort key of threads and messages: (time, id)
 
 
-def _page(unread_only: bool | None, first: int | None, after: str | None) -> Page:
-    return Page(page_size(first), cursor_values(after, CURSOR), q.UNREAD if unread_only else None)
+def _found(page: PageOf | None) -> PageOf:
+    if page is None:
+        raise BrokenInvariant("a page loader answers every key with a page")
+    return page
+
+
+def _page(unread_only: bool, first: int, after: tuple[object, ...] | None) -> Page:
+    return Page(first, after, q.UNREAD if unread_only else None)
 
 
 async def patient_threads(
-    info: Info,
+    ctx: Context,
     grant: PatientGrant,
-    unread_only: bool | None,
-    first: int | None,
-    after: str | None,
+    unread_only: bool,
+    first: int,
+    after: tuple[object, ...] | None,
     messages: int | None = None,
-) -> Connection[s.MessageThread]:
+) -> PageOf:
     """The page of threads; with `messages` (the page size of messages the query asks of
     each thread), each thread's first page of messages in the same statement (the messages'
     loader is then primed)."""
@@ -43,63 +49,99 @@ async def patient_threads(
         if messages is None
         else q.ThreadPage(plain.first, plain.after, plain.filter, messages)
     )
-    result = await info.context.loaders.message_thread_pages.get((grant, page))
-    if result is None:
-        raise BrokenInvariant("result is None")
-    return Connection.of(result, lambda row: s.MessageThread.from_row(row, grant))
+    return _found(await ctx.loaders.message_thread_pages.get((grant, page)))
 
 
-async def patient_unread_count(info: Info, grant: PatientGrant) -> int:
-    return await info.context.loaders.unread_by_patient.get(grant) or 0
+async def patient_unread_count(ctx: Context, grant: PatientGrant) -> int:
+    return await ctx.loaders.unread_by_patient.get(grant) or 0
 
 
 async def inbox(
-    info: Info, unread_only: bool | None, first: int | None, after: str | None
-) -> Connection[s.MessageThread]:
-    """Every patient whose messages the viewer may read, each under its own rules."""
-    page = _page(unread_only, first, after)
-    grants = tuple(info.context.readable(RecordArea.MESSAGES))
-    result = await info.context.loaders.inbox_pages.get((grants, page))
-    if result is None:
-        raise BrokenInvariant("result is None")
-    by_patient = {g.patient_id: g for g in grants}
-    return Connection.of(result, lambda r: s.MessageThread.from_row(r, by_patient[r.patient_id]))
+    ctx: Context, unread_only: bool, first: int, after: tuple[object, ...] | None
+) -> tuple[PageOf, dict[str, PatientGrant]]:
+    """Every patient whose messages the viewer may read, each under its own rules: the page,
+    and the grant of each row's patient."""
+    grants = tuple(ctx.readable(RecordArea.MESSAGES))
+    found = await ctx.loaders.inbox_pages.get((grants, _page(unread_only, first, after)))
+    return _found(found), {g.patient_id: g for g in grants}
 
 
 async def thread_messages(
-    info: Info, thread: s.MessageThread, first: int | None, after: str | None
-) -> Connection[s.Message]:
-    page = Page(page_size(first), cursor_values(after, CURSOR))
-    result = await info.context.loaders.message_pages.get((thread.grant, thread.internal_id, page))
-    if result is None:
-        raise BrokenInvariant("result is None")
-    return Connection.of(result, lambda row: s.Message.from_row(row, thread.grant))
+    ctx: Context, grant: PatientGrant, thread_id: str, first: int, after: tuple[object, ...] | None
+) -> PageOf:
+    return _found(await ctx.loaders.message_pages.get((grant, thread_id, Page(first, after))))
 
 
-async def thread_unread_count(info: Info, thread: s.MessageThread) -> int:
-    key = (thread.grant, thread.internal_id)
-    return await info.context.loaders.unread_by_thread.get(key) or 0
+async def thread_unread_count(ctx: Context, grant: PatientGrant, thread_id: str) -> int:
+    return await ctx.loaders.unread_by_thread.get((grant, thread_id)) or 0
 
 
-async def thread_patient(info: Info, thread: s.MessageThread) -> Patient:
-    return await patients_r.patient(info, thread.patient_id)
-
-
-async def read_by_me(info: Info, message: s.Message) -> bool:
-    if message.sender.kind is not s.SenderKind.PROVIDER:
+async def read_by_me(
+    ctx: Context, grant: PatientGrant, thread_id: str, from_provider: bool, sent_at: datetime
+) -> bool:
+    """Messages from the patient's side never count as unread; a provider's is read once the
+    viewer read its thread past it."""
+    if not from_provider:
         return True
-    key = (message.grant, message.thread_id)
-    read_through = await info.context.loaders.read_through.get(key)
-    return read_through is not None and message.sent_at <= read_through
+    read_through = await ctx.loaders.read_through.get((grant, thread_id))
+    return read_through is not None and sent_at <= read_through
 
 
-async def message_node(info: Info, message_id: str) -> s.Message | None:
+async def message(ctx: Context, message_id: str) -> tuple[m.Message, PatientGrant] | None:
     """node(id) of a Message: access is checked on its thread's patient first."""
-    ctx = info.context
     ctx.require_principal()
-    async with ctx.loaders.session() as session:
-        owner = await owned.message_owner(session, message_id)
+    owner = await ctx.loaders.message_owner.get(message_id)
     # Unknown ids answer like forbidden ones ("" is nobody's patient id).
     grant = ctx.access(owner or "", RecordArea.MESSAGES, "Message")
     row = await ctx.loaders.message.get((grant, message_id))
-    return s.Message.from_row(row, grant) if row else None
+    return (row, grant) if row else None
+
+
+async def thread(ctx: Context, thread_id: str) -> tuple[m.MessageThread, PatientGrant] | None:
+    """node(id) of a MessageThread: access is checked on its patient first."""
+    row, grant = await owned_row(ctx, m.MessageThread, "MessageThread", thread_id)
+    return (row, grant) if row else None
+
+
+def messaging_terms(
+    ctx: Context, grant: PatientGrant, category: rules.Category, provider_id: str | None
+) -> rules.Terms:
+    """The terms depend on the category and the kind of recipient only, not on the grant's
+    patient (the grant proves the viewer may message this patient)."""
+    settings = ctx.services.settings
+    kind = rules.recipient_kind(category, provider_id, settings.messaging)
+    return rules.terms(category, kind, settings.ages.today(ctx.now), settings.messaging)
+
+
+# -- writes ------------------------------------------------------------------------------------
+def _ports(ctx: Context) -> usecases.Ports:
+    settings = ctx.services.settings
+    return usecases.Ports(
+        settings.messaging,
+        ctx.services.files,
+        ctx.now,
+        settings.ages.today(ctx.now),
+        ctx.actor_name,
+    )
+
+
+async def send_message(
+    ctx: Context, command: usecases.SendMessage
+) -> tuple[usecases.Sent, PatientGrant]:
+    grant = ctx.act(command.patient_id, RecordArea.MESSAGES, "Message")
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.send_message(command, grant, uow, _ports(ctx)), grant
+
+
+async def mark_thread_read(
+    ctx: Context, command: usecases.MarkThreadRead
+) -> tuple[m.MessageThread, PatientGrant]:
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.mark_thread_read(command, ctx.act, uow, ctx.now)
+
+
+async def request_refill(
+    ctx: Context, command: usecases.RequestRefill
+) -> tuple[usecases.Refill, PatientGrant]:
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.request_refill(command, ctx.act, uow, _ports(ctx))

@@ -1,23 +1,22 @@
-"""The viewer's notification feed: only what the viewer may still read right now."""
+"""The viewer's notifications: the feed (only what the viewer may still read right now),
+the channel preferences, and the writes (usecases/notifications.py). Account-level: the
+signed-in account only, never another's."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
-from persistence.paging import Page
+from persistence import models as m
+from persistence.paging import Page, PageOf
 from persistence.queries import notifications as q
-from resolvers import patients as patients_r
+from persistence.uow import UnitOfWork
 from runtime.context import Context
-from schema import notifications as s
-from schema.base import Connection, cursor_values, page_size
+from usecases import notifications as usecases
 
-if TYPE_CHECKING:
-    from schema.base import Info
-    from schema.patients import Patient
+CURSOR = (datetime, str)  # the sort key of the feed: (created at, id)
 
 
 def feed_grants(ctx: Context) -> tuple[PatientGrant, ...]:
@@ -32,26 +31,39 @@ def feed_grants(ctx: Context) -> tuple[PatientGrant, ...]:
 
 
 async def notifications(
-    info: Info, unread_only: bool | None, first: int | None, after: str | None
-) -> Connection[s.Notification]:
-    account_id = info.context.require_principal().account_id
-    page = Page(
-        page_size(first), cursor_values(after, [datetime, str]), q.UNREAD if unread_only else None
-    )
-    key = (account_id, feed_grants(info.context), page)
-    result = await info.context.loaders.notification_pages.get(key)
-    if result is None:
-        raise BrokenInvariant("result is None")
-    return Connection.of(result, s.Notification.from_row)
+    ctx: Context, unread_only: bool, first: int, after: tuple[object, ...] | None
+) -> PageOf:
+    account_id = ctx.require_principal().account_id
+    page = Page(first, after, q.UNREAD if unread_only else None)
+    found = await ctx.loaders.notification_pages.get((account_id, feed_grants(ctx), page))
+    if found is None:
+        raise BrokenInvariant("a page loader answers every key with a page")
+    return found
 
 
-async def notification_node(info: Info, notification_id: str) -> s.Notification | None:
-    """node(id): the viewer's own, visible notifications only; anything else is null."""
-    account_id = info.context.require_principal().account_id
-    key = (account_id, feed_grants(info.context), notification_id)
-    row = await info.context.loaders.notification.get(key)
-    return s.Notification.from_row(row) if row else None
+async def notification(ctx: Context, notification_id: str) -> m.Notification | None:
+    """node(id): the viewer's own, visible notifications only; anything else is None."""
+    account_id = ctx.require_principal().account_id
+    return await ctx.loaders.notification.get((account_id, feed_grants(ctx), notification_id))
 
 
-async def notification_patient(info: Info, patient_id: str | None) -> Patient | None:
-    return await patients_r.patient(info, patient_id) if patient_id else None
+async def notification_preferences(ctx: Context) -> dict[str, list[str]]:
+    """The stored channel choices, kind -> channels (kinds without one use the defaults)."""
+    account_id = ctx.require_principal().account_id
+    return await ctx.loaders.notification_preferences.get(account_id) or {}
+
+
+async def mark_notifications_read(
+    ctx: Context, command: usecases.MarkNotificationsRead
+) -> list[m.Notification]:
+    account_id = ctx.require_principal().account_id
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.mark_notifications_read(command, account_id, uow, ctx.now)
+
+
+async def update_notification_preferences(
+    ctx: Context, command: usecases.UpdateNotificationPreferences
+) -> dict[str, list[str]]:
+    account_id = ctx.require_principal().account_id
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.update_notification_preferences(command, account_id, uow, ctx.now)

@@ -1,66 +1,140 @@
-"""A patient's results, their values once released, and the trend of one component code."""
+"""A patient's results, their values once released, the trend of one component code, the
+explanations of their codes, both ends of "ask about this result" (each through its own
+area's access check), and askAboutResult itself (usecases/results.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from domain.access import AccessDenied, PatientGrant
 from domain.errors import BrokenInvariant
+from domain.results import Release, release_of
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
-from persistence.paging import Page
-from schema import results as s
-from schema.base import Connection, cursor_values, page_size
-
-if TYPE_CHECKING:
-    from schema.base import Info
-    from schema.enums import ResultKind
+from persistence.paging import Page, PageOf
+from persistence.queries.results import TrendRow
+from persistence.uow import UnitOfWork
+from resolvers.owned import owned_row
+from runtime.context import Context
+from usecases import messages as messages_uc
+from usecases import results as usecases
 
 T = TypeVar("T")
+CURSOR = (datetime, str)  # the sort key of a patient's results: (time, id)
 
 
-async def patient_results(
-    info: Info, grant: PatientGrant, kind: ResultKind | None, first: int | None, after: str | None
-) -> Connection[s.Result]:
-    filter_ = kind.value if kind is not None else None
-    page = Page(page_size(first), cursor_values(after, [datetime, str]), filter_)
-    loaders = info.context.loaders
-    found = await loaders.result_pages.get((grant, page))
-    if found is None:
-        raise BrokenInvariant("found is None")
-    # The page's statement primed the holds; an empty page needs none.
-    held = await loaders.result_holds.get(grant) if found.rows else frozenset()
-    return Connection.of(
-        found, lambda row: s.Result.from_row(row, grant, held or frozenset(), info)
+@dataclass(frozen=True)
+class Found:
+    """A result as the viewer may see it: read through `grant`, released or not."""
+
+    row: m.Result
+    grant: PatientGrant
+    release: Release
+
+
+def release_in(ctx: Context, row: m.Result | TrendRow, held_by_patient: bool) -> Release:
+    """Where `row` stands now, under the configured release policy."""
+    return release_of(
+        kind=row.kind,
+        code=row.code,
+        status=row.status,
+        resulted_at=row.resulted_at,
+        released_at=row.released_at,
+        held_by_patient=held_by_patient,
+        now=ctx.now,
+        policy=ctx.services.settings.release,
     )
 
 
-async def result(info: Info, row: m.Result, grant: PatientGrant) -> s.Result:
-    """A result reached by id, after `node` checked access to its owner."""
-    held = await info.context.loaders.result_holds.get(grant)
-    return s.Result.from_row(row, grant, held or frozenset(), info)
+def _found(ctx: Context, row: m.Result, grant: PatientGrant, held: frozenset[str]) -> Found:
+    return Found(row, grant, release_in(ctx, row, row.kind in held))
 
 
-def released_value(result: s.Result, value: T) -> T:
+async def patient_results(
+    ctx: Context,
+    grant: PatientGrant,
+    kind: str | None,
+    first: int,
+    after: tuple[object, ...] | None,
+) -> PageOf:
+    """A page of `Found`s."""
+    page = await ctx.loaders.result_pages.get((grant, Page(first, after, kind)))
+    if page is None:
+        raise BrokenInvariant("a page loader answers every key with a page")
+    # The page's statement primed the holds; an empty page needs none.
+    held = await ctx.loaders.result_holds.get(grant) if page.rows else frozenset()
+    rows = [_found(ctx, row, grant, held or frozenset()) for row in page.rows]
+    return PageOf(rows, page.has_next, page.cursors)
+
+
+async def result(ctx: Context, row: m.Result, grant: PatientGrant) -> Found:
+    """A result reached by id, once access to its owner was checked."""
+    held = await ctx.loaders.result_holds.get(grant)
+    return _found(ctx, row, grant, held or frozenset())
+
+
+async def result_node(ctx: Context, result_id: str) -> Found | None:
+    """node(id) of a Result: access is checked on its patient first."""
+    row, grant = await owned_row(ctx, m.Result, "Result", result_id)
+    return await result(ctx, row, grant) if row else None
+
+
+def released_value(released: bool, value: T) -> T:
     """A value of the result, or FORBIDDEN (HELD_FOR_REVIEW) while it is not released."""
-    if not result.released:
+    if not released:
         raise AccessDenied(AccessReason.HELD_FOR_REVIEW, RecordArea.RESULTS)
     return value
 
 
-async def components(info: Info, result: s.Result) -> list[s.ResultComponent]:
-    released_value(result, None)
-    rows = await info.context.loaders.result_components.get((result.grant, result.internal_id))
-    return [s.ResultComponent.from_row(row) for row in rows or []]
+async def components(
+    ctx: Context, grant: PatientGrant, result_id: str, released: bool
+) -> Sequence[m.ResultComponent]:
+    released_value(released, None)
+    return await ctx.loaders.result_components.get((grant, result_id)) or []
 
 
-async def result_trend(info: Info, grant: PatientGrant, code: str) -> list[s.TrendPoint]:
+async def result_trend(
+    ctx: Context, grant: PatientGrant, code: str
+) -> list[tuple[TrendRow, Release]]:
     """Released values only, oldest first; the release rule is the domain's, as for Result."""
-    rows = await info.context.loaders.result_trend.get((grant, code))
     points = []
-    for row in rows or []:
-        release = s.release_in(info, row, row.held_by_patient)
+    for row in await ctx.loaders.result_trend.get((grant, code)) or []:
+        release = release_in(ctx, row, row.held_by_patient)
         if release.released:
-            points.append(s.TrendPoint.from_row(row, release))
+            points.append((row, release))
     return points
+
+
+async def explanation(ctx: Context, code: str) -> m.ResultExplanation | None:
+    """The explanation of a result's or a component's LOINC code (reference data)."""
+    return await ctx.loaders.explanation.get(code)
+
+
+# -- "ask about this result" -----------------------------------------------------------------
+async def thread_result(ctx: Context, patient_id: str, result_id: str) -> Found | None:
+    """The result a thread was asked about: the RESULTS area of the thread's patient."""
+    grant = ctx.access(patient_id, RecordArea.RESULTS, "Result")
+    row = await ctx.loaders.result_by_id.get((grant, result_id))
+    return await result(ctx, row, grant) if row is not None else None
+
+
+async def question_threads(
+    ctx: Context, patient_id: str, result_id: str
+) -> tuple[list[m.MessageThread], PatientGrant]:
+    """The threads asked about a result: the MESSAGES area of the result's patient."""
+    grant = ctx.access(patient_id, RecordArea.MESSAGES, "MessageThread")
+    return await ctx.loaders.threads_by_result.get((grant, result_id)) or [], grant
+
+
+async def ask_about_result(
+    ctx: Context, command: usecases.AskAboutResult
+) -> tuple[messages_uc.Sent, PatientGrant]:
+    settings = ctx.services.settings
+    ports = usecases.Ports(
+        settings.messaging, settings.release, ctx.now, settings.ages.today(ctx.now), ctx.actor_name
+    )
+    uow = UnitOfWork(ctx.services.sessions)
+    return await usecases.ask_about_result(command, ctx.act, uow, ports)

@@ -19,10 +19,10 @@ from typing import TypeVar
 from domain.access import PatientGrant, note_withheld
 from domain.events import EventKind
 from domain.realtime import BusEvent
-from domain.results import release_of
 from domain.scopes import RecordArea, SensitiveCategory
 from persistence import models as m
 from persistence.queries import owned
+from resolvers import results as results_r
 from resolvers.notifications import feed_grants
 from runtime import metrics
 from runtime.context import Context, SocketContext, Unauthenticated
@@ -43,9 +43,7 @@ class MessageDelivery:
 @dataclass(frozen=True)
 class ResultDelivery:
     seq: int
-    grant: PatientGrant
-    result: m.Result
-    held_kinds: frozenset[str]  # the kinds the patient asked to hear from their doctor first
+    result: results_r.Found  # released (with the patient's holds and the release policy)
 
 
 @dataclass(frozen=True)
@@ -113,18 +111,8 @@ async def _result(ctx: Context, event: BusEvent) -> ResultDelivery | None:
     row = await ctx.loaders.result_by_id.get((grant, event.object_id))
     if row is None:
         return None
-    held = await ctx.loaders.result_holds.get(grant) or frozenset()
-    release = release_of(
-        kind=row.kind,
-        code=row.code,
-        status=row.status,
-        resulted_at=row.resulted_at,
-        released_at=row.released_at,
-        held_by_patient=row.kind in held,
-        now=ctx.now,
-        policy=ctx.services.settings.release,
-    )
-    return ResultDelivery(event.seq, grant, row, held) if release.released else None
+    found = await results_r.result(ctx, row, grant)
+    return ResultDelivery(event.seq, found) if found.release.released else None
 
 
 async def _appointment(ctx: Context, event: BusEvent) -> AppointmentDelivery | None:

@@ -1,13 +1,19 @@
-"""Uploaded files as clients see them: metadata here, the bytes at `url`."""
+"""Uploaded files as clients see them: metadata here, the bytes at `url`; and uploads as the
+writes take them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from persistence import models as m
-from schema.base import Node, to_global_id
+from resolvers import attachments as r
+from schema.base import BadInput, Info, Node, to_global_id
+from usecases.attachments import Upload
+
+if TYPE_CHECKING:
+    from persistence import models as m
 
 
 @strawberry.type(
@@ -30,6 +36,11 @@ class Attachment(Node):
         return f"/attachments/{to_global_id('Attachment', self.internal_id)}"
 
     @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Attachment | None:
+        row = await r.attachment(info.context, row_id)
+        return cls.from_row(row) if row else None
+
+    @classmethod
     def from_row(cls, row: m.Attachment) -> Attachment:
         return cls(
             internal_id=row.id,
@@ -39,3 +50,15 @@ class Attachment(Node):
             size=row.size_bytes,
             created_at=row.created_at,
         )
+
+
+def uploaded(value: Any) -> Upload:
+    """Strawberry hands over Starlette `UploadFile`s; anything else was not sent as a file."""
+    if not callable(getattr(value, "read", None)):
+        raise BadInput("Attachments must be files sent as a multipart request.")
+    upload: Upload = value
+    return upload
+
+
+def uploaded_files(values: list[Any]) -> list[Upload]:
+    return [uploaded(value) for value in values]

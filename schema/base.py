@@ -74,19 +74,16 @@ class Node:
         raise NotImplementedError
 
 
-async def fetch_node(
-    info: Info, global_id: str, unregistered: Callable[[Info, str, str], Any]
-) -> Node | None:
+async def fetch_node(info: Info, global_id: str) -> Node | None:
     """`node(id)`: the registered type's `fetch_node`; a refusal names the object asked for
-    (the audit of refused reads). `unregistered` serves the types not yet registered."""
+    (the audit of refused reads)."""
     info.context.require_principal()
     type_name, row_id = from_global_id(global_id)
     node_type = Node.registry.get(type_name)
+    if node_type is None:
+        raise BadInput("Not a valid id.")
     try:
-        if node_type is not None:
-            return await node_type.fetch_node(info, row_id)
-        result: Node | None = await unregistered(info, type_name, row_id)
-        return result
+        return await node_type.fetch_node(info, row_id)
     except AccessDenied as denied:
         denied.object_id = f"{type_name}:{row_id}"
         raise

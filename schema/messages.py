@@ -1,23 +1,27 @@
-"""Secure messages: threads with the care team, their messages, and what the viewer has read."""
+"""Secure messages: threads with the care team, their messages, what the viewer has read, and
+what a new message would cost (`Patient.messagingTerms`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain import messages as rules
 from domain.access import PatientGrant
-from persistence import models as m
 from resolvers import attachments as attachments_r
 from resolvers import messages as r
+from resolvers import results as results_r
 from schema.attachments import Attachment
-from schema.base import Connection, Info, Node
+from schema.base import Connection, Info, Node, cursor_values, internal_id, page_size
 from schema.enums import MessageCategory
+from schema.money import Money
 from schema.people import Provider
 
 if TYPE_CHECKING:
+    from persistence import models as m
     from schema.patients import Patient
     from schema.results import Result
 
@@ -51,11 +55,21 @@ class Message(Node):
         "count as unread; a provider's message is read once the viewer read its thread past it."
     )
     async def read_by_me(self, info: Info) -> bool | None:
-        return await r.read_by_me(info, self)
+        from_provider = self.sender.kind is SenderKind.PROVIDER
+        return await r.read_by_me(
+            info.context, self.grant, self.thread_id, from_provider, self.sent_at
+        )
 
     @strawberry.field(description="Files sent with the message, in upload order.")
     async def attachments(self, info: Info) -> list[Attachment]:
-        return await attachments_r.message_attachments(info, self.grant, self.internal_id)
+        rows = await attachments_r.message_attachments(info.context, self.grant, self.internal_id)
+        return [Attachment.from_row(row) for row in rows]
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> Message | None:
+        """node(id): access is checked on its thread's patient first."""
+        found = await r.message(info.context, row_id)
+        return cls.from_row(*found) if found else None
 
     @classmethod
     def from_row(cls, row: m.Message, grant: PatientGrant) -> Message:
@@ -94,9 +108,12 @@ class MessageThread(Node):
     async def result(
         self, info: Info
     ) -> Annotated[Result, strawberry.lazy("schema.results")] | None:
-        from resolvers import result_questions as questions_r
+        from schema.results import Result
 
-        return await questions_r.thread_result(info, self)
+        if self.result_id is None:
+            return None
+        found = await results_r.thread_result(info.context, self.patient_id, self.result_id)
+        return Result.from_found(found) if found else None
 
     @strawberry.field(description="The provider the thread is addressed to, if any.")
     async def provider(self, info: Info) -> Provider | None:
@@ -106,17 +123,31 @@ class MessageThread(Node):
     async def patient(
         self, info: Info
     ) -> Annotated[Patient, strawberry.lazy("schema.patients")] | None:
-        return await r.thread_patient(info, self)
+        from schema.patients import Patient
+
+        return await Patient.of(info, self.patient_id)
 
     @strawberry.field(description="Provider messages the viewer has not read yet.")
     async def unread_count(self, info: Info) -> int:
-        return await r.thread_unread_count(info, self)
+        return await r.thread_unread_count(info.context, self.grant, self.internal_id)
 
     @strawberry.field(description="Newest first.")
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Message]:
-        return await r.thread_messages(info, self, first, after)
+        found = await r.thread_messages(
+            info.context,
+            self.grant,
+            self.internal_id,
+            page_size(first),
+            cursor_values(after, list(r.CURSOR)),
+        )
+        return Connection.of(found, lambda row: Message.from_row(row, self.grant))
+
+    @classmethod
+    async def fetch_node(cls, info: Info, row_id: str) -> MessageThread | None:
+        found = await r.thread(info.context, row_id)
+        return cls.from_row(*found) if found else None
 
     @classmethod
     def from_row(cls, row: m.MessageThread, grant: PatientGrant) -> MessageThread:
@@ -132,3 +163,88 @@ class MessageThread(Node):
             last_message_at=row.last_message_at,
             result_id=row.result_id,
         )
+
+
+# -- the terms of a new message ----------------------------------------------------------
+@strawberry.enum
+class RecipientKind(Enum):
+    PROVIDER = "provider"
+    POOL = "pool"
+
+
+@strawberry.type(
+    description="Shown before sending a new message: whether the answer may be billed as an "
+    "e-visit, and by when a reply is expected (business days; weekends skipped)."
+)
+class MessagingTerms:
+    category: MessageCategory
+    recipient_kind: RecipientKind
+    billed_as_e_visit: bool = strawberry.field(name="billedAsEVisit")
+    estimated_charge: Money | None = strawberry.field(
+        description="The organisation's estimate, when it publishes one."
+    )
+    billing_notice: str | None = strawberry.field(
+        description="To show the sender; sendMessage then needs acknowledgeEVisitBilling."
+    )
+    expected_reply_business_days: int
+    expected_reply_by: date
+
+    @classmethod
+    def of(cls, terms: rules.Terms, category: MessageCategory, currency: str) -> MessagingTerms:
+        charge = terms.estimated_charge_cents
+        return cls(
+            category=category,
+            recipient_kind=RecipientKind(terms.recipient_kind.value),
+            billed_as_e_visit=terms.billed_as_evisit,
+            estimated_charge=Money.cents(charge, currency) if charge is not None else None,
+            billing_notice=terms.billing_notice,
+            expected_reply_business_days=terms.reply_business_days,
+            expected_reply_by=terms.reply_by,
+        )
+
+
+# -- the lists other types show (Patient, Viewer) -----------------------------------------
+async def patient_threads(
+    info: Info,
+    grant: PatientGrant,
+    unread_only: bool | None,
+    first: int | None,
+    after: str | None,
+    messages: int | None = None,
+) -> Connection[MessageThread]:
+    """`messages`: the page size of messages the query asks of each thread, loaded with the
+    threads (schema/lookahead.py), or None."""
+    found = await r.patient_threads(
+        info.context,
+        grant,
+        bool(unread_only),
+        page_size(first),
+        cursor_values(after, list(r.CURSOR)),
+        messages,
+    )
+    return Connection.of(found, lambda row: MessageThread.from_row(row, grant))
+
+
+async def patient_unread_count(info: Info, grant: PatientGrant) -> int:
+    return await r.patient_unread_count(info.context, grant)
+
+
+async def inbox(
+    info: Info, unread_only: bool | None, first: int | None, after: str | None
+) -> Connection[MessageThread]:
+    """Every patient whose messages the viewer may read, each under its own rules."""
+    found, grants = await r.inbox(
+        info.context, bool(unread_only), page_size(first), cursor_values(after, list(r.CURSOR))
+    )
+    return Connection.of(found, lambda row: MessageThread.from_row(row, grants[row.patient_id]))
+
+
+def messaging_terms(
+    info: Info,
+    grant: PatientGrant,
+    category: MessageCategory,
+    recipient_provider_id: strawberry.ID | None,
+) -> MessagingTerms:
+    provider_id = internal_id(recipient_provider_id, "Provider") if recipient_provider_id else None
+    terms = r.messaging_terms(info.context, grant, rules.Category(category.value), provider_id)
+    return MessagingTerms.of(terms, category, info.context.services.settings.messaging.currency)

@@ -10,8 +10,9 @@ from schema.mutations.appointments import AppointmentMutations
 from schema.mutations.billing import BillingMutations
 from schema.mutations.contact import ContactMutations
 from schema.mutations.devices import DeviceMutations
-from schema.mutations.messaging import MessagingMutations
+from schema.mutations.messages import MessageMutations
 from schema.mutations.notes import NoteMutations
+from schema.mutations.notifications import NotificationMutations
 from schema.mutations.passwords import PasswordMutations
 from schema.mutations.profile import ProfileMutations
 from schema.mutations.proxies import ProxyMutations
@@ -35,7 +36,8 @@ class Mutation(
     BillingMutations,
     QuestionnaireMutations,
     DeviceMutations,
-    MessagingMutations,
+    MessageMutations,
+    NotificationMutations,
     NoteMutations,
     AppointmentRequestMutations,
     RenewalMutations,

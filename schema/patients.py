@@ -13,20 +13,19 @@ from domain.access import PatientGrant, age_on
 from domain.notes import NoteKind
 from domain.readings import ReadingKind
 from domain.scopes import AccessReason, RecordArea, Relationship, Scope
-from resolvers import messages as messages_r
-from resolvers import messaging_terms as messaging_terms_r
 from resolvers import notes as notes_r
 from resolvers import patients as r
-from resolvers import results as results_r
 from schema import appointment_requests as appointment_requests_s
 from schema import appointments as appointments_s
 from schema import billing as billing_s
 from schema import coverages as coverages_s
 from schema import health_maintenance as maintenance_s
+from schema import messages as messages_s
 from schema import notes as notes_s
 from schema import proxies as proxies_s
 from schema import records as records_s
 from schema import renewals as renewals_s
+from schema import results as results_s
 from schema import summary as summary_s
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
@@ -47,8 +46,7 @@ from schema.summary import Allergy, Immunization, Medication, MedicationStatus, 
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from schema.messages import MessageThread
-    from schema.messaging_terms import MessagingTerms
+    from schema.messages import MessageThread, MessagingTerms
 
 
 # Patient fields that need no RequiresScope because their resolvers demand the patient's
@@ -136,7 +134,7 @@ class Patient(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Result] | None:
-        return await results_r.patient_results(info, grant, kind, first, after)
+        return await results_s.patient_results(info, grant, kind, first, after)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.RESULTS, "Result")],
@@ -145,7 +143,7 @@ class Patient(Node):
     async def result_trend(
         self, info: Info, grant: PatientGrant, code: str
     ) -> list[TrendPoint] | None:
-        return await results_r.result_trend(info, grant, code)
+        return await results_s.result_trend(info, grant, code)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
@@ -160,14 +158,14 @@ class Patient(Node):
         after: str | None = None,
     ) -> Connection[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
         messages = nested_page_size(info, THREAD_MESSAGES)  # loaded with the threads
-        return await messages_r.patient_threads(info, grant, unread_only, first, after, messages)
+        return await messages_s.patient_threads(info, grant, unread_only, first, after, messages)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessageThread")],
         description="Provider messages the viewer has not read, across the patient's threads.",
     )
     async def unread_message_count(self, info: Info, grant: PatientGrant) -> int | None:
-        return await messages_r.patient_unread_count(info, grant)
+        return await messages_s.patient_unread_count(info, grant)
 
     @strawberry.field(
         extensions=[RequiresScope(RecordArea.MESSAGES, "MessagingTerms")],
@@ -181,8 +179,8 @@ class Patient(Node):
         grant: PatientGrant,
         category: MessageCategory,
         recipient_provider_id: strawberry.ID | None = None,
-    ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messaging_terms")] | None:
-        return messaging_terms_r.messaging_terms(info, grant, category, recipient_provider_id)
+    ) -> Annotated[MessagingTerms, strawberry.lazy("schema.messages")] | None:
+        return messages_s.messaging_terms(info, grant, category, recipient_provider_id)
 
     # -- health summary (each list has its own area: adolescent rules differ) ------------
     @strawberry.field(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import devices as devices_r
-from resolvers import nodes as nodes_r
 from resolvers import sso as sso_r
 from schema import appointments as appointments_s
 from schema import people as people_s
@@ -42,7 +41,7 @@ class Query:
 
     @strawberry.field(description="Any object by its global id, with the same access rules.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await fetch_node(info, id, nodes_r.node)
+        return await fetch_node(info, id)
 
     @strawberry.field(
         description="The current terms of use and privacy notice, each with when the viewer "

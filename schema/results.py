@@ -9,32 +9,32 @@ import strawberry
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
-from domain.results import Flag, Release, ReleaseStatus, flag_of, release_of
-from persistence import models as m
-from persistence.queries.results import TrendRow
-from resolvers import explanations as explanations_r
+from domain.results import Flag, Release, ReleaseStatus, flag_of
 from resolvers import results as r
-from schema.base import Info, Node, to_global_id
+from schema.base import Connection, Info, Node, cursor_values, page_size, to_global_id
 from schema.enums import ResultKind, ResultStatus
-from schema.explanations import ResultExplanation
 from schema.people import Provider
 
 if TYPE_CHECKING:
+    from persistence import models as m
+    from persistence.queries.results import TrendRow
     from schema.messages import MessageThread
 
 
-def release_in(info: Info, row: m.Result | TrendRow, held_by_patient: bool) -> Release:
-    """Where `row` stands now, under the configured release policy."""
-    return release_of(
-        kind=row.kind,
-        code=row.code,
-        status=row.status,
-        resulted_at=row.resulted_at,
-        released_at=row.released_at,
-        held_by_patient=held_by_patient,
-        now=info.context.now,
-        policy=info.context.services.settings.release,
-    )
+@strawberry.type(description="What a test measures, in plain language, and where to read more.")
+class ResultExplanation:
+    code: str = strawberry.field(description="The LOINC code explained.")
+    text: str
+    more_url: str | None
+
+    @classmethod
+    def from_row(cls, row: m.ResultExplanation) -> ResultExplanation:
+        return cls(code=row.code, text=row.text, more_url=row.more_url)
+
+    @classmethod
+    async def of_code(cls, info: Info, code: str) -> ResultExplanation | None:
+        row = await r.explanation(info.context, code)
+        return cls.from_row(row) if row is not None else None
 
 
 @strawberry.type
@@ -70,7 +70,7 @@ class ResultComponent:
 
     @strawberry.field(description="What this component measures, in plain language.")
     async def explanation(self, info: Info) -> ResultExplanation | None:
-        return await explanations_r.explanation(info, self.code)
+        return await ResultExplanation.of_code(info, self.code)
 
     @classmethod
     def from_row(cls, row: m.ResultComponent) -> ResultComponent:
@@ -120,33 +120,38 @@ class Result(Node):
     async def question_threads(
         self, info: Info
     ) -> list[Annotated[MessageThread, strawberry.lazy("schema.messages")]] | None:
-        from resolvers import result_questions as questions_r
+        from schema.messages import MessageThread
 
-        return await questions_r.question_threads(info, self)
+        rows, grant = await r.question_threads(info.context, self.patient_id, self.internal_id)
+        return [MessageThread.from_row(row, grant) for row in rows]
 
     @strawberry.field(description="What the test (panel) is for, in plain language.")
     async def explanation(self, info: Info) -> ResultExplanation | None:
-        return await explanations_r.explanation(info, self.code)
+        return await ResultExplanation.of_code(info, self.code)
 
     @strawberry.field(description="Null with FORBIDDEN (HELD_FOR_REVIEW) until released.")
     async def components(self, info: Info) -> list[ResultComponent] | None:
-        return await r.components(info, self)
+        rows = await r.components(info.context, self.grant, self.internal_id, self.released)
+        return [ResultComponent.from_row(row) for row in rows]
 
     @strawberry.field(description="Null with FORBIDDEN (HELD_FOR_REVIEW) until released.")
     def provider_comment(self) -> str | None:
-        return r.released_value(self, self.comment_value)
+        return r.released_value(self.released, self.comment_value)
 
     @strawberry.field(
         description="Imaging report; null with FORBIDDEN (HELD_FOR_REVIEW) until released."
     )
     def report(self) -> str | None:
-        return r.released_value(self, self.report_value)
+        return r.released_value(self.released, self.report_value)
 
     @classmethod
-    def from_row(
-        cls, row: m.Result, grant: PatientGrant, held_kinds: frozenset[str], info: Info
-    ) -> Result:
-        release = release_in(info, row, row.kind in held_kinds)
+    async def fetch_node(cls, info: Info, row_id: str) -> Result | None:
+        found = await r.result_node(info.context, row_id)
+        return cls.from_found(found) if found else None
+
+    @classmethod
+    def from_found(cls, found: r.Found) -> Result:
+        row, grant, release = found.row, found.grant, found.release
         return cls(
             internal_id=row.id,
             patient_id=row.patient_id,
@@ -180,7 +185,7 @@ class TrendPoint:
 
     @strawberry.field(description="What this component measures, in plain language.")
     async def explanation(self, info: Info) -> ResultExplanation | None:
-        return await explanations_r.explanation(info, self.code)
+        return await ResultExplanation.of_code(info, self.code)
 
     @classmethod
     def from_row(cls, row: TrendRow, release: Release) -> TrendPoint:
@@ -195,3 +200,22 @@ class TrendPoint:
             result_id=to_global_id("Result", row.result_id),
             code=row.loinc,
         )
+
+
+# -- the lists Patient shows ----------------------------------------------------------------
+async def patient_results(
+    info: Info, grant: PatientGrant, kind: ResultKind | None, first: int | None, after: str | None
+) -> Connection[Result]:
+    found = await r.patient_results(
+        info.context,
+        grant,
+        kind.value if kind is not None else None,
+        page_size(first),
+        cursor_values(after, list(r.CURSOR)),
+    )
+    return Connection.of(found, Result.from_found)
+
+
+async def result_trend(info: Info, grant: PatientGrant, code: str) -> list[TrendPoint]:
+    points = await r.result_trend(info.context, grant, code)
+    return [TrendPoint.from_row(row, release) for row, release in points]

@@ -88,8 +88,8 @@ class ResultEvent:
 
     @classmethod
     def of(cls, d: r.ResultDelivery, info: Info) -> Self:
-        result = Result.from_row(d.result, d.grant, d.held_kinds, info)
-        return cls(seq=_seq(d.seq), patient_id=d.grant.patient_id, result=result)
+        result = Result.from_found(d.result)
+        return cls(seq=_seq(d.seq), patient_id=d.result.grant.patient_id, result=result)
 
 
 @strawberry.type(description="An appointment that was booked, moved, cancelled or updated.")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import devices as devices_r
-from resolvers import messages as messages_r
-from resolvers import notification_prefs as notification_prefs_r
-from resolvers import notifications as notifications_r
 from resolvers import sessions as sessions_r
 from resolvers import sso as sso_r
 from resolvers import viewer as r
+from schema import messages as messages_s
+from schema import notifications as notifications_s
 from schema.base import Connection, Info
 from schema.devices import Device
 from schema.messages import MessageThread
-from schema.messaging import NotificationPreference
-from schema.notifications import Notification
+from schema.notifications import Notification, NotificationPreference
 from schema.patients import PatientContext
 from schema.people import Account
 from schema.sessions import AccountSession
@@ -45,7 +43,7 @@ class Viewer:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[MessageThread]:
-        return await messages_r.inbox(info, unread_only, first, after)
+        return await messages_s.inbox(info, unread_only, first, after)
 
     @strawberry.field(
         description="Newest first; only those about what the viewer may still read right now."
@@ -57,14 +55,14 @@ class Viewer:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Notification]:
-        return await notifications_r.notifications(info, unread_only, first, after)
+        return await notifications_s.notifications(info, unread_only, first, after)
 
     @strawberry.field(
         description="For every notification kind, the channels that tell this account about "
         "it (IN_APP, EMAIL, SMS, PUSH); `isDefault` when no choice was made."
     )
     async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
-        return await notification_prefs_r.notification_preferences(info)
+        return await notifications_s.notification_preferences(info)
 
     @strawberry.field(
         description="The account's signed-in devices, most recently used first, `current` "

@@ -1,6 +1,6 @@
 """Issue 14: the domain's error codes and the schema's error-code enums cannot drift apart.
 
-A mutation answers a `DomainError` with `codes[exc.code]` (resolvers/payloads.py): a code no
+A mutation answers a `DomainError` with `codes[exc.code]` (schema/payloads.py): a code no
 enum declares would be a KeyError, i.e. an unexpected error instead of a typed one. So every
 code the domain can raise must be a member of an error-code enum of the schema, and every
 member of those enums must be a code something raises or answers (no dead codes).

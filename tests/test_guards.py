@@ -189,40 +189,6 @@ LAYER_RULES = [
 ]
 
 
-# Resolvers that still build schema types (issue 14 moves the conversion into schema/): this
-# list only shrinks.
-NOT_YET_FLIPPED: frozenset[str] = frozenset(
-    {
-        "resolvers/attachments.py",
-        "resolvers/billing.py",
-        "resolvers/billing_actions.py",
-        "resolvers/coverages.py",
-        "resolvers/explanations.py",
-        "resolvers/health_maintenance.py",
-        "resolvers/messages.py",
-        "resolvers/messaging.py",
-        "resolvers/messaging_terms.py",
-        "resolvers/nodes.py",
-        "resolvers/note_privacy.py",
-        "resolvers/notes.py",
-        "resolvers/notification_prefs.py",
-        "resolvers/notifications.py",
-        "resolvers/patients.py",
-        "resolvers/payloads.py",
-        "resolvers/proxy.py",
-        "resolvers/proxy_actions.py",
-        "resolvers/records.py",
-        "resolvers/renewals.py",
-        "resolvers/result_question_actions.py",
-        "resolvers/result_questions.py",
-        "resolvers/results.py",
-        "resolvers/subscriptions.py",
-        "resolvers/summary.py",
-        "resolvers/viewer.py",
-    }
-)
-
-
 @pytest.mark.parametrize(("package", "forbidden"), LAYER_RULES)
 def test_layers_import_downwards_only(package: str, forbidden: frozenset[str]) -> None:
     offences = [
@@ -230,7 +196,6 @@ def test_layers_import_downwards_only(package: str, forbidden: frozenset[str]) -
         for path in source_files(package)
         for line, module in imported_modules(path)
         if module.split(".")[0] in forbidden
-        and not (relative(path) in NOT_YET_FLIPPED and module.split(".")[0] == "schema")
     ]
     assert offences == [], f"{package}/ must not import {sorted(forbidden)}:\n" + "\n".join(
         offences
@@ -332,18 +297,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-# schema/ files that still import persistence/ when they run (issue 14): only shrinks.
-SCHEMA_STILL_IMPORTING_ROWS: frozenset[str] = frozenset(
-    {
-        "schema/attachments.py",
-        "schema/explanations.py",
-        "schema/messages.py",
-        "schema/notifications.py",
-        "schema/results.py",
-    }
-)
-
-
 def test_schema_names_persistence_rows_in_annotations_only() -> None:
     """Types convert rows, so they name row types; they never call persistence/ (sessions,
     queries): its imports sit under `if TYPE_CHECKING:`."""
@@ -363,7 +316,6 @@ def test_schema_names_persistence_rows_in_annotations_only() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom)
             and node not in checking
             and any(m.split(".")[0] == "persistence" for _, m in _names(node))
-            and relative(path) not in SCHEMA_STILL_IMPORTING_ROWS
         ]
     assert offences == [], "schema/ may import persistence/ under TYPE_CHECKING only:\n" + (
         "\n".join(offences)
@@ -386,45 +338,8 @@ def test_deferred_imports_are_those_under_type_checking_or_in_a_function() -> No
     assert sorted(ast.unparse(n) for n in deferred_imports(tree)) == ["import b", "import c"]
 
 
-# Cycles being taken apart (issue 14): this list only shrinks, and a new cycle fails at once.
-KNOWN_CYCLES: frozenset[str] = frozenset(
-    {
-        "resolvers.billing",
-        "resolvers.coverages",
-        "resolvers.messages",
-        "resolvers.nodes",
-        "resolvers.notes",
-        "resolvers.notification_prefs",
-        "resolvers.notifications",
-        "resolvers.patients",
-        "resolvers.proxy",
-        "resolvers.records",
-        "resolvers.renewals",
-        "resolvers.result_questions",
-        "resolvers.results",
-        "resolvers.subscriptions",
-        "resolvers.summary",
-        "resolvers.viewer",
-        "schema.appointment_requests",
-        "schema.appointments",
-        "schema.billing",
-        "schema.coverages",
-        "schema.messages",
-        "schema.messaging",
-        "schema.notes",
-        "schema.notifications",
-        "schema.patients",
-        "schema.people",
-        "schema.proxy",
-        "schema.results",
-        "schema.subscription",
-        "schema.viewer",
-    }
-)
-
-
 def test_no_module_imports_itself_back() -> None:
-    found = [c for c in cycles(import_graph(type_graph=False)) if not set(c) <= KNOWN_CYCLES]
+    found = cycles(import_graph(type_graph=False))
     assert found == [], "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 

@@ -252,7 +252,7 @@ async def check_in(
         )
         if not checked_in:
             raise rules.AppointmentChanged()
-        cards = uow.messaging.add_attachments(
+        cards = uow.messages.add_attachments(
             grant, card, keys, grant.account_id, now, appointment_id=appt.id
         )
         _record(uow, appt.id, grant, now, "checked_in", {"answers": len(answers)})

@@ -31,7 +31,7 @@ async def request_renewal(
 ) -> Requested:
     """`grant`: the MEDICATIONS grant of the medication's patient (checked by the caller)."""
     async with uow:
-        medication = await uow.messaging.medication(grant, command.medication_id)
+        medication = await uow.messages.medication(grant, command.medication_id)
         if medication is None:
             raise BrokenInvariant("medication is None: its owner was found a moment ago")
         facts = rules.PrescriptionFacts(

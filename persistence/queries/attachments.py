@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.messaging import ATTACHMENT_AREAS, MESSAGE
+from persistence.messages import ATTACHMENT_AREAS, MESSAGE
 from persistence.queries.guard import patient_ids
 
 
@@ -37,23 +37,30 @@ async def attachments_by_message(
     return found
 
 
-async def attachment_owner(session: AsyncSession, attachment_id: str) -> tuple[str, str] | None:
-    """(patient id, purpose) of an attachment: all that is known before the access check."""
-    stmt = select(m.Attachment.patient_id, m.Attachment.purpose).where(
-        m.Attachment.id == attachment_id
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    return None if row is None else (row[0], row[1])
+async def attachment_owners(
+    session: AsyncSession, attachment_ids: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """Attachment id -> (patient id, purpose): all that is known before the access check."""
+    a = m.Attachment
+    stmt = select(a.id, a.patient_id, a.purpose).where(a.id.in_(attachment_ids))
+    return {
+        row_id: (patient_id, purpose) for row_id, patient_id, purpose in await session.execute(stmt)
+    }
 
 
-async def attachment_by_id(
-    session: AsyncSession, grant: PatientGrant, attachment_id: str
-) -> m.Attachment | None:
-    """One attachment, if `grant` covers the area its purpose needs."""
-    purposes = [p for p, area in ATTACHMENT_AREAS.items() if area is grant.area]
-    stmt = select(m.Attachment).where(
-        m.Attachment.id == attachment_id,
-        m.Attachment.purpose.in_(purposes),
-        m.Attachment.patient_id.in_(patient_ids([grant], grant.area)),
-    )
-    return (await session.scalars(stmt)).one_or_none()
+async def attachments_by_id(
+    session: AsyncSession, grants: Sequence[PatientGrant], attachment_ids: Sequence[str]
+) -> list[m.Attachment]:
+    """The attachments among `attachment_ids` that one of `grants` covers: the grant's
+    patient, and the area the attachment's purpose needs."""
+    covered = []
+    for grant in grants:
+        purposes = [p for p, area in ATTACHMENT_AREAS.items() if area is grant.area]
+        [patient_id] = patient_ids([grant], grant.area)
+        covered.append(
+            and_(m.Attachment.patient_id == patient_id, m.Attachment.purpose.in_(purposes))
+        )
+    if not covered:
+        return []
+    stmt = select(m.Attachment).where(m.Attachment.id.in_(attachment_ids), or_(*covered))
+    return list(await session.scalars(stmt))

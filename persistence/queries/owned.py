@@ -66,12 +66,3 @@ async def owned_by_id(
     id_column: Any = model.__table__.c.id
     stmt = select(model).where(id_column.in_(ids), owner.in_(patient_ids(grants, area)))
     return list((await session.scalars(stmt)).all())
-
-
-async def message_owner(session: AsyncSession, message_id: str) -> str | None:
-    stmt = (
-        select(m.MessageThread.patient_id)
-        .join(m.Message, m.Message.thread_id == m.MessageThread.id)
-        .where(m.Message.id == message_id)
-    )
-    return await session.scalar(stmt)

@@ -14,7 +14,7 @@ from strawberry.file_uploads import Upload
 from domain import appointments as rules
 from resolvers import appointments as r
 from schema.appointments import Appointment, Slot
-from schema.attachments import Attachment
+from schema.attachments import Attachment, uploaded
 from schema.base import BadInput, Info, internal_id
 from schema.payloads import UserError, user_errors
 from usecases import appointments as uc
@@ -249,7 +249,8 @@ class AppointmentMutations:
     )
     @user_errors(CheckInPayload, *ERRORS)
     async def check_in(self, info: Info, input: CheckInInput) -> CheckInPayload:
-        done = await r.check_in(info.context, input.command(), input.insurance_card)
+        card_upload = uploaded(input.insurance_card) if input.insurance_card is not None else None
+        done = await r.check_in(info.context, input.command(), card_upload)
         card = done.insurance_card
         return CheckInPayload(
             appointment=_appointment(info, done),

@@ -537,6 +537,27 @@ async def test_node_of_a_thread_and_a_message_for_owner_proxy_and_stranger(
         assert errors_of(answer) == [("FORBIDDEN", "NOT_A_PATIENT")]
 
 
+async def test_messages_by_id_cost_the_same_statements_for_one_or_many(portal: Portal) -> None:
+    """node(id) of Messages reads their owners and rows through loaders: the ids of one
+    request share one owner statement and one row statement."""
+    mia = await expected(portal, [MIA], ALEX)
+    ids = [message for thread in mia.threads for message in mia.messages[thread]][:6]
+    assert len(ids) == 6
+
+    async def cost(message_ids: list[str]) -> int:
+        fields = " ".join(
+            f'm{i}: node(id: "{message_id}") {{ id ... on Message {{ body }} }}'
+            for i, message_id in enumerate(message_ids)
+        )
+        before = portal.statements
+        result = await portal.gql(f"query {{ {fields} }}", as_user=ALEX)
+        assert "errors" not in result
+        assert [result["data"][f"m{i}"]["id"] for i in range(len(message_ids))] == message_ids
+        return portal.statements - before
+
+    assert await cost(ids[:1]) == await cost(ids)
+
+
 # -- notifications ------------------------------------------------------------------------
 def notification(
     notification_id: str,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from persistence import models as m
 from runtime.push.settings import PushSettings
-from tests.api.test_notification_prefs import REPLY, notify_mia, set_prefs
+from tests.api.test_notifications import REPLY, notify_mia, set_prefs
 from tests.conftest import ACCOUNT_IDS, ALEX, JORDAN, NOW, Database, Portal, _portal, errors_of
 from tests.push_service import Browser, PushService, running
 

@@ -12,18 +12,19 @@ from sqlalchemy import select
 from domain import messages as messaging
 from domain import result_questions as rules
 from domain.access import PatientGrant
-from domain.events import EventKind
 from domain.results import ReleasePolicy, release_of
+from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
 from persistence.uow import UnitOfWork
+from usecases.messages import Act, Sent, record_received
 
 
 @dataclass(frozen=True)
 class AskAboutResult:
     result_id: str
     body: str
-    acknowledge_e_visit_billing: bool
+    acknowledge_e_visit_billing: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,14 @@ async def _released(uow: UnitOfWork, row: m.Result, release: ReleasePolicy, now:
 
 
 async def ask_about_result(
-    command: AskAboutResult,
-    result_grant: PatientGrant,
-    message_grant: PatientGrant,
-    uow: UnitOfWork,
-    ports: Ports,
-) -> tuple[m.MessageThread, m.Message]:
-    """`result_grant`: the RESULTS area, `message_grant`: the MESSAGES area of one patient."""
+    command: AskAboutResult, act: Act, uow: UnitOfWork, ports: Ports
+) -> tuple[Sent, PatientGrant]:
+    """Needs the RESULTS and the MESSAGES areas of the result's patient (both checked by
+    `act`, audited as writes). Answers the thread and message with the MESSAGES grant."""
+    async with uow:
+        owner = await owned.owner_of(uow.session, m.Result, command.result_id)
+    result_grant = act(owner or "", RecordArea.RESULTS, "Result")
+    message_grant = act(result_grant.patient_id, RecordArea.MESSAGES, "MessageThread")
     body = messaging.clean_body(command.body, ports.messaging)
     async with uow:
         rows = await owned.owned_by_id(uow.session, m.Result, [result_grant], [command.result_id])
@@ -68,25 +70,19 @@ async def ask_about_result(
         result = rows[0]
         if not await _released(uow, result, ports.release, ports.now):
             raise rules.ResultNotReleased(field="resultId")
-        _team, pcp = await uow.messaging.care_team(message_grant)
+        _team, pcp = await uow.messages.care_team(message_grant)
         route = rules.route_question(result.ordering_provider_id, pcp, ports.messaging)
         terms = messaging.terms(rules.CATEGORY, route.kind, ports.today, ports.messaging)
         messaging.require_acknowledgement(terms, command.acknowledge_e_visit_billing)
         subject = rules.question_subject(result.name, ports.messaging)
-        thread = uow.messaging.add_thread(message_grant, rules.CATEGORY, subject, route, ports.now)
+        thread = uow.messages.add_thread(message_grant, rules.CATEGORY, subject, route, ports.now)
         thread.result_id = result.id
         await uow.session.flush()  # the thread before its message (foreign key)
-        message = uow.messaging.add_message(
+        message = uow.messages.add_message(
             thread, message_grant.account_id, ports.sender_name, body, ports.now
         )
         await uow.session.flush()
-        uow.outbox.record(
-            EventKind.MESSAGE_RECEIVED,
-            object_id=message.id,
-            now=ports.now,
-            patient_id=thread.patient_id,
-            payload={"threadId": thread.id, "senderKind": message.sender_kind},
-        )
+        record_received(uow, message, thread, ports.now)
         await uow.commit()
         uow.session.expunge_all()  # kept as committed
-        return thread, message
+        return Sent(thread=thread, message=message), message_grant

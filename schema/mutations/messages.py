@@ -1,6 +1,5 @@
-"""Messaging writes: sendMessage, markThreadRead, requestRefill, and the viewer's
-notifications (markNotificationsRead, updateNotificationPreferences): inputs, payloads and
-their error codes."""
+"""Secure messages and refills (rules: domain/messages.py, domain/attachments.py):
+sendMessage, markThreadRead, requestRefill, their inputs, payloads and error codes."""
 
 from __future__ import annotations
 
@@ -9,14 +8,15 @@ from enum import Enum
 import strawberry
 from strawberry.file_uploads import Upload
 
-from domain.notification_channels import Channel
+from domain import messages as rules
+from resolvers import messages as r
+from schema.attachments import uploaded_files
+from schema.base import Info, internal_id
 from schema.enums import MessageCategory
 from schema.messages import Message, MessageThread
-from schema.notifications import Notification, NotificationKind
-from schema.payloads import UserError
+from schema.payloads import UserError, user_errors
 from schema.summary import Medication
-
-NotificationChannel = strawberry.enum(Channel, name="NotificationChannel")
+from usecases import messages as usecases
 
 
 # -- sendMessage / markThreadRead ---------------------------------------------------------
@@ -61,6 +61,19 @@ class SendMessageInput:
         description="Required when `Patient.messagingTerms` says the message may be billed.",
     )
 
+    def command(self) -> usecases.SendMessage:
+        provider = self.recipient_provider_id
+        return usecases.SendMessage(
+            patient_id=internal_id(self.patient_id, "Patient"),
+            body=self.body,
+            thread_id=internal_id(self.thread_id, "MessageThread") if self.thread_id else None,
+            category=rules.Category(self.category.value) if self.category else None,
+            recipient_provider_id=internal_id(provider, "Provider") if provider else None,
+            subject=self.subject,
+            attachments=uploaded_files(self.attachments),
+            acknowledge_e_visit_billing=self.acknowledge_e_visit_billing,
+        )
+
 
 @strawberry.type
 class SendMessagePayload:
@@ -72,6 +85,9 @@ class SendMessagePayload:
 @strawberry.input
 class MarkThreadReadInput:
     thread_id: strawberry.ID
+
+    def command(self) -> usecases.MarkThreadRead:
+        return usecases.MarkThreadRead(internal_id(self.thread_id, "MessageThread"))
 
 
 @strawberry.type(description="The thread with the viewer's unread count now 0.")
@@ -112,6 +128,10 @@ class RequestRefillInput:
     )
     note: str | None = None
 
+    def command(self) -> usecases.RequestRefill:
+        medication_id = internal_id(self.medication_id, "Medication")
+        return usecases.RequestRefill(medication_id, self.pharmacy, self.note)
+
 
 @strawberry.type
 class RequestRefillPayload:
@@ -120,56 +140,42 @@ class RequestRefillPayload:
     errors: list[RequestRefillError] = strawberry.field(default_factory=list)
 
 
-# -- notifications ----------------------------------------------------------------------------
-@strawberry.enum
-class NotificationErrorCode(Enum):
-    NOTIFICATION_NOT_FOUND = "NOTIFICATION_NOT_FOUND"
-    IDS_OR_ALL_REQUIRED = "IDS_OR_ALL_REQUIRED"
-    DUPLICATE_KIND = "DUPLICATE_KIND"
-
-
+# -- the mutations ----------------------------------------------------------------------------
 @strawberry.type
-class NotificationError(UserError):
-    code: NotificationErrorCode
-
-
-@strawberry.input(description="Either `ids` (the viewer's own notifications) or `all: true`.")
-class MarkNotificationsReadInput:
-    ids: list[strawberry.ID] | None = None
-    all: bool = False
-
-
-@strawberry.type
-class MarkNotificationsReadPayload:
-    notifications: list[Notification] = strawberry.field(
-        default_factory=list, description="Those marked read by this request, newest first."
+class MessageMutations:
+    @strawberry.mutation(
+        description="Start a thread with the care team or reply to one, as the patient or a "
+        "proxy with the MESSAGES scope (never a parent of an adolescent). Up to 5 attachments "
+        "of 10 MB (configurable) through the GraphQL multipart request spec. Messages are "
+        "never edited or deleted; a refused message leaves nothing behind."
     )
-    errors: list[NotificationError] = strawberry.field(default_factory=list)
+    @user_errors(SendMessagePayload, SendMessageError, SendMessageErrorCode)
+    async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
+        sent, grant = await r.send_message(info.context, input.command())
+        return SendMessagePayload(
+            message=Message.from_row(sent.message, grant),
+            thread=MessageThread.from_row(sent.thread, grant),
+        )
 
-
-@strawberry.type
-class NotificationPreference:
-    kind: NotificationKind
-    channels: list[Channel]
-    is_default: bool = strawberry.field(description="No choice made: the default channels.")
-
-
-@strawberry.input
-class NotificationPreferenceInput:
-    kind: NotificationKind
-    channels: list[Channel] = strawberry.field(
-        description="An empty list turns every channel off for this kind."
+    @strawberry.mutation(
+        description="Mark a thread read for the viewer only (unread counts are per reader)."
     )
+    @user_errors(MarkThreadReadPayload, SendMessageError, SendMessageErrorCode)
+    async def mark_thread_read(
+        self, info: Info, input: MarkThreadReadInput
+    ) -> MarkThreadReadPayload:
+        thread, grant = await r.mark_thread_read(info.context, input.command())
+        return MarkThreadReadPayload(thread=MessageThread.from_row(thread, grant))
 
-
-@strawberry.input(description="Kinds not listed keep their current channels.")
-class UpdateNotificationPreferencesInput:
-    preferences: list[NotificationPreferenceInput]
-
-
-@strawberry.type
-class UpdateNotificationPreferencesPayload:
-    preferences: list[NotificationPreference] = strawberry.field(
-        default_factory=list, description="Every kind, as now in force."
+    @strawberry.mutation(
+        description="Ask the prescriber for a refill: a REFILL thread routed to them. Needs the "
+        "MEDICATIONS and MESSAGES areas; refused with NO_REFILLS_REMAINING or "
+        "MEDICATION_INACTIVE when the prescription cannot be refilled."
     )
-    errors: list[NotificationError] = strawberry.field(default_factory=list)
+    @user_errors(RequestRefillPayload, RequestRefillError, RequestRefillErrorCode)
+    async def request_refill(self, info: Info, input: RequestRefillInput) -> RequestRefillPayload:
+        refill, grant = await r.request_refill(info.context, input.command())
+        return RequestRefillPayload(
+            thread=MessageThread.from_row(refill.thread, grant),
+            medication=Medication.from_row(refill.medication, refill.medication_grant),
+        )

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence import models as m
-from persistence.messaging import upsert
+from persistence.messages import upsert
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writes of secure messaging, through the unit of work: threads, messages, attachments,
+"""Writes of secure messages, through the unit of work: threads, messages, attachments,
 per-reader read marks and refill requests.
 
 Every method that touches a patient's record takes the `PatientGrant` the resolver got from
@@ -40,7 +40,7 @@ def upsert(session: AsyncSession, model: type[m.Base], values: dict[str, Any]) -
     return dialect.insert(model).values(values)
 
 
-class MessagingRepository:
+class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
