@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
+from domain.errors import DomainError
+from domain.messages import (
+    Category,
+    MessagingPolicy,
+    RecipientKind,
+    Route,
+    route_new_thread,
+)
+
 
 class ReleaseStatus(Enum):
     RELEASED = "RELEASED"
@@ -107,3 +116,29 @@ def flag_of(
     if high is not None and value > high:
         return Flag.HIGH
     return Flag.NORMAL
+
+
+CATEGORY = Category.MEDICAL_QUESTION
+
+
+class ResultNotFound(DomainError):
+    code = "RESULT_NOT_FOUND"
+    default_message = "This result does not exist."
+
+
+class ResultNotReleased(DomainError):
+    code = "RESULT_NOT_RELEASED"
+    default_message = "You can ask about a result once it is released to you."
+
+
+def route_question(
+    ordering_provider_id: str | None, pcp_id: str | None, policy: MessagingPolicy
+) -> Route:
+    if ordering_provider_id is not None:
+        return Route(RecipientKind.PROVIDER, provider_id=ordering_provider_id)
+    return route_new_thread(CATEGORY, None, (), pcp_id, policy)
+
+
+def question_subject(result_name: str, policy: MessagingPolicy) -> str:
+    subject = " ".join(f"Question about my result: {result_name}".split())
+    return subject[: policy.max_subject_chars]

@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
+from loaders.appointment_requests import AppointmentRequestsByPatientLoader
 from loaders.appointments import AppointmentPageByPatientLoader
 from loaders.attachments import (
     AttachmentByIdLoader,
@@ -16,17 +17,15 @@ from loaders.attachments import (
 )
 from loaders.base import FairGate, RequestSession, SessionSource
 from loaders.billing import (
+    AssistanceRequestByStatementLoader,
     LineItemsByStatementLoader,
     OpenTotalsByGuarantorLoader,
+    PaymentPlanRequestByStatementLoader,
     PaymentsByStatementLoader,
     StatementPageByGuarantorLoader,
 )
-from loaders.billing_requests import (
-    AssistanceRequestByStatementLoader,
-    PaymentPlanRequestByStatementLoader,
-)
+from loaders.coverages import CoveragesByPatientLoader, InsuranceCardsByPatientLoader
 from loaders.devices import DevicesByAccountLoader, IdentitiesByAccountLoader
-from loaders.explanations import ExplanationByCodeLoader
 from loaders.health_maintenance import TopicsByPatientLoader
 from loaders.messages import (
     InboxPageByGrantsLoader,
@@ -51,12 +50,6 @@ from loaders.notifications import (
     NotificationPreferencesByAccountLoader,
 )
 from loaders.owned import OwnedRowLoader, OwnerOfLoader, ThreadByIdLoader
-from loaders.patient_tasks import (
-    AppointmentRequestsByPatientLoader,
-    CoveragesByPatientLoader,
-    InsuranceCardsByPatientLoader,
-    RenewalsByPatientLoader,
-)
 from loaders.people import (
     AccountByIdLoader,
     DepartmentByIdLoader,
@@ -65,11 +58,14 @@ from loaders.people import (
 )
 from loaders.questionnaires import FormsByAppointmentLoader
 from loaders.records import HealthReadingPageByPatientLoader, ReleaseRequestsOfPatientLoader
-from loaders.result_links import ResultByIdLoader, ThreadsByResultLoader
+from loaders.renewals import RenewalsByPatientLoader
 from loaders.results import (
     ComponentsByResultLoader,
+    ExplanationByCodeLoader,
     HoldKindsByPatientLoader,
+    ResultByIdLoader,
     ResultPageByPatientLoader,
+    ThreadsByResultLoader,
     TrendByCodeLoader,
 )
 from loaders.sessions import SessionsByAccountLoader
@@ -361,7 +357,7 @@ class Loaders:
     def explanation(self) -> ExplanationByCodeLoader:
         return ExplanationByCodeLoader(self._sessions)
 
-    # -- "ask about this result" (loaders/result_links.py) ----------------------------------
+    # -- "ask about this result" (loaders/results.py) ----------------------------------
     @cached_property
     def result_by_id(self) -> ResultByIdLoader:
         return ResultByIdLoader(self._sessions)

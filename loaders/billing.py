@@ -5,15 +5,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from loaders.base import PatientPageLoader, SessionLoader, SessionSource
+from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import billing
-from persistence.queries.billing import LineItemRow, OpenStatementTotals, PaymentRow
+from persistence.queries.billing import (
+    LineItemRow,
+    OpenStatementTotals,
+    PaymentRow,
+    RequestRow,
+    requests_of,
+)
+from persistence.queries.billing import (
+    R as Request,
+)
 
 
 class StatementPageByGuarantorLoader(PatientPageLoader):
@@ -88,3 +98,31 @@ class OpenTotalsByGuarantorLoader(SessionLoader[PatientGrant, list[OpenStatement
         for row in await billing.open_statement_totals(session, list(dict.fromkeys(keys))):
             grouped[row.guarantor_id].append(row)
         return {k: grouped.get(k.patient_id, []) for k in keys}
+
+
+class _LatestRequestByStatementLoader(
+    SessionLoader[StatementKey, RequestRow[Request]], Generic[Request]
+):
+    model: type[Request]
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[StatementKey]
+    ) -> dict[StatementKey, RequestRow[Request]]:
+        grants = list(dict.fromkeys(g for g, _ in keys))
+        rows = await requests_of(session, self.model, grants, list({sid for _, sid in keys}))
+        latest = {(row.guarantor_id, row.statement_id): row for row in rows}  # oldest first
+        return {
+            (g, sid): latest[(g.patient_id, sid)]
+            for g, sid in keys
+            if (g.patient_id, sid) in latest
+        }
+
+
+class PaymentPlanRequestByStatementLoader(_LatestRequestByStatementLoader[m.PaymentPlanRequest]):
+    model = m.PaymentPlanRequest
+
+
+class AssistanceRequestByStatementLoader(
+    _LatestRequestByStatementLoader[m.FinancialAssistanceRequest]
+):
+    model = m.FinancialAssistanceRequest

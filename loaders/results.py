@@ -6,13 +6,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
+from domain.scopes import RecordArea
 from loaders.base import PatientPageLoader, SessionLoader, SessionSource
+from loaders.owned import OwnedByIdLoader
 from persistence import models as m
+from persistence import results as explanations
 from persistence.paging import Page, PageOf
 from persistence.queries import results
+from persistence.queries.guard import patient_ids
 from persistence.queries.results import TrendRow
 
 ResultKey = tuple[PatientGrant, str]  # (grant, result id)
@@ -92,3 +97,36 @@ class TrendByCodeLoader(SessionLoader[TrendKey, list[TrendRow]]):
         for row in rows:
             series[(row.patient_id, row.loinc)].append(row)
         return {(g, code): series.get((g.patient_id, code), []) for g, code in keys}
+
+
+LinkKey = tuple[PatientGrant, str]
+
+
+class ResultByIdLoader(OwnedByIdLoader):
+    model = m.Result
+
+
+class ThreadsByResultLoader(SessionLoader[LinkKey, list[m.MessageThread]]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[LinkKey]
+    ) -> dict[LinkKey, list[m.MessageThread]]:
+        t = m.MessageThread
+        stmt = (
+            select(t)
+            .where(
+                t.result_id.in_(list({i for _, i in keys})),
+                t.patient_id.in_(patient_ids(list({g for g, _ in keys}), RecordArea.MESSAGES)),
+            )
+            .order_by(t.created_at.desc(), t.id)
+        )
+        found: dict[tuple[str, str | None], list[m.MessageThread]] = defaultdict(list)
+        for row in (await session.scalars(stmt)).all():
+            found[(row.patient_id, row.result_id)].append(row)
+        return {(g, i): found.get((g.patient_id, i), []) for g, i in keys}
+
+
+class ExplanationByCodeLoader(SessionLoader[str, m.ResultExplanation]):
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[str]
+    ) -> dict[str, m.ResultExplanation]:
+        return {row.code: row for row in await explanations.by_code(session, list(set(keys)))}

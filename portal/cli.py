@@ -14,9 +14,9 @@ from pathlib import Path
 
 from persistence.db import create_engine, is_sqlite, normalize_url, session_factory
 from persistence.demodata import DEFAULT_SEED, Generator
-from persistence.explanations import publish_catalog as publish_explanations
 from persistence.forms_catalog import publish_catalog
 from persistence.migrate import upgrade
+from persistence.results import publish_catalog as publish_explanations
 from persistence.seed import DatasetError, database_is_empty, load_dataset
 from portal import cli_realtime as realtime_cli
 from portal.cli_accounts import add_parser as add_activation_code_parser

@@ -20,8 +20,7 @@ from resolvers.owned import owned_row
 from usecases import billing as usecases
 
 if TYPE_CHECKING:
-    from persistence.queries.billing import LineItemRow, PaymentRow
-    from persistence.queries.billing_requests import RequestRow
+    from persistence.queries.billing import LineItemRow, PaymentRow, RequestRow
     from runtime.context import Context
 
 BALANCE_CURRENCY = "USD"  # a balance with no open statements

@@ -15,8 +15,7 @@ from schema.money import Money
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from persistence.queries.billing import LineItemRow, PaymentRow
-    from persistence.queries.billing_requests import RequestRow
+    from persistence.queries.billing import LineItemRow, PaymentRow, RequestRow
 
 
 @strawberry.enum

@@ -49,8 +49,7 @@ from domain.money import Money
 from persistence import models as m
 from persistence.billing import DECLINED, SUCCEEDED, AttemptEnded, DuplicateAttempt, PendingAttempt
 from persistence.db import retry_while_unavailable
-from persistence.queries.billing import PaymentRow
-from persistence.queries.billing_requests import RequestRow
+from persistence.queries.billing import PaymentRow, RequestRow
 from persistence.uow import UnitOfWork
 
 log = logging.getLogger("portal.billing")

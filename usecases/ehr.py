@@ -22,8 +22,9 @@ from domain.events import EventKind
 from domain.money import Money
 from domain.renewals import RenewalStatus, answer_notice
 from domain.scopes import RecordArea
-from persistence import coverages, explanations
+from persistence import coverages
 from persistence import models as m
+from persistence import results as explanations
 from persistence.ehr import Previous
 from persistence.uow import UnitOfWork
 from usecases.ehr_appointments import appointment_changed, appointment_request_answered

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from domain import messages as messaging
-from domain import result_questions as rules
+from domain import results as rules
 from domain.access import PatientGrant
 from domain.results import ReleasePolicy, release_of
 from domain.scopes import RecordArea

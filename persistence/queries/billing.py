@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -176,3 +176,38 @@ async def open_statement_totals(
         OpenStatementTotals(g, c, int(lines), int(paid))
         for g, c, lines, paid in (await session.execute(OPEN_TOTALS, values)).all()
     ]
+
+
+R = TypeVar("R", m.PaymentPlanRequest, m.FinancialAssistanceRequest)
+
+
+@dataclass(frozen=True)
+class RequestRow(Generic[R]):
+    request: R
+    guarantor_id: str
+    currency: str
+
+    @property
+    def statement_id(self) -> str:
+        return self.request.statement_id
+
+
+async def requests_of(
+    session: AsyncSession,
+    model: type[R],
+    grants: Sequence[PatientGrant],
+    statement_ids: Sequence[str],
+) -> list[RequestRow[R]]:
+    """The requests on these statements, oldest first (only statements the grants' patients
+    guarantee)."""
+    st = m.Statement
+    stmt = (
+        select(model, st.guarantor_patient_id, st.currency)
+        .join(st, st.id == model.statement_id)
+        .where(
+            model.statement_id.in_(statement_ids),
+            st.guarantor_patient_id.in_(patient_ids(grants, RecordArea.BILLING)),
+        )
+        .order_by(model.statement_id, model.created_at, model.id)
+    )
+    return [RequestRow(*row) for row in (await session.execute(stmt)).all()]

@@ -1,4 +1,4 @@
-""" "Ask about this result" (rules: domain/result_questions.py): its input, payload, error
+""" "Ask about this result" (rules: domain/results.py): its input, payload, error
 codes and mutation."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from domain.result_questions import ResultNotFound
+from domain.results import ResultNotFound
 from resolvers import results as r
 from schema.base import BadInput, Info, internal_id
 from schema.messages import Message, MessageThread

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from persistence import explanations
 from persistence import models as m
+from persistence import results as explanations
 from schema.base import to_global_id
 from tests.conftest import ALEX, JORDAN, NOW, Database, Portal, _portal, errors_of
 

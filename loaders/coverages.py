@@ -1,4 +1,4 @@
-"""Loaders for issue 16's records (appointment requests, ...)."""
+"""Each patient's coverages and insurance-card images (one statement per batch)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from loaders.summary import PatientListLoader
 from persistence import models as m
-from persistence.queries import patient_tasks as q
-
-
-class AppointmentRequestsByPatientLoader(PatientListLoader[m.AppointmentRequest]):
-    async def fetch_pairs(
-        self, session: AsyncSession, grants: Sequence[PatientGrant]
-    ) -> list[tuple[str, m.AppointmentRequest]]:
-        return [(r.patient_id, r) for r in await q.appointment_requests(session, grants)]
-
-
-class RenewalsByPatientLoader(PatientListLoader[m.PrescriptionRenewal]):
-    async def fetch_pairs(
-        self, session: AsyncSession, grants: Sequence[PatientGrant]
-    ) -> list[tuple[str, m.PrescriptionRenewal]]:
-        return [(r.patient_id, r) for r in await q.renewals(session, grants)]
+from persistence.queries import coverages as q
 
 
 class CoveragesByPatientLoader(PatientListLoader[m.Coverage]):

@@ -1,4 +1,5 @@
-"""Reads for issue 16's records (appointment requests, ...): one statement per batch."""
+"""A patient's insurance coverages (BILLING) and insurance-card images (APPOINTMENTS): one
+statement per batch."""
 
 from __future__ import annotations
 
@@ -11,30 +12,6 @@ from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries.guard import patient_ids
-
-
-async def appointment_requests(
-    session: AsyncSession, grants: Sequence[PatientGrant]
-) -> list[m.AppointmentRequest]:
-    t = m.AppointmentRequest
-    stmt = (
-        select(t)
-        .where(t.patient_id.in_(patient_ids(grants, RecordArea.APPOINTMENTS)))
-        .order_by(t.created_at.desc(), t.id.desc())
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def renewals(
-    session: AsyncSession, grants: Sequence[PatientGrant]
-) -> list[m.PrescriptionRenewal]:
-    t = m.PrescriptionRenewal
-    stmt = (
-        select(t)
-        .where(t.patient_id.in_(patient_ids(grants, RecordArea.MEDICATIONS)))
-        .order_by(t.created_at.desc(), t.id.desc())
-    )
-    return list((await session.scalars(stmt)).all())
 
 
 async def coverages(session: AsyncSession, grants: Sequence[PatientGrant]) -> list[m.Coverage]:
