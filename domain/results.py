@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Protocol
 
 from domain.errors import DomainError
 from domain.messages import (
@@ -92,6 +93,37 @@ def release_of(
     if automatic_at <= now:
         return Release(ReleaseStatus.RELEASED, automatic_at)
     return Release(ReleaseStatus.HELD_UNTIL, None, automatic_at)
+
+
+class ResultFacts(Protocol):
+    """What the release rule reads of a stored result (a row, a trend point)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def resulted_at(self) -> datetime | None: ...
+    @property
+    def released_at(self) -> datetime | None: ...
+
+
+def release_of_result(
+    result: ResultFacts, *, held_by_patient: bool, now: datetime, policy: ReleasePolicy
+) -> Release:
+    """`release_of` for a stored result."""
+    return release_of(
+        kind=result.kind,
+        code=result.code,
+        status=result.status,
+        resulted_at=result.resulted_at,
+        released_at=result.released_at,
+        held_by_patient=held_by_patient,
+        now=now,
+        policy=policy,
+    )
 
 
 def flag_of(

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from domain.access import AccessDenied, PatientGrant
 from domain.errors import BrokenInvariant
-from domain.results import Release, release_of
+from domain.results import Release, release_of_result
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
@@ -37,15 +37,8 @@ class Found:
 
 def release_in(ctx: Context, row: m.Result | TrendRow, held_by_patient: bool) -> Release:
     """Where `row` stands now, under the configured release policy."""
-    return release_of(
-        kind=row.kind,
-        code=row.code,
-        status=row.status,
-        resulted_at=row.resulted_at,
-        released_at=row.released_at,
-        held_by_patient=held_by_patient,
-        now=ctx.now,
-        policy=ctx.services.settings.release,
+    return release_of_result(
+        row, held_by_patient=held_by_patient, now=ctx.now, policy=ctx.services.settings.release
     )
 
 

@@ -1,12 +1,12 @@
-"""Uploaded files on their way in: read as the domain checks them, stored for a transaction.
+"""Uploaded files on their way in: read as the domain checks them (a write then stores them
+for its transaction with `FileStore.kept`).
 
 Shared by the writes that carry files (sendMessage, checkIn's insurance card).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Protocol
 
 from domain.attachments import (
@@ -17,7 +17,6 @@ from domain.attachments import (
     accept_file,
     check_count,
 )
-from persistence.files import FileStore
 
 
 class Upload(Protocol):
@@ -46,15 +45,3 @@ async def insurance_card(upload: Upload | None, policy: AttachmentPolicy) -> lis
         return []
     [incoming] = await read_uploads([upload], policy)
     return [accept_file(incoming, policy, IMAGE_TYPES, field="insuranceCard")]
-
-
-@asynccontextmanager
-async def stored(files: FileStore, accepted: Sequence[AcceptedFile]) -> AsyncIterator[list[str]]:
-    """Store the files for the block (their keys); remove them again if the block fails, so a
-    write that does not commit leaves no file behind."""
-    keys = await files.put_all([file.content for file in accepted])
-    try:
-        yield keys
-    except BaseException:
-        await files.delete_all(keys)
-        raise

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain import ehr
 from domain.events import EventKind
-from domain.results import Release, release_of
+from domain.results import Release, release_of_result
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.uow import UnitOfWork
@@ -54,16 +54,8 @@ async def result_released(
 
 
 async def _release(uow: UnitOfWork, row: m.Result, now: datetime, ports: Ports) -> Release:
-    return release_of(
-        kind=row.kind,
-        code=row.code,
-        status=row.status,
-        resulted_at=row.resulted_at,
-        released_at=row.released_at,
-        held_by_patient=await uow.ehr.held_by_patient(row.patient_id, row.kind),
-        now=now,
-        policy=ports.release,
-    )
+    held = await uow.ehr.held_by_patient(row.patient_id, row.kind)
+    return release_of_result(row, held_by_patient=held, now=now, policy=ports.release)
 
 
 async def _visible(

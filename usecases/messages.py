@@ -26,7 +26,7 @@ from persistence import models as m
 from persistence.files import FileStore
 from persistence.queries import owned
 from persistence.uow import UnitOfWork
-from usecases.attachments import Upload, read_uploads, stored
+from usecases.attachments import Upload, read_uploads
 
 # The write check of the access policy (`Context.act`): patient id, area, object type.
 Act = Callable[[str, RecordArea, str], PatientGrant]
@@ -89,7 +89,7 @@ async def send_message(
     accepted = files_rules.accept_files(uploads, policy.attachments)
     body = rules.clean_body(command.body, policy)
     target = await _target(command, grant, uow, ports)
-    async with stored(ports.files, accepted) as keys, uow:
+    async with ports.files.kept(accepted) as keys, uow:
         thread = await _thread(uow, grant, target, ports.now)
         message = uow.messages.add_message(
             thread, grant.account_id, ports.sender_name, body, ports.now

@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from domain import messages as messaging
 from domain import results as rules
 from domain.access import PatientGrant
-from domain.results import ReleasePolicy, release_of
+from domain.results import ReleasePolicy, release_of_result
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
@@ -37,20 +35,8 @@ class Ports:
 
 
 async def _released(uow: UnitOfWork, row: m.Result, release: ReleasePolicy, now: datetime) -> bool:
-    hold = m.ResultHoldPreference
-    held = await uow.session.scalar(
-        select(hold.patient_id).where(hold.patient_id == row.patient_id, hold.kind == row.kind)
-    )
-    return release_of(
-        kind=row.kind,
-        code=row.code,
-        status=row.status,
-        resulted_at=row.resulted_at,
-        released_at=row.released_at,
-        held_by_patient=held is not None,
-        now=now,
-        policy=release,
-    ).released
+    held = await uow.ehr.held_by_patient(row.patient_id, row.kind)
+    return release_of_result(row, held_by_patient=held, now=now, policy=release).released
 
 
 async def ask_about_result(

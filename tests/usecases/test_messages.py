@@ -113,7 +113,7 @@ async def _written(portal: Portal) -> tuple[int, int, int]:
 async def _store_then_fail(files: FileStore, accepted: list[AcceptedFile]) -> list[str]:
     stored: list[str] = []
     try:
-        async with attachments_uc.stored(files, accepted) as keys:
+        async with files.kept(accepted) as keys:
             stored = keys
             assert await files.exists(keys[0])
             raise RuntimeError("the transaction failed")
