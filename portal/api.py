@@ -11,7 +11,7 @@ from portal.errors import AuditReads, PortalErrors
 from portal.limits import GuardedDocuments
 from portal.websocket import AuditDeliveries, SubscriptionsOnly
 from schema import NODE_TYPES, Mutation, Query, Subscription
-from schema.execution import PortalExecutionContext, lean_resolvers
+from schema.execution import PortalExecutionContext, eager_resolvers, lean_resolvers
 from schema.scalars import AWARE_DATETIME
 
 
@@ -36,3 +36,4 @@ schema = PortalSchema(
     ],
 )
 lean_resolvers(schema)
+eager_resolvers(schema)

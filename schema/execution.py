@@ -17,9 +17,11 @@ happens before a field is executed and is not touched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from operator import attrgetter
-from types import FunctionType
+from types import CoroutineType, FunctionType
 from typing import Any
 
 import strawberry
@@ -28,13 +30,14 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     Undefined,
     get_nullable_type,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -130,12 +133,123 @@ def _lean_resolver(field_def: GraphQLField, info_class: type[strawberry.Info]) -
     return with_info
 
 
+class Resumed:
+    """A coroutine already run up to its first suspension, awaitable from there on.
+
+    `await` drives it exactly as `await coroutine` would have (the same sends and throws),
+    but without running its first steps again: they ran when the field was resolved."""
+
+    __slots__ = ("_coroutine", "_pending")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], pending: Any) -> None:
+        self._coroutine = coroutine
+        self._pending = pending  # what the coroutine yielded: the future it waits on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, pending = self._coroutine, self._pending
+        self._pending = None
+        if isinstance(pending, Future):
+            pending._asyncio_future_blocking = True  # as its own `await` left it (see below)
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # cancellation included: the coroutine sees it
+                try:
+                    pending = coroutine.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coroutine.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+    def close(self) -> None:
+        self._coroutine.close()
+
+
+def run_eagerly(value: Any) -> Any:
+    """The value of an async resolver's result when it needs no waiting, else an awaitable.
+
+    A coroutine is run at once up to its first suspension: most of an answer's async
+    fields read loaders already primed (an appointment's provider, a thread's latest
+    messages) and finish without waiting, so graphql-core then completes them as plain
+    values, without a coroutine of its own around each, a task per list item and a
+    `gather` per object. A coroutine that does wait is handed on as `Resumed`, which
+    graphql-core awaits as it would have awaited the coroutine. A finished future (a
+    loader's cached key) gives its result. A resolver's exception is raised here, where
+    graphql-core reports a synchronous resolver's, at the same path."""
+    if type(value) is CoroutineType:
+        try:
+            pending = value.send(None)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(pending, Future):
+            # A future's `await` marks it as handed to a task ("blocking", asyncio's
+            # protocol for future-likes), and the task that takes it clears the mark. Here
+            # no task took it yet: clear it as a task would, or another field awaiting the
+            # same future (a loader's key asked twice) is refused; `Resumed` sets it again
+            # when it hands the future to the task that awaits it.
+            pending._asyncio_future_blocking = False
+        return Resumed(value, pending)
+    if isinstance(value, Future) and value.done():
+        return value.result()
+    return value
+
+
+def eager_resolvers(schema: strawberry.Schema) -> int:
+    """Wrap every field resolver of the schema (not the default attribute read, which is
+    never async) so that its result goes through `run_eagerly`. Returns how many."""
+    made = 0
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_def in graphql_type.fields.values():
+            resolve = field_def.resolve
+            if resolve is None or getattr(resolve, "__name__", "") == "_get_basic_result":
+                continue
+            field_def.resolve, made = _eager(resolve), made + 1
+    return made
+
+
+def _eager(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def eager(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return run_eagerly(resolve(source, info, **arguments))
+
+    eager.__wrapped__ = resolve  # type: ignore[attr-defined]
+    return eager
+
+
+def _helpers_of(executor: StrawberryGraphQLCoreExecutionContext) -> GraphQLResolveInfoHelpers:
+    """graphql-core's helpers for resolvers (`info.async_helpers`), holding the executor
+    weakly. graphql-core gives them its bound methods, which made every executor a
+    reference cycle: the executor then outlived its request until a garbage collection,
+    and with it everything it reaches — the request's Context, loaders, rows, collected
+    fields, about a thousand objects per dashboard — so each collection took tens of
+    milliseconds. Without the cycle, they are freed as the request ends."""
+    executor_ref = weakref.ref(executor)
+
+    def track(values: Sequence[Any]) -> None:
+        alive = executor_ref()
+        if alive is not None:
+            alive.track_async_work(values)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # A middleware wraps every resolver: then every field takes graphql-core's path.
         self.short_path = manager is None or not manager.middlewares
+        self.async_helpers = _helpers_of(self)
 
     def execute_field(
         self,

@@ -5,14 +5,23 @@ paths) must be equal, on a schema made to exercise the spec's corners."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from enum import Enum
 from typing import Annotated, Any
 
 import pytest
 import strawberry
+from aiodataloader import DataLoader
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import PortalExecutionContext, leaf_plan, lean_resolvers
+from schema.execution import (
+    PortalExecutionContext,
+    eager_resolvers,
+    leaf_plan,
+    lean_resolvers,
+    run_eagerly,
+)
 
 
 @strawberry.enum
@@ -55,6 +64,33 @@ class Thing(Named):
     async def missing(self) -> str:  # null where the type forbids it, after an await
         await asyncio.sleep(0)
         return None  # type: ignore[return-value]
+
+    @strawberry.field
+    async def ready(self, suffix: str = "!") -> str | None:  # async, never waits: eagerly
+        if self.size == 13:
+            raise KeyError("not ready")
+        return self.name + suffix
+
+    @strawberry.field
+    async def stored(self) -> str | None:  # a finished future, as a loader's cached key
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        if self.size == 13:
+            future.set_exception(LookupError("no such row"))
+        else:
+            future.set_result(self.name.upper())
+        return await future
+
+    @strawberry.field
+    async def batched(self, info: strawberry.Info) -> str:  # one loader key, many fields
+        loader: DataLoader[int, str] = info.context["loader"]
+        return await loader.load(self.size % 2)
+
+    @strawberry.field
+    async def waits_then_fails(self) -> int:  # suspends, then raises: after `Resumed`
+        await asyncio.sleep(0)
+        if self.size == 13:
+            raise RuntimeError("late")
+        return self.size
 
     @strawberry.field
     def later(self) -> str:  # a method of the source returning an awaitable
@@ -118,6 +154,7 @@ class Query:
 
 FAST = strawberry.Schema(query=Query, execution_context_class=PortalExecutionContext)
 LEAN = lean_resolvers(FAST)
+EAGER = eager_resolvers(FAST)
 REFERENCE = strawberry.Schema(
     query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
 )
@@ -138,6 +175,11 @@ QUERIES = {
     "an awaitable returned by a method": "{ things { later name } }",
     "lean resolvers, async, with their errors": "{ things { fetched where w2: where } }",
     "an async null in a non-null field": "{ named { name ... on Thing { missing } } }",
+    "async fields that never wait, eagerly": '{ things { ready r2: ready(suffix: "?") } }',
+    "an eager async error beside a non-null error": "{ strict { name } things { name ready } }",
+    "finished futures, value and error": "{ things { stored name } named { name } }",
+    "a field that waits and then fails": "{ named { ... on Thing { waits_then_fails: wa"
+    "itsThenFails size } } things { waitsThenFails } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
 }
 
@@ -170,10 +212,81 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    assert LEAN == 10  # the 5 of Query and the 5 resolvers of Thing: none takes arguments
+    assert LEAN == 13  # the 5 of Query and 8 resolvers of Thing without arguments
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
+
+
+def test_eager_fields_really_run_without_tasks() -> None:
+    """A field whose coroutine finishes without waiting costs no task: the answer of 2
+    things x 2 eager fields comes back with the root's own task only."""
+    made: list[object] = []
+
+    async def run() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        factory = loop.get_task_factory()
+
+        def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            made.append(coro)
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        loop.set_task_factory(counting)
+        try:
+            result = await FAST.execute('{ things { ready r2: ready(suffix: "?") stored } }')
+        finally:
+            loop.set_task_factory(factory)
+        return {"data": result.data, "errors": result.errors}
+
+    answered = asyncio.run(run())
+    assert answered["data"]["things"][0] == {"ready": "a!", "r2": "a?", "stored": "A"}
+    assert [e.path for e in answered["errors"]] == [
+        ["things", 1, "ready"],
+        ["things", 1, "r2"],
+        ["things", 1, "stored"],
+    ]
+    assert made == []
+
+
+def test_fields_waiting_on_one_future_all_get_it() -> None:
+    """Several fields awaiting the same pending future (a loader's key asked by each
+    of them, before its batch ran) each get its value, eagerly and through graphql-core."""
+
+    async def load(keys: list[int]) -> list[str]:
+        await asyncio.sleep(0)
+        return [f"k{key}" for key in keys]
+
+    async def run(schema: strawberry.Schema) -> Any:
+        context = {"loader": DataLoader(load)}
+        result = await schema.execute(
+            "{ things { batched } named { ... on Thing { batched } } }", context_value=context
+        )
+        return result.data, result.errors
+
+    assert asyncio.run(run(FAST)) == asyncio.run(run(REFERENCE))
+    data, errors = asyncio.run(run(FAST))
+    assert errors is None
+    assert data["things"] == [{"batched": "k1"}, {"batched": "k1"}]
+
+
+def test_run_eagerly_hands_on_what_waits() -> None:
+    async def waits() -> int:
+        await asyncio.sleep(0)
+        return 7
+
+    async def main() -> None:
+        resumed = run_eagerly(waits())
+        assert not isinstance(resumed, int)
+        assert await resumed == 7
+        assert run_eagerly(5) == 5
+        cancelled = run_eagerly(asyncio.sleep(3600))
+        task = asyncio.ensure_future(cancelled)
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
 
 
 def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
@@ -183,3 +296,32 @@ def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
     assert leaf_plan(fields["label"]) is not None  # a method of the source alone
     query_fields = FAST._schema.query_type.fields  # type: ignore[union-attr]
     assert leaf_plan(query_fields["things"]) is None  # not a leaf
+
+
+def test_an_execution_leaves_no_reference_cycle() -> None:
+    """The request's context (and all it reaches: loaders, rows) is freed when execution
+    ends, by reference counting, not at the next garbage collection: a cycle through the
+    executor kept a thousand objects of each dashboard for the collector."""
+
+    class RequestContext(dict[str, Any]):
+        pass
+
+    async def run() -> weakref.ref[RequestContext]:
+        context = RequestContext(loader=DataLoader(_loaded))
+        result = await FAST.execute(
+            "{ things { name batched } named { name } }", context_value=context
+        )
+        assert result.data is not None
+        return weakref.ref(context)
+
+    gc.collect()
+    gc.disable()
+    try:
+        freed = asyncio.run(run())
+        assert freed() is None
+    finally:
+        gc.enable()
+
+
+async def _loaded(keys: list[int]) -> list[str]:
+    return [str(key) for key in keys]
