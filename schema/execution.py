@@ -35,7 +35,7 @@ from graphql import (
     get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -243,6 +243,26 @@ def _helpers_of(executor: StrawberryGraphQLCoreExecutionContext) -> GraphQLResol
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
+FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf], ...]
+
+
+def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldPlans:
+    return tuple(
+        (name, details, _plan(parent_type, details[0].node.name.value))
+        for name, details in fields.items()
+    )
+
+
+async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
+    """`results` once its awaitable values (fields named in `waiting`) have settled."""
+    if len(waiting) == 1:
+        results[waiting[0]] = await results[waiting[0]]
+    else:
+        settled = await gather_with_cancel(*(results[name] for name in waiting))
+        results.update(zip(waiting, settled, strict=True))
+    return results
+
+
 class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,6 +270,83 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # A middleware wraps every resolver: then every field takes graphql-core's path.
         self.short_path = manager is None or not manager.middlewares
         self.async_helpers = _helpers_of(self)
+        # per grouped field set of this request (a list's items share one): its fields,
+        # each with its leaf plan; the set itself is kept so that its id is not reused
+        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """An object's fields, as graphql-core executes them, with each leaf on the short
+        path read in this loop: no `Path`, no call of `execute_field`, no awaitable check
+        of a value already coerced. A leaf off the short path (see `execute_field`) and
+        every other field go through `execute_field` at their own path."""
+        if not self.short_path:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        planned = self._field_plans.get(id(grouped_field_set))
+        if planned is None or planned[0] is not grouped_field_set:
+            planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
+            self._field_plans[id(grouped_field_set)] = planned
+        results: dict[str, Any] = {}
+        waiting: list[str] = []
+        is_awaitable = self.is_awaitable
+        try:
+            for name, details, leaf in planned[1]:
+                if leaf is not None:
+                    read, coerce, nullable, called = leaf
+                    try:
+                        value = read(source_value)
+                    except Exception:  # graphql-core's path runs it again, reports it
+                        value = Undefined
+                    else:
+                        if value is None:
+                            if nullable:
+                                results[name] = None
+                                continue
+                        elif called and is_awaitable(value):
+                            results[name] = self._complete_later(
+                                parent_type,
+                                details,
+                                Path(path, name, parent_type.name),
+                                value,
+                                position_context,
+                            )
+                            waiting.append(name)
+                            continue
+                        elif not isinstance(value, Exception):
+                            try:
+                                coerced = coerce(value)
+                            except Exception:  # refused: said at its path below
+                                coerced = None
+                            if coerced is not None and coerced is not Undefined:
+                                results[name] = coerced
+                                continue
+                result = StrawberryGraphQLCoreExecutionContext.execute_field(
+                    self,
+                    parent_type,
+                    source_value,
+                    details,
+                    Path(path, name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[name] = result
+                    if is_awaitable(result):
+                        waiting.append(name)
+        except Exception:
+            if waiting:  # settle what other fields started: they may fail too
+                self.settle_in_background([results[name] for name in waiting])
+            raise
+        if not waiting:
+            return results
+        return _completed(results, waiting)
 
     def execute_field(
         self,
