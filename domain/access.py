@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.scopes import (
@@ -216,9 +217,11 @@ def _aged_out_on(grant: GrantFacts, policy: AgePolicy) -> date | None:
     return adult_on
 
 
+_EVERY_AREA_OPEN = tuple(AreaAccess(area, True) for area in RecordArea)
+
+
 def _self_context(principal: Principal, patient_id: str) -> PatientContext:
-    access = tuple(AreaAccess(area, True) for area in RecordArea)
-    return PatientContext(patient_id, Relationship.SELF, None, None, access)
+    return PatientContext(patient_id, Relationship.SELF, None, None, _EVERY_AREA_OPEN)
 
 
 def _proxy_area(grant: GrantFacts, area: RecordArea, today: date, policy: AgePolicy) -> AreaAccess:
@@ -276,7 +279,14 @@ def _context_expiry(grant: GrantFacts, policy: AgePolicy) -> datetime | None:
 
 
 def _proxy_context(grant: GrantFacts, now: datetime, policy: AgePolicy) -> PatientContext:
-    today = policy.today(now)
+    return _proxy_context_on(grant, policy.today(now), policy)
+
+
+# A grant's context depends on the grant, the day and the policy only, and every request of
+# its holder asks for it (each area of each patient, for the viewer's list and for every
+# access check): decided once per grant and day. The values are immutable.
+@lru_cache(maxsize=8192)
+def _proxy_context_on(grant: GrantFacts, today: date, policy: AgePolicy) -> PatientContext:
     access = tuple(_proxy_area(grant, area, today, policy) for area in RecordArea)
     expires_at = _context_expiry(grant, policy)
     return PatientContext(
