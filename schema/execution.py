@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import weakref
 from asyncio import Future
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from operator import attrgetter
 from types import CoroutineType, FunctionType
 from typing import Any
@@ -39,7 +39,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 # (read the value off the source, coerce it to the leaf type, whether null is allowed,
@@ -57,7 +57,7 @@ def leaf_plan(field_def: GraphQLField) -> Leaf:
     definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or definition.extensions:
         return None
-    coerce = leaf_type.coerce_output_value
+    coerce = _coercion_of(leaf_type)
     resolver = definition.base_resolver
     if resolver is None:
         if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
@@ -73,6 +73,28 @@ def leaf_plan(field_def: GraphQLField) -> Leaf:
     if not takes_source_only or not isinstance(function, FunctionType):
         return None
     return function, coerce, nullable, True
+
+
+def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
+    """The leaf type's `coerce_output_value`; for one of strawberry's enums, a lookup of
+    the member's name first (strawberry compares the value with each member's in turn)."""
+    coerce: Callable[[Any], Any] = leaf_type.coerce_output_value
+    if not isinstance(leaf_type, CustomGraphQLEnumType):
+        return coerce
+    names: dict[int, str] = {}
+    members: Iterable[Any] = leaf_type.wrapped_cls
+    for member in members:
+        try:
+            names[id(member)] = coerce(member)
+        except Exception:  # noqa: S112 - a member the type refuses stays on its own path
+            continue
+
+    def by_member(value: Any) -> Any:
+        # an enum's members live as long as their class: no other object has their id
+        name = names.get(id(value))
+        return name if name is not None else coerce(value)
+
+    return by_member
 
 
 def _plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf:
