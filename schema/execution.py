@@ -20,6 +20,7 @@ from __future__ import annotations
 import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 from types import CoroutineType, FunctionType
 from typing import Any
@@ -27,8 +28,10 @@ from typing import Any
 import strawberry
 from graphql import (
     GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
     Undefined,
@@ -265,14 +268,85 @@ def _helpers_of(executor: StrawberryGraphQLCoreExecutionContext) -> GraphQLResol
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
-FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf], ...]
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """A field read off its source as an attribute whose value is an object, or a list of
+    objects, of one object type: completed without the resolve info, the resolver wrapper
+    and `complete_value`'s type dispatch, straight into the object's own fields."""
+
+    read: Callable[[Any], Any]
+    field_type: GraphQLOutputType
+    nullable: bool
+    item_type: GraphQLOutputType | None  # a list's item type, None for one object
+    item_nullable: bool
+    object_type: GraphQLObjectType
+    type_check: Callable[[Any, Any], Any] | None
+
+
+def attribute_plan(field_def: GraphQLField) -> Attribute | None:
+    """How to complete `field_def` as an `Attribute`, if it may be."""
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    if definition.base_resolver is not None:
+        return None
+    if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
+        return None
+    named = get_nullable_type(field_def.type)
+    item_type: GraphQLOutputType | None = None
+    if isinstance(named, GraphQLList):
+        item_type = named.of_type
+        named = get_nullable_type(item_type)
+    if not isinstance(named, GraphQLObjectType):
+        return None  # a leaf, an interface, a union, a list of lists
+    check = named.is_type_of
+    if check is not None and not _strawberrys_type_check(check):
+        return None
+    return Attribute(
+        read=attrgetter(definition.python_name),
+        field_type=field_def.type,
+        nullable=not isinstance(field_def.type, GraphQLNonNull),
+        item_type=item_type,
+        item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
+        object_type=named,
+        type_check=check,
+    )
+
+
+def _strawberrys_type_check(check: Callable[..., Any]) -> bool:
+    """strawberry's own `is_type_of` (an isinstance test of the object's classes), which
+    reads nothing of the resolve info; anyone else's may, and keeps graphql-core's path."""
+    return getattr(check, "__module__", "") == GraphQLCoreConverter.__module__ and (
+        check.__qualname__.endswith("_get_is_type_of.<locals>.is_type_of")
+    )
+
+
+_ATTRIBUTES: dict[tuple[GraphQLObjectType, str], Attribute | None] = {}
+
+
+def _attribute(parent_type: GraphQLObjectType, field_name: str) -> Attribute | None:
+    key = (parent_type, field_name)
+    try:
+        return _ATTRIBUTES[key]
+    except KeyError:
+        field_def = parent_type.fields.get(field_name)
+        plan = _ATTRIBUTES[key] = attribute_plan(field_def) if field_def is not None else None
+        return plan
+
+
+FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None], ...]
 
 
 def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldPlans:
-    return tuple(
-        (name, details, _plan(parent_type, details[0].node.name.value))
-        for name, details in fields.items()
-    )
+    plans = []
+    for name, details in fields.items():
+        field_name = details[0].node.name.value
+        leaf = _plan(parent_type, field_name)
+        attribute = None if leaf is not None else _attribute(parent_type, field_name)
+        if attribute is not None and any(d.node.directives for d in details):
+            attribute = None  # @stream, @defer and the like: graphql-core's path
+        plans.append((name, details, leaf, attribute))
+    return tuple(plans)
 
 
 async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
@@ -283,6 +357,20 @@ async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, A
         settled = await gather_with_cancel(*(results[name] for name in waiting))
         results.update(zip(waiting, settled, strict=True))
     return results
+
+
+async def _completed_items(items: list[Any], waiting: list[int]) -> list[Any]:
+    """`items` once its awaitable items (at the indexes in `waiting`) have settled."""
+    if len(waiting) == 1:
+        items[waiting[0]] = await items[waiting[0]]
+    else:
+        settled = await gather_with_cancel(*(items[index] for index in waiting))
+        for index, value in zip(waiting, settled, strict=True):
+            items[index] = value
+    return items
+
+
+_OFF_PATH: Any = object()
 
 
 class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -320,8 +408,17 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         waiting: list[str] = []
         is_awaitable = self.is_awaitable
         try:
-            for name, details, leaf in planned[1]:
-                if leaf is not None:
+            for name, details, leaf, attribute in planned[1]:
+                if attribute is not None:
+                    completed = self._complete_attribute(
+                        attribute, details, path, name, parent_type, source_value
+                    )
+                    if completed is not _OFF_PATH:
+                        results[name] = completed
+                        if is_awaitable(completed):
+                            waiting.append(name)
+                        continue
+                elif leaf is not None:
                     read, coerce, nullable, called = leaf
                     try:
                         value = read(source_value)
@@ -369,6 +466,110 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not waiting:
             return results
         return _completed(results, waiting)
+
+    def _complete_attribute(
+        self,
+        plan: Attribute,
+        details: FieldDetailsList,
+        parent_path: Path | None,
+        name: str,
+        parent_type: GraphQLObjectType,
+        source: Any,
+    ) -> Any:
+        """The completed value of an `Attribute` field, or `_OFF_PATH` when anything about
+        it is unusual (a failing read, null where it is not allowed, a list holding nulls
+        it may not hold, an object of another type, not a list): graphql-core's path then
+        reads the attribute again and says what is wrong at its path. Errors of the
+        object's own fields are handled as graphql-core's `execute_field` handles them."""
+        try:
+            value = plan.read(source)
+        except Exception:
+            return _OFF_PATH
+        if value is None:
+            return None if plan.nullable else _OFF_PATH
+        check = plan.type_check
+        if plan.item_type is None:
+            if check is not None and not check(value, None):
+                return _OFF_PATH
+        elif type(value) is not list and type(value) is not tuple:
+            return _OFF_PATH
+        else:
+            for item in value:
+                if item is None:
+                    if not plan.item_nullable:
+                        return _OFF_PATH
+                elif check is not None and not check(item, None):
+                    return _OFF_PATH
+        path = Path(parent_path, name, parent_type.name)
+        try:
+            if plan.item_type is None:
+                completed = self._complete_object(plan.object_type, details, path, value)
+            else:
+                completed = self._complete_items(
+                    plan.object_type, plan.item_type, details, path, value
+                )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.field_type, details, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._settle_field(completed, plan.field_type, details, path)
+        return completed
+
+    def _complete_object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        return self.execute_collected_subfields(
+            object_type, value, path, grouped_field_set, defer_usages, None
+        )
+
+    def _complete_items(
+        self,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: Any,
+    ) -> Any:
+        """A list's items, each an object at its own path; an item's error nulls the item
+        when the item may be null, and the whole list otherwise (raised to the field)."""
+        completed: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = path.add_key(index, None)
+                try:
+                    done = self._complete_object(object_type, details, item_path, item)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    done = None
+                if self.is_awaitable(done):
+                    done = self._settle_field(done, item_type, details, item_path)
+                    waiting.append(index)
+                completed.append(done)
+        except Exception:
+            if waiting:
+                self.settle_in_background([completed[index] for index in waiting])
+            raise
+        if not waiting:
+            return completed
+        return _completed_items(completed, waiting)
+
+    async def _settle_field(
+        self,
+        awaitable: Awaitable[Any],
+        field_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await awaitable
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, details, path)
+            return None
 
     def execute_field(
         self,

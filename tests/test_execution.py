@@ -17,6 +17,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import (
     PortalExecutionContext,
+    attribute_plan,
     eager_resolvers,
     leaf_plan,
     lean_resolvers,
@@ -36,12 +37,37 @@ class Named:
 
 
 @strawberry.type
+class Part(Named):
+    weight: int
+
+    @strawberry.field
+    def heavy(self) -> str:  # an error inside an object read as an attribute
+        if self.weight == 13:
+            raise ValueError("too heavy")
+        return "no"
+
+    @strawberry.field
+    async def later_weight(self) -> int:  # waits, then may fail, inside such an object
+        await asyncio.sleep(0)
+        if self.weight == 13:
+            raise ValueError("late")
+        return self.weight
+
+
+@strawberry.type
 class Thing(Named):
     size: int
     color: Color
     note: str | None
     required: str  # some rows break the type and hold None
     tint: Color | None  # some rows hold a value that is not a Color
+    # objects read as attributes: a list, one object, a list that may hold nulls, and one
+    # that holds an object of another type or a null where it may not
+    parts: list[Part] = strawberry.field(default_factory=list)
+    spare: Part | None = None
+    loose: list[Part | None] = strawberry.field(default_factory=list)
+    wrong: Part | None = None
+    strict_parts: list[Part] = strawberry.field(default_factory=list)
 
     @strawberry.field
     def label(self) -> str:
@@ -121,9 +147,28 @@ def thing(name: str, size: int, **overrides: Any) -> Thing:
     return Thing(**{**values, **overrides})
 
 
+def part(name: str, weight: int) -> Part:
+    return Part(name=name, weight=weight)
+
+
 THINGS = [
-    thing("a", 1, note="first"),
-    thing("b", 13),
+    thing(
+        "a",
+        1,
+        note="first",
+        parts=[part("p1", 1), part("p2", 2)],
+        spare=part("s1", 1),
+        loose=[part("l1", 1), None],
+        strict_parts=[part("q1", 1)],
+    ),
+    thing(
+        "b",
+        13,
+        parts=[part("p13", 13)],
+        loose=[None, part("l13", 13)],
+        wrong=Other(code="not a part"),
+        strict_parts=[part("q2", 2), None],
+    ),
     thing("c", 3, required=None),
     thing("d", 4, tint="not-a-color"),
 ]
@@ -180,6 +225,17 @@ QUERIES = {
     "finished futures, value and error": "{ things { stored name } named { name } }",
     "a field that waits and then fails": "{ named { ... on Thing { waits_then_fails: wa"
     "itsThenFails size } } things { waitsThenFails } }",
+    "objects read as attributes": "{ things { parts { name weight } spare { name weight }"
+    " loose { name } } }",
+    "an error in an attribute list's item": "{ things { name loose { name heavy } } }",
+    "an error in a non-null item nulls up the list": "{ broken { name }"
+    " things { parts { heavy } } }",
+    "waiting fields inside attribute objects": "{ things { parts { laterWeight }"
+    " spare { laterWeight } loose { laterWeight } } }",
+    "an attribute holding another type": "{ things { name wrong { name } } }",
+    "a null item where none may be": "{ things { name strictParts { name } } }",
+    "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
+    " parts { __typename ...n } } } fragment n on Named { name }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
 }
 
@@ -212,7 +268,7 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    assert LEAN == 13  # the 5 of Query and 8 resolvers of Thing without arguments
+    assert LEAN == 15  # the 5 of Query, 8 of Thing and 2 of Part without arguments
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
@@ -287,6 +343,31 @@ def test_run_eagerly_hands_on_what_waits() -> None:
             await task
 
     asyncio.run(main())
+
+
+def test_attribute_objects_take_their_path_and_their_corners_happen() -> None:
+    thing_fields = FAST._schema.get_type("Thing").fields  # type: ignore[union-attr]
+    for name in ("parts", "spare", "loose", "wrong", "strictParts"):
+        assert attribute_plan(thing_fields[name]) is not None, name
+    assert attribute_plan(thing_fields["name"]) is None  # a leaf
+    query_fields = FAST._schema.query_type.fields  # type: ignore[union-attr]
+    assert attribute_plan(query_fields["things"]) is None  # a resolver
+    assert attribute_plan(query_fields["anything"]) is None  # a union
+    item = answer(FAST, QUERIES["an error in an attribute list's item"])
+    assert item["data"]["things"][1]["loose"] == [None, None]
+    assert item["errors"] == [("too heavy", ("things", 1, "loose", 1, "heavy"))]
+    up = answer(FAST, QUERIES["an error in a non-null item nulls up the list"])
+    assert up["data"] is None
+    assert up["errors"] == [("too heavy", ("things", 1, "parts", 0, "heavy"))]
+    waiting = answer(FAST, QUERIES["waiting fields inside attribute objects"])
+    assert waiting["data"] is None  # b's part fails after waiting, in a non-null chain
+    assert ("late", ("things", 1, "parts", 0, "laterWeight")) in waiting["errors"]
+    wrong = answer(FAST, QUERIES["an attribute holding another type"])
+    assert wrong["data"]["things"][1] == {"name": "b", "wrong": None}
+    assert wrong["errors"][0][1] == ("things", 1, "wrong")
+    strict = answer(FAST, QUERIES["a null item where none may be"])
+    assert strict["data"] is None
+    assert strict["errors"][0][1] == ("things", 1, "strictParts", 1)
 
 
 def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
