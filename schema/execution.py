@@ -269,18 +269,75 @@ def _helpers_of(executor: StrawberryGraphQLCoreExecutionContext) -> GraphQLResol
 
 
 @dataclass(frozen=True, slots=True)
-class Attribute:
-    """A field read off its source as an attribute whose value is an object, or a list of
-    objects, of one object type: completed without the resolve info, the resolver wrapper
-    and `complete_value`'s type dispatch, straight into the object's own fields."""
+class Shape:
+    """An output type that is an object type, or a list of one object type: values of it
+    are completed here without `complete_value`'s type dispatch, straight into the object's
+    own fields."""
 
-    read: Callable[[Any], Any]
     field_type: GraphQLOutputType
     nullable: bool
     item_type: GraphQLOutputType | None  # a list's item type, None for one object
     item_nullable: bool
     object_type: GraphQLObjectType
     type_check: Callable[[Any, Any], Any] | None
+
+    def fits(self, value: Any) -> bool:
+        """Whether `value` (not None) is completed here: an object the type's check
+        accepts, or a list of them with nulls only where the item type allows; anything
+        else goes to graphql-core, which says what is wrong at its path."""
+        check = self.type_check
+        if self.item_type is None:
+            return not isinstance(value, Exception) and (check is None or check(value, None))
+        if type(value) is not list and type(value) is not tuple:
+            return False
+        for item in value:
+            if item is None:
+                if not self.item_nullable:
+                    return False
+            elif isinstance(item, Exception) or (check is not None and not check(item, None)):
+                return False
+        return True
+
+
+_SHAPES: dict[GraphQLOutputType, Shape | None] = {}
+
+
+def shape_of(field_type: GraphQLOutputType) -> Shape | None:
+    try:
+        return _SHAPES[field_type]
+    except KeyError:
+        shape = _SHAPES[field_type] = _shape(field_type)
+        return shape
+
+
+def _shape(field_type: GraphQLOutputType) -> Shape | None:
+    named = get_nullable_type(field_type)
+    item_type: GraphQLOutputType | None = None
+    if isinstance(named, GraphQLList):
+        item_type = named.of_type
+        named = get_nullable_type(item_type)
+    if not isinstance(named, GraphQLObjectType):
+        return None  # a leaf, an interface, a union, a list of lists
+    check = named.is_type_of
+    if check is not None and not _strawberrys_type_check(check):
+        return None
+    return Shape(
+        field_type=field_type,
+        nullable=not isinstance(field_type, GraphQLNonNull),
+        item_type=item_type,
+        item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
+        object_type=named,
+        type_check=check,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """A field read off its source as an attribute, of a `Shape`d type: without the
+    resolve info and strawberry's default resolver either."""
+
+    read: Callable[[Any], Any]
+    shape: Shape
 
 
 def attribute_plan(field_def: GraphQLField) -> Attribute | None:
@@ -292,25 +349,8 @@ def attribute_plan(field_def: GraphQLField) -> Attribute | None:
         return None
     if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
         return None
-    named = get_nullable_type(field_def.type)
-    item_type: GraphQLOutputType | None = None
-    if isinstance(named, GraphQLList):
-        item_type = named.of_type
-        named = get_nullable_type(item_type)
-    if not isinstance(named, GraphQLObjectType):
-        return None  # a leaf, an interface, a union, a list of lists
-    check = named.is_type_of
-    if check is not None and not _strawberrys_type_check(check):
-        return None
-    return Attribute(
-        read=attrgetter(definition.python_name),
-        field_type=field_def.type,
-        nullable=not isinstance(field_def.type, GraphQLNonNull),
-        item_type=item_type,
-        item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
-        object_type=named,
-        type_check=check,
-    )
+    shape = shape_of(field_def.type)
+    return None if shape is None else Attribute(attrgetter(definition.python_name), shape)
 
 
 def _strawberrys_type_check(check: Callable[..., Any]) -> bool:
@@ -334,6 +374,11 @@ def _attribute(parent_type: GraphQLObjectType, field_name: str) -> Attribute | N
         return plan
 
 
+def _directed(details: FieldDetailsList) -> bool:
+    """Whether a field carries a directive (@stream and the like: graphql-core's path)."""
+    return any(d.node.directives for d in details)
+
+
 FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None], ...]
 
 
@@ -343,8 +388,8 @@ def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Fie
         field_name = details[0].node.name.value
         leaf = _plan(parent_type, field_name)
         attribute = None if leaf is not None else _attribute(parent_type, field_name)
-        if attribute is not None and any(d.node.directives for d in details):
-            attribute = None  # @stream, @defer and the like: graphql-core's path
+        if attribute is not None and _directed(details):
+            attribute = None  # @stream and the like: graphql-core's path
         plans.append((name, details, leaf, attribute))
     return tuple(plans)
 
@@ -477,43 +522,58 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         source: Any,
     ) -> Any:
         """The completed value of an `Attribute` field, or `_OFF_PATH` when anything about
-        it is unusual (a failing read, null where it is not allowed, a list holding nulls
-        it may not hold, an object of another type, not a list): graphql-core's path then
-        reads the attribute again and says what is wrong at its path. Errors of the
-        object's own fields are handled as graphql-core's `execute_field` handles them."""
+        it is unusual (a failing read, a null where none may be, a value its `Shape` does
+        not fit): graphql-core's path then reads the attribute again and says what is
+        wrong at its path. Errors of the object's own fields are handled as graphql-core's
+        `execute_field` handles them."""
+        shape = plan.shape
         try:
             value = plan.read(source)
         except Exception:
             return _OFF_PATH
         if value is None:
-            return None if plan.nullable else _OFF_PATH
-        check = plan.type_check
-        if plan.item_type is None:
-            if check is not None and not check(value, None):
-                return _OFF_PATH
-        elif type(value) is not list and type(value) is not tuple:
+            return None if shape.nullable else _OFF_PATH
+        if not shape.fits(value):
             return _OFF_PATH
-        else:
-            for item in value:
-                if item is None:
-                    if not plan.item_nullable:
-                        return _OFF_PATH
-                elif check is not None and not check(item, None):
-                    return _OFF_PATH
         path = Path(parent_path, name, parent_type.name)
         try:
-            if plan.item_type is None:
-                completed = self._complete_object(plan.object_type, details, path, value)
-            else:
-                completed = self._complete_items(
-                    plan.object_type, plan.item_type, details, path, value
-                )
+            completed = self._complete_shaped(shape, details, path, value)
         except Exception as raw_error:
-            self.handle_field_error(raw_error, plan.field_type, details, path)
+            self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
         if self.is_awaitable(completed):
-            return self._settle_field(completed, plan.field_type, details, path)
+            return self._settle_field(completed, shape.field_type, details, path)
         return completed
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, but a value of a `Shape`d type that fits it (a resolver's
+        object or list of objects) goes straight into the object's fields."""
+        shape = shape_of(return_type) if self.short_path else None
+        if (
+            shape is None
+            or result is None
+            or not shape.fits(result)
+            or (shape.item_type is not None and _directed(field_details_list))
+        ):
+            return super().complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        return self._complete_shaped(shape, field_details_list, path, result)
+
+    def _complete_shaped(
+        self, shape: Shape, details: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        if shape.item_type is None:
+            return self._complete_object(shape.object_type, details, path, value)
+        return self._complete_items(shape.object_type, shape.item_type, details, path, value)
 
     def _complete_object(
         self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
