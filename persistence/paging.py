@@ -84,13 +84,13 @@ class _OneOf(ColumnElement[bool]):
 @compiles(_OneOf)
 def _in_list(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     in_list = element.column.in_(bindparam(element.name, expanding=True))
-    return compiler.process(in_list, **kw)
+    return f"({compiler.process(in_list, **kw)})"  # grouped: NOT, OR around it stay right
 
 
 @compiles(_OneOf, "postgresql")
 def _any_array(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     array = bindparam(element.name, type_=ARRAY(element.column.type))
-    return compiler.process(element.column == any_(array), **kw)
+    return f"({compiler.process(element.column == any_(array), **kw)})"
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,25 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    false,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from domain.appointments import ACTIVE_STATUSES
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, fields_of, row_pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
 from persistence.queries.guard import patient_ids
 from persistence.queries.people import (
     DEPARTMENT_COLUMNS,
@@ -89,11 +100,11 @@ async def appointment_pages(
 
     def query() -> Select[Any]:
         at = bindparam("now", type_=_APPT.c.starts_at.type)
+        # The statuses a parameter too: a literal list is an IN expanded at every execution.
+        active = one_of(_APPT.c.status, "active_statuses")
         if upcoming:
-            return select(_APPT).where(_APPT.c.starts_at >= at, _APPT.c.status.in_(ACTIVE_STATUSES))
-        return select(_APPT).where(
-            (_APPT.c.starts_at < at) | _APPT.c.status.not_in(ACTIVE_STATUSES)
-        )
+            return select(_APPT).where(_APPT.c.starts_at >= at, active)
+        return select(_APPT).where((_APPT.c.starts_at < at) | not_(active))
 
     return await row_pages_per_parent(
         session,
@@ -105,7 +116,7 @@ async def appointment_pages(
         shape=("appointments", upcoming),
         columns=_COLUMNS,
         make=_appointment,
-        params={"now": now},
+        params={"now": now, "active_statuses": list(ACTIVE_STATUSES)},
         joined=WITH_PROVIDER_AND_DEPARTMENT,
         each_row=each_row,
     )
