@@ -39,16 +39,15 @@ class AppointmentPageByPatientLoader(PatientPageLoader):
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
-        return await appointments.appointment_pages(
-            session, grants, page, self.clock.now(), self._prime
+        joined = appointments.ProvidersAndDepartments()
+        pages = await appointments.appointment_pages(
+            session, grants, page, self.clock.now(), joined
         )
-
-    def _prime(self, row: Sequence[Any]) -> None:
-        _, provider, department = row
-        if provider is not None:
-            self.providers.prime(provider.id, provider)
-        if department is not None:
-            self.departments.prime(department.id, department)
+        for provider_id, provider in joined.providers.items():
+            self.providers.prime(provider_id, provider)
+        for department_id, department in joined.departments.items():
+            self.departments.prime(department_id, department)
+        return pages
 
 
 # -- reads that are not batched (one per request at most) ------------------------------------

@@ -40,11 +40,10 @@ class StatementPageByGuarantorLoader(PatientPageLoader):
         found: dict[str, list[LineItemRow]] = {}
 
         def collect(row: Sequence[Any]) -> None:
-            statement, line, given, preferred, family = row
-            listed = found.setdefault(statement.id, [])  # none: an empty list, still known
+            listed = found.setdefault(row[0], [])  # none: an empty list, still known
+            line = billing.line_of(row)
             if line is not None:
-                guarantor, currency = statement.guarantor_patient_id, statement.currency
-                listed.append(LineItemRow(line, guarantor, currency, given, preferred, family))
+                listed.append(line)
 
         pages = await billing.statement_pages(session, grants, page, collect)
         for grant in grants:

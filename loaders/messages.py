@@ -118,13 +118,13 @@ class MessageThreadPageByPatientLoader(PatientPageLoader):
         """A `ThreadPage` with `messages` (the query asks that many of each thread's
         messages) loads them too, priming the message page loader."""
         read: dict[str, datetime | None] = {}
-        latest: dict[str, list[m.Message]] = defaultdict(list)
+        latest: dict[str, list[messages.MessageRow]] = defaultdict(list)
 
         def collect(row: Sequence[Any]) -> None:
-            thread, thread_read = row[0], row[1]
-            read[thread.id] = thread_read.read_through if thread_read is not None else None
-            if len(row) > 2 and row[2] is not None:
-                latest[thread.id].append(row[2])
+            read[row[0]] = messages.read_through_of(row)
+            message = messages.message_of(row)
+            if message is not None:
+                latest[row[0]].append(message)
 
         pages = await messages.thread_pages(session, grants, page, collect)
         first = page.messages if isinstance(page, messages.ThreadPage) else None

@@ -16,21 +16,21 @@ from persistence.queries import people
 PROVIDER_SORT = SortKey((m.Provider.display_name, m.Provider.id), descending=False)
 
 
-class PatientByGrantLoader(SessionLoader[PatientGrant, m.Patient]):
+class PatientByGrantLoader(SessionLoader[PatientGrant, people.PatientRow]):
     """`known`: rows already read this request (with the principal), served without a
     batch; the key's grant was decided by the access policy before, as for any load."""
 
     def __init__(self, sessions: SessionSource) -> None:
         super().__init__(sessions)
-        self.known: dict[str, m.Patient] = {}
+        self.known: dict[str, people.PatientRow] = {}
 
-    async def get(self, key: PatientGrant) -> m.Patient | None:
+    async def get(self, key: PatientGrant) -> people.PatientRow | None:
         row = self.known.get(key.patient_id)
         return row if row is not None else await super().get(key)
 
     async def fetch(
         self, session: AsyncSession, keys: Sequence[PatientGrant]
-    ) -> dict[PatientGrant, m.Patient]:
+    ) -> dict[PatientGrant, people.PatientRow]:
         rows = {p.id: p for p in await people.patients(session, keys)}
         return {k: rows[k.patient_id] for k in keys if k.patient_id in rows}
 
@@ -39,11 +39,11 @@ class AccountByIdLoader(ByIdLoader[m.Account]):
     fetch_rows = staticmethod(people.accounts_by_id)
 
 
-class ProviderByIdLoader(ByIdLoader[m.Provider]):
+class ProviderByIdLoader(ByIdLoader[people.ProviderRow]):
     fetch_rows = staticmethod(people.providers_by_id)
 
 
-class DepartmentByIdLoader(ByIdLoader[m.Department]):
+class DepartmentByIdLoader(ByIdLoader[people.DepartmentRow]):
     fetch_rows = staticmethod(people.departments_by_id)
 
 

@@ -18,21 +18,21 @@ from persistence import results as explanations
 from persistence.paging import Page, PageOf
 from persistence.queries import results
 from persistence.queries.guard import patient_ids
-from persistence.queries.results import TrendRow
+from persistence.queries.results import ComponentRow, TrendRow
 
 ResultKey = tuple[PatientGrant, str]  # (grant, result id)
 TrendKey = tuple[PatientGrant, str]  # (grant, component LOINC code)
 
 
-class ComponentsByResultLoader(SessionLoader[ResultKey, list[m.ResultComponent]]):
+class ComponentsByResultLoader(SessionLoader[ResultKey, list[ComponentRow]]):
     """Components of every result of the request in one statement, in position order."""
 
     async def fetch(
         self, session: AsyncSession, keys: Sequence[ResultKey]
-    ) -> dict[ResultKey, list[m.ResultComponent]]:
+    ) -> dict[ResultKey, list[ComponentRow]]:
         grants = list({grant for grant, _ in keys})
         rows = await results.components_of(session, grants, list({rid for _, rid in keys}))
-        by_result: dict[tuple[str, str], list[m.ResultComponent]] = defaultdict(list)
+        by_result: dict[tuple[str, str], list[ComponentRow]] = defaultdict(list)
         for row in rows:
             by_result[(row.patient_id, row.result_id)].append(row)
         return {(g, rid): by_result.get((g.patient_id, rid), []) for g, rid in keys}
@@ -67,11 +67,11 @@ class ResultPageByPatientLoader(PatientPageLoader):
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
-        found: dict[str, list[m.ResultComponent]] = {}
+        found: dict[str, list[ComponentRow]] = {}
 
         def collect(row: Sequence[Any]) -> None:
-            result, component = row
-            listed = found.setdefault(result.id, [])  # none: an empty list, still known
+            listed = found.setdefault(row[0], [])  # none: an empty list, still known
+            component = results.component_of(row)
             if component is not None:
                 listed.append(component)
 

@@ -26,7 +26,7 @@ from starlette.requests import HTTPConnection
 from domain.access import Principal
 from domain.sessions import TOUCH_EVERY_SECONDS
 from loaders.base import RequestSession
-from persistence.models import Patient
+from persistence.queries.people import PatientRow as Patient
 from persistence.queries.people import principal_in_session
 from persistence.sessions import SessionRepository
 from persistence.terms import pending_for

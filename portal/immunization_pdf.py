@@ -19,6 +19,7 @@ from domain.access import AccessDenied, age_on
 from domain.errors import BrokenInvariant
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence.queries.people import PatientRow
 from portal.errors import FORBIDDEN_MESSAGES
 from portal.printing import HEADERS, latin1, refused, signed_in_context
 from schema.base import BadInput, internal_id
@@ -52,7 +53,7 @@ async def immunization_record(request: Request) -> Response:
 
 
 def render(
-    patient: m.Patient, immunizations: Sequence[m.Immunization], now: datetime, today: date
+    patient: PatientRow, immunizations: Sequence[m.Immunization], now: datetime, today: date
 ) -> bytes:
     """The record as PDF bytes: who, then one table row per dose, newest first."""
     pdf = FPDF(format="Letter")

@@ -22,6 +22,7 @@ from domain.notes import NoteKind
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence.queries import owned
+from persistence.queries.people import PatientRow
 from portal.errors import FORBIDDEN_MESSAGES
 from portal.printing import HEADERS, latin1, refused, signed_in_context
 from resolvers.notes import note_text, readable
@@ -32,7 +33,7 @@ OPERATION = "GET /notes/{id}.pdf"
 NOT_FOUND = "No such after-visit summary."
 
 
-async def _load(ctx: Context, note_id: str) -> tuple[m.Patient, m.ClinicalNote, str] | None:
+async def _load(ctx: Context, note_id: str) -> tuple[PatientRow, m.ClinicalNote, str] | None:
     """The patient, the note and its printable text; AccessDenied if the viewer may not."""
     async with ctx.services.session() as session:
         owner = await owned.owner_of(session, m.ClinicalNote, note_id)
@@ -71,7 +72,7 @@ async def visit_summary(request: Request) -> Response:
 
 
 def render(
-    patient: m.Patient, note: m.ClinicalNote, text: str, now: datetime, today: date
+    patient: PatientRow, note: m.ClinicalNote, text: str, now: datetime, today: date
 ) -> bytes:
     pdf = FPDF(format="Letter")
     pdf.set_title("After Visit Summary")

@@ -7,13 +7,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from domain.errors import BrokenInvariant
-from persistence import models as m
+from persistence.queries.people import PatientRow
 
 if TYPE_CHECKING:
     from runtime.context import Context
 
 
-async def patient_row(ctx: Context, patient_id: str) -> tuple[m.Patient, date]:
+async def patient_row(ctx: Context, patient_id: str) -> tuple[PatientRow, date]:
     """Any patient the viewer may act for, with today's date for their age; FORBIDDEN
     otherwise (same for unknown ids)."""
     grant = ctx.demographics(patient_id)

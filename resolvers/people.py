@@ -8,16 +8,17 @@ from typing import Any
 from domain.paging import Page, PageOf
 from loaders import people
 from persistence import models as m
+from persistence.queries.people import DepartmentRow, ProviderRow
 from runtime.context import Context
 
 
-async def provider(ctx: Context, provider_id: str | None) -> m.Provider | None:
+async def provider(ctx: Context, provider_id: str | None) -> ProviderRow | None:
     if provider_id is None:
         return None
     return await ctx.loaders.provider.get(provider_id)
 
 
-async def department(ctx: Context, department_id: str | None) -> m.Department | None:
+async def department(ctx: Context, department_id: str | None) -> DepartmentRow | None:
     if department_id is None:
         return None
     return await ctx.loaders.department.get(department_id)

@@ -15,7 +15,7 @@ from domain.results import Release, release_of_result
 from domain.scopes import AccessReason, RecordArea
 from persistence import models as m
 from persistence.paging import Page, PageOf
-from persistence.queries.results import TrendRow
+from persistence.queries.results import ComponentRow, ResultRow, TrendRow
 from persistence.uow import UnitOfWork
 from resolvers.owned import owned_row
 from runtime.context import Context
@@ -30,19 +30,23 @@ CURSOR = (datetime, str)  # the sort key of a patient's results: (time, id)
 class Found:
     """A result as the viewer may see it: read through `grant`, released or not."""
 
-    row: m.Result
+    row: m.Result | ResultRow
     grant: PatientGrant
     release: Release
 
 
-def release_in(ctx: Context, row: m.Result | TrendRow, held_by_patient: bool) -> Release:
+def release_in(
+    ctx: Context, row: m.Result | ResultRow | TrendRow, held_by_patient: bool
+) -> Release:
     """Where `row` stands now, under the configured release policy."""
     return release_of_result(
         row, held_by_patient=held_by_patient, now=ctx.now, policy=ctx.services.settings.release
     )
 
 
-def _found(ctx: Context, row: m.Result, grant: PatientGrant, held: frozenset[str]) -> Found:
+def _found(
+    ctx: Context, row: m.Result | ResultRow, grant: PatientGrant, held: frozenset[str]
+) -> Found:
     return Found(row, grant, release_in(ctx, row, row.kind in held))
 
 
@@ -84,7 +88,7 @@ def released_value(released: bool, value: T) -> T:
 
 async def components(
     ctx: Context, grant: PatientGrant, result_id: str, released: bool
-) -> Sequence[m.ResultComponent]:
+) -> Sequence[ComponentRow]:
     released_value(released, None)
     return await ctx.loaders.result_components.get((grant, result_id)) or []
 

@@ -20,6 +20,7 @@ from schema.questionnaires import AppointmentForm
 
 if TYPE_CHECKING:
     from persistence import models as m
+    from persistence.queries.appointments import AppointmentRow
     from schema.notes import ClinicalNote
 
 
@@ -90,7 +91,9 @@ class Appointment(Node):
         return [AppointmentForm.of(state) for state in states]
 
     @classmethod
-    def from_row(cls, row: m.Appointment, grant: PatientGrant, info: Info) -> Appointment:
+    def from_row(
+        cls, row: m.Appointment | AppointmentRow, grant: PatientGrant, info: Info
+    ) -> Appointment:
         settings = info.context.services.settings
         duration = timedelta(minutes=row.duration_minutes)
         actions = actions_for(

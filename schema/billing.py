@@ -15,7 +15,7 @@ from schema.money import Money
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from persistence.queries.billing import LineItemRow, PaymentRow, RequestRow
+    from persistence.queries.billing import LineItemRow, PaymentRow, RequestRow, StatementRow
 
 
 @strawberry.enum
@@ -171,7 +171,7 @@ class Statement(Node):
         return cls.from_row(row, grant) if row else None
 
     @classmethod
-    def from_row(cls, row: m.Statement, grant: PatientGrant) -> Statement:
+    def from_row(cls, row: m.Statement | StatementRow, grant: PatientGrant) -> Statement:
         return cls(
             internal_id=row.id,
             patient_id=row.guarantor_patient_id,

@@ -22,6 +22,7 @@ from schema.people import Provider
 
 if TYPE_CHECKING:
     from persistence import models as m
+    from persistence.queries.messages import MessageRow, ThreadRow
     from schema.patients import Patient
     from schema.results import Result
 
@@ -72,7 +73,7 @@ class Message(Node):
         return cls.from_row(*found) if found else None
 
     @classmethod
-    def from_row(cls, row: m.Message, grant: PatientGrant) -> Message:
+    def from_row(cls, row: m.Message | MessageRow, grant: PatientGrant) -> Message:
         return cls(
             internal_id=row.id,
             thread_id=row.thread_id,
@@ -150,7 +151,7 @@ class MessageThread(Node):
         return cls.from_row(*found) if found else None
 
     @classmethod
-    def from_row(cls, row: m.MessageThread, grant: PatientGrant) -> MessageThread:
+    def from_row(cls, row: m.MessageThread | ThreadRow, grant: PatientGrant) -> MessageThread:
         return cls(
             internal_id=row.id,
             patient_id=row.patient_id,

@@ -45,7 +45,7 @@ from schema.results import Result, TrendPoint
 from schema.summary import Allergy, Immunization, Medication, MedicationStatus, Problem
 
 if TYPE_CHECKING:
-    from persistence import models as m
+    from persistence.queries.people import PatientRow
     from schema.messages import MessageThread, MessagingTerms
 
 
@@ -343,7 +343,7 @@ class Patient(Node):
         return await cls.of(info, row_id)
 
     @classmethod
-    def from_row(cls, row: m.Patient, today: date) -> Patient:
+    def from_row(cls, row: PatientRow, today: date) -> Patient:
         return cls(
             patient_id=row.id,
             pcp_provider_id=row.pcp_provider_id,

@@ -13,6 +13,7 @@ from schema.base import Connection, Info, Node, cursor_values, page_size
 
 if TYPE_CHECKING:
     from persistence import models as m
+    from persistence.queries.people import DepartmentRow, ProviderRow
 
 
 @strawberry.type
@@ -60,7 +61,7 @@ class Department(Node):
         return cls.from_row(row) if row else None
 
     @classmethod
-    def from_row(cls, row: m.Department) -> Department:
+    def from_row(cls, row: m.Department | DepartmentRow) -> Department:
         return cls(
             internal_id=row.id,
             name=row.name,
@@ -103,7 +104,7 @@ class Provider(Node):
         return await Department.by_id(info, self.department_id)
 
     @classmethod
-    def from_row(cls, row: m.Provider) -> Provider:
+    def from_row(cls, row: m.Provider | ProviderRow) -> Provider:
         return cls(
             internal_id=row.id,
             department_id=row.department_id,

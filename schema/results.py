@@ -17,7 +17,7 @@ from schema.people import Provider
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from persistence.queries.results import TrendRow
+    from persistence.queries.results import ComponentRow, TrendRow
     from schema.messages import MessageThread
 
 
@@ -73,7 +73,7 @@ class ResultComponent:
         return await ResultExplanation.of_code(info, self.code)
 
     @classmethod
-    def from_row(cls, row: m.ResultComponent) -> ResultComponent:
+    def from_row(cls, row: ComponentRow) -> ResultComponent:
         return cls(
             code=row.loinc,
             name=row.name,

@@ -4,27 +4,85 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    false,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from domain.appointments import ACTIVE_STATUSES
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
 from persistence.queries.guard import patient_ids
+from persistence.queries.people import (
+    DEPARTMENT_COLUMNS,
+    PROVIDER_COLUMNS,
+    DepartmentRow,
+    ProviderRow,
+)
 
-UPCOMING_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=False)
-PAST_SORT = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=True)
 
+class AppointmentRow(NamedTuple):
+    """An appointment as the read path has it (a plain row, no ORM entity)."""
+
+    id: str
+    patient_id: str
+    provider_id: str
+    department_id: str
+    visit_type: str
+    reason: str | None
+    starts_at: datetime
+    duration_minutes: int
+    status: str
+    telehealth: bool
+    questionnaire_complete: bool
+
+
+_APPT, _PROV, _DEPT = m.Appointment.__table__, m.Provider.__table__, m.Department.__table__
+UPCOMING_SORT = SortKey((_APPT.c.starts_at, _APPT.c.id), descending=False)
+PAST_SORT = SortKey((_APPT.c.starts_at, _APPT.c.id), descending=True)
 
 # Each appointment comes with its provider and department, in the same statement.
+_APPOINTMENT_COLUMNS = fields_of(_APPT, AppointmentRow._fields)
+_COLUMNS = (*_APPOINTMENT_COLUMNS, *PROVIDER_COLUMNS, *DEPARTMENT_COLUMNS)
+_PROVIDER_AT = len(_APPOINTMENT_COLUMNS)
+_DEPARTMENT_AT = _PROVIDER_AT + len(PROVIDER_COLUMNS)
 WITH_PROVIDER_AND_DEPARTMENT = (
-    (m.Provider, m.Provider.id == m.Appointment.provider_id),
-    (m.Department, m.Department.id == m.Appointment.department_id),
+    (_PROV, _PROV.c.id == _APPT.c.provider_id),
+    (_DEPT, _DEPT.c.id == _APPT.c.department_id),
 )
+
+
+def _appointment(row: Sequence[Any]) -> AppointmentRow:
+    return AppointmentRow._make(row[:_PROVIDER_AT])
+
+
+class ProvidersAndDepartments:
+    """Told each row of `appointment_pages`: the providers and departments in them, by id
+    (each made once however many appointments share it)."""
+
+    def __init__(self) -> None:
+        self.providers: dict[str, ProviderRow] = {}
+        self.departments: dict[str, DepartmentRow] = {}
+
+    def __call__(self, row: Sequence[Any]) -> None:
+        provider_id, department_id = row[_PROVIDER_AT], row[_DEPARTMENT_AT]
+        if provider_id is not None and provider_id not in self.providers:
+            self.providers[provider_id] = ProviderRow._make(row[_PROVIDER_AT:_DEPARTMENT_AT])
+        if department_id is not None and department_id not in self.departments:
+            self.departments[department_id] = DepartmentRow._make(row[_DEPARTMENT_AT:])
 
 
 async def appointment_pages(
@@ -32,35 +90,35 @@ async def appointment_pages(
     grants: Sequence[PatientGrant],
     page: Page,
     now: datetime,
-    each_joined: Callable[[Sequence[Any]], None] | None = None,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first). Each page's
-    appointments are loaded with their provider and department, told to `each_joined` as
-    (appointment, provider, department) rows."""
+    """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first); the pages hold
+    `AppointmentRow`s. Each appointment is loaded with its provider and department, each
+    row of the statement told to `each_row` (`ProvidersAndDepartments` collects them)."""
     ids = patient_ids(grants, RecordArea.APPOINTMENTS)
     upcoming = page.filter == "UPCOMING"
 
-    def query() -> Select[m.Appointment]:
-        at = bindparam("now", type_=m.Appointment.starts_at.type)
+    def query() -> Select[Any]:
+        at = bindparam("now", type_=_APPT.c.starts_at.type)
+        # The statuses a parameter too: a literal list is an IN expanded at every execution.
+        active = one_of(_APPT.c.status, "active_statuses")
         if upcoming:
-            return select(m.Appointment).where(
-                m.Appointment.starts_at >= at, m.Appointment.status.in_(ACTIVE_STATUSES)
-            )
-        return select(m.Appointment).where(
-            (m.Appointment.starts_at < at) | m.Appointment.status.not_in(ACTIVE_STATUSES)
-        )
+            return select(_APPT).where(_APPT.c.starts_at >= at, active)
+        return select(_APPT).where((_APPT.c.starts_at < at) | not_(active))
 
-    return await pages_per_parent(
+    return await row_pages_per_parent(
         session,
         query,
-        m.Appointment.patient_id,
+        _APPT.c.patient_id,
         ids,
         UPCOMING_SORT if upcoming else PAST_SORT,
         page,
         shape=("appointments", upcoming),
-        params={"now": now},
+        columns=_COLUMNS,
+        make=_appointment,
+        params={"now": now, "active_statuses": list(ACTIVE_STATUSES)},
         joined=WITH_PROVIDER_AND_DEPARTMENT,
-        each_joined=each_joined,
+        each_row=each_row,
     )
 
 

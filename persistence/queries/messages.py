@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    FromClause,
     Integer,
     Select,
     and_,
@@ -25,16 +26,54 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, one_of, page_of, pages_per_parent
+from persistence.paging import (
+    Page,
+    PageOf,
+    SortKey,
+    fields_of,
+    one_of,
+    page_of,
+    row_pages_per_parent,
+)
 from persistence.queries.guard import patient_ids
 
-THREAD_SORT = SortKey((m.MessageThread.last_message_at, m.MessageThread.id), descending=True)
-MESSAGE_SORT = SortKey((m.Message.sent_at, m.Message.id), descending=True)
+
+class ThreadRow(NamedTuple):
+    """A message thread as the read path has it (a plain row, no ORM entity)."""
+
+    id: str
+    patient_id: str
+    subject: str
+    category: str
+    provider_id: str | None
+    care_team: str | None
+    created_at: datetime
+    last_message_at: datetime
+    result_id: str | None
+
+
+class MessageRow(NamedTuple):
+    """A message as the read path has it (what `Message` shows)."""
+
+    id: str
+    thread_id: str
+    sender_kind: str
+    sender_name: str
+    body: str
+    sent_at: datetime
+
+
+_T, _M, _TR = m.MessageThread.__table__, m.Message.__table__, m.ThreadRead.__table__
+THREAD_SORT = SortKey((_T.c.last_message_at, _T.c.id), descending=True)
+MESSAGE_SORT = SortKey((_M.c.sent_at, _M.c.id), descending=True)
+_THREAD_COLUMNS = fields_of(_T, ThreadRow._fields)
+_MESSAGE_FIELDS = MessageRow._fields
+_READ_AT = len(_THREAD_COLUMNS)  # the reader's read_through, then the message if any
+_MESSAGE_AT = _READ_AT + 1
 UNREAD = "UNREAD"  # `Page.filter` of a thread list narrowed to threads with unread messages
 PROVIDER = "provider"
 
@@ -53,29 +92,29 @@ def _message_ids(grants: Sequence[PatientGrant]) -> list[str]:
 
 def _unread_messages(reader: str | BindParameter[str]) -> Select[Any]:
     """Provider messages `reader` has not read, joined to their thread (add columns/filters)."""
-    read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
+    read = and_(_TR.c.thread_id == _M.c.thread_id, _TR.c.account_id == reader)
     return (
         select()
-        .select_from(m.Message)
-        .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
-        .outerjoin(m.ThreadRead, read)
+        .select_from(_M)
+        .join(_T, _T.c.id == _M.c.thread_id)
+        .outerjoin(_TR, read)
         .where(
-            m.Message.sender_kind == PROVIDER,
-            or_(m.ThreadRead.read_through.is_(None), m.Message.sent_at > m.ThreadRead.read_through),
+            _M.c.sender_kind == PROVIDER,
+            or_(_TR.c.read_through.is_(None), _M.c.sent_at > _TR.c.read_through),
         )
     )
 
 
 def _has_unread(reader: str | BindParameter[str]) -> ColumnElement[bool]:
     """For a query over message_threads: the thread has a message `reader` has not read."""
-    read = and_(m.ThreadRead.thread_id == m.Message.thread_id, m.ThreadRead.account_id == reader)
+    read = and_(_TR.c.thread_id == _M.c.thread_id, _TR.c.account_id == reader)
     unread = (
-        select(m.Message.id)
-        .outerjoin(m.ThreadRead, read)
+        select(_M.c.id)
+        .outerjoin(_TR, read)
         .where(
-            m.Message.thread_id == m.MessageThread.id,
-            m.Message.sender_kind == PROVIDER,
-            or_(m.ThreadRead.read_through.is_(None), m.Message.sent_at > m.ThreadRead.read_through),
+            _M.c.thread_id == _T.c.id,
+            _M.c.sender_kind == PROVIDER,
+            or_(_TR.c.read_through.is_(None), _M.c.sent_at > _TR.c.read_through),
         )
     )
     return unread.exists()
@@ -92,10 +131,10 @@ def _threads(ids: Sequence[str], page: Page, reader: str) -> Select[Any]:
 # statement: a message's `readByMe` then costs no statement of its own.
 WITH_READ_THROUGH = (
     (
-        m.ThreadRead,
+        _TR,
         and_(
-            m.ThreadRead.thread_id == m.MessageThread.id,
-            m.ThreadRead.account_id == bindparam("reader", type_=m.ThreadRead.account_id.type),
+            _TR.c.thread_id == _T.c.id,
+            _TR.c.account_id == bindparam("reader", type_=_TR.c.account_id.type),
         ),
     ),
 )
@@ -109,81 +148,101 @@ class ThreadPage(Page):
     messages: int | None = None
 
 
-def _latest_messages(dialect: str) -> tuple[tuple[Any, ColumnElement[bool]], ...]:
-    """The newest `message_limit` messages of each thread, as an entity joined to it:
-    LATERAL on PostgreSQL (an index scan per thread); SQLite has no LATERAL, so there an IN
-    of the thread's newest ids, correlated to it."""
+def _latest_messages(dialect: str) -> tuple[FromClause, ColumnElement[bool], list[Any]]:
+    """The newest `message_limit` messages of each thread, joined to it (the table or
+    subquery, the on clause, the message columns): LATERAL on PostgreSQL (an index scan per
+    thread); SQLite has no LATERAL, so there an IN of the thread's newest ids, correlated
+    to it."""
     limit = bindparam("message_limit", type_=Integer)
     if dialect == "postgresql":
         newest = (
-            select(m.Message)
-            .where(m.Message.thread_id == m.MessageThread.id)
+            select(*fields_of(_M, _MESSAGE_FIELDS))
+            .where(_M.c.thread_id == _T.c.id)
             .order_by(*MESSAGE_SORT.order_by())
             .limit(limit)
             .lateral("latest_messages")
         )
-        return ((aliased(m.Message, newest), true()),)
-    other = aliased(m.Message)
+        return newest, true(), fields_of(newest, _MESSAGE_FIELDS)
+    other = _M.alias("other_message")
     ids = (
-        select(other.id)
-        .where(other.thread_id == m.MessageThread.id)
-        .order_by(other.sent_at.desc(), other.id.desc())
+        select(other.c.id)
+        .where(other.c.thread_id == _T.c.id)
+        .order_by(other.c.sent_at.desc(), other.c.id.desc())
         .limit(limit)
     )
-    on = and_(m.Message.thread_id == m.MessageThread.id, m.Message.id.in_(ids))
-    return ((m.Message, on),)
+    on = and_(_M.c.thread_id == _T.c.id, _M.c.id.in_(ids))
+    return _M, on, fields_of(_M, _MESSAGE_FIELDS)
 
 
 _LATEST_MESSAGES = {dialect: _latest_messages(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _thread(row: Sequence[Any]) -> ThreadRow:
+    return ThreadRow._make(row[:_READ_AT])
+
+
+def read_through_of(row: Sequence[Any]) -> datetime | None:
+    """How far the reader has read the thread of a row of `thread_pages` (None: never)."""
+    value: datetime | None = row[_READ_AT]
+    return value
+
+
+def message_of(row: Sequence[Any]) -> MessageRow | None:
+    """The message of a row of `thread_pages` (None: no messages asked, or none)."""
+    if len(row) <= _MESSAGE_AT or row[_MESSAGE_AT] is None:
+        return None
+    return MessageRow._make(row[_MESSAGE_AT:])
 
 
 async def thread_pages(
     session: AsyncSession,
     grants: Sequence[PatientGrant],
     page: Page,
-    each_joined: Callable[[Sequence[Any]], None] | None = None,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """One page of threads per patient, newest activity first; `page.filter` may be UNREAD.
-    Each thread is loaded with the reader's read-through row and, for a `ThreadPage` with
-    `messages`, its newest `messages + 1` messages (the extra one says whether there are
-    more), told to `each_joined` as (thread, ThreadRead or None[, Message or None]) rows,
-    a thread's messages newest first."""
+    """One page of `ThreadRow`s per patient, newest activity first; `page.filter` may be
+    UNREAD. Each thread is loaded with the reader's read-through and, for a `ThreadPage`
+    with `messages`, its newest `messages + 1` messages (the extra one says whether there
+    are more), each row of the statement told to `each_row` (`read_through_of`,
+    `message_of` read it), a thread's messages newest first."""
     ids = _message_ids(grants)
     unread = page.filter == UNREAD
     messages = page.messages if isinstance(page, ThreadPage) else None
-    joined: tuple[tuple[Any, ColumnElement[bool]], ...] = WITH_READ_THROUGH
+    joined: list[tuple[FromClause, ColumnElement[bool]]] = list(WITH_READ_THROUGH)
+    columns: list[Any] = [*_THREAD_COLUMNS, _TR.c.read_through]
     then_by: list[Any] = []
     params: dict[str, Any] = {"reader": reader_of(grants)}
     form = None  # the statement's form as to messages: none, or the dialect's join
     if messages is not None:
         form = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
-        latest = _LATEST_MESSAGES[form]
-        joined = (*WITH_READ_THROUGH, *latest)
-        message = latest[0][0]
-        then_by = [message.sent_at.desc(), message.id.desc()]
+        latest, on, message_columns = _LATEST_MESSAGES[form]
+        joined.append((latest, on))
+        columns += message_columns
+        sent_at, message_id = message_columns[-1], message_columns[0]
+        then_by = [sent_at.desc(), message_id.desc()]
         params["message_limit"] = messages + 1
 
     def query() -> Select[Any]:
-        # The parents are the patients (`pages_per_parent` restricts to them).
-        query = select(m.MessageThread)
+        # The parents are the patients (`row_pages_per_parent` restricts to them).
+        query = select(_T)
         if unread:
-            query = query.where(
-                _has_unread(bindparam("reader", type_=m.ThreadRead.account_id.type))
-            )
+            query = query.where(_has_unread(bindparam("reader", type_=_TR.c.account_id.type)))
         return query
 
-    return await pages_per_parent(
+    return await row_pages_per_parent(
         session,
         query,
-        m.MessageThread.patient_id,
+        _T.c.patient_id,
         ids,
         THREAD_SORT,
         page,
         shape=("threads", unread, form),
+        columns=columns,
+        make=_thread,
         params=params,
         joined=joined,
-        each_joined=each_joined,
         then_by=then_by,
+        each_row=each_row,
     )
 
 
@@ -198,23 +257,26 @@ async def inbox_page(session: AsyncSession, grants: Sequence[PatientGrant], page
 async def message_pages(
     session: AsyncSession, grants: Sequence[PatientGrant], thread_ids: Sequence[str], page: Page
 ) -> dict[str, PageOf]:
-    """One page of messages per thread, newest first, only of threads the grants cover."""
+    """One page of `MessageRow`s per thread, newest first, only of threads the grants
+    cover."""
 
     def query() -> Select[Any]:
         return (
-            select(m.Message)
-            .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
-            .where(one_of(m.MessageThread.patient_id, "patient_ids"))
+            select(_M)
+            .join(_T, _T.c.id == _M.c.thread_id)
+            .where(one_of(_T.c.patient_id, "patient_ids"))
         )
 
-    return await pages_per_parent(
+    return await row_pages_per_parent(
         session,
         query,
-        m.Message.thread_id,
+        _M.c.thread_id,
         thread_ids,
         MESSAGE_SORT,
         page,
         shape="messages",
+        columns=fields_of(_M, _MESSAGE_FIELDS),
+        make=MessageRow._make,
         params={"patient_ids": _message_ids(grants)},
     )
 
@@ -231,21 +293,21 @@ async def messages_by_id(
 
 
 # Built once per process (persistence/paging.py says why): the unread counts of every screen.
-_READER = m.ThreadRead.account_id.type
+_READER = _TR.c.account_id.type
 UNREAD_BY_THREAD = (
     _unread_messages(bindparam("reader", type_=_READER))
-    .add_columns(m.Message.thread_id, func.count())
+    .add_columns(_M.c.thread_id, func.count())
     .where(
-        one_of(m.Message.thread_id, "thread_ids"),
-        one_of(m.MessageThread.patient_id, "patient_ids"),
+        one_of(_M.c.thread_id, "thread_ids"),
+        one_of(_T.c.patient_id, "patient_ids"),
     )
-    .group_by(m.Message.thread_id)
+    .group_by(_M.c.thread_id)
 )
 UNREAD_BY_PATIENT = (
     _unread_messages(bindparam("reader", type_=_READER))
-    .add_columns(m.MessageThread.patient_id, func.count())
-    .where(one_of(m.MessageThread.patient_id, "patient_ids"))
-    .group_by(m.MessageThread.patient_id)
+    .add_columns(_T.c.patient_id, func.count())
+    .where(one_of(_T.c.patient_id, "patient_ids"))
+    .group_by(_T.c.patient_id)
 )
 
 

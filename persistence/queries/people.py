@@ -5,41 +5,90 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from domain.access import GrantFacts, PatientGrant, Principal
 from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
-from persistence.paging import one_of
+from persistence.paging import fields_of, one_of
 from persistence.queries.guard import own_patient_id, patient_ids
 
-# Built once: the statements every request runs (persistence/paging.py says why).
-_A, _G, _P, _S = m.Account, m.ProxyGrant, m.Patient, m.AccountSession
-_OWN = aliased(m.Patient, name="own_patient")
+
+class GrantRow(NamedTuple):
+    """What a proxy grant's facts are made of (a plain row, no ORM entity)."""
+
+    id: str
+    patient_id: str
+    relationship: str
+    scopes: list[str]
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    opened_note_categories: list[str] | None
+
+
+class PatientRow(NamedTuple):
+    """A patient as the read path has it (a plain row, no ORM entity)."""
+
+    id: str
+    mrn: str
+    given_name: str
+    family_name: str
+    preferred_name: str | None
+    pronouns: str | None
+    birth_date: date
+    sex: str
+    email: str | None
+    phone: str | None
+    address: dict[str, Any] | None
+    pcp_provider_id: str | None
+
+
+# Built once: the statements every request runs (persistence/paging.py says why). Core
+# columns, not entities: every request and every delivered event starts here.
+_A, _G, _P, _S = (
+    m.Account.__table__,
+    m.ProxyGrant.__table__,
+    m.Patient.__table__,
+    m.AccountSession.__table__,
+)
+_OWN = _P.alias("own_patient")
+_GRANT_COLUMNS = fields_of(_G, GrantRow._fields)
+_PATIENT_FIELDS = PatientRow._fields
+_GRANT_AT, _PATIENT_AT = 2, 2 + len(_GRANT_COLUMNS)
+_OWN_AT = _PATIENT_AT + len(_PATIENT_FIELDS)
 
 
 def _principal(*, in_session: bool, with_patients: bool) -> Select[Any]:
     """The account outer-joined to its grants and their patients (their birth dates, or with
     `with_patients` the whole rows, the account's own patient's too); `in_session`: joined
-    to the token's session, so no row at all once that session has ended."""
-    columns: list[Any] = [_A.patient_id, _A.display_name, _G]
-    columns += [_P, _OWN] if with_patients else [_P.birth_date]
+    to the token's session, so no row at all once that session has ended. A row: the
+    account's patient id and display name, the grant's columns, then the patients' (or the
+    birth date), then the session's last use."""
+    columns: list[Any] = [_A.c.patient_id, _A.c.display_name, *_GRANT_COLUMNS]
+    if with_patients:
+        columns += [*fields_of(_P, _PATIENT_FIELDS), *fields_of(_OWN, _PATIENT_FIELDS)]
+    else:
+        columns.append(_P.c.birth_date)
     if in_session:
-        columns.append(_S.last_used_at)
+        columns.append(_S.c.last_used_at)
     stmt = select(*columns).select_from(_A)
     if in_session:
         stmt = stmt.join(
             _S,
-            (_S.account_id == _A.id) & (_S.id == bindparam("session_id")) & _S.ended_at.is_(None),
+            (_S.c.account_id == _A.c.id)
+            & (_S.c.id == bindparam("session_id", type_=_S.c.id.type))
+            & _S.c.ended_at.is_(None),
         )
-    stmt = stmt.outerjoin(_G, _G.proxy_account_id == _A.id).outerjoin(_P, _P.id == _G.patient_id)
+    stmt = stmt.outerjoin(_G, _G.c.proxy_account_id == _A.c.id).outerjoin(
+        _P, _P.c.id == _G.c.patient_id
+    )
     if with_patients:
-        stmt = stmt.outerjoin(_OWN, _OWN.id == _A.patient_id)
-    return stmt.where(_A.id == bindparam("account_id"))
+        stmt = stmt.outerjoin(_OWN, _OWN.c.id == _A.c.patient_id)
+    return stmt.where(_A.c.id == bindparam("account_id", type_=_A.c.id.type))
 
 
 PRINCIPAL = _principal(in_session=False, with_patients=False)
@@ -49,10 +98,37 @@ _PRINCIPALS = {
     for in_session in (False, True)
     for with_patients in (False, True)
 }
-PATIENTS = select(m.Patient).where(one_of(m.Patient.id, "ids"))
+PATIENTS = select(*fields_of(_P, _PATIENT_FIELDS)).where(one_of(_P.c.id, "ids"))
 ACCOUNTS = select(m.Account).where(one_of(m.Account.id, "ids"))
-PROVIDERS = select(m.Provider).where(one_of(m.Provider.id, "ids"))
-DEPARTMENTS = select(m.Department).where(one_of(m.Department.id, "ids"))
+
+
+class ProviderRow(NamedTuple):
+    """A provider as the read path has it (a plain row, no ORM entity)."""
+
+    id: str
+    given_name: str
+    family_name: str
+    credentials: str
+    display_name: str
+    specialty: str
+    department_id: str
+    accepts_new_patients: bool
+
+
+class DepartmentRow(NamedTuple):
+    id: str
+    name: str
+    facility: str
+    specialty: str
+    address: dict[str, Any]
+    phone: str
+    timezone: str
+
+
+PROVIDER_COLUMNS = fields_of(m.Provider.__table__, ProviderRow._fields)
+DEPARTMENT_COLUMNS = fields_of(m.Department.__table__, DepartmentRow._fields)
+PROVIDERS = select(*PROVIDER_COLUMNS).where(one_of(m.Provider.__table__.c.id, "ids"))
+DEPARTMENTS = select(*DEPARTMENT_COLUMNS).where(one_of(m.Department.__table__.c.id, "ids"))
 
 
 async def principal_for(
@@ -66,7 +142,11 @@ async def principal_for(
     if not rows:
         return None, ""
     own_patient_id, display_name = rows[0][0], rows[0][1]
-    grants = tuple(grant_facts(grant, birth) for _, _, grant, birth in rows if grant is not None)
+    grants = tuple(
+        grant_facts(GrantRow._make(row[_GRANT_AT:_PATIENT_AT]), row[_PATIENT_AT])
+        for row in rows
+        if row[_GRANT_AT] is not None
+    )
     return Principal(account_id, now, own_patient_id, grants), display_name
 
 
@@ -77,7 +157,7 @@ class SessionPrincipal:
     session_last_used_at: datetime
     # With `with_patients`: the rows of the account's own patient and of every patient it
     # holds a grant for, by id (the request's patient loader starts with them).
-    patients: Mapping[str, m.Patient] = field(default_factory=dict)
+    patients: Mapping[str, PatientRow] = field(default_factory=dict)
 
 
 async def principal_in_session(
@@ -102,23 +182,27 @@ async def principal_in_session(
         return None
     own_patient_id, display_name = rows[0][0], rows[0][1]
     last_used_at = rows[0][-1] if session_id is not None else now
-    patients: dict[str, m.Patient] = {}
+    patients: dict[str, PatientRow] = {}
     grants = []
     for row in rows:
-        grant, patient = row[2], row[3]  # a birth date unless `with_patients`
         if with_patients:
-            if row[4] is not None:
-                patients[row[4].id] = row[4]
-            if patient is not None:
-                patients[patient.id] = patient
-                patient = patient.birth_date
-        if grant is not None:
-            grants.append(grant_facts(grant, patient))
+            if row[_OWN_AT] is not None:
+                own = PatientRow._make(row[_OWN_AT : _OWN_AT + len(_PATIENT_FIELDS)])
+                patients[own.id] = own
+            if row[_PATIENT_AT] is None:
+                continue  # no grant
+            patient = PatientRow._make(row[_PATIENT_AT:_OWN_AT])
+            patients[patient.id] = patient
+            birth_date = patient.birth_date
+        else:
+            birth_date = row[_PATIENT_AT]
+        if row[_GRANT_AT] is not None:
+            grants.append(grant_facts(GrantRow._make(row[_GRANT_AT:_PATIENT_AT]), birth_date))
     principal = Principal(account_id, now, own_patient_id, tuple(grants))
     return SessionPrincipal(principal, display_name, last_used_at, patients)
 
 
-def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
+def grant_facts(grant: m.ProxyGrant | GrantRow, birth_date: date) -> GrantFacts:
     return GrantFacts(
         grant_id=grant.id,
         patient_id=grant.patient_id,
@@ -134,21 +218,23 @@ def grant_facts(grant: m.ProxyGrant, birth_date: date) -> GrantFacts:
     )
 
 
-async def patients(session: AsyncSession, grants: Sequence[PatientGrant]) -> list[m.Patient]:
+async def patients(session: AsyncSession, grants: Sequence[PatientGrant]) -> list[PatientRow]:
     ids = patient_ids(grants, None)
-    return list((await session.scalars(PATIENTS, {"ids": ids})).all())
+    return [PatientRow._make(row) for row in (await session.execute(PATIENTS, {"ids": ids}))]
 
 
 async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Account]:
     return list((await session.scalars(ACCOUNTS, {"ids": list(ids)})).all())
 
 
-async def providers_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Provider]:
-    return list((await session.scalars(PROVIDERS, {"ids": list(ids)})).all())
+async def providers_by_id(session: AsyncSession, ids: Sequence[str]) -> list[ProviderRow]:
+    rows = (await session.execute(PROVIDERS, {"ids": list(ids)})).all()
+    return [ProviderRow._make(row) for row in rows]
 
 
-async def departments_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Department]:
-    return list((await session.scalars(DEPARTMENTS, {"ids": list(ids)})).all())
+async def departments_by_id(session: AsyncSession, ids: Sequence[str]) -> list[DepartmentRow]:
+    rows = (await session.execute(DEPARTMENTS, {"ids": list(ids)})).all()
+    return [DepartmentRow._make(row) for row in rows]
 
 
 def providers_query(search: str | None) -> Select[m.Provider]:

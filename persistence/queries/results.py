@@ -5,100 +5,141 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import with_expression
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, one_of, pages_per_parent
+from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
 from persistence.queries.guard import patient_ids
 
+
+class ResultRow(NamedTuple):
+    """A result as the read path has it (a plain row, no ORM entity); `held_kinds`: the
+    result kinds its patient holds, comma-separated ("" for none)."""
+
+    id: str
+    patient_id: str
+    ordering_provider_id: str | None
+    name: str
+    code: str
+    kind: str
+    collected_at: datetime | None
+    resulted_at: datetime | None
+    status: str
+    released_at: datetime | None
+    provider_comment: str | None
+    report: str | None
+    held_kinds: str | None
+
+
+class ComponentRow(NamedTuple):
+    """A result component as the read path has it (what `ResultComponent` shows)."""
+
+    result_id: str
+    patient_id: str
+    loinc: str
+    name: str
+    value: float | None
+    value_text: str | None
+    unit: str | None
+    ref_low: float | None
+    ref_high: float | None
+
+
+_R, _RC = m.Result.__table__, m.ResultComponent.__table__
 # Newest first. A result not resulted yet has no resulted_at (NULL) and sorts differently on
 # SQLite and PostgreSQL; the EHR feed sets resulted_at for every result it sends us.
-RESULT_SORT = SortKey((m.Result.resulted_at, m.Result.id), descending=True)
-
-
-# Each result comes with its components (one row each), in the same statement.
-_RC = m.ResultComponent
-WITH_COMPONENTS = (
-    (_RC, and_(_RC.result_id == m.Result.id, _RC.patient_id == m.Result.patient_id)),
-)
-
+RESULT_SORT = SortKey((_R.c.resulted_at, _R.c.id), descending=True)
 
 # Every result of a page says which kinds its patient holds (all of them, not only its own):
 # the page then needs no statement for the hold preferences.
-_HOLD = m.ResultHoldPreference
+_HOLD = m.ResultHoldPreference.__table__
 HELD_KINDS = func.coalesce(
-    select(func.aggregate_strings(_HOLD.kind, ","))
-    .where(_HOLD.patient_id == m.Result.patient_id)
+    select(func.aggregate_strings(_HOLD.c.kind, ","))
+    .where(_HOLD.c.patient_id == _R.c.patient_id)
     .scalar_subquery(),
     "",
 )
-# Built once (building the option costs Python time even when the statement is cached).
-WITH_HELD_KINDS = (with_expression(m.Result.held_kinds, HELD_KINDS),)
+
+# Each result comes with its components (one row each), in the same statement.
+_COMPONENT_COLUMNS = fields_of(_RC, ComponentRow._fields)
+_RESULT_COLUMNS = [*fields_of(_R, ResultRow._fields[:-1]), HELD_KINDS.label("held_kinds")]
+_COMPONENT_AT = len(_RESULT_COLUMNS)
+WITH_COMPONENTS = ((_RC, and_(_RC.c.result_id == _R.c.id, _RC.c.patient_id == _R.c.patient_id)),)
+
+
+def _result(row: Sequence[Any]) -> ResultRow:
+    return ResultRow._make(row[:_COMPONENT_AT])
+
+
+def component_of(row: Sequence[Any]) -> ComponentRow | None:
+    """The component of a row of `result_pages` (None: the result has none)."""
+    return ComponentRow._make(row[_COMPONENT_AT:]) if row[_COMPONENT_AT] is not None else None
 
 
 async def result_pages(
     session: AsyncSession,
     grants: Sequence[PatientGrant],
     page: Page,
-    each_joined: Callable[[Sequence[Any]], None] | None = None,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
 ) -> dict[str, PageOf]:
-    """`page.filter` is a result kind ("lab", "imaging") or None for every kind. The results
-    are loaded with their components, told to `each_joined` as (result, component or None)
-    rows in position order. A held result's components are loaded as the components'
+    """`page.filter` is a result kind ("lab", "imaging") or None for every kind; the pages
+    hold `ResultRow`s. The results are loaded with their components, each row of the
+    statement (a result and one component, in position order) told to `each_row`
+    (`component_of` reads it). A held result's components are loaded as the components'
     loader would; its resolver refuses them (HELD_FOR_REVIEW) before reading any."""
     kind = page.filter
 
-    def query() -> Select[m.Result]:
+    def query() -> Select[Any]:
         if kind is None:
-            return select(m.Result)
-        return select(m.Result).where(m.Result.kind == bindparam("kind", type_=m.Result.kind.type))
+            return select(_R)
+        return select(_R).where(_R.c.kind == bindparam("kind", type_=_R.c.kind.type))
 
     ids = patient_ids(grants, RecordArea.RESULTS)
-    return await pages_per_parent(
+    return await row_pages_per_parent(
         session,
         query,
-        m.Result.patient_id,
+        _R.c.patient_id,
         ids,
         RESULT_SORT,
         page,
         shape=("results", kind is None),
+        columns=[*_RESULT_COLUMNS, *_COMPONENT_COLUMNS],
+        make=_result,
         params={"kind": kind},
         joined=WITH_COMPONENTS,
-        each_joined=each_joined,
-        then_by=[_RC.position],
-        options=WITH_HELD_KINDS,
+        then_by=[_RC.c.position],
+        each_row=each_row,
     )
 
 
 # Built once per process (persistence/paging.py says why): the dashboard's nested lists.
 COMPONENTS = (
-    select(_RC)
+    select(*_COMPONENT_COLUMNS)
     .where(
-        one_of(_RC.result_id, "result_ids"),
-        one_of(_RC.patient_id, "patient_ids"),
+        one_of(_RC.c.result_id, "result_ids"),
+        one_of(_RC.c.patient_id, "patient_ids"),
     )
-    .order_by(_RC.result_id, _RC.position)
+    .order_by(_RC.c.result_id, _RC.c.position)
 )
-HOLD_PREFERENCES = select(m.ResultHoldPreference.patient_id, m.ResultHoldPreference.kind).where(
-    one_of(m.ResultHoldPreference.patient_id, "patient_ids")
+HOLD_PREFERENCES = select(_HOLD.c.patient_id, _HOLD.c.kind).where(
+    one_of(_HOLD.c.patient_id, "patient_ids")
 )
 
 
 async def components_of(
     session: AsyncSession, grants: Sequence[PatientGrant], result_ids: Sequence[str]
-) -> list[m.ResultComponent]:
+) -> list[ComponentRow]:
     """Components of these results (only those of the grants' patients), in position order."""
     values = {
         "result_ids": list(result_ids),
         "patient_ids": patient_ids(grants, RecordArea.RESULTS),
     }
-    return list((await session.scalars(COMPONENTS, values)).all())
+    return [ComponentRow._make(row) for row in await session.execute(COMPONENTS, values)]
 
 
 async def hold_preferences(
