@@ -252,12 +252,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             return
         started = time.perf_counter()
         settings = self.services.settings.http
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
-        limit = (
-            settings.max_upload_bytes
-            if content_type.lower().startswith(b"multipart/")
-            else settings.max_body_bytes
-        )
+        limit = settings.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                if value[:10].lower() == b"multipart/":
+                    limit = settings.max_upload_bytes
+                break
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
@@ -309,18 +309,22 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     def _log_access(
         self, request: Request, scope: Scope, label: str, response: Response, started: float
     ) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        duration_ms = (time.perf_counter() - started) * 1000
+        method = scope["method"]
         log.info(
             "%s %s %s %d %.1fms",
-            request.method,
+            method,
             scope["path"],
             label,
             response.status_code,
-            (time.perf_counter() - started) * 1000,
+            duration_ms,
             extra={
-                "method": request.method,
+                "method": method,
                 "operation": label,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(duration_ms, 2),
             },
         )
 
