@@ -193,12 +193,14 @@ def create_app(
     graphql_edge = [Middleware(AuthenticationMiddleware, backend=graphql_backend)]
     app = Starlette(
         routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
+            # First: the router tries routes in order, and nearly every request is this one.
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
             Route("/graphql", graphql, middleware=graphql_edge),
+            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
             Route(
                 "/patients/{patient_id}/immunizations.pdf",
@@ -213,7 +215,6 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
-            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
             Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
         middleware=edge_middleware(services.settings.http),

@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -58,6 +59,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 QUERY_ONLY = frozenset({OperationType.QUERY})
 QUERY_OR_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# Set while an operation received over HTTP executes (portal/api.py leaves the
+# WebSocket-only extensions out of it).
+over_http: ContextVar[bool] = ContextVar("over_http", default=False)
 
 
 class RequestError(Exception):
@@ -561,6 +565,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     async def _execute(
         self, request: Request, context: Context, params: Params, query: str
     ) -> ExecutionResult:
+        running = over_http.set(True)
         try:
             return await self.schema.execute(
                 query,
@@ -574,6 +579,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             )
         except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as exc:
             raise RequestError(400, "The request does not name an operation to run.") from exc
+        finally:
+            over_http.reset(running)
 
     async def _limit_sign_in(
         self, request: Request, context: Context, operation: Operation, variables: dict[str, Any]
