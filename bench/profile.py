@@ -16,9 +16,12 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pyinstrument import Profiler
@@ -37,8 +40,12 @@ from runtime.config import from_env
 from runtime.security import TokenIssuer
 
 
-async def profile(args: argparse.Namespace) -> None:
-    from portal.app import create_app, tune_gc
+@asynccontextmanager
+async def scenario_app(args: argparse.Namespace) -> AsyncIterator[tuple[Any, Any, list[Request]]]:
+    """A fresh database of its own (`--sqlite` or `--postgres`, `--patients`), the app as
+    production configures it, and the requests of `args.scenario`: (services, app, requests).
+    The audit is flushed, the engine disposed and the database dropped afterwards."""
+    from portal.app import create_app
     from runtime.services import build_services
 
     with tempfile.TemporaryDirectory(prefix="portal-profile-") as tmp:
@@ -57,29 +64,38 @@ async def profile(args: argparse.Namespace) -> None:
             )
             requests: list[Request] = (await requests_for(url, issuer, 200))[args.scenario]
             services = build_services(settings)
-            transport = httpx.ASGITransport(app=create_app(services=services))
-            if args.tune_gc:  # what the app's lifespan does (httpx's transport runs none)
-                tune_gc()
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                for request in requests[:5]:  # warm
-                    await send(client, request)
-                started = time.perf_counter()
-                timed = requests[5:55]
-                for request in timed:
-                    await send(client, request)
-                per_request = (time.perf_counter() - started) / len(timed) * 1000
-                for concurrency in args.concurrency:
-                    await _load(client, requests, concurrency, args.load)
-                profiler = Profiler(async_mode="enabled")
-                profiler.start()
-                for request in requests[55:105]:
-                    await send(client, request)
-                profiler.stop()
-            await services.audit.flush()
-            await services.engine.dispose()
+            try:
+                yield services, create_app(services=services), requests
+            finally:
+                await services.audit.flush()
+                await services.engine.dispose()
         finally:
             if drop is not None:
                 await drop()
+
+
+async def profile(args: argparse.Namespace) -> None:
+    from portal.app import tune_gc
+
+    async with scenario_app(args) as (_services, app, requests):
+        transport = httpx.ASGITransport(app=app)
+        if args.tune_gc:  # what the app's lifespan does (httpx's transport runs none)
+            tune_gc()
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for request in requests[:5]:  # warm
+                await send(client, request)
+            started = time.perf_counter()
+            timed = requests[5:55]
+            for request in timed:
+                await send(client, request)
+            per_request = (time.perf_counter() - started) / len(timed) * 1000
+            for concurrency in args.concurrency:
+                await _load(client, requests, concurrency, args.load)
+            profiler = Profiler(async_mode="enabled")
+            profiler.start()
+            for request in requests[55:105]:
+                await send(client, request)
+            profiler.stop()
     print(f"{args.scenario}: {per_request:.1f} ms per request in process, without the profiler")
     if args.flat:  # where the time is spent itself, function by function
         print("\n".join(profiler.output_text(flat=True).splitlines()[: args.flat]))

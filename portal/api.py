@@ -6,16 +6,28 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 
 from portal.errors import AuditReads, PortalErrors
+from portal.http import over_http
 from portal.limits import GuardedDocuments
 from portal.websocket import AuditDeliveries, SubscriptionsOnly
 from schema import NODE_TYPES, Mutation, Query, Subscription
 from schema.execution import PortalExecutionContext, eager_resolvers, lean_resolvers
 from schema.scalars import AWARE_DATETIME
 
+# Extensions with nothing to do outside a WebSocket (they look for a SocketContext or a
+# stream): left out of operations over HTTP, where each would cost its hooks for nothing.
+SOCKET_ONLY = (SubscriptionsOnly, AuditDeliveries)
+
 
 class PortalSchema(strawberry.Schema):
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        extensions = super().get_extensions(sync)
+        if over_http.get():
+            return [e for e in extensions if not isinstance(e, SOCKET_ONLY)]
+        return extensions
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Errors are classified and unexpected ones logged by `PortalErrors`; nothing to add."""
 

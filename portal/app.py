@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +16,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from domain.clock import Clock
@@ -27,11 +25,10 @@ from portal.api import schema
 from portal.attachments import download_attachment
 from portal.auth import NOT_VALID, BearerAuthentication, authentication_of, take_handover
 from portal.compression import Compression
-from portal.headers import SecurityHeaders
+from portal.headers import EdgeHeaders
 from portal.http import GraphQLOverHTTP
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
-from portal.logs import request_id_var
 from portal.note_pdf import visit_summary
 from portal.sso import sso_callback
 from portal.unavailable import DatabaseUnavailable
@@ -45,7 +42,6 @@ from runtime.realtime import retention as realtime_retention
 from runtime.services import Services, build_services
 
 log = logging.getLogger("portal")
-REQUEST_ID_HEADER = "x-request-id"
 # A request makes tens of thousands of short-lived objects (rows, GraphQL results, frames);
 # with CPython's default first threshold (700) that is dozens of young collections per
 # request, each promoting survivors that later cost full collections over the whole heap.
@@ -58,38 +54,6 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-class RequestIdMiddleware:
-    """Give every request an id (or keep a sane one from the client) and echo it back."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = (
-            incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
-        )
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
-                ]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id_var.reset(token)
 
 
 class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
@@ -141,8 +105,8 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             failure=auth.failure,
             session_id=auth.session_id,
             terms_pending=auth.terms_pending,
+            given_loaders=loaders,
         )
-        context.loaders = loaders
         return context
 
 
@@ -175,8 +139,7 @@ def edge_middleware(http: HttpSettings) -> list[Middleware]:
         max_age=600,
     )
     return [
-        Middleware(RequestIdMiddleware),
-        Middleware(SecurityHeaders, hsts_max_age=http.hsts_max_age),
+        Middleware(EdgeHeaders, hsts_max_age=http.hsts_max_age),  # request id, security
         # Without a list no origin is allowed, and no middleware is needed for that: a
         # preflight then reaches the view and is refused (405) like any OPTIONS request.
         *([cors] if http.cors_origins else []),
@@ -230,12 +193,14 @@ def create_app(
     graphql_edge = [Middleware(AuthenticationMiddleware, backend=graphql_backend)]
     app = Starlette(
         routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
+            # First: the router tries routes in order, and nearly every request is this one.
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
             Route("/graphql", graphql, middleware=graphql_edge),
+            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/integration/events", receive_event, methods=["POST"], middleware=edge),
             Route(
                 "/patients/{patient_id}/immunizations.pdf",
@@ -250,7 +215,6 @@ def create_app(
                 methods=["GET"],
                 middleware=edge,
             ),
-            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
             Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
         middleware=edge_middleware(services.settings.http),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import brotli
-from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -61,14 +60,22 @@ class Compression:
         if scope["type"] != "http" or self.minimum_size <= 0:
             await self.app(scope, receive, send)
             return
-        coding = choose_encoding(Headers(scope=scope).get("accept-encoding", ""))
+        accept_encoding = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+                break
+        if not accept_encoding:
+            # Untouched (no `Vary: Accept-Encoding` either: nothing here may be cached,
+            # `Cache-Control: no-store`), at no cost to clients that compress nothing.
+            await self.app(scope, receive, send)
+            return
+        coding = choose_encoding(accept_encoding)
         responder: ASGIApp
         if coding == "br":
             responder = BrotliResponder(self.app, self.minimum_size)
         elif coding == "gzip":
             responder = GZipResponder(self.app, self.minimum_size, compresslevel=GZIP_LEVEL)
-        else:
-            # Untouched (no `Vary: Accept-Encoding` either: nothing here may be cached,
-            # `Cache-Control: no-store`), at no cost to clients that compress nothing.
+        else:  # nothing we offer: untouched, as above
             responder = self.app
         await responder(scope, receive, send)

@@ -1,5 +1,8 @@
-"""Security and cache headers on every HTTP response, and GraphiQL's Content-Security-Policy.
+"""The request id, security and cache headers on every HTTP response (one middleware,
+`EdgeHeaders`), and GraphiQL's Content-Security-Policy.
 
+- `X-Request-Id`: the client's if it sent one of 8 to 64 ASCII characters, else a new one;
+  on WebSockets too (in the logs, not in a header).
 - `Cache-Control: no-store` unless the response chose its own: GraphQL answers, attachments
   and PDFs carry health data that no browser or proxy cache may keep (GET queries included).
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere.
@@ -12,10 +15,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import uuid
+from collections.abc import Iterable
 from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.logs import request_id_var
+
+REQUEST_ID = b"x-request-id"
+HSTS = b"strict-transport-security"
 ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -44,30 +53,54 @@ def qualities(header: str) -> dict[str, float]:
     return found
 
 
-class SecurityHeaders:
+class EdgeHeaders:
+    """One layer for what every response carries: the request id (the client's, if it sent
+    a sane one, else a new one; kept in `scope["state"]` and `request_id_var` for the logs)
+    and the security headers. Response headers are raw pairs (on every response, so kept
+    cheap); a header the route set itself (an attachment's Cache-Control) is kept."""
+
     def __init__(self, app: ASGIApp, hsts_max_age: int) -> None:
         self.app = app
         self.hsts = f"max-age={hsts_max_age}".encode() if hsts_max_age > 0 else None
+        self.https_added = ALWAYS if self.hsts is None else (*ALWAYS, (HSTS, self.hsts))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        added: tuple[tuple[bytes, bytes], ...] = ALWAYS
-        if scope.get("scheme") == "https" and self.hsts is not None:
-            added = (*ALWAYS, (b"strict-transport-security", self.hsts))
+        request_id = _request_id(scope["headers"])
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        try:
+            if kind == "websocket":
+                await self.app(scope, receive, send)
+                return
+            id_header = (REQUEST_ID, request_id.encode())
+            added = self.https_added if scope.get("scheme") == "https" else ALWAYS
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # Raw header pairs (on every response, so kept cheap); a header the route
-                # set itself (an attachment's Cache-Control) is kept.
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(pair for pair in added if pair[0] not in present)
-                message["headers"] = headers
-            await send(message)
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", ()))
+                    present = {name.lower() for name, _ in headers}
+                    headers.extend(pair for pair in added if pair[0] not in present)
+                    headers.append(id_header)
+                    message["headers"] = headers
+                await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(token)
+
+
+def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID:
+            incoming = value.decode("latin-1")
+            if 8 <= len(incoming) <= 64 and incoming.isascii():
+                return incoming
+            break
+    return uuid.uuid4().hex
 
 
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)

@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -58,6 +59,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 QUERY_ONLY = frozenset({OperationType.QUERY})
 QUERY_OR_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# Set while an operation received over HTTP executes (portal/api.py leaves the
+# WebSocket-only extensions out of it).
+over_http: ContextVar[bool] = ContextVar("over_http", default=False)
 
 
 class RequestError(Exception):
@@ -252,12 +256,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             return
         started = time.perf_counter()
         settings = self.services.settings.http
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
-        limit = (
-            settings.max_upload_bytes
-            if content_type.lower().startswith(b"multipart/")
-            else settings.max_body_bytes
-        )
+        limit = settings.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                if value[:10].lower() == b"multipart/":
+                    limit = settings.max_upload_bytes
+                break
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
@@ -309,18 +313,22 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     def _log_access(
         self, request: Request, scope: Scope, label: str, response: Response, started: float
     ) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        duration_ms = (time.perf_counter() - started) * 1000
+        method = scope["method"]
         log.info(
             "%s %s %s %d %.1fms",
-            request.method,
+            method,
             scope["path"],
             label,
             response.status_code,
-            (time.perf_counter() - started) * 1000,
+            duration_ms,
             extra={
-                "method": request.method,
+                "method": method,
                 "operation": label,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(duration_ms, 2),
             },
         )
 
@@ -557,6 +565,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     async def _execute(
         self, request: Request, context: Context, params: Params, query: str
     ) -> ExecutionResult:
+        running = over_http.set(True)
         try:
             return await self.schema.execute(
                 query,
@@ -570,6 +579,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             )
         except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as exc:
             raise RequestError(400, "The request does not name an operation to run.") from exc
+        finally:
+            over_http.reset(running)
 
     async def _limit_sign_in(
         self, request: Request, context: Context, operation: Operation, variables: dict[str, Any]

@@ -61,6 +61,13 @@ def use_json(env: Mapping[str, str] | None = None) -> bool:
 
 def configure(level: int | None = None, json: bool | None = None) -> None:
     """`LOG_LEVEL` (default INFO) and `LOG_FORMAT` (`json` or `text`) when not given."""
+    # Neither format names the source line, thread or process of a line: not looking them
+    # up makes every record (one access line per request) cheaper (the logging HOWTO's
+    # "Optimization"); exceptions keep their whole traceback.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     if level is None:
         level = logging.getLevelNamesMapping().get(os.environ.get("LOG_LEVEL", "INFO").upper())
     handler = logging.StreamHandler()

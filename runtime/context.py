@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import NamedTuple
@@ -81,9 +81,12 @@ class Context:
     _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
     _checked_credential: bool = False  # without a request (tests): see `claim_credential_check`
     _refused: dict[Refusal, set[str]] = field(default_factory=dict)  # -> GraphQL paths
+    # The request's loaders when the caller made them (HTTP: on the connection it
+    # authenticated on); else fresh ones, each batch on a short session of its own.
+    given_loaders: InitVar[Loaders | None] = None
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services)
+    def __post_init__(self, given_loaders: Loaders | None) -> None:
+        self.loaders = Loaders(self.services) if given_loaders is None else given_loaders
 
     # -- who is asking -------------------------------------------------------------------
     @property

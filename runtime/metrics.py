@@ -118,15 +118,31 @@ def operation_label(name: str | None) -> str:
     return _bounded(name or "anonymous", _operations, MAX_OPERATIONS)
 
 
+# The labelled children, looked up once: `labels()` takes the metric's lock and builds a
+# key on every call. Bounded like the labels themselves (operation names past
+# MAX_OPERATIONS are "other"; type and outcome are a few words of ours).
+_served: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+_errors: dict[str, Any] = {}
+
+
 def request_served(operation: str, kind: str, outcome: str, seconds: float) -> None:
     """`outcome`: ok, errors (executed, some errors) or refused (nothing executed)."""
-    REQUESTS.labels(operation, kind, outcome).inc()
-    LATENCY.labels(operation).observe(seconds)
+    key = (operation, kind, outcome)
+    children = _served.get(key)
+    if children is None:
+        children = _served[key] = (REQUESTS.labels(*key), LATENCY.labels(operation))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def errors_sent(codes: Iterable[str]) -> None:
     for code in codes:
-        ERRORS.labels(_bounded(code, _codes, MAX_CODES)).inc()
+        child = _errors.get(code)
+        if child is None:
+            child = ERRORS.labels(_bounded(code, _codes, MAX_CODES))
+            if len(_errors) < MAX_CODES * 2:
+                _errors[code] = child
+        child.inc()
 
 
 def refused(status: int) -> None:

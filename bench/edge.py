@@ -1,0 +1,138 @@
+"""What the server alone spends per request, without an HTTP client in the same process:
+the ASGI app called directly with the requests wrk sends in the peer bench (POST, JSON
+body, `Content-Type: application/json`, a bearer token; no Accept, no Accept-Encoding).
+
+    python -m bench.edge [floor|dashboard|proxy] [--count 400] [--rounds 5] [--sqlite]
+                         [--cprofile 30]
+
+Prints CPU ms per request (process_time over `--count` sequential requests, after a warm-up;
+the app's GC tuning applied; the best of `--rounds`, the least disturbed on a shared
+machine) and, with `--cprofile N`, the N functions of most own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from bench.http import Request
+from bench.profile import scenario_app
+
+
+def _scope(request: Request, body: bytes) -> dict[str, Any]:
+    headers = [
+        (b"host", b"127.0.0.1:8900"),
+        (b"authorization", f"Bearer {request.token}".encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": request.path,
+        "raw_path": request.path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8900),
+        "state": {},
+    }
+
+
+async def call(app: Any, request: Request) -> tuple[int, bytes]:
+    body = orjson.dumps(request.body)
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(_scope(request, body), receive, send)
+    return status, b"".join(chunks)
+
+
+async def run(args: argparse.Namespace) -> None:
+    from portal.app import tune_gc
+
+    async with scenario_app(args) as (_services, app, requests):
+        tune_gc()
+        for request in requests[:20]:  # warm
+            status, body = await call(app, request)
+            if status != 200 or (args.scenario == "floor" and b'"errors"' in body):
+                raise SystemExit(f"bench.edge: {status} {body[:300]!r}")
+        queue = [requests[i % len(requests)] for i in range(args.count)]
+        rounds = []
+        for _ in range(args.rounds):
+            cpu = time.process_time()
+            for request in queue:
+                await call(app, request)
+            rounds.append((time.process_time() - cpu) / args.count * 1000)
+        profiler = None
+        if args.cprofile:
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+            for request in queue:
+                await call(app, request)
+            profiler.disable()
+    print(
+        f"{args.scenario}: {min(rounds):.3f} ms CPU per request (server only; best of"
+        f" {len(rounds)} rounds of {args.count}: {' '.join(f'{r:.3f}' for r in rounds)})"
+    )
+    if profiler is not None:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(args.cprofile)
+        if args.dump:
+            stats.dump_stats(args.dump)
+        print(out.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.edge")
+    parser.add_argument(
+        "scenario", nargs="?", default="floor", choices=["floor", "dashboard", "proxy"]
+    )
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--count", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=1, help="report the best round")
+    parser.add_argument("--cprofile", type=int, default=0)
+    parser.add_argument("--dump", default=None, help="write the cProfile stats to this file")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    asyncio.run(run(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
