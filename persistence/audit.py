@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -205,8 +206,7 @@ async def _insert_raw(engine: AsyncEngine, entries: Sequence[AuditEntry]) -> Non
     (docs/realtime.md, "Cost of durable delivery audit")."""
     columns = [[getattr(e, c) for e in entries] for c in AUDIT_COLUMNS]
     async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # a live pooled connection
+        driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
         try:
             await driver.execute(INSERT_UNNEST_RAW, *columns)
         except BaseException:
