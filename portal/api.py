@@ -11,8 +11,9 @@ from portal.errors import AuditReads, PortalErrors
 from portal.limits import GuardedDocuments
 from portal.websocket import AuditDeliveries, SubscriptionsOnly
 from schema import NODE_TYPES, Mutation, Query, Subscription
-from schema.execution import PortalExecutionContext, lean_resolvers
+from schema.execution import lean_resolvers
 from schema.scalars import AWARE_DATETIME
+from schema.subscription import SharedEventExecution
 
 
 class PortalSchema(strawberry.Schema):
@@ -26,7 +27,7 @@ schema = PortalSchema(
     subscription=Subscription,
     types=NODE_TYPES,
     scalar_overrides={datetime: AWARE_DATETIME},
-    execution_context_class=PortalExecutionContext,
+    execution_context_class=SharedEventExecution,  # PortalExecutionContext, events shared
     extensions=[
         PortalErrors,
         AuditReads,
