@@ -13,8 +13,9 @@ from portal.http import over_http
 from portal.limits import GuardedDocuments
 from portal.websocket import AuditDeliveries, SubscriptionsOnly
 from schema import NODE_TYPES, Mutation, Query, Subscription
-from schema.execution import PortalExecutionContext, eager_resolvers, lean_resolvers
+from schema.execution import eager_resolvers, lean_resolvers
 from schema.scalars import AWARE_DATETIME
+from schema.subscription import SharedEventExecution
 
 # Extensions with nothing to do outside a WebSocket (they look for a SocketContext or a
 # stream): left out of operations over HTTP, where each would cost its hooks for nothing.
@@ -38,7 +39,7 @@ schema = PortalSchema(
     subscription=Subscription,
     types=NODE_TYPES,
     scalar_overrides={datetime: AWARE_DATETIME},
-    execution_context_class=PortalExecutionContext,
+    execution_context_class=SharedEventExecution,  # PortalExecutionContext, events shared
     extensions=[
         PortalErrors,
         AuditReads,

@@ -20,6 +20,7 @@ from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import REFUSED, AuditEntry
+from runtime.realtime.sharing import View
 from runtime.services import Services
 
 ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
@@ -34,6 +35,14 @@ class Refusal(NamedTuple):
     object_id: str  # "Type:id" asked for through node(id), else ""
     area: str
     reason: str
+
+
+# (account id, patient id or "" for an account action, acting as, action) -> object types,
+# and refusals -> GraphQL paths: a snapshot of a context's audit (SocketContext.audit_notes)
+AuditNotes = tuple[
+    tuple[tuple[tuple[str, str, str, str], frozenset[str]], ...],
+    tuple[tuple[Refusal, frozenset[str]], ...],
+]
 
 
 @contextmanager
@@ -297,7 +306,7 @@ class Context:
         ]
 
 
-@dataclass
+@dataclass(slots=True)
 class SocketSession:
     """Who opened the connection, in which session, and until when their token is good."""
 
@@ -312,21 +321,50 @@ class SocketContext(Context):
     connection_params: dict[str, object] | None = None
     socket: SocketSession | None = None
     event_operation: str | None = None  # the subscription whose event is being executed
+    # The event's view while it is executed (runtime/realtime/sharing.py), else None.
+    event_view: View | None = field(default=None, init=False, repr=False)
+    _idle_loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, context: Context) -> SocketContext:
         return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
 
-    def begin_event(
-        self, principal: Principal, now: datetime, loaders: Loaders, operation: str
-    ) -> None:
+    def begin_event(self, view: View, operation: str) -> None:
         """Everything an event's execution reads is as of now, for the principal as of now,
         through loaders of that principal at that instant (shared by the account's other
         subscriptions delivering the same event: runtime/realtime/sharing.py)."""
-        self.principal, self.now, self.event_operation = principal, now, operation
+        self.principal, self.now, self.event_operation = view.principal, view.now, operation
         self.auth_error = self.failure = None
-        self.loaders = loaders
+        if self._idle_loaders is None:
+            self._idle_loaders = self.loaders
+        self.loaders, self.event_view = view.loaders, view
         self.__dict__.pop("patient_contexts", None)
+        # The policy's answers (`Context._decided`) are a pure function of the principal,
+        # the patient and the area: worked out once for the subscriptions sharing the view.
+        self._decisions = view.shared.setdefault("decisions", {})
+        self._decided_for = view.principal
+
+    def end_event(self) -> None:
+        """Between events the connection keeps nothing of the last one's reads."""
+        if self._idle_loaders is not None:
+            self.loaders = self._idle_loaders
+        self.event_view = None
+        self._decisions, self._decided_for = {}, None
+
+    def audit_notes(self) -> AuditNotes:
+        """What the audit has recorded so far, to record again for another subscription
+        that delivers the same thing (`add_audit_notes`)."""
+        return (
+            tuple((key, frozenset(types)) for key, types in self._audit.items()),
+            tuple((key, frozenset(paths)) for key, paths in self._refused.items()),
+        )
+
+    def add_audit_notes(self, notes: AuditNotes) -> None:
+        audit, refused = notes
+        for key, types in audit:
+            self._audit.setdefault(key, set()).update(types)
+        for refusal, paths in refused:
+            self._refused.setdefault(refusal, set()).update(paths)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:
         entries = self.audit_entries(operation)

@@ -6,11 +6,13 @@ them into payloads (the arguments are decoded here first, after the connection's
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Annotated, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
+from graphql import ExecutionResult, OperationType
 
 from domain.realtime import parse_seq
 from resolvers import subscriptions as r
@@ -18,6 +20,7 @@ from runtime.context import SocketContext
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import BadInput, Info, internal_id
+from schema.execution import PortalExecutionContext
 from schema.messages import Message, MessageThread
 from schema.notes import ClinicalNote, NoteEvent
 from schema.notifications import Notification
@@ -25,6 +28,10 @@ from schema.patients import Patient
 from schema.results import Result
 
 if TYPE_CHECKING:
+    from graphql.pyutils import AwaitableOrValue
+
+    from runtime.context import AuditNotes
+    from runtime.realtime.sharing import View
     from schema.patients import Patient
 
 D = TypeVar("D")
@@ -166,7 +173,21 @@ async def _payloads(
     operation = info.operation.name.value if info.operation.name else info.field_name
     async with aclosing(open_(ctx, operation, patient, after)) as deliveries:
         async for delivery in deliveries:
-            yield payload(delivery)
+            yield _payload_of(ctx, delivery, payload)
+
+
+def _payload_of(ctx: SocketContext, delivery: D, payload: Callable[[D], P]) -> P:
+    """The payload of an equal delivery (the same rows through the same grant) made by
+    another subscription sharing the event's view, else a new one."""
+    view = ctx.event_view
+    if view is None:
+        return payload(delivery)
+    key = ("payload", type(delivery))
+    made = view.shared.get(key)
+    if made is not None and made[0] == delivery:
+        return made[1]  # type: ignore[no-any-return]
+    made = view.shared[key] = (delivery, payload(delivery))
+    return made[1]
 
 
 def _notifications(
@@ -248,3 +269,57 @@ class Subscription:
         after_seq: AfterSeqArg = None,
     ) -> AsyncIterator[NotificationEvent]:
         return _payloads(info, _notifications, None, after_seq, NotificationEvent.of)
+
+
+# An executed event: its data and the audit its execution recorded; None: not to be shared
+# (it had errors, or failed), so each subscription executes it for itself.
+Executed = tuple[dict[str, Any], "AuditNotes"] | None
+
+
+class SharedEventExecution(PortalExecutionContext):
+    """One event's payload executed once for the subscriptions of one viewer asking the
+    same thing (the same operation of the same cached document, the same variables).
+
+    The subscriptions of an account delivering an event share its view (the principal and
+    loaders as of that instant, runtime/realtime/sharing.py), so executing the same
+    selection over the same event gives the same answer; the first executes it and the
+    others take its data. Each has already checked its own coverage and token, read the
+    event's object through the policy (`resolvers/subscriptions.py`), and records the
+    audit of what the execution read as its own (`add_audit_notes`), written before its
+    event is sent like any other (`AuditDeliveries`). An answer with errors is not shared:
+    each executes it and reports its errors itself. HTTP operations, and anything outside
+    an event, take `PortalExecutionContext`'s path unchanged."""
+
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
+        context = self.context_value
+        view = context.event_view if isinstance(context, SocketContext) else None
+        if view is None or self.operation.operation is not OperationType.SUBSCRIPTION:
+            return super().execute_operation(serially)
+        return self._shared(view, context, serially)
+
+    async def _shared(self, view: View, context: SocketContext, serially: bool | None) -> Any:
+        operation, variables = self.operation, self.variable_values.coerced
+        alike: list[tuple[Any, dict[str, Any], asyncio.Future[Executed]]]
+        alike = view.shared.setdefault(("executed", id(operation)), [])
+        for other, other_variables, future in alike:
+            if other is operation and other_variables == variables:
+                theirs = await asyncio.shield(future)
+                if theirs is None:
+                    return await self._own(serially)
+                data, notes = theirs
+                context.add_audit_notes(notes)
+                return ExecutionResult(data, None)
+        future = asyncio.get_running_loop().create_future()
+        alike.append((operation, variables, future))
+        executed: Executed = None
+        try:
+            result = await self._own(serially)
+            if isinstance(result, ExecutionResult) and not result.errors and result.data:
+                executed = (result.data, context.audit_notes())
+            return result
+        finally:
+            future.set_result(executed)
+
+    async def _own(self, serially: bool | None) -> Any:
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result

@@ -9,15 +9,15 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
-from persistence.db import create_engine, session_factory
+from persistence.db import create_engine, reading_engine, session_factory
 from persistence.migrate import upgrade
 from portal import cli
 from schema.base import to_global_id
-from tests.conftest import ALEX, NOW, Portal, patient_gid
+from tests.conftest import ALEX, NOW, Portal, make_database, patient_gid
 
 MIA = "pat-0000003"
 
@@ -238,3 +238,38 @@ async def test_concurrent_deliveries_share_one_write(tmp_path: Path) -> None:
     inserts = [s for s in statements if s.startswith("INSERT INTO audit_events")]
     assert 1 <= len(inserts) <= 2  # the first caller's write, then everyone who came meanwhile
     await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_deliveries_written_together_are_durable_on_both_backends(
+    backend: str, tmp_path: Path
+) -> None:
+    """The deliveries' write (PostgreSQL: straight through asyncpg on an autocommit
+    connection, no session) has every caller's rows committed when it returns, and a write
+    that fails (no table yet) queues its rows for the background writer."""
+    database = await make_database(backend, tmp_path, None)
+    engine = create_engine(database.url)
+    try:
+        sessions = session_factory(reading_engine(engine))
+        async with engine.begin() as connection:  # the table gone: the first write fails
+            await connection.execute(text("ALTER TABLE audit_events RENAME TO audit_events_x"))
+        writer = AuditWriter(session_factory(engine), interval=3600)
+        await writer.write_together([_entry(0)], sessions)
+        assert writer.pending == 1
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE audit_events_x RENAME TO audit_events"))
+
+        async def deliver(n: int) -> int:
+            await writer.write_together([_entry(n)], sessions)
+            async with sessions() as session:  # committed by the time the caller may send
+                stmt = select(func.count()).where(m.AuditEvent.patient_id == f"pat-{n}")
+                return await session.scalar(stmt) or 0
+
+        assert await asyncio.gather(*(deliver(n) for n in range(1, 51))) == [1] * 50
+        await writer.close()  # the failed one, retried
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(m.AuditEvent)) == 51
+    finally:
+        await engine.dispose()
+        if database.drop:
+            await database.drop()

@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -48,28 +48,65 @@ Item = BusEvent | _Resync
 
 
 class Listener:
-    """One subscription's mailbox. Bounded: a listener that falls behind gets RESYNC."""
+    """One subscription's mailbox. Bounded: a listener that falls behind gets RESYNC.
+
+    A list and, while its subscription waits, one future and one timer: an idle
+    subscription holds a few hundred bytes here (an asyncio.Queue, with its three deques
+    and an Event, and an `asyncio.timeout` per wait held several kilobytes)."""
+
+    __slots__ = ("_items", "_maxsize", "_waiter", "channels")
 
     def __init__(self, channels: Iterable[str], maxsize: int) -> None:
         self.channels = frozenset(channels)
-        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self._items: list[Item] = []
+        self._waiter: asyncio.Future[None] | None = None
 
     def put(self, item: Item) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._maxsize:
             # Too far behind: drop what is queued and catch up from the outbox instead.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(RESYNC)
+            item, self._items = RESYNC, []
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self, within: float) -> Item | None:
         """The next item, or None after `within` seconds."""
-        try:
-            async with asyncio.timeout(within):
-                return await self._queue.get()
-        except TimeoutError:
-            return None
+        if not self._items:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(within, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._items:
+                return None
+        return self._items.pop(0)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class Listening:
+    """`async with broker.listen(channels) as listener`: registered from entry to exit. A
+    class rather than an async generator: an idle subscription keeps no generator frame."""
+
+    __slots__ = ("hub", "listener")
+
+    def __init__(self, hub: Hub, listener: Listener) -> None:
+        self.hub, self.listener = hub, listener
+
+    async def __aenter__(self) -> Listener:
+        self.hub.add(self.listener)
+        return self.listener
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.hub.remove(self.listener)
 
 
 class Hub:
@@ -129,15 +166,9 @@ class Broker:
         """A listener of `listen` hears `channels` from now on (a patient gained)."""
         self.hub.retune(listener, channels)
 
-    @contextlib.asynccontextmanager
-    async def listen(self, channels: Iterable[str]) -> AsyncIterator[Listener]:
+    def listen(self, channels: Iterable[str]) -> Listening:
         """Register a listener now (before any replay), and remove it on exit."""
-        listener = Listener(channels, self.queue_size)
-        self.hub.add(listener)
-        try:
-            yield listener
-        finally:
-            self.hub.remove(listener)
+        return Listening(self.hub, Listener(channels, self.queue_size))
 
     async def start(self) -> None:
         return None

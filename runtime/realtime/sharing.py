@@ -11,6 +11,12 @@ same instant, so the same grants and the same answers (loaders are keyed by gran
 subscription still checks the shared principal against what it covers before delivering
 (`_Stream.check`), its token's expiry against the clock, and audits its own delivery.
 
+The view also carries what its subscriptions work out the same way for that event
+(`View.shared`): the instant each one's coverage must be checked again (`_Stream.check`),
+and the executed payload of a subscription document asked with the same variables
+(schema/subscription.py, `SharedEventExecution`), so 100 subscriptions of one account
+asking the same thing execute it once; each still records its own audit of it.
+
 A view is shared only while it is young (`FRESH`): a subscription that gets to the event
 later (its connection busy with an earlier one) loads again rather than act on an old
 principal. Every new event has a new key, so a revocation, a sign-out or an age rule that
@@ -20,9 +26,10 @@ takes effect before an event is published is seen by every delivery of that even
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.access import Principal
 from loaders import Loaders
@@ -39,6 +46,9 @@ class View:
     principal: Principal | None
     now: datetime
     loaders: Loaders
+    # What the subscriptions delivering this event to this viewer work out alike, worked
+    # out by the first: a value, an exception to raise again, or a future of either.
+    shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class EventViews:
@@ -55,8 +65,11 @@ class EventViews:
                 return await asyncio.shield(shared)
             except Exception:  # noqa: S110 (the first loader's failure: load ourselves)
                 pass
-        future: asyncio.Future[View] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[View] = loop.create_future()
         self._views[key], self._made[key] = future, now
+        # Gone once stale even if no other event comes: idle connections keep none of it.
+        loop.call_later(FRESH.total_seconds(), self._drop, key, future)
         try:
             view = await load()
         except BaseException as failure:

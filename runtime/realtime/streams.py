@@ -54,6 +54,7 @@ from runtime.realtime.broker import RESYNC, Listener
 from runtime.realtime.sharing import View
 
 REPLAY_BATCH = 200
+_MISSING = object()
 EXPIRED = "Your session has expired. Sign in again and resubscribe with afterSeq to catch up."
 ENDED = "Your session has ended (signed out). Sign in again to subscribe."
 
@@ -78,6 +79,17 @@ def _naming(area: RecordArea) -> Iterator[None]:
 
 
 class _Stream:
+    __slots__ = (
+        "context",
+        "deadline",
+        "last",
+        "operation",
+        "patients",
+        "services",
+        "socket",
+        "spec",
+    )
+
     def __init__(self, context: SocketContext, spec: Spec, operation: str) -> None:
         if context.socket is None:
             raise Unauthenticated()
@@ -96,7 +108,7 @@ class _Stream:
         now = self.services.clock.now()
         return self.valid(await self.load(self.fresh(now)), now)
 
-    async def at_event(self, seq: int) -> tuple[Principal, datetime, Loaders]:
+    async def at_event(self, seq: int) -> tuple[Principal, View]:
         """The subscriber as of now and the loaders to read the event `seq` with, both shared
         with this account's other subscriptions delivering it (runtime/realtime/sharing.py)."""
         now = self.fresh(self.services.clock.now())
@@ -107,7 +119,7 @@ class _Stream:
 
         key = (self.socket.account_id, self.socket.session_id, seq)
         view = await self.services.realtime.views.get(key, now, load)
-        return self.valid(view.principal, view.now)[0], view.now, view.loaders
+        return self.valid(view.principal, view.now)[0], view
 
     def fresh(self, now: datetime) -> datetime:
         if now >= self.socket.token_expires_at:
@@ -126,9 +138,10 @@ class _Stream:
             raise Unauthenticated(ENDED)
         return principal, now
 
-    def check(self, principal: Principal) -> datetime:
+    def check(self, principal: Principal, view: View | None = None) -> datetime:
         """Raise AccessDenied if a covered patient is no longer readable; else when to look
-        again while idle."""
+        again while idle. With the event's `view`, worked out once for the subscriptions of
+        the account that cover the same patients."""
         settings = self.services.settings
         deadline = min(
             principal.now + timedelta(seconds=settings.realtime.recheck_seconds),
@@ -136,11 +149,29 @@ class _Stream:
         )
         if self.spec.area is not None:
             with _naming(self.spec.area):
-                change = next_change(principal, self.patients, self.spec.area, settings.ages)
+                change = self._next_change(principal, self.spec.area, view)
             if change is not None:
                 deadline = min(deadline, change)
         self.deadline = deadline
         return deadline
+
+    def _next_change(
+        self, principal: Principal, area: RecordArea, view: View | None
+    ) -> datetime | None:
+        ages = self.services.settings.ages
+        if view is None:
+            return next_change(principal, self.patients, area, ages)
+        key = ("next_change", area, tuple(self.patients))
+        found = view.shared.get(key, _MISSING)
+        if found is _MISSING:
+            try:
+                found = next_change(principal, self.patients, area, ages)
+            except AccessDenied as denied:
+                found = denied
+            view.shared[key] = found
+        if isinstance(found, AccessDenied):
+            raise AccessDenied(found.reason, found.area)  # afresh for each subscription
+        return found  # type: ignore[no-any-return]
 
     def cover(self, principal: Principal) -> list[str]:
         spec, ages = self.spec, self.services.settings.ages
@@ -257,13 +288,14 @@ class _Stream:
         if not self.wanted(event):
             return
         async with self.socket.lock:
-            principal, now, loaders = await self.at_event(event.seq)
-            self.check(principal)
-            self.context.begin_event(principal, now, loaders, self.operation)
+            principal, view = await self.at_event(event.seq)
+            self.check(principal, view)
+            self.context.begin_event(view, self.operation)
             yield event
             # A delivered event's audit was written before it was sent (AuditDeliveries);
             # what is left is that of an event skipped unsent (its object not visible).
             self.services.audit.submit(self.context.take_audit(self.operation))
+            self.context.end_event()  # nothing of the event kept while idle
 
 
 def events(context: SocketContext, spec: Spec, operation: str) -> AsyncGenerator[BusEvent, None]:

@@ -9,12 +9,17 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from domain.access import Principal
 from loaders import Loaders
+from persistence import models as m
+from persistence.db import create_engine, session_factory
 from runtime.realtime.sharing import FRESH, EventViews, View
 from runtime.services import Services, build_services
-from tests.conftest import NOW, settings_for
+from tests.conftest import NOW, Database, patient_gid, settings_for
+from tests.realtime.conftest import StartServer
+from tests.realtime.harness import ACCOUNTS, Client, Family, provider_reply, thread_of
 
 
 @pytest.fixture
@@ -75,3 +80,58 @@ async def test_a_failed_load_is_not_shared(services: Services) -> None:
         await first
     assert (await second).principal is not None  # it loaded for itself
     assert load.count == 1
+
+
+SHARED_WATCH = """subscription WatchShared($patientId: ID, $afterSeq: ID) {
+  messageReceived(patientId: $patientId, afterSeq: $afterSeq) {
+    seq message { body } thread { patient { id name { display } } }
+  }
+}"""
+
+
+async def test_one_execution_answers_every_alike_subscription_each_audited_as_its_own(
+    live_db: Database,
+    start_server: StartServer,
+    people: Family,
+) -> None:
+    """Three connections of one account asking the same document with the same variables
+    (their event executed once, schema/subscription.py `SharedEventExecution`), and one
+    asking for every patient: each gets the whole answer, and each delivery has its own
+    audit rows, the reads made while executing (the patient) included."""
+    server = await start_server(AUDIT_FLUSH_SECONDS="3600")  # only the durable write counts
+    since = await server.seq()
+    token = await server.token(ACCOUNTS["alex"])  # Mia's mother
+    alike = {"patientId": patient_gid(people.mia)}
+    watchers = []
+    for variables in (alike, alike, alike, {}):
+        client = await Client.connect(server, token)
+        watchers.append((client, await client.subscribe(SHARED_WATCH, variables, after=since)))
+    thread, provider = await thread_of(live_db.url, people.mia)
+    for n in range(2):
+        await server.post_event(provider_reply(thread, provider, f"reply {n}"))
+    answers = [[await client.data(op) for _ in range(2)] for client, op in watchers]
+    for got in answers:
+        assert [a["messageReceived"]["message"]["body"] for a in got] == ["reply 0", "reply 1"]
+        assert got == answers[0]  # the same answer whether executed or shared
+    assert answers[0][0]["messageReceived"]["thread"]["patient"]["id"] == patient_gid(people.mia)
+    rows = await _delivery_audit(live_db.url, "WatchShared")
+    by_connection: dict[str | None, list[tuple[str | None, str]]] = {}
+    for request_id, patient_id, object_types in rows:
+        by_connection.setdefault(request_id, []).append((patient_id, object_types))
+    assert len(by_connection) == len(watchers)  # each connection's deliveries, its own rows
+    for delivered in by_connection.values():
+        assert [patient for patient, _ in delivered] == [people.mia] * 2  # one per event
+        for _, object_types in delivered:
+            assert {"Message", "Patient"} <= set(object_types.split(","))
+
+
+async def _delivery_audit(url: str, operation: str) -> list[tuple[str | None, str | None, str]]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            stmt = select(
+                m.AuditEvent.request_id, m.AuditEvent.patient_id, m.AuditEvent.object_types
+            ).where(m.AuditEvent.operation == operation, m.AuditEvent.action == "read")
+            return [tuple(row) for row in (await session.execute(stmt)).all()]  # type: ignore[misc]
+    finally:
+        await engine.dispose()
