@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,11 +27,65 @@ class Page:
     filter: Any = None  # hashable; what the list is narrowed to (e.g. upcoming, lab)
 
 
-@dataclass(frozen=True)
 class PageOf:
-    rows: list[Any]
-    has_next: bool
-    cursors: list[str]
+    """The rows of a page, whether more follow, and each row's cursor.
+
+    A cursor is an encoding of the row's sort key (several microseconds each), and most
+    clients ask for the nodes of a connection, not for its cursors: a page may be given
+    `cursor_of` (a row's cursor) instead of its cursors, which are then made when asked."""
+
+    __slots__ = ("_cursor_of", "_cursors", "_sorted_rows", "has_next", "rows")
+
+    def __init__(
+        self,
+        rows: list[Any],
+        has_next: bool,
+        cursors: list[str] | None = None,
+        *,
+        cursor_of: Callable[[Any], str] | None = None,
+    ) -> None:
+        if (cursors is None) == (cursor_of is None):
+            raise TypeError("a page has either its cursors or a way to make them")
+        self.rows = rows
+        self.has_next = has_next
+        self._cursors = cursors
+        self._cursor_of = cursor_of
+        self._sorted_rows = rows  # the rows `cursor_of` reads (see `mapped`)
+
+    def mapped(self, convert: Callable[[Any], Any]) -> PageOf:
+        """This page with each row converted; the cursors stay those of the rows read."""
+        page = PageOf(
+            [convert(row) for row in self.rows],
+            self.has_next,
+            self._cursors,
+            cursor_of=None if self._cursors is not None else self._cursor_of,
+        )
+        page._sorted_rows = self._sorted_rows
+        return page
+
+    @property
+    def cursors(self) -> list[str]:
+        if self._cursors is None:
+            make = self._cursor_of
+            self._cursors = [make(row) for row in self._sorted_rows] if make else []
+        return self._cursors
+
+    def cursor(self, index: int) -> str:
+        """The cursor of row `index` (without making the others')."""
+        if self._cursors is None and self._cursor_of is not None:
+            return self._cursor_of(self._sorted_rows[index])
+        return self.cursors[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PageOf):
+            return NotImplemented
+        mine = (self.rows, self.has_next, self.cursors)
+        return mine == (other.rows, other.has_next, other.cursors)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PageOf(rows={self.rows!r}, has_next={self.has_next!r})"
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

@@ -336,7 +336,7 @@ def page_from(rows: list[Any], first: int, sort: SortKey) -> PageOf:
 
 def _page(rows: list[Any], first: int, sort: SortKey) -> PageOf:
     kept = rows[:first]
-    return PageOf(kept, len(rows) > first, [sort.cursor_of(r) for r in kept])
+    return PageOf(kept, len(rows) > first, cursor_of=sort.cursor_of)
 
 
 async def page_of(session: AsyncSession, query: Select[Any], sort: SortKey, page: Page) -> PageOf:

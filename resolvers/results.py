@@ -63,8 +63,8 @@ async def patient_results(
         raise BrokenInvariant("a page loader answers every key with a page")
     # The page's statement primed the holds; an empty page needs none.
     held = await ctx.loaders.result_holds.get(grant) if page.rows else frozenset()
-    rows = [_found(ctx, row, grant, held or frozenset()) for row in page.rows]
-    return PageOf(rows, page.has_next, page.cursors)
+    holds = held or frozenset()
+    return page.mapped(lambda row: _found(ctx, row, grant, holds))
 
 
 async def result(ctx: Context, row: m.Result, grant: PatientGrant) -> Found:

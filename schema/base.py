@@ -98,16 +98,34 @@ class PageInfo:
     start_cursor: str | None = None
 
 
+def _edge_cursor(root: Edge[Any]) -> str:
+    return root.page.cursor(root.index)
+
+
+def _page_info(root: Connection[Any]) -> PageInfo:
+    page = root.page
+    last = len(page.rows) - 1
+    return PageInfo(
+        has_next_page=page.has_next,
+        end_cursor=page.cursor(last) if last >= 0 else None,
+        start_cursor=page.cursor(0) if last >= 0 else None,
+    )
+
+
+# Cursors are made when a client asks for them (PageOf.cursor): most ask for `nodes` only.
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: T
+    page: strawberry.Private[PageOf]
+    index: strawberry.Private[int]
 
 
 @strawberry.type
 class Connection(Generic[T]):
     edges: list[Edge[T]]
-    page_info: PageInfo
+    page_info: PageInfo = strawberry.field(resolver=_page_info)
+    page: strawberry.Private[PageOf]
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     def nodes(self) -> list[T]:
@@ -115,17 +133,8 @@ class Connection(Generic[T]):
 
     @classmethod
     def of(cls, page: PageOf, convert: Callable[[Any], T]) -> Connection[T]:
-        edges = [
-            Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)
-        ]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-                start_cursor=page.cursors[0] if page.cursors else None,
-            ),
-        )
+        edges = [Edge(page=page, index=i, node=convert(r)) for i, r in enumerate(page.rows)]
+        return Connection(edges=edges, page=page)
 
 
 def page_size(first: int | None) -> int:
