@@ -43,6 +43,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 # (read the value off the source, coerce it to the leaf type, whether null is allowed,
@@ -280,23 +281,33 @@ class Shape:
     item_nullable: bool
     object_type: GraphQLObjectType
     type_check: Callable[[Any, Any], Any] | None
+    origin: type | None  # the type's own class: an instance of exactly it passes the check
 
     def fits(self, value: Any) -> bool:
         """Whether `value` (not None) is completed here: an object the type's check
         accepts, or a list of them with nulls only where the item type allows; anything
         else goes to graphql-core, which says what is wrong at its path."""
-        check = self.type_check
         if self.item_type is None:
-            return not isinstance(value, Exception) and (check is None or check(value, None))
+            return not isinstance(value, Exception) and self._accepts(value)
         if type(value) is not list and type(value) is not tuple:
             return False
         for item in value:
             if item is None:
                 if not self.item_nullable:
                     return False
-            elif isinstance(item, Exception) or (check is not None and not check(item, None)):
+            elif isinstance(item, Exception) or not self._accepts(item):
                 return False
         return True
+
+    def _accepts(self, value: Any) -> bool:
+        check = self.type_check
+        if check is None:
+            return True
+        # strawberry's check says yes to an instance of the type's own class unless the
+        # object was cast (strawberry.cast) to another type; it is asked in every other case
+        if type(value) is self.origin and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
+            return True
+        return bool(check(value, None))
 
 
 _SHAPES: dict[GraphQLOutputType, Shape | None] = {}
@@ -328,6 +339,9 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
         item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
         object_type=named,
         type_check=check,
+        origin=getattr(
+            named.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF), "origin", None
+        ),
     )
 
 
@@ -454,7 +468,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         try:
             for name, details, leaf, attribute in planned[1]:
-                if attribute is not None:
+                if attribute is not None and position_context is None:
                     completed = self._complete_attribute(
                         attribute, details, path, name, parent_type, source_value
                     )
@@ -559,6 +573,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         shape = shape_of(return_type) if self.short_path else None
         if (
             shape is None
+            or position_context is not None  # inside a deferred fragment (incremental)
             or result is None
             or not shape.fits(result)
             or (shape.item_type is not None and _directed(field_details_list))
@@ -595,6 +610,9 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         when the item may be null, and the whole list otherwise (raised to the field)."""
         completed: list[Any] = []
         waiting: list[int] = []
+        # the items share their fields: collected once (graphql-core asks its memo per item)
+        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        execute = self.execute_fields if not defer_usages else None
         try:
             for index, item in enumerate(items):
                 if item is None:
@@ -602,7 +620,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = path.add_key(index, None)
                 try:
-                    done = self._complete_object(object_type, details, item_path, item)
+                    if execute is not None:
+                        done = execute(object_type, item, item_path, grouped_field_set, None)
+                    else:
+                        done = self._complete_object(object_type, details, item_path, item)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     done = None
