@@ -21,19 +21,24 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from math import isfinite
 from operator import attrgetter
 from types import CoroutineType, FunctionType
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
+    GraphQLString,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -47,8 +52,16 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 # (read the value off the source, coerce it to the leaf type, whether null is allowed,
-# whether the reader is a resolver of ours); None: the field takes graphql-core's path
-Leaf = tuple[Callable[[Any], Any], Callable[[Any], Any], bool, bool] | None
+# whether the reader is a resolver of ours, the Python type whose exact instances the
+# coercion returns unchanged); None: the field takes graphql-core's path
+Leaf = tuple[Callable[[Any], Any], Callable[[Any], Any], bool, bool, type | None] | None
+# graphql-core's String and ID return a str as it is, Boolean a bool, Float a finite float
+_UNCHANGED: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLFloat: float,
+}
 _PLANS: dict[tuple[GraphQLObjectType, str], Leaf] = {}
 
 
@@ -62,11 +75,12 @@ def leaf_plan(field_def: GraphQLField) -> Leaf:
     if not isinstance(definition, StrawberryField) or definition.extensions:
         return None
     coerce = _coercion_of(leaf_type)
+    unchanged = _UNCHANGED.get(leaf_type)
     resolver = definition.base_resolver
     if resolver is None:
         if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
             return None  # an exception handler or a custom default resolver wraps it
-        return attrgetter(definition.python_name), coerce, nullable, False
+        return attrgetter(definition.python_name), coerce, nullable, False, unchanged
     takes_source_only = (
         resolver.self_parameter is not None
         and len(resolver.signature.parameters) == 1
@@ -76,7 +90,7 @@ def leaf_plan(field_def: GraphQLField) -> Leaf:
     function = resolver.wrapped_func
     if not takes_source_only or not isinstance(function, FunctionType):
         return None
-    return function, coerce, nullable, True
+    return function, coerce, nullable, True, unchanged
 
 
 def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
@@ -466,6 +480,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         waiting: list[str] = []
         is_awaitable = self.is_awaitable
+        value: Any
         try:
             for name, details, leaf, attribute in planned[1]:
                 if attribute is not None and position_context is None:
@@ -478,12 +493,17 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             waiting.append(name)
                         continue
                 elif leaf is not None:
-                    read, coerce, nullable, called = leaf
+                    read, coerce, nullable, called, unchanged = leaf
                     try:
                         value = read(source_value)
                     except Exception:  # graphql-core's path runs it again, reports it
                         value = Undefined
                     else:
+                        if type(value) is unchanged and (
+                            unchanged is not float or isfinite(cast(float, value))
+                        ):
+                            results[name] = value
+                            continue
                         if value is None:
                             if nullable:
                                 results[name] = None
@@ -665,7 +685,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
-        read, coerce, nullable, called = plan
+        read, coerce, nullable, called, _unchanged = plan
         try:
             value = read(source)
         except Exception:  # graphql-core's path runs it again and reports it at its path

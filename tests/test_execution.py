@@ -68,6 +68,8 @@ class Thing(Named):
     loose: list[Part | None] = strawberry.field(default_factory=list)
     wrong: Part | None = None
     strict_parts: list[Part] = strawberry.field(default_factory=list)
+    ratio: float | None = 0.5  # a float, given as it is unless it is not finite
+    flag: bool | None = True
 
     @strawberry.field
     def label(self) -> str:
@@ -167,6 +169,8 @@ THINGS = [
         parts=[part("p13", 13)],
         loose=[None, part("l13", 13)],
         wrong=Other(code="not a part"),
+        ratio=float("inf"),
+        flag=1,
         strict_parts=[part("q2", 2), None],
     ),
     thing("c", 3, required=None),
@@ -236,6 +240,7 @@ QUERIES = {
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
     " parts { __typename ...n } } } fragment n on Named { name }",
+    "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
 }
 
