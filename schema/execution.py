@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import (
+    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLField,
     GraphQLFloat,
@@ -39,11 +40,17 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
     GraphQLString,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
     Undefined,
+    ValueNode,
+    VariableNode,
     get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -407,6 +414,68 @@ def _directed(details: FieldDetailsList) -> bool:
     return any(d.node.directives for d in details)
 
 
+# -- collected fields, across requests ------------------------------------------------
+# A document is parsed once per text (portal/limits.py), so its nodes are the same objects
+# in every request that sends it. The fields a selection collects for an object type depend
+# on the document alone, unless a directive reads a variable (@skip(if: $x)), a fragment
+# takes arguments, or delivery is incremental (@defer, @stream): such operations collect
+# per request, as graphql-core does. Entries keep their field details (and so the nodes
+# whose ids make their keys) alive; the cache is emptied when it grows past its bound.
+_COLLECTED: dict[tuple[Any, ...], tuple[FieldDetailsList, CollectedFields]] = {}
+_COLLECTED_BOUND = 20_000
+_STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
+# the field plans of the grouped field sets kept in _COLLECTED, by the set's id
+_PLANNED: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+
+
+def _collects_alike(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
+    """Whether `operation` collects the same fields in every request (see above)."""
+    known = _STATIC.get(id(operation))
+    if known is not None and known[0] is operation:
+        return known[1]
+    seen: set[str] = set()
+
+    def alike(selection_set: SelectionSetNode | None) -> bool:
+        for selection in selection_set.selections if selection_set is not None else ():
+            for directive in selection.directives or ():
+                if directive.name.value in ("defer", "stream"):
+                    return False
+                if any(_reads_variable(a.value) for a in directive.arguments or ()):
+                    return False
+            if isinstance(selection, FragmentSpreadNode):
+                if getattr(selection, "arguments", None):
+                    return False
+                name = selection.name.value
+                if name in seen:
+                    continue
+                seen.add(name)
+                details = fragments.get(name)
+                if details is None:
+                    return False
+                definition = details.definition
+                if definition.directives or not alike(definition.selection_set):
+                    return False
+            elif not alike(getattr(selection, "selection_set", None)):
+                return False
+        return True
+
+    static = not operation.directives and alike(operation.selection_set)
+    if len(_STATIC) > _COLLECTED_BOUND:
+        _STATIC.clear()
+    _STATIC[id(operation)] = (operation, static)
+    return static
+
+
+def _reads_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_reads_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_reads_variable(f.value) for f in value.fields)
+    return False
+
+
 FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None], ...]
 
 
@@ -456,6 +525,29 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # per grouped field set of this request (a list's items share one): its fields,
         # each with its leaf plan; the set itself is kept so that its id is not reused
         self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+        self._collects_alike = _collects_alike(self.operation, self.fragments)
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> CollectedFields:
+        """graphql-core's, kept across requests for an operation that collects alike."""
+        if not self._collects_alike:
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, *[id(details.node) for details in field_details_list])
+        entry = _COLLECTED.get(key)
+        if entry is not None:
+            return entry[1]
+        collected = super().collect_subfields(return_type, field_details_list)
+        if len(_COLLECTED) > _COLLECTED_BOUND:
+            _COLLECTED.clear()
+            _PLANNED.clear()
+        _COLLECTED[key] = (field_details_list, collected)
+        grouped_field_set = collected.grouped_field_set
+        _PLANNED[id(grouped_field_set)] = (
+            grouped_field_set,
+            _field_plans(return_type, grouped_field_set),
+        )
+        return collected
 
     def execute_fields(
         self,
@@ -473,7 +565,9 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        planned = self._field_plans.get(id(grouped_field_set))
+        planned = _PLANNED.get(id(grouped_field_set)) or self._field_plans.get(
+            id(grouped_field_set)
+        )
         if planned is None or planned[0] is not grouped_field_set:
             planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
             self._field_plans[id(grouped_field_set)] = planned

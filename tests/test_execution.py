@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from collections.abc import Awaitable
 from enum import Enum
 from typing import Annotated, Any
 
@@ -411,3 +412,42 @@ def test_an_execution_leaves_no_reference_cycle() -> None:
 
 async def _loaded(keys: list[int]) -> list[str]:
     return [str(key) for key in keys]
+
+
+def test_fields_collected_once_per_document_unless_directives_read_variables() -> None:
+    """A document parsed once (as the portal caches them) collects its fields once for all
+    requests; one whose @skip/@include read variables collects per request, and each
+    request's variables still decide."""
+    from graphql import execute, parse
+
+    from schema import execution
+
+    def run(document: Any, schema: strawberry.Schema, variables: dict[str, Any]) -> Any:
+        result = execute(
+            schema._schema,
+            document,
+            variable_values=variables,
+            executor_class=schema.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+    static = parse("{ things { name parts { name weight } } named { name } }")
+    execution._COLLECTED.clear()
+    first = run(static, FAST, {})
+    kept = len(execution._COLLECTED)
+    assert kept > 0
+    assert run(static, FAST, {}) == first == run(static, REFERENCE, {})
+    assert len(execution._COLLECTED) == kept  # the second request collected nothing anew
+
+    dynamic = parse(QUERIES["skip and include"])
+    for yes, no in ((True, False), (False, True), (True, True)):
+        variables = {"yes": yes, "no": no}
+        before = len(execution._COLLECTED)
+        assert run(dynamic, FAST, variables) == run(dynamic, REFERENCE, variables)
+        assert len(execution._COLLECTED) == before
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    return await value
