@@ -82,6 +82,10 @@ async def profile(args: argparse.Namespace) -> None:
         if args.tune_gc:  # what the app's lifespan does (httpx's transport runs none)
             tune_gc()
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            if not args.compressed:
+                # As wrk sends them in the peer bench: no Accept, no Accept-Encoding (httpx's
+                # defaults would have every large answer compressed with brotli).
+                del client.headers["accept"], client.headers["accept-encoding"]
             for request in requests[:5]:  # warm
                 await send(client, request)
             started = time.perf_counter()
@@ -158,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also load at these concurrencies (e.g. 1,32): CPU per request and GC",
     )
     parser.add_argument("--tune-gc", action="store_true", help="as the served app does")
+    parser.add_argument(
+        "--compressed",
+        action="store_true",
+        help="send httpx's Accept-Encoding (gzip, deflate, br); by default none, as wrk",
+    )
     parser.add_argument("--load", type=int, default=300, help="requests per concurrency")
     parser.add_argument(
         "--postgres",

