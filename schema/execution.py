@@ -89,7 +89,7 @@ def leaf_plan(field_def: GraphQLField) -> Leaf:
             return None  # an exception handler or a custom default resolver wraps it
         return attrgetter(definition.python_name), coerce, nullable, False, unchanged
     takes_source_only = (
-        resolver.self_parameter is not None
+        (resolver.self_parameter or resolver.root_parameter) is not None
         and len(resolver.signature.parameters) == 1
         and not resolver.is_async
         and not definition.arguments

@@ -55,6 +55,10 @@ class Part(Named):
         return self.weight
 
 
+def _shout(root: Thing) -> str:  # a resolver given its source as `root`
+    return root.name.upper()
+
+
 @strawberry.type
 class Thing(Named):
     size: int
@@ -69,6 +73,7 @@ class Thing(Named):
     loose: list[Part | None] = strawberry.field(default_factory=list)
     wrong: Part | None = None
     strict_parts: list[Part] = strawberry.field(default_factory=list)
+    shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     flag: bool | None = True
 
@@ -210,7 +215,7 @@ REFERENCE = strawberry.Schema(
 )
 
 QUERIES = {
-    "leaves and aliases": "{ things { name size color note n: name again: size label } }",
+    "leaves and aliases": "{ things { name size color note n: name again: size label shout } }",
     "skip and include": """query($yes: Boolean!, $no: Boolean!) {
         things { name @skip(if: $yes) size @include(if: $yes) note @include(if: $no)
                  ... @include(if: $no) { color } } }""",
@@ -381,6 +386,7 @@ def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
     assert leaf_plan(fields["name"]) is not None  # an attribute
     assert leaf_plan(fields["color"]) is not None  # an enum
     assert leaf_plan(fields["label"]) is not None  # a method of the source alone
+    assert leaf_plan(fields["shout"]) is not None  # a function of the source as `root`
     query_fields = FAST._schema.query_type.fields  # type: ignore[union-attr]
     assert leaf_plan(query_fields["things"]) is None  # not a leaf
 
