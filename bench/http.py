@@ -124,6 +124,18 @@ async def create_postgres(base: str, dataset: Path) -> tuple[str, Any]:
     return await create_database(base, 0, dataset=dataset)
 
 
+async def generated_database(
+    directory: Path, patients: int, *, sqlite: bool, postgres: str
+) -> tuple[str, Any]:
+    """`patients` generated demo patients (seed 11) in a SQLite file in `directory` or a
+    PostgreSQL database of their own: its URL, and how to drop it (None for SQLite)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    Generator(patients=patients, seed=11, now=now).write(str(directory / "data"))
+    if sqlite:
+        return await create_sqlite(directory, directory / "data"), None
+    return await create_postgres(postgres, directory / "data")
+
+
 async def create_sqlite(directory: Path, dataset: Path) -> str:
     url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     await asyncio.to_thread(upgrade, url)

@@ -30,12 +30,10 @@ from bench.http import (
     PRODUCTION_ENV,
     SECRET,
     Request,
-    create_postgres,
-    create_sqlite,
+    generated_database,
     requests_for,
     send,
 )
-from persistence.demodata import Generator
 from runtime.config import from_env
 from runtime.security import TokenIssuer
 
@@ -49,14 +47,9 @@ async def scenario_app(args: argparse.Namespace) -> AsyncIterator[tuple[Any, Any
     from runtime.services import build_services
 
     with tempfile.TemporaryDirectory(prefix="portal-profile-") as tmp:
-        directory = Path(tmp)
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
-        Generator(patients=args.patients, seed=11, now=now).write(str(directory / "data"))
-        drop = None
-        if args.sqlite:
-            url = await create_sqlite(directory, directory / "data")
-        else:
-            url, drop = await create_postgres(args.postgres, directory / "data")
+        url, drop = await generated_database(
+            Path(tmp), args.patients, sqlite=args.sqlite, postgres=args.postgres
+        )
         try:
             settings = replace(from_env({**os.environ, **PRODUCTION_ENV}), database_url=url)
             issuer = TokenIssuer(

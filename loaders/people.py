@@ -35,7 +35,7 @@ class PatientByGrantLoader(SessionLoader[PatientGrant, people.PatientRow]):
         return {k: rows[k.patient_id] for k in keys if k.patient_id in rows}
 
 
-class AccountByIdLoader(ByIdLoader[m.Account]):
+class AccountByIdLoader(ByIdLoader[people.AccountRow]):
     fetch_rows = staticmethod(people.accounts_by_id)
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from domain.paging import Page, PageOf
 from loaders import people
-from persistence import models as m
-from persistence.queries.people import DepartmentRow, ProviderRow
+from persistence.queries.people import AccountRow, DepartmentRow, ProviderRow
 from runtime.context import Context
 
 
@@ -24,7 +23,7 @@ async def department(ctx: Context, department_id: str | None) -> DepartmentRow |
     return await ctx.loaders.department.get(department_id)
 
 
-async def account(ctx: Context, account_id: str) -> m.Account | None:
+async def account(ctx: Context, account_id: str) -> AccountRow | None:
     """The account that entered a row of a patient's record (batched: one statement)."""
     return await ctx.loaders.account.get(account_id)
 

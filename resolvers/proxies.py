@@ -13,6 +13,7 @@ from usecases import proxies as usecases
 
 if TYPE_CHECKING:
     from persistence import models as m
+    from persistence.queries.people import AccountRow
     from runtime.context import Context
 
 
@@ -65,7 +66,7 @@ async def access_log(
     return result
 
 
-async def proxy_account(ctx: Context, account_id: str) -> m.Account | None:
+async def proxy_account(ctx: Context, account_id: str) -> AccountRow | None:
     return await ctx.loaders.account.get(account_id)
 
 

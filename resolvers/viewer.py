@@ -8,7 +8,7 @@ from domain.errors import BrokenInvariant
 
 if TYPE_CHECKING:
     from domain.access import PatientContext
-    from persistence import models as m
+    from persistence.queries.people import AccountRow
     from runtime.context import Context
 
 
@@ -19,14 +19,14 @@ def viewer_account_id(ctx: Context) -> str | None:
     return ctx.require_principal().account_id
 
 
-async def account(ctx: Context, account_id: str) -> m.Account:
+async def account(ctx: Context, account_id: str) -> AccountRow:
     row = await ctx.loaders.account.get(account_id)
     if row is None:
         raise BrokenInvariant("row is None")
     return row
 
 
-async def own_account(ctx: Context, account_id: str) -> m.Account | None:
+async def own_account(ctx: Context, account_id: str) -> AccountRow | None:
     """node(id) of an Account: the viewer's own only (any other is not found)."""
     if ctx.require_principal().account_id != account_id:
         return None

@@ -13,7 +13,7 @@ from schema.base import Connection, Info, Node, cursor_values, page_size
 
 if TYPE_CHECKING:
     from persistence import models as m
-    from persistence.queries.people import DepartmentRow, ProviderRow
+    from persistence.queries.people import AccountRow, DepartmentRow, ProviderRow
 
 
 @strawberry.type
@@ -134,7 +134,7 @@ class Account(Node):
         return cls.from_row(row) if row else None
 
     @classmethod
-    def from_row(cls, row: m.Account) -> Account:
+    def from_row(cls, row: AccountRow) -> Account:
         return cls(
             internal_id=row.id,
             username=row.username,

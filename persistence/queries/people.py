@@ -99,7 +99,20 @@ _PRINCIPALS = {
     for with_patients in (False, True)
 }
 PATIENTS = select(*fields_of(_P, _PATIENT_FIELDS)).where(one_of(_P.c.id, "ids"))
-ACCOUNTS = select(m.Account).where(one_of(m.Account.id, "ids"))
+
+
+class AccountRow(NamedTuple):
+    """An account as the read path shows it (no credentials: those stay with the writes)."""
+
+    id: str
+    username: str
+    email: str
+    display_name: str
+    patient_id: str | None
+    last_login_at: datetime | None
+
+
+ACCOUNTS = select(*fields_of(_A, AccountRow._fields)).where(one_of(_A.c.id, "ids"))
 
 
 class ProviderRow(NamedTuple):
@@ -223,8 +236,9 @@ async def patients(session: AsyncSession, grants: Sequence[PatientGrant]) -> lis
     return [PatientRow._make(row) for row in (await session.execute(PATIENTS, {"ids": ids}))]
 
 
-async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> list[m.Account]:
-    return list((await session.scalars(ACCOUNTS, {"ids": list(ids)})).all())
+async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> list[AccountRow]:
+    rows = (await session.execute(ACCOUNTS, {"ids": list(ids)})).all()
+    return [AccountRow._make(row) for row in rows]
 
 
 async def providers_by_id(session: AsyncSession, ids: Sequence[str]) -> list[ProviderRow]:

@@ -1,0 +1,117 @@
+"""The database read path of one home dashboard alone, without HTTP or GraphQL: what the
+loaders' statements cost in CPU (SQLAlchemy, the driver, making the rows), on a fresh
+database of its own.
+
+    python -m bench.readpath [--sqlite] [--patients 300] [--rounds 5]
+
+Per patient with an account of its own: the principal read at authentication (with the
+patients' rows), then the dashboard's four pages (upcoming appointments with provider and
+department, 10 results with components, 5 threads with 3 messages each, open statements
+with their lines), each one statement on one session. Prints CPU ms per dashboard for each
+round (process time: the driver's threads included) and the best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.http import generated_database
+from domain import access
+from domain.paging import Page
+from domain.scopes import RecordArea, Relationship
+from persistence.db import create_engine, reading_engine, session_factory
+from persistence.queries import appointments, billing, messages, people, results
+
+
+def _grant(account_id: str, patient_id: str, area: RecordArea) -> access.PatientGrant:
+    # What the access policy would issue the patient's own account (a benchmark only).
+    return access.PatientGrant(
+        account_id, patient_id, area, Relationship.SELF, proof=access._ISSUED
+    )
+
+
+async def _dashboard(session: AsyncSession, account_id: str, patient_id: str) -> None:
+    now = datetime.now(UTC)
+    await people.principal_in_session(session, account_id, None, now, with_patients=True)
+    grant = _grant(account_id, patient_id, RecordArea.APPOINTMENTS)
+    joined = appointments.ProvidersAndDepartments()
+    await appointments.appointment_pages(session, [grant], Page(100, None, "UPCOMING"), now, joined)
+    grant = _grant(account_id, patient_id, RecordArea.RESULTS)
+    await results.result_pages(session, [grant], Page(10), lambda _row: None)
+    grant = _grant(account_id, patient_id, RecordArea.MESSAGES)
+    page = messages.ThreadPage(5, None, None, 3)
+    await messages.thread_pages(session, [grant], page, lambda _row: None)
+    grant = _grant(account_id, patient_id, RecordArea.BILLING)
+    await billing.statement_pages(session, [grant], Page(100, None, "open"), lambda _row: None)
+
+
+async def measure(url: str, rounds: int) -> list[float]:
+    engine = create_engine(url)
+    sessions = session_factory(reading_engine(engine))
+    async with engine.connect() as connection:
+        owners = (
+            await connection.execute(
+                text(
+                    "SELECT id, patient_id FROM accounts WHERE patient_id IS NOT NULL "
+                    "ORDER BY id LIMIT 100"
+                )
+            )
+        ).all()
+    per_dashboard = []
+    async with sessions() as session:
+        for account_id, patient_id in owners[:10]:  # warm: statements compiled, prepared
+            await _dashboard(session, account_id, patient_id)
+        for _ in range(rounds):
+            started = time.process_time()
+            for account_id, patient_id in owners:
+                await _dashboard(session, account_id, patient_id)
+            per_dashboard.append((time.process_time() - started) / len(owners) * 1000)
+    await engine.dispose()
+    return per_dashboard
+
+
+async def run(args: argparse.Namespace) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="portal-readpath-") as tmp:
+        url, drop = await generated_database(
+            Path(tmp), args.patients, sqlite=args.sqlite, postgres=args.postgres
+        )
+        try:
+            return await measure(url, args.rounds)
+        finally:
+            if drop is not None:
+                await drop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.readpath")
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = parser.parse_args(argv)
+    figures = asyncio.run(run(args))
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    rounds = ", ".join(f"{f:.2f}" for f in figures)
+    backend = "SQLite" if args.sqlite else "PostgreSQL"
+    print(f"{backend}: CPU ms per dashboard read path: {rounds}; best {min(figures):.2f}")
+    print(f"(load average {load})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
