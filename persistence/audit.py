@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
 from persistence import models as m
@@ -58,15 +58,9 @@ AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
 # has not): one more statement per request with a refusal.
 INSERT_ROWS = insert(m.AuditEvent).execution_options(render_nulls=True)
 # PostgreSQL: any number of rows in one statement (asyncpg's executemany would send one
-# INSERT per row), built once: one array per column, unnested into rows. The text holds
-# only our own column names; every value is a bound parameter.
-INSERT_UNNEST = text(
-    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(f"CAST(:{c} AS {'timestamptz' if c == 'at' else 'text'}[])" for c in AUDIT_COLUMNS)
-    + ")"
-)
-# The same for asyncpg itself (`$n` parameters, one array each): a delivery's rows written on
-# a pooled connection without a session or SQLAlchemy's statement machinery around them.
+# INSERT per row), built once: one array per column, unnested into rows, run by asyncpg
+# itself (`$n` parameters) without SQLAlchemy's statement machinery around it. The text
+# holds only our own column names; every value is a bound parameter.
 INSERT_UNNEST_RAW = (
     f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
     + ", ".join(
@@ -126,8 +120,10 @@ class AuditWriter:
                 return
             async with sessions() as session:
                 if session.get_bind().dialect.name == "postgresql":
-                    columns = {c: [getattr(e, c) for e in entries] for c in AUDIT_COLUMNS}
-                    await session.execute(INSERT_UNNEST, columns)
+                    # asyncpg itself on the session's connection: committed at once in the
+                    # request's autocommit, else by the commit below, as the statement
+                    # through the session would be, for a third of its CPU
+                    await _execute_raw(await session.connection(), entries)
                 else:  # SQLite: executemany, local and inside one transaction
                     await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
                 await session.commit()
@@ -204,15 +200,19 @@ async def _insert_raw(engine: AsyncEngine, entries: Sequence[AuditEntry]) -> Non
     """One `INSERT … unnest` straight through asyncpg, outside any transaction: committed
     when it returns. About a tenth of the CPU of the same statement through an AsyncSession
     (docs/realtime.md, "Cost of durable delivery audit")."""
-    columns = [[getattr(e, c) for e in entries] for c in AUDIT_COLUMNS]
     async with engine.connect() as connection:
-        driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
-        try:
-            await driver.execute(INSERT_UNNEST_RAW, *columns)
-        except BaseException:
-            if driver.is_closed():  # not through SQLAlchemy, which would have noticed
-                await connection.invalidate()
-            raise
+        await _execute_raw(connection, entries)
+
+
+async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
+    columns = [[getattr(e, c) for e in entries] for c in AUDIT_COLUMNS]
+    driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
+    try:
+        await driver.execute(INSERT_UNNEST_RAW, *columns)
+    except BaseException:
+        if driver.is_closed():  # not through SQLAlchemy, which would have noticed
+            await connection.invalidate()
+        raise
 
 
 ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import FixedClock
+from persistence.audit import INSERT_UNNEST_RAW
 from persistence.db import create_engine, normalize_url
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
@@ -191,6 +192,9 @@ class Portal:
         response = await self.client.post("/graphql", json=body, headers=headers)
         assert response.status_code in (200, 400), response.text
         result: dict[str, Any] = response.json()
+        # asyncpg tells its query loggers soon after a statement, not during it: let them
+        # count this request's last statements (its audit INSERT) before the caller reads
+        await asyncio.sleep(0)
         return result
 
 
@@ -209,10 +213,12 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", ";
 
 def _count_transaction_control(count: Any) -> Any:
     """A pool `checkout` listener: once per connection, an asyncpg query logger that calls
-    `count` for each transaction-control statement (those bypass SQLAlchemy's cursor)."""
+    `count` for each statement that bypasses SQLAlchemy's cursor: transaction control, and
+    the audit's INSERT run by asyncpg itself (persistence/audit.py)."""
 
     def on_query(record: Any) -> None:
-        if record.query.lstrip().upper().startswith(TRANSACTION_CONTROL):
+        query = record.query
+        if query == INSERT_UNNEST_RAW or query.lstrip().upper().startswith(TRANSACTION_CONTROL):
             count()
 
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
