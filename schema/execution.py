@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from math import isfinite
 from operator import attrgetter
 from types import CoroutineType, FunctionType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import (
@@ -70,6 +70,7 @@ _UNCHANGED: dict[Any, type] = {
     GraphQLFloat: float,
 }
 _PLANS: dict[tuple[GraphQLObjectType, str], Leaf] = {}
+P = TypeVar("P")
 
 
 def leaf_plan(field_def: GraphQLField) -> Leaf:
@@ -122,14 +123,25 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
     return by_member
 
 
-def _plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf:
+def _planned(
+    plans: dict[tuple[GraphQLObjectType, str], P | None],
+    plan_of: Callable[[GraphQLField], P | None],
+    parent_type: GraphQLObjectType,
+    field_name: str,
+) -> P | None:
+    """The plan of a type's field made by `plan_of`, once per process (kept in `plans`)."""
     key = (parent_type, field_name)
     try:
-        return _PLANS[key]
+        return plans[key]
     except KeyError:
         field_def = parent_type.fields.get(field_name)
-        plan = _PLANS[key] = leaf_plan(field_def) if field_def is not None else None
+        plan = plan_of(field_def) if field_def is not None else None
+        plans[key] = plan
         return plan
+
+
+def _plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf:
+    return _planned(_PLANS, leaf_plan, parent_type, field_name)
 
 
 def lean_resolvers(schema: strawberry.Schema) -> int:
@@ -400,13 +412,7 @@ _ATTRIBUTES: dict[tuple[GraphQLObjectType, str], Attribute | None] = {}
 
 
 def _attribute(parent_type: GraphQLObjectType, field_name: str) -> Attribute | None:
-    key = (parent_type, field_name)
-    try:
-        return _ATTRIBUTES[key]
-    except KeyError:
-        field_def = parent_type.fields.get(field_name)
-        plan = _ATTRIBUTES[key] = attribute_plan(field_def) if field_def is not None else None
-        return plan
+    return _planned(_ATTRIBUTES, attribute_plan, parent_type, field_name)
 
 
 def _directed(details: FieldDetailsList) -> bool:
