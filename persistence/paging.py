@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     FromClause,
+    Integer,
     Row,
     Select,
     and_,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -172,11 +174,13 @@ async def pages_per_parent(
     }
     if page.after is not None:
         values.update({f"page_after_{i}": v for i, v in enumerate(page.after)})
-    key = None if shape is None else (shape, parent.key, id(sort), page.after is None)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    key = None if shape is None else (shape, parent.key, id(sort), page.after is None, postgres)
     stmt = _STATEMENTS.get(key) if key is not None else None
     if stmt is None:
         base = query() if callable(query) else query
-        stmt = _ranked(
+        build = _lateral if postgres else _ranked
+        stmt = build(
             base, parent, sort, page.after is not None, joined, then_by, columns, join_only
         )
         stmt = stmt.options(*options)
@@ -238,10 +242,12 @@ async def row_pages_per_parent(
     }
     if page.after is not None:
         values.update({f"page_after_{i}": v for i, v in enumerate(page.after)})
-    key = (shape, id(sort), page.after is not None)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    key = (shape, id(sort), page.after is not None, postgres)
     stmt = _ROW_STATEMENTS.get(key)
     if stmt is None:
-        stmt = _ranked_rows(query(), columns, parent, sort, page.after is not None, joined)
+        build = _lateral_rows if postgres else _ranked_rows
+        stmt = build(query(), columns, parent, sort, page.after is not None, joined)
         stmt = stmt.order_by(*then_by)
         _ROW_STATEMENTS[key] = stmt
     grouped: dict[Any, list[T]] = defaultdict(list)
@@ -286,6 +292,30 @@ def _ranked_rows(
     )
 
 
+def _lateral_rows(
+    query: Select[Any],
+    columns: Sequence[Any],
+    parent: KeyedColumnElement[Any],
+    sort: SortKey,
+    after: bool,
+    joined: Sequence[tuple[FromClause, ColumnElement[bool]]],
+) -> Select[Any]:
+    """PostgreSQL: the first rows of each parent as `unnest(:parents) CROSS JOIN LATERAL
+    (… ORDER BY … LIMIT :limit)`, an index walk per parent that stops at the limit. The
+    windowed form (`_ranked_rows`) numbers every row of the parents before keeping the
+    first ones, and its plan depends on the list's length: PostgreSQL planned it anew at
+    each execution (0.25-0.6 ms of its CPU a statement, more than running it), while this
+    form's plan is the same for any list and is made once per prepared statement."""
+    if after:
+        query = query.where(sort.after_cursor())
+    key = columns[0]
+    parents, top = _first_per_parent(query, key, parent, sort)
+    joins = parents.join(top, true()).join(key.table, key == top.c[key.key])
+    for other, on in joined:
+        joins = joins.outerjoin(other, on)
+    return select(*columns).select_from(joins).order_by(parents.c.parent_id, top.c.rank)
+
+
 def fields_of(table: FromClause, fields: Sequence[str]) -> list[Any]:
     """The columns of `table` named `fields`, in that order (a row type's fields)."""
     return [table.c[name] for name in fields]
@@ -321,6 +351,49 @@ def _ranked(
     return stmt.where(ranked.c.rank <= bindparam("page_limit")).order_by(
         ranked.c[parent.key], ranked.c.rank, *then_by
     )
+
+
+def _lateral(
+    query: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    sort: SortKey,
+    after: bool,
+    joined: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+    then_by: Sequence[Any] = (),
+    columns: Sequence[Any] = (),
+    join_only: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+) -> Select[Any]:
+    """`_ranked` on PostgreSQL, as `_lateral_rows` (see there why)."""
+    if after:
+        query = query.where(sort.after_cursor())
+    entity = query.column_descriptions[0]["entity"]
+    key = _primary_key(entity)
+    parents, top = _first_per_parent(query, key, parent, sort)
+    joins = parents.join(top, true()).join(entity, key == top.c[key.key])
+    for other, on in (*joined, *join_only):
+        joins = joins.outerjoin(other, on)
+    stmt = select(entity, *(other for other, _ in joined), *columns).select_from(joins)
+    return stmt.order_by(parents.c.parent_id, top.c.rank, *then_by)
+
+
+def _first_per_parent(query: Select[Any], key: Any, parent: Any, sort: SortKey) -> tuple[Any, Any]:
+    """`unnest(:page_parents)`, and LATERAL to it the keys of each parent's first
+    `:page_limit` rows of `query` in `sort` order, numbered (`rank`)."""
+    parents = (
+        func.unnest(bindparam("page_parents", type_=ARRAY(parent.type)))
+        .table_valued("parent_id")
+        .render_derived(name="page_parents")
+    )
+    rank = func.row_number().over(order_by=sort.order_by()).label("rank")
+    top = (
+        query.with_only_columns(key, rank, maintain_column_froms=True)
+        .where(parent == parents.c.parent_id)
+        .correlate(parents)  # the listed table is its own, not the outer query's
+        .order_by(*sort.order_by())
+        .limit(bindparam("page_limit", type_=Integer()))
+        .lateral("page_top")
+    )
+    return parents, top
 
 
 def _primary_key(entity: Any) -> Any:

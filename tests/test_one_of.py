@@ -50,3 +50,35 @@ def test_statements_with_it_are_cached_by_shape() -> None:
     assert key_other is not None
     assert key_one.key == key_two.key
     assert key_one.key != key_other.key
+
+
+def test_first_rows_per_parent_are_a_lateral_index_walk_on_postgres() -> None:
+    """On PostgreSQL a page of each parent is `unnest(:parents) JOIN LATERAL (... ORDER BY
+    ... LIMIT :limit)`, whose plan is the same for any parameters (planned once per
+    prepared statement, persistence/db.py); SQLite keeps the windowed form."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from persistence import models as m
+    from persistence.paging import SortKey, _lateral_rows, _ranked_rows
+
+    table = m.Appointment.__table__
+    sort = SortKey((m.Appointment.starts_at, m.Appointment.id), descending=False)
+    columns = [table.c.id, table.c.patient_id, table.c.starts_at]
+    query = select(table).where(table.c.status == "scheduled")
+    lateral = str(
+        _lateral_rows(query, columns, table.c.patient_id, sort, False, ()).compile(
+            dialect=postgresql.dialect()  # type: ignore[no-untyped-call]
+        )
+    )
+    assert "unnest(" in lateral
+    assert "JOIN LATERAL" in lateral
+    assert "LIMIT" in lateral
+    assert "row_number() OVER (ORDER BY appointments.starts_at" in lateral
+    windowed = str(
+        _ranked_rows(query, columns, table.c.patient_id, sort, False, ()).compile(
+            dialect=sqlite.dialect()
+        )
+    )
+    assert "LATERAL" not in windowed
+    assert "PARTITION BY appointments.patient_id" in windowed
