@@ -1,9 +1,10 @@
 """Keyset pages of "latest N per parent" lists: one statement for any number of parents.
 
-A page is asked for many parents at once (the DataLoader batch); ROW_NUMBER() over a
-partition per parent keeps the first N+1 rows of each (the extra row tells whether there
-is a next page). A cursor is the sort key of the last row seen, so pages stay stable
-while rows are added.
+A page is asked for many parents at once (the DataLoader batch); the first N+1 rows of
+each parent are kept (the extra row tells whether there is a next page): on PostgreSQL by
+a LATERAL index walk per parent (`unnest(:parents) JOIN LATERAL (... LIMIT)`, one plan for
+any parameters), elsewhere by ROW_NUMBER() over a partition per parent. A cursor is the
+sort key of the last row seen, so pages stay stable while rows are added.
 """
 
 from __future__ import annotations
