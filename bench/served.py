@@ -1,17 +1,23 @@
 """What a request costs served: the server process's own CPU per request under wrk.
 
-    python -m bench.served [floor|dashboard|proxy ...] [--concurrency 1,32] [--seconds 10]
-                           [--rounds 2] [--idle 10] [--patients 2000] [--tree DIR ...]
+    python -m bench.served [floor|dashboard|proxy|peer-dashboard|peer-proxy ...]
+        [--concurrency 1,32] [--seconds 10] [--rounds 2] [--in-process] [--idle 10]
+        [--patients 2000] [--database-url URL] [--tree DIR ...]
 
-One PostgreSQL database of its own (dropped at the end), seeded and with tokens minted as
-`bench.http` does; `portal serve` started as the peer bench starts it (PORTAL_ENV=production,
-one process, uvloop and httptools, its background jobs on, rate limits off); wrk (`-t1`,
-bounded by `--seconds`) over the scenario's requests (`bench/load.lua`). The figure is the
-server process's utime + stime (`/proc/<pid>/stat`) over the run divided by the requests wrk
-completed: what `bench.edge` measures in process, plus everything serving adds (uvicorn, the
-event loop, the sockets). `--idle N` also reads the server's CPU over N seconds with no
-request (its timers and jobs). `--tree DIR` (repeatable) serves another checkout of the
-project (e.g. a `git archive` of main) with this interpreter; the trees are run
+One PostgreSQL database of its own (dropped at the end; `--database-url` reuses one seeded
+before), tokens minted as `bench.http` does; `portal serve` started as the peer bench starts
+it (PORTAL_ENV=production, one process, uvloop and httptools, its background jobs on, rate
+limits off); wrk (`-t1`, bounded by `--seconds`) over the scenario's requests
+(`bench/load.lua`). `peer-dashboard` and `peer-proxy` send the peer bench's own BFF queries
+(`../shared/peer-bench/queries/bff`, or `--peer-queries DIR`) with the same accounts.
+
+Printed per run: the server process's utime + stime (`/proc/<pid>/stat`) divided by the
+requests wrk completed, and its voluntary context switches per request (how often it went
+to sleep waiting for a request or for PostgreSQL). `--in-process` also runs the same
+requests through the ASGI app called directly in this process, its lifespan running (what
+`bench.edge` measures): the difference is what serving adds. `--idle N` reads the server's
+CPU over N seconds without requests (its jobs and timers). `--tree DIR` (repeatable) serves
+another checkout (e.g. a `git archive` of main) with this interpreter; trees are run
 alternately, round by round, so that each sees the same load on a shared machine.
 """
 
@@ -61,6 +67,17 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of one process (its threads included)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def sleeps(pid: int) -> int:
+    """Voluntary context switches of a process's threads: how often it waited (for a
+    request, for PostgreSQL) with nothing else to run, each a wake-up with colder caches."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
 
 
 def load_average() -> str:
@@ -115,15 +132,17 @@ class Served:
 
 
 def measure(server: Served, path: Path, concurrency: int, seconds: float) -> dict[str, Any]:
-    before, load = cpu_seconds(server.pid), load_average()
+    before, load, slept = cpu_seconds(server.pid), load_average(), sleeps(server.pid)
     figures = drive(server.url, path, concurrency, seconds)
     cpu = cpu_seconds(server.pid) - before
+    slept = sleeps(server.pid) - slept
     bad = figures["non2xx"] + figures["socket_errors"] + figures["graphql_errors"]
     if bad:
         raise RuntimeError(f"{bad} bad responses: see {server.log}")
     return {
         "cpu_ms": cpu / figures["requests"] * 1000,
         "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+        "sleeps": slept / figures["requests"],
         "load": f"{load}-{load_average()}",
     }
 
@@ -192,7 +211,8 @@ async def served(
                 m = measure(server, path, concurrency, args.seconds)
                 print(
                     f"served     {tree.name:<14} {name:<14} c={concurrency:<3}"
-                    f" {m['cpu_ms']:6.3f} ms CPU/request {m['rps']:7.1f} req/s (load {m['load']})",
+                    f" {m['cpu_ms']:6.3f} ms CPU/request {m['rps']:7.1f} req/s"
+                    f" {m['sleeps']:5.2f} sleeps/request (load {m['load']})",
                     flush=True,
                 )
     finally:
