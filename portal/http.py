@@ -33,7 +33,7 @@ import orjson
 from cross_web import HTTPException  # what strawberry raises while reading a multipart body
 from graphql import OperationType as AstOperationType
 from redis.asyncio import Redis
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -265,9 +265,15 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
+        response: Response | None
         try:
             media = negotiate(request.headers.get("accept")) or JSON
             response, label = await self._handle(request, limit)
+        except ClientDisconnect:
+            # The client closed the connection before its request was read (a load
+            # generator stopping with requests in flight, a phone losing its signal): no one
+            # to answer, and no fault of ours, so no 500, traceback or error metric.
+            response = None
         except BodyTooLarge:
             response = self._refuse(
                 RequestError(
@@ -286,11 +292,13 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 log.warning("database unavailable: %s", type(exc).__name__)
                 response = self._refuse(self._unavailable(), media)
         try:
-            await response(scope, receive, send)
+            if response is not None:
+                await response(scope, receive, send)
         finally:
             await request.close()  # uploaded files of a multipart body, whatever happened
             await close_handover(request)  # if no operation took it
-        self._log_access(request, scope, label, response, started)
+        # 499, as proxies log a request its client closed before the answer.
+        self._log_access(scope, label, response.status_code if response else 499, started)
 
     def _internal_error(self, request: Request, media: str) -> Response:
         """A bug of ours: logged, and answered without its details."""
@@ -310,9 +318,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             retryAfter=seconds,
         )
 
-    def _log_access(
-        self, request: Request, scope: Scope, label: str, response: Response, started: float
-    ) -> None:
+    def _log_access(self, scope: Scope, label: str, status: int, started: float) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
         duration_ms = (time.perf_counter() - started) * 1000
@@ -322,12 +328,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             method,
             scope["path"],
             label,
-            response.status_code,
+            status,
             duration_ms,
             extra={
                 "method": method,
                 "operation": label,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(duration_ms, 2),
             },
         )

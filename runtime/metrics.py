@@ -170,8 +170,15 @@ def subscription_delivered(kind: str) -> None:
     DELIVERIES.labels(kind).inc()
 
 
+_batches: dict[str, Any] = {}
+
+
 def loader_batch(loader: str, size: int) -> None:
-    LOADER_BATCHES.labels(loader).observe(size)
+    # Several batches a request; `loader` is a loader class's name (a few dozen at most).
+    child = _batches.get(loader)
+    if child is None:
+        child = _batches[loader] = LOADER_BATCHES.labels(loader)
+    child.observe(size)
 
 
 class _ServicesCollector(Collector):

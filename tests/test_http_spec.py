@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Message
 
 from portal.http import GRAPHQL_RESPONSE, JSON, decode_json, negotiate
 from tests.conftest import ALEX, Portal
@@ -240,6 +241,49 @@ async def test_malformed_requests_are_4xx_with_a_clear_error(
     assert error["message"]
     assert error["extensions"]["code"]
     assert portal.statements == before  # refused before anything ran
+
+
+async def test_a_client_gone_before_its_body_is_no_500(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that closes the connection before its body arrives (wrk stopping with
+    requests in flight, a phone losing its signal) is nobody's fault: nothing is sent, no
+    ERROR with a traceback is logged and no 500 is counted."""
+    from portal.app import create_app
+    from runtime.metrics import REGISTRY
+
+    app = create_app(services=portal.services)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"30")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    def internal_errors() -> float:
+        value = REGISTRY.get_sample_value("portal_http_refusals_total", {"status": "500"})
+        return value or 0.0
+
+    before = internal_errors()
+    await app(scope, receive, send)
+    assert sent == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert internal_errors() == before
 
 
 def nested(depth: int) -> bytes:

@@ -1,0 +1,36 @@
+"""bench/served.py's pieces: the server's CPU read from /proc, and the peer bench's queries
+sent with the same accounts' tokens as bench.http's own scenarios."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from bench.http import Request
+from bench.served import cpu_seconds, peer_scenarios
+
+
+def test_cpu_seconds_counts_this_process_time() -> None:
+    before = cpu_seconds(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.05:
+        pass
+    assert cpu_seconds(os.getpid()) - before >= 0.03  # ticks of 10 ms
+
+
+def test_peer_scenarios_reuse_the_accounts_and_their_tokens(tmp_path: Path) -> None:
+    (tmp_path / "dashboard.graphql").write_text("query D($id: ID!) { patient(id: $id) { id } }")
+    (tmp_path / "proxy_home.graphql").write_text("query P { viewer { patients { relationship } } }")
+    scenarios = {
+        "dashboard": [Request("t1", {"query": "q", "variables": {"id": "UGF0", "n": 10}})],
+        "proxy": [Request("t2", {"query": "q"})],
+    }
+    peer = peer_scenarios(scenarios, tmp_path)
+    [dashboard] = peer["peer-dashboard"]
+    assert dashboard.token == "t1"
+    assert dashboard.body["variables"] == {"id": "UGF0"}
+    assert dashboard.body["query"].startswith("query D")
+    [proxy] = peer["peer-proxy"]
+    assert (proxy.token, proxy.body["query"][:7]) == ("t2", "query P")
+    assert peer_scenarios(scenarios, tmp_path / "missing") == {}
