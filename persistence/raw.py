@@ -65,7 +65,9 @@ class _Compiled:
 
 # id(statement) -> its compiled form, or None where it must go through SQLAlchemy. The
 # statements are the module-level and `paging` ones, built once per process: a few dozen.
+# (Bounded all the same, should a caller build its statement at every call.)
 _COMPILED: dict[int, _Compiled | None] = {}
+_MAX_COMPILED = 1_000
 
 
 def compiled_sql(statement: Select[Any], dialect: Dialect) -> str | None:
@@ -80,6 +82,8 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
         found = _COMPILED[key]
         if found is None or found.statement is statement:
             return found
+    if len(_COMPILED) >= _MAX_COMPILED:
+        _COMPILED.clear()
     compiled = statement.compile(dialect=dialect)
     result: _Compiled | None = None
     if _plain(compiled):
@@ -158,7 +162,8 @@ async def rows(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
     """`(await session.execute(statement, values)).all()`, on PostgreSQL by asyncpg itself
-    (see the module's doc): the rows, read by position."""
+    (see the module's doc): the rows, read by position. For statements built once (module
+    level, or cached as `paging` does): each is compiled once and kept."""
     bind = session.bind
     if not ENABLED or bind is None or bind.dialect.name != "postgresql":
         return await _through_sqlalchemy(session, statement, values)
