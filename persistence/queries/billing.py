@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence import raw
 from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
 from persistence.queries.guard import patient_ids
 
@@ -171,7 +172,7 @@ async def line_items(
     lines = len(_LINE_COLUMNS)
     return [
         LineItemRow(LineRow._make(row[:lines]), *row[lines:])
-        for row in await session.execute(LINE_ITEMS, values)
+        for row in await raw.rows(session, LINE_ITEMS, values)
     ]
 
 
@@ -223,7 +224,7 @@ async def open_statement_totals(
     values = {"patient_ids": patient_ids(grants, RecordArea.BILLING)}
     return [
         OpenStatementTotals(g, c, int(lines), int(paid))
-        for g, c, lines, paid in (await session.execute(OPEN_TOTALS, values)).all()
+        for g, c, lines, paid in await raw.rows(session, OPEN_TOTALS, values)
     ]
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence import raw
 from persistence.paging import (
     Page,
     PageOf,
@@ -320,7 +321,7 @@ async def unread_by_thread(
         "thread_ids": list(thread_ids),
         "patient_ids": _message_ids(grants),
     }
-    rows = (await session.execute(UNREAD_BY_THREAD, values)).all()
+    rows = await raw.rows(session, UNREAD_BY_THREAD, values)
     return {thread_id: count for thread_id, count in rows}
 
 
@@ -329,7 +330,7 @@ async def unread_by_patient(
 ) -> dict[str, int]:
     """The reader's unread count per patient (patients with none are absent)."""
     values = {"reader": reader_of(grants), "patient_ids": _message_ids(grants)}
-    rows = (await session.execute(UNREAD_BY_PATIENT, values)).all()
+    rows = await raw.rows(session, UNREAD_BY_PATIENT, values)
     return {patient_id: count for patient_id, count in rows}
 
 

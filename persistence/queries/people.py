@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import GrantFacts, PatientGrant, Principal
 from domain.scopes import GrantStatus, Relationship, Scope, SensitiveCategory
 from persistence import models as m
+from persistence import raw
 from persistence.paging import fields_of, one_of
 from persistence.queries.guard import own_patient_id, patient_ids
 
@@ -151,7 +152,7 @@ async def principal_for(
 
     One statement (the account, outer-joined to its grants and their patients' birth dates):
     every request and every delivered event starts here."""
-    rows = (await session.execute(PRINCIPAL, {"account_id": account_id})).all()
+    rows = await raw.rows(session, PRINCIPAL, {"account_id": account_id})
     if not rows:
         return None, ""
     own_patient_id, display_name = rows[0][0], rows[0][1]
@@ -190,7 +191,7 @@ async def principal_in_session(
     if session_id is not None:
         params["session_id"] = session_id
     stmt = _PRINCIPALS[(session_id is not None, with_patients)]
-    rows = (await session.execute(stmt, params)).all()
+    rows = await raw.rows(session, stmt, params)
     if not rows:
         return None
     own_patient_id, display_name = rows[0][0], rows[0][1]
@@ -233,21 +234,21 @@ def grant_facts(grant: m.ProxyGrant | GrantRow, birth_date: date) -> GrantFacts:
 
 async def patients(session: AsyncSession, grants: Sequence[PatientGrant]) -> list[PatientRow]:
     ids = patient_ids(grants, None)
-    return [PatientRow._make(row) for row in (await session.execute(PATIENTS, {"ids": ids}))]
+    return [PatientRow._make(row) for row in await raw.rows(session, PATIENTS, {"ids": ids})]
 
 
 async def accounts_by_id(session: AsyncSession, ids: Sequence[str]) -> list[AccountRow]:
-    rows = (await session.execute(ACCOUNTS, {"ids": list(ids)})).all()
+    rows = await raw.rows(session, ACCOUNTS, {"ids": list(ids)})
     return [AccountRow._make(row) for row in rows]
 
 
 async def providers_by_id(session: AsyncSession, ids: Sequence[str]) -> list[ProviderRow]:
-    rows = (await session.execute(PROVIDERS, {"ids": list(ids)})).all()
+    rows = await raw.rows(session, PROVIDERS, {"ids": list(ids)})
     return [ProviderRow._make(row) for row in rows]
 
 
 async def departments_by_id(session: AsyncSession, ids: Sequence[str]) -> list[DepartmentRow]:
-    rows = (await session.execute(DEPARTMENTS, {"ids": list(ids)})).all()
+    rows = await raw.rows(session, DEPARTMENTS, {"ids": list(ids)})
     return [DepartmentRow._make(row) for row in rows]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence import raw
 from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
 from persistence.queries.guard import patient_ids
 
@@ -139,7 +140,7 @@ async def components_of(
         "result_ids": list(result_ids),
         "patient_ids": patient_ids(grants, RecordArea.RESULTS),
     }
-    return [ComponentRow._make(row) for row in await session.execute(COMPONENTS, values)]
+    return [ComponentRow._make(row) for row in await raw.rows(session, COMPONENTS, values)]
 
 
 async def hold_preferences(
@@ -147,8 +148,7 @@ async def hold_preferences(
 ) -> list[tuple[str, str]]:
     """(patient_id, kind) for every kind a patient asked to hear from their doctor first."""
     values = {"patient_ids": patient_ids(grants, RecordArea.RESULTS)}
-    rows = (await session.execute(HOLD_PREFERENCES, values)).all()
-    return [(row.patient_id, row.kind) for row in rows]
+    return [(row[0], row[1]) for row in await raw.rows(session, HOLD_PREFERENCES, values)]
 
 
 @dataclass(frozen=True)
