@@ -156,12 +156,23 @@ class PatientGrant:
     # The sensitive categories of clinical notes this reader may see (self: every one).
     categories: frozenset[SensitiveCategory] = frozenset()
     proof: object = field(default=None, repr=False, compare=False)
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.proof is not _ISSUED:
             raise TypeError("a PatientGrant is issued by domain.access only")
         # The proof is spent, so dataclasses.replace() cannot copy it into a forged grant.
         object.__setattr__(self, "proof", None)
+        object.__setattr__(
+            self,
+            "_hash",
+            hash((self.account_id, self.patient_id, self.area, self.relationship, self.categories)),
+        )
+
+    def __hash__(self) -> int:
+        # Hashed once: a grant is a key of every loader of its patient (tens of lookups per
+        # request), and hashing its enums and categories each time showed in profiles.
+        return self._hash
 
 
 def _issue(principal: Principal, context: PatientContext, area: RecordArea | None) -> PatientGrant:

@@ -689,6 +689,20 @@ def test_a_patient_grant_cannot_be_copied_into_another() -> None:
         dataclasses.replace(issued, patient_id=PATIENT)
 
 
+def test_grants_for_the_same_reading_are_equal_keys() -> None:
+    """A grant keys the loaders of its patient: the same decision made twice gives equal
+    grants with equal (cached) hashes; any difference makes another key."""
+    principal = proxy()
+    first = access_patient(principal, OWN_RECORD, RecordArea.RESULTS, POLICY)
+    again = access_patient(principal, OWN_RECORD, RecordArea.RESULTS, POLICY)
+    other = access_patient(principal, OWN_RECORD, RecordArea.BILLING, POLICY)
+    assert first is not again
+    assert first == again
+    assert hash(first) == hash(again)
+    assert first != other
+    assert {first: 1, again: 2, other: 3} == {first: 2, other: 3}
+
+
 # -- clinical notes: sensitive categories and the patient's privacy choices ------------
 BEHAVIORAL = SensitiveCategory.BEHAVIORAL_HEALTH
 SUBSTANCE = SensitiveCategory.SUBSTANCE_USE
