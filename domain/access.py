@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.scopes import (
@@ -116,16 +116,18 @@ class PatientContext:
     def area(self, area: RecordArea) -> AreaAccess:
         return next(a for a in self.access if a.area is area)
 
-    @property
+    # A context is immutable and kept per grant and day (`_proxy_context_on`): what it
+    # derives is worked out once, not at each request that lists the viewer's patients.
+    @cached_property
     def sensitive(self) -> tuple[CategoryAccess, ...]:
         """Each sensitive category of clinical notes: open to this viewer, or why not."""
         return tuple(category_access(self, c) for c in SensitiveCategory)
 
-    @property
-    def scopes(self) -> list[Scope]:
+    @cached_property
+    def scopes(self) -> tuple[Scope, ...]:
         """The scopes the policy really allows: those with at least one allowed area."""
         allowed = {a.area.scope for a in self.access if a.allowed}
-        return [s for s in Scope if s in allowed]
+        return tuple(s for s in Scope if s in allowed)
 
 
 class AccessDenied(Exception):

@@ -672,7 +672,7 @@ def test_own_record_is_for_self_only() -> None:
     ],
 )
 def test_context_scopes(policy: AgePolicy, facts: GrantFacts, scopes: list[Scope]) -> None:
-    assert patient_context(proxy(facts), PATIENT, policy).scopes == scopes
+    assert patient_context(proxy(facts), PATIENT, policy).scopes == tuple(scopes)
 
 
 # -- the proof object -------------------------------------------------------------------
