@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.scopes import (
@@ -116,16 +116,18 @@ class PatientContext:
     def area(self, area: RecordArea) -> AreaAccess:
         return next(a for a in self.access if a.area is area)
 
-    @property
+    # A context is immutable and kept per grant and day (`_proxy_context_on`): what it
+    # derives is worked out once, not at each request that lists the viewer's patients.
+    @cached_property
     def sensitive(self) -> tuple[CategoryAccess, ...]:
         """Each sensitive category of clinical notes: open to this viewer, or why not."""
         return tuple(category_access(self, c) for c in SensitiveCategory)
 
-    @property
-    def scopes(self) -> list[Scope]:
+    @cached_property
+    def scopes(self) -> tuple[Scope, ...]:
         """The scopes the policy really allows: those with at least one allowed area."""
         allowed = {a.area.scope for a in self.access if a.allowed}
-        return [s for s in Scope if s in allowed]
+        return tuple(s for s in Scope if s in allowed)
 
 
 class AccessDenied(Exception):
@@ -156,12 +158,23 @@ class PatientGrant:
     # The sensitive categories of clinical notes this reader may see (self: every one).
     categories: frozenset[SensitiveCategory] = frozenset()
     proof: object = field(default=None, repr=False, compare=False)
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.proof is not _ISSUED:
             raise TypeError("a PatientGrant is issued by domain.access only")
         # The proof is spent, so dataclasses.replace() cannot copy it into a forged grant.
         object.__setattr__(self, "proof", None)
+        object.__setattr__(
+            self,
+            "_hash",
+            hash((self.account_id, self.patient_id, self.area, self.relationship, self.categories)),
+        )
+
+    def __hash__(self) -> int:
+        # Hashed once: a grant is a key of every loader of its patient (tens of lookups per
+        # request), and hashing its enums and categories each time showed in profiles.
+        return self._hash
 
 
 def _issue(principal: Principal, context: PatientContext, area: RecordArea | None) -> PatientGrant:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Scope(Enum):
+class KeyEnum(Enum):
+    """An enum whose members hash by identity. Members are singletons compared by identity,
+    so this is the same equality; Enum's own `__hash__` is Python code hashing the member's
+    name, run at every dict and set lookup — and the access policy keys its decisions,
+    scopes and grants by these at every patient-scoped field."""
+
+    __hash__ = object.__hash__
+
+
+class Scope(KeyEnum):
     """What a proxy grant names (DESIGN section 3)."""
 
     APPOINTMENTS = "appointments"
@@ -17,7 +26,7 @@ class Scope(Enum):
     CLINICAL_NOTES = "clinical_notes"
 
 
-class RecordArea(Enum):
+class RecordArea(KeyEnum):
     """A part of a patient's record that a field reads.
 
     Each area belongs to one grant scope. HEALTH_SUMMARY is split because adolescent
@@ -62,7 +71,7 @@ _AREA_SCOPE = {
 }
 
 
-class SensitiveCategory(Enum):
+class SensitiveCategory(KeyEnum):
     """Parts of the record withheld from every proxy unless the patient opens them to one
     (DESIGN section 3, "Proxy access"); OTHER: what the EHR marks sensitive otherwise."""
 
@@ -72,7 +81,7 @@ class SensitiveCategory(Enum):
     OTHER = "other"
 
 
-class Relationship(Enum):
+class Relationship(KeyEnum):
     SELF = "self"
     PARENT = "parent"
     GUARDIAN = "guardian"
@@ -85,13 +94,13 @@ class Relationship(Enum):
         return self in (Relationship.PARENT, Relationship.GUARDIAN)
 
 
-class GrantStatus(Enum):
+class GrantStatus(KeyEnum):
     PENDING = "pending"
     ACTIVE = "active"
     REVOKED = "revoked"
 
 
-class AccessReason(Enum):
+class AccessReason(KeyEnum):
     """Why something is withheld. Nothing is hidden silently: the API names one of these."""
 
     PROXY_SCOPE = "PROXY_SCOPE"  # the grant does not include the scope

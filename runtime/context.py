@@ -4,8 +4,6 @@ and the WebSocket connection's context, whose events each begin afresh (`begin_e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
@@ -45,17 +43,14 @@ AuditNotes = tuple[
 ]
 
 
-@contextmanager
-def asking_for(patient_id: str, area: RecordArea | None = None) -> Iterator[None]:
-    """Name the patient (and area) a refused access check was about, for the audit only."""
-    try:
-        yield
-    except AccessDenied as denied:
-        if denied.patient_id is None:
-            denied.patient_id = patient_id
-        if denied.asked_area is None:
-            denied.asked_area = area
-        raise
+def _name_refusal(denied: AccessDenied, patient_id: str, area: RecordArea | None) -> None:
+    """Name the patient (and area) a refused access check was about, for the audit only.
+    (A try/except at each check, not a context manager: checks run at every patient-scoped
+    field, and a generator-based `with` costs more than the check itself.)"""
+    if denied.patient_id is None:
+        denied.patient_id = patient_id
+    if denied.asked_area is None:
+        denied.asked_area = area
 
 
 class Unauthenticated(Exception):
@@ -150,14 +145,20 @@ class Context:
 
     # -- the access checks: every read of a patient's record passes one of these --------
     def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
-        with asking_for(patient_id, area):
+        try:
             grant = self._decided(patient_id, area)
+        except AccessDenied as denied:
+            _name_refusal(denied, patient_id, area)
+            raise
         self.audit_read(grant, object_type)
         return grant
 
     def demographics(self, patient_id: str) -> PatientGrant:
-        with asking_for(patient_id):
+        try:
             grant = self._decided(patient_id, None)
+        except AccessDenied as denied:
+            _name_refusal(denied, patient_id, None)
+            raise
         self.audit_read(grant, "Patient")
         return grant
 
@@ -185,8 +186,11 @@ class Context:
         return decision
 
     def own_record(self, patient_id: str, object_type: str) -> PatientGrant:
-        with asking_for(patient_id):
+        try:
             grant = access.access_own_record(self.require_principal(), patient_id)
+        except AccessDenied as denied:
+            _name_refusal(denied, patient_id, None)
+            raise
         self.audit_read(grant, object_type)
         return grant
 

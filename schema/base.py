@@ -16,6 +16,7 @@ from domain.access import AccessDenied
 from domain.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf, decode_cursor
 from domain.scopes import RecordArea
 from runtime.context import Context
+from schema.execution import Lean
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -158,7 +159,7 @@ def cursor_values(after: str | None, kinds: list[type]) -> tuple[Any, ...] | Non
 GRANT = "grant"  # the parameter a RequiresScope field body takes its grant as
 
 
-class RequiresScope(FieldExtension):
+class RequiresScope(FieldExtension, Lean):
     """Declares and enforces the record area a patient-scoped field reads.
 
     The parent object must have a `patient_id`. The check runs before the field body, which
@@ -179,9 +180,14 @@ class RequiresScope(FieldExtension):
         field.arguments = arguments
         field.metadata = MappingProxyType({**(field.metadata or {}), "requires_scope": self.area})
 
+    gives = (GRANT,)
+
+    def keywords(self, source: Any, info: Info) -> dict[str, Any]:
+        """The grant, given to the body (schema.execution calls the body with it directly)."""
+        return {GRANT: info.context.access(source.patient_id, self.area, self.object_type)}
+
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
-        grant = info.context.access(source.patient_id, self.area, self.object_type)
-        return next_(source, info, grant=grant, **kwargs)
+        return next_(source, info, **self.keywords(source, info), **kwargs)
 
     # An async field body's coroutine is awaited by strawberry: no coroutine of our own.
     resolve_async = resolve

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from math import isfinite
 from operator import attrgetter
 from types import CoroutineType, FunctionType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import (
@@ -55,7 +55,10 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.types.arguments import convert_argument
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.field import StrawberryField
 
 # (read the value off the source, coerce it to the leaf type, whether null is allowed,
@@ -145,51 +148,117 @@ def _plan(parent_type: GraphQLObjectType, field_name: str) -> Leaf:
 
 
 def lean_resolvers(schema: strawberry.Schema) -> int:
-    """Call the body of each resolver field that has no arguments and no extensions
-    directly, with the strawberry `Info` it asks for, instead of through strawberry's
-    general wrapper (argument conversion, the extension chain, one more coroutine around
-    an async body). graphql-core's `execute_field` still runs it, completes the value and
-    reports its errors. Returns how many fields were made lean."""
+    """Call the body of each resolver field directly, with the strawberry `Info` it asks
+    for and its arguments as graphql-core coerced them, instead of through strawberry's
+    general wrapper (the conversion of every argument, the extension chain built with
+    `reduce` and `partial` at each call, one more coroutine around an async body).
+    graphql-core's `execute_field` still runs it, completes the value and reports its
+    errors. A field qualifies when each of its extensions is `Lean` and each argument is
+    converted exactly as strawberry would (see `_conversion_of`). Returns how many fields
+    were made lean."""
     if schema.exception_handlers:
         return 0  # strawberry's wrapper is where those are matched
-    info_class = schema.config.info_class
     made = 0
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType):
             continue
         for field_def in graphql_type.fields.values():
-            lean = _lean_resolver(field_def, info_class)
+            lean = _lean_resolver(field_def, schema)
             if lean is not None:
                 field_def.resolve, made = lean, made + 1
     return made
 
 
-def _lean_resolver(field_def: GraphQLField, info_class: type[strawberry.Info]) -> Any:
+class Lean:
+    """A field extension whose whole work is keyword arguments it gives the field's body
+    (`RequiresScope`: the grant), decided from the source and the info before the body
+    runs, the other arguments untouched. Such a field may be made lean: the body is called
+    with `keywords(...)` added, without strawberry's extension chain."""
+
+    gives: tuple[str, ...] = ()  # the names of the keywords
+
+    def keywords(self, source: Any, info: strawberry.Info) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+# graphql-core gives these arguments' values as strawberry passes them on (a scalar's or an
+# enum's parsed value): nothing to convert
+_AS_GIVEN = (str, int, float, bool, strawberry.ID)
+_Conversion = Callable[[Any, strawberry.Info], Any] | None
+
+
+def _conversion_of(argument: Any, graphql_name: str, schema: strawberry.Schema) -> _Conversion:
+    """None when strawberry's `convert_argument` returns the value as graphql-core gave it
+    (a built-in scalar or an enum, optional or not); otherwise that conversion itself."""
+    type_ = argument.type
+    if type(type_) is StrawberryOptional:  # not a subclass: `Maybe` wraps its value
+        type_ = type_.of_type
+    if type_ in _AS_GIVEN or isinstance(type_, StrawberryEnumDefinition):
+        return None
+    if isinstance(type_, type) and has_enum_definition(type_):
+        return None
+    registry, config = schema.schema_converter.scalar_registry, schema.config
+
+    def convert(value: Any, info: strawberry.Info) -> Any:
+        return convert_argument(value, argument.type, registry, config, info, path=(graphql_name,))
+
+    return convert
+
+
+def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
     definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or definition.extensions:
+    if not isinstance(definition, StrawberryField) or definition.is_subscription:
+        return None
+    extensions = tuple(e for e in definition.extensions if isinstance(e, Lean))
+    if len(extensions) != len(definition.extensions):
         return None
     resolver = definition.base_resolver
-    if resolver is None or definition.arguments or definition.is_subscription:
+    if resolver is None or resolver.self_parameter is None:
         return None
     function = resolver.wrapped_func
-    info = resolver.info_parameter
-    expected = {resolver.self_parameter, info} - {None}
-    if not isinstance(function, FunctionType) or resolver.self_parameter is None:
+    if not isinstance(function, FunctionType):
         return None
-    if set(resolver.signature.parameters.values()) != expected:
+    info_parameter = resolver.info_parameter
+    converter = schema.config.name_converter
+    arguments = []
+    for argument in definition.arguments:
+        name = converter.from_argument(argument)
+        arguments.append((name, argument.python_name, _conversion_of(argument, name, schema)))
+    expected = [resolver.self_parameter.name]
+    expected += [info_parameter.name] if info_parameter is not None else []
+    expected += [python_name for _name, python_name, _convert in arguments]
+    expected += [name for extension in extensions for name in extension.gives]
+    if sorted(resolver.signature.parameters) != sorted(expected):
         return None  # root, parent or anything else: strawberry's wrapper supplies those
-    if info is None:
+    info_class = schema.config.info_class
+    info_name = info_parameter.name if info_parameter is not None else None
+    if not arguments and not extensions:  # the commonest: no arguments at all
+        if info_name is None:
 
-        def of_source(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
-            return function(source)
+            def of_source(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+                return function(source)
 
-        return of_source
-    name = info.name
+            return of_source
 
-    def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
-        return function(source, **{name: info_class(_raw_info=raw, _field=definition)})
+        def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
+            return function(source, **{info_name: info_class(_raw_info=raw, _field=definition)})
 
-    return with_info
+        return with_info
+
+    def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
+        info = info_class(_raw_info=raw, _field=definition)
+        keywords: dict[str, Any] = {}
+        for name, python_name, convert in arguments:
+            if name in values:  # else the body's own default, as strawberry does
+                value = values[name]
+                keywords[python_name] = value if convert is None else convert(value, info)
+        for extension in extensions:
+            keywords.update(extension.keywords(source, info))
+        if info_name is not None:
+            keywords[info_name] = info
+        return function(source, **keywords)
+
+    return with_arguments
 
 
 class Resumed:
@@ -430,6 +499,8 @@ def _directed(details: FieldDetailsList) -> bool:
 _COLLECTED: dict[tuple[Any, ...], tuple[FieldDetailsList, CollectedFields]] = {}
 _COLLECTED_BOUND = 20_000
 _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
+# _COLLECTED's entries by (type, id of the field details list): the list is kept with it
+_BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
 _PLANNED: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
 
@@ -519,6 +590,8 @@ async def _completed_items(items: list[Any], waiting: list[int]) -> list[Any]:
 
 
 _OFF_PATH: Any = object()
+# what a completed field usually is, never awaitable: asked before the awaitable check's call
+_SETTLED = frozenset({dict, list, type(None), str, int, float, bool})
 
 
 class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -539,15 +612,23 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's, kept across requests for an operation that collects alike."""
         if not self._collects_alike:
             return super().collect_subfields(return_type, field_details_list)
+        # the same list of field details (one kept in an entry of _COLLECTED: below the
+        # root, every list is) gives the same fields, found without making the key
+        known = _BY_LIST.get((return_type, id(field_details_list)))
+        if known is not None and known[0] is field_details_list:
+            return known[1]
         key = (return_type, *[id(details.node) for details in field_details_list])
         entry = _COLLECTED.get(key)
         if entry is not None:
+            _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, entry[1])
             return entry[1]
         collected = super().collect_subfields(return_type, field_details_list)
-        if len(_COLLECTED) > _COLLECTED_BOUND:
+        if len(_COLLECTED) > _COLLECTED_BOUND or len(_BY_LIST) > _COLLECTED_BOUND:
             _COLLECTED.clear()
             _PLANNED.clear()
+            _BY_LIST.clear()
         _COLLECTED[key] = (field_details_list, collected)
+        _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, collected)
         grouped_field_set = collected.grouped_field_set
         _PLANNED[id(grouped_field_set)] = (
             grouped_field_set,
@@ -589,7 +670,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     )
                     if completed is not _OFF_PATH:
                         results[name] = completed
-                        if is_awaitable(completed):
+                        if type(completed) not in _SETTLED and is_awaitable(completed):
                             waiting.append(name)
                         continue
                 elif leaf is not None:
@@ -600,7 +681,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         value = Undefined
                     else:
                         if type(value) is unchanged and (
-                            unchanged is not float or isfinite(cast(float, value))
+                            unchanged is not float or isfinite(value)  # type: ignore[arg-type]
                         ):
                             results[name] = value
                             continue
@@ -636,7 +717,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 )
                 if result is not Undefined:
                     results[name] = result
-                    if is_awaitable(result):
+                    if type(result) not in _SETTLED and is_awaitable(result):
                         waiting.append(name)
         except Exception:
             if waiting:  # settle what other fields started: they may fail too
@@ -675,7 +756,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) not in _SETTLED and self.is_awaitable(completed):
             return self._settle_field(completed, shape.field_type, details, path)
         return completed
 
@@ -714,6 +795,8 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
     ) -> Any:
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        if not defer_usages:  # as execute_collected_subfields does, without its call
+            return self.execute_fields(object_type, value, path, grouped_field_set, None)
         return self.execute_collected_subfields(
             object_type, value, path, grouped_field_set, defer_usages, None
         )
@@ -747,7 +830,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     done = None
-                if self.is_awaitable(done):
+                if type(done) not in _SETTLED and self.is_awaitable(done):
                     done = self._settle_field(done, item_type, details, item_path)
                     waiting.append(index)
                 completed.append(done)

@@ -418,7 +418,7 @@ class PatientContext:
         return cls(
             patient_id=facts.patient_id,
             relationship=facts.relationship,
-            scopes=facts.scopes,
+            scopes=list(facts.scopes),
             expires_at=facts.expires_at,
             access=[ScopeAccess.from_facts(a) for a in facts.access],
             sensitive_categories=[

@@ -14,9 +14,12 @@ from typing import Annotated, Any
 import pytest
 import strawberry
 from aiodataloader import DataLoader
+from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 from schema.execution import (
+    Lean,
     PortalExecutionContext,
     attribute_plan,
     eager_resolvers,
@@ -53,6 +56,37 @@ class Part(Named):
         if self.weight == 13:
             raise ValueError("late")
         return self.weight
+
+
+class Stamp(FieldExtension, Lean):
+    """Gives the body a `stamp` of its source, as RequiresScope gives its grant; refuses
+    the source of size 13."""
+
+    gives = ("stamp",)
+
+    def apply(self, field: StrawberryField) -> None:  # each schema built applies it again
+        field.arguments = [a for a in field.arguments if a.python_name != "stamp"]
+
+    def keywords(self, source: Any, info: strawberry.Info) -> dict[str, Any]:
+        if source.size == 13:
+            raise PermissionError("no stamp for you")
+        return {"stamp": f"{source.name}#{info.path.key}"}
+
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return next_(source, info, **self.keywords(source, info), **kwargs)
+
+    resolve_async = resolve  # strawberry awaits an async body's coroutine
+
+
+class Upper(FieldExtension):  # not Lean: the field keeps strawberry's wrapper
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return str(next_(source, info, **kwargs)).upper()
+
+
+@strawberry.input
+class Span:
+    low: int
+    high: int = 10
 
 
 def _shout(root: Thing) -> str:  # a resolver given its source as `root`
@@ -125,6 +159,36 @@ class Thing(Named):
         if self.size == 13:
             raise RuntimeError("late")
         return self.size
+
+    # (mypy sees strawberry.field with extensions as untyped in this module, not in schema/)
+    @strawberry.field(extensions=[Stamp()])  # type: ignore[untyped-decorator]
+    def stamped(  # a Lean extension's keyword, arguments of every kind, defaults
+        self,
+        info: strawberry.Info,
+        stamp: str,
+        times: int = 1,
+        tone: Color | None = None,
+        sizes: list[int] | None = None,
+        key: strawberry.ID | None = None,
+        span: Span | None = None,
+    ) -> str | None:
+        return (
+            f"{stamp}*{times}:{tone and tone.value}:{sizes}:{key!r}"
+            f":{span and (span.low, span.high)}:{info.field_name}"
+        )
+
+    @strawberry.field(extensions=[Stamp()])  # type: ignore[untyped-decorator]
+    async def stamped_later(self, stamp: str, word: str = "w") -> str | None:  # async, no info
+        await asyncio.sleep(0)
+        return stamp + word
+
+    @strawberry.field(extensions=[Upper()])  # type: ignore[untyped-decorator]
+    def upper(self, word: str) -> str:  # an extension that is not Lean
+        return f"{word} {self.name}"
+
+    @strawberry.field
+    def inside(self, span: Span) -> bool:  # an input object: strawberry's conversion
+        return span.low <= self.size <= span.high
 
     @strawberry.field
     def later(self) -> str:  # a method of the source returning an awaitable
@@ -248,6 +312,12 @@ QUERIES = {
     " parts { __typename ...n } } } fragment n on Named { name }",
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
+    "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
+        a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
+        c: stamped(times: 2, tone: null, sizes: null, span: null)
+        v: stamped(span: {low: 0, high: 2}) @include(if: $yes)
+        stampedLater l2: stampedLater(word: "x") upper(word: "hey")
+        inside(span: {low: 0}) i2: inside(span: {low: 5, high: 6}) } }""",
 }
 
 
@@ -276,10 +346,17 @@ def test_the_corners_are_really_exercised() -> None:
     assert refused["errors"][0][1] == ("broken", 1, "tint")
     later = answer(FAST, QUERIES["an awaitable returned by a method"])["data"]
     assert later["things"][0] == {"later": "A", "name": "a"}
+    stamped = answer(FAST, QUERIES["arguments and a lean extension's keyword"])
+    first = stamped["data"]["things"][0]
+    assert first["b"] == "a#b*3:blue:[1, 2]:'k7':(1, 10):stamped"  # converted, defaulted
+    assert (first["l2"], first["upper"], first["i2"]) == ("a#l2x", "HEY A", False)
+    assert len(stamped["errors"]) == 6  # the refused keyword, at each field's path
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    assert LEAN == 15  # the 5 of Query, 8 of Thing and 2 of Part without arguments
+    # the 5 of Query, 8 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # `stamped`, `stampedLater` and `inside` with theirs (not `upper`: not Lean)
+    assert LEAN == 19
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]

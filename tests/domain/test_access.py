@@ -672,7 +672,7 @@ def test_own_record_is_for_self_only() -> None:
     ],
 )
 def test_context_scopes(policy: AgePolicy, facts: GrantFacts, scopes: list[Scope]) -> None:
-    assert patient_context(proxy(facts), PATIENT, policy).scopes == scopes
+    assert patient_context(proxy(facts), PATIENT, policy).scopes == tuple(scopes)
 
 
 # -- the proof object -------------------------------------------------------------------
@@ -687,6 +687,20 @@ def test_a_patient_grant_cannot_be_copied_into_another() -> None:
     issued = access_own_record(proxy(), OWN_RECORD)
     with pytest.raises(TypeError):
         dataclasses.replace(issued, patient_id=PATIENT)
+
+
+def test_grants_for_the_same_reading_are_equal_keys() -> None:
+    """A grant keys the loaders of its patient: the same decision made twice gives equal
+    grants with equal (cached) hashes; any difference makes another key."""
+    principal = proxy()
+    first = access_patient(principal, OWN_RECORD, RecordArea.RESULTS, POLICY)
+    again = access_patient(principal, OWN_RECORD, RecordArea.RESULTS, POLICY)
+    other = access_patient(principal, OWN_RECORD, RecordArea.BILLING, POLICY)
+    assert first is not again
+    assert first == again
+    assert hash(first) == hash(again)
+    assert first != other
+    assert {first: 1, again: 2, other: 3} == {first: 2, other: 3}
 
 
 # -- clinical notes: sensitive categories and the patient's privacy choices ------------
