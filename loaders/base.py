@@ -1,4 +1,4 @@
-"""DataLoader plumbing: each batch is one SQL statement in its own short session."""
+"""DataLoader plumbing: each batch is one SQL statement, on the request's session."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import asyncio
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
 from persistence.paging import Page, PageOf
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -61,11 +64,13 @@ class FairGate:
 class RequestSession:
     """The database side of one request: its batches, and when it may end.
 
-    `shared` (HTTP requests on PostgreSQL): one session, so one pooled connection, for every
-    batch of the request and for its authentication and audit, the batches taking turns (a
-    connection runs one statement at a time anyway). The session reads in autocommit (no
+    `shared` (HTTP requests): one session, so one pooled connection, for every batch of the
+    request and for its authentication and audit, the batches taking turns (a connection
+    runs one statement at a time anyway). On PostgreSQL the session reads in autocommit (no
     BEGIN/ROLLBACK round trips): each statement sees what was committed before it, as READ
-    COMMITTED did. Otherwise (SQLite, subscription events) each batch has a short session.
+    COMMITTED did. On SQLite its reads are one transaction, so one snapshot (see
+    `_begin_reads`), which its writes end first (`writing`). Otherwise (subscription
+    events) each batch has a short session.
 
     It also counts the keys loaders have queued and not yet loaded: `close()` waits for
     them, so a request never ends (and never closes its connection) while one of its own
@@ -83,26 +88,72 @@ class RequestSession:
         self._shared = shared
         self._gate = gate  # passed before the shared session's first use, left at its close
         self._session: AsyncSession | None = None
+        bind = sessions.kw.get("bind")
+        self._snapshot = isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"
+        # SQLite: the driver connection (aiosqlite's) whose read transaction this opened.
+        self._reading: aiosqlite.Connection | None = None
         self._turn = asyncio.Lock()
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self._use() if self._shared else self._sessions()
+        """A session to read on."""
+        return self._use(write=False) if self._shared else self._sessions()
+
+    def writing(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session to write on (the request's audit, the session's last use), committed
+        by the writer. On SQLite the request's read transaction is ended first: a write
+        inside it would have to upgrade a snapshot another connection may have committed
+        past since, which SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, no waiting), and
+        the audit would then miss the response. Reads after it begin a new snapshot."""
+        return self._use(write=True) if self._shared else self._sessions()
 
     @asynccontextmanager
-    async def _use(self) -> AsyncIterator[AsyncSession]:
+    async def _use(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         async with self._turn:
             if self._session is None:
                 if self._gate is not None:
                     await self._gate.acquire()
                 self._session = self._sessions()
+            session = self._session
             try:
-                yield self._session
+                if self._snapshot:
+                    if write:
+                        await self._end_reads(session)
+                    elif self._reading is None:
+                        await self._begin_reads(session)
+                yield session
             except BaseException:
-                await self._session.rollback()  # a failed statement spoils the transaction
+                self._reading = None
+                await session.rollback()  # a failed statement spoils the transaction
                 raise
+
+    async def _begin_reads(self, session: AsyncSession) -> None:
+        """SQLite: BEGIN on the session's connection, so that the request's reads are one
+        transaction, one snapshot of the database (taken at its first read; in WAL mode a
+        reader blocks no writer). Python's sqlite3 would otherwise run each SELECT in a
+        transaction of its own, and a batch could see a write its predecessor did not.
+        Sent on the driver itself: one thread hop, and SQLAlchemy's transaction (which
+        sqlite3 only begins before a write) is the same either way: its commit, rollback or
+        the pool's reset ends this one too. Not when a transaction is already open (a write
+        not committed yet): reads then see it, and no commit of ours may end it."""
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and not driver.in_transaction:
+            await driver.execute("BEGIN")
+            self._reading = driver
+
+    async def _end_reads(self, session: AsyncSession) -> None:
+        reading = self._reading
+        self._reading = None
+        if reading is None or not session.in_transaction():
+            return  # ended with SQLAlchemy's transaction, its connection given back
+        connection = await session.connection()
+        # Not if given back meanwhile (this session's transaction is then on another one).
+        same = (await connection.get_raw_connection()).driver_connection is reading
+        if same and reading.in_transaction:
+            await reading.commit()  # reads only: nothing to keep, and the snapshot is let go
 
     def queued(self) -> None:
         """A loader queued a key; `loaded` follows when its batch has run."""
@@ -131,6 +182,7 @@ class RequestSession:
 
     async def _give_back(self) -> None:
         session, self._session = self._session, None
+        self._reading = None  # closing the session rolls its transaction back
         if session is not None:
             try:
                 await session.close()
