@@ -170,8 +170,16 @@ def subscription_delivered(kind: str) -> None:
     DELIVERIES.labels(kind).inc()
 
 
+# Each loader's child of LOADER_BATCHES, looked up once (`labels()` takes a lock and builds
+# a key on every call; a dashboard runs about seven batches). Loaders are a fixed set.
+_LOADER_BATCH_CHILDREN: dict[str, Histogram] = {}
+
+
 def loader_batch(loader: str, size: int) -> None:
-    LOADER_BATCHES.labels(loader).observe(size)
+    child = _LOADER_BATCH_CHILDREN.get(loader)
+    if child is None:
+        child = _LOADER_BATCH_CHILDREN[loader] = LOADER_BATCHES.labels(loader)
+    child.observe(size)
 
 
 class _ServicesCollector(Collector):
