@@ -1,18 +1,21 @@
-"""DataLoader plumbing: each batch is one SQL statement in its own short session."""
+"""DataLoader plumbing: each batch is one SQL statement, on the request's session."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
 from persistence.paging import Page, PageOf
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -61,13 +64,15 @@ class FairGate:
 class RequestSession:
     """The database side of one request: its batches, and when it may end.
 
-    `shared` (HTTP requests on PostgreSQL): one session, so one pooled connection, for every
-    batch of the request and for its authentication and audit, the batches taking turns (a
-    connection runs one statement at a time anyway). The session reads in autocommit (no
+    `shared` (HTTP requests): one session, so one pooled connection, for every batch of the
+    request and for its authentication and audit, the batches taking turns (a connection
+    runs one statement at a time anyway). On PostgreSQL the session reads in autocommit (no
     BEGIN/ROLLBACK round trips): each statement sees what was committed before it, as READ
-    COMMITTED did. Otherwise (SQLite, subscription events) each batch has a short session.
+    COMMITTED did. On SQLite its reads are one transaction, so one snapshot (see
+    `_begin_reads`), which its writes end first (`writing`). Otherwise (subscription
+    events) each batch has a short session.
 
-    It also counts the keys loaders have queued and not yet loaded: `close()` waits for
+    It also counts the batches loaders have scheduled and not yet run: `close()` waits for
     them, so a request never ends (and never closes its connection) while one of its own
     batches is still running, e.g. a sibling's batch when a non-null field error ended the
     execution early."""
@@ -83,34 +88,91 @@ class RequestSession:
         self._shared = shared
         self._gate = gate  # passed before the shared session's first use, left at its close
         self._session: AsyncSession | None = None
+        bind = sessions.kw.get("bind")
+        self._snapshot = isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"
+        # SQLite: the driver connection (aiosqlite's) whose read transaction this opened.
+        self._reading: aiosqlite.Connection | None = None
         self._turn = asyncio.Lock()
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self._use() if self._shared else self._sessions()
+        """A session to read on."""
+        return _Turn(self, False) if self._shared else self._sessions()
 
-    @asynccontextmanager
-    async def _use(self) -> AsyncIterator[AsyncSession]:
-        async with self._turn:
+    def writing(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session to write on (the request's audit, the session's last use), committed
+        by the writer. On SQLite the request's read transaction is ended first: a write
+        inside it would have to upgrade a snapshot another connection may have committed
+        past since, which SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, no waiting), and
+        the audit would then miss the response. Reads after it begin a new snapshot."""
+        return _Turn(self, True) if self._shared else self._sessions()
+
+    async def _enter(self, write: bool) -> AsyncSession:
+        """The shared session, this use's turn taken (`_leave` gives it back)."""
+        await self._turn.acquire()
+        try:
             if self._session is None:
                 if self._gate is not None:
                     await self._gate.acquire()
                 self._session = self._sessions()
+        except BaseException:
+            self._turn.release()
+            raise
+        session = self._session
+        if self._snapshot:
             try:
-                yield self._session
+                if write:
+                    await self._end_reads(session)
+                elif self._reading is None:
+                    await self._begin_reads(session)
             except BaseException:
-                await self._session.rollback()  # a failed statement spoils the transaction
+                await self._leave(failed=True)
                 raise
+        return session
+
+    async def _leave(self, *, failed: bool) -> None:
+        try:
+            if failed and self._session is not None:
+                self._reading = None
+                await self._session.rollback()  # a failed statement spoils the transaction
+        finally:
+            self._turn.release()
+
+    async def _begin_reads(self, session: AsyncSession) -> None:
+        """SQLite: BEGIN on the session's connection, so that the request's reads are one
+        transaction, one snapshot of the database (taken at its first read; in WAL mode a
+        reader blocks no writer). Python's sqlite3 would otherwise run each SELECT in a
+        transaction of its own, and a batch could see a write its predecessor did not.
+        Sent on the driver itself: one thread hop, and SQLAlchemy's transaction (which
+        sqlite3 only begins before a write) is the same either way: its commit, rollback or
+        the pool's reset ends this one too. Not when a transaction is already open (a write
+        not committed yet): reads then see it, and no commit of ours may end it."""
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and not driver.in_transaction:
+            await driver.execute("BEGIN")
+            self._reading = driver
+
+    async def _end_reads(self, session: AsyncSession) -> None:
+        reading = self._reading
+        self._reading = None
+        if reading is None or not session.in_transaction():
+            return  # ended with SQLAlchemy's transaction, its connection given back
+        connection = await session.connection()
+        # Not if given back meanwhile (this session's transaction is then on another one).
+        same = (await connection.get_raw_connection()).driver_connection is reading
+        if same and reading.in_transaction:
+            await reading.commit()  # reads only: nothing to keep, and the snapshot is let go
 
     def queued(self) -> None:
-        """A loader queued a key; `loaded` follows when its batch has run."""
+        """A loader scheduled a batch; `loaded` follows when it has run."""
         self._pending += 1
         self._idle.clear()
 
-    def loaded(self, keys: int) -> None:
-        self._pending -= keys
+    def loaded(self) -> None:
+        self._pending -= 1
         if self._pending <= 0:
             self._pending = 0
             self._idle.set()
@@ -131,6 +193,7 @@ class RequestSession:
 
     async def _give_back(self) -> None:
         session, self._session = self._session, None
+        self._reading = None  # closing the session rolls its transaction back
         if session is not None:
             try:
                 await session.close()
@@ -139,31 +202,118 @@ class RequestSession:
                     self._gate.release()
 
 
+class _Turn:
+    """A use of a shared `RequestSession` (`async with`): its session, the turn taken."""
+
+    __slots__ = ("_request", "_write")
+
+    def __init__(self, request: RequestSession, write: bool) -> None:
+        self._request = request
+        self._write = write
+
+    async def __aenter__(self) -> AsyncSession:
+        return await self._request._enter(self._write)
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        await self._request._leave(failed=kind is not None)
+
+
 class SessionLoader(DataLoader[K, V | None]):
-    """A loader whose batch runs `fetch(session, keys)` and returns values in key order."""
+    """A loader whose batch runs `fetch(session, keys)` and returns values in key order.
+
+    aiodataloader's `DataLoader`, with its hot paths done here at less cost and the same
+    behaviour: one `Future` per key, cached for the request (a key is its own cache key);
+    the keys asked for until the dispatch runs, two turns of the event loop after the
+    first one, go in one batch, run as a task of its own (aiodataloader scheduled the same
+    dispatch as a coroutine wrapped in a task, then the batch as another); a value that is
+    an `Exception` fails its key alone, a failed batch fails each of its keys and leaves
+    them uncached; `prime` caches a value unless the key is there already."""
 
     def __init__(self, sessions: SessionSource) -> None:
-        super().__init__()
+        # Not DataLoader.__init__: it checks that `batch_load_fn` is a coroutine function
+        # (it is: below) and makes a cache-key function per instance, ~15 loaders a request.
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = asyncio.get_event_loop()
+        self._cache: dict[Any, asyncio.Future[V | None]] = {}
+        self._queue: list[tuple[K, asyncio.Future[V | None]]] = []  # type: ignore[assignment]
         self.sessions = sessions
         self._request = sessions if isinstance(sessions, RequestSession) else None
+        self._name = type(self).__name__
 
-    def do_resolve_reject(self, key: K, future: asyncio.Future[V | None]) -> None:
-        # Called by `load` for each key it queues (a cached key is not queued again): every
-        # queued key reaches `batch_load_fn` exactly once, which reports it loaded.
-        if self._request is not None:
-            self._request.queued()
-        super().do_resolve_reject(key, future)
+    def get_cache_key(self, key: K) -> K:
+        return key
 
-    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+    def load(self, key: K) -> asyncio.Future[V | None]:
+        if key is None:
+            raise TypeError(
+                "The loader.load() function must be called with a value, but got: None."
+            )
+        future = self._cache.get(key)
+        if future is None:
+            future = self._cache[key] = self.loop.create_future()
+            queue = self._queue
+            queue.append((key, future))
+            if len(queue) == 1:
+                if self._request is not None:
+                    self._request.queued()
+                self.loop.call_soon(self._dispatch_soon)
+        return future
+
+    def prime(self, key: K, value: V | None) -> SessionLoader[K, V]:
+        if key not in self._cache:
+            future = self.loop.create_future()
+            if isinstance(value, Exception):
+                future.set_exception(value)
+            else:
+                future.set_result(value)
+            self._cache[key] = future
+        return self
+
+    def _dispatch_soon(self) -> None:
+        self.loop.call_soon(self._dispatch)  # the turn aiodataloader's task took to start
+
+    def _dispatch(self) -> None:
+        queue: list[tuple[K, asyncio.Future[V | None]]] = self._queue
+        self._queue = []
+        size = self.max_batch_size
+        if size and size < len(queue):
+            for start in range(0, len(queue), size):
+                if start and self._request is not None:
+                    self._request.queued()  # one more batch of this dispatch
+                self.loop.create_task(self._run(queue[start : start + size]))
+        else:
+            self.loop.create_task(self._run(queue))
+
+    async def _run(self, queue: list[tuple[K, asyncio.Future[V | None]]]) -> None:
         try:
-            for observe in batch_observers:
-                observe(type(self).__name__, len(keys))
-            async with self.sessions() as session:
-                found = await self.fetch(session, keys)
-            return [found.get(k) for k in keys]
+            try:
+                values = await self.batch_load_fn([key for key, _ in queue])
+                if len(values) != len(queue):
+                    raise TypeError(f"{self._name}: {len(values)} values for {len(queue)} keys")
+            except Exception as error:
+                for key, future in queue:
+                    self._cache.pop(key, None)  # not cached: asked again, tried again
+                    if not future.done():
+                        future.set_exception(error)
+                return
+            for (_, future), value in zip(queue, values, strict=True):
+                if not future.done():
+                    if isinstance(value, Exception):
+                        future.set_exception(value)
+                    else:
+                        future.set_result(value)
         finally:
             if self._request is not None:
-                self._request.loaded(len(keys))
+                self._request.loaded()
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        for observe in batch_observers:
+            observe(self._name, len(keys))
+        async with self.sessions() as session:
+            found = await self.fetch(session, keys)
+        return [found.get(k) for k in keys]
 
     async def fetch(self, session: AsyncSession, keys: Sequence[K]) -> dict[K, V]:
         raise NotImplementedError

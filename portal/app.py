@@ -82,12 +82,12 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         # Authenticated once at the edge (a batch's operations share it); a failure is
         # raised again inside execution, where it is logged and masked with the request id.
         auth = authentication_of(request)
-        # One connection per HTTP operation on PostgreSQL, for its reads and its audit
-        # (closed by the view when the operation ends), reading in autocommit. Not on
-        # SQLite, where a read transaction keeps the snapshot of its first read.
-        shared = isinstance(request, Request) and self.services.engine.dialect.name == "postgresql"
-        # The first operation continues on the connection the request authenticated on (on
-        # PostgreSQL), its patient loader primed with the rows read with the principal.
+        # One connection per HTTP operation, for its reads and its audit (closed by the view
+        # when the operation ends): on PostgreSQL reading in autocommit, on SQLite in one
+        # read transaction (loaders.base.RequestSession).
+        shared = isinstance(request, Request)
+        # The first operation continues on the connection the request authenticated on, its
+        # patient loader primed with the rows read with the principal.
         handover = take_handover(request) if isinstance(request, Request) else None
         session = handover.session if handover is not None else None
         loaders = Loaders(self.services, per_request=shared, session=session)

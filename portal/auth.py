@@ -79,23 +79,21 @@ class PortalUser(BaseUser):
 
 class BearerAuthentication(AuthenticationBackend):
     """`hand_over` (the GraphQL route): an HTTP request's authentication hands its first
-    operation what it read (`Handover`): on PostgreSQL the connection it ran on, which the
-    operation then reads and audits on, so a request checks out one connection, not two;
-    and the rows of the account's patients, read in the same statement as its grants."""
+    operation what it read (`Handover`): the connection it ran on, which the operation then
+    reads and audits on, so a request checks out one connection, not two (on SQLite: one
+    read transaction, one snapshot); and the rows of the account's patients, read in the
+    same statement as its grants."""
 
     def __init__(self, services: Services, *, hand_over: bool = False) -> None:
         self.services = services
         self.hand_over = hand_over
-        self.own_connection = hand_over and services.engine.dialect.name == "postgresql"
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
         handover = None
         if self.hand_over and conn.scope["type"] == "http":
-            session = None
-            if self.own_connection:
-                session = RequestSession(
-                    self.services.read_sessions, shared=True, gate=self.services.request_gate
-                )
+            session = RequestSession(
+                self.services.read_sessions, shared=True, gate=self.services.request_gate
+            )
             handover = conn.state.handover = Handover(session)
         auth = await authenticate(
             self.services,
@@ -111,7 +109,7 @@ class BearerAuthentication(AuthenticationBackend):
 class Handover:
     """What an HTTP request's authentication leaves to its first operation."""
 
-    session: RequestSession | None  # the connection it ran on (PostgreSQL)
+    session: RequestSession | None  # the connection it ran on
     # The rows of the account's own patient and of every patient it holds a grant for.
     patients: Mapping[str, Patient] = field(default_factory=dict)
 
@@ -171,8 +169,8 @@ async def authenticate(
         return Authentication(error=NOT_VALID)
     try:
         # Autocommit on PostgreSQL: the one SELECT, no BEGIN/ROLLBACK around it.
-        sessions = handover.session if handover is not None else None
-        async with (sessions or services.read_sessions)() as session:
+        shared = handover.session if handover is not None else None
+        async with (shared or services.read_sessions)() as session:
             found = await principal_in_session(
                 session,
                 claims.account_id,
@@ -182,8 +180,10 @@ async def authenticate(
             )
             # Only a token issued while documents were pending costs a second statement.
             pending = claims.terms_pending and bool(await pending_for(session, claims.account_id))
-            sid = claims.session_id
-            if found is not None and sid is not None and _stale(found.session_last_used_at, now):
+        sid = claims.session_id
+        if found is not None and sid is not None and _stale(found.session_last_used_at, now):
+            # The request's session ends its read transaction first on SQLite (`writing`).
+            async with (shared.writing if shared else services.read_sessions)() as session:
                 await SessionRepository(session).touch(sid, now, client_address)
                 await session.commit()
     except Exception as exc:

@@ -169,4 +169,5 @@ class AuditReads(SchemaExtension):
                     path = ".".join(str(key) for key in error.path or ())
                     context.audit_refused(error.original_error, path)
             name = self.execution_context.operation_name or "anonymous"
-            await context.services.audit.write(context.audit_entries(name), context.loaders.session)
+            entries = context.audit_entries(name)
+            await context.services.audit.write(entries, context.loaders.session.writing)
