@@ -448,6 +448,60 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
 
 
 @dataclass(frozen=True, slots=True)
+class LeafItems:
+    """A list of leaves (`[Scope!]!`): its items coerced here, without graphql-core's
+    per-item completion (a path, an awaitable check and the type dispatch for each)."""
+
+    coerce: Callable[[Any], Any]
+    item_nullable: bool
+
+    def complete(self, value: Any) -> Any:
+        """The completed list, or `_OFF_PATH` for anything unusual (not a list, a null
+        where none may be, an item the type refuses): graphql-core then says what."""
+        if type(value) is not list and type(value) is not tuple:
+            return _OFF_PATH
+        coerce = self.coerce
+        completed: list[Any] = []
+        for item in value:
+            if item is None:
+                if not self.item_nullable:
+                    return _OFF_PATH
+                completed.append(None)
+                continue
+            if isinstance(item, Exception):
+                return _OFF_PATH
+            try:
+                coerced = coerce(item)
+            except Exception:
+                return _OFF_PATH
+            if coerced is None or coerced is Undefined:
+                return _OFF_PATH
+            completed.append(coerced)
+        return completed
+
+
+_LEAF_ITEMS: dict[GraphQLOutputType, LeafItems | None] = {}
+
+
+def leaf_items_of(field_type: GraphQLOutputType) -> LeafItems | None:
+    """The `LeafItems` of a list of leaves (nullable or not), None for any other type."""
+    try:
+        return _LEAF_ITEMS[field_type]
+    except KeyError:
+        pass
+    listed = get_nullable_type(field_type)
+    plan = None
+    if isinstance(listed, GraphQLList):
+        item_type = get_nullable_type(listed.of_type)
+        if is_leaf_type(item_type):
+            plan = LeafItems(
+                _coercion_of(item_type), not isinstance(listed.of_type, GraphQLNonNull)
+            )
+    _LEAF_ITEMS[field_type] = plan
+    return plan
+
+
+@dataclass(frozen=True, slots=True)
 class Attribute:
     """A field read off its source as an attribute, of a `Shape`d type: without the
     resolve info and strawberry's default resolver either."""
@@ -772,6 +826,12 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's, but a value of a `Shape`d type that fits it (a resolver's
         object or list of objects) goes straight into the object's fields."""
         shape = shape_of(return_type) if self.short_path else None
+        if shape is None and self.short_path and position_context is None:
+            leaves = leaf_items_of(return_type)
+            if leaves is not None and not _directed(field_details_list):
+                completed = leaves.complete(result)
+                if completed is not _OFF_PATH:
+                    return completed
         if (
             shape is None
             or position_context is not None  # inside a deferred fragment (incremental)

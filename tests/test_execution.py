@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import pytest
 import strawberry
 from aiodataloader import DataLoader
+from graphql import GraphQLObjectType
 from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
@@ -23,6 +24,7 @@ from schema.execution import (
     PortalExecutionContext,
     attribute_plan,
     eager_resolvers,
+    leaf_items_of,
     leaf_plan,
     lean_resolvers,
     run_eagerly,
@@ -110,6 +112,12 @@ class Thing(Named):
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     flag: bool | None = True
+    # lists of leaves: of enums (with nulls where they may be, or a value that is not one),
+    # of scalars, and one where no list may be null
+    colors: list[Color] | None = strawberry.field(default_factory=lambda: [Color.RED])
+    loose_colors: list[Color | None] = strawberry.field(default_factory=list)
+    tags: list[str] | None = None
+    strict_tags: list[str] = strawberry.field(default_factory=list)
 
     @strawberry.field
     def label(self) -> str:
@@ -232,10 +240,18 @@ THINGS = [
         spare=part("s1", 1),
         loose=[part("l1", 1), None],
         strict_parts=[part("q1", 1)],
+        colors=[Color.BLUE, Color.RED],
+        loose_colors=[None, Color.BLUE],
+        tags=["x", "y"],
+        strict_tags=["s"],
     ),
     thing(
         "b",
         13,
+        colors=[Color.RED, "not-a-color"],
+        loose_colors=(Color.RED,),
+        tags=["z", None],
+        strict_tags=None,
         parts=[part("p13", 13)],
         loose=[None, part("l13", 13)],
         wrong=Other(code="not a part"),
@@ -312,6 +328,9 @@ QUERIES = {
     " parts { __typename ...n } } } fragment n on Named { name }",
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
+    "lists of leaves": "{ things { name colors looseColors tags } }",
+    "a null list where none may be": "{ broken { name } things { name strictTags } }",
+    "lists of leaves on a resolver's path": "{ named { ... on Thing { colors tags } } }",
     "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
         a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
         c: stamped(times: 2, tone: null, sizes: null, span: null)
@@ -346,6 +365,17 @@ def test_the_corners_are_really_exercised() -> None:
     assert refused["errors"][0][1] == ("broken", 1, "tint")
     later = answer(FAST, QUERIES["an awaitable returned by a method"])["data"]
     assert later["things"][0] == {"later": "A", "name": "a"}
+    listed = answer(FAST, QUERIES["lists of leaves"])
+    assert listed["data"]["things"][0] == {
+        "name": "a",
+        "colors": ["BLUE", "RED"],
+        "looseColors": [None, "BLUE"],
+        "tags": ["x", "y"],
+    }
+    assert {path for _message, path in listed["errors"]} == {
+        ("things", 1, "colors", 1),
+        ("things", 1, "tags", 1),
+    }
     stamped = answer(FAST, QUERIES["arguments and a lean extension's keyword"])
     first = stamped["data"]["things"][0]
     assert first["b"] == "a#b*3:blue:[1, 2]:'k7':(1, 10):stamped"  # converted, defaulted
@@ -534,3 +564,18 @@ def test_fields_collected_once_per_document_unless_directives_read_variables() -
 
 async def _awaited(value: Awaitable[Any]) -> Any:
     return await value
+
+
+def test_lists_of_leaves_are_completed_here_unless_unusual() -> None:
+    thing_type = FAST._schema.type_map["Thing"]
+    assert isinstance(thing_type, GraphQLObjectType)
+    fields = thing_type.fields
+    colors, loose = leaf_items_of(fields["colors"].type), leaf_items_of(fields["looseColors"].type)
+    assert colors is not None
+    assert loose is not None
+    assert leaf_items_of(fields["parts"].type) is None  # a list of objects: a Shape
+    assert leaf_items_of(fields["color"].type) is None
+    assert colors.complete([Color.BLUE, Color.RED]) == ["BLUE", "RED"]
+    assert loose.complete((None, Color.RED)) == [None, "RED"]
+    for unusual in ([Color.RED, None], [Color.RED, "nope"], "RED", None, [ValueError()]):
+        assert not isinstance(colors.complete(unusual), list)  # graphql-core's path
