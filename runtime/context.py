@@ -20,7 +20,7 @@ from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import REFUSED, AuditEntry
-from runtime.realtime.sharing import View
+from runtime.realtime.sharing import Gathering, View
 from runtime.services import Services
 
 ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
@@ -324,6 +324,8 @@ class SocketContext(Context):
     # The event's view while it is executed (runtime/realtime/sharing.py), else None.
     event_view: View | None = field(default=None, init=False, repr=False)
     _idle_loaders: Loaders | None = field(default=None, init=False, repr=False)
+    # The event's gathering this delivery has joined and not yet left (sharing.py).
+    _gathering: Gathering | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, context: Context) -> SocketContext:
@@ -343,9 +345,22 @@ class SocketContext(Context):
         # the patient and the area: worked out once for the subscriptions sharing the view.
         self._decisions = view.shared.setdefault("decisions", {})
         self._decided_for = view.principal
+        self.leave_gathering()
+        self._gathering = view.gathering
+        view.gathering.join()
+
+    def leave_gathering(self) -> asyncio.Future[None] | None:
+        """This delivery's audit is handed over (or it ends unsent): what is left is to wait
+        for the rest of its gathering, the future returned (None: nothing to wait for)."""
+        gathering, self._gathering = self._gathering, None
+        if gathering is None:
+            return None
+        gathering.leave()
+        return gathering.all_in()
 
     def end_event(self) -> None:
         """Between events the connection keeps nothing of the last one's reads."""
+        self.leave_gathering()
         if self._idle_loaders is not None:
             self.loaders = self._idle_loaders
         self.event_view = None

@@ -290,8 +290,11 @@ class _Stream:
         async with self.socket.lock:
             principal, view = await self.at_event(event.seq)
             self.check(principal, view)
-            self.context.begin_event(view, self.operation)
-            yield event
+            self.context.begin_event(view, self.operation)  # joins the view's gathering
+            try:
+                yield event
+            finally:
+                self.context.leave_gathering()  # if it ended unsent: nobody waits for it
             # A delivered event's audit was written before it was sent (AuditDeliveries);
             # what is left is that of an event skipped unsent (its object not visible).
             self.services.audit.submit(self.context.take_audit(self.operation))
