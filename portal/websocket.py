@@ -16,6 +16,7 @@ loaders or grants half-way.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
@@ -24,6 +25,9 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -34,6 +38,10 @@ from runtime.context import Context, SocketContext, SocketSession
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Mapping
+
+    from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+        ConnectionInitMessage,
+    )
 
     from runtime.services import Services
 
@@ -74,6 +82,7 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):
         raise _reject(context, 4403, f"Forbidden: too many open connections ({sockets.limit})")
+    context.connection_params = None  # read: the token is not kept for the connection's life
     context.socket = SocketSession(principal.account_id, session_id, expires_at)
     context.principal, context.actor_name, context.now = principal, auth.actor_name, now
     context.session_id = session_id
@@ -125,11 +134,27 @@ class PortalWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+class PortalTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Once `connection_init` has come, its timeout task is over: not kept (cancelled, with
+    its frame) for the connection's life."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        task = self.connection_init_timeout_task
+        if task is not None:
+            task.add_done_callback(self._forget_init_timeout)
+
+    def _forget_init_timeout(self, task: asyncio.Task[None]) -> None:
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
+
+
 class RealtimeGraphQL(GraphQL[Context, None]):
     """The GraphQL view's WebSocket side: a socket context, authentication, the caps."""
 
     services: Services
     websocket_adapter_class = PortalWebSocketAdapter
+    graphql_transport_ws_handler_class = PortalTransportWSHandler
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, WebSocket) or context is not UNSET:
