@@ -15,6 +15,7 @@ from portal import websocket
 from tests.conftest import Database, patient_gid
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import ACCOUNTS, Client, Family, provider_reply, thread_of
+from tests.realtime.test_ending import _ended, _jordan_follows_alex, _set_grant
 
 WATCH = """subscription FanOut($patientId: ID, $afterSeq: ID) {
   messageReceived(patientId: $patientId, afterSeq: $afterSeq) { seq message { body } }
@@ -94,3 +95,50 @@ async def test_an_answer_sent_to_many_subscriptions_is_encoded_once(
     other = {"messageReceived": None}
     await adapter.send_json({"id": "op-9", "type": "next", "payload": {"data": other}})
     assert orjson.loads(socket.sent[-1])["payload"] == {"data": other}
+
+
+async def test_a_revoked_subscriber_among_many_gets_nothing_and_holds_nobody_back(
+    live_db: Database, start_server: StartServer, people: Family
+) -> None:
+    """Alex follows her own messages on ten connections, Jordan (her spouse, by a grant)
+    on ten more. The grant is revoked: at the next event Jordan's streams end FORBIDDEN
+    with nothing of it, Alex's all get it, and the audit has her ten deliveries, none of
+    his."""
+    grant = await _jordan_follows_alex(live_db.url)
+    server = await start_server(AUDIT_FLUSH_SECONDS="3600", WS_MAX_CONNECTIONS_PER_ACCOUNT="10")
+    since = await server.seq()
+    variables = {"patientId": patient_gid(people.alex)}
+    watchers = []
+    for account in ("alex", "jordan"):
+        token = await server.token(ACCOUNTS[account])
+        for client in await asyncio.gather(*(Client.connect(server, token) for _ in range(10))):
+            watchers.append(
+                (account, client, await client.subscribe(WATCH, variables, after=since))
+            )
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "before"))
+    for _, client, op in watchers:
+        assert (await client.data(op))["messageReceived"]["message"]["body"] == "before"
+
+    await _set_grant(live_db.url, grant, status="revoked")
+    await server.post_event(provider_reply(thread, provider, "after"))
+    for account, client, op in watchers:
+        if account == "alex":
+            assert (await client.data(op))["messageReceived"]["message"]["body"] == "after"
+        else:
+            ended = await _ended(client, op)
+            assert ended == {"code": "FORBIDDEN", "reason": "GRANT_NOT_ACTIVE", "area": "MESSAGES"}
+    engine = create_engine(live_db.url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT account_id, count(*) FROM audit_events WHERE operation = "
+                        "'FanOut' AND action = 'read' GROUP BY 1"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert dict(rows) == {ACCOUNTS["alex"]: 20, ACCOUNTS["jordan"]: 10}  # his: "before" only
