@@ -21,7 +21,9 @@ Scenarios, at 1, 100 and 1000 concurrent subscribers:
   time, the next once everyone has the previous one;
 each on one instance, and across two instances via Redis (subscribers on A, writes on B).
 Each also reports the subscribers' server CPU per delivery (from /proc, writes included when
-one instance serves both; the fan-out's one write is shared by all its deliveries).
+one instance serves both; the fan-out's one write is shared by all its deliveries), and for
+a fan-out to n > 1 (with n = 1 among the sizes) the same without the write: the slope of the
+server CPU per write between n = 1 and n.
 """
 
 from __future__ import annotations
@@ -256,21 +258,32 @@ async def run_scenario(
         "write_request_p50_ms": round(statistics.median(answered) * 1000, 1),
         # The subscribers' server, writes and all (on one instance it serves the writes too).
         "server_cpu_ms_per_delivery": round(cpu * 1000 / len(latencies), 2) if latencies else None,
+        "server_cpu_ms_per_write": round(cpu * 1000 / len(ledger.sent), 2),
     }
 
 
 async def idle_memory(server: Server, chosen: list[Target]) -> dict[str, Any]:
+    """RSS growth per idle subscription (each on its connection, primed with one event),
+    over all of them, and over the second half only: the marginal cost, without what the
+    first ones warm up once (pooled connections and their statement caches, …)."""
     await asyncio.sleep(1)
     before = server.rss_bytes()
-    subscribers = []
-    since = await server.seq()
-    for batch in range(0, len(chosen), 50):
-        subscribers += await asyncio.gather(
-            *(subscribe(server, t, since) for t in chosen[batch : batch + 50])
-        )
-    await prime(server, subscribers, chosen)
-    gc.collect()
-    await asyncio.sleep(2)
+    subscribers: list[Subscriber] = []
+    half = len(chosen) // 2
+    middle = before
+    for first, part in ((True, chosen[:half]), (False, chosen[half:])):
+        since = await server.seq()
+        opened: list[Subscriber] = []
+        for batch in range(0, len(part), 50):
+            opened += await asyncio.gather(
+                *(subscribe(server, t, since) for t in part[batch : batch + 50])
+            )
+        await prime(server, opened, part)
+        subscribers += opened
+        gc.collect()
+        await asyncio.sleep(2)
+        if first:
+            middle = server.rss_bytes()
     after = server.rss_bytes()
     await asyncio.gather(*(s.client.close() for s in subscribers))
     return {
@@ -278,6 +291,9 @@ async def idle_memory(server: Server, chosen: list[Target]) -> dict[str, Any]:
         "rss_before_mb": round(before / 2**20, 1),
         "rss_after_mb": round(after / 2**20, 1),
         "kb_per_subscription": round((after - before) / len(subscribers) / 1024, 1),
+        "kb_per_subscription_second_half": round(
+            (after - middle) / max(1, len(chosen) - half) / 1024, 1
+        ),
     }
 
 
@@ -295,6 +311,12 @@ async def scenarios(
             mode = "fanout" if fanout else "spread"
             chosen = [pool[0]] * n if fanout else pool[:n]
             result = await run_scenario(subscribe_on, write_on, chosen, fanout, seconds)
+            one = report.get(f"{label} fanout n=1")
+            if fanout and n > 1 and one is not None:
+                # The write's own cost (its request, the commit, the publishing) left out:
+                # what each delivery beyond the first adds to an event's server CPU.
+                extra = result["server_cpu_ms_per_write"] - one["server_cpu_ms_per_write"]
+                result["server_cpu_ms_per_delivery_without_write"] = round(extra / (n - 1), 3)
             report[f"{label} {mode} n={n}"] = result
             print(f"{label} {mode} n={n}: {json.dumps(result)}", flush=True)
 

@@ -32,6 +32,9 @@ from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
 
 log = logging.getLogger(__name__)
+# How long `write_together` holds a batch for the rest of a group (a stalled delivery must
+# not hold the others' events back for long); normally the group is complete in a few ms.
+GATHER_SECONDS = 0.05
 SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -90,6 +93,7 @@ class AuditWriter:
         self.last_lag = 0.0  # how long the oldest entry of the last written batch waited
         # `write_together`: the entries waiting for the next write, and its end.
         self._together: list[AuditEntry] = []
+        self._together_waits: set[asyncio.Future[None]] = set()
         self._together_done: asyncio.Future[None] | None = None
         self._together_task: asyncio.Task[None] | None = None
 
@@ -131,25 +135,44 @@ class AuditWriter:
             log.exception("audit write failed; %d entries queued for retry", len(entries))
             self.submit(entries)
 
-    async def write_together(self, entries: Sequence[AuditEntry], sessions: SessionSource) -> None:
+    async def write_together(
+        self,
+        entries: Sequence[AuditEntry],
+        sessions: SessionSource,
+        gathered: asyncio.Future[None] | None = None,
+    ) -> None:
         """`write`, shared by concurrent callers (group commit): entries handed in while a
-        write runs go together in the next one, so the deliveries of one event to many
-        subscribers cost a few statements, not one each. Durable when this returns (or
-        queued for retry, as `write`); a caller cancelled meanwhile still has its entries
-        written."""
+        write runs go together in the next one. `gathered`: the batch is not written
+        before it is done (the others of the caller's group, e.g. the deliveries of one
+        event, have handed theirs in: one statement for them all), or `GATHER_SECONDS`
+        have passed. Durable when this returns (or queued for retry, as `write`); a
+        caller cancelled meanwhile still has its entries written."""
         if not entries:
             return
         if self._together_done is None:
             self._together_done = asyncio.get_running_loop().create_future()
         done = self._together_done
         self._together.extend(entries)
+        if gathered is not None and not gathered.done():
+            self._together_waits.add(gathered)
         if self._together_task is None:
             self._together_task = asyncio.create_task(self._write_batches(sessions))
         await asyncio.shield(done)
 
+    async def _gather(self) -> None:
+        """Until the groups of the entries handed in are complete (at most GATHER_SECONDS)."""
+        deadline = time.monotonic() + GATHER_SECONDS
+        while self._together_waits:
+            waits, self._together_waits = self._together_waits, set()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.wait(waits, timeout=left)
+
     async def _write_batches(self, sessions: SessionSource) -> None:
         try:
             while self._together_done is not None:
+                await self._gather()
                 batch, done = self._together, self._together_done
                 self._together, self._together_done = [], None
                 try:

@@ -16,22 +16,32 @@ loaders or grants half-way.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from persistence.db import database_unavailable
 from portal.auth import authenticate
+from portal.http import encode_json
 from runtime.context import Context, SocketContext, SocketSession
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterator, Mapping
+
+    from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+        ConnectionInitMessage,
+    )
 
     from runtime.services import Services
 
@@ -72,6 +82,7 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):
         raise _reject(context, 4403, f"Forbidden: too many open connections ({sockets.limit})")
+    context.connection_params = None  # read: the token is not kept for the connection's life
     context.socket = SocketSession(principal.account_id, session_id, expires_at)
     context.principal, context.actor_name, context.now = principal, auth.actor_name, now
     context.session_id = session_id
@@ -85,8 +96,36 @@ def disconnected(services: Services, context: Context) -> None:
         context.socket = None
 
 
+class _Encoded:
+    """The JSON of the last event's data, kept while the next deliveries send the same
+    object (one execution shared by alike subscriptions: schema/subscription.py)."""
+
+    data: object = None
+    text = ""
+
+    @classmethod
+    def of(cls, data: object) -> str:
+        if cls.data is not data:
+            cls.text, cls.data = encode_json(data).decode(), data
+        return cls.text
+
+
 class PortalWebSocketAdapter(ASGIWebSocketAdapter):
-    """Closes a refused `connection_init` with the code and reason `_reject` chose."""
+    """Closes a refused `connection_init` with the code and reason `_reject` chose, and
+    encodes an event's data once for every subscription sending that same answer."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        payload = message.get("payload")
+        if message.get("type") != "next" or not isinstance(payload, dict) or len(payload) != 1:
+            return await super().send_json(message)
+        data = _Encoded.of(payload.get("data"))  # graphql-transport-ws, no errors
+        op = encode_json(message["id"]).decode()
+        frame = f'{{"id":{op},"type":"next","payload":{{"data":{data}}}}}'
+        try:
+            await self.ws.send_text(frame)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+        return None
 
     async def close(self, code: int, reason: str) -> None:
         chosen = self.ws.scope.get("state", {}).pop(_CLOSE, None)
@@ -95,11 +134,27 @@ class PortalWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+class PortalTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Once `connection_init` has come, its timeout task is over: not kept (cancelled, with
+    its frame) for the connection's life."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        task = self.connection_init_timeout_task
+        if task is not None:
+            task.add_done_callback(self._forget_init_timeout)
+
+    def _forget_init_timeout(self, task: asyncio.Task[None]) -> None:
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
+
+
 class RealtimeGraphQL(GraphQL[Context, None]):
     """The GraphQL view's WebSocket side: a socket context, authentication, the caps."""
 
     services: Services
     websocket_adapter_class = PortalWebSocketAdapter
+    graphql_transport_ws_handler_class = PortalTransportWSHandler
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, WebSocket) or context is not UNSET:
@@ -135,15 +190,18 @@ class AuditDeliveries(SchemaExtension):
     """The audit of a subscription event is written before the event is sent, as a query's
     is before its response: strawberry calls `on_stream_result` once the event's payload
     has been executed (so every read it made is known) and sends it when the hook returns.
-    Deliveries that finish executing while a write runs go together in the next one
-    (`AuditWriter.write_together`): one event reaching 100 subscriptions costs a few
-    INSERTs, not 100. A process killed right after a client got an event has its audit."""
+    The deliveries of one event to one viewer go in one INSERT (`AuditWriter.write_together`
+    waits until every delivery of the event's view has handed its rows over or ended
+    unsent: runtime/realtime/sharing.py, `Gathering`); one event reaching 100 subscriptions
+    costs one INSERT, not 100. A process killed right after a client got an event has its
+    audit."""
 
     async def on_stream_result(self, result: object) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, SocketContext):
             entries = context.take_event_audit()
             services = context.services
+            gathered = context.leave_gathering()
             # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
-            await services.audit.write_together(entries, services.read_sessions)
+            await services.audit.write_together(entries, services.read_sessions, gathered)
         yield

@@ -93,6 +93,7 @@ async def _deliveries(
             if delivery is not None:  # a skipped event is not delivered
                 metrics.subscription_delivered(spec.kind.value)
                 yield delivery
+            del event, delivery  # an idle subscription keeps no rows of its last event
 
 
 async def _message(ctx: Context, event: BusEvent) -> MessageDelivery | None:

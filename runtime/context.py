@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import InitVar, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
@@ -18,7 +18,7 @@ from domain.scopes import RecordArea
 from domain.terms import TermsAcceptanceRequired
 from loaders import Loaders
 from persistence.audit import REFUSED, AuditEntry
-from runtime.realtime.sharing import View
+from runtime.realtime.sharing import Gathering, View
 from runtime.services import Services
 
 ANONYMOUS = "anonymous"  # the account and role of an account action nobody signed in made
@@ -327,11 +327,26 @@ class SocketContext(Context):
     event_operation: str | None = None  # the subscription whose event is being executed
     # The event's view while it is executed (runtime/realtime/sharing.py), else None.
     event_view: View | None = field(default=None, init=False, repr=False)
-    _idle_loaders: Loaders | None = field(default=None, init=False, repr=False)
+    # The event's gathering this delivery has joined and not yet left (sharing.py).
+    _gathering: Gathering | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, context: Context) -> SocketContext:
         return cls(**{f.name: getattr(context, f.name) for f in fields(Context) if f.init})
+
+    def __post_init__(self, given_loaders: Loaders | None) -> None:
+        """No loaders while idle: each event brings its view's (`begin_event`), and a read
+        outside an event gets fresh ones when it first asks (`__getattr__`)."""
+        if given_loaders is not None:
+            self.loaders = given_loaders
+
+    if not TYPE_CHECKING:  # `loaders` stays typed as Context's field
+
+        def __getattr__(self, name: str) -> object:
+            if name != "loaders":
+                raise AttributeError(name)
+            loaders = self.loaders = Loaders(self.services)
+            return loaders
 
     def begin_event(self, view: View, operation: str) -> None:
         """Everything an event's execution reads is as of now, for the principal as of now,
@@ -339,19 +354,29 @@ class SocketContext(Context):
         subscriptions delivering the same event: runtime/realtime/sharing.py)."""
         self.principal, self.now, self.event_operation = view.principal, view.now, operation
         self.auth_error = self.failure = None
-        if self._idle_loaders is None:
-            self._idle_loaders = self.loaders
         self.loaders, self.event_view = view.loaders, view
         self.__dict__.pop("patient_contexts", None)
         # The policy's answers (`Context._decided`) are a pure function of the principal,
         # the patient and the area: worked out once for the subscriptions sharing the view.
         self._decisions = view.shared.setdefault("decisions", {})
         self._decided_for = view.principal
+        self.leave_gathering()
+        self._gathering = view.gathering
+        view.gathering.join()
+
+    def leave_gathering(self) -> asyncio.Future[None] | None:
+        """This delivery's audit is handed over (or it ends unsent): what is left is to wait
+        for the rest of its gathering, the future returned (None: nothing to wait for)."""
+        gathering, self._gathering = self._gathering, None
+        if gathering is None:
+            return None
+        gathering.leave()
+        return gathering.all_in()
 
     def end_event(self) -> None:
         """Between events the connection keeps nothing of the last one's reads."""
-        if self._idle_loaders is not None:
-            self.loaders = self._idle_loaders
+        self.leave_gathering()
+        self.__dict__.pop("loaders", None)  # the view's
         self.event_view = None
         self._decisions, self._decided_for = {}, None
 

@@ -174,6 +174,7 @@ async def _payloads(
     async with aclosing(open_(ctx, operation, patient, after)) as deliveries:
         async for delivery in deliveries:
             yield _payload_of(ctx, delivery, payload)
+            del delivery  # an idle subscription keeps no rows of its last event
 
 
 def _payload_of(ctx: SocketContext, delivery: D, payload: Callable[[D], P]) -> P:

@@ -221,8 +221,7 @@ class _Stream:
             self.services.audit.submit(self.context.take_audit(self.operation))
             raise
         async with self.services.realtime.broker.listen(channels) as listener:
-            async with self.services.session() as session:
-                start = await outbox_feed.last_seq(session)
+            start = await self.last_seq()
             # A seq beyond the last committed one (a client's mistake) would skip live events.
             self.last = start if self.spec.after is None else min(self.spec.after, start)
             catch_up = self.spec.after is not None
@@ -253,6 +252,11 @@ class _Stream:
                     async with aclosing(self.deliver(item)) as one:
                         async for delivered in one:
                             yield delivered
+
+    async def last_seq(self) -> int:
+        """In a frame of its own: the idle stream keeps no session."""
+        async with self.services.session() as session:
+            return await outbox_feed.last_seq(session)
 
     async def missed(self, resuming: bool) -> list[BusEvent]:
         """The next events after `self.last` from the outbox. `resuming` (the client's
@@ -290,8 +294,11 @@ class _Stream:
         async with self.socket.lock:
             principal, view = await self.at_event(event.seq)
             self.check(principal, view)
-            self.context.begin_event(view, self.operation)
-            yield event
+            self.context.begin_event(view, self.operation)  # joins the view's gathering
+            try:
+                yield event
+            finally:
+                self.context.leave_gathering()  # if it ended unsent: nobody waits for it
             # A delivered event's audit was written before it was sent (AuditDeliveries);
             # what is left is that of an event skipped unsent (its object not visible).
             self.services.audit.submit(self.context.take_audit(self.operation))

@@ -1,0 +1,144 @@
+"""One event reaching many subscriptions at once (issue 12): their audit goes in one INSERT,
+written before any of them is sent (runtime/realtime/sharing.py, `Gathering`), and an
+answer they share is encoded once (portal/websocket.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from persistence.db import create_engine
+from portal import websocket
+from tests.conftest import Database, patient_gid
+from tests.realtime.conftest import StartServer
+from tests.realtime.harness import ACCOUNTS, Client, Family, provider_reply, thread_of
+from tests.realtime.test_ending import _ended, _jordan_follows_alex, _set_grant
+
+WATCH = """subscription FanOut($patientId: ID, $afterSeq: ID) {
+  messageReceived(patientId: $patientId, afterSeq: $afterSeq) { seq message { body } }
+}"""
+SUBSCRIBERS = 30
+EVENTS = 3
+
+
+async def test_one_audit_insert_for_an_events_deliveries_to_one_viewer(
+    live_db: Database, start_server: StartServer, people: Family
+) -> None:
+    """30 connections of one account following Mia: each event's 30 delivery rows are
+    written by one statement (one transaction: one `xmin` on PostgreSQL), not one per
+    delivery or per group that happened to finish together."""
+    if live_db.backend != "postgres":
+        pytest.skip("statements are told apart by their transaction id (PostgreSQL)")
+    server = await start_server(
+        AUDIT_FLUSH_SECONDS="3600", WS_MAX_CONNECTIONS_PER_ACCOUNT=str(SUBSCRIBERS)
+    )
+    since = await server.seq()
+    token = await server.token(ACCOUNTS["alex"])  # Mia's mother
+    variables = {"patientId": patient_gid(people.mia)}
+    clients = await asyncio.gather(*(Client.connect(server, token) for _ in range(SUBSCRIBERS)))
+    ops = [await c.subscribe(WATCH, variables, after=since) for c in clients]
+    thread, provider = await thread_of(live_db.url, people.mia)
+    for n in range(EVENTS):
+        await server.post_event(provider_reply(thread, provider, f"fan {n}"))
+        got = await asyncio.gather(*(c.data(op) for c, op in zip(clients, ops, strict=True)))
+        assert {g["messageReceived"]["message"]["body"] for g in got} == {f"fan {n}"}
+    engine = create_engine(live_db.url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT xmin::text, count(*) FROM audit_events "
+                        "WHERE operation = 'FanOut' AND action = 'read' GROUP BY 1"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert sorted(count for _, count in rows) == [SUBSCRIBERS] * EVENTS
+
+
+class _Socket:
+    """Stands in for Starlette's WebSocket: records the text frames sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+
+
+async def test_an_answer_sent_to_many_subscriptions_is_encoded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same data object (one execution shared by alike subscriptions) is encoded once;
+    each frame still carries its own operation id, and is the JSON strawberry would send."""
+    encoded: list[object] = []
+
+    def counting(data: object) -> bytes:
+        encoded.append(data)
+        return orjson.dumps(data)
+
+    monkeypatch.setattr(websocket, "encode_json", counting)
+    data = {"messageReceived": {"seq": "7", "message": {"body": 'hé "quoted"'}}}
+    sockets = [_Socket() for _ in range(3)]
+    for n, socket in enumerate(sockets):
+        adapter = websocket.PortalWebSocketAdapter(None, socket, socket)  # type: ignore[arg-type]
+        await adapter.send_json({"id": f"op-{n}", "type": "next", "payload": {"data": data}})
+    assert encoded.count(data) == 1  # the operation ids are encoded on their own
+    for n, socket in enumerate(sockets):
+        (frame,) = socket.sent
+        assert orjson.loads(frame) == {"id": f"op-{n}", "type": "next", "payload": {"data": data}}
+    other = {"messageReceived": None}
+    await adapter.send_json({"id": "op-9", "type": "next", "payload": {"data": other}})
+    assert orjson.loads(socket.sent[-1])["payload"] == {"data": other}
+
+
+async def test_a_revoked_subscriber_among_many_gets_nothing_and_holds_nobody_back(
+    live_db: Database, start_server: StartServer, people: Family
+) -> None:
+    """Alex follows her own messages on ten connections, Jordan (her spouse, by a grant)
+    on ten more. The grant is revoked: at the next event Jordan's streams end FORBIDDEN
+    with nothing of it, Alex's all get it, and the audit has her ten deliveries, none of
+    his."""
+    grant = await _jordan_follows_alex(live_db.url)
+    server = await start_server(AUDIT_FLUSH_SECONDS="3600", WS_MAX_CONNECTIONS_PER_ACCOUNT="10")
+    since = await server.seq()
+    variables = {"patientId": patient_gid(people.alex)}
+    watchers = []
+    for account in ("alex", "jordan"):
+        token = await server.token(ACCOUNTS[account])
+        for client in await asyncio.gather(*(Client.connect(server, token) for _ in range(10))):
+            watchers.append(
+                (account, client, await client.subscribe(WATCH, variables, after=since))
+            )
+    thread, provider = await thread_of(live_db.url, people.alex)
+    await server.post_event(provider_reply(thread, provider, "before"))
+    for _, client, op in watchers:
+        assert (await client.data(op))["messageReceived"]["message"]["body"] == "before"
+
+    await _set_grant(live_db.url, grant, status="revoked")
+    await server.post_event(provider_reply(thread, provider, "after"))
+    for account, client, op in watchers:
+        if account == "alex":
+            assert (await client.data(op))["messageReceived"]["message"]["body"] == "after"
+        else:
+            ended = await _ended(client, op)
+            assert ended == {"code": "FORBIDDEN", "reason": "GRANT_NOT_ACTIVE", "area": "MESSAGES"}
+    engine = create_engine(live_db.url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT account_id, count(*) FROM audit_events WHERE operation = "
+                        "'FanOut' AND action = 'read' GROUP BY 1"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert dict(rows) == {ACCOUNTS["alex"]: 20, ACCOUNTS["jordan"]: 10}  # his: "before" only

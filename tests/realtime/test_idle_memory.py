@@ -1,0 +1,102 @@
+"""What an idle WebSocket connection keeps (issue 12): no loaders between events, no
+access token once it is read, no finished `connection_init` timeout task."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from strawberry.types.unset import UNSET
+
+from domain.access import Principal
+from loaders import Loaders
+from portal.websocket import PortalTransportWSHandler, connect
+from runtime.context import Context, SocketContext
+from runtime.realtime.sharing import View
+from runtime.services import Services, build_services
+from tests.conftest import ACCOUNT_IDS, ALEX, NOW, Database, settings_for
+from tests.realtime.harness import token_for
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[Services]:
+    built = build_services(settings_for("sqlite+aiosqlite://"))  # no query is made
+    yield built
+    await built.engine.dispose()
+
+
+def socket_context(services: Services) -> SocketContext:
+    return SocketContext.of(Context(services=services, request=None, request_id="ws", now=NOW))
+
+
+def test_an_idle_connection_keeps_no_loaders(services: Services) -> None:
+    context = socket_context(services)
+    assert "loaders" not in vars(context)
+    principal = Principal(account_id="acct-me", now=NOW, patient_id="pat-me")
+    view = View(principal, NOW, Loaders(services))
+    context.begin_event(view, "Watch")
+    assert context.loaders is view.loaders  # the event reads through its view's
+    context.end_event()
+    assert "loaders" not in vars(context)
+    made = context.loaders  # a read outside an event: fresh ones, made when asked
+    assert isinstance(made, Loaders)
+    assert made is not view.loaders
+    assert context.loaders is made
+
+
+class _View:
+    async def on_ws_connect(self, context: object) -> object:
+        return UNSET
+
+
+class _Socket:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    async def send_json(self, message: Any) -> None:
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        raise AssertionError(f"closed {code} {reason}")
+
+
+async def test_the_connection_init_timeout_task_is_not_kept(services: Services) -> None:
+    socket = _Socket()
+    handler = PortalTransportWSHandler(
+        _View(),  # type: ignore[arg-type]
+        socket,  # type: ignore[arg-type]
+        socket_context(services),
+        None,
+        None,  # type: ignore[arg-type]
+        timedelta(minutes=1),
+    )
+    handler.on_request_accepted()
+    timeout = handler.connection_init_timeout_task
+    await handler.handle_connection_init({"type": "connection_init", "payload": {}})
+    assert socket.sent == [{"type": "connection_ack"}]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert timeout is not None
+    assert timeout.cancelled()
+    assert handler.connection_init_timeout_task is None
+    await handler.shutdown()
+
+
+async def test_the_token_is_not_kept_once_the_connection_is_accepted(
+    seeded_db: Database,
+) -> None:
+    services = build_services(settings_for(seeded_db.url))
+    try:
+        context = socket_context(services)
+        token = token_for(ACCOUNT_IDS[ALEX])
+        context.connection_params = {"authorization": f"Bearer {token}"}
+        acknowledged = await connect(services, context)
+        assert "expiresAt" in acknowledged
+        assert context.socket is not None
+        assert context.socket.account_id == ACCOUNT_IDS[ALEX]
+        assert context.connection_params is None
+    finally:
+        await services.engine.dispose()
