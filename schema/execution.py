@@ -389,11 +389,16 @@ class Shape:
         """Whether `value` (not None) is completed here: an object the type's check
         accepts, or a list of them with nulls only where the item type allows; anything
         else goes to graphql-core, which says what is wrong at its path."""
+        origin = self.origin  # (see `_accepts`; checked inline: once per object)
         if self.item_type is None:
+            if type(value) is origin and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
+                return True
             return not isinstance(value, Exception) and self._accepts(value)
         if type(value) is not list and type(value) is not tuple:
             return False
         for item in value:
+            if type(item) is origin and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None:
+                continue
             if item is None:
                 if not self.item_nullable:
                     return False
@@ -805,8 +810,22 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not shape.fits(value):
             return _OFF_PATH
         path = Path(parent_path, name, parent_type.name)
+        object_type = shape.object_type
         try:
-            completed = self._complete_shaped(shape, details, path, value)
+            if shape.item_type is not None:
+                completed = self._complete_items(object_type, shape.item_type, details, path, value)
+            else:  # `_complete_object`, inline: most attribute fields are one object
+                grouped_field_set, defer_usages, _forbidden = self.collect_subfields(
+                    object_type, details
+                )
+                if defer_usages:
+                    completed = self.execute_collected_subfields(
+                        object_type, value, path, grouped_field_set, defer_usages, None
+                    )
+                else:
+                    completed = self.execute_fields(
+                        object_type, value, path, grouped_field_set, None
+                    )
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
