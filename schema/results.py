@@ -41,19 +41,21 @@ class ResultExplanation:
 class ReferenceRange:
     low: float | None
     high: float | None
-    text: str | None = strawberry.field(description='For display, e.g. "4 - 5.6" or "<= 199".')
+
+    @strawberry.field(description='For display, e.g. "4 - 5.6" or "<= 199".')
+    def text(self) -> str | None:  # formatted when asked: every component has a range
+        low, high = self.low, self.high
+        if low is not None and high is not None:
+            return f"{low:g} - {high:g}"
+        if high is not None:
+            return f"<= {high:g}"
+        return f">= {low:g}"
 
     @classmethod
     def of(cls, low: float | None, high: float | None) -> ReferenceRange | None:
         if low is None and high is None:
             return None
-        if low is not None and high is not None:
-            text = f"{low:g} - {high:g}"
-        elif high is not None:
-            text = f"<= {high:g}"
-        else:
-            text = f">= {low:g}"
-        return cls(low=low, high=high, text=text)
+        return cls(low=low, high=high)
 
 
 @strawberry.type

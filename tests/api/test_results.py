@@ -492,3 +492,13 @@ async def test_component_without_a_reference_range_carries_no_flag(fresh_portal:
     released = (await node_of(fresh_portal, "res-0000360"))["data"]["node"]
     assert [c["flag"] for c in released["components"]] == [None, None]
     assert all(c["value"] is not None for c in released["components"])
+
+
+def test_a_reference_range_reads_as_people_write_it() -> None:
+    from schema.results import ReferenceRange
+
+    assert ReferenceRange.of(None, None) is None
+    texts = [
+        ReferenceRange.of(low, high) for low, high in ((4.0, 5.6), (None, 199.0), (60.0, None))
+    ]
+    assert [r.text() if r else None for r in texts] == ["4 - 5.6", "<= 199", ">= 60"]
