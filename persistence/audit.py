@@ -74,6 +74,11 @@ INSERT_UNNEST_RAW = (
 )
 
 
+def _autocommit(bind: Any) -> bool:
+    """Whether statements on `bind` (an engine or connection) commit as they run."""
+    return bool(bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+
+
 def _postgres_engine(sessions: SessionSource) -> AsyncEngine | None:
     """The PostgreSQL engine of a session factory (None: SQLite, or a request's session)."""
     bind = sessions.kw.get("bind") if isinstance(sessions, async_sessionmaker) else None
@@ -123,11 +128,14 @@ class AuditWriter:
                 await _insert_raw(engine, entries)
                 return
             async with sessions() as session:
-                if session.get_bind().dialect.name == "postgresql":
+                bind = session.get_bind()
+                if bind.dialect.name == "postgresql":
                     # asyncpg itself on the session's connection: committed at once in the
                     # request's autocommit, else by the commit below, as the statement
                     # through the session would be, for a third of its CPU
                     await _execute_raw(await session.connection(), entries)
+                    if _autocommit(bind):
+                        return  # committed: the session's commit would be SQLAlchemy's no-op
                 else:  # SQLite: executemany, local and inside one transaction
                     await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
                 await session.commit()

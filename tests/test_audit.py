@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
@@ -269,6 +271,37 @@ async def test_deliveries_written_together_are_durable_on_both_backends(
         await writer.close()  # the failed one, retried
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(m.AuditEvent)) == 51
+    finally:
+        await engine.dispose()
+        if database.drop:
+            await database.drop()
+
+
+@pytest.mark.parametrize("reading", [True, False], ids=["autocommit", "transaction"])
+async def test_a_requests_audit_write_is_committed_when_it_returns(
+    reading: bool, tmp_path: Path
+) -> None:
+    """PostgreSQL: on the request's autocommit session the INSERT is committed as it runs
+    (no commit is asked of the session); on a session whose transaction is open (it read
+    before) it is committed before `write` returns. Either way another connection sees it
+    at once."""
+    database = await make_database("postgres", tmp_path, None)
+    engine = create_engine(database.url)
+    try:
+        session = session_factory(reading_engine(engine) if reading else engine)()
+        await session.execute(text("SELECT 1"))  # the request read first
+
+        @contextlib.asynccontextmanager
+        async def the_requests() -> AsyncIterator[AsyncSession]:
+            yield session
+
+        writer = AuditWriter(session_factory(engine), interval=3600)
+        await writer.write([_entry(7)], the_requests)
+        assert writer.pending == 0
+        async with session_factory(engine)() as other:
+            stmt = select(func.count()).where(m.AuditEvent.patient_id == "pat-7")
+            assert await other.scalar(stmt) == 1
+        await session.close()
     finally:
         await engine.dispose()
         if database.drop:
