@@ -176,6 +176,12 @@ def _latest_messages(dialect: str) -> tuple[FromClause, ColumnElement[bool], lis
 
 
 _LATEST_MESSAGES = {dialect: _latest_messages(dialect) for dialect in ("postgresql", "sqlite")}
+# a thread's messages newest first (the message columns end with sent_at, start with id);
+# built once: a statement's expressions cost more than a request's use of them
+_NEWEST_FIRST = {
+    form: [columns[-1].desc(), columns[0].desc()]
+    for form, (_latest, _on, columns) in _LATEST_MESSAGES.items()
+}
 
 
 def _thread(row: Sequence[Any]) -> ThreadRow:
@@ -219,8 +225,7 @@ async def thread_pages(
         latest, on, message_columns = _LATEST_MESSAGES[form]
         joined.append((latest, on))
         columns += message_columns
-        sent_at, message_id = message_columns[-1], message_columns[0]
-        then_by = [sent_at.desc(), message_id.desc()]
+        then_by = _NEWEST_FIRST[form]
         params["message_limit"] = messages + 1
 
     def query() -> Select[Any]:
