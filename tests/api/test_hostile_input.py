@@ -1,0 +1,76 @@
+"""Input an attacker (or a broken client) sends, through the real HTTP app on SQLite and
+PostgreSQL: each is refused with a typed error at its field, nothing runs that should not,
+and nothing of ours (traceback, SQL, path) reaches the client, nor an ERROR in the log."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import ALEX, Portal, errors_of, patient_gid
+
+ALEX_ID = "pat-0000001"
+
+# Every paged field: (the field's path under the query, its selection with $first/$after).
+PAGED = {
+    "appointments": "patient(id: $p) { appointments(first: 5, after: $a) { nodes { id } } }",
+    "results": "patient(id: $p) { results(first: 5, after: $a) { nodes { id } } }",
+    "messageThreads": "patient(id: $p) { messageThreads(first: 5, after: $a) { nodes { id } } }",
+    "clinicalNotes": "patient(id: $p) { clinicalNotes(first: 5, after: $a) { nodes { id } } }",
+    "statements": "patient(id: $p) { statements(first: 5, after: $a) { nodes { id } } }",
+    "healthReadings": (
+        "patient(id: $p) { healthReadings(kind: WEIGHT, first: 5, after: $a) { nodes { id } } }"
+    ),
+    "accessLog": "patient(id: $p) { accessLog(first: 5, after: $a) { nodes { __typename } } }",
+    "providers": "providers(first: 5, after: $a) { nodes { id } }",
+    "inbox": "viewer { inbox(first: 5, after: $a) { nodes { id } } }",
+    "notifications": "viewer { notifications(first: 5, after: $a) { nodes { id } } }",
+}
+
+
+def cursor(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+FORGED_CURSORS = {
+    "nul in text": cursor(["2026-11-22T12:00:00+00:00", "\u0000"]),
+    "nul in a date's text": cursor(["2026-11-22", "a\u0000"]),
+    "nul in both": cursor(["\u0000", "\u0000"]),
+    "year 1 east of UTC": cursor(["0001-01-01T00:00:00+14:00", "x"]),
+    "year 9999 west of UTC": cursor(["9999-12-31T23:59:59-14:00", "x"]),
+    "integer past 64 bits": cursor(["2026-11-22T12:00:00+00:00", 2**63]),
+    "huge negative integer": cursor(["2026-11-22T12:00:00+00:00", -(10**30)]),
+    "boolean for a number": cursor(["2026-11-22T12:00:00+00:00", True]),
+    "nested past the parser": base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode(),
+}
+
+
+async def post(portal: Portal, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    token = await portal.token(ALEX)
+    response = await portal.client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    assert "INTERNAL_SERVER_ERROR" not in response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("forged", list(FORGED_CURSORS))
+async def test_a_forged_cursor_is_bad_user_input_on_every_paged_field(
+    portal: Portal, caplog: pytest.LogCaptureFixture, forged: str
+) -> None:
+    fields = " ".join(f"{name}: {selection}" for name, selection in PAGED.items())
+    query = f"query Paged($p: ID!, $a: String) {{ {fields} }}"
+    body = await post(portal, query, {"p": patient_gid(ALEX_ID), "a": FORGED_CURSORS[forged]})
+    refused = [e["path"][0] for e in body["errors"]]
+    # A time at year 1 or 9999 is fine text to the provider list, sorted by (name, id).
+    takes_text = {"providers"} if forged.startswith("year") else set()
+    assert refused == [name for name in PAGED if name not in takes_text], body
+    assert {code for code, _ in errors_of(body)} == {"BAD_USER_INPUT"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
