@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from schema import NODE_TYPES
 from tests.conftest import ALEX, Portal, errors_of, patient_gid
 
 ALEX_ID = "pat-0000001"
@@ -73,4 +74,43 @@ async def test_a_forged_cursor_is_bad_user_input_on_every_paged_field(
     takes_text = {"providers"} if forged.startswith("year") else set()
     assert refused == [name for name in PAGED if name not in takes_text], body
     assert {code for code, _ in errors_of(body)} == {"BAD_USER_INPUT"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def gid(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+NODE_QUERY = "query N($id: ID!) { node(id: $id) { id } }"
+PATIENT_QUERY = "query P($id: ID!) { patient(id: $id) { id } }"
+CANCEL = """
+mutation C($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { errors { code } }
+}
+"""
+
+
+@pytest.mark.parametrize("type_name", sorted(t.__name__ for t in NODE_TYPES))
+@pytest.mark.parametrize("inner", ["\u0000", "pat-0000001\u0000", "a\u0000b"])
+async def test_an_id_holding_nul_is_not_a_valid_id(
+    portal: Portal, caplog: pytest.LogCaptureFixture, type_name: str, inner: str
+) -> None:
+    """PostgreSQL refuses NUL in text: such an id was an INTERNAL_SERVER_ERROR and, for a
+    patient, left an audit entry of the refused read that no write could ever store."""
+    forged = gid(f"{type_name}:{inner}")
+    body = await post(portal, NODE_QUERY, {"id": forged})
+    assert errors_of(body) == [("BAD_USER_INPUT", None)], body
+    if type_name == "Patient":
+        body = await post(portal, PATIENT_QUERY, {"id": forged})
+        assert errors_of(body) == [("BAD_USER_INPUT", None)], body
+    assert portal.services.audit.pending == 0  # no entry queued after a failed write
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_mutation_given_an_id_holding_nul_changes_nothing(
+    fresh_portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = await post(fresh_portal, CANCEL, {"input": {"appointmentId": gid("Appointment:\u0000")}})
+    assert body == {"data": {"cancelAppointment": {"errors": [{"code": "INVALID_ID"}]}}}
+    assert fresh_portal.services.audit.pending == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
