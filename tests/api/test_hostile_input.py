@@ -114,3 +114,62 @@ async def test_a_mutation_given_an_id_holding_nul_changes_nothing(
     assert body == {"data": {"cancelAppointment": {"errors": [{"code": "INVALID_ID"}]}}}
     assert fresh_portal.services.audit.pending == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+NUL_REFUSED = [("BAD_USER_INPUT", None)]
+SIGN_IN = """
+mutation S($input: SignInInput!) { signIn(input: $input) { accessToken errors { code } } }
+"""
+SEND = """
+mutation M($input: SendMessageInput!) {
+  sendMessage(input: $input) { message { id } errors { code } }
+}
+"""
+THREADS = "query T($p: ID!) { patient(id: $p) { messageThreads(first: 100) { nodes { id } } } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (SIGN_IN, {"input": {"username": "alex.rivera\u0000", "password": "x"}}),
+        (SIGN_IN, {"input": {"username": "alex.rivera", "password": "\u0000"}}),
+        ('mutation { signIn(input: {username: "a\\u0000", password: "x"}) { accessToken } }', {}),
+        ('mutation { signIn(input: {username: "a\\u{0}", password: "x"}) { accessToken } }', {}),
+        ("query Q($s: String) { providers(search: $s) { nodes { id } } }", {"s": "\u0000"}),
+        ('query { providers(search: "Dr\\u0000") { nodes { id } } }', {}),
+    ],
+)
+async def test_text_holding_nul_is_refused_before_anything_runs(
+    portal: Portal, caplog: pytest.LogCaptureFixture, query: str, variables: dict[str, Any]
+) -> None:
+    before = portal.statements
+    response = await portal.client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    assert errors_of(body) == NUL_REFUSED, body
+    assert "NUL" in body["errors"][0]["message"]
+    assert portal.statements == before
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_get_with_nul_in_its_variables_is_refused(portal: Portal) -> None:
+    params = {"query": "query Q($s: String) { providers(search: $s) { nodes { id } } }"}
+    params["variables"] = json.dumps({"s": "a\u0000"})
+    response = await portal.client.get(
+        "/graphql", params=params, headers={"accept": "application/graphql-response+json"}
+    )
+    assert response.status_code == 400, response.text
+    assert errors_of(response.json()) == NUL_REFUSED
+
+
+async def test_a_message_holding_nul_is_refused_and_nothing_is_sent(
+    fresh_portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    threads = await post(fresh_portal, THREADS, {"p": patient_gid(ALEX_ID)})
+    message = {"patientId": patient_gid(ALEX_ID), "subject": "Refill", "body": "hello\u0000"}
+    body = await post(fresh_portal, SEND, {"input": {**message, "category": "MEDICAL_QUESTION"}})
+    assert body["data"] is None
+    assert errors_of(body) == NUL_REFUSED, body
+    assert await post(fresh_portal, THREADS, {"p": patient_gid(ALEX_ID)}) == threads
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
