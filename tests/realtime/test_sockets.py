@@ -192,6 +192,20 @@ async def test_malformed_messages_close_with_4400_and_log_no_error(
     assert " ERROR " not in log
 
 
+async def test_a_message_past_the_body_limit_closes_with_1009(start_server: StartServer) -> None:
+    """As an HTTP body past HTTP_MAX_BODY_BYTES is a 413, unread: not parsed, not run."""
+    server = await start_server(HTTP_MAX_BODY_BYTES="65536")
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    await client.subscribe(MESSAGES, {"padding": "x" * 70_000})
+    with pytest.raises(Closed) as closed:
+        await client.receive()
+    assert closed.value.code == 1009
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    op = await client.subscribe(MESSAGES, {"padding": "x" * 60_000})
+    await client.silent(0.5)  # within the limit: subscribed, nothing to deliver yet
+    await client.send({"id": op, "type": "complete"})
+
+
 async def test_browser_pages_of_other_origins_need_to_be_allowed(
     start_server: StartServer,
 ) -> None:
