@@ -173,3 +173,17 @@ async def test_a_message_holding_nul_is_refused_and_nothing_is_sent(
     assert errors_of(body) == NUL_REFUSED, body
     assert await post(fresh_portal, THREADS, {"p": patient_gid(ALEX_ID)}) == threads
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_provider_search_past_any_name_is_bad_user_input(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite refuses a LIKE pattern past 50,000 bytes: such a search was a 500 there."""
+    query = "query P($s: String) { providers(search: $s, first: 3) { nodes { id } } }"
+    body = await post(portal, query, {"s": "x" * 100_000})
+    assert body["data"] == {"providers": None}
+    assert errors_of(body) == [("BAD_USER_INPUT", None)]
+    assert "at most 200" in body["errors"][0]["message"]
+    body = await post(portal, query, {"s": "x" * 200})
+    assert body == {"data": {"providers": {"nodes": []}}}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
