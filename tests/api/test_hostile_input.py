@@ -187,3 +187,15 @@ async def test_a_provider_search_past_any_name_is_bad_user_input(
     body = await post(portal, query, {"s": "x" * 200})
     assert body == {"data": {"providers": {"nodes": []}}}
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_slot_visit_type_past_any_name_is_bad_user_input(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The visit type is matched with LIKE: as with a provider search, SQLite's limit."""
+    query = "query S($f: SlotFilter!) { availableSlots(filter: $f, first: 3) { nodes { id } } }"
+    body = await post(portal, query, {"f": {"visitType": "x" * 100_000}})
+    assert body["data"] == {"availableSlots": None}
+    assert errors_of(body) == [("BAD_USER_INPUT", None)]
+    assert "at most 100" in body["errors"][0]["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
