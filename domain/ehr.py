@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -270,6 +270,8 @@ class _Fields:
             return None
         if not value.strip():
             self.problem(key, "must not be blank")
+        elif "\x00" in value:  # no text of ours holds one, and PostgreSQL refuses it
+            self.problem(key, "must not hold the NUL character")
         elif len(value) > max_len:
             self.problem(key, f"must be at most {max_len} characters")
         return value
@@ -278,7 +280,8 @@ class _Fields:
         self, key: str, pattern: re.Pattern[str], want: str, *, required: bool = True
     ) -> str | None:
         def check(v: Any) -> str | None:
-            return v if isinstance(v, str) and pattern.match(v) else None
+            # fullmatch: `$` alone would let a trailing newline through
+            return v if isinstance(v, str) and pattern.fullmatch(v) else None
 
         return self._typed(key, required, check, want)
 
@@ -340,9 +343,12 @@ def _moment(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return None
+        parsed.astimezone(UTC)  # year 1 at +14:00 is before any datetime once in UTC
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parsed
 
 
 def _day(value: Any) -> date | None:

@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 MAX_PAGE = 100
@@ -100,8 +100,15 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise BadCursor("cursor does not belong to this list")
         return tuple(_parse(value, kind) for value, kind in zip(raw, kinds, strict=True))
-    except (ValueError, TypeError) as exc:
+    # RecursionError: JSON nested past the parser's depth; OverflowError: a time that is
+    # out of range once in UTC (year 1 at +14:00).
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
         raise BadCursor("cursor is not valid for this list") from exc
+
+
+# What a cursor's values may be, as the database takes them: a 64-bit integer, text
+# without NUL (PostgreSQL refuses it in text).
+INT64 = range(-(1 << 63), 1 << 63)
 
 
 def _parse(value: Any, kind: type) -> Any:
@@ -109,9 +116,14 @@ def _parse(value: Any, kind: type) -> Any:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:  # not one we wrote: ours are UTC, and SQL refuses naive ones
             raise BadCursor("cursor is not valid for this list")
-        return moment
+        return moment.astimezone(UTC)
     if kind is date:
         return date.fromisoformat(value)
-    if not isinstance(value, kind):
+    if (
+        not isinstance(value, kind)
+        or isinstance(value, bool)
+        or (isinstance(value, int) and value not in INT64)
+        or (isinstance(value, str) and "\x00" in value)
+    ):
         raise BadCursor("cursor is not valid for this list")
     return value

@@ -127,6 +127,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # whole life (most of an idle subscription's memory) to shrink events of a few
         # hundred bytes; HTTP responses are compressed separately.
         ws_per_message_deflate=False,
+        # A WebSocket message is bounded as an HTTP request body is (uvicorn's default is
+        # 16 MiB): a bigger one closes the socket with 1009 (message too big), unparsed.
+        ws_max_size=settings.http.max_body_bytes,
     )
     return 0
 

@@ -12,6 +12,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from graphql.language import VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 
 from domain.access import AccessDenied
@@ -43,6 +44,13 @@ FORBIDDEN_MESSAGES = {
 # front answers 503 with Retry-After (portal/http.py).
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again shortly."
+NO_SUCH_OPERATION = (
+    "Name the operation to run with `operationName`: the document holds none of that name, "
+    "or several."
+)
+SUBSCRIPTIONS_ONLY = (
+    "Only subscriptions run over the WebSocket; send queries and mutations over HTTP."
+)
 RESUME_WINDOW_PASSED = (
     "The events after this afterSeq are no longer kept, so some cannot be replayed. Refetch "
     "what you show with queries, then subscribe again without afterSeq."
@@ -96,6 +104,12 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return _typed(error, str(original), {"code": "BAD_USER_INPUT"})
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return error
+    # Over a WebSocket (HTTP refuses these before executing): an operationName the document
+    # does not hold, and a query or mutation started with the legacy protocol's `start`.
+    if isinstance(original, CannotGetOperationTypeError):
+        return _typed(error, NO_SUCH_OPERATION, {"code": "BAD_REQUEST"})
+    if isinstance(original, InvalidOperationTypeError):
+        return _typed(error, SUBSCRIPTIONS_ONLY, {"code": "BAD_REQUEST"})
     if database_unavailable(original):
         log.warning(
             "database unavailable request_id=%s path=%s: %s",

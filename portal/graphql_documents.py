@@ -83,6 +83,7 @@ class Document:
     # portal/limits.py: which variables an operation's cost depends on, and costs computed
     cost_variables: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
     costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    holds_nul: bool | None = None  # a string literal holds U+0000 (portal/limits.py)
 
     def operation(self, name: str | None) -> Operation | None:
         """The operation a request names; without a name, the only one there is."""

@@ -33,6 +33,7 @@ import orjson
 from cross_web import HTTPException  # what strawberry raises while reading a multipart body
 from graphql import OperationType as AstOperationType
 from redis.asyncio import Redis
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -236,9 +237,15 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if "front" in self.__dict__:
             await self.front.close()
 
-    # JSON for WebSocket messages and multipart `operations` too.
+    # The JSON of WebSocket messages (strawberry's protocol handlers read them with this).
     def decode_json(self, data: str | bytes) -> object:
-        return decode_json(data)
+        message = decode_json(data)
+        if not _well_formed(message):
+            # Refused as bad JSON: graphql-transport-ws closes with 4400, the legacy protocol
+            # ignores the message; the handlers would raise on it (a list, a payload that is
+            # not an object, a query that is not a string) and drop the socket with a 1011.
+            raise json.JSONDecodeError("not a GraphQL over WebSocket message", "", 0)
+        return message
 
     def encode_json(self, data: object) -> str:
         return encode_json(data).decode()
@@ -451,7 +458,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 raise RequestError(400, "The request body is empty; send a GraphQL request.")
             data = self._json(body, "The request body")
         elif media == "multipart/form-data" and self.multipart_uploads_enabled:
-            data = await self.parse_multipart(self.request_adapter_class(request))
+            data = await self._multipart(request)
         else:
             raise RequestError(
                 415,
@@ -468,6 +475,34 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 )
             return True, [Params.of(item) for item in data]
         return False, [Params.of(data)]
+
+    async def _multipart(self, request: Request) -> Any:
+        """The GraphQL multipart request: `operations` with each file put where `map` says.
+        Our own reading of it, so a malformed body or map (no boundary, a path that is not
+        in `operations`) is a typed 400, not an exception in strawberry's."""
+        try:
+            form = await request.form()
+        except (StarletteHTTPException, ValueError) as exc:  # Starlette's MultiPartException
+            raise RequestError(400, "The multipart body is malformed.") from exc
+        fields: dict[str, Any] = {}
+        for name, default in (("operations", "{}"), ("map", "{}")):
+            value = form.get(name, default)
+            if not isinstance(value, str):
+                raise RequestError(400, f"`{name}` must be a form field, not a file.")
+            fields[name] = self._json(value, f"`{name}`")
+        operations, files_map = fields["operations"], fields["map"]
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise RequestError(400, "`map` must map each file's name to a list of paths.")
+        for name, paths in files_map.items():
+            upload = form.get(name)
+            if upload is None or isinstance(upload, str):
+                raise RequestError(400, "A file named in `map` is missing from the request.")
+            for path in paths:
+                _place(operations, path, upload)
+        return operations
 
     def _json(self, data: str | bytes, what: str) -> Any:
         try:
@@ -612,6 +647,27 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         return None
 
 
+START = frozenset({"subscribe", "start"})  # an operation's first message, in either protocol
+
+
+def _well_formed(message: object) -> bool:
+    """A WebSocket message is an object with a string `type`; one that starts an operation
+    has a string `id` and a payload of the shape a GraphQL request has over HTTP."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    if message["type"] not in START:
+        return True
+    payload = message.get("payload")
+    return (
+        isinstance(message.get("id"), str)
+        and isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("operationName"), str | None)
+        and isinstance(payload.get("variables"), dict | None)
+        and isinstance(payload.get("extensions"), dict | None)
+    )
+
+
 def _too_many(message: str, decision: Decision) -> RequestError:
     seconds = decision.retry_after_seconds
     return RequestError(
@@ -633,6 +689,24 @@ def _persisted_refusal(exc: PersistedQueryError) -> Outcome:
     if exc.code == "PERSISTED_QUERY_NOT_SUPPORTED":
         return Outcome(body)
     return Outcome(body, status=400)
+
+
+def _place(operations: Any, path: str, upload: Any) -> None:
+    """Put `upload` at `path` (`variables.input.files.0`) of `operations`: every step but the
+    last must exist, and the last names a key of an object or an index of a list."""
+    *steps, last = path.split(".")
+    target = operations
+    try:
+        for step in steps:
+            target = target[int(step)] if isinstance(target, list) else target[step]
+        if isinstance(target, list):
+            target[int(last)] = upload
+        elif isinstance(target, dict):
+            target[last] = upload
+        else:
+            raise TypeError(type(target).__name__)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RequestError(400, "A path in `map` does not name a place in `operations`.") from exc
 
 
 def _reason(exc: Exception) -> str:

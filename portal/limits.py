@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    BREAK,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -29,12 +30,15 @@ from graphql import (
     IntValueNode,
     NullValueNode,
     SelectionSetNode,
+    StringValueNode,
     ValueNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
     is_list_type,
+    visit,
 )
+from graphql import Visitor as GraphQLVisitor
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
@@ -301,12 +305,60 @@ def check(
     rules: tuple[type[Any], ...],
     settings: HttpSettings,
 ) -> list[GraphQLError]:
-    """Every refusal before execution, cheapest first: shape, validation, cost."""
+    """Every refusal before execution, cheapest first: shape, validation, text, cost."""
     return (
         shape_refusals(operation, settings)
         or document.validate(schema, rules, suggestions=settings.introspection)
+        or text_refusals(document, variables)
         or cost_refusals(schema, document, operation, variables, settings.query)
     )
+
+
+NUL = "\x00"
+
+
+def text_refusals(document: Document, variables: Mapping[str, Any] | None) -> list[GraphQLError]:
+    """Text holding NUL (U+0000), in a string of the document or of the variables: no text
+    of ours may hold it and PostgreSQL refuses it, mid-operation (an INTERNAL_SERVER_ERROR
+    after what ran before it). Refused as a whole, before anything runs."""
+    if document.holds_nul is None:
+        # The lexer refuses a raw NUL: only an escape (`\u0000`, `\u{0}`) makes one.
+        document.holds_nul = "\\u" in document.text and _literal_nul(document)
+    if document.holds_nul or (variables and _holds_nul(variables)):
+        return [refusal("BAD_USER_INPUT", "Text must not hold the NUL character (U+0000).")]
+    return []
+
+
+def _literal_nul(document: Document) -> bool:
+    found = False
+
+    class Visitor(GraphQLVisitor):
+        def enter_string_value(self, node: StringValueNode, *_args: Any) -> Any:
+            nonlocal found
+            if NUL in node.value:
+                found = True
+                return BREAK
+            return None
+
+    if document.node is not None:
+        visit(document.node, Visitor())
+    return found
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a string anywhere in `value` (JSON: dicts, lists) holds NUL; iterative, as
+    variables may nest as deep as the JSON parser allows."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class GuardedDocuments(SchemaExtension):

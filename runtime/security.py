@@ -131,15 +131,29 @@ class TokenIssuer:
                 str(claims["sub"]),
                 None if sid is None else str(sid),
                 str(claims["jti"]),
-                int(claims["exp"]),
+                _seconds(claims["exp"]),
                 claims.get("tp") is True,
-                not_before=int(claims["nbf"]),
-                issued_at=int(claims["iat"]),
+                not_before=_seconds(claims["nbf"]),
+                issued_at=_seconds(claims["iat"]),
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        except (TypeError, ValueError) as exc:  # a time claim that is not a number
-            raise InvalidToken("malformed time claim") from exc
+
+
+# The latest time claim taken (year 3000): later ones are no date our clock can reach, and
+# past about year 9999 Python cannot even make a datetime of them.
+LATEST_TIME_CLAIM = 32_503_680_000
+
+
+def _seconds(value: object) -> int:
+    """A time claim (a NumericDate: seconds since the epoch, a fraction allowed) as whole
+    seconds; a string, a boolean, infinity, NaN or a time past year 3000 makes the token
+    invalid, never an exception further on (`datetime.fromtimestamp` of it)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidToken("malformed time claim")
+    if not 0 <= value <= LATEST_TIME_CLAIM:  # NaN fails this too
+        raise InvalidToken("time claim out of range")
+    return int(value)
 
 
 @dataclass(frozen=True)

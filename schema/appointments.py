@@ -13,7 +13,16 @@ from domain.appointments import AppointmentFacts, actions_for
 from domain.scopes import RecordArea
 from resolvers import appointments as r
 from resolvers import questionnaires as questionnaires_r
-from schema.base import Connection, Info, Node, RequiresScope, cursor_values, internal_id, page_size
+from schema.base import (
+    BadInput,
+    Connection,
+    Info,
+    Node,
+    RequiresScope,
+    cursor_values,
+    internal_id,
+    page_size,
+)
 from schema.enums import AppointmentStatus, AppointmentWhen
 from schema.people import Department, Provider
 from schema.questionnaires import AppointmentForm
@@ -185,6 +194,9 @@ class SlotFilter:
 
     def query(self) -> r.OpenSlots:
         """Ids decoded (a malformed one: BAD_USER_INPUT)."""
+        if self.visit_type is not None and len(self.visit_type) > MAX_VISIT_TYPE:
+            # SQLite refuses a LIKE pattern past 50,000 bytes ("pattern too complex"): a 500.
+            raise BadInput(f"`visitType` is at most {MAX_VISIT_TYPE} characters.")
         return r.OpenSlots(
             patient_id=_decoded(self.patient_id, "Patient"),
             department_id=_decoded(self.department_id, "Department"),
@@ -193,6 +205,9 @@ class SlotFilter:
             starts_after=self.starts_after,
             starts_before=self.starts_before,
         )
+
+
+MAX_VISIT_TYPE = 100  # longer than any visit type's name
 
 
 def _decoded(global_id: str | None, type_name: str) -> str | None:

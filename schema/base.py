@@ -38,7 +38,9 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadInput("Not a valid id.") from exc
     type_name, sep, internal_id = raw.partition(":")
-    if not sep or not type_name or not internal_id:
+    # NUL: no id of ours holds one, and PostgreSQL refuses it in text (a 500, and a refused
+    # read's audit entry that could never be written).
+    if not sep or not type_name or not internal_id or "\x00" in raw:
         raise BadInput("Not a valid id.")
     return type_name, internal_id
 

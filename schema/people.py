@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import people as r
 from resolvers import viewer as viewer_r
-from schema.base import Connection, Info, Node, cursor_values, page_size
+from schema.base import BadInput, Connection, Info, Node, cursor_values, page_size
 
 if TYPE_CHECKING:
     from persistence import models as m
@@ -160,10 +160,16 @@ class EnteredBy:
         return cls(name=row.display_name, is_patient=row.patient_id == patient_id)
 
 
+MAX_SEARCH = 200  # longer than any name or specialty in the directory
+
+
 async def providers(
     info: Info, search: str | None, first: int | None, after: str | None
 ) -> Connection[Provider]:
     """Query.providers: the directory, a page at a time."""
+    if search is not None and len(search) > MAX_SEARCH:
+        # SQLite refuses a LIKE pattern past 50,000 bytes ("pattern too complex"): a 500.
+        raise BadInput(f"`search` is at most {MAX_SEARCH} characters.")
     size, after_values = page_size(first), cursor_values(after, [str, str])
     page = await r.providers(info.context, search, size, after_values)
     return Connection.of(page, Provider.from_row)

@@ -108,6 +108,72 @@ async def test_parse_and_validation_errors_by_media_type(
 COERCION_DOCUMENT = "query P($n: Int!) { viewer { inbox(first: $n) { nodes { id } } } }"
 
 
+ME = json.dumps({"query": "{ __typename }", "variables": {"file": None, "files": [None]}})
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"operations": ME, "map": "[]"}, "`map` must map"),
+        ({"operations": ME, "map": '{"0": "variables.file"}'}, "`map` must map"),
+        ({"operations": ME, "map": '{"0": [1]}'}, "`map` must map"),
+        ({"operations": ME, "map": '{"9": ["variables.file"]}'}, "is missing"),
+        ({"operations": ME, "map": '{"0": ["variables.nothing.x"]}'}, "does not name"),
+        ({"operations": ME, "map": '{"0": ["variables.file.x"]}'}, "does not name"),
+        ({"operations": ME, "map": '{"0": ["variables.files.5"]}'}, "does not name"),
+        ({"operations": ME, "map": '{"0": ["variables.files.x"]}'}, "does not name"),
+        ({"operations": '"x"', "map": '{"0": ["variables.file"]}'}, "does not name"),
+        (
+            {
+                "operations": '{"query": "{ __typename }", "variables": []}',
+                "map": '{"0": ["variables.x"]}',
+            },
+            "does not name",
+        ),
+        ({"operations": ME, "map": "{"}, "`map` is not valid JSON"),
+    ],
+)
+async def test_a_malformed_multipart_map_is_400(
+    portal: Portal, caplog: pytest.LogCaptureFixture, form: dict[str, str], message: str
+) -> None:
+    before = portal.statements
+    response = await portal.client.post(
+        "/graphql", data=form, files={"0": ("a.txt", b"x", "text/plain")}
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert message in error["message"]
+    assert portal.statements == before
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b'{"query": "{ __typename }"}'),  # no boundary
+        ("multipart/form-data; boundary=x", b'{"query": "{ __typename }"}'),
+        ("multipart/form-data; boundary=x", b"--x\r\ngarbage"),
+    ],
+)
+async def test_a_malformed_multipart_body_is_400(
+    portal: Portal, caplog: pytest.LogCaptureFixture, content_type: str, body: bytes
+) -> None:
+    response = await raw(portal, body, content_type)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_file_put_where_the_map_says_reaches_the_operation(portal: Portal) -> None:
+    # A well-formed multipart request still runs (the file is in an undeclared variable).
+    form = {"operations": ME, "map": '{"0": ["variables.file"], "1": ["variables.files.0"]}'}
+    files = {"0": ("a.txt", b"x", "text/plain"), "1": ("b.txt", b"y", "text/plain")}
+    response = await portal.client.post("/graphql", data=form, files=files)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [

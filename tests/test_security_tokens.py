@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -77,3 +80,72 @@ def test_no_memory_at_all_when_switched_off() -> None:
     token, _ = tokens.issue("acct-1", NOW, "sess-1")
     assert tokens.verify(token, NOW).account_id == "acct-1"
     assert not tokens._verified
+
+
+def _signed(**claims: object) -> str:
+    """A token signed with our secret and algorithm, with the given claims over good ones."""
+    ts = int(NOW.timestamp())
+    base: dict[str, object] = {
+        "iss": "portal",
+        "aud": "portal-clients",
+        "sub": "acct-1",
+        "sid": "sess-1",
+        "jti": "j-1",
+        "iat": ts,
+        "nbf": ts,
+        "exp": ts + 600,
+    }
+    return jwt.encode({**base, **claims}, SECRET, algorithm=ALGORITHM)
+
+
+def _signed_raw(claim: str, literal: str) -> str:
+    """A token whose `claim` is the JSON literal `literal` (1e400 is infinity to a parser)."""
+    header = _b64(b'{"alg":"HS256","typ":"JWT"}')
+    ts = int(NOW.timestamp())
+    values = {"iat": str(ts), "nbf": str(ts), "exp": str(ts + 600), claim: literal}
+    payload = (
+        '{"iss":"portal","aud":"portal-clients","sub":"acct-1","sid":"sess-1","jti":"j-1",'
+        + ",".join(f'"{k}":{v}' for k, v in values.items())
+        + "}"
+    )
+    signing_input = f"{header}.{_b64(payload.encode())}"
+    mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": "soon"},
+        {"exp": [1]},
+        {"exp": True},
+        {"exp": 10**20},  # past any datetime: fromtimestamp would raise OverflowError
+        {"exp": 1e30},
+        {"iat": 10**20},
+        {"nbf": -(10**20)},
+        {"iat": "today"},
+    ],
+)
+def test_a_signed_token_with_an_odd_time_claim_is_invalid(claims: dict[str, object]) -> None:
+    with pytest.raises(InvalidToken):
+        issuer().verify(_signed(**claims), NOW)
+
+
+@pytest.mark.parametrize(
+    ("claim", "literal"),
+    [("exp", "1e400"), ("exp", "-1e400"), ("iat", "1e400"), ("nbf", "-1e400"), ("exp", "NaN")],
+)
+def test_a_signed_token_with_an_infinite_time_claim_is_invalid(claim: str, literal: str) -> None:
+    with pytest.raises(InvalidToken):
+        issuer().verify(_signed_raw(claim, literal), NOW)
+
+
+def test_a_fractional_time_claim_is_a_numeric_date() -> None:
+    """RFC 7519 allows a fraction of a second: taken, to the whole second."""
+    ts = NOW.timestamp()
+    claims = issuer().verify(_signed(exp=ts + 600.7, iat=ts + 0.5), NOW)
+    assert claims.expires_at == int(ts) + 600

@@ -652,6 +652,44 @@ async def test_bad_payloads_are_422_and_change_nothing(feed: Portal) -> None:
     await applied(feed, fixed)
 
 
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (finalized("evt-n1", "res-n1", MIA, name="Panel\u0000"), ["data.name"]),
+        (
+            finalized(
+                "evt-n2",
+                "res-n2",
+                MIA,
+                components=[{"code": "1", "name": "G", "value": 1, "unit": "mg\u0000"}],
+            ),
+            ["data.components[0].unit"],
+        ),
+        (
+            finalized("evt-n3", "res-n3", MIA, collectedAt="0001-01-01T00:00:00+14:00"),
+            ["data.collectedAt"],
+        ),
+        (
+            finalized("evt-n4", "res-n4", MIA, resultedAt="9999-12-31T23:59:59-14:00"),
+            ["data.resultedAt"],
+        ),
+        (finalized("evt-n5\n", "res-n5", MIA), ["id"]),
+        (finalized("evt-n6", "res-n6\n", MIA), ["data.resultId"]),
+    ],
+)
+async def test_text_and_times_the_database_cannot_take_are_422(
+    feed: Portal, caplog: pytest.LogCaptureFixture, body: dict[str, Any], fields: list[str]
+) -> None:
+    """NUL (PostgreSQL refuses it in text), a time out of range once in UTC, and an id with
+    a trailing newline (a regex's `$` lets it through): refused, never a 500."""
+    before = await counts(feed)
+    response = await send(feed, body)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == fields
+    assert await counts(feed) == before
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_malformed_bodies_are_refused(feed: Portal) -> None:
     headers = {"authorization": f"Bearer {TOKEN}"}
     post = feed.client.post

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import jwt
 from sqlalchemy import event, select
 
 from persistence import models as m
@@ -280,3 +281,16 @@ async def test_a_token_minted_without_a_session_works_until_it_expires(
     assert (await post(fresh_portal, SESSIONS, token=token))["data"]["viewer"]["sessions"] == []
     fresh_portal.clock.advance(timedelta(days=2))  # past its expiry
     assert not await works(fresh_portal, token)
+
+
+async def test_a_token_of_ours_with_an_expiry_past_any_date_is_refused(
+    fresh_portal: Portal,
+) -> None:
+    """Signed with our secret (operator tooling), naming an open session, but with an `exp`
+    no datetime can hold: UNAUTHENTICATED, not an exception out of the edge."""
+    tokens = fresh_portal.services.tokens
+    good = jwt.decode(await fresh_portal.token(ALEX), options={"verify_signature": False})
+    assert await works(fresh_portal, jwt.encode(good, tokens.secret, algorithm="HS256"))
+    for exp in (10**20, 1e30):
+        token = jwt.encode({**good, "exp": exp}, tokens.secret, algorithm="HS256")
+        assert not await works(fresh_portal, token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -135,6 +136,74 @@ async def test_queries_and_mutations_are_refused_over_the_websocket(
     errors = answer["payload"]["errors"] if answer["type"] == "next" else answer["payload"]
     assert errors[0]["extensions"]["code"] == "BAD_REQUEST"
     assert "over HTTP" in errors[0]["message"]
+
+
+MALFORMED: dict[str, object] = {
+    "a list": [1, 2],
+    "a number": 5,
+    "no type": {"id": "1"},
+    "a payload that is a list": {"id": "1", "type": "subscribe", "payload": []},
+    "a query that is a number": {"id": "1", "type": "subscribe", "payload": {"query": 5}},
+    "variables that are a list": {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": MESSAGES, "variables": []},
+    },
+    "an operationName that is a number": {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": MESSAGES, "operationName": 5},
+    },
+    "an id that is a number": {"id": 1, "type": "subscribe", "payload": {"query": MESSAGES}},
+}
+
+
+async def test_malformed_messages_close_with_4400_and_log_no_error(
+    start_server: StartServer,
+) -> None:
+    """Each was a TypeError in the protocol handler (the socket dropped with 1011 and an
+    ERROR with a traceback in the log) or an operation's INTERNAL_SERVER_ERROR."""
+    server = await start_server()
+    token = await server.token(ACCOUNTS["alex"])
+    for why, message in MALFORMED.items():
+        client = await Client.connect(server, token)
+        await client.ws.send(json.dumps(message))
+        with pytest.raises(Closed) as closed:
+            await client.receive()
+        assert closed.value.code == 4400, why
+    client = await Client.connect(server, token)
+    await client.send(
+        {"id": "nope", "type": "subscribe", "payload": {"query": MESSAGES, "operationName": "Nope"}}
+    )
+    [error] = (await client.next("nope"))["payload"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "operationName" in error["message"]
+    # The legacy protocol ignores a malformed message; the socket still serves.
+    legacy = await Client.connect(server, token, LEGACY_WS)
+    await legacy.send({"id": "1", "type": "start", "payload": []})
+    query = "query { viewer { account { displayName } } }"
+    await legacy.send({"id": "q", "type": "start", "payload": {"query": query}})
+    answer = await legacy.next("q")
+    assert answer["type"] == "error", answer
+    assert answer["payload"]["extensions"]["code"] == "BAD_REQUEST"
+    assert "over HTTP" in answer["payload"]["message"]
+    log = server.log_tail(10_000)
+    assert "Traceback" not in log
+    assert " ERROR " not in log
+
+
+async def test_a_message_past_the_body_limit_closes_with_1009(start_server: StartServer) -> None:
+    """As an HTTP body past HTTP_MAX_BODY_BYTES is a 413, unread: not parsed, not run."""
+    server = await start_server(HTTP_MAX_BODY_BYTES="65536")
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    await client.subscribe(MESSAGES, {"padding": "x" * 70_000})
+    with pytest.raises(Closed) as closed:
+        await client.receive()
+    assert closed.value.code == 1009
+    client = await Client.connect(server, await server.token(ACCOUNTS["alex"]))
+    op = await client.subscribe(MESSAGES, {"padding": "x" * 60_000})
+    await client.silent(0.5)  # within the limit: subscribed, nothing to deliver yet
+    await client.send({"id": op, "type": "complete"})
 
 
 async def test_browser_pages_of_other_origins_need_to_be_allowed(
