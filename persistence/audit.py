@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from domain.access import PatientGrant
 from persistence import models as m
+from persistence.db import database_unavailable
 from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
 
@@ -208,15 +209,55 @@ class AuditWriter:
             oldest, self._oldest = self._oldest, None
             if not batch:
                 return 0
+            left = batch  # what is not written yet: queued again should the flush fail
             try:
-                async with self._sessions() as session, session.begin():
-                    await session.execute(INSERT_ROWS, [asdict(e) for e in batch])
+                try:
+                    await self._insert(batch)
+                except Exception as exc:
+                    if len(batch) == 1 or database_unavailable(exc):
+                        raise
+                    left = list(batch)
+                    await self._one_by_one(left)
             except BaseException:
-                self._queue[:0] = batch
+                self._queue[:0] = left
                 self._oldest = min(t for t in (oldest, self._oldest) if t is not None)
                 raise
             self.last_lag = time.monotonic() - oldest if oldest is not None else 0.0
             return len(batch)
+
+    async def _insert(self, entries: Sequence[AuditEntry]) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
+
+    async def _one_by_one(self, left: list[AuditEntry]) -> None:
+        """A batch the database refused while reachable, entry by entry (each written one
+        taken out of `left`), so that one row it can never take does not keep every other
+        row of its batch from being written at each retry. When no row goes in, the fault
+        is not a row's (a missing table, a permission): all stay in `left` and the error is
+        raised. Rows refused while others went in are set aside and logged, not retried."""
+        refused: list[Exception] = []
+        written, index = 0, 0
+        while index < len(left):
+            try:
+                await self._insert(left[index : index + 1])
+            except Exception as exc:
+                if database_unavailable(exc):
+                    raise
+                refused.append(exc)
+                index += 1
+                continue
+            del left[index]
+            written += 1
+        if not written:
+            raise refused[0]
+        for entry, error in zip(left, refused, strict=True):
+            log.error(
+                "audit entry set aside: the database refuses it (request %s, action %s): %s",
+                entry.request_id,
+                entry.action,
+                type(error).__name__,
+            )
+        left.clear()
 
     async def close(self) -> None:
         if self._task is not None:

@@ -25,6 +25,8 @@ ANONYMOUS = "anonymous"  # the account and role of an account action nobody sign
 UNKNOWN_RELATIONSHIP = "unknown"  # the role of a refused read: there was no grant to name it
 # Column sizes of audit_events: an id a client made up is cut, never a failed audit write.
 PATIENT_ID_LENGTH, OBJECT_ID_LENGTH, OBJECT_TYPES_LENGTH = 40, 200, 500
+# The operation's name is the client's (any GraphQL name), the actor's name an account's.
+OPERATION_LENGTH = ACTOR_NAME_LENGTH = 200
 
 
 class Refusal(NamedTuple):
@@ -275,11 +277,13 @@ class Context:
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:
         address = self.request.client.host if self.request and self.request.client else None
+        operation = operation[:OPERATION_LENGTH]
+        actor_name = self.actor_name[:ACTOR_NAME_LENGTH]
         refused = [
             AuditEntry(
                 at=self.now,
                 account_id=r.account_id,
-                actor_name=self.actor_name,
+                actor_name=actor_name,
                 patient_id=r.patient_id or None,
                 acting_as=UNKNOWN_RELATIONSHIP,
                 action=REFUSED,
@@ -297,12 +301,12 @@ class Context:
             AuditEntry(
                 at=self.now,
                 account_id=account_id,
-                actor_name="" if acting_as == ANONYMOUS else self.actor_name,
+                actor_name="" if acting_as == ANONYMOUS else actor_name,
                 patient_id=patient_id or None,
                 acting_as=acting_as,
                 action=action,
                 operation=operation,
-                object_types=",".join(sorted(types)),
+                object_types=",".join(sorted(types))[:OBJECT_TYPES_LENGTH],
                 request_id=self.request_id,
                 client_address=address,
             )

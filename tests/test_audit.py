@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,6 +54,20 @@ async def test_a_proxy_read_is_audited_before_the_response(fresh_portal: Portal)
     assert row.object_types == "Appointment,Patient"
     assert row.at == NOW
     assert row.request_id
+
+
+async def test_a_long_operation_name_is_cut_to_its_column_not_lost(fresh_portal: Portal) -> None:
+    """An operation's name is the client's: any length GraphQL allows. The audit row keeps
+    its first 200 characters (the column's size) and is written before the response."""
+    portal = fresh_portal
+    name = "Child" + "A" * 295
+    result = await portal.gql(
+        READ_MIA.replace("ChildAppointments", name), {"id": patient_gid(MIA)}, as_user=ALEX
+    )
+    assert "errors" not in result
+    assert portal.services.audit.pending == 0
+    [row] = await _audit_rows(portal, MIA)
+    assert row.operation == name[:200]
 
 
 async def test_a_refused_read_is_not_logged_as_a_read(fresh_portal: Portal) -> None:
@@ -205,6 +220,27 @@ async def test_a_failed_write_is_queued_and_written_later(tmp_path: Path) -> Non
     async with sessions() as session:
         count = await session.scalar(select(func.count()).select_from(m.AuditEvent))
     assert count == 2
+    await engine.dispose()
+
+
+async def test_a_row_the_database_refuses_does_not_hold_its_batch_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One entry the database can never take (here a missing time) is set aside and logged;
+    the others of its batch are written, and nothing stays queued to fail again."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    writer = AuditWriter(session_factory(engine), interval=3600)
+    broken = dataclasses.replace(_entry(2), at=None)  # type: ignore[arg-type]
+    writer.submit([_entry(1), broken, _entry(3)])
+    with caplog.at_level("ERROR", logger="persistence.audit"):
+        assert await writer.flush() == 3
+    assert writer.pending == 0
+    async with session_factory(engine)() as session:
+        written = await session.scalars(select(m.AuditEvent.patient_id))
+        assert sorted(str(patient) for patient in written) == ["pat-1", "pat-3"]
+    assert "audit entry set aside" in caplog.text
     await engine.dispose()
 
 
