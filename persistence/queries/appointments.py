@@ -179,4 +179,4 @@ def open_slots_query(
 def _offers_any(visit_types: Sequence[str]) -> ColumnElement[bool]:
     # visit_types is a JSON list; matching its text form works on SQLite and PostgreSQL.
     text = cast(m.Slot.visit_types, String)
-    return or_(*(text.contains(f'"{t}"') for t in visit_types))
+    return or_(*(text.contains(f'"{t}"', autoescape=True) for t in visit_types))

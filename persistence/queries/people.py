@@ -255,9 +255,10 @@ async def departments_by_id(session: AsyncSession, ids: Sequence[str]) -> list[D
 def providers_query(search: str | None) -> Select[m.Provider]:
     stmt = select(m.Provider)
     if search:
-        pattern = f"%{search.lower()}%"
+        # `%` and `_` are the searched text's own characters, not wildcards
         stmt = stmt.where(
-            m.Provider.display_name.ilike(pattern) | m.Provider.specialty.ilike(pattern)
+            m.Provider.display_name.icontains(search, autoescape=True)
+            | m.Provider.specialty.icontains(search, autoescape=True)
         )
     return stmt
 

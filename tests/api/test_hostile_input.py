@@ -199,3 +199,18 @@ async def test_a_slot_visit_type_past_any_name_is_bad_user_input(
     assert errors_of(body) == [("BAD_USER_INPUT", None)]
     assert "at most 100" in body["errors"][0]["message"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_wildcards_in_a_search_are_the_texts_own_characters(portal: Portal) -> None:
+    """`%` and `_` in a provider search or a slot's visit type match themselves, not any
+    text: "%" finds no provider (no name holds one), where it once listed them all."""
+    providers = "query P($s: String) { providers(search: $s, first: 50) { nodes { id } } }"
+    everyone = await post(portal, providers, {"s": None})
+    assert everyone["data"]["providers"]["nodes"]
+    for wildcard in ("%", "_", "%_%"):
+        body = await post(portal, providers, {"s": wildcard})
+        assert body == {"data": {"providers": {"nodes": []}}}, wildcard
+    slots = "query S($f: SlotFilter!) { availableSlots(filter: $f, first: 5) { nodes { id } } }"
+    assert (await post(portal, slots, {"f": {}}))["data"]["availableSlots"]["nodes"]
+    body = await post(portal, slots, {"f": {"visitType": "%"}})
+    assert body == {"data": {"availableSlots": {"nodes": []}}}
