@@ -1,7 +1,7 @@
 """The read path's statements run by asyncpg itself (persistence/raw.py) answer what they
 answered through SQLAlchemy, value for value and type for type, over the seeded data; and
 a connection PostgreSQL drops, a failing statement and a cancelled one are handled as
-SQLAlchemy handles them. PostgreSQL only (SQLite always goes through SQLAlchemy): skipped
+SQLAlchemy handles them. PostgreSQL only (SQLite: tests/test_raw_rows_sqlite.py): skipped
 without TEST_DATABASE_URL."""
 
 from __future__ import annotations
