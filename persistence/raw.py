@@ -11,7 +11,8 @@ prepared-statement cache. It returns asyncpg's Records, which index and slice as
 
 Only where it is the same: PostgreSQL, a connection in autocommit (the requests' reads,
 loaders/base.py RequestSession), a statement without expanding or literal-rendered
-parameters; everything else goes through SQLAlchemy as before (SQLite always). Results:
+parameters; everything else goes through SQLAlchemy as before. (SQLite: see below, the
+same statements run by aiosqlite in one handoff to its thread.) Results:
 asyncpg decodes every type these statements read as SQLAlchemy would (timestamps with time
 zone as aware UTC, JSON by the codec SQLAlchemy installs on each connection); a column whose
 type still has a result processor on asyncpg has it applied (none of the home screens'
@@ -70,8 +71,17 @@ _COMPILED: dict[int, _Compiled | None] = {}
 _MAX_COMPILED = 1_000
 
 
-def compiled_sql(statement: Select[Any], dialect: Dialect) -> str | None:
-    """The SQL `rows` sends for `statement` (None: it goes through SQLAlchemy)."""
+def compiled_sql(
+    statement: Select[Any], dialect: Dialect, lists: Mapping[str, int] | None = None
+) -> str | None:
+    """The SQL `rows` sends for `statement` (None: it goes through SQLAlchemy); on SQLite
+    for lists of the lengths `lists` gives by name (none: empty)."""
+    if dialect.name == "sqlite":
+        lite = _lite(statement, dialect)
+        if lite is None:
+            return None
+        lengths = tuple((lists or {}).get(name, 0) for name, _ in lite.lists)
+        return (lite.forms.get(lengths) or _form(lite, lengths)).sql
     compiled = _compile(statement, dialect)
     return None if compiled is None else compiled.sql
 
@@ -127,7 +137,9 @@ class _Held:
     connection: AsyncConnection
     sync: Connection
     dialect: Dialect
-    driver: Any  # asyncpg's Connection; None: not in autocommit, SQLAlchemy runs it
+    # asyncpg's Connection (None: not in autocommit, SQLAlchemy runs it); aiosqlite's
+    adapted: Any  # SQLAlchemy's adapter of it (DBAPI connection)
+    driver: Any
 
 
 _HELD = "persistence.raw"  # its key in `Session.info`
@@ -148,12 +160,19 @@ async def _held(session: AsyncSession) -> _Held:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     adapted: Any = raw.dbapi_connection  # SQLAlchemy's adapter of the asyncpg connection
-    # In a transaction SQLAlchemy begins it at the first statement: it keeps doing that.
-    driver = raw.driver_connection if adapted.autocommit else None
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        # Python's sqlite3 begins a transaction itself (before a write, or the BEGIN of
+        # loaders.base.RequestSession): a SELECT sent on the same connection is in the
+        # same transaction, whoever sends it.
+        driver = raw.driver_connection
+    else:
+        # In a transaction SQLAlchemy begins it at the first statement: it keeps doing that.
+        driver = raw.driver_connection if adapted.autocommit else None
     sync = connection.sync_connection
     if sync is None:
         raise BrokenInvariant("a session handed out a closed connection")
-    held = _Held(sync_session.get_transaction(), connection, sync, connection.dialect, driver)
+    held = _Held(sync_session.get_transaction(), connection, sync, dialect, adapted, driver)
     sync_session.info[_HELD] = held
     return held
 
@@ -165,7 +184,12 @@ async def rows(
     (see the module's doc): the rows, read by position. For statements built once (module
     level, or cached as `paging` does): each is compiled once and kept."""
     bind = session.bind
-    if not ENABLED or bind is None or bind.dialect.name != "postgresql":
+    if not ENABLED or bind is None:
+        return await _through_sqlalchemy(session, statement, values)
+    backend = bind.dialect.name
+    if backend == "sqlite":
+        return await _sqlite_rows(session, statement, values)
+    if backend != "postgresql":
         return await _through_sqlalchemy(session, statement, values)
     held = await _held(session)
     driver = held.driver
@@ -235,3 +259,201 @@ async def _first(
 async def _invalidate(connection: AsyncConnection) -> None:
     if not connection.invalidated:
         await connection.invalidate()
+
+
+# SQLite ------------------------------------------------------------------------------------
+#
+# SQLAlchemy's aiosqlite adapter runs a statement in four handoffs to aiosqlite's thread,
+# each a wake-up of the event loop (cursor, execute, fetchall, close); aiosqlite's
+# `execute_fetchall` runs it in one, on the session's own connection and so in its
+# transaction (the request's read snapshot, or a unit of work's writes not committed yet:
+# seen, as through SQLAlchemy). One-of lists (`persistence.paging.one_of`) are expanding
+# IN lists on SQLite: their SQL has one `?` per element, so a statement has one form per
+# length of its lists, each rendered by SQLAlchemy once and kept. SQLite stores datetimes,
+# numerics, booleans and JSON as text and numbers: SQLAlchemy's result processors of the
+# statement's columns make them what SQLAlchemy returns (tests/test_raw_rows_sqlite.py).
+# Same fallbacks as above: a session holding unflushed changes that it flushes before a
+# statement, a parameter missing or a statement failing go through `session.execute`; a
+# cancelled statement invalidates the connection, as SQLAlchemy does.
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where a positional parameter's value comes from: the value given as `name`, or the
+    element `index` of that list (an expanding parameter)."""
+
+    name: str
+    index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str
+    index: int | None  # an element of the list given as `name`; None: the value itself
+    constant: Any  # the value the statement carries itself, or _MISSING
+    process: Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    sql: str
+    slots: tuple[_Slot, ...]
+
+
+@dataclass(slots=True)
+class _Lite:
+    statement: Select[Any]  # held: the cache is keyed by its id
+    compiled: SQLCompiler
+    lists: tuple[tuple[str, Any], ...]  # the expanding parameters: name, constant or _MISSING
+    literal: frozenset[str]  # constants rendered in the SQL: not to be given at execution
+    results: tuple[Callable[[Any], Any] | None, ...] | None  # SQLAlchemy's, by column
+    forms: dict[tuple[int, ...], _Form]  # by the lengths of `lists`' values
+
+
+_LITE: dict[int, _Lite | None] = {}
+_MAX_FORMS = 256  # per statement (lengths of lists: the patients of an account, ids)
+
+
+def _lite(statement: Select[Any], dialect: Dialect) -> _Lite | None:
+    key = id(statement)
+    if key in _LITE:
+        found = _LITE[key]
+        if found is None or found.statement is statement:
+            return found
+    if len(_LITE) >= _MAX_COMPILED:
+        _LITE.clear()
+    compiled = statement.compile(dialect=dialect)
+    plain = _lite_plain(compiled, len(statement.selected_columns))
+    _LITE[key] = result = _lite_of(statement, compiled, dialect) if plain else None
+    return result
+
+
+def _lite_plain(compiled: SQLCompiler, columns: int) -> bool:
+    """Positional, its parameters given by name; SQL rendered at execution only for
+    expanding lists of one column and constants; rows with the statement's columns in
+    order."""
+    literal = compiled.literal_execute_params
+    return (
+        compiled.positional
+        and not compiled._numeric_binds
+        and not compiled.escaped_bind_names
+        and not compiled.has_out_parameters
+        and not any(p.required or p.callable for p in literal)
+        and all(
+            p.expanding and not p.literal_execute and not p.type._is_tuple_type
+            for p in compiled.post_compile_params
+        )
+        and compiled._ordered_columns
+        and not compiled._textual_ordered_columns
+        and len(compiled._result_columns) == columns
+    )
+
+
+def _lite_of(statement: Select[Any], compiled: SQLCompiler, dialect: Dialect) -> _Lite:
+    lists = tuple(
+        (name, _constant(bind))
+        for name, bind in compiled.binds.items()
+        if bind in compiled.post_compile_params
+    )
+    literal = frozenset(
+        name for name, bind in compiled.binds.items() if bind in compiled.literal_execute_params
+    )
+    processors = tuple(
+        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
+    )
+    results = processors if any(p is not None for p in processors) else None
+    return _Lite(statement, compiled, lists, literal, results, {})
+
+
+def _constant(bind: Any) -> Any:
+    return _MISSING if bind.required or bind.callable is not None else bind.value
+
+
+def _form(lite: _Lite, lengths: tuple[int, ...]) -> _Form:
+    """The SQL for lists of these lengths, and where each of its `?` takes its value from
+    (SQLAlchemy renders it, as it would at an execution with such lists)."""
+    compiled = lite.compiled
+    sizes = dict(zip((name for name, _ in lite.lists), lengths, strict=True))
+    given: dict[str, Any] = {}
+    for name in compiled.binds:
+        if name in lite.literal:
+            continue  # SQLAlchemy renders the statement's own value in the SQL
+        if name in sizes:
+            given[name] = [_Mark(name, i) for i in range(sizes[name])]
+        else:
+            given[name] = _Mark(name, None)
+    expanded = compiled.construct_expanded_state(given)
+    binds = compiled.binds
+    slots = []
+    for position in expanded.positiontup or ():
+        mark = expanded.parameters[position]
+        if not isinstance(mark, _Mark):
+            raise BrokenInvariant(f"parameter {position} not given by name")
+        process = expanded.processors.get(position) or compiled._bind_processors.get(position)
+        slots.append(_Slot(mark.name, mark.index, _constant(binds[mark.name]), process))  # type: ignore[arg-type]
+    form = _Form(expanded.statement, tuple(slots))
+    if len(lite.forms) >= _MAX_FORMS:
+        lite.forms.clear()
+    lite.forms[lengths] = form
+    return form
+
+
+def _arguments(lite: _Lite, values: Mapping[str, Any]) -> tuple[_Form, list[Any]] | None:
+    """The statement's SQL for `values` and its positional parameters, processed as
+    SQLAlchemy processes them (None: SQLAlchemy runs it)."""
+    if lite.literal and not lite.literal.isdisjoint(values):
+        return None
+    lengths = []
+    for name, constant in lite.lists:
+        given = values.get(name, constant)
+        if not isinstance(given, list | tuple):
+            return None
+        lengths.append(len(given))
+    key = tuple(lengths)
+    form = lite.forms.get(key) or _form(lite, key)
+    arguments = []
+    for slot in form.slots:
+        value = values.get(slot.name, slot.constant)
+        if value is _MISSING:  # SQLAlchemy says which, as it always has
+            return None
+        if slot.index is not None:
+            value = value[slot.index]
+        process = slot.process
+        arguments.append(value if process is None else process(value))
+    return form, arguments
+
+
+async def _sqlite_rows(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """`rows` on SQLite: the statement run on the session's aiosqlite connection in one
+    handoff to its thread, SQLAlchemy's bind and result processors applied."""
+    sync_session = session.sync_session
+    if sync_session.autoflush and not sync_session._is_clean():
+        return await _through_sqlalchemy(session, statement, values)  # it flushes first
+    held = await _held(session)
+    lite = _lite(statement, held.dialect)
+    prepared = None if lite is None else _arguments(lite, values)
+    if lite is None or prepared is None:
+        return await _through_sqlalchemy(session, statement, values)
+    form, arguments = prepared
+    sync = held.sync
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, form.sql, tuple(arguments), None, False)
+    try:
+        # SQLAlchemy's own statements on this connection take the same lock.
+        async with held.adapted._execute_mutex:
+            records: list[tuple[Any, ...]] = await held.driver.execute_fetchall(form.sql, arguments)
+    except Exception:
+        # SQLAlchemy meets the same failure and handles it as it always has.
+        return await _through_sqlalchemy(session, statement, values)
+    except BaseException:  # cancelled: as SQLAlchemy does, the connection is let go
+        await _invalidate(held.connection)
+        raise
+    results = lite.results
+    if results is None:
+        return records
+    return [
+        tuple(v if p is None else p(v) for v, p in zip(record, results, strict=True))
+        for record in records
+    ]

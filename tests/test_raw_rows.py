@@ -1,7 +1,7 @@
 """The read path's statements run by asyncpg itself (persistence/raw.py) answer what they
 answered through SQLAlchemy, value for value and type for type, over the seeded data; and
 a connection PostgreSQL drops, a failing statement and a cancelled one are handled as
-SQLAlchemy handles them. PostgreSQL only (SQLite always goes through SQLAlchemy): skipped
+SQLAlchemy handles them. PostgreSQL only (SQLite: tests/test_raw_rows_sqlite.py): skipped
 without TEST_DATABASE_URL."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,8 @@ def typed(value: Any) -> Any:
         return (type(value).__name__, [typed(v) for v in value])
     if isinstance(value, frozenset | set):
         return ("set", sorted(repr(typed(v)) for v in value))
+    if isinstance(value, datetime):  # aware or naive, and in which zone
+        return ("datetime", value, value.utcoffset())
     return (type(value).__name__, value)
 
 
