@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
@@ -86,14 +86,34 @@ def compiled_sql(
     return None if compiled is None else compiled.sql
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
+class _Kept(Protocol):
+    statement: Select[Any]  # held: a cache of these is keyed by its id
+
+
+K = TypeVar("K", bound=_Kept)
+
+
+def _kept(
+    cache: dict[int, K | None], statement: Select[Any], make: Callable[[], K | None]
+) -> K | None:
+    """`make()`'s form of `statement`, once per statement (`cache`, by its id; an entry
+    holds its statement, so the id is not another's while it is kept; bounded)."""
     key = id(statement)
-    if key in _COMPILED:
-        found = _COMPILED[key]
+    if key in cache:
+        found = cache[key]
         if found is None or found.statement is statement:
             return found
-    if len(_COMPILED) >= _MAX_COMPILED:
-        _COMPILED.clear()
+    if len(cache) >= _MAX_COMPILED:
+        cache.clear()
+    cache[key] = made = make()
+    return made
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
+    return _kept(_COMPILED, statement, lambda: _compiled_form(statement, dialect))
+
+
+def _compiled_form(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     compiled = statement.compile(dialect=dialect)
     result: _Compiled | None = None
     if _plain(compiled):
@@ -112,7 +132,6 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             parameters.append(_Parameter(name, constant, process))
         result = _Compiled(statement, sql, tuple(parameters))
-    _COMPILED[key] = result
     return result
 
 
@@ -315,17 +334,13 @@ _MAX_FORMS = 256  # per statement (lengths of lists: the patients of an account,
 
 
 def _lite(statement: Select[Any], dialect: Dialect) -> _Lite | None:
-    key = id(statement)
-    if key in _LITE:
-        found = _LITE[key]
-        if found is None or found.statement is statement:
-            return found
-    if len(_LITE) >= _MAX_COMPILED:
-        _LITE.clear()
+    return _kept(_LITE, statement, lambda: _lite_form(statement, dialect))
+
+
+def _lite_form(statement: Select[Any], dialect: Dialect) -> _Lite | None:
     compiled = statement.compile(dialect=dialect)
     plain = _lite_plain(compiled, len(statement.selected_columns))
-    _LITE[key] = result = _lite_of(statement, compiled, dialect) if plain else None
-    return result
+    return _lite_of(statement, compiled, dialect) if plain else None
 
 
 def _lite_plain(compiled: SQLCompiler, columns: int) -> bool:
