@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.access import PatientGrant
 from domain.events import EventKind
@@ -29,8 +29,13 @@ async def last_seq(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.max(E.seq), 0))) or 0)
 
 
-async def has_unpublished(session: AsyncSession) -> bool:
-    return await session.scalar(select(E.seq).where(E.published_at.is_(None)).limit(1)) is not None
+HAS_UNPUBLISHED = select(E.seq).where(E.published_at.is_(None)).limit(1)
+
+
+async def has_unpublished(session: AsyncSession | AsyncConnection) -> bool:
+    """Whether any event waits to be published (on PostgreSQL, asked on an autocommit
+    connection, one statement: no transaction is opened for an idle outbox)."""
+    return await session.scalar(HAS_UNPUBLISHED) is not None
 
 
 async def lock_drain(session: AsyncSession) -> None:

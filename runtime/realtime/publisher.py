@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from persistence import outbox_feed, outbox_order
+from persistence.db import reading_engine
 from runtime.realtime.broker import Broker, BrokerUnavailable
 
 log = logging.getLogger("runtime.realtime")
@@ -35,6 +36,10 @@ class OutboxPublisher:
         interval: float,
     ) -> None:
         self._sessions = sessions
+        # The idle check's connection: autocommit on PostgreSQL (no BEGIN and ROLLBACK
+        # around the one SELECT a drain of an empty outbox costs, every `interval` seconds).
+        bind = sessions.kw.get("bind")
+        self._probe = reading_engine(bind) if isinstance(bind, AsyncEngine) else None
         self._broker = broker
         self._clock = clock
         self._interval = interval
@@ -94,6 +99,10 @@ class OutboxPublisher:
         """Publish every unpublished event, oldest first; returns how many."""
         if not self._broker.live:
             raise BrokerUnavailable("not connected")  # don't hold the drain lock to find out
+        if self._probe is not None:
+            async with self._probe.connect() as connection:
+                if not await outbox_feed.has_unpublished(connection):
+                    return 0
         total = 0
         while True:
             async with self._sessions() as session, session.begin():

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import SystemClock
@@ -273,3 +274,40 @@ async def test_outbox_writers_commit_in_seq_order(live_db: Database, people: Fam
         rows = (await session.scalars(select(m.OutboxEvent).order_by(m.OutboxEvent.seq))).all()
     assert [r.object_id for r in rows] == ["first", "second"]
     await engine.dispose()
+
+
+async def test_draining_an_empty_outbox_on_postgresql_is_one_statement_without_a_transaction(
+    live_db: Database, people: Family
+) -> None:
+    """The publisher looks every `drain_seconds` (0.5 s) in every instance: an idle look is
+    one SELECT on an autocommit connection, not BEGIN, SELECT and ROLLBACK."""
+    if not live_db.url.startswith("postgresql"):
+        pytest.skip("statements as PostgreSQL counts them: PostgreSQL only")
+    engine = create_engine(live_db.url)
+    sent: list[str] = []
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not record.info.get("logged"):
+            dbapi_connection.driver_connection.add_query_logger(lambda r: sent.append(r.query))
+            record.info["logged"] = True
+
+    def cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)  # through SQLAlchemy's cursor; the logger sees the rest
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "before_cursor_execute", cursor)
+    publisher = OutboxPublisher(session_factory(engine), Broker(), SystemClock(), 3600)
+    try:
+        assert await publisher.drain() == 0  # the seeded events were never published: all out
+        sent.clear()
+        assert await publisher.drain() == 0
+        assert len(sent) == 1, sent
+        assert sent[0].lstrip().upper().startswith("SELECT")
+        async with session_factory(engine)() as session:
+            await _stage(session, people.alex, "appt-probe")
+            await session.commit()
+        sent.clear()
+        assert await publisher.drain() >= 1  # something waits: the drain's transaction runs
+        assert any(q.upper().startswith("BEGIN") for q in sent), sent
+    finally:
+        await engine.dispose()
