@@ -26,10 +26,15 @@ class Money:
 
     @property
     def formatted(self) -> str:
-        sign = "-" if self.amount_cents < 0 else ""
-        whole, cents = divmod(abs(self.amount_cents), 100)
-        symbol = _SYMBOLS.get(self.currency, self.currency + " ")
-        return f"{sign}{symbol}{whole:,}.{cents:02d}"
+        return formatted(self.amount_cents, self.currency)
+
+
+def formatted(amount_cents: int, currency: str) -> str:
+    """For display, e.g. "$1,234.50", "-$5.00", "EUR 3.10"."""
+    sign = "-" if amount_cents < 0 else ""
+    whole, cents = divmod(abs(amount_cents), 100)
+    symbol = _SYMBOLS.get(currency, currency + " ")
+    return f"{sign}{symbol}{whole:,}.{cents:02d}"
 
 
 def amount_due(patient_cents: int, paid_cents: int, currency: str = "USD") -> Money:

@@ -68,10 +68,13 @@ class ResultPageByPatientLoader(PatientPageLoader):
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
         found: dict[str, list[ComponentRow]] = {}
+        component_of = results.component_of
 
         def collect(row: Sequence[Any]) -> None:
-            listed = found.setdefault(row[0], [])  # none: an empty list, still known
-            component = results.component_of(row)
+            listed = found.get(row[0])
+            if listed is None:  # none: an empty list, still known
+                listed = found[row[0]] = []
+            component = component_of(row)
             if component is not None:
                 listed.append(component)
 

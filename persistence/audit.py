@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from domain.access import PatientGrant
 from persistence import models as m
+from persistence import raw
 from persistence.db import database_unavailable
 from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
@@ -134,7 +135,7 @@ class AuditWriter:
                     # asyncpg itself on the session's connection: committed at once in the
                     # request's autocommit, else by the commit below, as the statement
                     # through the session would be, for a third of its CPU
-                    await _execute_raw(await session.connection(), entries)
+                    await _execute_raw(await raw.connection_of(session), entries)
                     if _autocommit(bind):
                         return  # committed: the session's commit would be SQLAlchemy's no-op
                 else:  # SQLite: executemany, local and inside one transaction

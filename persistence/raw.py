@@ -152,7 +152,7 @@ class _Held:
     """A session's connection as `rows` uses it, kept while the session's transaction lasts
     (`session.connection()` costs a greenlet hop and a few lookups per call)."""
 
-    transaction: Any  # the session's SessionTransaction that holds the connection
+    transaction: Any  # the session's SessionTransaction that holds the connection, or _BOUND
     connection: AsyncConnection
     sync: Connection
     dialect: Dialect
@@ -162,21 +162,37 @@ class _Held:
 
 
 _HELD = "persistence.raw"  # its key in `Session.info`
+# `_Held.transaction` of a session bound to one connection for its whole life (`bound`):
+# its connection is that one whatever the session's transaction.
+_BOUND: Any = object()
+
+
+async def bound(session: AsyncSession, connection: AsyncConnection) -> None:
+    """`session` (made with `bind=connection`) reads on `connection` for its whole life:
+    `rows` uses it without asking the session for it (no SessionTransaction needed)."""
+    await _hold(session, connection, _BOUND)
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """The connection `rows` runs `session`'s statements on."""
+    return (await _held(session)).connection
 
 
 async def _held(session: AsyncSession) -> _Held:
     sync_session = session.sync_session
     held: _Held | None = sync_session.info.get(_HELD)
-    transaction = sync_session.get_transaction()
-    if (
-        held is not None
-        and transaction is not None
-        and held.transaction is transaction
-        and not held.sync.invalidated
-        and not held.sync.closed
-    ):
-        return held
+    if held is not None and not held.sync.invalidated and not held.sync.closed:
+        if held.transaction is _BOUND:
+            return held
+        transaction = sync_session.get_transaction()
+        if transaction is not None and held.transaction is transaction:
+            return held
     connection = await session.connection()
+    return await _hold(session, connection, sync_session.get_transaction())
+
+
+async def _hold(session: AsyncSession, connection: AsyncConnection, transaction: Any) -> _Held:
+    sync_session = session.sync_session
     raw = await connection.get_raw_connection()
     adapted: Any = raw.dbapi_connection  # SQLAlchemy's adapter of the asyncpg connection
     dialect = connection.dialect
@@ -191,7 +207,7 @@ async def _held(session: AsyncSession) -> _Held:
     sync = connection.sync_connection
     if sync is None:
         raise BrokenInvariant("a session handed out a closed connection")
-    held = _Held(sync_session.get_transaction(), connection, sync, dialect, adapted, driver)
+    held = _Held(transaction, connection, sync, dialect, adapted, driver)
     sync_session.info[_HELD] = held
     return held
 

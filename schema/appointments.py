@@ -23,6 +23,7 @@ from schema.base import (
     internal_id,
     page_size,
 )
+from schema.construct import enum_of, maker
 from schema.enums import AppointmentStatus, AppointmentWhen
 from schema.people import Department, Provider
 from schema.questionnaires import AppointmentForm
@@ -112,30 +113,55 @@ class Appointment(Node):
             now=info.context.now,
             policy=settings.appointments,
         )
-        return cls(
-            internal_id=row.id,
-            patient_id=row.patient_id,
-            provider_id=row.provider_id,
-            department_id=row.department_id,
-            grant=grant,
-            visit_type=row.visit_type,
-            reason=row.reason,
-            starts_at=row.starts_at,
-            ends_at=row.starts_at + duration,
-            duration_minutes=row.duration_minutes,
-            status=AppointmentStatus(row.status),
-            telehealth=row.telehealth,
-            questionnaire_complete=row.questionnaire_complete,
-            can_cancel=actions.can_cancel,
-            can_reschedule=actions.can_reschedule,
-            can_check_in=actions.can_check_in,
-            can_confirm=actions.can_confirm,
-            cancel_deadline=actions.cancel_deadline,
-            check_in_opens_at=actions.check_in_opens_at,
-            join_url=f"https://telehealth.example.org/visit/{row.id}"
-            if actions.join_link_visible
-            else None,
+        return _appointment(
+            row.id,
+            row.patient_id,
+            row.provider_id,
+            row.department_id,
+            grant,
+            row.visit_type,
+            row.reason,
+            row.starts_at,
+            row.starts_at + duration,
+            row.duration_minutes,
+            _status(row.status),
+            row.telehealth,
+            row.questionnaire_complete,
+            actions.can_cancel,
+            actions.can_reschedule,
+            actions.can_check_in,
+            actions.can_confirm,
+            actions.cancel_deadline,
+            actions.check_in_opens_at,
+            f"https://telehealth.example.org/visit/{row.id}" if actions.join_link_visible else None,
         )
+
+
+# Positional, in this order (schema/construct.py).
+_appointment = maker(
+    Appointment,
+    "internal_id",
+    "patient_id",
+    "provider_id",
+    "department_id",
+    "grant",
+    "visit_type",
+    "reason",
+    "starts_at",
+    "ends_at",
+    "duration_minutes",
+    "status",
+    "telehealth",
+    "questionnaire_complete",
+    "can_cancel",
+    "can_reschedule",
+    "can_check_in",
+    "can_confirm",
+    "cancel_deadline",
+    "check_in_opens_at",
+    "join_url",
+)
+_status = enum_of(AppointmentStatus)
 
 
 @strawberry.type

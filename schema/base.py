@@ -27,9 +27,13 @@ class BadInput(ValueError):
 
 
 # -- global ids ------------------------------------------------------------------------
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def to_global_id(type_name: str, internal_id: str) -> strawberry.ID:
-    raw = f"{type_name}:{internal_id}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    # base64.urlsafe_b64encode, without its two Python frames (~20 ids a dashboard).
+    raw = binascii.b2a_base64(f"{type_name}:{internal_id}".encode(), newline=False)
+    return strawberry.ID(raw.translate(_URLSAFE).rstrip(b"=").decode())
 
 
 def from_global_id(global_id: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import strawberry
 from domain.access import PatientGrant
 from resolvers import billing as r
 from schema.base import Connection, Info, Node, cursor_values, page_size
+from schema.construct import enum_of, maker
 from schema.money import Money
 
 if TYPE_CHECKING:
@@ -48,16 +49,31 @@ class StatementLineItem:
     @classmethod
     def from_row(cls, row: LineItemRow) -> StatementLineItem:
         line, currency = row.line, row.currency
-        return cls(
-            service_date=line.service_date,
-            description=line.description,
-            code=line.code,
-            charge=Money.cents(line.charge_cents, currency),
-            insurance_paid=Money.cents(line.insurance_paid_cents, currency),
-            adjustment=Money.cents(line.adjustment_cents, currency),
-            patient_responsibility=Money.cents(line.patient_cents, currency),
-            patient_name=f"{row.patient_preferred or row.patient_given} {row.patient_family}",
+        cents = Money.cents
+        return _line_item(
+            line.service_date,
+            line.description,
+            line.code,
+            cents(line.charge_cents, currency),
+            cents(line.insurance_paid_cents, currency),
+            cents(line.adjustment_cents, currency),
+            cents(line.patient_cents, currency),
+            f"{row.patient_preferred or row.patient_given} {row.patient_family}",
         )
+
+
+# Positional, in this order (schema/construct.py).
+_line_item = maker(
+    StatementLineItem,
+    "service_date",
+    "description",
+    "code",
+    "charge",
+    "insurance_paid",
+    "adjustment",
+    "patient_responsibility",
+    "patient_name",
+)
 
 
 @strawberry.type
@@ -172,17 +188,32 @@ class Statement(Node):
 
     @classmethod
     def from_row(cls, row: m.Statement | StatementRow, grant: PatientGrant) -> Statement:
-        return cls(
-            internal_id=row.id,
-            patient_id=row.guarantor_patient_id,
-            currency=row.currency,
-            grant=grant,
-            paid_cents=row.paid_cents,
-            account_number=row.account_number,
-            statement_date=row.statement_date,
-            due_date=row.due_date,
-            status=StatementStatus(row.status),
+        return _statement(
+            row.id,
+            row.guarantor_patient_id,
+            row.currency,
+            grant,
+            row.paid_cents,
+            row.account_number,
+            row.statement_date,
+            row.due_date,
+            _statement_status(row.status),
         )
+
+
+_statement = maker(
+    Statement,
+    "internal_id",
+    "patient_id",
+    "currency",
+    "grant",
+    "paid_cents",
+    "account_number",
+    "statement_date",
+    "due_date",
+    "status",
+)
+_statement_status = enum_of(StatementStatus)
 
 
 async def statements(

@@ -16,6 +16,7 @@ from resolvers import messages as r
 from resolvers import results as results_r
 from schema.attachments import Attachment
 from schema.base import Connection, Info, Node, cursor_values, internal_id, page_size
+from schema.construct import enum_of, maker
 from schema.enums import MessageCategory
 from schema.money import Money
 from schema.people import Provider
@@ -74,14 +75,20 @@ class Message(Node):
 
     @classmethod
     def from_row(cls, row: m.Message | MessageRow, grant: PatientGrant) -> Message:
-        return cls(
-            internal_id=row.id,
-            thread_id=row.thread_id,
-            grant=grant,
-            body=row.body,
-            sent_at=row.sent_at,
-            sender=MessageSender(kind=SenderKind(row.sender_kind), name=row.sender_name),
+        return _message(
+            row.id,
+            row.thread_id,
+            grant,
+            row.body,
+            row.sent_at,
+            _sender(_sender_kind(row.sender_kind), row.sender_name),
         )
+
+
+# Positional, in this order (schema/construct.py): ~15 messages a dashboard.
+_message = maker(Message, "internal_id", "thread_id", "grant", "body", "sent_at", "sender")
+_sender = maker(MessageSender, "kind", "name")
+_sender_kind = enum_of(SenderKind)
 
 
 @strawberry.type
@@ -152,18 +159,34 @@ class MessageThread(Node):
 
     @classmethod
     def from_row(cls, row: m.MessageThread | ThreadRow, grant: PatientGrant) -> MessageThread:
-        return cls(
-            internal_id=row.id,
-            patient_id=row.patient_id,
-            provider_id=row.provider_id,
-            grant=grant,
-            subject=row.subject,
-            category=MessageCategory(row.category),
-            care_team=row.care_team,
-            created_at=row.created_at,
-            last_message_at=row.last_message_at,
-            result_id=row.result_id,
+        return _thread(
+            row.id,
+            row.patient_id,
+            row.provider_id,
+            grant,
+            row.subject,
+            _category(row.category),
+            row.care_team,
+            row.created_at,
+            row.last_message_at,
+            row.result_id,
         )
+
+
+_thread = maker(
+    MessageThread,
+    "internal_id",
+    "patient_id",
+    "provider_id",
+    "grant",
+    "subject",
+    "category",
+    "care_team",
+    "created_at",
+    "last_message_at",
+    "result_id",
+)
+_category = enum_of(MessageCategory)
 
 
 # -- the terms of a new message ----------------------------------------------------------

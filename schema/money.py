@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain import money
+from schema.construct import maker
 
 
 @strawberry.type(description="An amount of money in integer cents; never a float.")
@@ -15,10 +16,12 @@ class Money:
 
     @classmethod
     def of(cls, value: money.Money) -> Money:
-        return cls(
-            amount_cents=value.amount_cents, currency=value.currency, formatted=value.formatted
-        )
+        return cls.cents(value.amount_cents, value.currency)
 
     @classmethod
     def cents(cls, amount_cents: int, currency: str) -> Money:
-        return cls.of(money.Money(amount_cents, currency))
+        # No domain Money in between (four amounts a line item).
+        return _money(amount_cents, currency, money.formatted(amount_cents, currency))
+
+
+_money = maker(Money, "amount_cents", "currency", "formatted")

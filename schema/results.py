@@ -12,6 +12,7 @@ from domain.errors import BrokenInvariant
 from domain.results import Flag, Release, ReleaseStatus, flag_of
 from resolvers import results as r
 from schema.base import Connection, Info, Node, cursor_values, page_size, to_global_id
+from schema.construct import enum_of, maker
 from schema.enums import ResultKind, ResultStatus
 from schema.people import Provider
 
@@ -55,7 +56,10 @@ class ReferenceRange:
     def of(cls, low: float | None, high: float | None) -> ReferenceRange | None:
         if low is None and high is None:
             return None
-        return cls(low=low, high=high)
+        return _range(low, high)
+
+
+_range = maker(ReferenceRange, "low", "high")
 
 
 @strawberry.type
@@ -76,15 +80,22 @@ class ResultComponent:
 
     @classmethod
     def from_row(cls, row: ComponentRow) -> ResultComponent:
-        return cls(
-            code=row.loinc,
-            name=row.name,
-            value=row.value,
-            value_text=row.value_text,
-            unit=row.unit,
-            reference_range=ReferenceRange.of(row.ref_low, row.ref_high),
-            flag=flag_of(row.value, row.ref_low, row.ref_high),
+        value, low, high = row.value, row.ref_low, row.ref_high
+        return _component(
+            row.loinc,
+            row.name,
+            value,
+            row.value_text,
+            row.unit,
+            None if low is None and high is None else _range(low, high),
+            flag_of(value, low, high),
         )
+
+
+# Positional, in this order (schema/construct.py): ~50 components a dashboard.
+_component = maker(
+    ResultComponent, "code", "name", "value", "value_text", "unit", "reference_range", "flag"
+)
 
 
 @strawberry.type
@@ -153,25 +164,47 @@ class Result(Node):
 
     @classmethod
     def from_found(cls, found: r.Found) -> Result:
-        row, grant, release = found.row, found.grant, found.release
-        return cls(
-            internal_id=row.id,
-            patient_id=row.patient_id,
-            ordering_provider_id=row.ordering_provider_id,
-            grant=grant,
-            released=release.released,
-            comment_value=row.provider_comment,
-            report_value=row.report,
-            name=row.name,
-            code=row.code,
-            kind=ResultKind(row.kind),
-            status=ResultStatus(row.status),
-            collected_at=row.collected_at,
-            resulted_at=row.resulted_at,
-            release_status=release.status,
-            released_at=release.released_at,
-            expected_release_at=release.expected_release_at,
+        row, release = found.row, found.release
+        return _result(
+            row.id,
+            row.patient_id,
+            row.ordering_provider_id,
+            found.grant,
+            release.released,
+            row.provider_comment,
+            row.report,
+            row.name,
+            row.code,
+            _kind(row.kind),
+            _status(row.status),
+            row.collected_at,
+            row.resulted_at,
+            release.status,
+            release.released_at,
+            release.expected_release_at,
         )
+
+
+_result = maker(
+    Result,
+    "internal_id",
+    "patient_id",
+    "ordering_provider_id",
+    "grant",
+    "released",
+    "comment_value",
+    "report_value",
+    "name",
+    "code",
+    "kind",
+    "status",
+    "collected_at",
+    "resulted_at",
+    "release_status",
+    "released_at",
+    "expected_release_at",
+)
+_kind, _status = enum_of(ResultKind), enum_of(ResultStatus)
 
 
 @strawberry.type

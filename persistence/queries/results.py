@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -77,9 +78,14 @@ def _result(row: Sequence[Any]) -> ResultRow:
     return ResultRow._make(row[:_COMPONENT_AT])
 
 
+# `ComponentRow._make` without its check of the length (a Python frame, ~50 a dashboard):
+# the statement selects `_COMPONENT_COLUMNS`, one column a field.
+_component_row = partial(tuple.__new__, ComponentRow)
+
+
 def component_of(row: Sequence[Any]) -> ComponentRow | None:
     """The component of a row of `result_pages` (None: the result has none)."""
-    return ComponentRow._make(row[_COMPONENT_AT:]) if row[_COMPONENT_AT] is not None else None
+    return _component_row(row[_COMPONENT_AT:]) if row[_COMPONENT_AT] is not None else None
 
 
 async def result_pages(

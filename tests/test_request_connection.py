@@ -1,0 +1,84 @@
+"""A request's shared session on PostgreSQL (loaders/base.py RequestSession): bound to a
+connection it checks out from the pool itself, its reads run on that connection by
+persistence.raw without a SessionTransaction, an ORM read on the same connection, the
+connection back in the pool when the request ends, and a connection that cannot be had
+fails the use at once and leaves the request gate free. PostgreSQL only (skipped without
+TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_sqlite.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from loaders.base import FairGate, RequestSession
+from persistence import models as m
+from persistence import raw
+from persistence.db import create_engine, database_unavailable, reading_engine, session_factory
+from persistence.queries import people
+from tests.conftest import NOW, Database, make_database
+
+
+@pytest.fixture(scope="module")
+async def database(
+    tmp_path_factory: pytest.TempPathFactory, dataset_dir: Path
+) -> AsyncIterator[Database]:
+    db = await make_database("postgres", tmp_path_factory.mktemp("reqconn"), dataset_dir)
+    yield db
+    if db.drop:
+        await db.drop()
+
+
+@pytest.fixture
+async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database.url, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    return engine.pool.checkedout()  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_reads_run_on_the_requests_own_connection(engine: AsyncEngine) -> None:
+    gate = FairGate(1)
+    request = RequestSession(session_factory(reading_engine(engine)), shared=True, gate=gate)
+    async with request() as session:
+        assert isinstance(session.bind, AsyncConnection)  # checked out for the request
+        connection = session.bind
+        assert await raw.connection_of(session) is connection
+        principal, _ = await people.principal_for(session, "acc-0000001", NOW)
+        assert principal is not None
+        assert not session.sync_session.in_transaction()  # raw needed none
+        assert checked_out(engine) == 1
+    async with request.writing() as session:  # the audit's turn: the same connection
+        assert await raw.connection_of(session) is connection
+        accounts = (await session.scalars(select(m.Account.id).limit(2))).all()  # ORM, too
+        assert len(accounts) == 2
+    async with request() as session:
+        assert session.bind is connection
+    await request.close()
+    assert checked_out(engine) == 0  # back in the pool
+    await gate.acquire()  # and the gate free again
+    gate.release()
+
+
+async def test_a_connection_not_to_be_had_fails_the_use_and_frees_the_gate() -> None:
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none", pool_size=1)
+    gate = FairGate(1)
+    try:
+        for _ in range(2):  # the gate was left free: the second use fails too, not waits
+            request = RequestSession(
+                session_factory(reading_engine(engine)), shared=True, gate=gate
+            )
+            with pytest.raises(Exception) as failed:  # noqa: PT011 - the driver's own
+                async with request():
+                    pytest.fail("entered without a connection")
+            assert database_unavailable(failed.value)
+            await request.close()
+        assert checked_out(engine) == 0
+    finally:
+        await engine.dispose()
