@@ -27,7 +27,7 @@ from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cross_web import HTTPException  # what strawberry raises while reading a multipart body
@@ -89,6 +89,26 @@ class RequestError(Exception):
 
 class BodyTooLarge(Exception):
     pass
+
+
+class Answer(NamedTuple):
+    """An HTTP answer as the view sends it: one start message, one body message."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]  # raw, content-type and content-length included
+
+
+MEDIA_TYPES = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE.encode(), JSON: JSON.encode()}
+# What `get_context` is given for an HTTP request's response: nothing (Context keeps none).
+NO_RESPONSE: Any = None
+
+
+def answer(status: int, body: bytes, media: str, headers: dict[str, str]) -> Answer:
+    raw = [(b"content-length", str(len(body)).encode()), (b"content-type", MEDIA_TYPES[media])]
+    if headers:
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    return Answer(status, body, raw)
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -264,18 +284,20 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         started = time.perf_counter()
         settings = self.services.settings.http
         limit = settings.max_body_bytes
+        multipart = False
         for name, value in scope["headers"]:
             if name == b"content-type":
                 if value[:10].lower() == b"multipart/":
-                    limit = settings.max_upload_bytes
+                    limit, multipart = settings.max_upload_bytes, True
                 break
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
-        response: Response | None
+        response: Answer | Response | None
         try:
-            media = negotiate(request.headers.get("accept")) or JSON
-            response, label = await self._handle(request, limit)
+            accepted = negotiate(request.headers.get("accept"))
+            media = accepted or JSON
+            response, label = await self._handle(request, limit, accepted)
         except ClientDisconnect:
             # The client closed the connection before its request was read (a load
             # generator stopping with requests in flight, a phone losing its signal): no one
@@ -298,18 +320,27 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             else:  # before any operation ran (the context, the loaders' connection)
                 log.warning("database unavailable: %s", type(exc).__name__)
                 response = self._refuse(self._unavailable(), media)
+        status = 499  # as proxies log a request its client closed before the answer
         try:
-            if response is not None:
+            if isinstance(response, Answer):
+                status = response.status
+                # The answer as it is: one start and one body message, no Response object.
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": response.headers}
+                )
+                await send({"type": "http.response.body", "body": response.body})
+            elif response is not None:  # GraphiQL's page
+                status = response.status_code
                 await response(scope, receive, send)
         finally:
-            await request.close()  # uploaded files of a multipart body, whatever happened
+            if multipart:  # the uploaded files of its form, whatever happened
+                await request.close()
             await close_handover(request)  # if no operation took it
-        # 499, as proxies log a request its client closed before the answer.
-        self._log_access(scope, label, response.status_code if response else 499, started)
+        self._log_access(scope, label, status, started)
 
-    def _internal_error(self, request: Request, media: str) -> Response:
+    def _internal_error(self, request: Request, media: str) -> Answer:
         """A bug of ours: logged, and answered without its details."""
-        request_id = getattr(request.state, "request_id", "-")
+        request_id = request.scope.get("state", {}).get("request_id", "-")
         log.exception("GraphQL request failed request_id=%s", request_id)
         message = f"Unexpected error. Quote request id {request_id} if you contact support."
         error = RequestError(500, message, "INTERNAL_SERVER_ERROR", requestId=request_id)
@@ -345,17 +376,14 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             },
         )
 
-    def _refuse(self, error: RequestError, media: str) -> Response:
+    def _refuse(self, error: RequestError, media: str) -> Answer:
         metrics.refused(error.status)
         metrics.errors_sent([error.code])
-        return Response(
-            encode_json(error.body()),
-            status_code=error.status,
-            media_type=media,
-            headers=error.headers,
-        )
+        return answer(error.status, encode_json(error.body()), media, error.headers)
 
-    async def _handle(self, request: Request, limit: int) -> tuple[Response, str]:
+    async def _handle(
+        self, request: Request, limit: int, media: str | None
+    ) -> tuple[Answer | Response, str]:
         if request.method not in ("GET", "POST"):
             raise RequestError(
                 405, "Use GET for queries or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
@@ -372,7 +400,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 )
         if request.method == "GET" and self._wants_ide(request):
             return await self.render_graphql_ide(request), "graphiql"
-        media = negotiate(request.headers.get("accept"))
         if media is None:
             raise RequestError(
                 406,
@@ -380,15 +407,15 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 "NOT_ACCEPTABLE",
             )
         batch, items = await self._params(request, limit)
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, response=sub_response)
+        # No sub-response: the context does not hand one to resolvers (portal/app.py).
+        context = await self.get_context(request, response=NO_RESPONSE)
         outcomes = []
         for index, params in enumerate(items):
             # Each operation of a batch has its own loaders, connection and audit trail; the
             # first one's were opened to authenticate, and are closed whatever happens.
             try:
                 if index:
-                    context = await self.get_context(request, response=sub_response)
+                    context = await self.get_context(request, response=NO_RESPONSE)
                 else:
                     await self._limit_account(context, len(items))
                 outcomes.append(await self._run(request, context, params))
@@ -407,14 +434,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             if media == GRAPHQL_RESPONSE and not outcome.executed:
                 body.pop("data", None)  # a request error: the operation did not run
             headers = outcome.headers
-        response = Response(encode_json(body), status_code=status, media_type=media)
-        response.headers.update(headers)
-        response.headers.raw.extend(sub_response.headers.raw)
-        if sub_response.status_code:  # a resolver may set one, as with strawberry's view
-            response.status_code = sub_response.status_code
-        if sub_response.background:
-            response.background = sub_response.background
-        return response, ",".join(o.operation for o in outcomes)
+        label = (
+            outcomes[0].operation if len(outcomes) == 1 else ",".join(o.operation for o in outcomes)
+        )
+        return answer(status, encode_json(body), media, headers), label
 
     async def render_graphql_ide(self, request: Request) -> Response:
         response = await super().render_graphql_ide(request)
