@@ -75,9 +75,9 @@ async def test_a_bug_is_raised_again_for_the_servers_log() -> None:
     async def failing(scope: Any, receive: Any, send: Any) -> None:
         raise RuntimeError("for the log")
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Any] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     async def receive() -> dict[str, Any]:
