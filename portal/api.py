@@ -7,8 +7,11 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
 
 from portal.errors import AuditReads, PortalErrors
+from portal.extension_hooks import DirectHooksRunner
 from portal.http import over_http
 from portal.limits import GuardedDocuments
 from portal.websocket import AuditDeliveries, SubscriptionsOnly
@@ -28,6 +31,12 @@ class PortalSchema(strawberry.Schema):
         if over_http.get():
             return [e for e in extensions if not isinstance(e, SOCKET_ONLY)]
         return extensions
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """The extensions' hooks driven directly (portal/extension_hooks.py)."""
+        return DirectHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Errors are classified and unexpected ones logged by `PortalErrors`; nothing to add."""
