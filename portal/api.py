@@ -27,6 +27,10 @@ SOCKET_ONLY = (SubscriptionsOnly, AuditDeliveries)
 
 class PortalSchema(strawberry.Schema):
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        if over_http.get() and not self.directives:
+            # Only the extensions with something to do over HTTP are made (each operation
+            # makes its own, strawberry's per-request isolation).
+            return [extension() for extension in HTTP_EXTENSIONS]
         extensions = super().get_extensions(sync)
         if over_http.get():
             return [e for e in extensions if not isinstance(e, SOCKET_ONLY)]
@@ -42,6 +46,15 @@ class PortalSchema(strawberry.Schema):
         """Errors are classified and unexpected ones logged by `PortalErrors`; nothing to add."""
 
 
+EXTENSIONS: list[type[SchemaExtension]] = [
+    PortalErrors,
+    AuditReads,
+    SubscriptionsOnly,  # over a WebSocket: subscriptions only (runtime/realtime)
+    AuditDeliveries,  # each event's audit written before it is sent (portal/websocket.py)
+    GuardedDocuments,  # parse and validate once per document; refuse too big ones
+]
+HTTP_EXTENSIONS = [e for e in EXTENSIONS if not issubclass(e, SOCKET_ONLY)]
+
 schema = PortalSchema(
     query=Query,
     mutation=Mutation,
@@ -49,13 +62,7 @@ schema = PortalSchema(
     types=NODE_TYPES,
     scalar_overrides={datetime: AWARE_DATETIME},
     execution_context_class=SharedEventExecution,  # PortalExecutionContext, events shared
-    extensions=[
-        PortalErrors,
-        AuditReads,
-        SubscriptionsOnly,  # over a WebSocket: subscriptions only (runtime/realtime)
-        AuditDeliveries,  # each event's audit written before it is sent (portal/websocket.py)
-        GuardedDocuments,  # parse and validate once per document; refuse too big ones
-    ],
+    extensions=EXTENSIONS,
 )
 lean_resolvers(schema)
 eager_resolvers(schema)
