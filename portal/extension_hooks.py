@@ -121,8 +121,13 @@ class Stage:
         while self.running:
             generator, is_async = self.running.pop()
             try:
-                if pending is None:
-                    if await _finish(generator, is_async):
+                if pending is None:  # the code after `yield`, inline: the usual way out
+                    try:
+                        if is_async:
+                            await generator.__anext__()
+                        else:
+                            next(generator)
+                    except (StopIteration, StopAsyncIteration):
                         continue
                     raise RuntimeError("generator didn't stop")
                 if await _throw(generator, is_async, pending):
@@ -138,18 +143,6 @@ class Stage:
         if pending is exc:
             return False
         raise pending
-
-
-async def _finish(generator: Any, is_async: bool) -> bool:
-    """Run the code after `yield`: True when the generator then ends."""
-    try:
-        if is_async:
-            await generator.__anext__()
-        else:
-            next(generator)
-    except (StopIteration, StopAsyncIteration):
-        return True
-    return False
 
 
 async def _throw(generator: Any, is_async: bool, exc: BaseException) -> bool:
@@ -192,12 +185,13 @@ class DirectHooksRunner(SchemaExtensionsRunner):
     def _stage(self, name: str, fallback: type[ExtensionContextManagerBase]) -> Any:
         hooks = []
         for extension in self.extensions:
-            hook = hook_of(type(extension), name)
-            if hook is None:
-                continue
+            hook = _hooks.get((type(extension), name), PLAIN)
             if hook is PLAIN:
-                return fallback(self.extensions)
-            hooks.append((extension, hook))
+                hook = hook_of(type(extension), name)
+                if hook is PLAIN:
+                    return fallback(self.extensions)
+            if hook is not None:
+                hooks.append((extension, hook))
         return Stage(hooks, self.extensions, fallback) if hooks else NOTHING
 
     async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:

@@ -384,11 +384,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     async def _handle(
         self, request: Request, limit: int, media: str | None
     ) -> tuple[Answer | Response, str]:
-        if request.method not in ("GET", "POST"):
+        if request.scope["method"] not in ("GET", "POST"):
             raise RequestError(
                 405, "Use GET for queries or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
-        if request.method == "GET":
+        if request.scope["method"] == "GET":
             # A GET carries its request in the query string: the body's limit applies to it.
             # 414 (URI Too Long, RFC 9110) says what to change: send it with POST.
             most = self.services.settings.http.max_body_bytes
@@ -398,7 +398,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                     f"The query string is larger than {most} bytes; send the request with POST.",
                     "URI_TOO_LONG",
                 )
-        if request.method == "GET" and self._wants_ide(request):
+        if request.scope["method"] == "GET" and self._wants_ide(request):
             return await self.render_graphql_ide(request), "graphiql"
         if media is None:
             raise RequestError(
@@ -453,7 +453,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         )
 
     async def _params(self, request: Request, limit: int) -> tuple[bool, list[Params]]:
-        if request.method == "GET":
+        if request.scope["method"] == "GET":
             data: Any = {}
             for key in ("query", "operationName", "variables", "extensions"):
                 value = request.query_params.get(key)
@@ -588,7 +588,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             raise RequestError(
                 400, "Subscriptions are served over WebSocket at this path.", "BAD_REQUEST"
             )
-        if request.method == "GET" and operation.type is not AstOperationType.QUERY:
+        if request.scope["method"] == "GET" and operation.type is not AstOperationType.QUERY:
             raise RequestError(
                 405,
                 "Only queries may be sent with GET; send mutations with POST.",
@@ -637,7 +637,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 context_value=context,
                 operation_name=params.operation_name,
                 allowed_operation_types=QUERY_ONLY
-                if request.method == "GET"
+                if request.scope["method"] == "GET"
                 else QUERY_OR_MUTATION,
                 operation_extensions=params.extensions,
             )
