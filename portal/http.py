@@ -39,8 +39,9 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from persistence.db import database_unavailable
@@ -418,7 +419,18 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                     context = await self.get_context(request, response=NO_RESPONSE)
                 else:
                     await self._limit_account(context, len(items))
-                outcomes.append(await self._run(request, context, params))
+                started = time.perf_counter()
+                outcome = await self._outcome(request, context, params)
+                metrics.request_served(
+                    outcome.operation,
+                    outcome.kind,
+                    ("errors" if outcome.body.get("errors") else "ok")
+                    if outcome.executed
+                    else "refused",
+                    time.perf_counter() - started,
+                )
+                metrics.errors_sent(outcome.codes())
+                outcomes.append(outcome)
             finally:
                 await context.loaders.close()
         if batch:
@@ -547,18 +559,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             metrics.rate_limited("requests_per_account")
             raise _too_many("Too many requests for this account", decision)
 
-    async def _run(self, request: Request, context: Context, params: Params) -> Outcome:
-        started = time.perf_counter()
-        outcome = await self._outcome(request, context, params)
-        metrics.request_served(
-            outcome.operation,
-            outcome.kind,
-            ("errors" if outcome.body.get("errors") else "ok") if outcome.executed else "refused",
-            time.perf_counter() - started,
-        )
-        metrics.errors_sent(outcome.codes())
-        return outcome
-
     async def _outcome(self, request: Request, context: Context, params: Params) -> Outcome:
         query = params.query
         register: str | None = None
@@ -611,27 +611,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 status=429,
                 headers={"Retry-After": str(refused.retry_after_seconds)},
             )
-        result = await self._execute(request, context, params, query)
-        if register is not None and not isinstance(result, PreExecutionError):
-            await self.front.persisted.put(register, query)
-        body = dict(await self.process_result(request, result))
-        executed = not isinstance(result, PreExecutionError) and (
-            result.data is not None or any(e.path for e in result.errors or ())
-        )
-        outcome = Outcome(body, label, kind, executed=executed)
-        if SERVICE_UNAVAILABLE in outcome.codes():
-            # Whatever else resolved, the client should retry the operation as a whole.
-            outcome.status = 503
-            seconds = self.services.settings.http.unavailable_retry_after_seconds
-            outcome.headers["Retry-After"] = str(seconds)
-        return outcome
-
-    async def _execute(
-        self, request: Request, context: Context, params: Params, query: str
-    ) -> ExecutionResult:
+        # Executed here rather than in a method of its own: every frame of the chain from the
+        # edge down is resumed again each time the operation waits for the database.
         running = over_http.set(True)
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 query,
                 variable_values=params.variables,
                 context_value=context,
@@ -645,6 +629,19 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             raise RequestError(400, "The request does not name an operation to run.") from exc
         finally:
             over_http.reset(running)
+        if register is not None and not isinstance(result, PreExecutionError):
+            await self.front.persisted.put(register, query)
+        body: dict[str, Any] = process_result(result)  # type: ignore[assignment]
+        executed = not isinstance(result, PreExecutionError) and (
+            result.data is not None or any(e.path for e in result.errors or ())
+        )
+        outcome = Outcome(body, label, kind, executed=executed)
+        if SERVICE_UNAVAILABLE in outcome.codes():
+            # Whatever else resolved, the client should retry the operation as a whole.
+            outcome.status = 503
+            seconds = self.services.settings.http.unavailable_retry_after_seconds
+            outcome.headers["Retry-After"] = str(seconds)
+        return outcome
 
     async def _limit_sign_in(
         self, request: Request, context: Context, operation: Operation, variables: dict[str, Any]
