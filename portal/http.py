@@ -230,6 +230,20 @@ class Front:
             await self.redis.aclose()
 
 
+async def _read_body(receive: Receive) -> bytes:
+    """The request's body, read as Starlette's `Request.body()` reads it (a disconnect is a
+    `ClientDisconnect`), without its async generator: the JSON body is read once, here."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
 def _limited_receive(receive: Receive, limit: int) -> Receive:
     received = 0
 
@@ -488,7 +502,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 raise RequestError(
                     415, "Send JSON in UTF-8.", "UNSUPPORTED_MEDIA_TYPE", {"Accept": JSON}
                 )
-            body = await request.body()
+            body = await _read_body(request.receive)
             if not body.strip():
                 raise RequestError(400, "The request body is empty; send a GraphQL request.")
             data = self._json(body, "The request body")

@@ -127,3 +127,36 @@ async def test_graphql_refuses_a_revoked_session_at_once_on_the_direct_way(
     assert "errors" not in ended.json(), ended.text
     again = await portal.client.post("/graphql", json={"query": QUERY}, headers=headers)
     assert again.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_body_in_several_chunks_is_read_whole(portal: Portal) -> None:
+    """The view reads the JSON body from `receive` itself: every chunk, in order."""
+    body = b'{"query": "query Me { viewer { __typename } }"}'
+    chunks = [body[:5], body[5:20], b"", body[20:]]
+    app: Any = portal.client._transport.app  # type: ignore[attr-defined]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        chunk = chunks.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b'{"data":{"viewer":null}}'
