@@ -299,11 +299,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         started = time.perf_counter()
         settings = self.services.settings.http
         limit = settings.max_body_bytes
-        multipart = False
         for name, value in scope["headers"]:
             if name == b"content-type":
                 if value[:10].lower() == b"multipart/":
-                    limit, multipart = settings.max_upload_bytes, True
+                    limit = settings.max_upload_bytes
                 break
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
@@ -348,8 +347,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 status = response.status_code
                 await response(scope, receive, send)
         finally:
-            if multipart:  # the uploaded files of its form, whatever happened
-                await request.close()
+            await request.close()  # uploaded files of a multipart body, whatever happened
             await close_handover(request)  # if no operation took it
         self._log_access(scope, label, status, started)
 
