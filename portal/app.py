@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -23,19 +21,22 @@ from loaders import Loaders
 from portal import jobs, metrics_port
 from portal.api import schema
 from portal.attachments import download_attachment
-from portal.auth import NOT_VALID, BearerAuthentication, authentication_of, take_handover
-from portal.compression import Compression
-from portal.headers import EdgeHeaders
+from portal.auth import (
+    NOT_VALID,
+    Authenticate,
+    BearerAuthentication,
+    authentication_of,
+    take_handover,
+)
+from portal.edge import EdgeApp
 from portal.http import GraphQLOverHTTP
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.note_pdf import visit_summary
 from portal.sso import sso_callback
-from portal.unavailable import DatabaseUnavailable
 from portal.websocket import RealtimeGraphQL
 from runtime.config import Settings, from_env
 from runtime.context import Context
-from runtime.http_settings import HttpSettings
 from runtime.metrics import metrics_endpoint
 from runtime.realtime import releases as realtime_releases
 from runtime.realtime import retention as realtime_retention
@@ -96,7 +97,7 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
         context = Context(
             services=self.services,
             request=request,
-            request_id=request.state.request_id,
+            request_id=request.scope["state"]["request_id"],  # set by the edge
             now=now,
             principal=auth.principal,
             # The EHR feed's service token is no one's access token here.
@@ -123,29 +124,6 @@ async def readyz(request: Request) -> Response:
         log.exception("readiness check failed")
         return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
     return JSONResponse({"status": "ok", "database": True})
-
-
-def edge_middleware(http: HttpSettings) -> list[Middleware]:
-    """Outermost first: every response, a refused preflight included, gets the request id
-    and the security headers; compression is innermost, on the body the route wrote."""
-    cors = Middleware(
-        CORSMiddleware,
-        allow_origins=list(http.cors_origins),
-        # Requests authenticate with a bearer header, never a cookie: no credentials mode.
-        allow_credentials=False,
-        allow_methods=["GET", "POST"],
-        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
-        expose_headers=["x-request-id", "retry-after"],
-        max_age=600,
-    )
-    return [
-        Middleware(EdgeHeaders, hsts_max_age=http.hsts_max_age),  # request id, security
-        # Without a list no origin is allowed, and no middleware is needed for that: a
-        # preflight then reaches the view and is refused (405) like any OPTIONS request.
-        *([cors] if http.cors_origins else []),
-        Middleware(DatabaseUnavailable, retry_after_seconds=http.unavailable_retry_after_seconds),
-        Middleware(Compression, minimum_size=http.compress_min_bytes),
-    ]
 
 
 def create_app(
@@ -187,11 +165,15 @@ def create_app(
 
     graphql = PortalGraphQL(services)
     # The edge that authenticates (portal/auth.py), in front of every route taking a token.
-    edge = [Middleware(AuthenticationMiddleware, backend=BearerAuthentication(services))]
+    edge = [Middleware(Authenticate, backend=BearerAuthentication(services))]
     # GraphQL over HTTP authenticates on the connection its operation then uses.
     graphql_backend = BearerAuthentication(services, hand_over=True)
-    graphql_edge = [Middleware(AuthenticationMiddleware, backend=graphql_backend)]
-    app = Starlette(
+    graphql_edge = [Middleware(Authenticate, backend=graphql_backend)]
+    app = EdgeApp(
+        # HTTP requests to /graphql go from the edge (portal/edge.py) straight to the view
+        # behind its authentication; the router's route below serves only a `root_path`.
+        graphql=Authenticate(graphql, graphql_backend),
+        http=services.settings.http,
         routes=[
             # First: the router tries routes in order, and nearly every request is this one.
             # Every method reaches the view, which answers other methods with a typed 405
@@ -217,7 +199,6 @@ def create_app(
             ),
             Route("/sso/{provider}/callback", sso_callback, methods=["GET"]),
         ],
-        middleware=edge_middleware(services.settings.http),
         lifespan=lifespan,
     )
     app.state.services = services

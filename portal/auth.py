@@ -1,8 +1,8 @@
 """The edge that authenticates (docs/sessions.md): a bearer token becomes a Principal once
 per request, here and nowhere else.
 
-`BearerAuthentication` is a Starlette `AuthenticationBackend`: Starlette's
-`AuthenticationMiddleware` runs it in front of every route that takes a token (`/graphql`
+`BearerAuthentication` is a Starlette `AuthenticationBackend`: `Authenticate` (a lean
+`AuthenticationMiddleware`) runs it in front of every route that takes a token (`/graphql`
 over HTTP and WebSocket, attachments, the immunization PDF, the EHR feed) and leaves its
 answer on the connection (`request.user`, read with `authentication_of`). A WebSocket's
 token comes later, in `connection_init`: the socket hands it to the same `authenticate`.
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.access import Principal
 from domain.sessions import TOUCH_EVERY_SECONDS
@@ -89,20 +90,50 @@ class BearerAuthentication(AuthenticationBackend):
         self.hand_over = hand_over
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
+        return await self.of_scope(conn.scope)
+
+    async def of_scope(self, scope: Scope) -> tuple[AuthCredentials, PortalUser]:
+        """`authenticate` on the raw connection scope (`Authenticate` calls it on every
+        request: no Starlette connection, headers or state objects to build)."""
         handover = None
-        if self.hand_over and conn.scope["type"] == "http":
+        if self.hand_over and scope["type"] == "http":
             session = RequestSession(
                 self.services.read_sessions, shared=True, gate=self.services.request_gate
             )
-            handover = conn.state.handover = Handover(session)
+            handover = Handover(session)
+            state = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            state["handover"] = handover
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value.decode("latin-1")
+                break
+        client = scope.get("client")
         auth = await authenticate(
             self.services,
-            conn.headers.get("authorization"),
+            header,
             self.services.clock.now(),
-            conn.client.host if conn.client else None,
+            client[0] if client else None,
             handover,
         )
         return AuthCredentials(auth.scopes), PortalUser(auth)
+
+
+class Authenticate:
+    """The authentication edge in front of a route: Starlette's `AuthenticationMiddleware`
+    for a backend that never refuses a connection (`BearerAuthentication` answers every
+    request, refusals included, in `scope["user"]`), without its connection object."""
+
+    def __init__(self, app: ASGIApp, backend: BearerAuthentication) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" or scope["type"] == "websocket":
+            scope["auth"], scope["user"] = await self.backend.of_scope(scope)
+        await self.app(scope, receive, send)
 
 
 @dataclass
@@ -117,9 +148,8 @@ class Handover:
 def take_handover(conn: HTTPConnection) -> Handover | None:
     """The request's `Handover`, once: to its first operation, or, if none runs, to be
     closed (`close_handover`)."""
-    handover: Handover | None = getattr(conn.state, "handover", None)
-    conn.state.handover = None
-    return handover
+    state = conn.scope.get("state")
+    return state.pop("handover", None) if state is not None else None
 
 
 async def close_handover(conn: HTTPConnection) -> None:

@@ -51,7 +51,29 @@ class BrotliResponder(IdentityResponder):
         return data
 
 
+def compressed(app: ASGIApp, scope: Scope, minimum_size: int) -> ASGIApp:
+    """`app` answering an HTTP request (`minimum_size` > 0) in the coding the client's
+    Accept-Encoding prefers: `app` itself when it asks for none we offer."""
+    accept_encoding = None
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+            break
+    if not accept_encoding:
+        # Untouched (no `Vary: Accept-Encoding` either: nothing here may be cached,
+        # `Cache-Control: no-store`), at no cost to clients that compress nothing.
+        return app
+    coding = choose_encoding(accept_encoding)
+    if coding == "br":
+        return BrotliResponder(app, minimum_size)
+    if coding == "gzip":
+        return GZipResponder(app, minimum_size, compresslevel=GZIP_LEVEL)
+    return app  # nothing we offer: untouched, as above
+
+
 class Compression:
+    """`compressed` as a middleware (the edge, portal/edge.py, calls it directly)."""
+
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
         self.app = app
         self.minimum_size = minimum_size
@@ -60,22 +82,4 @@ class Compression:
         if scope["type"] != "http" or self.minimum_size <= 0:
             await self.app(scope, receive, send)
             return
-        accept_encoding = None
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding":
-                accept_encoding = value.decode("latin-1")
-                break
-        if not accept_encoding:
-            # Untouched (no `Vary: Accept-Encoding` either: nothing here may be cached,
-            # `Cache-Control: no-store`), at no cost to clients that compress nothing.
-            await self.app(scope, receive, send)
-            return
-        coding = choose_encoding(accept_encoding)
-        responder: ASGIApp
-        if coding == "br":
-            responder = BrotliResponder(self.app, self.minimum_size)
-        elif coding == "gzip":
-            responder = GZipResponder(self.app, self.minimum_size, compresslevel=GZIP_LEVEL)
-        else:  # nothing we offer: untouched, as above
-            responder = self.app
-        await responder(scope, receive, send)
+        await compressed(self.app, scope, self.minimum_size)(scope, receive, send)

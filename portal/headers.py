@@ -1,5 +1,5 @@
-"""The request id, security and cache headers on every HTTP response (one middleware,
-`EdgeHeaders`), and GraphiQL's Content-Security-Policy.
+"""The request id, security and cache headers on every HTTP response (added by the one
+edge layer, portal/edge.py), and GraphiQL's Content-Security-Policy.
 
 - `X-Request-Id`: the client's if it sent one of 8 to 64 ASCII characters, else a new one;
   on WebSockets too (in the logs, not in a header).
@@ -19,10 +19,6 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from portal.logs import request_id_var
-
 REQUEST_ID = b"x-request-id"
 HSTS = b"strict-transport-security"
 ALWAYS = (
@@ -30,6 +26,7 @@ ALWAYS = (
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
 )
+ADDED_NAMES = frozenset({*(name for name, _ in ALWAYS), HSTS})
 
 
 def qualities(header: str) -> dict[str, float]:
@@ -53,47 +50,24 @@ def qualities(header: str) -> dict[str, float]:
     return found
 
 
-class EdgeHeaders:
-    """One layer for what every response carries: the request id (the client's, if it sent
-    a sane one, else a new one; kept in `scope["state"]` and `request_id_var` for the logs)
-    and the security headers. Response headers are raw pairs (on every response, so kept
-    cheap); a header the route set itself (an attachment's Cache-Control) is kept."""
-
-    def __init__(self, app: ASGIApp, hsts_max_age: int) -> None:
-        self.app = app
-        self.hsts = f"max-age={hsts_max_age}".encode() if hsts_max_age > 0 else None
-        self.https_added = ALWAYS if self.hsts is None else (*ALWAYS, (HSTS, self.hsts))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind != "http" and kind != "websocket":
-            await self.app(scope, receive, send)
-            return
-        request_id = _request_id(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
-        try:
-            if kind == "websocket":
-                await self.app(scope, receive, send)
-                return
-            id_header = (REQUEST_ID, request_id.encode())
-            added = self.https_added if scope.get("scheme") == "https" else ALWAYS
-
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", ()))
-                    present = {name.lower() for name, _ in headers}
-                    headers.extend(pair for pair in added if pair[0] not in present)
-                    headers.append(id_header)
-                    message["headers"] = headers
-                await send(message)
-
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            request_id_var.reset(token)
+def edge_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+    added: tuple[tuple[bytes, bytes], ...],
+    id_header: tuple[bytes, bytes],
+) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers with the edge's added: those of `added` the route did not
+    set itself (an attachment's Cache-Control is kept), and the request id."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    if present.isdisjoint(ADDED_NAMES):  # the usual case: nothing of ours set by the route
+        headers += added
+    else:
+        headers.extend(pair for pair in added if pair[0] not in present)
+    headers.append(id_header)
+    return headers
 
 
-def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+def request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
     for name, value in headers:
         if name == REQUEST_ID:
             incoming = value.decode("latin-1")

@@ -27,7 +27,7 @@ from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cross_web import HTTPException  # what strawberry raises while reading a multipart body
@@ -39,8 +39,9 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from persistence.db import database_unavailable
@@ -89,6 +90,26 @@ class RequestError(Exception):
 
 class BodyTooLarge(Exception):
     pass
+
+
+class Answer(NamedTuple):
+    """An HTTP answer as the view sends it: one start message, one body message."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]  # raw, content-type and content-length included
+
+
+MEDIA_TYPES = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE.encode(), JSON: JSON.encode()}
+# What `get_context` is given for an HTTP request's response: nothing (Context keeps none).
+NO_RESPONSE: Any = None
+
+
+def answer(status: int, body: bytes, media: str, headers: dict[str, str]) -> Answer:
+    raw = [(b"content-length", str(len(body)).encode()), (b"content-type", MEDIA_TYPES[media])]
+    if headers:
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    return Answer(status, body, raw)
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -209,6 +230,20 @@ class Front:
             await self.redis.aclose()
 
 
+async def _read_body(receive: Receive) -> bytes:
+    """The request's body, read as Starlette's `Request.body()` reads it (a disconnect is a
+    `ClientDisconnect`), without its async generator: the JSON body is read once, here."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
 def _limited_receive(receive: Receive, limit: int) -> Receive:
     received = 0
 
@@ -272,10 +307,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
-        response: Response | None
+        response: Answer | Response | None
         try:
-            media = negotiate(request.headers.get("accept")) or JSON
-            response, label = await self._handle(request, limit)
+            accepted = negotiate(request.headers.get("accept"))
+            media = accepted or JSON
+            response, label = await self._handle(request, limit, accepted)
         except ClientDisconnect:
             # The client closed the connection before its request was read (a load
             # generator stopping with requests in flight, a phone losing its signal): no one
@@ -298,18 +334,26 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             else:  # before any operation ran (the context, the loaders' connection)
                 log.warning("database unavailable: %s", type(exc).__name__)
                 response = self._refuse(self._unavailable(), media)
+        status = 499  # as proxies log a request its client closed before the answer
         try:
-            if response is not None:
+            if isinstance(response, Answer):
+                status = response.status
+                # The answer as it is: one start and one body message, no Response object.
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": response.headers}
+                )
+                await send({"type": "http.response.body", "body": response.body})
+            elif response is not None:  # GraphiQL's page
+                status = response.status_code
                 await response(scope, receive, send)
         finally:
             await request.close()  # uploaded files of a multipart body, whatever happened
             await close_handover(request)  # if no operation took it
-        # 499, as proxies log a request its client closed before the answer.
-        self._log_access(scope, label, response.status_code if response else 499, started)
+        self._log_access(scope, label, status, started)
 
-    def _internal_error(self, request: Request, media: str) -> Response:
+    def _internal_error(self, request: Request, media: str) -> Answer:
         """A bug of ours: logged, and answered without its details."""
-        request_id = getattr(request.state, "request_id", "-")
+        request_id = request.scope.get("state", {}).get("request_id", "-")
         log.exception("GraphQL request failed request_id=%s", request_id)
         message = f"Unexpected error. Quote request id {request_id} if you contact support."
         error = RequestError(500, message, "INTERNAL_SERVER_ERROR", requestId=request_id)
@@ -345,22 +389,19 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             },
         )
 
-    def _refuse(self, error: RequestError, media: str) -> Response:
+    def _refuse(self, error: RequestError, media: str) -> Answer:
         metrics.refused(error.status)
         metrics.errors_sent([error.code])
-        return Response(
-            encode_json(error.body()),
-            status_code=error.status,
-            media_type=media,
-            headers=error.headers,
-        )
+        return answer(error.status, encode_json(error.body()), media, error.headers)
 
-    async def _handle(self, request: Request, limit: int) -> tuple[Response, str]:
-        if request.method not in ("GET", "POST"):
+    async def _handle(
+        self, request: Request, limit: int, media: str | None
+    ) -> tuple[Answer | Response, str]:
+        if request.scope["method"] not in ("GET", "POST"):
             raise RequestError(
                 405, "Use GET for queries or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
-        if request.method == "GET":
+        if request.scope["method"] == "GET":
             # A GET carries its request in the query string: the body's limit applies to it.
             # 414 (URI Too Long, RFC 9110) says what to change: send it with POST.
             most = self.services.settings.http.max_body_bytes
@@ -370,9 +411,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                     f"The query string is larger than {most} bytes; send the request with POST.",
                     "URI_TOO_LONG",
                 )
-        if request.method == "GET" and self._wants_ide(request):
+        if request.scope["method"] == "GET" and self._wants_ide(request):
             return await self.render_graphql_ide(request), "graphiql"
-        media = negotiate(request.headers.get("accept"))
         if media is None:
             raise RequestError(
                 406,
@@ -380,18 +420,29 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 "NOT_ACCEPTABLE",
             )
         batch, items = await self._params(request, limit)
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, response=sub_response)
+        # No sub-response: the context does not hand one to resolvers (portal/app.py).
+        context = await self.get_context(request, response=NO_RESPONSE)
         outcomes = []
         for index, params in enumerate(items):
             # Each operation of a batch has its own loaders, connection and audit trail; the
             # first one's were opened to authenticate, and are closed whatever happens.
             try:
                 if index:
-                    context = await self.get_context(request, response=sub_response)
+                    context = await self.get_context(request, response=NO_RESPONSE)
                 else:
                     await self._limit_account(context, len(items))
-                outcomes.append(await self._run(request, context, params))
+                started = time.perf_counter()
+                outcome = await self._outcome(request, context, params)
+                metrics.request_served(
+                    outcome.operation,
+                    outcome.kind,
+                    ("errors" if outcome.body.get("errors") else "ok")
+                    if outcome.executed
+                    else "refused",
+                    time.perf_counter() - started,
+                )
+                metrics.errors_sent(outcome.codes())
+                outcomes.append(outcome)
             finally:
                 await context.loaders.close()
         if batch:
@@ -407,14 +458,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             if media == GRAPHQL_RESPONSE and not outcome.executed:
                 body.pop("data", None)  # a request error: the operation did not run
             headers = outcome.headers
-        response = Response(encode_json(body), status_code=status, media_type=media)
-        response.headers.update(headers)
-        response.headers.raw.extend(sub_response.headers.raw)
-        if sub_response.status_code:  # a resolver may set one, as with strawberry's view
-            response.status_code = sub_response.status_code
-        if sub_response.background:
-            response.background = sub_response.background
-        return response, ",".join(o.operation for o in outcomes)
+        label = (
+            outcomes[0].operation if len(outcomes) == 1 else ",".join(o.operation for o in outcomes)
+        )
+        return answer(status, encode_json(body), media, headers), label
 
     async def render_graphql_ide(self, request: Request) -> Response:
         response = await super().render_graphql_ide(request)
@@ -430,7 +477,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         )
 
     async def _params(self, request: Request, limit: int) -> tuple[bool, list[Params]]:
-        if request.method == "GET":
+        if request.scope["method"] == "GET":
             data: Any = {}
             for key in ("query", "operationName", "variables", "extensions"):
                 value = request.query_params.get(key)
@@ -453,7 +500,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 raise RequestError(
                     415, "Send JSON in UTF-8.", "UNSUPPORTED_MEDIA_TYPE", {"Accept": JSON}
                 )
-            body = await request.body()
+            body = await _read_body(request.receive)
             if not body.strip():
                 raise RequestError(400, "The request body is empty; send a GraphQL request.")
             data = self._json(body, "The request body")
@@ -524,18 +571,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             metrics.rate_limited("requests_per_account")
             raise _too_many("Too many requests for this account", decision)
 
-    async def _run(self, request: Request, context: Context, params: Params) -> Outcome:
-        started = time.perf_counter()
-        outcome = await self._outcome(request, context, params)
-        metrics.request_served(
-            outcome.operation,
-            outcome.kind,
-            ("errors" if outcome.body.get("errors") else "ok") if outcome.executed else "refused",
-            time.perf_counter() - started,
-        )
-        metrics.errors_sent(outcome.codes())
-        return outcome
-
     async def _outcome(self, request: Request, context: Context, params: Params) -> Outcome:
         query = params.query
         register: str | None = None
@@ -565,7 +600,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             raise RequestError(
                 400, "Subscriptions are served over WebSocket at this path.", "BAD_REQUEST"
             )
-        if request.method == "GET" and operation.type is not AstOperationType.QUERY:
+        if request.scope["method"] == "GET" and operation.type is not AstOperationType.QUERY:
             raise RequestError(
                 405,
                 "Only queries may be sent with GET; send mutations with POST.",
@@ -588,10 +623,27 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 status=429,
                 headers={"Retry-After": str(refused.retry_after_seconds)},
             )
-        result = await self._execute(request, context, params, query)
+        # Executed here rather than in a method of its own: every frame of the chain from the
+        # edge down is resumed again each time the operation waits for the database.
+        running = over_http.set(True)
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=QUERY_ONLY
+                if request.scope["method"] == "GET"
+                else QUERY_OR_MUTATION,
+                operation_extensions=params.extensions,
+            )
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as exc:
+            raise RequestError(400, "The request does not name an operation to run.") from exc
+        finally:
+            over_http.reset(running)
         if register is not None and not isinstance(result, PreExecutionError):
             await self.front.persisted.put(register, query)
-        body = dict(await self.process_result(request, result))
+        body: dict[str, Any] = process_result(result)  # type: ignore[assignment]
         executed = not isinstance(result, PreExecutionError) and (
             result.data is not None or any(e.path for e in result.errors or ())
         )
@@ -602,26 +654,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             seconds = self.services.settings.http.unavailable_retry_after_seconds
             outcome.headers["Retry-After"] = str(seconds)
         return outcome
-
-    async def _execute(
-        self, request: Request, context: Context, params: Params, query: str
-    ) -> ExecutionResult:
-        running = over_http.set(True)
-        try:
-            return await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=QUERY_ONLY
-                if request.method == "GET"
-                else QUERY_OR_MUTATION,
-                operation_extensions=params.extensions,
-            )
-        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as exc:
-            raise RequestError(400, "The request does not name an operation to run.") from exc
-        finally:
-            over_http.reset(running)
 
     async def _limit_sign_in(
         self, request: Request, context: Context, operation: Operation, variables: dict[str, Any]
