@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -43,9 +44,12 @@ class OutboxPublisher:
         self._retry_at = 0.0
         self._backoff = 0.0
         self.published = 0
+        self._committed = 0.0  # the first commit not drained yet (perf_counter), or 0
 
     def kick(self) -> None:
         """Ask for a drain soon (called inside commits: only schedules)."""
+        if not self._committed:
+            self._committed = time.perf_counter()
         self._wake.set()
 
     def start(self, engine: AsyncEngine) -> None:
@@ -95,6 +99,9 @@ class OutboxPublisher:
         if not self._broker.live:
             raise BrokerUnavailable("not connected")  # don't hold the drain lock to find out
         total = 0
+        # The events of this drain were committed at the earliest at the first kick since
+        # the last one (an event of another process, drained on the timer: from now on).
+        committed, self._committed = self._committed or time.perf_counter(), 0.0
         while True:
             async with self._sessions() as session, session.begin():
                 if not await outbox_feed.has_unpublished(session):
@@ -103,6 +110,7 @@ class OutboxPublisher:
                 events = await outbox_feed.unpublished(session, self.batch)
                 if not events:
                     return total  # another instance published them meanwhile
+                events = [replace(event, committed=committed) for event in events]
                 await self._broker.publish(events)  # raises: rolled back, nothing marked
                 seqs = [event.seq for event in events]
                 await outbox_feed.mark_published(session, seqs, self._clock.now())

@@ -294,7 +294,8 @@ class _Stream:
         async with self.socket.lock:
             principal, view = await self.at_event(event.seq)
             self.check(principal, view)
-            self.context.begin_event(view, self.operation)  # joins the view's gathering
+            # Joins the view's gathering.
+            self.context.begin_event(view, self.operation, event.committed)
             try:
                 yield event
             finally:
