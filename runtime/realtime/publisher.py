@@ -101,11 +101,15 @@ class OutboxPublisher:
         total = 0
         # The events of this drain were committed at the earliest at the first kick since
         # the last one (an event of another process, drained on the timer: from now on).
+        kicked = bool(self._committed)
         committed, self._committed = self._committed or time.perf_counter(), 0.0
         while True:
             async with self._sessions() as session, session.begin():
-                if not await outbox_feed.has_unpublished(session):
+                # After a commit of this process that wrote events there is something to
+                # publish (unless another instance did): no round trip to find out first.
+                if not kicked and not await outbox_feed.has_unpublished(session):
                     return total
+                kicked = False
                 await outbox_feed.lock_drain(session)
                 events = await outbox_feed.unpublished(session, self.batch)
                 if not events:
