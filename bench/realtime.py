@@ -20,7 +20,12 @@ Scenarios, at 1, 100 and 1000 concurrent subscribers:
   (each delivery re-checks access and loads the message: the worst case); one write at a
   time, the next once everyone has the previous one;
 each on one instance, and across two instances via Redis (subscribers on A, writes on B).
-Each also reports the subscribers' server CPU per delivery (from /proc, writes included when
+Each also reports, from the subscribers' server's own metric
+(`portal_subscription_delivery_seconds`), the time inside the server from the commit (an
+event of the other instance: from its arrival) to each send, p50 and p99 over deliveries
+(interpolated within the histogram's buckets, as Prometheus' `histogram_quantile`): for a
+fan-out to 100 its p99 is the commit to about the last send. Each also reports the
+subscribers' server CPU per delivery (from /proc, writes included when
 one instance serves both; the fan-out's one write is shared by all its deliveries), and for
 a fan-out to n > 1 (with n = 1 among the sizes) the same without the write: the slope of the
 server CPU per write between n = 1 and n.
@@ -78,6 +83,37 @@ class Subscriber:
     op: str
     latencies: list[float] = field(default_factory=list)
     arrivals: list[tuple[str, float]] = field(default_factory=list)
+
+
+async def delivery_buckets(server: Server) -> list[tuple[float, float]]:
+    """The server's commit-to-send histogram: (upper bound, cumulative count) per bucket."""
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        text_ = (await client.get(f"{server.url}/metrics", timeout=10)).text
+    found = []
+    for line in text_.splitlines():
+        if line.startswith("portal_subscription_delivery_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            found.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    return found
+
+
+def bucket_quantile(
+    before: list[tuple[float, float]], after: list[tuple[float, float]], q: float
+) -> float | None:
+    """Prometheus' histogram_quantile over the counts added between `before` and `after`."""
+    counts = [(b, a - dict(before).get(b, 0.0)) for b, a in after]
+    if not counts or counts[-1][1] <= 0:
+        return None
+    rank, lower, below = q * counts[-1][1], 0.0, 0.0
+    for bound, cumulative in counts:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(cumulative - below, 1e-9)
+        lower, below = bound, cumulative
+    return lower
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -202,6 +238,7 @@ async def run_scenario(
             *(subscribe(subscribe_on, t, since) for t in chosen[batch : batch + 50])
         )
     await prime(write_on, subscribers, chosen)
+    buckets = await delivery_buckets(subscribe_on)
     cpu = subscribe_on.cpu_seconds()
     ledger = Ledger(audience=len(subscribers) if fanout else 1)
     answered: list[float] = []  # how long the write's own request took
@@ -233,6 +270,7 @@ async def run_scenario(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), 30)
     cpu = subscribe_on.cpu_seconds() - cpu
+    buckets_after = await delivery_buckets(subscribe_on)
     stop.set()
     await asyncio.gather(*listeners)
     await asyncio.gather(*(s.client.close() for s in subscribers))
@@ -255,11 +293,17 @@ async def run_scenario(
         "p99_ms": ms(latencies, 0.99),
         "from_commit_p50_ms": ms(from_commit, 0.5),
         "from_commit_p99_ms": ms(from_commit, 0.99),
+        "server_commit_to_send_p50_ms": _ms(bucket_quantile(buckets, buckets_after, 0.5)),
+        "server_commit_to_send_p99_ms": _ms(bucket_quantile(buckets, buckets_after, 0.99)),
         "write_request_p50_ms": round(statistics.median(answered) * 1000, 1),
         # The subscribers' server, writes and all (on one instance it serves the writes too).
         "server_cpu_ms_per_delivery": round(cpu * 1000 / len(latencies), 2) if latencies else None,
         "server_cpu_ms_per_write": round(cpu * 1000 / len(ledger.sent), 2),
     }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 async def idle_memory(server: Server, chosen: list[Target]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ and a subscriber can resume after the last seq it saw without missing a later co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,9 @@ class BusEvent:
     object_id: str
     patient_id: str | None = None
     account_id: str | None = None
+    # When this process learnt of its commit (`time.perf_counter()`; 0: unknown), for the
+    # commit-to-send metric only: not carried between instances, not compared.
+    committed: float = field(default=0.0, compare=False, repr=False)
 
     def channels(self) -> list[str]:
         """Notifications go to their account; everything else to the patient it is about."""

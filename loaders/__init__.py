@@ -203,7 +203,9 @@ class Loaders:
 
     @cached_property
     def message(self) -> MessageByIdLoader:
-        return MessageByIdLoader(self._sessions)
+        loader = MessageByIdLoader(self._sessions)
+        loader.threads = self.thread  # read with their messages
+        return loader
 
     @cached_property
     def message_owner(self) -> OwnerByMessageLoader:

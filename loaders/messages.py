@@ -53,15 +53,26 @@ class MessagePageByThreadLoader(SessionLoader[MessagePageKey, PageOf]):
 
 
 class MessageByIdLoader(SessionLoader[ThreadKey, m.Message]):
-    """Keys are (grant of the message's patient, message id)."""
+    """Keys are (grant of the message's patient, message id). Each message's thread comes
+    in the same statement and is handed to `threads` (the `ThreadByIdLoader` of the same
+    loaders), under the key it would have been read with there: (the grant of the thread's
+    patient, thread id), so reading the thread next is no second round trip."""
+
+    threads: SessionLoader[tuple[PatientGrant, str], Any] | None = None
 
     async def fetch(
         self, session: AsyncSession, keys: Sequence[ThreadKey]
     ) -> dict[ThreadKey, m.Message]:
         grants = list({grant for grant, _ in keys})
-        rows = {
-            r.id: r for r in await messages.messages_by_id(session, grants, [i for _, i in keys])
-        }
+        found = await messages.messages_by_id(session, grants, [i for _, i in keys])
+        rows = {message.id: message for message, _ in found}
+        threads = self.threads
+        if threads is not None:
+            for _, thread in found:
+                # ThreadByIdLoader's rule: a thread is found through its own patient's grant.
+                for grant in grants:
+                    if grant.patient_id == thread.patient_id:
+                        threads.prime((grant, thread.id), thread)
         return {key: rows[key[1]] for key in keys if key[1] in rows}
 
 

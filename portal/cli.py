@@ -127,11 +127,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # whole life (most of an idle subscription's memory) to shrink events of a few
         # hundred bytes; HTTP responses are compressed separately.
         ws_per_message_deflate=False,
+        # uvicorn's sans-I/O WebSocket protocol (no task per connection, unlike the legacy
+        # `websockets` one), holding less per open connection (portal/ws_protocol.py).
+        ws=WS_PROTOCOL,
         # A WebSocket message is bounded as an HTTP request body is (uvicorn's default is
         # 16 MiB): a bigger one closes the socket with 1009 (message too big), unparsed.
         ws_max_size=settings.http.max_body_bytes,
     )
     return 0
+
+
+# portal/ws_protocol.py's PROTOCOL, named here so that other commands do not import uvicorn.
+WS_PROTOCOL = "portal.ws_protocol:PortalWebSocketProtocol"
 
 
 def _installed(module: str) -> bool:

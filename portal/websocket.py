@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from persistence.db import database_unavailable
 from portal.auth import authenticate
 from portal.http import encode_json
+from runtime import metrics
 from runtime.context import Context, SocketContext, SocketSession
 
 if TYPE_CHECKING:
@@ -204,4 +205,8 @@ class AuditDeliveries(SchemaExtension):
             gathered = context.leave_gathering()
             # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
             await services.audit.write_together(entries, services.read_sessions, gathered)
+            yield
+            # Resumed once the event is sent (the next result is asked for).
+            metrics.subscription_sent(context.event_committed)
+            return
         yield

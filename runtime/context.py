@@ -329,6 +329,8 @@ class SocketContext(Context):
     connection_params: dict[str, object] | None = None
     socket: SocketSession | None = None
     event_operation: str | None = None  # the subscription whose event is being executed
+    # When this process learnt of the event's commit (perf_counter; 0: none or unknown).
+    event_committed: float = field(default=0.0, init=False, repr=False)
     # The event's view while it is executed (runtime/realtime/sharing.py), else None.
     event_view: View | None = field(default=None, init=False, repr=False)
     # The event's gathering this delivery has joined and not yet left (sharing.py).
@@ -352,11 +354,12 @@ class SocketContext(Context):
             loaders = self.loaders = Loaders(self.services)
             return loaders
 
-    def begin_event(self, view: View, operation: str) -> None:
+    def begin_event(self, view: View, operation: str, committed: float = 0.0) -> None:
         """Everything an event's execution reads is as of now, for the principal as of now,
         through loaders of that principal at that instant (shared by the account's other
         subscriptions delivering the same event: runtime/realtime/sharing.py)."""
         self.principal, self.now, self.event_operation = view.principal, view.now, operation
+        self.event_committed = committed
         self.auth_error = self.failure = None
         self.loaders, self.event_view = view.loaders, view
         self.__dict__.pop("patient_contexts", None)
@@ -381,7 +384,7 @@ class SocketContext(Context):
         """Between events the connection keeps nothing of the last one's reads."""
         self.leave_gathering()
         self.__dict__.pop("loaders", None)  # the view's
-        self.event_view = None
+        self.event_view, self.event_committed = None, 0.0
         self._decisions, self._decided_for = {}, None
 
     def audit_notes(self) -> AuditNotes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,13 @@ DELIVERIES = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+DELIVERY_LATENCY = Histogram(
+    "portal_subscription_delivery_seconds",
+    "From an event's commit to its send to one subscriber (an event committed by another "
+    "instance: from its arrival here).",
+    buckets=(0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1),
+    registry=REGISTRY,
+)
 LOADER_BATCHES = Histogram(
     "portal_dataloader_batch_size",
     "Keys per DataLoader batch (one SQL statement each), by loader.",
@@ -168,6 +176,13 @@ def websocket_closed() -> None:
 
 def subscription_delivered(kind: str) -> None:
     DELIVERIES.labels(kind).inc()
+
+
+def subscription_sent(committed: float) -> None:
+    """An event was sent to a subscriber; `committed`: when its commit was learnt of
+    (`time.perf_counter()`, 0: unknown)."""
+    if committed:
+        DELIVERY_LATENCY.observe(time.perf_counter() - committed)
 
 
 # Each loader's child of LOADER_BATCHES, looked up once (`labels()` takes a lock and builds

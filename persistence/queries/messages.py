@@ -289,13 +289,15 @@ async def message_pages(
 
 async def messages_by_id(
     session: AsyncSession, grants: Sequence[PatientGrant], ids: Sequence[str]
-) -> list[m.Message]:
+) -> list[tuple[m.Message, m.MessageThread]]:
+    """The messages with their threads (read with them: a reader of a message, an event's
+    delivery or node(id), nearly always reads its thread next)."""
     stmt = (
-        select(m.Message)
+        select(m.Message, m.MessageThread)
         .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
         .where(m.Message.id.in_(ids), m.MessageThread.patient_id.in_(_message_ids(grants)))
     )
-    return list((await session.scalars(stmt)).all())
+    return [(message, thread) for message, thread in (await session.execute(stmt)).all()]
 
 
 # Built once per process (persistence/paging.py says why): the unread counts of every screen.

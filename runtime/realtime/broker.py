@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -274,6 +275,7 @@ class RedisBroker(Broker):
         elif kind == "pmessage":
             try:
                 event = BusEvent.from_json(json.loads(message["data"]))
+                event = replace(event, committed=time.perf_counter())  # arrived here now
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed event on %r", message.get("channel"))
                 return

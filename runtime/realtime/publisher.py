@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -48,9 +49,12 @@ class OutboxPublisher:
         self._retry_at = 0.0
         self._backoff = 0.0
         self.published = 0
+        self._committed = 0.0  # the first commit not drained yet (perf_counter), or 0
 
     def kick(self) -> None:
         """Ask for a drain soon (called inside commits: only schedules)."""
+        if not self._committed:
+            self._committed = time.perf_counter()
         self._wake.set()
 
     def start(self, engine: AsyncEngine) -> None:
@@ -104,14 +108,22 @@ class OutboxPublisher:
                 if not await outbox_feed.has_unpublished(connection):
                     return 0
         total = 0
+        # The events of this drain were committed at the earliest at the first kick since
+        # the last one (an event of another process, drained on the timer: from now on).
+        kicked = bool(self._committed)
+        committed, self._committed = self._committed or time.perf_counter(), 0.0
         while True:
             async with self._sessions() as session, session.begin():
-                if not await outbox_feed.has_unpublished(session):
+                # After a commit of this process that wrote events there is something to
+                # publish (unless another instance did): no round trip to find out first.
+                if not kicked and not await outbox_feed.has_unpublished(session):
                     return total
+                kicked = False
                 await outbox_feed.lock_drain(session)
                 events = await outbox_feed.unpublished(session, self.batch)
                 if not events:
                     return total  # another instance published them meanwhile
+                events = [replace(event, committed=committed) for event in events]
                 await self._broker.publish(events)  # raises: rolled back, nothing marked
                 seqs = [event.seq for event in events]
                 await outbox_feed.mark_published(session, seqs, self._clock.now())

@@ -4,17 +4,21 @@ access token once it is read, no finished `connection_init` timeout task."""
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from strawberry.types.unset import UNSET
 
 from domain.access import Principal
+from domain.events import EventKind
+from domain.scopes import RecordArea
 from loaders import Loaders
 from portal.websocket import PortalTransportWSHandler, connect
 from runtime.context import Context, SocketContext
+from runtime.realtime import streams
 from runtime.realtime.sharing import View
 from runtime.services import Services, build_services
 from tests.conftest import ACCOUNT_IDS, ALEX, NOW, Database, settings_for
@@ -98,5 +102,35 @@ async def test_the_token_is_not_kept_once_the_connection_is_accepted(
         assert context.socket is not None
         assert context.socket.account_id == ACCOUNT_IDS[ALEX]
         assert context.connection_params is None
+    finally:
+        await services.engine.dispose()
+
+
+async def test_an_idle_stream_keeps_no_principal(seeded_db: Database) -> None:
+    """The stream loads the subscriber to start and at each recheck; while it waits for an
+    event it holds none (a principal with its grants is about 1.5 KB)."""
+    services = build_services(settings_for(seeded_db.url))
+    try:
+        context = socket_context(services)
+        context.connection_params = {"authorization": f"Bearer {token_for(ACCOUNT_IDS[ALEX])}"}
+        await connect(services, context)
+        context.principal = None  # what connect() loaded: not the stream's to keep
+        spec = streams.Spec(EventKind.MESSAGE_RECEIVED, RecordArea.MESSAGES, None, None)
+        stream = streams.events(context, spec, "Watch")
+        waiting = asyncio.ensure_future(anext(stream))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if len(services.realtime.broker.hub.listeners) == 1:
+                break
+        await asyncio.sleep(0.05)  # registered; now waiting for an event
+        assert not waiting.done()
+        frame = cast("types.AsyncGeneratorType[Any, Any]", stream).ag_frame
+        assert frame is not None
+        kept = [v for v in frame.f_locals.values() if isinstance(v, Principal)]
+        assert kept == []
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await stream.aclose()
     finally:
         await services.engine.dispose()

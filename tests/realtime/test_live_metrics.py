@@ -1,5 +1,6 @@
 """Metrics of real time, scraped from a real server: each event sent to a subscriber is
-counted in `portal_subscription_events_delivered_total`, by kind; one it may not read is not."""
+counted in `portal_subscription_events_delivered_total`, by kind, and timed from its commit
+to its send in `portal_subscription_delivery_seconds`; one it may not read is neither."""
 
 from __future__ import annotations
 
@@ -21,16 +22,23 @@ MESSAGES = """subscription($afterSeq: ID) {
   messageReceived(afterSeq: $afterSeq) { seq message { body } }
 }"""
 DELIVERED = "portal_subscription_events_delivered_total"
+SENT_AFTER_COMMIT = "portal_subscription_delivery_seconds"
 
 
 async def delivered(server: Server, kind: str) -> float:
+    return await sample(server, DELIVERED, {"kind": kind})
+
+
+async def sample(server: Server, name: str, labels: dict[str, str] | None = None) -> float:
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{server.url}/metrics", timeout=10)
     assert response.status_code == 200
     for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            if sample.name == DELIVERED and sample.labels.get("kind") == kind:
-                return float(sample.value)
+        for found in family.samples:
+            if found.name == name and all(
+                found.labels.get(k) == v for k, v in (labels or {}).items()
+            ):
+                return float(found.value)
     return 0.0
 
 
@@ -46,6 +54,8 @@ async def test_each_event_sent_to_a_subscriber_is_counted(
     await server.post_event(provider_reply(*mia, "m0"))
     assert (await alex.data(op))["messageReceived"]["message"]["body"] == "m0"
     assert await delivered(server, "MESSAGE_RECEIVED") == 1
+    # m0 may have come from the outbox (the subscription registering as it committed).
+    sent = await sample(server, SENT_AFTER_COMMIT + "_count")
 
     # Leo's messages are confidential from his parent: not sent, not counted. Events arrive
     # in commit order, so once m1 is in, the one for Leo before it was not sent.
@@ -54,4 +64,7 @@ async def test_each_event_sent_to_a_subscriber_is_counted(
     assert (await alex.data(op))["messageReceived"]["message"]["body"] == "m1"
     assert await delivered(server, "MESSAGE_RECEIVED") == 2
     assert await delivered(server, "RESULT_RELEASED") == 0
+    # The time from m1's commit to its send (Leo's, not sent, is not timed).
+    assert await sample(server, SENT_AFTER_COMMIT + "_count") == sent + 1
+    assert 0 < await sample(server, SENT_AFTER_COMMIT + "_sum") < 10
     await alex.close()

@@ -4,6 +4,7 @@ and again after a broker outage; seq order is commit order on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -192,6 +193,47 @@ async def test_the_publisher_publishes_committed_events_in_order_right_after_com
         )
         assert unpublished.all() == []
     await engine.dispose()
+
+
+async def test_after_a_commit_the_drain_publishes_without_looking_first(
+    live_db: Database, people: Family
+) -> None:
+    """A commit of this process that wrote events wakes the publisher: it takes the drain
+    lock and reads the events at once (no statement to ask whether there are any), and
+    each event carries when its commit was learnt of (for the commit-to-send metric)."""
+    engine = create_engine(live_db.url)
+    broker = Broker()
+    publisher = OutboxPublisher(session_factory(engine), broker, SystemClock(), interval=3600)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    publisher.start(engine)
+    try:
+        async with broker.listen([patient_channel(people.alex)]) as listener:
+            await asyncio.sleep(0)
+            async with session_factory(engine)() as session:
+                OutboxRepository(session).record(
+                    EventKind.MESSAGE_RECEIVED,
+                    object_id="msg-stamped",
+                    patient_id=people.alex,
+                    now=datetime.now(UTC),
+                )
+                before = time.perf_counter()
+                event.listen(engine.sync_engine, "before_cursor_execute", seen)
+                await session.commit()
+            [published] = await _take(listener, 1)
+            received = time.perf_counter()
+    finally:
+        await publisher.close(engine)
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        await engine.dispose()
+    assert published.object_id == "msg-stamped"
+    assert before <= published.committed <= received
+    asking = [s for s in statements if "published_at IS NULL" in s and "LIMIT" in s]
+    assert len(asking) == 1, statements  # the events read, not first whether there are any
+    assert "ORDER BY" in asking[0]
 
 
 async def test_events_stay_in_the_outbox_while_the_broker_is_down(
