@@ -103,15 +103,18 @@ class OutboxPublisher:
         """Publish every unpublished event, oldest first; returns how many."""
         if not self._broker.live:
             raise BrokerUnavailable("not connected")  # don't hold the drain lock to find out
-        if self._probe is not None:
-            async with self._probe.connect() as connection:
-                if not await outbox_feed.has_unpublished(connection):
-                    return 0
         total = 0
         # The events of this drain were committed at the earliest at the first kick since
         # the last one (an event of another process, drained on the timer: from now on).
         kicked = bool(self._committed)
         committed, self._committed = self._committed or time.perf_counter(), 0.0
+        if not kicked and self._probe is not None:
+            # On the timer: look first on an autocommit connection (one statement), and open
+            # the drain's transaction only when something waits.
+            async with self._probe.connect() as connection:
+                if not await outbox_feed.has_unpublished(connection):
+                    return 0
+            kicked = True  # no second look inside the transaction
         while True:
             async with self._sessions() as session, session.begin():
                 # After a commit of this process that wrote events there is something to
