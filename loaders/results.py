@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,18 +66,9 @@ class ResultPageByPatientLoader(PatientPageLoader):
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
-        found: dict[str, list[ComponentRow]] = {}
-        component_of = results.component_of
-
-        def collect(row: Sequence[Any]) -> None:
-            listed = found.get(row[0])
-            if listed is None:  # none: an empty list, still known
-                listed = found[row[0]] = []
-            component = component_of(row)
-            if component is not None:
-                listed.append(component)
-
-        pages = await results.result_pages(session, grants, page, collect)
+        components = results.components()  # every result read: its list, maybe empty
+        pages = await results.result_pages(session, grants, page, with_components=components)
+        found = components.of
         for grant in grants:
             rows = pages[grant.patient_id].rows
             for result in rows:

@@ -128,20 +128,27 @@ class Edge(Generic[T]):
     index: strawberry.Private[int]
 
 
+def _edges(root: Connection[T]) -> list[Edge[T]]:
+    page = root.page
+    return [Edge(page=page, index=i, node=node) for i, node in enumerate(root.node_list)]
+
+
+# Edges too are made when asked: a client reading `nodes` (the home screens) gets the
+# converted rows as they are, without an edge object per row.
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges)
     page_info: PageInfo = strawberry.field(resolver=_page_info)
     page: strawberry.Private[PageOf]
+    node_list: strawberry.Private[list[T]]
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+        return self.node_list
 
     @classmethod
     def of(cls, page: PageOf, convert: Callable[[Any], T]) -> Connection[T]:
-        edges = [Edge(page=page, index=i, node=convert(r)) for i, r in enumerate(page.rows)]
-        return Connection(edges=edges, page=page)
+        return Connection(page=page, node_list=[convert(row) for row in page.rows])
 
 
 def page_size(first: int | None) -> int:

@@ -117,6 +117,18 @@ async def test_prime_keeps_what_is_cached(request_session: RequestSession) -> No
     assert loader.batches == []
 
 
+async def test_get_is_the_keys_cached_future_itself(request_session: RequestSession) -> None:
+    """No coroutine around a key's future (a frame and an await per key): `get` hands out
+    the future `load` caches, awaited by the caller; one batch as before."""
+    loader = Doubling(request_session)
+    first = loader.get(4)
+    assert isinstance(first, asyncio.Future)
+    assert first is loader.get(4) is loader.load(4)
+    assert await first == 8
+    assert list(await asyncio.gather(loader.get(4), loader.get(5))) == [8, 10]
+    assert loader.batches == [[4], [5]]
+
+
 async def test_close_waits_for_a_batch_not_yet_run(request_session: RequestSession) -> None:
     """A request's session is given back only when every batch it scheduled has run, a
     batch still waiting for its dispatch included."""

@@ -10,6 +10,7 @@ import pytest
 import strawberry
 
 from domain.paging import PageOf, encode_cursor
+from schema import base
 from schema.base import Connection
 
 ROWS = [{"id": f"r{i}", "at": f"2026-01-0{i + 1}"} for i in range(3)]
@@ -90,3 +91,24 @@ def test_a_connection_makes_only_the_cursors_its_client_asks_for() -> None:
         "endCursor": encode_cursor([ROWS[2]["at"], ROWS[2]["id"]]),
     }
     assert MADE.calls == 2
+
+
+def test_a_connection_makes_edges_only_when_its_client_asks_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[Any] = []
+    real = base.Edge
+
+    def counting(**fields: Any) -> Any:
+        edge = real(**fields)
+        made.append(edge)
+        return edge
+
+    monkeypatch.setattr(base, "Edge", counting)
+    assert run("{ items { nodes { id } pageInfo { hasNextPage } } }")["items"]["nodes"] == [
+        {"id": f"r{i}"} for i in range(3)
+    ]
+    assert made == []
+    both = run("{ items { nodes { id } edges { node { id } } } }")["items"]
+    assert [e["node"] for e in both["edges"]] == both["nodes"]
+    assert len(made) == 3

@@ -152,6 +152,19 @@ async def everything(session: AsyncSession, account_id: str, session_id: str | N
         rows: list[Any] = []
         pages = await results.result_pages(session, grants, Page(5, None, kind), rows.append)
         out += [pages, [results.component_of(r) for r in rows]]
+        # Collected in the pages' own loop: each result read has the components its rows
+        # give, in order, an empty list for none.
+        collected = results.components()
+        again = await results.result_pages(
+            session, grants, Page(5, None, kind), with_components=collected
+        )
+        by_result: dict[str, list[Any]] = {r[0]: [] for r in rows}
+        for r in rows:
+            if (component := results.component_of(r)) is not None:
+                by_result[r[0]].append(component)
+        assert again == pages
+        assert collected.of == by_result
+        out.append(collected.of)
         result_ids += [r.id for page in pages.values() for r in page.rows]
     out.append(await results.components_of(session, grants, result_ids))
     out.append(sorted(await results.hold_preferences(session, grants)))

@@ -15,7 +15,15 @@ from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence import raw
-from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
+from persistence.paging import (
+    Children,
+    Page,
+    PageOf,
+    SortKey,
+    fields_of,
+    one_of,
+    row_pages_per_parent,
+)
 from persistence.queries.guard import patient_ids
 
 
@@ -88,16 +96,26 @@ def component_of(row: Sequence[Any]) -> ComponentRow | None:
     return _component_row(row[_COMPONENT_AT:]) if row[_COMPONENT_AT] is not None else None
 
 
+def components() -> Children[ComponentRow]:
+    """For `result_pages`: each result's components, by result id, collected in the pages'
+    own loop (what `component_of` of each row gives, without a call per row)."""
+    return Children(_COMPONENT_AT, _component_row)
+
+
 async def result_pages(
     session: AsyncSession,
     grants: Sequence[PatientGrant],
     page: Page,
     each_row: Callable[[Sequence[Any]], None] | None = None,
+    *,
+    with_components: Children[ComponentRow] | None = None,
 ) -> dict[str, PageOf]:
     """`page.filter` is a result kind ("lab", "imaging") or None for every kind; the pages
     hold `ResultRow`s. The results are loaded with their components, each row of the
     statement (a result and one component, in position order) told to `each_row`
-    (`component_of` reads it). A held result's components are loaded as the components'
+    (`component_of` reads it), the components collected in `with_components` (made by
+    `components()`): every result read, the extra one past the page too, has its list
+    there, empty when it has none. A held result's components are loaded as the components'
     loader would; its resolver refuses them (HELD_FOR_REVIEW) before reading any."""
     kind = page.filter
 
@@ -121,6 +139,7 @@ async def result_pages(
         joined=WITH_COMPONENTS,
         then_by=[_RC.c.position],
         each_row=each_row,
+        children=with_components,
     )
 
 
