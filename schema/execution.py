@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
@@ -166,7 +167,14 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
             lean = _lean_resolver(field_def, schema)
             if lean is not None:
                 field_def.resolve, made = lean, made + 1
+                _LEAN_BODIES[lean] = (lean, lean.__name__ != "of_source", False)
     return made
+
+
+# the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
+# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`
+LeanBody = tuple[Callable[..., Any], bool, bool]
+_LEAN_BODIES: weakref.WeakKeyDictionary[Callable[..., Any], LeanBody] = weakref.WeakKeyDictionary()
 
 
 class Lean:
@@ -340,6 +348,9 @@ def eager_resolvers(schema: strawberry.Schema) -> int:
             if resolve is None or getattr(resolve, "__name__", "") == "_get_basic_result":
                 continue
             field_def.resolve, made = _eager(resolve), made + 1
+            lean = _LEAN_BODIES.get(resolve)
+            if lean is not None:
+                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True)
     return made
 
 
@@ -528,6 +539,45 @@ def attribute_plan(field_def: GraphQLField) -> Attribute | None:
     return None if shape is None else Attribute(attrgetter(definition.python_name), shape)
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A field whose resolver is one of `lean_resolvers`': its body is called from
+    `execute_fields` itself, without graphql-core's `execute_field` (the field's lookup,
+    the middleware check, the wrappers' calls) and, for a body that reads neither the
+    resolve info nor arguments, without building the info either."""
+
+    body: Callable[..., Any]
+    field_def: GraphQLField
+    parent_type: GraphQLObjectType
+    needs_info: bool
+    eager: bool  # the body's result goes through `run_eagerly`, as `eager_resolvers` do
+    shape: Shape | None
+
+
+def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
+    """How to call `field_name`'s lean resolver directly, if it has one."""
+    field_def = parent_type.fields.get(field_name)
+    if field_def is None or field_def.resolve is None:
+        return None
+    lean = _LEAN_BODIES.get(field_def.resolve)
+    if lean is None:
+        return None
+    body, needs_info, eager = lean
+    return Call(body, field_def, parent_type, needs_info, eager, shape_of(field_def.type))
+
+
+_CALLS: dict[tuple[GraphQLObjectType, str], Call | None] = {}
+
+
+def _call(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
+    key = (parent_type, field_name)
+    try:
+        return _CALLS[key]
+    except KeyError:
+        plan = _CALLS[key] = call_plan(parent_type, field_name)
+        return plan
+
+
 def _strawberrys_type_check(check: Callable[..., Any]) -> bool:
     """strawberry's own `is_type_of` (an isinstance test of the object's classes), which
     reads nothing of the resolve info; anyone else's may, and keeps graphql-core's path."""
@@ -612,7 +662,7 @@ def _reads_variable(value: ValueNode) -> bool:
     return False
 
 
-FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None], ...]
+FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None, Call | None], ...]
 
 
 def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldPlans:
@@ -621,9 +671,10 @@ def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Fie
         field_name = details[0].node.name.value
         leaf = _plan(parent_type, field_name)
         attribute = None if leaf is not None else _attribute(parent_type, field_name)
-        if attribute is not None and _directed(details):
-            attribute = None  # @stream and the like: graphql-core's path
-        plans.append((name, details, leaf, attribute))
+        call = None if leaf is not None or attribute is not None else _call(parent_type, field_name)
+        if _directed(details):
+            attribute = call = None  # @stream and the like: graphql-core's path
+        plans.append((name, details, leaf, attribute, call))
     return tuple(plans)
 
 
@@ -722,7 +773,15 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         value: Any
         try:
-            for name, details, leaf, attribute in planned[1]:
+            for name, details, leaf, attribute, call in planned[1]:
+                if call is not None and position_context is None:
+                    completed = self._call_lean(
+                        call, details, Path(path, name, parent_type.name), source_value
+                    )
+                    results[name] = completed
+                    if type(completed) not in _SETTLED and is_awaitable(completed):
+                        waiting.append(name)
+                    continue
                 if attribute is not None and position_context is None:
                     completed = self._complete_attribute(
                         attribute, details, path, name, parent_type, source_value
@@ -785,6 +844,62 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not waiting:
             return results
         return _completed(results, waiting)
+
+    def _call_lean(self, call: Call, details: FieldDetailsList, path: Path, source: Any) -> Any:
+        """A `Call` field's completed value (or an awaitable of it), as graphql-core's
+        `execute_field` gives it: the same arguments, the same result (eagerly run), its
+        errors reported at `path` (a non-null field's raised to its parent). A value of a
+        `Shape` that fits it goes straight into the object's fields; any other value
+        (and anything awaited) is completed by `complete_value` with a resolve info."""
+        field_def = call.field_def
+        info = (
+            self.build_resolve_info(field_def, to_nodes(details), call.parent_type, path)
+            if call.needs_info
+            else None
+        )
+        try:
+            if field_def.args:
+                first = details[0]
+                arguments = get_argument_values(
+                    field_def,
+                    first.node,
+                    self.variable_values,
+                    first.fragment_variable_values,
+                    self.hide_suggestions,
+                )
+                result = call.body(source, info, **arguments)
+            else:
+                result = call.body(source, info)
+            if call.eager:
+                result = run_eagerly(result)
+            shape, kind = call.shape, type(result)
+            # (awaited first: a type without `is_type_of` fits anything, an awaitable too)
+            if (
+                kind not in _SETTLED
+                and (shape is None or kind is not shape.origin)
+                and self.is_awaitable(result)
+            ):
+                if info is None:
+                    info = self.build_resolve_info(
+                        field_def, to_nodes(details), call.parent_type, path
+                    )
+                return self.complete_awaitable_value(
+                    field_def.type, details, info, path, result, None
+                )
+            if shape is not None and result is not None and shape.fits(result):
+                completed = self._complete_shaped(shape, details, path, result)
+            else:
+                if info is None:
+                    info = self.build_resolve_info(
+                        field_def, to_nodes(details), call.parent_type, path
+                    )
+                completed = self.complete_value(field_def.type, details, info, path, result, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, details, path)
+            return None
+        if type(completed) not in _SETTLED and self.is_awaitable(completed):
+            return self._settle_field(completed, field_def.type, details, path)
+        return completed
 
     def _complete_attribute(
         self,

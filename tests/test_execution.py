@@ -199,6 +199,33 @@ class Thing(Named):
         return span.low <= self.size <= span.high
 
     @strawberry.field
+    def boss(self) -> Part:  # a lean object field that fails (non-null: nulls the Thing)
+        if self.name == "c":
+            raise ValueError("no boss")
+        return Part(name=f"boss of {self.name}", weight=self.size)
+
+    @strawberry.field
+    def lost(self) -> Part:  # a lean object field returning null where none may be
+        return None if self.name == "d" else Part(name="found", weight=0)  # type: ignore[return-value]
+
+    @strawberry.field
+    def misfit(self) -> Part | None:  # a lean object field returning another type
+        return Other(code="x") if self.size == 13 else Part(name="fit", weight=1)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def pal(self, info: strawberry.Info) -> Other | None:  # waits; `Other` fits all
+        await asyncio.sleep(0)
+        if self.size == 13:
+            raise LookupError("no pal")
+        return Other(code=f"{info.path.key}:{self.name}")
+
+    @strawberry.field
+    def kids(self, first: int = 2) -> list[Part | None] | None:  # arguments, objects
+        if first < 0:
+            raise ValueError("first must not be negative")
+        return [Part(name=f"k{i}", weight=i) if i % 2 == 0 else None for i in range(first)]
+
+    @strawberry.field
     def later(self) -> str:  # a method of the source returning an awaitable
         async def value() -> str:
             await asyncio.sleep(0)
@@ -331,6 +358,17 @@ QUERIES = {
     "lists of leaves": "{ things { name colors looseColors tags } }",
     "a null list where none may be": "{ broken { name } things { name strictTags } }",
     "lists of leaves on a resolver's path": "{ named { ... on Thing { colors tags } } }",
+    "lean object fields, their errors and nulls": "{ broken { name boss { name weight }"
+    " lost { name } } things { name misfit { name } } }",
+    "a lean error nulls up to the root": "{ strict { name boss { name } } }",
+    "lean fields that wait, with aliases, an error and fragments on an interface": """{
+        things { pal { code } p2: pal { c: code } }
+        named { name ... on Thing { pal { code } kids { name } ...kin } } }
+        fragment kin on Thing { k1: kids(first: 1) { weight } boss { ... on Named { name } } }""",
+    "lean fields with arguments, variables, @skip and @include": """query($yes: Boolean!,
+        $no: Boolean!) { things { kids(first: 3) { name } none: kids(first: 0) { name }
+        bad: kids(first: -1) { name } boss @include(if: $no) { name }
+        pal @skip(if: $no) { code } lost @skip(if: $yes) { name } } }""",
     "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
         a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
         c: stamped(times: 2, tone: null, sizes: null, span: null)
@@ -384,12 +422,53 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 8 of Thing and 2 of Part without arguments; Thing's `ready`,
-    # `stamped`, `stampedLater` and `inside` with theirs (not `upper`: not Lean)
-    assert LEAN == 19
+    # the 5 of Query, 12 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # `stamped`, `stampedLater`, `inside` and `kids` with theirs (not `upper`: not Lean)
+    assert LEAN == 24
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
+
+
+def test_lean_fields_are_called_without_graphql_cores_execute_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lean resolver's field is called from `execute_fields` itself; graphql-core's
+    `execute_field` runs only for what is not lean (`upper`), and a resolve info is built
+    only for a body that reads it (`where`, and `kids`, given its arguments with one) or a
+    value graphql-core completes (a null where none may be, anything awaited): not for
+    `boss` nor for `things`."""
+    from graphql.execution.executor import Executor
+
+    executed: list[str] = []
+    infos: list[str] = []
+    execute_field = Executor.execute_field
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counting_execute(self: Any, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        executed.append(details[0].node.name.value)
+        return execute_field(self, parent_type, source, details, *rest)
+
+    def counting_info(self: Any, field_def: Any, nodes: Any, *rest: Any) -> Any:
+        infos.append(nodes[0].name.value)
+        return build_resolve_info(self, field_def, nodes, *rest)
+
+    monkeypatch.setattr(Executor, "execute_field", counting_execute)
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting_info)
+    query = """{ things { name boss { name } kids(first: 1) { name } where }
+        t: things { upper(word: "x") } }"""
+    fast = answer(FAST, query)
+    assert executed == ["upper", "upper"]  # the Query's and Thing's lean fields: none
+    assert sorted(set(infos)) == ["kids", "upper", "where"]
+    assert fast["data"]["things"][0] == {
+        "name": "a",
+        "boss": {"name": "boss of a"},
+        "kids": [{"name": "k0"}],
+        "where": "where@a",
+    }
+    executed.clear()
+    assert answer(REFERENCE, query) == fast
+    assert "boss" in executed  # (the reference does call it)
 
 
 def test_eager_fields_really_run_without_tasks() -> None:
