@@ -21,6 +21,7 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
 from types import CoroutineType, FunctionType
@@ -33,6 +34,7 @@ from graphql import (
     GraphQLField,
     GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -124,7 +126,14 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
         name = names.get(id(value))
         return name if name is not None else coerce(value)
 
+    _MEMBER_NAMES[by_member] = names
     return by_member
+
+
+# the names of an enum's members by their id, for each `by_member` coercion made above
+_MEMBER_NAMES: weakref.WeakKeyDictionary[Callable[[Any], Any], dict[int, str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _planned(
@@ -611,7 +620,7 @@ _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
 # _COLLECTED's entries by (type, id of the field details list): the list is kept with it
 _BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
-_PLANNED: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+_PLANNED: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
 
 
 def _collects_alike(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
@@ -662,11 +671,20 @@ def _reads_variable(value: ValueNode) -> bool:
     return False
 
 
-FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None, Call | None], ...]
+Step = tuple[str, FieldDetailsList, Leaf, Attribute | None, Call | None]
 
 
-def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldPlans:
-    plans = []
+@dataclass(frozen=True, slots=True)
+class FieldSetPlan:
+    """An object type's grouped field set, planned: each field's step, in the answer's
+    order, and `run`, which executes them all (see `_runner`)."""
+
+    steps: tuple[Step, ...]
+    run: Callable[..., None]
+
+
+def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
+    steps: list[Step] = []
     for name, details in fields.items():
         field_name = details[0].node.name.value
         leaf = _plan(parent_type, field_name)
@@ -674,8 +692,132 @@ def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Fie
         call = None if leaf is not None or attribute is not None else _call(parent_type, field_name)
         if _directed(details):
             attribute = call = None  # @stream and the like: graphql-core's path
-        plans.append((name, details, leaf, attribute, call))
-    return tuple(plans)
+        steps.append((name, details, leaf, attribute, call))
+    return FieldSetPlan(tuple(steps), _runner(parent_type, tuple(steps)))
+
+
+# -- a grouped field set's steps as one generated function ------------------------------
+# A leaf is read and checked inline (`type(v) is str`, an enum member's name by its id, a
+# 32-bit int, a finite float, a null where one may be); whatever the check does not take
+# goes to `_leaf_rest`, which does what the general path does with the value read, and
+# every other field to `_step`. The code depends only on the steps' kinds and on the
+# schema's attribute names (Python identifiers of our own types): response names (the
+# document's aliases, which a client chooses) are never part of it, they are bound as
+# constants. Functions are kept per kinds of steps, so an operation collected per request
+# (see `_collects_alike`) makes no code, only a closure.
+_INT_RANGE = "-2147483648 <= v <= 2147483647"
+_CHECKS = {
+    "str": "type(v) is str",
+    "bool": "type(v) is bool",
+    "float": "type(v) is float and isfinite(v)",
+    "int": f"type(v) is int and {_INT_RANGE}",
+}
+_UNCHANGED_KINDS: dict[type, str] = {str: "str", bool: "bool", float: "float"}
+_FACTORIES: dict[tuple[Any, ...], Callable[..., Callable[..., None]]] = {}
+_FACTORIES_BOUND = 2_000
+
+
+def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
+    """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
+    the reader, check, whether null is allowed), or ("step",) for anything else."""
+    leaf = step[2]
+    if leaf is None:
+        return ("step",)
+    _read, coerce, nullable, called, unchanged = leaf
+    attribute = None
+    if not called:
+        field_def = parent_type.fields[step[1][0].node.name.value]
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        name = getattr(definition, "python_name", None)
+        if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
+            attribute = name
+    if unchanged is not None:
+        check = _UNCHANGED_KINDS[unchanged]
+    elif coerce in _MEMBER_NAMES:
+        check = "enum"
+    elif coerce is GraphQLInt.coerce_output_value:  # (a function, not a bound method)
+        check = "int"
+    else:
+        check = ""
+    return ("leaf", attribute, check, nullable)
+
+
+def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable[..., None]:
+    """`run(executor, source, path, parent_type, position_context, results, waiting)`:
+    each step's completed value put in `results` under its response name, in order, and
+    the names of those still awaited appended to `waiting`."""
+    kinds = tuple(_inline_kind(parent_type, step) for step in steps)
+    factory = _FACTORIES.get(kinds)
+    if factory is None:
+        if len(_FACTORIES) > _FACTORIES_BOUND:
+            _FACTORIES.clear()
+        factory = _FACTORIES[kinds] = _factory(kinds)
+    readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
+    names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
+    return factory(steps, readers, names)
+
+
+_RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
+
+
+def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
+    binds: list[str] = []
+    body: list[str] = []
+    for index, kind in enumerate(kinds):
+        binds.append(f"    S{index} = steps[{index}]; K{index} = S{index}[0]")
+        rest = f"rest(self, S{index}, v, {_RUN_ARGUMENTS[6:]})"
+        if kind[0] == "step":
+            body.append(f"        step(self, S{index}, {_RUN_ARGUMENTS[6:]})")
+            continue
+        _leaf, attribute, check, nullable = kind
+        if attribute is None:
+            binds.append(f"    R{index} = readers[{index}]")
+            read = f"R{index}(source)"
+        else:
+            read = f"source.{attribute}"
+        body += [
+            "        try:",
+            f"            v = {read}",
+            "        except Exception:",
+            "            v = UNDEFINED",
+        ]
+        keyword = "if"
+        if check == "enum":
+            binds.append(f"    M{index} = names[{index}]")
+            body += [
+                f"        n = M{index}.get(id(v))",
+                "        if n is not None:",
+                f"            results[K{index}] = n",
+            ]
+            keyword = "elif"
+        elif check:
+            body += [f"        if {_CHECKS[check]}:", f"            results[K{index}] = v"]
+            keyword = "elif"
+        if nullable:
+            body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
+            keyword = "elif"
+        if keyword == "if":
+            body.append(f"        {rest}")
+        else:
+            body += ["        else:", f"            {rest}"]
+    source = "\n".join(
+        [
+            "def make(steps, readers, names):",
+            *binds,
+            f"    def run({_RUN_ARGUMENTS}):",
+            *(body or ["        pass"]),
+            "    return run",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        "rest": PortalExecutionContext._leaf_rest,
+        "step": PortalExecutionContext._step,
+        "UNDEFINED": Undefined,
+        "isfinite": isfinite,
+    }
+    exec(compile(source, "<schema.execution field set>", "exec"), namespace)  # noqa: S102
+    factory: Callable[..., Callable[..., None]] = namespace["make"]
+    return factory
 
 
 async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
@@ -713,7 +855,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.async_helpers = _helpers_of(self)
         # per grouped field set of this request (a list's items share one): its fields,
         # each with its leaf plan; the set itself is kept so that its id is not reused
-        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
         self._collects_alike = _collects_alike(self.operation, self.fragments)
 
     def collect_subfields(
@@ -770,73 +912,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._field_plans[id(grouped_field_set)] = planned
         results: dict[str, Any] = {}
         waiting: list[str] = []
-        is_awaitable = self.is_awaitable
-        value: Any
         try:
-            for name, details, leaf, attribute, call in planned[1]:
-                if call is not None and position_context is None:
-                    completed = self._call_lean(
-                        call, details, Path(path, name, parent_type.name), source_value
-                    )
-                    results[name] = completed
-                    if type(completed) not in _SETTLED and is_awaitable(completed):
-                        waiting.append(name)
-                    continue
-                if attribute is not None and position_context is None:
-                    completed = self._complete_attribute(
-                        attribute, details, path, name, parent_type, source_value
-                    )
-                    if completed is not _OFF_PATH:
-                        results[name] = completed
-                        if type(completed) not in _SETTLED and is_awaitable(completed):
-                            waiting.append(name)
-                        continue
-                elif leaf is not None:
-                    read, coerce, nullable, called, unchanged = leaf
-                    try:
-                        value = read(source_value)
-                    except Exception:  # graphql-core's path runs it again, reports it
-                        value = Undefined
-                    else:
-                        if type(value) is unchanged and (
-                            unchanged is not float or isfinite(value)  # type: ignore[arg-type]
-                        ):
-                            results[name] = value
-                            continue
-                        if value is None:
-                            if nullable:
-                                results[name] = None
-                                continue
-                        elif called and is_awaitable(value):
-                            results[name] = self._complete_later(
-                                parent_type,
-                                details,
-                                Path(path, name, parent_type.name),
-                                value,
-                                position_context,
-                            )
-                            waiting.append(name)
-                            continue
-                        elif not isinstance(value, Exception):
-                            try:
-                                coerced = coerce(value)
-                            except Exception:  # refused: said at its path below
-                                coerced = None
-                            if coerced is not None and coerced is not Undefined:
-                                results[name] = coerced
-                                continue
-                result = StrawberryGraphQLCoreExecutionContext.execute_field(
-                    self,
-                    parent_type,
-                    source_value,
-                    details,
-                    Path(path, name, parent_type.name),
-                    position_context,
-                )
-                if result is not Undefined:
-                    results[name] = result
-                    if type(result) not in _SETTLED and is_awaitable(result):
-                        waiting.append(name)
+            planned[1].run(
+                self, source_value, path, parent_type, position_context, results, waiting
+            )
         except Exception:
             if waiting:  # settle what other fields started: they may fail too
                 self.settle_in_background([results[name] for name in waiting])
@@ -844,6 +923,111 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not waiting:
             return results
         return _completed(results, waiting)
+
+    def _step(
+        self,
+        step: Step,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        """A field other than a leaf (see `_runner`): a `Call`, an `Attribute`, or
+        graphql-core's `execute_field` at its path."""
+        name, details, _leaf, attribute, call = step
+        if position_context is None:
+            if call is not None:
+                completed = self._call_lean(
+                    call, details, Path(path, name, parent_type.name), source
+                )
+                results[name] = completed
+                if type(completed) not in _SETTLED and self.is_awaitable(completed):
+                    waiting.append(name)
+                return
+            if attribute is not None:
+                completed = self._complete_attribute(
+                    attribute, details, path, name, parent_type, source
+                )
+                if completed is not _OFF_PATH:
+                    results[name] = completed
+                    if type(completed) not in _SETTLED and self.is_awaitable(completed):
+                        waiting.append(name)
+                    return
+        self._execute_field_into(
+            step, source, path, parent_type, position_context, results, waiting
+        )
+
+    def _leaf_rest(
+        self,
+        step: Step,
+        value: Any,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        """A leaf whose value (`Undefined`: its read raised) the inline check did not
+        take: coerced here if it may be; a resolver's awaitable awaited by graphql-core;
+        anything unusual (a null where none may be, an exception, a value the type
+        refuses) to graphql-core's `execute_field`, which reads it again and says what is
+        wrong at its path."""
+        name, details, leaf, _attribute, _call = step
+        assert leaf is not None  # noqa: S101 - only leaves are given here
+        _read, coerce, nullable, called, unchanged = leaf
+        if value is not Undefined:
+            if type(value) is unchanged and (
+                unchanged is not float or isfinite(value)  # type: ignore[arg-type]
+            ):
+                results[name] = value
+                return
+            if value is None:
+                if nullable:
+                    results[name] = None
+                    return
+            elif called and self.is_awaitable(value):
+                results[name] = self._complete_later(
+                    parent_type,
+                    details,
+                    Path(path, name, parent_type.name),
+                    value,
+                    position_context,
+                )
+                waiting.append(name)
+                return
+            elif not isinstance(value, Exception):
+                try:
+                    coerced = coerce(value)
+                except Exception:  # refused: said at its path below
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    results[name] = coerced
+                    return
+        self._execute_field_into(
+            step, source, path, parent_type, position_context, results, waiting
+        )
+
+    def _execute_field_into(
+        self,
+        step: Step,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        name, details = step[0], step[1]
+        result = StrawberryGraphQLCoreExecutionContext.execute_field(
+            self, parent_type, source, details, Path(path, name, parent_type.name), position_context
+        )
+        if result is not Undefined:
+            results[name] = result
+            if type(result) not in _SETTLED and self.is_awaitable(result):
+                waiting.append(name)
 
     def _call_lean(self, call: Call, details: FieldDetailsList, path: Path, source: Any) -> Any:
         """A `Call` field's completed value (or an awaitable of it), as graphql-core's

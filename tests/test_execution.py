@@ -111,6 +111,7 @@ class Thing(Named):
     strict_parts: list[Part] = strawberry.field(default_factory=list)
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
+    count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
     flag: bool | None = True
     # lists of leaves: of enums (with nulls where they may be, or a value that is not one),
     # of scalars, and one where no list may be null
@@ -269,6 +270,7 @@ THINGS = [
         strict_parts=[part("q1", 1)],
         colors=[Color.BLUE, Color.RED],
         loose_colors=[None, Color.BLUE],
+        count=True,
         tags=["x", "y"],
         strict_tags=["s"],
     ),
@@ -283,11 +285,12 @@ THINGS = [
         loose=[None, part("l13", 13)],
         wrong=Other(code="not a part"),
         ratio=float("inf"),
+        count=2**31,
         flag=1,
         strict_parts=[part("q2", 2), None],
     ),
     thing("c", 3, required=None),
-    thing("d", 4, tint="not-a-color"),
+    thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
 ]
 
 
@@ -354,6 +357,8 @@ QUERIES = {
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
     " parts { __typename ...n } } } fragment n on Named { name }",
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
+    "ints in range and not, a bool, a string that is not": "{ things { count size }"
+    " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
     "lists of leaves": "{ things { name colors looseColors tags } }",
     "a null list where none may be": "{ broken { name } things { name strictTags } }",
@@ -575,6 +580,48 @@ def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
     assert leaf_plan(fields["shout"]) is not None  # a function of the source as `root`
     query_fields = FAST._schema.query_type.fields  # type: ignore[union-attr]
     assert leaf_plan(query_fields["things"]) is None  # not a leaf
+
+
+def test_leaves_are_checked_inline_by_kind() -> None:
+    """Each leaf of a field set is read and checked in the set's generated function: by
+    type (String, Boolean, a finite Float, a 32-bit Int), by member (an enum), for null
+    where the type allows it; anything else in `_leaf_rest`. The function's code depends
+    on the kinds of its steps alone: aliases are bound, not written into it, and field
+    sets of the same kinds share it."""
+    from schema import execution
+
+    thing_type = FAST._schema.type_map["Thing"]
+    assert isinstance(thing_type, GraphQLObjectType)
+    answer(FAST, "{ things { name color size ratio flag note label a: name b: name } }")
+    names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b"]
+    [plan] = [
+        plan
+        for _grouped, plan in execution._PLANNED.values()
+        if [step[0] for step in plan.steps] == names
+    ]
+    kinds = [execution._inline_kind(thing_type, step) for step in plan.steps]
+    assert kinds == [
+        ("leaf", "name", "str", False),
+        ("leaf", "color", "enum", False),
+        ("leaf", "size", "int", False),
+        ("leaf", "ratio", "float", True),
+        ("leaf", "flag", "bool", True),
+        ("leaf", "note", "str", True),
+        ("leaf", None, "str", False),  # a resolver of the source alone: called
+        ("leaf", "name", "str", False),
+        ("leaf", "name", "str", False),
+    ]
+    factories = len(execution._FACTORIES)
+    aliased = answer(FAST, "{ things { n: name c: color s: size } }")
+    again = answer(FAST, "{ things { x: name y: color z: size } }")
+    assert len(execution._FACTORIES) == factories + 1  # Thing's, once for both
+    assert aliased["data"]["things"][0] == {"n": "a", "c": "RED", "s": 1}
+    assert again["data"]["things"][0] == {"x": "a", "y": "RED", "z": 1}
+    ints = answer(FAST, QUERIES["ints in range and not, a bool, a string that is not"])
+    # a bool as an Int is 1; 2**31 is not an Int (its error, its null); -2**31 is
+    assert ints["data"]["things"] == [{"count": 1, "size": 1}, {"count": None, "size": 13}]
+    assert ints["data"]["broken"][1] == {"count": -(2**31), "note": "7"}
+    assert [path for _message, path in ints["errors"]] == [("things", 1, "count")]
 
 
 def test_an_execution_leaves_no_reference_cycle() -> None:
