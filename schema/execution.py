@@ -904,18 +904,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        planned = _PLANNED.get(id(grouped_field_set)) or self._field_plans.get(
-            id(grouped_field_set)
-        )
-        if planned is None or planned[0] is not grouped_field_set:
-            planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
-            self._field_plans[id(grouped_field_set)] = planned
+        run = self._field_set_plan(parent_type, grouped_field_set).run
         results: dict[str, Any] = {}
         waiting: list[str] = []
         try:
-            planned[1].run(
-                self, source_value, path, parent_type, position_context, results, waiting
-            )
+            run(self, source_value, path, parent_type, position_context, results, waiting)
         except Exception:
             if waiting:  # settle what other fields started: they may fail too
                 self.settle_in_background([results[name] for name in waiting])
@@ -923,6 +916,17 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not waiting:
             return results
         return _completed(results, waiting)
+
+    def _field_set_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSetPlan:
+        planned = _PLANNED.get(id(grouped_field_set)) or self._field_plans.get(
+            id(grouped_field_set)
+        )
+        if planned is None or planned[0] is not grouped_field_set:
+            planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
+            self._field_plans[id(grouped_field_set)] = planned
+        return planned[1]
 
     def _step(
         self,
@@ -1193,18 +1197,62 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        execute = self.execute_fields if not defer_usages else None
+        if defer_usages:
+            return self._complete_deferred_items(object_type, item_type, details, path, items)
+        # and their plan: each item's fields run as `execute_fields` runs them
+        run = self._field_set_plan(object_type, grouped_field_set).run
         try:
             for index, item in enumerate(items):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = path.add_key(index, None)
+                item_path = Path(path, index, None)
+                fields: dict[str, Any] = {}
+                pending: list[str] = []
                 try:
-                    if execute is not None:
-                        done = execute(object_type, item, item_path, grouped_field_set, None)
-                    else:
-                        done = self._complete_object(object_type, details, item_path, item)
+                    run(self, item, item_path, object_type, None, fields, pending)
+                except Exception as raw_error:
+                    if pending:  # settle what other fields started: they may fail too
+                        self.settle_in_background([fields[name] for name in pending])
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    completed.append(None)
+                    continue
+                if pending:
+                    waiting.append(index)
+                    completed.append(
+                        self._settle_field(
+                            _completed(fields, pending), item_type, details, item_path
+                        )
+                    )
+                else:
+                    completed.append(fields)
+        except Exception:
+            if waiting:
+                self.settle_in_background([completed[index] for index in waiting])
+            raise
+        if not waiting:
+            return completed
+        return _completed_items(completed, waiting)
+
+    def _complete_deferred_items(
+        self,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: Any,
+    ) -> Any:
+        """`_complete_items` where the items' fields defer some (graphql-core's path)."""
+        completed: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    done = self._complete_object(object_type, details, item_path, item)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     done = None

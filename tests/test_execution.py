@@ -705,3 +705,32 @@ def test_lists_of_leaves_are_completed_here_unless_unusual() -> None:
     assert loose.complete((None, Color.RED)) == [None, "RED"]
     for unusual in ([Color.RED, None], [Color.RED, "nope"], "RED", None, [ValueError()]):
         assert not isinstance(colors.complete(unusual), list)  # graphql-core's path
+
+
+def test_deferred_fragments_answer_like_graphql_core() -> None:
+    """@defer inside list items, attribute objects and lean fields' objects (the portal
+    does not enable incremental delivery; the short path still keeps its answers)."""
+    from strawberry.schema.config import StrawberryConfig
+
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    fast = strawberry.Schema(
+        query=Query, execution_context_class=PortalExecutionContext, config=config
+    )
+    lean_resolvers(fast)
+    eager_resolvers(fast)
+    reference = strawberry.Schema(
+        query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, config=config
+    )
+    query = """{ things { name parts { name ... @defer { weight heavy } }
+        kids { name ... @defer { weight } } boss { ... @defer { name } } } }"""
+
+    async def run(schema: strawberry.Schema) -> list[str]:
+        result: Any = await schema.execute(query)
+        answers = [repr(getattr(result, "initial_result", result))]
+        async for later in result.subsequent_results:
+            answers.append(repr(later))
+        return answers
+
+    answered = asyncio.run(run(fast))
+    assert "pending=" in answered[0]  # really deferred
+    assert answered == asyncio.run(run(reference))
