@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import (
+    FieldNode,
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLField,
@@ -131,9 +132,8 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
 
 
 # the names of an enum's members by their id, for each `by_member` coercion made above
-_MEMBER_NAMES: weakref.WeakKeyDictionary[Callable[[Any], Any], dict[int, str]] = (
-    weakref.WeakKeyDictionary()
-)
+# (kept as long as the schema's types are; not weakly: a scalar's coercion may not be)
+_MEMBER_NAMES: dict[Callable[[Any], Any], dict[int, str]] = {}
 
 
 def _planned(
@@ -183,7 +183,7 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
 # the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
 # to call, whether it reads the resolve info, whether its result goes through `run_eagerly`
 LeanBody = tuple[Callable[..., Any], bool, bool]
-_LEAN_BODIES: weakref.WeakKeyDictionary[Callable[..., Any], LeanBody] = weakref.WeakKeyDictionary()
+_LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
 
 
 class Lean:
@@ -621,6 +621,8 @@ _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
 _BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
 _PLANNED: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
+# the plan of the fields a list of field details collects for a type (see `_subplan`)
+_SUBPLANS: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, FieldSetPlan | None]] = {}
 
 
 def _collects_alike(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
@@ -719,10 +721,14 @@ _FACTORIES_BOUND = 2_000
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
-    the reader, check, whether null is allowed), or ("step",) for anything else."""
-    leaf = step[2]
+    the reader, check, whether null is allowed); ("attribute",) for an `Attribute`,
+    ("call",) for a `Call` (each of those two only outside a deferred fragment), or
+    ("step",) for anything else."""
+    leaf, attribute_step, call = step[2], step[3], step[4]
     if leaf is None:
-        return ("step",)
+        if attribute_step is not None:
+            return ("attribute",)
+        return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
     attribute = None
     if not called:
@@ -737,8 +743,10 @@ def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
         check = "enum"
     elif coerce is GraphQLInt.coerce_output_value:  # (a function, not a bound method)
         check = "int"
+    elif attribute is not None:
+        check = "coerce"  # the type's coercion, called here; its refusal said by `rest`
     else:
-        check = ""
+        check = ""  # a reader's value may be awaitable: `_leaf_rest` sees to it
     return ("leaf", attribute, check, nullable)
 
 
@@ -754,10 +762,12 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
         factory = _FACTORIES[kinds] = _factory(kinds)
     readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
     names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
-    return factory(steps, readers, names)
+    coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
+    return factory(steps, readers, names, coercions)
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
+_STEP_PLAN = {"attribute": 3, "call": 4}  # where a step holds its `Attribute`, its `Call`
 
 
 def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
@@ -766,8 +776,35 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
     for index, kind in enumerate(kinds):
         binds.append(f"    S{index} = steps[{index}]; K{index} = S{index}[0]")
         rest = f"rest(self, S{index}, v, {_RUN_ARGUMENTS[6:]})"
+        step = f"step(self, S{index}, {_RUN_ARGUMENTS[6:]})"
         if kind[0] == "step":
-            body.append(f"        step(self, S{index}, {_RUN_ARGUMENTS[6:]})")
+            body.append(f"        {step}")
+            continue
+        if kind[0] in ("attribute", "call"):
+            binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
+            if kind[0] == "attribute":
+                body += [
+                    "        if position_context is None:",
+                    f"            c = attribute(self, P{index}, D{index}, path, K{index},"
+                    " parent_type, source)",
+                    "            if c is OFF_PATH:",
+                    f"                into(self, S{index}, {_RUN_ARGUMENTS[6:]})",
+                    "            else:",
+                    f"                results[K{index}] = c",
+                    "                if type(c) not in SETTLED and self.is_awaitable(c):",
+                    f"                    waiting.append(K{index})",
+                ]
+            else:
+                binds.append(f"    N{index} = to_nodes(D{index})")
+                body += [
+                    "        if position_context is None:",
+                    f"            c = call(self, P{index}, D{index}, N{index},"
+                    f" Path(path, K{index}, parent_type.name), source)",
+                    f"            results[K{index}] = c",
+                    "            if type(c) not in SETTLED and self.is_awaitable(c):",
+                    f"                waiting.append(K{index})",
+                ]
+            body += ["        else:", f"            {step}"]
             continue
         _leaf, attribute, check, nullable = kind
         if attribute is None:
@@ -790,11 +827,25 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                 f"            results[K{index}] = n",
             ]
             keyword = "elif"
-        elif check:
+        elif check and check != "coerce":
             body += [f"        if {_CHECKS[check]}:", f"            results[K{index}] = v"]
             keyword = "elif"
         if nullable:
             body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
+            keyword = "elif"
+        if check == "coerce":
+            binds.append(f"    C{index} = coercions[{index}]")
+            body += [
+                f"        {keyword} v is not UNDEFINED and not isinstance(v, Exception):",
+                "            try:",
+                f"                c = C{index}(v)",
+                "            except Exception:",
+                "                c = None",
+                "            if c is not None and c is not UNDEFINED:",
+                f"                results[K{index}] = c",
+                "            else:",
+                f"                {rest}",
+            ]
             keyword = "elif"
         if keyword == "if":
             body.append(f"        {rest}")
@@ -802,7 +853,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += ["        else:", f"            {rest}"]
     source = "\n".join(
         [
-            "def make(steps, readers, names):",
+            "def make(steps, readers, names, coercions):",
             *binds,
             f"    def run({_RUN_ARGUMENTS}):",
             *(body or ["        pass"]),
@@ -812,6 +863,13 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
     namespace: dict[str, Any] = {
         "rest": PortalExecutionContext._leaf_rest,
         "step": PortalExecutionContext._step,
+        "into": PortalExecutionContext._execute_field_into,
+        "attribute": PortalExecutionContext._complete_attribute,
+        "call": PortalExecutionContext._call_lean,
+        "to_nodes": to_nodes,
+        "Path": Path,
+        "OFF_PATH": _OFF_PATH,
+        "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
     }
@@ -872,6 +930,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (return_type, *[id(details.node) for details in field_details_list])
         entry = _COLLECTED.get(key)
         if entry is not None:
+            # (a list of the root's fields is new in each request: bound what they add)
+            if len(_BY_LIST) > _COLLECTED_BOUND:
+                _BY_LIST.clear()
+                _SUBPLANS.clear()
             _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, entry[1])
             return entry[1]
         collected = super().collect_subfields(return_type, field_details_list)
@@ -879,6 +941,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _COLLECTED.clear()
             _PLANNED.clear()
             _BY_LIST.clear()
+            _SUBPLANS.clear()
         _COLLECTED[key] = (field_details_list, collected)
         _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, collected)
         grouped_field_set = collected.grouped_field_set
@@ -928,6 +991,40 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._field_plans[id(grouped_field_set)] = planned
         return planned[1]
 
+    def _subplan(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> FieldSetPlan | None:
+        """The plan of the fields `details` select on an object of `object_type` (what
+        `collect_subfields` then `execute_fields` find), or None when some are deferred.
+        Kept across requests for an operation that collects alike, by the list itself."""
+        if self._collects_alike:
+            known = _SUBPLANS.get((object_type, id(details)))
+            if known is not None and known[0] is details:
+                return known[1]
+        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        plan = None if defer_usages else self._field_set_plan(object_type, grouped_field_set)
+        if self._collects_alike:
+            if len(_SUBPLANS) > _COLLECTED_BOUND:
+                _SUBPLANS.clear()
+            _SUBPLANS[(object_type, id(details))] = (details, plan)
+        return plan
+
+    def _run_object(
+        self, plan: FieldSetPlan, object_type: GraphQLObjectType, path: Path, value: Any
+    ) -> Any:
+        """`execute_fields` of an object whose fields' plan is known."""
+        results: dict[str, Any] = {}
+        waiting: list[str] = []
+        try:
+            plan.run(self, value, path, object_type, None, results, waiting)
+        except Exception:
+            if waiting:  # settle what other fields started: they may fail too
+                self.settle_in_background([results[name] for name in waiting])
+            raise
+        if not waiting:
+            return results
+        return _completed(results, waiting)
+
     def _step(
         self,
         step: Step,
@@ -944,7 +1041,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if position_context is None:
             if call is not None:
                 completed = self._call_lean(
-                    call, details, Path(path, name, parent_type.name), source
+                    call, details, to_nodes(details), Path(path, name, parent_type.name), source
                 )
                 results[name] = completed
                 if type(completed) not in _SETTLED and self.is_awaitable(completed):
@@ -1033,7 +1130,14 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if type(result) not in _SETTLED and self.is_awaitable(result):
                 waiting.append(name)
 
-    def _call_lean(self, call: Call, details: FieldDetailsList, path: Path, source: Any) -> Any:
+    def _call_lean(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        source: Any,
+    ) -> Any:
         """A `Call` field's completed value (or an awaitable of it), as graphql-core's
         `execute_field` gives it: the same arguments, the same result (eagerly run), its
         errors reported at `path` (a non-null field's raised to its parent). A value of a
@@ -1041,7 +1145,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         (and anything awaited) is completed by `complete_value` with a resolve info."""
         field_def = call.field_def
         info = (
-            self.build_resolve_info(field_def, to_nodes(details), call.parent_type, path)
+            self.build_resolve_info(field_def, nodes, call.parent_type, path)
             if call.needs_info
             else None
         )
@@ -1068,9 +1172,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and self.is_awaitable(result)
             ):
                 if info is None:
-                    info = self.build_resolve_info(
-                        field_def, to_nodes(details), call.parent_type, path
-                    )
+                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
                 return self.complete_awaitable_value(
                     field_def.type, details, info, path, result, None
                 )
@@ -1078,9 +1180,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 completed = self._complete_shaped(shape, details, path, result)
             else:
                 if info is None:
-                    info = self.build_resolve_info(
-                        field_def, to_nodes(details), call.parent_type, path
-                    )
+                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
                 completed = self.complete_value(field_def.type, details, info, path, result, None)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
@@ -1110,7 +1210,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _OFF_PATH
         if value is None:
             return None if shape.nullable else _OFF_PATH
-        if not shape.fits(value):
+        if (
+            type(value) is not shape.origin
+            or shape.item_type is not None
+            or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
+        ) and not shape.fits(value):
             return _OFF_PATH
         path = Path(parent_path, name, parent_type.name)
         object_type = shape.object_type
@@ -1118,17 +1222,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if shape.item_type is not None:
                 completed = self._complete_items(object_type, shape.item_type, details, path, value)
             else:  # `_complete_object`, inline: most attribute fields are one object
-                grouped_field_set, defer_usages, _forbidden = self.collect_subfields(
-                    object_type, details
-                )
-                if defer_usages:
-                    completed = self.execute_collected_subfields(
-                        object_type, value, path, grouped_field_set, defer_usages, None
-                    )
+                fields = self._subplan(object_type, details)
+                if fields is not None:
+                    completed = self._run_object(fields, object_type, path, value)
                 else:
-                    completed = self.execute_fields(
-                        object_type, value, path, grouped_field_set, None
-                    )
+                    completed = self._complete_object(object_type, details, path, value)
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
@@ -1176,9 +1274,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _complete_object(
         self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
     ) -> Any:
+        plan = self._subplan(object_type, details)
+        if plan is not None:  # as execute_collected_subfields does, without its call
+            return self._run_object(plan, object_type, path, value)
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        if not defer_usages:  # as execute_collected_subfields does, without its call
-            return self.execute_fields(object_type, value, path, grouped_field_set, None)
         return self.execute_collected_subfields(
             object_type, value, path, grouped_field_set, defer_usages, None
         )
@@ -1196,11 +1295,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
-        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        if defer_usages:
-            return self._complete_deferred_items(object_type, item_type, details, path, items)
         # and their plan: each item's fields run as `execute_fields` runs them
-        run = self._field_set_plan(object_type, grouped_field_set).run
+        plan = self._subplan(object_type, details)
+        if plan is None:
+            return self._complete_deferred_items(object_type, item_type, details, path, items)
+        run = plan.run
         try:
             for index, item in enumerate(items):
                 if item is None:

@@ -8,6 +8,7 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Awaitable
+from datetime import date
 from enum import Enum
 from typing import Annotated, Any
 
@@ -112,6 +113,7 @@ class Thing(Named):
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
+    since: date | None = None  # strawberry's Date: its coercion is an `operator.methodcaller`
     flag: bool | None = True
     # lists of leaves: of enums (with nulls where they may be, or a value that is not one),
     # of scalars, and one where no list may be null
@@ -271,6 +273,7 @@ THINGS = [
         colors=[Color.BLUE, Color.RED],
         loose_colors=[None, Color.BLUE],
         count=True,
+        since=date(2026, 12, 7),
         tags=["x", "y"],
         strict_tags=["s"],
     ),
@@ -325,7 +328,8 @@ REFERENCE = strawberry.Schema(
 )
 
 QUERIES = {
-    "leaves and aliases": "{ things { name size color note n: name again: size label shout } }",
+    "leaves and aliases": "{ things { name size color note n: name again: size label shout"
+    " since } }",
     "skip and include": """query($yes: Boolean!, $no: Boolean!) {
         things { name @skip(if: $yes) size @include(if: $yes) note @include(if: $no)
                  ... @include(if: $no) { color } } }""",
@@ -585,15 +589,21 @@ def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
 def test_leaves_are_checked_inline_by_kind() -> None:
     """Each leaf of a field set is read and checked in the set's generated function: by
     type (String, Boolean, a finite Float, a 32-bit Int), by member (an enum), for null
-    where the type allows it; anything else in `_leaf_rest`. The function's code depends
-    on the kinds of its steps alone: aliases are bound, not written into it, and field
-    sets of the same kinds share it."""
+    where the type allows it, or its type's coercion called; anything unusual goes to
+    `_leaf_rest`; `Attribute` and `Call` fields are dispatched from there too. The
+    function's code depends on the kinds of its steps alone: aliases are bound, not
+    written into it, and field sets of the same kinds share it."""
     from schema import execution
 
     thing_type = FAST._schema.type_map["Thing"]
     assert isinstance(thing_type, GraphQLObjectType)
-    answer(FAST, "{ things { name color size ratio flag note label a: name b: name } }")
-    names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b"]
+    answer(
+        FAST,
+        "{ things { name color size ratio flag note label a: name b: name since"
+        ' spare { name } boss { name } upper(word: "x") } }',
+    )
+    names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b", "since"]
+    names += ["spare", "boss", "upper"]
     [plan] = [
         plan
         for _grouped, plan in execution._PLANNED.values()
@@ -610,6 +620,10 @@ def test_leaves_are_checked_inline_by_kind() -> None:
         ("leaf", None, "str", False),  # a resolver of the source alone: called
         ("leaf", "name", "str", False),
         ("leaf", "name", "str", False),
+        ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
+        ("attribute",),  # an object read as an attribute
+        ("call",),  # a lean resolver
+        ("step",),  # anything else
     ]
     factories = len(execution._FACTORIES)
     aliased = answer(FAST, "{ things { n: name c: color s: size } }")
@@ -734,3 +748,21 @@ def test_deferred_fragments_answer_like_graphql_core() -> None:
     answered = asyncio.run(run(fast))
     assert "pending=" in answered[0]  # really deferred
     assert answered == asyncio.run(run(reference))
+
+
+def test_caches_across_requests_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lists of the root's fields are new in each request: what they add to the
+    caches kept across requests (by list) is bounded, not one entry more per request."""
+    from graphql import execute, parse
+
+    from schema import execution
+
+    monkeypatch.setattr(execution, "_COLLECTED_BOUND", 5)
+    document = parse("{ things { name parts { name } spare { name } } strict { name } }")
+    for _ in range(40):
+        result = execute(FAST._schema, document, executor_class=FAST.execution_context_class)
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        assert result.data is not None
+        assert len(execution._BY_LIST) <= 6
+        assert len(execution._SUBPLANS) <= 6
