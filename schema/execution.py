@@ -621,6 +621,23 @@ _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
 _BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
 _PLANNED: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
+# the plans of operations' root fields, by the root type and the operation's id
+_ROOT_PLANS: dict[tuple[GraphQLObjectType, int], tuple[OperationDefinitionNode, FieldSetPlan]] = {}
+
+
+def _same_fields(plan: FieldSetPlan, grouped_field_set: GroupedFieldSet) -> bool:
+    """Whether `plan` was made for the same fields, from the same nodes, in this order."""
+    if len(plan.steps) != len(grouped_field_set):
+        return False
+    for step, (name, details) in zip(plan.steps, grouped_field_set.items(), strict=True):
+        planned = step[1]
+        if step[0] != name or len(planned) != len(details):
+            return False
+        if any(a.node is not b.node for a, b in zip(planned, details, strict=True)):
+            return False
+    return True
+
+
 # the plan of the fields a list of field details collects for a type (see `_subplan`)
 _SUBPLANS: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, FieldSetPlan | None]] = {}
 
@@ -967,7 +984,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        run = self._field_set_plan(parent_type, grouped_field_set).run
+        if path is None:
+            run = self._root_plan(parent_type, grouped_field_set).run
+        else:
+            run = self._field_set_plan(parent_type, grouped_field_set).run
         results: dict[str, Any] = {}
         waiting: list[str] = []
         try:
@@ -990,6 +1010,34 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
             self._field_plans[id(grouped_field_set)] = planned
         return planned[1]
+
+    def _root_plan(
+        self, root_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSetPlan:
+        """The plan of the operation's root fields: graphql-core collects them anew in
+        each request, the same fields from the same nodes for an operation that collects
+        alike; its plan (the first request's field details in it) is kept for the next."""
+        if not self._collects_alike:
+            return self._field_set_plan(root_type, grouped_field_set)
+        operation = self.operation
+        key = (root_type, id(operation))
+        known = _ROOT_PLANS.get(key)
+        if (
+            known is not None
+            and known[0] is operation
+            and _same_fields(known[1], grouped_field_set)
+        ):
+            return known[1]
+        plan = _field_plans(root_type, grouped_field_set)
+        if all(
+            details.fragment_variable_values is None and details.defer_usage is None
+            for field_details in grouped_field_set.values()
+            for details in field_details
+        ):
+            if len(_ROOT_PLANS) > _COLLECTED_BOUND:
+                _ROOT_PLANS.clear()
+            _ROOT_PLANS[key] = (operation, plan)
+        return plan
 
     def _subplan(
         self, object_type: GraphQLObjectType, details: FieldDetailsList

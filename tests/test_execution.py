@@ -766,3 +766,45 @@ def test_caches_across_requests_stay_bounded(monkeypatch: pytest.MonkeyPatch) ->
         assert result.data is not None
         assert len(execution._BY_LIST) <= 6
         assert len(execution._SUBPLANS) <= 6
+
+
+def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """graphql-core collects the root fields in each request; their plan is made once per
+    operation that collects alike (and per request for one whose directives read
+    variables, where each request's variables still decide)."""
+    from graphql import execute, parse
+
+    from schema import execution
+
+    planned: list[list[str]] = []
+    field_plans = execution._field_plans
+
+    def counting(parent_type: GraphQLObjectType, fields: Any) -> Any:
+        planned.append(list(fields))
+        return field_plans(parent_type, fields)
+
+    monkeypatch.setattr(execution, "_field_plans", counting)
+
+    def run(document: Any, variables: dict[str, Any]) -> Any:
+        result = execute(
+            FAST._schema,
+            document,
+            variable_values=variables,
+            executor_class=FAST.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data
+
+    static = parse("{ a: strict { name } things { name } b: strict { label } }")
+    first = run(static, {})
+    assert ["a", "things", "b"] in planned
+    planned.clear()
+    assert run(static, {}) == first
+    assert run(static, {}) == first
+    assert planned == []  # nothing planned anew, not even the root's fields
+    dynamic = parse(
+        "query($yes: Boolean!) { a: strict @include(if: $yes) { name } things { name } }"
+    )
+    assert run(dynamic, {"yes": True}) == {"a": [{"name": "c"}], "things": first["things"]}
+    assert run(dynamic, {"yes": False}) == {"things": first["things"]}
