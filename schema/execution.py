@@ -21,6 +21,7 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
@@ -53,7 +54,12 @@ from graphql import (
     get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetails,
+    FieldDetailsList,
+    GroupedFieldSet,
+)
 from graphql.execution.executor import to_nodes
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
@@ -621,6 +627,10 @@ _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
 _BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
 _PLANNED: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
+# argument values given by the document alone, by their field node's id (see
+# `_argument_values`); each entry keeps its node, so that its id is not reused
+_ARGUMENTS: dict[int, tuple[FieldNode, GraphQLField, dict[str, Any]]] = {}
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 # the plans of operations' root fields, by the root type and the operation's id
 _ROOT_PLANS: dict[tuple[GraphQLObjectType, int], tuple[OperationDefinitionNode, FieldSetPlan]] = {}
 
@@ -1199,15 +1209,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         try:
             if field_def.args:
-                first = details[0]
-                arguments = get_argument_values(
-                    field_def,
-                    first.node,
-                    self.variable_values,
-                    first.fragment_variable_values,
-                    self.hide_suggestions,
-                )
-                result = call.body(source, info, **arguments)
+                result = call.body(source, info, **self._argument_values(field_def, details[0]))
             else:
                 result = call.body(source, info)
             if call.eager:
@@ -1236,6 +1238,33 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if type(completed) not in _SETTLED and self.is_awaitable(completed):
             return self._settle_field(completed, field_def.type, details, path)
         return completed
+
+    def _argument_values(self, field_def: GraphQLField, first: FieldDetails) -> dict[str, Any]:
+        """graphql-core's `get_argument_values`; kept per field node when they are the
+        document's alone (no variable read, no fragment's variables) and each value is
+        immutable (a scalar's or an enum's), so that no body sees another's changes."""
+        node = first.node
+        known = _ARGUMENTS.get(id(node))
+        if known is not None and known[0] is node and known[1] is field_def:
+            return known[2]
+        values = get_argument_values(
+            field_def,
+            node,
+            self.variable_values,
+            first.fragment_variable_values,
+            self.hide_suggestions,
+        )
+        if (
+            first.fragment_variable_values is None
+            and not any(_reads_variable(argument.value) for argument in node.arguments or ())
+            and all(
+                type(value) in _IMMUTABLE or isinstance(value, Enum) for value in values.values()
+            )
+        ):
+            if len(_ARGUMENTS) > _COLLECTED_BOUND:
+                _ARGUMENTS.clear()
+            _ARGUMENTS[id(node)] = (node, field_def, values)
+        return values
 
     def _complete_attribute(
         self,

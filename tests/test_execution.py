@@ -808,3 +808,51 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     )
     assert run(dynamic, {"yes": True}) == {"a": [{"name": "c"}], "things": first["things"]}
     assert run(dynamic, {"yes": False}) == {"things": first["things"]}
+
+
+def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lean field's arguments given by the document alone, all scalars or enums, are
+    coerced once; those that read a variable, or hold a list or an input object, in each
+    request (each request's variables decide; no body sees a list another one changed)."""
+    from graphql import execute, parse
+    from graphql.execution import values
+
+    from schema import execution
+
+    coerced: list[str] = []
+    get_argument_values = values.get_argument_values
+
+    def counting(field_def: Any, node: Any, *rest: Any) -> Any:
+        coerced.append(node.alias.value if node.alias else node.name.value)
+        return get_argument_values(field_def, node, *rest)
+
+    monkeypatch.setattr(execution, "get_argument_values", counting)
+    document = parse(
+        """query($n: Int!) { things { k: kids(first: 3) { name } v: kids(first: $n) { name }
+        r: ready(suffix: "?") s: stamped(sizes: [1, 2], tone: BLUE) } }"""
+    )
+
+    def run(n: int) -> Any:
+        result = execute(
+            FAST._schema,
+            document,
+            variable_values={"n": n},
+            executor_class=FAST.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data
+
+    first = run(1)
+    assert coerced.count("k") == 1  # once: the second thing's are the first's
+    coerced.clear()
+    second = run(2)
+    assert sorted(set(coerced)) == ["s", "v"]  # a variable; a list
+    assert (
+        first["things"][0]["k"]
+        == second["things"][0]["k"]
+        == [{"name": "k0"}, None, {"name": "k2"}]
+    )
+    assert [len(thing["v"]) for thing in first["things"]] == [1, 1]
+    assert [len(thing["v"]) for thing in second["things"]] == [2, 2]
+    assert second["things"][0]["s"].startswith("a#s*1:blue:[1, 2]")
