@@ -21,6 +21,8 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
 from types import CoroutineType, FunctionType
@@ -28,11 +30,13 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import (
+    FieldNode,
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLField,
     GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -50,8 +54,14 @@ from graphql import (
     get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetails,
+    FieldDetailsList,
+    GroupedFieldSet,
+)
 from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
@@ -123,7 +133,13 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
         name = names.get(id(value))
         return name if name is not None else coerce(value)
 
+    _MEMBER_NAMES[by_member] = names
     return by_member
+
+
+# the names of an enum's members by their id, for each `by_member` coercion made above
+# (kept as long as the schema's types are; not weakly: a scalar's coercion may not be)
+_MEMBER_NAMES: dict[Callable[[Any], Any], dict[int, str]] = {}
 
 
 def _planned(
@@ -166,7 +182,14 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
             lean = _lean_resolver(field_def, schema)
             if lean is not None:
                 field_def.resolve, made = lean, made + 1
+                _LEAN_BODIES[lean] = (lean, lean.__name__ != "of_source", False)
     return made
+
+
+# the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
+# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`
+LeanBody = tuple[Callable[..., Any], bool, bool]
+_LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
 
 
 class Lean:
@@ -340,6 +363,9 @@ def eager_resolvers(schema: strawberry.Schema) -> int:
             if resolve is None or getattr(resolve, "__name__", "") == "_get_basic_result":
                 continue
             field_def.resolve, made = _eager(resolve), made + 1
+            lean = _LEAN_BODIES.get(resolve)
+            if lean is not None:
+                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True)
     return made
 
 
@@ -528,6 +554,45 @@ def attribute_plan(field_def: GraphQLField) -> Attribute | None:
     return None if shape is None else Attribute(attrgetter(definition.python_name), shape)
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A field whose resolver is one of `lean_resolvers`': its body is called from
+    `execute_fields` itself, without graphql-core's `execute_field` (the field's lookup,
+    the middleware check, the wrappers' calls) and, for a body that reads neither the
+    resolve info nor arguments, without building the info either."""
+
+    body: Callable[..., Any]
+    field_def: GraphQLField
+    parent_type: GraphQLObjectType
+    needs_info: bool
+    eager: bool  # the body's result goes through `run_eagerly`, as `eager_resolvers` do
+    shape: Shape | None
+
+
+def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
+    """How to call `field_name`'s lean resolver directly, if it has one."""
+    field_def = parent_type.fields.get(field_name)
+    if field_def is None or field_def.resolve is None:
+        return None
+    lean = _LEAN_BODIES.get(field_def.resolve)
+    if lean is None:
+        return None
+    body, needs_info, eager = lean
+    return Call(body, field_def, parent_type, needs_info, eager, shape_of(field_def.type))
+
+
+_CALLS: dict[tuple[GraphQLObjectType, str], Call | None] = {}
+
+
+def _call(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
+    key = (parent_type, field_name)
+    try:
+        return _CALLS[key]
+    except KeyError:
+        plan = _CALLS[key] = call_plan(parent_type, field_name)
+        return plan
+
+
 def _strawberrys_type_check(check: Callable[..., Any]) -> bool:
     """strawberry's own `is_type_of` (an isinstance test of the object's classes), which
     reads nothing of the resolve info; anyone else's may, and keeps graphql-core's path."""
@@ -561,7 +626,30 @@ _STATIC: dict[int, tuple[OperationDefinitionNode, bool]] = {}
 # _COLLECTED's entries by (type, id of the field details list): the list is kept with it
 _BY_LIST: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, CollectedFields]] = {}
 # the field plans of the grouped field sets kept in _COLLECTED, by the set's id
-_PLANNED: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+_PLANNED: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
+# argument values given by the document alone, by their field node's id (see
+# `_argument_values`); each entry keeps its node, so that its id is not reused
+_ARGUMENTS: dict[int, tuple[FieldNode, GraphQLField, dict[str, Any]]] = {}
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+# the plans of operations' root fields, by the root type and the operation's id
+_ROOT_PLANS: dict[tuple[GraphQLObjectType, int], tuple[OperationDefinitionNode, FieldSetPlan]] = {}
+
+
+def _same_fields(plan: FieldSetPlan, grouped_field_set: GroupedFieldSet) -> bool:
+    """Whether `plan` was made for the same fields, from the same nodes, in this order."""
+    if len(plan.steps) != len(grouped_field_set):
+        return False
+    for step, (name, details) in zip(plan.steps, grouped_field_set.items(), strict=True):
+        planned = step[1]
+        if step[0] != name or len(planned) != len(details):
+            return False
+        if any(a.node is not b.node for a, b in zip(planned, details, strict=True)):
+            return False
+    return True
+
+
+# the plan of the fields a list of field details collects for a type (see `_subplan`)
+_SUBPLANS: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, FieldSetPlan | None]] = {}
 
 
 def _collects_alike(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
@@ -612,19 +700,209 @@ def _reads_variable(value: ValueNode) -> bool:
     return False
 
 
-FieldPlans = tuple[tuple[str, FieldDetailsList, Leaf, Attribute | None], ...]
+Step = tuple[str, FieldDetailsList, Leaf, Attribute | None, Call | None]
 
 
-def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldPlans:
-    plans = []
+@dataclass(frozen=True, slots=True)
+class FieldSetPlan:
+    """An object type's grouped field set, planned: each field's step, in the answer's
+    order, and `run`, which executes them all (see `_runner`)."""
+
+    steps: tuple[Step, ...]
+    run: Callable[..., None]
+
+
+def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
+    steps: list[Step] = []
     for name, details in fields.items():
         field_name = details[0].node.name.value
         leaf = _plan(parent_type, field_name)
         attribute = None if leaf is not None else _attribute(parent_type, field_name)
-        if attribute is not None and _directed(details):
-            attribute = None  # @stream and the like: graphql-core's path
-        plans.append((name, details, leaf, attribute))
-    return tuple(plans)
+        call = None if leaf is not None or attribute is not None else _call(parent_type, field_name)
+        if _directed(details):
+            attribute = call = None  # @stream and the like: graphql-core's path
+        steps.append((name, details, leaf, attribute, call))
+    return FieldSetPlan(tuple(steps), _runner(parent_type, tuple(steps)))
+
+
+# -- a grouped field set's steps as one generated function ------------------------------
+# A leaf is read and checked inline (`type(v) is str`, an enum member's name by its id, a
+# 32-bit int, a finite float, a null where one may be); whatever the check does not take
+# goes to `_leaf_rest`, which does what the general path does with the value read, and
+# every other field to `_step`. The code depends only on the steps' kinds and on the
+# schema's attribute names (Python identifiers of our own types): response names (the
+# document's aliases, which a client chooses) are never part of it, they are bound as
+# constants. Functions are kept per kinds of steps, so an operation collected per request
+# (see `_collects_alike`) makes no code, only a closure.
+_INT_RANGE = "-2147483648 <= v <= 2147483647"
+_CHECKS = {
+    "str": "type(v) is str",
+    "bool": "type(v) is bool",
+    "float": "type(v) is float and isfinite(v)",
+    "int": f"type(v) is int and {_INT_RANGE}",
+}
+_UNCHANGED_KINDS: dict[type, str] = {str: "str", bool: "bool", float: "float"}
+_FACTORIES: dict[tuple[Any, ...], Callable[..., Callable[..., None]]] = {}
+_FACTORIES_BOUND = 2_000
+
+
+def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
+    """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
+    the reader, check, whether null is allowed); ("attribute",) for an `Attribute`,
+    ("call",) for a `Call` (each of those two only outside a deferred fragment), or
+    ("step",) for anything else."""
+    leaf, attribute_step, call = step[2], step[3], step[4]
+    if leaf is None:
+        if attribute_step is not None:
+            return ("attribute",)
+        return ("call",) if call is not None else ("step",)
+    _read, coerce, nullable, called, unchanged = leaf
+    attribute = None
+    if not called:
+        field_def = parent_type.fields[step[1][0].node.name.value]
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        name = getattr(definition, "python_name", None)
+        if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
+            attribute = name
+    if unchanged is not None:
+        check = _UNCHANGED_KINDS[unchanged]
+    elif coerce in _MEMBER_NAMES:
+        check = "enum"
+    elif coerce is GraphQLInt.coerce_output_value:  # (a function, not a bound method)
+        check = "int"
+    elif attribute is not None:
+        check = "coerce"  # the type's coercion, called here; its refusal said by `rest`
+    else:
+        check = ""  # a reader's value may be awaitable: `_leaf_rest` sees to it
+    return ("leaf", attribute, check, nullable)
+
+
+def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable[..., None]:
+    """`run(executor, source, path, parent_type, position_context, results, waiting)`:
+    each step's completed value put in `results` under its response name, in order, and
+    the names of those still awaited appended to `waiting`."""
+    kinds = tuple(_inline_kind(parent_type, step) for step in steps)
+    factory = _FACTORIES.get(kinds)
+    if factory is None:
+        if len(_FACTORIES) > _FACTORIES_BOUND:
+            _FACTORIES.clear()
+        factory = _FACTORIES[kinds] = _factory(kinds)
+    readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
+    names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
+    coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
+    return factory(steps, readers, names, coercions)
+
+
+_RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
+_STEP_PLAN = {"attribute": 3, "call": 4}  # where a step holds its `Attribute`, its `Call`
+
+
+def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
+    binds: list[str] = []
+    body: list[str] = []
+    for index, kind in enumerate(kinds):
+        binds.append(f"    S{index} = steps[{index}]; K{index} = S{index}[0]")
+        rest = f"rest(self, S{index}, v, {_RUN_ARGUMENTS[6:]})"
+        step = f"step(self, S{index}, {_RUN_ARGUMENTS[6:]})"
+        if kind[0] == "step":
+            body.append(f"        {step}")
+            continue
+        if kind[0] in ("attribute", "call"):
+            binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
+            if kind[0] == "attribute":
+                body += [
+                    "        if position_context is None:",
+                    f"            c = attribute(self, P{index}, D{index}, path, K{index},"
+                    " parent_type, source)",
+                    "            if c is OFF_PATH:",
+                    f"                into(self, S{index}, {_RUN_ARGUMENTS[6:]})",
+                    "            else:",
+                    f"                results[K{index}] = c",
+                    "                if type(c) not in SETTLED and self.is_awaitable(c):",
+                    f"                    waiting.append(K{index})",
+                ]
+            else:
+                binds.append(f"    N{index} = to_nodes(D{index})")
+                body += [
+                    "        if position_context is None:",
+                    f"            c = call(self, P{index}, D{index}, N{index},"
+                    f" Path(path, K{index}, parent_type.name), source)",
+                    f"            results[K{index}] = c",
+                    "            if type(c) not in SETTLED and self.is_awaitable(c):",
+                    f"                waiting.append(K{index})",
+                ]
+            body += ["        else:", f"            {step}"]
+            continue
+        _leaf, attribute, check, nullable = kind
+        if attribute is None:
+            binds.append(f"    R{index} = readers[{index}]")
+            read = f"R{index}(source)"
+        else:
+            read = f"source.{attribute}"
+        body += [
+            "        try:",
+            f"            v = {read}",
+            "        except Exception:",
+            "            v = UNDEFINED",
+        ]
+        keyword = "if"
+        if check == "enum":
+            binds.append(f"    M{index} = names[{index}]")
+            body += [
+                f"        n = M{index}.get(id(v))",
+                "        if n is not None:",
+                f"            results[K{index}] = n",
+            ]
+            keyword = "elif"
+        elif check and check != "coerce":
+            body += [f"        if {_CHECKS[check]}:", f"            results[K{index}] = v"]
+            keyword = "elif"
+        if nullable:
+            body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
+            keyword = "elif"
+        if check == "coerce":
+            binds.append(f"    C{index} = coercions[{index}]")
+            body += [
+                f"        {keyword} v is not UNDEFINED and not isinstance(v, Exception):",
+                "            try:",
+                f"                c = C{index}(v)",
+                "            except Exception:",
+                "                c = None",
+                "            if c is not None and c is not UNDEFINED:",
+                f"                results[K{index}] = c",
+                "            else:",
+                f"                {rest}",
+            ]
+            keyword = "elif"
+        if keyword == "if":
+            body.append(f"        {rest}")
+        else:
+            body += ["        else:", f"            {rest}"]
+    source = "\n".join(
+        [
+            "def make(steps, readers, names, coercions):",
+            *binds,
+            f"    def run({_RUN_ARGUMENTS}):",
+            *(body or ["        pass"]),
+            "    return run",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        "rest": PortalExecutionContext._leaf_rest,
+        "step": PortalExecutionContext._step,
+        "into": PortalExecutionContext._execute_field_into,
+        "attribute": PortalExecutionContext._complete_attribute,
+        "call": PortalExecutionContext._call_lean,
+        "to_nodes": to_nodes,
+        "Path": Path,
+        "OFF_PATH": _OFF_PATH,
+        "SETTLED": _SETTLED,
+        "UNDEFINED": Undefined,
+        "isfinite": isfinite,
+    }
+    exec(compile(source, "<schema.execution field set>", "exec"), namespace)  # noqa: S102
+    factory: Callable[..., Callable[..., None]] = namespace["make"]
+    return factory
 
 
 async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
@@ -662,7 +940,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.async_helpers = _helpers_of(self)
         # per grouped field set of this request (a list's items share one): its fields,
         # each with its leaf plan; the set itself is kept so that its id is not reused
-        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlans]] = {}
+        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldSetPlan]] = {}
         self._collects_alike = _collects_alike(self.operation, self.fragments)
 
     def collect_subfields(
@@ -679,6 +957,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (return_type, *[id(details.node) for details in field_details_list])
         entry = _COLLECTED.get(key)
         if entry is not None:
+            # (a list of the root's fields is new in each request: bound what they add)
+            if len(_BY_LIST) > _COLLECTED_BOUND:
+                _BY_LIST.clear()
+                _SUBPLANS.clear()
             _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, entry[1])
             return entry[1]
         collected = super().collect_subfields(return_type, field_details_list)
@@ -686,6 +968,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _COLLECTED.clear()
             _PLANNED.clear()
             _BY_LIST.clear()
+            _SUBPLANS.clear()
         _COLLECTED[key] = (field_details_list, collected)
         _BY_LIST[(return_type, id(field_details_list))] = (field_details_list, collected)
         grouped_field_set = collected.grouped_field_set
@@ -711,73 +994,14 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        planned = _PLANNED.get(id(grouped_field_set)) or self._field_plans.get(
-            id(grouped_field_set)
-        )
-        if planned is None or planned[0] is not grouped_field_set:
-            planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
-            self._field_plans[id(grouped_field_set)] = planned
+        if path is None:
+            run = self._root_plan(parent_type, grouped_field_set).run
+        else:
+            run = self._field_set_plan(parent_type, grouped_field_set).run
         results: dict[str, Any] = {}
         waiting: list[str] = []
-        is_awaitable = self.is_awaitable
-        value: Any
         try:
-            for name, details, leaf, attribute in planned[1]:
-                if attribute is not None and position_context is None:
-                    completed = self._complete_attribute(
-                        attribute, details, path, name, parent_type, source_value
-                    )
-                    if completed is not _OFF_PATH:
-                        results[name] = completed
-                        if type(completed) not in _SETTLED and is_awaitable(completed):
-                            waiting.append(name)
-                        continue
-                elif leaf is not None:
-                    read, coerce, nullable, called, unchanged = leaf
-                    try:
-                        value = read(source_value)
-                    except Exception:  # graphql-core's path runs it again, reports it
-                        value = Undefined
-                    else:
-                        if type(value) is unchanged and (
-                            unchanged is not float or isfinite(value)  # type: ignore[arg-type]
-                        ):
-                            results[name] = value
-                            continue
-                        if value is None:
-                            if nullable:
-                                results[name] = None
-                                continue
-                        elif called and is_awaitable(value):
-                            results[name] = self._complete_later(
-                                parent_type,
-                                details,
-                                Path(path, name, parent_type.name),
-                                value,
-                                position_context,
-                            )
-                            waiting.append(name)
-                            continue
-                        elif not isinstance(value, Exception):
-                            try:
-                                coerced = coerce(value)
-                            except Exception:  # refused: said at its path below
-                                coerced = None
-                            if coerced is not None and coerced is not Undefined:
-                                results[name] = coerced
-                                continue
-                result = StrawberryGraphQLCoreExecutionContext.execute_field(
-                    self,
-                    parent_type,
-                    source_value,
-                    details,
-                    Path(path, name, parent_type.name),
-                    position_context,
-                )
-                if result is not Undefined:
-                    results[name] = result
-                    if type(result) not in _SETTLED and is_awaitable(result):
-                        waiting.append(name)
+            run(self, source_value, path, parent_type, position_context, results, waiting)
         except Exception:
             if waiting:  # settle what other fields started: they may fail too
                 self.settle_in_background([results[name] for name in waiting])
@@ -785,6 +1009,262 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not waiting:
             return results
         return _completed(results, waiting)
+
+    def _field_set_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSetPlan:
+        planned = _PLANNED.get(id(grouped_field_set)) or self._field_plans.get(
+            id(grouped_field_set)
+        )
+        if planned is None or planned[0] is not grouped_field_set:
+            planned = (grouped_field_set, _field_plans(parent_type, grouped_field_set))
+            self._field_plans[id(grouped_field_set)] = planned
+        return planned[1]
+
+    def _root_plan(
+        self, root_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldSetPlan:
+        """The plan of the operation's root fields: graphql-core collects them anew in
+        each request, the same fields from the same nodes for an operation that collects
+        alike; its plan (the first request's field details in it) is kept for the next."""
+        if not self._collects_alike:
+            return self._field_set_plan(root_type, grouped_field_set)
+        operation = self.operation
+        key = (root_type, id(operation))
+        known = _ROOT_PLANS.get(key)
+        if (
+            known is not None
+            and known[0] is operation
+            and _same_fields(known[1], grouped_field_set)
+        ):
+            return known[1]
+        plan = _field_plans(root_type, grouped_field_set)
+        if all(
+            details.fragment_variable_values is None and details.defer_usage is None
+            for field_details in grouped_field_set.values()
+            for details in field_details
+        ):
+            if len(_ROOT_PLANS) > _COLLECTED_BOUND:
+                _ROOT_PLANS.clear()
+            _ROOT_PLANS[key] = (operation, plan)
+        return plan
+
+    def _subplan(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> FieldSetPlan | None:
+        """The plan of the fields `details` select on an object of `object_type` (what
+        `collect_subfields` then `execute_fields` find), or None when some are deferred.
+        Kept across requests for an operation that collects alike, by the list itself."""
+        if self._collects_alike:
+            known = _SUBPLANS.get((object_type, id(details)))
+            if known is not None and known[0] is details:
+                return known[1]
+        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        plan = None if defer_usages else self._field_set_plan(object_type, grouped_field_set)
+        if self._collects_alike:
+            if len(_SUBPLANS) > _COLLECTED_BOUND:
+                _SUBPLANS.clear()
+            _SUBPLANS[(object_type, id(details))] = (details, plan)
+        return plan
+
+    def _run_object(
+        self, plan: FieldSetPlan, object_type: GraphQLObjectType, path: Path, value: Any
+    ) -> Any:
+        """`execute_fields` of an object whose fields' plan is known."""
+        results: dict[str, Any] = {}
+        waiting: list[str] = []
+        try:
+            plan.run(self, value, path, object_type, None, results, waiting)
+        except Exception:
+            if waiting:  # settle what other fields started: they may fail too
+                self.settle_in_background([results[name] for name in waiting])
+            raise
+        if not waiting:
+            return results
+        return _completed(results, waiting)
+
+    def _step(
+        self,
+        step: Step,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        """A field other than a leaf (see `_runner`): a `Call`, an `Attribute`, or
+        graphql-core's `execute_field` at its path."""
+        name, details, _leaf, attribute, call = step
+        if position_context is None:
+            if call is not None:
+                completed = self._call_lean(
+                    call, details, to_nodes(details), Path(path, name, parent_type.name), source
+                )
+                results[name] = completed
+                if type(completed) not in _SETTLED and self.is_awaitable(completed):
+                    waiting.append(name)
+                return
+            if attribute is not None:
+                completed = self._complete_attribute(
+                    attribute, details, path, name, parent_type, source
+                )
+                if completed is not _OFF_PATH:
+                    results[name] = completed
+                    if type(completed) not in _SETTLED and self.is_awaitable(completed):
+                        waiting.append(name)
+                    return
+        self._execute_field_into(
+            step, source, path, parent_type, position_context, results, waiting
+        )
+
+    def _leaf_rest(
+        self,
+        step: Step,
+        value: Any,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        """A leaf whose value (`Undefined`: its read raised) the inline check did not
+        take: coerced here if it may be; a resolver's awaitable awaited by graphql-core;
+        anything unusual (a null where none may be, an exception, a value the type
+        refuses) to graphql-core's `execute_field`, which reads it again and says what is
+        wrong at its path."""
+        name, details, leaf, _attribute, _call = step
+        assert leaf is not None  # noqa: S101 - only leaves are given here
+        _read, coerce, nullable, called, unchanged = leaf
+        if value is not Undefined:
+            if type(value) is unchanged and (
+                unchanged is not float or isfinite(value)  # type: ignore[arg-type]
+            ):
+                results[name] = value
+                return
+            if value is None:
+                if nullable:
+                    results[name] = None
+                    return
+            elif called and self.is_awaitable(value):
+                results[name] = self._complete_later(
+                    parent_type,
+                    details,
+                    Path(path, name, parent_type.name),
+                    value,
+                    position_context,
+                )
+                waiting.append(name)
+                return
+            elif not isinstance(value, Exception):
+                try:
+                    coerced = coerce(value)
+                except Exception:  # refused: said at its path below
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    results[name] = coerced
+                    return
+        self._execute_field_into(
+            step, source, path, parent_type, position_context, results, waiting
+        )
+
+    def _execute_field_into(
+        self,
+        step: Step,
+        source: Any,
+        path: Path | None,
+        parent_type: GraphQLObjectType,
+        position_context: Any,
+        results: dict[str, Any],
+        waiting: list[str],
+    ) -> None:
+        name, details = step[0], step[1]
+        result = StrawberryGraphQLCoreExecutionContext.execute_field(
+            self, parent_type, source, details, Path(path, name, parent_type.name), position_context
+        )
+        if result is not Undefined:
+            results[name] = result
+            if type(result) not in _SETTLED and self.is_awaitable(result):
+                waiting.append(name)
+
+    def _call_lean(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        source: Any,
+    ) -> Any:
+        """A `Call` field's completed value (or an awaitable of it), as graphql-core's
+        `execute_field` gives it: the same arguments, the same result (eagerly run), its
+        errors reported at `path` (a non-null field's raised to its parent). A value of a
+        `Shape` that fits it goes straight into the object's fields; any other value
+        (and anything awaited) is completed by `complete_value` with a resolve info."""
+        field_def = call.field_def
+        info = (
+            self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            if call.needs_info
+            else None
+        )
+        try:
+            if field_def.args:
+                result = call.body(source, info, **self._argument_values(field_def, details[0]))
+            else:
+                result = call.body(source, info)
+            if call.eager:
+                result = run_eagerly(result)
+            shape, kind = call.shape, type(result)
+            # (awaited first: a type without `is_type_of` fits anything, an awaitable too)
+            if (
+                kind not in _SETTLED
+                and (shape is None or kind is not shape.origin)
+                and self.is_awaitable(result)
+            ):
+                if info is None:
+                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+                return self.complete_awaitable_value(
+                    field_def.type, details, info, path, result, None
+                )
+            if shape is not None and result is not None and shape.fits(result):
+                completed = self._complete_shaped(shape, details, path, result)
+            else:
+                if info is None:
+                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+                completed = self.complete_value(field_def.type, details, info, path, result, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, details, path)
+            return None
+        if type(completed) not in _SETTLED and self.is_awaitable(completed):
+            return self._settle_field(completed, field_def.type, details, path)
+        return completed
+
+    def _argument_values(self, field_def: GraphQLField, first: FieldDetails) -> dict[str, Any]:
+        """graphql-core's `get_argument_values`; kept per field node when they are the
+        document's alone (no variable read, no fragment's variables) and each value is
+        immutable (a scalar's or an enum's), so that no body sees another's changes."""
+        node = first.node
+        known = _ARGUMENTS.get(id(node))
+        if known is not None and known[0] is node and known[1] is field_def:
+            return known[2]
+        values = get_argument_values(
+            field_def,
+            node,
+            self.variable_values,
+            first.fragment_variable_values,
+            self.hide_suggestions,
+        )
+        if (
+            first.fragment_variable_values is None
+            and not any(_reads_variable(argument.value) for argument in node.arguments or ())
+            and all(
+                type(value) in _IMMUTABLE or isinstance(value, Enum) for value in values.values()
+            )
+        ):
+            if len(_ARGUMENTS) > _COLLECTED_BOUND:
+                _ARGUMENTS.clear()
+            _ARGUMENTS[id(node)] = (node, field_def, values)
+        return values
 
     def _complete_attribute(
         self,
@@ -807,7 +1287,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _OFF_PATH
         if value is None:
             return None if shape.nullable else _OFF_PATH
-        if not shape.fits(value):
+        if (
+            type(value) is not shape.origin
+            or shape.item_type is not None
+            or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
+        ) and not shape.fits(value):
             return _OFF_PATH
         path = Path(parent_path, name, parent_type.name)
         object_type = shape.object_type
@@ -815,17 +1299,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if shape.item_type is not None:
                 completed = self._complete_items(object_type, shape.item_type, details, path, value)
             else:  # `_complete_object`, inline: most attribute fields are one object
-                grouped_field_set, defer_usages, _forbidden = self.collect_subfields(
-                    object_type, details
-                )
-                if defer_usages:
-                    completed = self.execute_collected_subfields(
-                        object_type, value, path, grouped_field_set, defer_usages, None
-                    )
+                fields = self._subplan(object_type, details)
+                if fields is not None:
+                    completed = self._run_object(fields, object_type, path, value)
                 else:
-                    completed = self.execute_fields(
-                        object_type, value, path, grouped_field_set, None
-                    )
+                    completed = self._complete_object(object_type, details, path, value)
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
@@ -873,9 +1351,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _complete_object(
         self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
     ) -> Any:
+        plan = self._subplan(object_type, details)
+        if plan is not None:  # as execute_collected_subfields does, without its call
+            return self._run_object(plan, object_type, path, value)
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        if not defer_usages:  # as execute_collected_subfields does, without its call
-            return self.execute_fields(object_type, value, path, grouped_field_set, None)
         return self.execute_collected_subfields(
             object_type, value, path, grouped_field_set, defer_usages, None
         )
@@ -893,19 +1372,63 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
-        grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        execute = self.execute_fields if not defer_usages else None
+        # and their plan: each item's fields run as `execute_fields` runs them
+        plan = self._subplan(object_type, details)
+        if plan is None:
+            return self._complete_deferred_items(object_type, item_type, details, path, items)
+        run = plan.run
         try:
             for index, item in enumerate(items):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = path.add_key(index, None)
+                item_path = Path(path, index, None)
+                fields: dict[str, Any] = {}
+                pending: list[str] = []
                 try:
-                    if execute is not None:
-                        done = execute(object_type, item, item_path, grouped_field_set, None)
-                    else:
-                        done = self._complete_object(object_type, details, item_path, item)
+                    run(self, item, item_path, object_type, None, fields, pending)
+                except Exception as raw_error:
+                    if pending:  # settle what other fields started: they may fail too
+                        self.settle_in_background([fields[name] for name in pending])
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    completed.append(None)
+                    continue
+                if pending:
+                    waiting.append(index)
+                    completed.append(
+                        self._settle_field(
+                            _completed(fields, pending), item_type, details, item_path
+                        )
+                    )
+                else:
+                    completed.append(fields)
+        except Exception:
+            if waiting:
+                self.settle_in_background([completed[index] for index in waiting])
+            raise
+        if not waiting:
+            return completed
+        return _completed_items(completed, waiting)
+
+    def _complete_deferred_items(
+        self,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: Any,
+    ) -> Any:
+        """`_complete_items` where the items' fields defer some (graphql-core's path)."""
+        completed: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    done = self._complete_object(object_type, details, item_path, item)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     done = None

@@ -8,6 +8,7 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Awaitable
+from datetime import date
 from enum import Enum
 from typing import Annotated, Any
 
@@ -111,6 +112,8 @@ class Thing(Named):
     strict_parts: list[Part] = strawberry.field(default_factory=list)
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
+    count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
+    since: date | None = None  # strawberry's Date: its coercion is an `operator.methodcaller`
     flag: bool | None = True
     # lists of leaves: of enums (with nulls where they may be, or a value that is not one),
     # of scalars, and one where no list may be null
@@ -199,6 +202,33 @@ class Thing(Named):
         return span.low <= self.size <= span.high
 
     @strawberry.field
+    def boss(self) -> Part:  # a lean object field that fails (non-null: nulls the Thing)
+        if self.name == "c":
+            raise ValueError("no boss")
+        return Part(name=f"boss of {self.name}", weight=self.size)
+
+    @strawberry.field
+    def lost(self) -> Part:  # a lean object field returning null where none may be
+        return None if self.name == "d" else Part(name="found", weight=0)  # type: ignore[return-value]
+
+    @strawberry.field
+    def misfit(self) -> Part | None:  # a lean object field returning another type
+        return Other(code="x") if self.size == 13 else Part(name="fit", weight=1)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def pal(self, info: strawberry.Info) -> Other | None:  # waits; `Other` fits all
+        await asyncio.sleep(0)
+        if self.size == 13:
+            raise LookupError("no pal")
+        return Other(code=f"{info.path.key}:{self.name}")
+
+    @strawberry.field
+    def kids(self, first: int = 2) -> list[Part | None] | None:  # arguments, objects
+        if first < 0:
+            raise ValueError("first must not be negative")
+        return [Part(name=f"k{i}", weight=i) if i % 2 == 0 else None for i in range(first)]
+
+    @strawberry.field
     def later(self) -> str:  # a method of the source returning an awaitable
         async def value() -> str:
             await asyncio.sleep(0)
@@ -242,6 +272,8 @@ THINGS = [
         strict_parts=[part("q1", 1)],
         colors=[Color.BLUE, Color.RED],
         loose_colors=[None, Color.BLUE],
+        count=True,
+        since=date(2026, 12, 7),
         tags=["x", "y"],
         strict_tags=["s"],
     ),
@@ -256,11 +288,12 @@ THINGS = [
         loose=[None, part("l13", 13)],
         wrong=Other(code="not a part"),
         ratio=float("inf"),
+        count=2**31,
         flag=1,
         strict_parts=[part("q2", 2), None],
     ),
     thing("c", 3, required=None),
-    thing("d", 4, tint="not-a-color"),
+    thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
 ]
 
 
@@ -295,7 +328,8 @@ REFERENCE = strawberry.Schema(
 )
 
 QUERIES = {
-    "leaves and aliases": "{ things { name size color note n: name again: size label shout } }",
+    "leaves and aliases": "{ things { name size color note n: name again: size label shout"
+    " since } }",
     "skip and include": """query($yes: Boolean!, $no: Boolean!) {
         things { name @skip(if: $yes) size @include(if: $yes) note @include(if: $no)
                  ... @include(if: $no) { color } } }""",
@@ -327,10 +361,23 @@ QUERIES = {
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
     " parts { __typename ...n } } } fragment n on Named { name }",
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
+    "ints in range and not, a bool, a string that is not": "{ things { count size }"
+    " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
     "lists of leaves": "{ things { name colors looseColors tags } }",
     "a null list where none may be": "{ broken { name } things { name strictTags } }",
     "lists of leaves on a resolver's path": "{ named { ... on Thing { colors tags } } }",
+    "lean object fields, their errors and nulls": "{ broken { name boss { name weight }"
+    " lost { name } } things { name misfit { name } } }",
+    "a lean error nulls up to the root": "{ strict { name boss { name } } }",
+    "lean fields that wait, with aliases, an error and fragments on an interface": """{
+        things { pal { code } p2: pal { c: code } }
+        named { name ... on Thing { pal { code } kids { name } ...kin } } }
+        fragment kin on Thing { k1: kids(first: 1) { weight } boss { ... on Named { name } } }""",
+    "lean fields with arguments, variables, @skip and @include": """query($yes: Boolean!,
+        $no: Boolean!) { things { kids(first: 3) { name } none: kids(first: 0) { name }
+        bad: kids(first: -1) { name } boss @include(if: $no) { name }
+        pal @skip(if: $no) { code } lost @skip(if: $yes) { name } } }""",
     "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
         a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
         c: stamped(times: 2, tone: null, sizes: null, span: null)
@@ -384,12 +431,53 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 8 of Thing and 2 of Part without arguments; Thing's `ready`,
-    # `stamped`, `stampedLater` and `inside` with theirs (not `upper`: not Lean)
-    assert LEAN == 19
+    # the 5 of Query, 12 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # `stamped`, `stampedLater`, `inside` and `kids` with theirs (not `upper`: not Lean)
+    assert LEAN == 24
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
+
+
+def test_lean_fields_are_called_without_graphql_cores_execute_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lean resolver's field is called from `execute_fields` itself; graphql-core's
+    `execute_field` runs only for what is not lean (`upper`), and a resolve info is built
+    only for a body that reads it (`where`, and `kids`, given its arguments with one) or a
+    value graphql-core completes (a null where none may be, anything awaited): not for
+    `boss` nor for `things`."""
+    from graphql.execution.executor import Executor
+
+    executed: list[str] = []
+    infos: list[str] = []
+    execute_field = Executor.execute_field
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counting_execute(self: Any, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        executed.append(details[0].node.name.value)
+        return execute_field(self, parent_type, source, details, *rest)
+
+    def counting_info(self: Any, field_def: Any, nodes: Any, *rest: Any) -> Any:
+        infos.append(nodes[0].name.value)
+        return build_resolve_info(self, field_def, nodes, *rest)
+
+    monkeypatch.setattr(Executor, "execute_field", counting_execute)
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting_info)
+    query = """{ things { name boss { name } kids(first: 1) { name } where }
+        t: things { upper(word: "x") } }"""
+    fast = answer(FAST, query)
+    assert executed == ["upper", "upper"]  # the Query's and Thing's lean fields: none
+    assert sorted(set(infos)) == ["kids", "upper", "where"]
+    assert fast["data"]["things"][0] == {
+        "name": "a",
+        "boss": {"name": "boss of a"},
+        "kids": [{"name": "k0"}],
+        "where": "where@a",
+    }
+    executed.clear()
+    assert answer(REFERENCE, query) == fast
+    assert "boss" in executed  # (the reference does call it)
 
 
 def test_eager_fields_really_run_without_tasks() -> None:
@@ -498,6 +586,58 @@ def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
     assert leaf_plan(query_fields["things"]) is None  # not a leaf
 
 
+def test_leaves_are_checked_inline_by_kind() -> None:
+    """Each leaf of a field set is read and checked in the set's generated function: by
+    type (String, Boolean, a finite Float, a 32-bit Int), by member (an enum), for null
+    where the type allows it, or its type's coercion called; anything unusual goes to
+    `_leaf_rest`; `Attribute` and `Call` fields are dispatched from there too. The
+    function's code depends on the kinds of its steps alone: aliases are bound, not
+    written into it, and field sets of the same kinds share it."""
+    from schema import execution
+
+    thing_type = FAST._schema.type_map["Thing"]
+    assert isinstance(thing_type, GraphQLObjectType)
+    answer(
+        FAST,
+        "{ things { name color size ratio flag note label a: name b: name since"
+        ' spare { name } boss { name } upper(word: "x") } }',
+    )
+    names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b", "since"]
+    names += ["spare", "boss", "upper"]
+    [plan] = [
+        plan
+        for _grouped, plan in execution._PLANNED.values()
+        if [step[0] for step in plan.steps] == names
+    ]
+    kinds = [execution._inline_kind(thing_type, step) for step in plan.steps]
+    assert kinds == [
+        ("leaf", "name", "str", False),
+        ("leaf", "color", "enum", False),
+        ("leaf", "size", "int", False),
+        ("leaf", "ratio", "float", True),
+        ("leaf", "flag", "bool", True),
+        ("leaf", "note", "str", True),
+        ("leaf", None, "str", False),  # a resolver of the source alone: called
+        ("leaf", "name", "str", False),
+        ("leaf", "name", "str", False),
+        ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
+        ("attribute",),  # an object read as an attribute
+        ("call",),  # a lean resolver
+        ("step",),  # anything else
+    ]
+    factories = len(execution._FACTORIES)
+    aliased = answer(FAST, "{ things { n: name c: color s: size } }")
+    again = answer(FAST, "{ things { x: name y: color z: size } }")
+    assert len(execution._FACTORIES) == factories + 1  # Thing's, once for both
+    assert aliased["data"]["things"][0] == {"n": "a", "c": "RED", "s": 1}
+    assert again["data"]["things"][0] == {"x": "a", "y": "RED", "z": 1}
+    ints = answer(FAST, QUERIES["ints in range and not, a bool, a string that is not"])
+    # a bool as an Int is 1; 2**31 is not an Int (its error, its null); -2**31 is
+    assert ints["data"]["things"] == [{"count": 1, "size": 1}, {"count": None, "size": 13}]
+    assert ints["data"]["broken"][1] == {"count": -(2**31), "note": "7"}
+    assert [path for _message, path in ints["errors"]] == [("things", 1, "count")]
+
+
 def test_an_execution_leaves_no_reference_cycle() -> None:
     """The request's context (and all it reaches: loaders, rows) is freed when execution
     ends, by reference counting, not at the next garbage collection: a cycle through the
@@ -579,3 +719,140 @@ def test_lists_of_leaves_are_completed_here_unless_unusual() -> None:
     assert loose.complete((None, Color.RED)) == [None, "RED"]
     for unusual in ([Color.RED, None], [Color.RED, "nope"], "RED", None, [ValueError()]):
         assert not isinstance(colors.complete(unusual), list)  # graphql-core's path
+
+
+def test_deferred_fragments_answer_like_graphql_core() -> None:
+    """@defer inside list items, attribute objects and lean fields' objects (the portal
+    does not enable incremental delivery; the short path still keeps its answers)."""
+    from strawberry.schema.config import StrawberryConfig
+
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    fast = strawberry.Schema(
+        query=Query, execution_context_class=PortalExecutionContext, config=config
+    )
+    lean_resolvers(fast)
+    eager_resolvers(fast)
+    reference = strawberry.Schema(
+        query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, config=config
+    )
+    query = """{ things { name parts { name ... @defer { weight heavy } }
+        kids { name ... @defer { weight } } boss { ... @defer { name } } } }"""
+
+    async def run(schema: strawberry.Schema) -> list[str]:
+        result: Any = await schema.execute(query)
+        answers = [repr(getattr(result, "initial_result", result))]
+        async for later in result.subsequent_results:
+            answers.append(repr(later))
+        return answers
+
+    answered = asyncio.run(run(fast))
+    assert "pending=" in answered[0]  # really deferred
+    assert answered == asyncio.run(run(reference))
+
+
+def test_caches_across_requests_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lists of the root's fields are new in each request: what they add to the
+    caches kept across requests (by list) is bounded, not one entry more per request."""
+    from graphql import execute, parse
+
+    from schema import execution
+
+    monkeypatch.setattr(execution, "_COLLECTED_BOUND", 5)
+    document = parse("{ things { name parts { name } spare { name } } strict { name } }")
+    for _ in range(40):
+        result = execute(FAST._schema, document, executor_class=FAST.execution_context_class)
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        assert result.data is not None
+        assert len(execution._BY_LIST) <= 6
+        assert len(execution._SUBPLANS) <= 6
+
+
+def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """graphql-core collects the root fields in each request; their plan is made once per
+    operation that collects alike (and per request for one whose directives read
+    variables, where each request's variables still decide)."""
+    from graphql import execute, parse
+
+    from schema import execution
+
+    planned: list[list[str]] = []
+    field_plans = execution._field_plans
+
+    def counting(parent_type: GraphQLObjectType, fields: Any) -> Any:
+        planned.append(list(fields))
+        return field_plans(parent_type, fields)
+
+    monkeypatch.setattr(execution, "_field_plans", counting)
+
+    def run(document: Any, variables: dict[str, Any]) -> Any:
+        result = execute(
+            FAST._schema,
+            document,
+            variable_values=variables,
+            executor_class=FAST.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data
+
+    static = parse("{ a: strict { name } things { name } b: strict { label } }")
+    first = run(static, {})
+    assert ["a", "things", "b"] in planned
+    planned.clear()
+    assert run(static, {}) == first
+    assert run(static, {}) == first
+    assert planned == []  # nothing planned anew, not even the root's fields
+    dynamic = parse(
+        "query($yes: Boolean!) { a: strict @include(if: $yes) { name } things { name } }"
+    )
+    assert run(dynamic, {"yes": True}) == {"a": [{"name": "c"}], "things": first["things"]}
+    assert run(dynamic, {"yes": False}) == {"things": first["things"]}
+
+
+def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lean field's arguments given by the document alone, all scalars or enums, are
+    coerced once; those that read a variable, or hold a list or an input object, in each
+    request (each request's variables decide; no body sees a list another one changed)."""
+    from graphql import execute, parse
+    from graphql.execution import values
+
+    from schema import execution
+
+    coerced: list[str] = []
+    get_argument_values = values.get_argument_values
+
+    def counting(field_def: Any, node: Any, *rest: Any) -> Any:
+        coerced.append(node.alias.value if node.alias else node.name.value)
+        return get_argument_values(field_def, node, *rest)
+
+    monkeypatch.setattr(execution, "get_argument_values", counting)
+    document = parse(
+        """query($n: Int!) { things { k: kids(first: 3) { name } v: kids(first: $n) { name }
+        r: ready(suffix: "?") s: stamped(sizes: [1, 2], tone: BLUE) } }"""
+    )
+
+    def run(n: int) -> Any:
+        result = execute(
+            FAST._schema,
+            document,
+            variable_values={"n": n},
+            executor_class=FAST.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data
+
+    first = run(1)
+    assert coerced.count("k") == 1  # once: the second thing's are the first's
+    coerced.clear()
+    second = run(2)
+    assert sorted(set(coerced)) == ["s", "v"]  # a variable; a list
+    assert (
+        first["things"][0]["k"]
+        == second["things"][0]["k"]
+        == [{"name": "k0"}, None, {"name": "k2"}]
+    )
+    assert [len(thing["v"]) for thing in first["things"]] == [1, 1]
+    assert [len(thing["v"]) for thing in second["things"]] == [2, 2]
+    assert second["things"][0]["s"].startswith("a#s*1:blue:[1, 2]")
