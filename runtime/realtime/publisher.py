@@ -35,6 +35,7 @@ class OutboxPublisher:
         broker: Broker,
         clock: Clock,
         interval: float,
+        idle_interval: float | None = None,
     ) -> None:
         self._sessions = sessions
         # The idle check's connection: autocommit on PostgreSQL (no BEGIN and ROLLBACK
@@ -44,6 +45,9 @@ class OutboxPublisher:
         self._broker = broker
         self._clock = clock
         self._interval = interval
+        # An outbox found empty on the timer is looked at less and less often, up to this:
+        # a fleet at rest does not ask the database twice a second per instance.
+        self._idle_interval = max(interval, idle_interval or interval)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._retry_at = 0.0
@@ -77,21 +81,28 @@ class OutboxPublisher:
     _stopping = False
 
     async def _run(self) -> None:
+        wait = self._interval
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
+            kicked = self._wake.is_set()
             self._wake.clear()
+            idle_wait, wait = wait, self._interval
             if self._stopping or time.monotonic() < self._retry_at:
                 continue  # the broker or database was down a moment ago: wait for the backoff
             try:
-                await self.drain()
+                published = await self.drain()
                 self._backoff = 0.0
             except BrokerUnavailable as exc:
                 self._failed(f"broker unavailable ({exc})")
+                continue
             except Exception as exc:
                 self._failed(f"drain failed ({type(exc).__name__})")
                 log.debug("outbox drain failed", exc_info=True)
+                continue
+            if not kicked and not published:  # found empty on the timer: look later
+                wait = min(idle_wait * 2, self._idle_interval)
 
     def _failed(self, why: str) -> None:
         if self._backoff == 0.0:

@@ -46,7 +46,9 @@ class Realtime:
     ) -> None:
         self.settings = settings
         self.broker: Broker = build_broker(redis_url, settings.channel_prefix)
-        self.publisher = OutboxPublisher(sessions, self.broker, clock, settings.drain_seconds)
+        self.publisher = OutboxPublisher(
+            sessions, self.broker, clock, settings.drain_seconds, settings.drain_idle_seconds
+        )
         self.sockets = SocketRegistry(settings.max_connections_per_account)
         self.deliveries = asyncio.Semaphore(settings.delivery_concurrency)
         self.views = EventViews()

@@ -15,6 +15,9 @@ class RealtimeSettings:
     # How often the outbox is drained even when no commit in this process asked for it
     # (events written by another process, or left behind while the broker was down).
     drain_seconds: float = 0.5
+    # Each look on the timer that finds the outbox empty doubles the wait for the next, up to
+    # this; a commit of this process, or events found, bring it back to `drain_seconds`.
+    drain_idle_seconds: float = 4.0
     # An idle stream re-reads the subscriber's grants this often (revocations without events).
     recheck_seconds: float = 15.0
     max_connections_per_account: int = 10
@@ -41,6 +44,7 @@ class RealtimeSettings:
         return cls(
             channel_prefix=e.get("REDIS_CHANNEL_PREFIX", "portal:"),
             drain_seconds=float(e.get("REALTIME_DRAIN_SECONDS", "0.5")),
+            drain_idle_seconds=float(e.get("REALTIME_DRAIN_IDLE_SECONDS", "4")),
             recheck_seconds=float(e.get("REALTIME_RECHECK_SECONDS", "15")),
             max_connections_per_account=int(e.get("WS_MAX_CONNECTIONS_PER_ACCOUNT", "10")),
             delivery_concurrency=int(e.get("REALTIME_DELIVERY_CONCURRENCY", "6")),

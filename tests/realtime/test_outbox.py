@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from domain.events import EventKind
 from domain.realtime import BusEvent, patient_channel
 from domain.scopes import RecordArea
 from persistence import models as m
+from persistence import outbox_feed
 from persistence.db import create_engine, session_factory
 from persistence.notify import Notice, notify
 from persistence.outbox import OutboxRepository
@@ -352,4 +354,42 @@ async def test_draining_an_empty_outbox_on_postgresql_is_one_statement_without_a
         assert await publisher.drain() >= 1  # something waits: the drain's transaction runs
         assert any(q.upper().startswith("BEGIN") for q in sent), sent
     finally:
+        await engine.dispose()
+
+
+async def test_an_idle_outbox_is_looked_at_less_and_less_often_and_a_commit_resets_it(
+    live_db: Database, people: Family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the timer, each look that finds nothing doubles the wait (up to the idle interval),
+    so an instance at rest does not ask the database twice a second; an event written by
+    another process is still published within the idle interval."""
+    looks: list[float] = []
+    real = outbox_feed.has_unpublished
+
+    async def counted(session: Any) -> bool:
+        looks.append(asyncio.get_running_loop().time())
+        return await real(session)
+
+    monkeypatch.setattr(outbox_feed, "has_unpublished", counted)
+    engine = create_engine(live_db.url)
+    broker = Broker()
+    publisher = OutboxPublisher(
+        session_factory(engine), broker, SystemClock(), interval=0.05, idle_interval=0.4
+    )
+    await publisher.drain()  # what the seed left
+    publisher.start(engine)
+    try:
+        await asyncio.sleep(1.6)
+        # without the backoff: ~32 looks in 1.6 s; with it 0.05+0.1+0.2+0.4+0.4+0.4...: ~6
+        assert 3 <= len(looks) <= 10, looks
+        gaps = [b - a for a, b in pairwise(looks)]
+        assert gaps[-1] >= 0.3, gaps
+        async with broker.listen([patient_channel(people.alex)]) as listener:
+            # written by "another process": an engine whose commits do not kick the publisher
+            await _record(live_db.url, people.alex, "from elsewhere", commit=True)
+            async with asyncio.timeout(2):
+                (event, *_) = await _take(listener, 1)
+        assert event.patient_id == people.alex
+    finally:
+        await publisher.close(engine)
         await engine.dispose()
