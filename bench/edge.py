@@ -28,7 +28,8 @@ from bench.http import Request
 from bench.profile import scenario_app
 
 
-def _scope(request: Request, body: bytes) -> dict[str, Any]:
+def http_scope(request: Request, body: bytes) -> dict[str, Any]:
+    """The ASGI scope of `request` as wrk sends it (also `bench.edge_alone`'s)."""
     headers = [
         (b"host", b"127.0.0.1:8900"),
         (b"authorization", f"Bearer {request.token}".encode()),
@@ -73,7 +74,7 @@ async def call(app: Any, request: Request) -> tuple[int, bytes]:
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(_scope(request, body), receive, send)
+    await app(http_scope(request, body), receive, send)
     return status, b"".join(chunks)
 
 

@@ -26,13 +26,16 @@ import orjson
 from strawberry.types.execution import ExecutionResult
 
 import portal.auth
+from bench.edge import http_scope
+from bench.http import Request
 from domain.clock import FixedClock
 from portal.api import schema
 from portal.app import create_app, tune_gc
 from runtime.config import Settings
 from runtime.services import build_services
 
-QUERY = orjson.dumps({"query": "{ __typename }"})
+REQUEST = Request("not-read", {"query": "{ __typename }"})
+QUERY = orjson.dumps(REQUEST.body)
 
 
 async def signed_out(*_args: Any, **_kwargs: Any) -> portal.auth.Authentication:
@@ -45,29 +48,6 @@ async def canned(*_args: Any, **_kwargs: Any) -> ExecutionResult:
 
 async def no_audit(*_args: Any) -> None:
     return None
-
-
-def _scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1:8900"),
-            (b"authorization", b"Bearer not-read"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(QUERY)).encode()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8900),
-        "state": {},
-    }
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -90,7 +70,7 @@ async def run(args: argparse.Namespace) -> None:
 
         for _ in range(200):  # warm
             sent.clear()
-            await app(_scope(), receive, send)
+            await app(http_scope(REQUEST, QUERY), receive, send)
         if sent[0]["status"] != 200 or b"Query" not in sent[1]["body"]:
             raise SystemExit(f"bench.edge_alone: {sent}")
         tune_gc()
@@ -98,7 +78,7 @@ async def run(args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             cpu = time.process_time()
             for _ in range(args.count):
-                await app(_scope(), receive, send)
+                await app(http_scope(REQUEST, QUERY), receive, send)
             sent.clear()
             rounds.append((time.process_time() - cpu) / args.count * 1e6)
         await services.engine.dispose()

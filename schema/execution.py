@@ -995,20 +995,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         if path is None:
-            run = self._root_plan(parent_type, grouped_field_set).run
+            plan = self._root_plan(parent_type, grouped_field_set)
         else:
-            run = self._field_set_plan(parent_type, grouped_field_set).run
-        results: dict[str, Any] = {}
-        waiting: list[str] = []
-        try:
-            run(self, source_value, path, parent_type, position_context, results, waiting)
-        except Exception:
-            if waiting:  # settle what other fields started: they may fail too
-                self.settle_in_background([results[name] for name in waiting])
-            raise
-        if not waiting:
-            return results
-        return _completed(results, waiting)
+            plan = self._field_set_plan(parent_type, grouped_field_set)
+        return self._run_object(plan, parent_type, path, source_value, position_context)
 
     def _field_set_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
@@ -1068,13 +1058,18 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     def _run_object(
-        self, plan: FieldSetPlan, object_type: GraphQLObjectType, path: Path, value: Any
+        self,
+        plan: FieldSetPlan,
+        object_type: GraphQLObjectType,
+        path: Path | None,
+        value: Any,
+        position_context: Any = None,
     ) -> Any:
         """`execute_fields` of an object whose fields' plan is known."""
         results: dict[str, Any] = {}
         waiting: list[str] = []
         try:
-            plan.run(self, value, path, object_type, None, results, waiting)
+            plan.run(self, value, path, object_type, position_context, results, waiting)
         except Exception:
             if waiting:  # settle what other fields started: they may fail too
                 self.settle_in_background([results[name] for name in waiting])
