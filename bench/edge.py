@@ -2,9 +2,10 @@
 the ASGI app called directly with the requests wrk sends in the peer bench (POST, JSON
 body, `Content-Type: application/json`, a bearer token; no Accept, no Accept-Encoding).
 
-    python -m bench.edge [floor|dashboard|proxy] [--count 400] [--rounds 5] [--sqlite]
-                         [--cprofile 30]
+    python -m bench.edge [floor|dashboard|proxy|peer-dashboard|peer-proxy] [--count 400]
+                         [--rounds 5] [--sqlite] [--cprofile 30] [--dump FILE]
 
+`peer-dashboard` and `peer-proxy` send the peer bench's own BFF queries (as `bench.served`).
 Prints CPU ms per request (process_time over `--count` sequential requests, after a warm-up;
 the app's GC tuning applied; the best of `--rounds`, the least disturbed on a shared
 machine) and, with `--cprofile N`, the N functions of most own time.
@@ -117,7 +118,10 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.edge")
     parser.add_argument(
-        "scenario", nargs="?", default="floor", choices=["floor", "dashboard", "proxy"]
+        "scenario",
+        nargs="?",
+        default="floor",
+        choices=["floor", "dashboard", "proxy", "peer-dashboard", "peer-proxy"],
     )
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--patients", type=int, default=300)

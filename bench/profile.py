@@ -55,7 +55,12 @@ async def scenario_app(args: argparse.Namespace) -> AsyncIterator[tuple[Any, Any
             issuer = TokenIssuer(
                 SECRET, settings.jwt_issuer, settings.jwt_audience, timedelta(hours=1)
             )
-            requests: list[Request] = (await requests_for(url, issuer, 200))[args.scenario]
+            scenarios = await requests_for(url, issuer, 200)
+            if args.scenario.startswith("peer-"):
+                from bench.served import peer_queries, peer_scenarios
+
+                scenarios.update(peer_scenarios(scenarios, Path(peer_queries())))
+            requests: list[Request] = scenarios[args.scenario]
             services = build_services(settings)
             try:
                 yield services, create_app(services=services), requests

@@ -147,6 +147,14 @@ def measure(server: Served, path: Path, concurrency: int, seconds: float) -> dic
     }
 
 
+def peer_queries() -> str:
+    """The peer bench's `queries/bff` directory beside the checkout ("" when there is none)."""
+    return next(
+        (str(d / "shared/peer-bench/queries/bff") for d in ROOT.parents if (d / "shared").is_dir()),
+        "",
+    )
+
+
 def peer_scenarios(scenarios: dict[str, list[Request]], queries: Path) -> dict[str, list[Request]]:
     """The peer bench's BFF queries (its `queries/bff/*.graphql`) over the same accounts."""
     if not queries.is_dir():
@@ -262,14 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--peer-queries",
-        default=next(
-            (
-                str(d / "shared/peer-bench/queries/bff")
-                for d in ROOT.parents
-                if (d / "shared").is_dir()
-            ),
-            "",
-        ),
+        default=peer_queries(),
         help="the peer bench's queries/bff directory",
     )
     parser.add_argument("--in-process", action="store_true", help="also bench.edge's figure")
