@@ -12,13 +12,14 @@ limits off); wrk (`-t1`, bounded by `--seconds`) over the scenario's requests
 (`../shared/peer-bench/queries/bff`, or `--peer-queries DIR`) with the same accounts.
 
 Printed per run: the server process's utime + stime (`/proc/<pid>/stat`) divided by the
-requests wrk completed, and its voluntary context switches per request (how often it went
-to sleep waiting for a request or for PostgreSQL). `--in-process` also runs the same
-requests through the ASGI app called directly in this process, its lifespan running (what
-`bench.edge` measures): the difference is what serving adds. `--idle N` reads the server's
-CPU over N seconds without requests (its jobs and timers). `--tree DIR` (repeatable) serves
-another checkout (e.g. a `git archive` of main) with this interpreter; trees are run
-alternately, round by round, so that each sees the same load on a shared machine.
+requests wrk completed, wrk's p50 and p99 latency, and its voluntary context switches per
+request (how often it went to sleep waiting for a request or for PostgreSQL). `--in-process`
+also runs the same requests through the ASGI app called directly in this process, its
+lifespan running (what `bench.edge` measures): the difference is what serving adds.
+`--idle N` reads the server's CPU over N seconds without requests (its jobs and timers).
+`--tree DIR` (repeatable) serves another checkout (e.g. a `git archive` of main) with this
+interpreter; trees are run alternately, round by round, so that each sees the same load on a
+shared machine.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def measure(server: Served, path: Path, concurrency: int, seconds: float) -> dic
         "cpu_ms": cpu / figures["requests"] * 1000,
         "rps": figures["requests"] / (figures["duration_us"] / 1e6),
         "sleeps": slept / figures["requests"],
+        "p50_ms": figures["p50_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
         "load": f"{load}-{load_average()}",
     }
 
@@ -220,7 +223,8 @@ async def served(
                 print(
                     f"served     {tree.name:<14} {name:<14} c={concurrency:<3}"
                     f" {m['cpu_ms']:6.3f} ms CPU/request {m['rps']:7.1f} req/s"
-                    f" {m['sleeps']:5.2f} sleeps/request (load {m['load']})",
+                    f" {m['sleeps']:5.2f} sleeps/request"
+                    f" p50/p99 {m['p50_ms']:.1f}/{m['p99_ms']:.1f} ms (load {m['load']})",
                     flush=True,
                 )
     finally:
