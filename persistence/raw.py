@@ -36,6 +36,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from domain.errors import BrokenInvariant
@@ -191,9 +192,19 @@ async def _held(session: AsyncSession) -> _Held:
     return await _hold(session, connection, sync_session.get_transaction())
 
 
+async def raw_connection(connection: AsyncConnection) -> PoolProxiedConnection:
+    """`connection.get_raw_connection()`, without its greenlet hop when the pooled
+    connection is there already (the only case where getting it does no I/O: it is not
+    invalidated, so there is nothing to reconnect)."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.invalidated and not sync.closed:
+        return sync.connection
+    return await connection.get_raw_connection()
+
+
 async def _hold(session: AsyncSession, connection: AsyncConnection, transaction: Any) -> _Held:
     sync_session = session.sync_session
-    raw = await connection.get_raw_connection()
+    raw = await raw_connection(connection)
     adapted: Any = raw.dbapi_connection  # SQLAlchemy's adapter of the asyncpg connection
     dialect = connection.dialect
     if dialect.name == "sqlite":

@@ -82,3 +82,26 @@ async def test_a_connection_not_to_be_had_fails_the_use_and_frees_the_gate() -> 
         assert checked_out(engine) == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_live_connections_driver_is_had_without_a_greenlet_hop(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raw.raw_connection` (the request's reads and its audit) takes the pooled connection
+    a live connection holds as it is; only an invalidated one asks SQLAlchemy, which
+    reconnects (a greenlet hop: what `get_raw_connection` costs)."""
+    async with engine.connect() as connection:
+        held = await connection.get_raw_connection()
+        asked: list[AsyncConnection] = []
+        get_raw_connection = AsyncConnection.get_raw_connection
+
+        async def counted(self: AsyncConnection) -> object:
+            asked.append(self)
+            return await get_raw_connection(self)
+
+        monkeypatch.setattr(AsyncConnection, "get_raw_connection", counted)
+        assert await raw.raw_connection(connection) is held
+        assert asked == []
+        await connection.invalidate()
+        await raw.raw_connection(connection)  # reconnected by SQLAlchemy
+        assert asked == [connection]
