@@ -77,7 +77,12 @@ class RequestSession:
     It also counts the batches loaders have scheduled and not yet run: `close()` waits for
     them, so a request never ends (and never closes its connection) while one of its own
     batches is still running, e.g. a sibling's batch when a non-null field error ended the
-    execution early."""
+    execution early.
+
+    Shared, its batches run one after another in one task of its own (`run`): they would
+    take turns on the one connection anyway, and a task per batch cost a task, a lock
+    hand-over and a turn of the event loop per batch. (So a batch must never wait for
+    another loader's batch: none does, each reads its rows and returns.)"""
 
     def __init__(
         self,
@@ -103,6 +108,40 @@ class RequestSession:
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # `run`: the batches dispatched and not yet started, and the task running them.
+        self._batches: deque[_Batch] = deque()
+        self._runner: asyncio.Task[None] | None = None
+
+    @property
+    def runs_batches(self) -> bool:
+        """Whether dispatched batches go to `run` (shared) rather than a task each."""
+        return self._shared
+
+    def run(self, loader: SessionLoader[Any, Any], batch: list[Any]) -> None:
+        """Run `loader`'s batch after those dispatched before it, in the request's batch
+        task (started here if none is running)."""
+        self._batches.append((loader, batch))
+        runner = self._runner
+        if runner is None or runner.done():
+            self._runner = asyncio.get_running_loop().create_task(self._run_batches())
+
+    async def _run_batches(self) -> None:
+        batches = self._batches
+        try:
+            while batches:
+                loader, batch = batches.popleft()
+                await loader._run(batch)
+        finally:
+            self._runner = None
+            self._cancel_batches()
+
+    def _cancel_batches(self) -> None:
+        """The batch task was cancelled (the loop shutting down), maybe before it started:
+        the batches it did not start are cancelled, not left pending."""
+        batches = self._batches
+        while batches:
+            loader, batch = batches.popleft()
+            loader._cancel(batch)
 
     def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session to read on."""
@@ -218,6 +257,9 @@ class RequestSession:
             await self._give_back()
 
     async def close(self) -> None:
+        runner = self._runner
+        if runner is not None and runner.done():
+            self._cancel_batches()  # cancelled before it started
         await self._idle.wait()
         async with self._turn:
             await self._give_back()
@@ -237,6 +279,9 @@ class RequestSession:
             finally:
                 if self._gate is not None:
                     self._gate.release()
+
+
+_Batch = tuple["SessionLoader[Any, Any]", list[Any]]
 
 
 def _used(session: AsyncSession) -> bool:
@@ -322,13 +367,25 @@ class SessionLoader(DataLoader[K, V | None]):
         queue: list[tuple[K, asyncio.Future[V | None]]] = self._queue
         self._queue = []
         size = self.max_batch_size
+        batches = [queue]
         if size and size < len(queue):
-            for start in range(0, len(queue), size):
-                if start and self._request is not None:
-                    self._request.queued()  # one more batch of this dispatch
-                self.loop.create_task(self._run(queue[start : start + size]))
-        else:
-            self.loop.create_task(self._run(queue))
+            batches = [queue[start : start + size] for start in range(0, len(queue), size)]
+        request = self._request
+        for n, batch in enumerate(batches):
+            if n and request is not None:
+                request.queued()  # one more batch of this dispatch
+            if request is not None and request.runs_batches:
+                request.run(self, batch)
+            else:
+                self.loop.create_task(self._run(batch))
+
+    def _cancel(self, queue: list[tuple[K, asyncio.Future[V | None]]]) -> None:
+        """A batch that will not run: its keys cancelled and uncached."""
+        for key, future in queue:
+            self._cache.pop(key, None)
+            future.cancel()
+        if self._request is not None:
+            self._request.loaded()
 
     async def _run(self, queue: list[tuple[K, asyncio.Future[V | None]]]) -> None:
         try:

@@ -279,7 +279,7 @@ async def _insert_raw(engine: AsyncEngine, entries: Sequence[AuditEntry]) -> Non
 
 async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
     columns = [[getattr(e, c) for e in entries] for c in AUDIT_COLUMNS]
-    driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
+    driver: Any = (await raw.raw_connection(connection)).driver_connection  # asyncpg's
     try:
         await driver.execute(INSERT_UNNEST_RAW, *columns)
     except BaseException:

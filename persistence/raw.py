@@ -36,6 +36,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from domain.errors import BrokenInvariant
@@ -191,9 +192,19 @@ async def _held(session: AsyncSession) -> _Held:
     return await _hold(session, connection, sync_session.get_transaction())
 
 
+async def raw_connection(connection: AsyncConnection) -> PoolProxiedConnection:
+    """`connection.get_raw_connection()`, without its greenlet hop when the pooled
+    connection is there already (the only case where getting it does no I/O: it is not
+    invalidated, so there is nothing to reconnect)."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.invalidated and not sync.closed:
+        return sync.connection
+    return await connection.get_raw_connection()
+
+
 async def _hold(session: AsyncSession, connection: AsyncConnection, transaction: Any) -> _Held:
     sync_session = session.sync_session
-    raw = await connection.get_raw_connection()
+    raw = await raw_connection(connection)
     adapted: Any = raw.dbapi_connection  # SQLAlchemy's adapter of the asyncpg connection
     dialect = connection.dialect
     if dialect.name == "sqlite":
@@ -239,7 +250,7 @@ async def rows(
         process = parameter.process
         arguments.append(value if process is None else process(value))
     sync = held.sync
-    if sync.dispatch.before_cursor_execute:
+    if _listened(sync):
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, tuple(arguments), None, False)
     try:
         if compiled.described:
@@ -261,6 +272,15 @@ async def rows(
         tuple(v if p is None else p(v) for v, p in zip(record, results, strict=True))
         for record in records
     ]
+
+
+def _listened(sync: Connection) -> bool:
+    """Whether a `before_cursor_execute` listener is to be told: SQLAlchemy's own test
+    first (the flags it checks before every event), then the listeners themselves (asking
+    a dispatcher for them costs more than the rest of that test: none in production)."""
+    return (sync._has_events or sync.engine._has_events) and bool(
+        sync.dispatch.before_cursor_execute
+    )
 
 
 async def _through_sqlalchemy(
@@ -469,7 +489,7 @@ async def _sqlite_rows(
         return await _through_sqlalchemy(session, statement, values)
     form, arguments = prepared
     sync = held.sync
-    if sync.dispatch.before_cursor_execute:
+    if _listened(sync):
         sync.dispatch.before_cursor_execute(sync, None, form.sql, tuple(arguments), None, False)
     try:
         # SQLAlchemy's own statements on this connection take the same lock.

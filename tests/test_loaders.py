@@ -137,3 +137,49 @@ async def test_close_waits_for_a_batch_not_yet_run(request_session: RequestSessi
     await request_session.close()
     assert pending.done()
     assert pending.result() == 42
+
+
+class Tasked(Doubling):
+    """Doubling, noting the task each batch ran in."""
+
+    def __init__(self, sessions: RequestSession, tasks: list[asyncio.Task[object] | None]) -> None:
+        super().__init__(sessions)
+        self.tasks = tasks
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[int]) -> dict[int, int]:
+        self.tasks.append(asyncio.current_task())
+        return await super().fetch(session, keys)
+
+
+async def test_a_requests_batches_run_in_turn_in_one_task(
+    request_session: RequestSession,
+) -> None:
+    """A shared session's batches, of any loader, run one after another in one task of the
+    request: no task, lock hand-over and turn of the event loop per batch."""
+    tasks: list[asyncio.Task[object] | None] = []
+    first, second = Tasked(request_session, tasks), Tasked(request_session, tasks)
+    values = await asyncio.gather(first.get(1), second.get(2), first.get(3))
+    assert list(values) == [2, 4, 6]
+    assert first.batches == [[1, 3]]
+    assert second.batches == [[2]]
+    assert len(tasks) == 2
+    assert tasks[0] is tasks[1] is not None
+
+
+async def test_batches_not_run_when_the_batch_task_is_cancelled_are_cancelled(
+    request_session: RequestSession,
+) -> None:
+    """The loop shutting down cancels the request's batch task: the batches it had not
+    started are cancelled (their keys uncached), and the request may still close."""
+    first, second = Doubling(request_session), Doubling(request_session)
+    one, two = first.load(1), second.load(2)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # both dispatched to the batch task, which has not started
+    runner = request_session._runner
+    assert runner is not None
+    runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
+    await asyncio.wait_for(request_session.close(), 1)
+    assert one.cancelled()
+    assert two.cancelled()
+    assert await second.get(2) == 4  # asked again: loaded again

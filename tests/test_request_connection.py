@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loaders.base import FairGate, RequestSession
@@ -82,3 +82,50 @@ async def test_a_connection_not_to_be_had_fails_the_use_and_frees_the_gate() -> 
         assert checked_out(engine) == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_live_connections_driver_is_had_without_a_greenlet_hop(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raw.raw_connection` (the request's reads and its audit) takes the pooled connection
+    a live connection holds as it is; only an invalidated one asks SQLAlchemy, which
+    reconnects (a greenlet hop: what `get_raw_connection` costs)."""
+    async with engine.connect() as connection:
+        held = await connection.get_raw_connection()
+        asked: list[AsyncConnection] = []
+        get_raw_connection = AsyncConnection.get_raw_connection
+
+        async def counted(self: AsyncConnection) -> object:
+            asked.append(self)
+            return await get_raw_connection(self)
+
+        monkeypatch.setattr(AsyncConnection, "get_raw_connection", counted)
+        assert await raw.raw_connection(connection) is held
+        assert asked == []
+        await connection.invalidate()
+        await raw.raw_connection(connection)  # reconnected by SQLAlchemy
+        assert asked == [connection]
+
+
+async def test_statements_run_by_raw_are_told_to_listeners_added_at_any_time(
+    engine: AsyncEngine,
+) -> None:
+    """raw asks SQLAlchemy's event flags before its dispatcher (`_listened`): a listener
+    added to the engine after the request's connection was checked out is told too."""
+    request = RequestSession(session_factory(reading_engine(engine)), shared=True)
+    told: list[str] = []
+
+    def listener(*args: object) -> None:
+        told.append(str(args[2]))
+
+    try:
+        async with request() as session:
+            await people.principal_for(session, "acc-0000001", NOW)
+            assert told == []
+            event.listen(engine.sync_engine, "before_cursor_execute", listener)
+            await people.principal_for(session, "acc-0000001", NOW)
+            assert len(told) == 1
+            assert told[0].lstrip().upper().startswith("SELECT")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+        await request.close()
