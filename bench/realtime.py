@@ -28,7 +28,9 @@ fan-out to 100 its p99 is the commit to about the last send. Each also reports t
 subscribers' server CPU per delivery (from /proc, writes included when
 one instance serves both; the fan-out's one write is shared by all its deliveries), and for
 a fan-out to n > 1 (with n = 1 among the sizes) the same without the write: the slope of the
-server CPU per write between n = 1 and n.
+server CPU per write between n = 1 and n; and the benchmark process's own CPU per delivery
+(its clients on the same cores: what they take is not the server's).
+`--modes fanout --idle -1` runs the fan-out rows alone.
 """
 
 from __future__ import annotations
@@ -240,6 +242,7 @@ async def run_scenario(
     await prime(write_on, subscribers, chosen)
     buckets = await delivery_buckets(subscribe_on)
     cpu = subscribe_on.cpu_seconds()
+    client_cpu = time.process_time()  # this process: the clients, their parsing, the writes
     ledger = Ledger(audience=len(subscribers) if fanout else 1)
     answered: list[float] = []  # how long the write's own request took
     stop = asyncio.Event()
@@ -270,6 +273,7 @@ async def run_scenario(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), 30)
     cpu = subscribe_on.cpu_seconds() - cpu
+    client_cpu = time.process_time() - client_cpu
     buckets_after = await delivery_buckets(subscribe_on)
     stop.set()
     await asyncio.gather(*listeners)
@@ -299,6 +303,11 @@ async def run_scenario(
         # The subscribers' server, writes and all (on one instance it serves the writes too).
         "server_cpu_ms_per_delivery": round(cpu * 1000 / len(latencies), 2) if latencies else None,
         "server_cpu_ms_per_write": round(cpu * 1000 / len(ledger.sent), 2),
+        # The benchmark's own process on the same cores: its clients receiving and parsing
+        # each delivery (and sending the writes), competing with the server for the CPU.
+        "client_cpu_ms_per_delivery": (
+            round(client_cpu * 1000 / len(latencies), 3) if latencies else None
+        ),
     }
 
 
@@ -349,10 +358,13 @@ async def scenarios(
     pool: list[Target],
     sizes: list[int],
     seconds: float,
+    modes: tuple[str, ...] = ("spread", "fanout"),
 ) -> None:
     for n in sizes:
         for fanout in (False, True):
             mode = "fanout" if fanout else "spread"
+            if mode not in modes:
+                continue
             chosen = [pool[0]] * n if fanout else pool[:n]
             result = await run_scenario(subscribe_on, write_on, chosen, fanout, seconds)
             one = report.get(f"{label} fanout n=1")
@@ -384,17 +396,20 @@ async def main(args: argparse.Namespace) -> None:
         # broker serves one instance only, so it must not share the outbox with others.
         single = await start()
         idle = args.idle or max(sizes)  # patients' own accounts, taken again if too few
-        report["idle_memory"] = await idle_memory(
-            single, [pool[i % len(pool)] for i in range(idle)]
+        if idle > 0:
+            report["idle_memory"] = await idle_memory(
+                single, [pool[i % len(pool)] for i in range(idle)]
+            )
+            print(json.dumps(report["idle_memory"]), flush=True)
+        await scenarios(
+            report, "one-instance", single, single, pool, sizes, args.seconds, args.modes
         )
-        print(json.dumps(report["idle_memory"]), flush=True)
-        await scenarios(report, "one-instance", single, single, pool, sizes, args.seconds)
         await single.stop()
         if args.redis:
             prefix = f"bench-{uuid.uuid4().hex[:6]}:"
             a = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
             b = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
-            await scenarios(report, "two-instances", a, b, pool, sizes, args.seconds)
+            await scenarios(report, "two-instances", a, b, pool, sizes, args.seconds, args.modes)
         out = work / "realtime.json"
         out.write_text(json.dumps(report, indent=2))
         print(f"report: {out}")
@@ -422,7 +437,13 @@ def parse() -> argparse.Namespace:
         "--idle",
         type=int,
         default=0,
-        help="idle subscriptions for the memory figure (default: the largest size)",
+        help="idle subscriptions for the memory figure (default: the largest size; -1: none)",
+    )
+    parser.add_argument(
+        "--modes",
+        type=lambda text: tuple(text.split(",")),
+        default=("spread", "fanout"),
+        help="scenarios to run, comma-separated: spread, fanout (default both)",
     )
     parser.add_argument(
         "--sizes",
