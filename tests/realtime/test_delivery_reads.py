@@ -20,6 +20,7 @@ from runtime.context import SocketContext, SocketSession
 from runtime.realtime import streams
 from runtime.services import build_services
 from tests.conftest import ACCOUNT_IDS, ALEX, NOW, TRANSACTION_CONTROL, Database, settings_for
+from tests.realtime.conftest import statements_sent
 
 
 async def test_a_message_and_its_thread_are_one_statement(seeded_db: Database) -> None:
@@ -82,19 +83,6 @@ async def test_an_events_subscriber_and_object_are_read_without_transaction_cont
     if not seeded_db.url.startswith("postgresql"):
         pytest.skip("transaction control as PostgreSQL sees it: PostgreSQL only")
     services = build_services(settings_for(seeded_db.url))
-    sent: list[str] = []
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if not record.info.get("logged"):
-            dbapi_connection.driver_connection.add_query_logger(lambda r: sent.append(r.query))
-            record.info["logged"] = True
-
-    def cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)  # through SQLAlchemy's cursor; the logger sees the rest
-
-    engine = services.engine.sync_engine
-    event.listen(engine, "checkout", checkout)
-    event.listen(engine, "before_cursor_execute", cursor)
     try:
         async with services.session() as session:
             message_id, patient_id = (
@@ -117,15 +105,13 @@ async def test_an_events_subscriber_and_object_are_read_without_transaction_cont
         context.socket = SocketSession(ACCOUNT_IDS[ALEX], None, expires)
         spec = streams.Spec(EventKind.MESSAGE_RECEIVED, RecordArea.MESSAGES, patient_id, None)
         stream = streams._Stream(context, spec, "Watch")
-        sent.clear()
-        principal, view = await stream.at_event(1)
-        grant = access.access_patient(
-            principal, patient_id, RecordArea.MESSAGES, services.settings.ages
-        )
-        assert await view.loaders.message.get((grant, message_id)) is not None
+        with statements_sent(services.engine) as sent:
+            principal, view = await stream.at_event(1)
+            grant = access.access_patient(
+                principal, patient_id, RecordArea.MESSAGES, services.settings.ages
+            )
+            assert await view.loaders.message.get((grant, message_id)) is not None
         assert len(sent) == 2, sent  # the subscriber, the message with its thread
         assert not [q for q in sent if q.lstrip().upper().startswith(TRANSACTION_CONTROL)]
     finally:
-        event.remove(engine, "checkout", checkout)
-        event.remove(engine, "before_cursor_execute", cursor)
         await services.engine.dispose()
