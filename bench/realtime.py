@@ -28,7 +28,9 @@ fan-out to 100 its p99 is the commit to about the last send. Each also reports t
 subscribers' server CPU per delivery (from /proc, writes included when
 one instance serves both; the fan-out's one write is shared by all its deliveries), and for
 a fan-out to n > 1 (with n = 1 among the sizes) the same without the write: the slope of the
-server CPU per write between n = 1 and n.
+server CPU per write between n = 1 and n; and the benchmark process's own CPU per delivery
+(its clients on the same cores: what they take is not the server's).
+`--modes fanout --idle -1` runs the fan-out rows alone.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
+import websockets
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
@@ -57,8 +62,9 @@ from persistence.db import create_engine, normalize_url, session_factory
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
 from persistence.seed import load_dataset
+from runtime.config import DEV_INTEGRATION_TOKEN
 from runtime.security import hash_password
-from tests.realtime.harness import Client, Closed, Server, provider_reply, token_for
+from tests.realtime.harness import Client, Server, provider_reply, token_for
 
 QUERY = """subscription($p: ID, $afterSeq: ID) {
   messageReceived(patientId: $p, afterSeq: $afterSeq) { seq message { body } }
@@ -87,8 +93,6 @@ class Subscriber:
 
 async def delivery_buckets(server: Server) -> list[tuple[float, float]]:
     """The server's commit-to-send histogram: (upper bound, cumulative count) per bucket."""
-    import httpx
-
     async with httpx.AsyncClient() as client:
         text_ = (await client.get(f"{server.url}/metrics", timeout=10)).text
     found = []
@@ -210,22 +214,29 @@ class Ledger:
     audience: int = 1
 
 
-async def listen(subscriber: Subscriber, ledger: Ledger, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            data = await subscriber.client.data(subscriber.op, 1.0)
-        except TimeoutError:
-            continue
-        except Closed:
-            return
-        arrived = time.perf_counter()
-        body = data["messageReceived"]["message"]["body"]
-        if body in ledger.sent:
-            subscriber.latencies.append(arrived - ledger.sent[body])
-            subscriber.arrivals.append((body, arrived))
-            ledger.counts[body] = ledger.counts.get(body, 0) + 1
-            if ledger.counts[body] == ledger.audience:
-                ledger.everyone[body].set()
+async def listen(subscriber: Subscriber, ledger: Ledger) -> None:
+    """Until its connection is closed. Reads the socket itself, not `Client.data` (a task
+    per message for its timeout, on Python 3.11): the clients share the server's cores, and
+    what they take for themselves is taken from the server."""
+    try:
+        async for raw in subscriber.client.ws:
+            arrived = time.perf_counter()
+            message = orjson.loads(raw)
+            if message.get("id") != subscriber.op or message.get("type") not in ("next", "data"):
+                continue
+            _record(subscriber, ledger, message["payload"]["data"], arrived)
+    except websockets.ConnectionClosed:
+        return
+
+
+def _record(subscriber: Subscriber, ledger: Ledger, data: dict[str, Any], arrived: float) -> None:
+    body = data["messageReceived"]["message"]["body"]
+    if body in ledger.sent:
+        subscriber.latencies.append(arrived - ledger.sent[body])
+        subscriber.arrivals.append((body, arrived))
+        ledger.counts[body] = ledger.counts.get(body, 0) + 1
+        if ledger.counts[body] == ledger.audience:
+            ledger.everyone[body].set()
 
 
 async def run_scenario(
@@ -240,16 +251,23 @@ async def run_scenario(
     await prime(write_on, subscribers, chosen)
     buckets = await delivery_buckets(subscribe_on)
     cpu = subscribe_on.cpu_seconds()
+    client_cpu = time.process_time()  # this process: the clients, their parsing, the writes
     ledger = Ledger(audience=len(subscribers) if fanout else 1)
     answered: list[float] = []  # how long the write's own request took
-    stop = asyncio.Event()
-    listeners = [asyncio.create_task(listen(s, ledger, stop)) for s in subscribers]
+    listeners = [asyncio.create_task(listen(s, ledger)) for s in subscribers]
+    # One HTTP client for the writes (`Server.post_event` makes one per write: about 25 ms
+    # of this process's CPU each, its TLS context included, spent while events fan out).
+    http = httpx.AsyncClient(
+        base_url=write_on.url, headers={"authorization": f"Bearer {DEV_INTEGRATION_TOKEN}"}
+    )
 
     async def write(target: Target) -> str:
         body = f"bench-{uuid.uuid4().hex[:10]}"
         ledger.everyone[body] = asyncio.Event()
         ledger.sent[body] = time.perf_counter()
-        await write_on.post_event(provider_reply(target.thread_id, target.provider_id, body))
+        event = provider_reply(target.thread_id, target.provider_id, body)
+        response = await http.post("/integration/events", json=event, timeout=10)
+        response.raise_for_status()
         ledger.answered[body] = time.perf_counter()
         answered.append(ledger.answered[body] - ledger.sent[body])
         return body
@@ -270,10 +288,11 @@ async def run_scenario(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), 30)
     cpu = subscribe_on.cpu_seconds() - cpu
+    client_cpu = time.process_time() - client_cpu
     buckets_after = await delivery_buckets(subscribe_on)
-    stop.set()
-    await asyncio.gather(*listeners)
+    await http.aclose()
     await asyncio.gather(*(s.client.close() for s in subscribers))
+    await asyncio.gather(*listeners)  # each ends with its connection
     latencies = [x for s in subscribers for x in s.latencies]
     from_commit = [
         at - ledger.answered[body]
@@ -299,6 +318,11 @@ async def run_scenario(
         # The subscribers' server, writes and all (on one instance it serves the writes too).
         "server_cpu_ms_per_delivery": round(cpu * 1000 / len(latencies), 2) if latencies else None,
         "server_cpu_ms_per_write": round(cpu * 1000 / len(ledger.sent), 2),
+        # The benchmark's own process on the same cores: its clients receiving and parsing
+        # each delivery (and sending the writes), competing with the server for the CPU.
+        "client_cpu_ms_per_delivery": (
+            round(client_cpu * 1000 / len(latencies), 3) if latencies else None
+        ),
     }
 
 
@@ -349,10 +373,13 @@ async def scenarios(
     pool: list[Target],
     sizes: list[int],
     seconds: float,
+    modes: tuple[str, ...] = ("spread", "fanout"),
 ) -> None:
     for n in sizes:
         for fanout in (False, True):
             mode = "fanout" if fanout else "spread"
+            if mode not in modes:
+                continue
             chosen = [pool[0]] * n if fanout else pool[:n]
             result = await run_scenario(subscribe_on, write_on, chosen, fanout, seconds)
             one = report.get(f"{label} fanout n=1")
@@ -384,17 +411,20 @@ async def main(args: argparse.Namespace) -> None:
         # broker serves one instance only, so it must not share the outbox with others.
         single = await start()
         idle = args.idle or max(sizes)  # patients' own accounts, taken again if too few
-        report["idle_memory"] = await idle_memory(
-            single, [pool[i % len(pool)] for i in range(idle)]
+        if idle > 0:
+            report["idle_memory"] = await idle_memory(
+                single, [pool[i % len(pool)] for i in range(idle)]
+            )
+            print(json.dumps(report["idle_memory"]), flush=True)
+        await scenarios(
+            report, "one-instance", single, single, pool, sizes, args.seconds, args.modes
         )
-        print(json.dumps(report["idle_memory"]), flush=True)
-        await scenarios(report, "one-instance", single, single, pool, sizes, args.seconds)
         await single.stop()
         if args.redis:
             prefix = f"bench-{uuid.uuid4().hex[:6]}:"
             a = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
             b = await start(REDIS_URL=args.redis, REDIS_CHANNEL_PREFIX=prefix)
-            await scenarios(report, "two-instances", a, b, pool, sizes, args.seconds)
+            await scenarios(report, "two-instances", a, b, pool, sizes, args.seconds, args.modes)
         out = work / "realtime.json"
         out.write_text(json.dumps(report, indent=2))
         print(f"report: {out}")
@@ -422,7 +452,13 @@ def parse() -> argparse.Namespace:
         "--idle",
         type=int,
         default=0,
-        help="idle subscriptions for the memory figure (default: the largest size)",
+        help="idle subscriptions for the memory figure (default: the largest size; -1: none)",
+    )
+    parser.add_argument(
+        "--modes",
+        type=lambda text: tuple(text.split(",")),
+        default=("spread", "fanout"),
+        help="scenarios to run, comma-separated: spread, fanout (default both)",
     )
     parser.add_argument(
         "--sizes",

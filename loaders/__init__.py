@@ -102,11 +102,14 @@ class Loaders:
         *,
         per_request: bool = False,
         session: RequestSession | None = None,
+        reads: bool = False,
     ) -> None:
         """`per_request`: every batch shares one session (and connection) until `close()`
         (HTTP requests on PostgreSQL); otherwise each batch has a short session of its own
         (SQLite, subscription events). `session`: that shared session, already opened (the
-        one the request authenticated on)."""
+        one the request authenticated on). `reads` (subscription events, which only read):
+        those short sessions are the reading engine's, in autocommit on PostgreSQL, so a
+        batch is its one statement, without a BEGIN and a ROLLBACK round trip around it."""
         self._services = services
         if session is not None:
             self.session = session
@@ -115,7 +118,8 @@ class Loaders:
                 services.read_sessions, shared=True, gate=services.request_gate
             )
         else:
-            self.session = RequestSession(services.sessions, shared=False)
+            sessions = services.read_sessions if reads else services.sessions
+            self.session = RequestSession(sessions, shared=False)
         self._sessions: SessionSource = self.session
 
     async def close(self) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,9 +34,12 @@ from persistence.paging import Page, PageOf, SortKey, pages_per_parent
 from persistence.queries.guard import own_patient_id
 
 log = logging.getLogger(__name__)
-# How long `write_together` holds a batch for the rest of a group (a stalled delivery must
-# not hold the others' events back for long); normally the group is complete in a few ms.
+# How long `write_together` holds a batch for the rest of a group while none of the group
+# moves on (a stalled delivery must not hold the others' events back for long); normally
+# the group is complete in a few ms. A group that keeps moving on (its deliveries executed
+# one after the other on a busy machine) is held at most GATHER_LIMIT_SECONDS.
 GATHER_SECONDS = 0.05
+GATHER_LIMIT_SECONDS = 0.5
 SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -89,6 +92,18 @@ def _postgres_engine(sessions: SessionSource) -> AsyncEngine | None:
     return None
 
 
+class Group(Protocol):
+    """Callers handing their entries in one by one, e.g. the deliveries of one event to one
+    viewer (runtime/realtime/sharing.py, `Gathering`)."""
+
+    @property
+    def left(self) -> int:
+        """How many have handed theirs in (or dropped out) so far: it only grows."""
+
+    def all_in(self) -> asyncio.Future[None] | None:
+        """Done once all have; None: already so."""
+
+
 class AuditWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
         self._sessions = sessions
@@ -100,7 +115,7 @@ class AuditWriter:
         self.last_lag = 0.0  # how long the oldest entry of the last written batch waited
         # `write_together`: the entries waiting for the next write, and its end.
         self._together: list[AuditEntry] = []
-        self._together_waits: set[asyncio.Future[None]] = set()
+        self._together_groups: set[Group] = set()
         self._together_done: asyncio.Future[None] | None = None
         self._together_task: asyncio.Task[None] | None = None
 
@@ -149,35 +164,44 @@ class AuditWriter:
         self,
         entries: Sequence[AuditEntry],
         sessions: SessionSource,
-        gathered: asyncio.Future[None] | None = None,
+        gathered: Group | None = None,
     ) -> None:
         """`write`, shared by concurrent callers (group commit): entries handed in while a
         write runs go together in the next one. `gathered`: the batch is not written
-        before it is done (the others of the caller's group, e.g. the deliveries of one
-        event, have handed theirs in: one statement for them all), or `GATHER_SECONDS`
-        have passed. Durable when this returns (or queued for retry, as `write`); a
-        caller cancelled meanwhile still has its entries written."""
+        before the caller's group is all in (the others of the group, e.g. the deliveries
+        of one event, have handed theirs in: one statement for them all), or none of the
+        group has moved on for `GATHER_SECONDS` (`_gather`). Durable when this returns (or
+        queued for retry, as `write`); a caller cancelled meanwhile still has its entries
+        written."""
         if not entries:
             return
         if self._together_done is None:
             self._together_done = asyncio.get_running_loop().create_future()
         done = self._together_done
         self._together.extend(entries)
-        if gathered is not None and not gathered.done():
-            self._together_waits.add(gathered)
+        if gathered is not None:
+            self._together_groups.add(gathered)
         if self._together_task is None:
             self._together_task = asyncio.create_task(self._write_batches(sessions))
         await asyncio.shield(done)
 
     async def _gather(self) -> None:
-        """Until the groups of the entries handed in are complete (at most GATHER_SECONDS)."""
-        deadline = time.monotonic() + GATHER_SECONDS
-        while self._together_waits:
-            waits, self._together_waits = self._together_waits, set()
+        """Until the groups of the entries handed in are complete, or none of them has moved
+        on for GATHER_SECONDS (a stalled delivery holds the others back no longer), and at
+        most GATHER_LIMIT_SECONDS. Measured from the last move rather than from the first
+        entry: on a busy machine 30 deliveries executed one after the other may take more
+        than GATHER_SECONDS, and they still go in one statement."""
+        deadline = time.monotonic() + GATHER_LIMIT_SECONDS
+        moved = -1
+        while True:
+            groups = list(self._together_groups)
+            waits = [waiting for group in groups if (waiting := group.all_in()) is not None]
+            progress = sum(group.left for group in groups)
             left = deadline - time.monotonic()
-            if left <= 0:
+            if not waits or progress == moved or left <= 0:
                 return
-            await asyncio.wait(waits, timeout=left)
+            moved = progress
+            await asyncio.wait(waits, timeout=min(GATHER_SECONDS, left))
 
     async def _write_batches(self, sessions: SessionSource) -> None:
         try:
@@ -185,6 +209,7 @@ class AuditWriter:
                 await self._gather()
                 batch, done = self._together, self._together_done
                 self._together, self._together_done = [], None
+                self._together_groups = set()
                 try:
                     await self.write(batch, sessions)
                 finally:

@@ -371,14 +371,14 @@ class SocketContext(Context):
         self._gathering = view.gathering
         view.gathering.join()
 
-    def leave_gathering(self) -> asyncio.Future[None] | None:
+    def leave_gathering(self) -> Gathering | None:
         """This delivery's audit is handed over (or it ends unsent): what is left is to wait
-        for the rest of its gathering, the future returned (None: nothing to wait for)."""
+        for the rest of its gathering, returned (None: nothing to wait for)."""
         gathering, self._gathering = self._gathering, None
         if gathering is None:
             return None
         gathering.leave()
-        return gathering.all_in()
+        return None if gathering.all_in() is None else gathering
 
     def end_event(self) -> None:
         """Between events the connection keeps nothing of the last one's reads."""
@@ -403,6 +403,8 @@ class SocketContext(Context):
             self._refused.setdefault(refusal, set()).update(paths)
 
     def take_audit(self, operation: str) -> list[AuditEntry]:
+        if not self._audit and not self._refused:
+            return []  # e.g. a delivered event's, once its rows are written
         entries = self.audit_entries(operation)
         self._audit.clear()
         self._refused.clear()

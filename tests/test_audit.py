@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from persistence import audit
 from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
 from persistence.db import create_engine, reading_engine, session_factory
 from persistence.migrate import upgrade
 from portal import cli
+from runtime.realtime.sharing import Gathering
 from schema.base import to_global_id
 from tests.conftest import ALEX, NOW, Portal, make_database, patient_gid
 
@@ -275,6 +277,52 @@ async def test_concurrent_deliveries_share_one_write(tmp_path: Path) -> None:
     assert await asyncio.gather(*(deliver(n) for n in range(50))) == [1] * 50
     inserts = [s for s in statements if s.startswith("INSERT INTO audit_events")]
     assert 1 <= len(inserts) <= 2  # the first caller's write, then everyone who came meanwhile
+    await engine.dispose()
+
+
+async def test_a_group_that_keeps_moving_on_is_one_statement_and_a_stalled_one_waits_little(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deliveries of one event hand their rows in one after the other: each within
+    GATHER_SECONDS of the one before, but all of them over longer than that (a busy
+    machine), they still go in one statement. A delivery that stalls holds the others
+    back GATHER_SECONDS from the last one that moved on, no longer."""
+    gather = 0.25  # larger than the default: sleeps here overshoot on a loaded machine
+    monkeypatch.setattr(audit, "GATHER_SECONDS", gather)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    inserts: list[int] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, parameters: object, *_: object) -> None:
+        if sql.startswith("INSERT INTO audit_events"):
+            inserts.append(len(parameters) if isinstance(parameters, list) else 1)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    writer = AuditWriter(sessions, interval=3600)
+
+    async def deliver(gathering: Gathering, n: int, after: float) -> None:
+        await asyncio.sleep(after)
+        gathering.leave()
+        together = None if gathering.all_in() is None else gathering
+        await writer.write_together([_entry(n)], sessions, together)
+
+    moving = Gathering()
+    for _ in range(4):
+        moving.join()
+    # 0, 0.4, 0.8, 1.2 times GATHER_SECONDS: each near the one before, all over longer.
+    await asyncio.gather(*(deliver(moving, n, n * gather * 0.4) for n in range(4)))
+    assert inserts == [4]
+    stalled = Gathering()
+    for _ in range(3):
+        stalled.join()  # the third never hands its rows in
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(deliver(stalled, 5, 0), deliver(stalled, 6, 0))
+    waited = loop.time() - started
+    assert inserts == [4, 2]
+    assert gather <= waited < 3 * gather
     await engine.dispose()
 
 

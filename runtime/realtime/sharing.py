@@ -45,12 +45,14 @@ Key = tuple[str, str | None, int]  # account, session, event seq
 
 
 class Gathering:
-    """The deliveries of one view under way between their checks and their audit."""
+    """The deliveries of one view under way between their checks and their audit (an
+    `AuditWriter.write_together` group: `left` tells the writer it is still moving on)."""
 
-    __slots__ = ("_all_in", "_under_way")
+    __slots__ = ("_all_in", "_under_way", "left")
 
     def __init__(self) -> None:
         self._under_way = 0
+        self.left = 0
         self._all_in: asyncio.Future[None] | None = None
 
     def join(self) -> None:
@@ -58,6 +60,7 @@ class Gathering:
 
     def leave(self) -> None:
         self._under_way -= 1
+        self.left += 1
         if self._under_way <= 0 and self._all_in is not None and not self._all_in.done():
             self._all_in.set_result(None)
 

@@ -115,7 +115,7 @@ class _Stream:
 
         async def load() -> View:
             async with self.services.realtime.deliveries:
-                return View(await self.load(now), now, Loaders(self.services))
+                return View(await self.load(now), now, Loaders(self.services, reads=True))
 
         key = (self.socket.account_id, self.socket.session_id, seq)
         view = await self.services.realtime.views.get(key, now, load)
@@ -127,8 +127,10 @@ class _Stream:
         return now
 
     async def load(self, now: datetime) -> Principal | None:
+        """One statement: on PostgreSQL read in autocommit (no BEGIN and ROLLBACK round
+        trips between an event's commit and its deliveries)."""
         socket = self.socket
-        async with self.services.session() as session:
+        async with self.services.read_sessions() as session:
             found = await principal_in_session(session, socket.account_id, socket.session_id, now)
         return None if found is None else found.principal
 

@@ -5,17 +5,45 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from persistence.demodata import Generator
 from tests.conftest import BACKENDS, Database, make_database
 from tests.realtime.harness import Family, Server, family
 
 StartServer = Callable[..., Awaitable[Server]]
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement sent on `engine` (PostgreSQL) while inside: those through
+    SQLAlchemy's cursor, and what asyncpg sends beside it (BEGIN, ROLLBACK, ...), seen by a
+    query logger put on each connection at its first checkout."""
+    sent: list[str] = []
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not record.info.get("logged"):
+            dbapi_connection.driver_connection.add_query_logger(lambda r: sent.append(r.query))
+            record.info["logged"] = True
+
+    def cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "before_cursor_execute", cursor)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "checkout", checkout)
+        event.remove(engine.sync_engine, "before_cursor_execute", cursor)
 
 
 @pytest.fixture(scope="session")

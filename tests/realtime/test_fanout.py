@@ -5,6 +5,10 @@ answer they share is encoded once (portal/websocket.py)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import orjson
 import pytest
@@ -12,7 +16,10 @@ from sqlalchemy import text
 
 from persistence.db import create_engine
 from portal import websocket
-from tests.conftest import Database, patient_gid
+from runtime.context import SocketContext, SocketSession
+from runtime.services import build_services
+from schema import subscription
+from tests.conftest import NOW, Database, patient_gid, settings_for
 from tests.realtime.conftest import StartServer
 from tests.realtime.harness import ACCOUNTS, Client, Family, provider_reply, thread_of
 from tests.realtime.test_ending import _ended, _jordan_follows_alex, _set_grant
@@ -142,3 +149,45 @@ async def test_a_revoked_subscriber_among_many_gets_nothing_and_holds_nobody_bac
     finally:
         await engine.dispose()
     assert dict(rows) == {ACCOUNTS["alex"]: 20, ACCOUNTS["jordan"]: 10}  # his: "before" only
+
+
+async def test_an_events_deliveries_are_all_sent_before_any_ones_bookkeeping() -> None:
+    """The deliveries of one event are released together (their audit written in one
+    statement); each is sent, and only once all are sent does each one's stream do its
+    bookkeeping (the gathering, the audit queue, the wait for the next event), so the last
+    send does not wait for every other subscription's bookkeeping as well."""
+    services = build_services(settings_for("sqlite+aiosqlite://"))  # no query is made
+    released = asyncio.Event()  # the event's audit is written: its deliveries may go
+    order: list[tuple[str, int]] = []
+
+    def stream_of(n: int) -> Any:
+        async def deliveries(*_args: object) -> AsyncGenerator[int, None]:
+            await released.wait()
+            yield n
+            order.append(("bookkeeping", n))
+            await asyncio.Event().wait()  # idle until the next event
+
+        return deliveries
+
+    async def subscription_task(n: int) -> None:
+        context = SocketContext(services=services, request=None, request_id=f"c{n}", now=NOW)
+        context.socket = SocketSession("acc-1", None, NOW + timedelta(hours=1))
+        info = SimpleNamespace(
+            context=context, operation=SimpleNamespace(name=None), field_name="messageReceived"
+        )
+        payloads = subscription._payloads(info, stream_of(n), None, None, lambda d: d)  # type: ignore[arg-type]
+        delivered = await anext(payloads)
+        order.append(("sent", delivered))  # strawberry sends it here
+        await anext(payloads)  # the next event is asked for
+
+    tasks = [asyncio.create_task(subscription_task(n)) for n in range(5)]
+    await asyncio.sleep(0)
+    released.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await services.engine.dispose()
+    assert [what for what, _ in order] == ["sent"] * 5 + ["bookkeeping"] * 5
+    assert sorted(n for what, n in order if what == "sent") == list(range(5))

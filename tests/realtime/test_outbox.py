@@ -26,7 +26,7 @@ from runtime.config import Settings
 from runtime.realtime.broker import Broker, Listener, RedisBroker
 from runtime.realtime.publisher import OutboxPublisher
 from tests.conftest import Database
-from tests.realtime.conftest import StartServer
+from tests.realtime.conftest import StartServer, statements_sent
 from tests.realtime.harness import (
     ACCOUNTS,
     Client,
@@ -328,31 +328,20 @@ async def test_draining_an_empty_outbox_on_postgresql_is_one_statement_without_a
     if not live_db.url.startswith("postgresql"):
         pytest.skip("statements as PostgreSQL counts them: PostgreSQL only")
     engine = create_engine(live_db.url)
-    sent: list[str] = []
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if not record.info.get("logged"):
-            dbapi_connection.driver_connection.add_query_logger(lambda r: sent.append(r.query))
-            record.info["logged"] = True
-
-    def cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)  # through SQLAlchemy's cursor; the logger sees the rest
-
-    event.listen(engine.sync_engine, "checkout", checkout)
-    event.listen(engine.sync_engine, "before_cursor_execute", cursor)
     publisher = OutboxPublisher(session_factory(engine), Broker(), SystemClock(), 3600)
     try:
-        assert await publisher.drain() == 0  # the seeded events were never published: all out
-        sent.clear()
-        assert await publisher.drain() == 0
-        assert len(sent) == 1, sent
-        assert sent[0].lstrip().upper().startswith("SELECT")
-        async with session_factory(engine)() as session:
-            await _stage(session, people.alex, "appt-probe")
-            await session.commit()
-        sent.clear()
-        assert await publisher.drain() >= 1  # something waits: the drain's transaction runs
-        assert any(q.upper().startswith("BEGIN") for q in sent), sent
+        with statements_sent(engine) as sent:
+            assert await publisher.drain() == 0  # the seeded events were never published
+            sent.clear()
+            assert await publisher.drain() == 0
+            assert len(sent) == 1, sent
+            assert sent[0].lstrip().upper().startswith("SELECT")
+            async with session_factory(engine)() as session:
+                await _stage(session, people.alex, "appt-probe")
+                await session.commit()
+            sent.clear()
+            assert await publisher.drain() >= 1  # something waits: the drain's transaction
+            assert any(q.upper().startswith("BEGIN") for q in sent), sent
     finally:
         await engine.dispose()
 
