@@ -117,6 +117,11 @@ class RequestSession:
         """Whether dispatched batches go to `run` (shared) rather than a task each."""
         return self._shared
 
+    def in_batch(self) -> bool:
+        """Whether the running code is one of this request's batches (in `run`'s task)."""
+        runner = self._runner
+        return runner is not None and runner is asyncio.current_task()
+
     def run(self, loader: SessionLoader[Any, Any], batch: list[Any]) -> None:
         """Run `loader`'s batch after those dispatched before it, in the request's batch
         task (started here if none is running)."""
@@ -341,6 +346,14 @@ class SessionLoader(DataLoader[K, V | None]):
             )
         future = self._cache.get(key)
         if future is None:
+            request = self._request
+            if request is not None and request.runs_batches and request.in_batch():
+                # Its batch would run after this one, in the same task: awaited here, it
+                # would never come (a hang until the client gives up). Fail loudly instead.
+                raise RuntimeError(
+                    f"{type(self).__name__}.load inside a batch of the same request: a batch"
+                    " reads its rows and returns, it does not load through another loader"
+                )
             future = self._cache[key] = self.loop.create_future()
             queue = self._queue
             queue.append((key, future))

@@ -166,6 +166,27 @@ async def test_a_requests_batches_run_in_turn_in_one_task(
     assert tasks[0] is tasks[1] is not None
 
 
+class Nesting(Doubling):
+    """A batch that loads through another loader (which none of ours does)."""
+
+    def __init__(self, sessions: RequestSession, other: Doubling) -> None:
+        super().__init__(sessions)
+        self.other = other
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[int]) -> dict[int, int]:
+        return {key: await self.other.get(key) or 0 for key in keys}
+
+
+async def test_a_batch_loading_through_another_loader_fails_instead_of_hanging(
+    request_session: RequestSession,
+) -> None:
+    """Its batch would wait behind the running one in the same task forever: the load
+    raises, and the key fails at once with that error."""
+    nesting = Nesting(request_session, Doubling(request_session))
+    with pytest.raises(RuntimeError, match="inside a batch"):
+        await asyncio.wait_for(nesting.get(5), 2)
+
+
 async def test_batches_not_run_when_the_batch_task_is_cancelled_are_cancelled(
     request_session: RequestSession,
 ) -> None:
