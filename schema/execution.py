@@ -181,13 +181,16 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
         for field_def in graphql_type.fields.values():
             lean = _lean_resolver(field_def, schema)
             if lean is not None:
-                field_def.resolve, made = lean, made + 1
-                _LEAN_BODIES[lean] = (lean, lean.__name__ != "of_source", False)
+                resolve, body, needs_info = lean
+                field_def.resolve, made = resolve, made + 1
+                _LEAN_BODIES[resolve] = (body, needs_info, False)
     return made
 
 
 # the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
-# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`
+# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`.
+# The body is called `body(source, info, **arguments)` when it reads the info, else
+# `body(source, context, **arguments)` (the operation's context value): no info is built.
 LeanBody = tuple[Callable[..., Any], bool, bool]
 _LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
 
@@ -196,11 +199,19 @@ class Lean:
     """A field extension whose whole work is keyword arguments it gives the field's body
     (`RequiresScope`: the grant), decided from the source and the info before the body
     runs, the other arguments untouched. Such a field may be made lean: the body is called
-    with `keywords(...)` added, without strawberry's extension chain."""
+    with `keywords(...)` added, without strawberry's extension chain.
+
+    An extension that reads nothing of the info but its context says so with
+    `context_only` and gives its keywords from `context_keywords` (no resolve info is
+    built for its field then)."""
 
     gives: tuple[str, ...] = ()  # the names of the keywords
+    context_only = False
 
     def keywords(self, source: Any, info: strawberry.Info) -> dict[str, Any]:
+        return self.context_keywords(source, info.context)
+
+    def context_keywords(self, source: Any, context: Any) -> dict[str, Any]:
         raise NotImplementedError
 
 
@@ -258,15 +269,27 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
     if not arguments and not extensions:  # the commonest: no arguments at all
         if info_name is None:
 
-            def of_source(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            def of_source(source: Any, _info_or_context: Any) -> Any:
                 return function(source)
 
-            return of_source
+            return of_source, of_source, False
 
         def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
             return function(source, **{info_name: info_class(_raw_info=raw, _field=definition)})
 
-        return with_info
+        return with_info, with_info, True
+
+    if (
+        info_name is None
+        and all(convert is None for _n, _p, convert in arguments)
+        and all(extension.context_only for extension in extensions)
+    ):
+        with_context = _with_context(function, arguments, extensions)
+
+        def of_context(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
+            return with_context(source, raw.context, **values)
+
+        return of_context, with_context, False
 
     def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
         info = info_class(_raw_info=raw, _field=definition)
@@ -281,7 +304,34 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
             keywords[info_name] = info
         return function(source, **keywords)
 
-    return with_arguments
+    return with_arguments, with_arguments, True
+
+
+def _with_context(
+    function: Callable[..., Any],
+    arguments: list[tuple[str, str, _Conversion]],
+    extensions: tuple[Lean, ...],
+) -> Callable[..., Any]:
+    """`body(source, context, **arguments)` of a field whose arguments need no conversion
+    and whose extensions read only the context (`Lean.context_only`)."""
+    if not arguments and len(extensions) == 1:  # a `RequiresScope` field: the commonest
+        give = extensions[0].context_keywords
+
+        def scoped(source: Any, context: Any) -> Any:
+            return function(source, **give(source, context))
+
+        return scoped
+
+    def with_context(source: Any, context: Any, **values: Any) -> Any:
+        keywords: dict[str, Any] = {}
+        for name, python_name, _convert in arguments:
+            if name in values:  # else the body's own default, as strawberry does
+                keywords[python_name] = values[name]
+        for extension in extensions:
+            keywords.update(extension.context_keywords(source, context))
+        return function(source, **keywords)
+
+    return with_context
 
 
 class Resumed:
@@ -567,6 +617,11 @@ class Call:
     needs_info: bool
     eager: bool  # the body's result goes through `run_eagerly`, as `eager_resolvers` do
     shape: Shape | None
+    # a leaf type's (coercion, whether null is allowed, the Python type whose exact
+    # instances the coercion returns unchanged), or a list of leaves' `LeafItems`: such a
+    # value is completed here, without `complete_value` (and so without a resolve info)
+    leaf: tuple[Callable[[Any], Any], bool, type | None] | None
+    leaf_items: LeafItems | None
 
 
 def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
@@ -578,7 +633,22 @@ def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
     if lean is None:
         return None
     body, needs_info, eager = lean
-    return Call(body, field_def, parent_type, needs_info, eager, shape_of(field_def.type))
+    field_type = field_def.type
+    leaf_type = get_nullable_type(field_type)
+    leaf = None
+    if is_leaf_type(leaf_type):
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        leaf = (_coercion_of(leaf_type), nullable, _UNCHANGED.get(leaf_type))
+    return Call(
+        body,
+        field_def,
+        parent_type,
+        needs_info,
+        eager,
+        shape_of(field_type),
+        leaf,
+        leaf_items_of(field_type),
+    )
 
 
 _CALLS: dict[tuple[GraphQLObjectType, str], Call | None] = {}
@@ -927,6 +997,26 @@ async def _completed_items(items: list[Any], waiting: list[int]) -> list[Any]:
 
 
 _OFF_PATH: Any = object()
+
+
+def _complete_leaf(leaf: tuple[Callable[[Any], Any], bool, type | None], value: Any) -> Any:
+    """A leaf's completed value, as graphql-core's `complete_value` gives it, or
+    `_OFF_PATH` when that would raise (a null where none may be, an exception, a value
+    the type refuses): graphql-core's path then says what is wrong at its path."""
+    coerce, nullable, unchanged = leaf
+    if value is None:
+        return None if nullable else _OFF_PATH
+    if type(value) is unchanged and (unchanged is not float or isfinite(value)):  # type: ignore[arg-type]
+        return value
+    if isinstance(value, Exception):
+        return _OFF_PATH
+    try:
+        coerced = coerce(value)
+    except Exception:  # refused: graphql-core's path says so at its path
+        return _OFF_PATH
+    return _OFF_PATH if coerced is None or coerced is Undefined else coerced
+
+
 # what a completed field usually is, never awaitable: asked before the awaitable check's call
 _SETTLED = frozenset({dict, list, type(None), str, int, float, bool})
 
@@ -1197,16 +1287,16 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         `Shape` that fits it goes straight into the object's fields; any other value
         (and anything awaited) is completed by `complete_value` with a resolve info."""
         field_def = call.field_def
-        info = (
-            self.build_resolve_info(field_def, nodes, call.parent_type, path)
-            if call.needs_info
-            else None
-        )
+        if call.needs_info:
+            info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            given = info
+        else:
+            info, given = None, self.context_value
         try:
             if field_def.args:
-                result = call.body(source, info, **self._argument_values(field_def, details[0]))
+                result = call.body(source, given, **self._argument_values(field_def, details[0]))
             else:
-                result = call.body(source, info)
+                result = call.body(source, given)
             if call.eager:
                 result = run_eagerly(result)
             shape, kind = call.shape, type(result)
@@ -1221,9 +1311,26 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self.complete_awaitable_value(
                     field_def.type, details, info, path, result, None
                 )
-            if shape is not None and result is not None and shape.fits(result):
+            leaf, leaf_items = call.leaf, call.leaf_items
+            completed = _OFF_PATH
+            if leaf is not None:
+                completed = _complete_leaf(leaf, result)
+            elif leaf_items is not None:
+                completed = leaf_items.complete(result)
+            elif (
+                shape is not None
+                and result is not None
+                and (
+                    (  # `Shape.fits`' own first test, without its call
+                        kind is shape.origin
+                        and shape.item_type is None
+                        and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
+                    )
+                    or shape.fits(result)
+                )
+            ):
                 completed = self._complete_shaped(shape, details, path, result)
-            else:
+            if completed is _OFF_PATH:
                 if info is None:
                     info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
                 completed = self.complete_value(field_def.type, details, info, path, result, None)

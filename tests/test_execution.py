@@ -81,6 +81,28 @@ class Stamp(FieldExtension, Lean):
     resolve_async = resolve  # strawberry awaits an async body's coroutine
 
 
+class Badge(FieldExtension, Lean):
+    """Gives the body a `badge` from the source and the context alone (`context_only`, as
+    RequiresScope gives its grant): no resolve info is built for its field. Refuses the
+    source of size 13."""
+
+    gives = ("badge",)
+    context_only = True
+
+    def apply(self, field: StrawberryField) -> None:
+        field.arguments = [a for a in field.arguments if a.python_name != "badge"]
+
+    def context_keywords(self, source: Any, context: Any) -> dict[str, Any]:
+        if source.size == 13:
+            raise PermissionError("no badge for you")
+        return {"badge": f"{source.name}!{'' if context is None else context['mark']}"}
+
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return next_(source, info, **self.keywords(source, info), **kwargs)
+
+    resolve_async = resolve
+
+
 class Upper(FieldExtension):  # not Lean: the field keeps strawberry's wrapper
     def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         return str(next_(source, info, **kwargs)).upper()
@@ -192,6 +214,34 @@ class Thing(Named):
     async def stamped_later(self, stamp: str, word: str = "w") -> str | None:  # async, no info
         await asyncio.sleep(0)
         return stamp + word
+
+    @strawberry.field(extensions=[Badge()])  # type: ignore[untyped-decorator]
+    def badge(self, badge: str) -> str | None:  # a context-only keyword, a leaf
+        return badge
+
+    @strawberry.field(extensions=[Badge()])  # type: ignore[untyped-decorator]
+    def badges(self, badge: str, times: int = 2) -> list[str | None] | None:  # arguments too
+        return [badge, None][:times]
+
+    @strawberry.field
+    def shade(self, dark: bool = False) -> Color | None:  # lean leaves given arguments alone:
+        # a value the enum refuses (b), a null (c), an exception returned (d)
+        if self.name == "d":
+            return ValueError("returned, not raised")  # type: ignore[return-value]
+        shades = {"b": "not-a-color", "c": None}
+        return shades.get(self.name, Color.BLUE if dark else Color.RED)  # type: ignore[return-value]
+
+    @strawberry.field
+    def hue(self, dark: bool = False) -> Color:  # a null where none may be (c)
+        return None if self.name == "c" else Color.RED  # type: ignore[return-value]
+
+    @strawberry.field
+    def scaled(self, by: float = 1.0) -> float | None:  # a float, finite or not
+        return None if self.name == "c" else self.size * by
+
+    @strawberry.field
+    def codes(self, upper: bool = False) -> list[Color] | None:  # a list of leaves
+        return [Color.RED, "not-a-color"] if self.size == 13 else [Color.BLUE]  # type: ignore[list-item]
 
     @strawberry.field(extensions=[Upper()])  # type: ignore[untyped-decorator]
     def upper(self, word: str) -> str:  # an extension that is not Lean
@@ -378,6 +428,10 @@ QUERIES = {
         $no: Boolean!) { things { kids(first: 3) { name } none: kids(first: 0) { name }
         bad: kids(first: -1) { name } boss @include(if: $no) { name }
         pal @skip(if: $no) { code } lost @skip(if: $yes) { name } } }""",
+    "lean leaves with arguments or a context-only keyword, and their errors": """{
+        things { name badge badges b1: badges(times: 1) shade d: shade(dark: true) scaled
+        s2: scaled(by: 1e308) codes } broken { name badge shade scaled codes(upper: true) }
+        h: broken { name hue } }""",
     "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
         a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
         c: stamped(times: 2, tone: null, sizes: null, span: null)
@@ -432,11 +486,65 @@ def test_the_corners_are_really_exercised() -> None:
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
     # the 5 of Query, 12 of Thing and 2 of Part without arguments; Thing's `ready`,
-    # `stamped`, `stampedLater`, `inside` and `kids` with theirs (not `upper`: not Lean)
-    assert LEAN == 24
+    # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
+    # `scaled` and `codes` with theirs (not `upper`: not Lean)
+    assert LEAN == 30
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
+
+
+def test_lean_leaves_are_completed_without_a_resolve_info(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lean field of a leaf type (or a list of leaves) whose body reads no info, given
+    arguments alone or a `context_only` keyword, is completed without a resolve info; one
+    is built only where graphql-core completes the value to say what is wrong with it."""
+    infos: list[tuple[str, Any]] = []
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counting_info(self: Any, field_def: Any, nodes: Any, parent: Any, path: Any) -> Any:
+        infos.append((nodes[0].name.value, tuple(path.as_list())))
+        return build_resolve_info(self, field_def, nodes, parent, path)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting_info)
+    query = QUERIES["lean leaves with arguments or a context-only keyword, and their errors"]
+    fast = answer(FAST, query)
+    assert fast["data"]["things"][0] == {
+        "name": "a",
+        "badge": "a!",
+        "badges": ["a!", None],
+        "b1": ["a!"],
+        "shade": "RED",
+        "d": "BLUE",
+        "scaled": 1.0,
+        "s2": 1e308,
+        "codes": ["BLUE"],
+    }
+    assert fast["data"]["h"] == [None, {"name": "d", "hue": "RED"}]
+    assert {path for _message, path in fast["errors"]} == {
+        ("things", 1, "badge"),  # the keyword refused: no info is needed to say so
+        ("things", 1, "badges"),
+        ("things", 1, "b1"),
+        ("things", 1, "shade"),  # refused by the enum
+        ("things", 1, "d"),
+        ("things", 1, "s2"),  # 13e308 is not finite
+        ("things", 1, "codes", 1),
+        ("broken", 1, "shade"),  # an exception returned
+        ("h", 0, "hue"),  # a null where none may be
+    }
+    # built only to complete what is wrong, by graphql-core (which says what)
+    assert sorted(infos) == [
+        ("codes", ("things", 1, "codes")),
+        ("hue", ("h", 0, "hue")),
+        ("scaled", ("things", 1, "s2")),
+        ("shade", ("broken", 1, "shade")),
+        ("shade", ("things", 1, "d")),
+        ("shade", ("things", 1, "shade")),
+    ]
+    # the body is given the operation's context value itself
+    marked = asyncio.run(FAST.execute("{ things { badge } }", context_value={"mark": "m"}))
+    assert marked.data == {"things": [{"badge": "a!m"}, {"badge": None}]}
 
 
 def test_lean_fields_are_called_without_graphql_cores_execute_field(
@@ -444,9 +552,9 @@ def test_lean_fields_are_called_without_graphql_cores_execute_field(
 ) -> None:
     """A lean resolver's field is called from `execute_fields` itself; graphql-core's
     `execute_field` runs only for what is not lean (`upper`), and a resolve info is built
-    only for a body that reads it (`where`, and `kids`, given its arguments with one) or a
-    value graphql-core completes (a null where none may be, anything awaited): not for
-    `boss` nor for `things`."""
+    only for a body that reads it (`where`) or a value graphql-core completes (a null
+    where none may be, anything awaited): not for `boss`, `things`, nor `kids`, whose
+    arguments need no conversion (given as graphql-core coerced them, with no info)."""
     from graphql.execution.executor import Executor
 
     executed: list[str] = []
@@ -468,7 +576,7 @@ def test_lean_fields_are_called_without_graphql_cores_execute_field(
         t: things { upper(word: "x") } }"""
     fast = answer(FAST, query)
     assert executed == ["upper", "upper"]  # the Query's and Thing's lean fields: none
-    assert sorted(set(infos)) == ["kids", "upper", "where"]
+    assert sorted(set(infos)) == ["upper", "where"]
     assert fast["data"]["things"][0] == {
         "name": "a",
         "boss": {"name": "boss of a"},
