@@ -22,6 +22,7 @@ from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
@@ -174,6 +175,7 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
     were made lean."""
     if schema.exception_handlers:
         return 0  # strawberry's wrapper is where those are matched
+    info_class = None if schema.config.info_class is strawberry.Info else schema.config.info_class
     made = 0
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType):
@@ -183,15 +185,17 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
             if lean is not None:
                 resolve, body, needs_info = lean
                 field_def.resolve, made = resolve, made + 1
-                _LEAN_BODIES[resolve] = (body, needs_info, False)
+                _LEAN_BODIES[resolve] = (body, needs_info, False, info_class)
     return made
 
 
 # the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
-# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`.
-# The body is called `body(source, info, **arguments)` when it reads the info, else
-# `body(source, context, **arguments)` (the operation's context value): no info is built.
-LeanBody = tuple[Callable[..., Any], bool, bool]
+# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`,
+# the schema's info class when it is not strawberry's own. The body is called
+# `body(source, info, **arguments)` with a strawberry `Info` (a `LazyInfo` unless the schema
+# has an info class of its own) when it reads the info, else `body(source, context,
+# **arguments)` with the operation's context value: no info is built.
+LeanBody = tuple[Callable[..., Any], bool, bool, type[strawberry.Info] | None]
 _LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
 
 
@@ -274,10 +278,13 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
 
             return of_source, of_source, False
 
+        def given_info(source: Any, info: strawberry.Info) -> Any:
+            return function(source, **{info_name: info})
+
         def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
             return function(source, **{info_name: info_class(_raw_info=raw, _field=definition)})
 
-        return with_info, with_info, True
+        return with_info, given_info, True
 
     if (
         info_name is None
@@ -291,8 +298,7 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
 
         return of_context, with_context, False
 
-    def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
-        info = info_class(_raw_info=raw, _field=definition)
+    def given_arguments(source: Any, info: strawberry.Info, **values: Any) -> Any:
         keywords: dict[str, Any] = {}
         for name, python_name, convert in arguments:
             if name in values:  # else the body's own default, as strawberry does
@@ -304,7 +310,45 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
             keywords[info_name] = info
         return function(source, **keywords)
 
-    return with_arguments, with_arguments, True
+    def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
+        return given_arguments(source, info_class(_raw_info=raw, _field=definition), **values)
+
+    return with_arguments, given_arguments, True
+
+
+class LazyInfo(strawberry.Info):
+    """The strawberry `Info` a lean body is given from `execute_fields`: its context at
+    hand, graphql-core's resolve info (fifteen items, for the path, the field nodes, the
+    variables...) built only when something asks for it. Most bodies that take an info
+    read only `info.context` (a loader, the access decision)."""
+
+    context: Any = None  # (an attribute here, not `Info`'s property)
+
+    @cached_property
+    def _raw_info(self) -> GraphQLResolveInfo[Any]:  # type: ignore[override]
+        executor, field_def, nodes, parent_type, path = self._making
+        raw: GraphQLResolveInfo[Any] = executor.build_resolve_info(
+            field_def, nodes, parent_type, path
+        )
+        return raw
+
+    _making: tuple[Any, GraphQLField, list[FieldNode], GraphQLObjectType, Path]
+
+
+def lazy_info(
+    executor: Any,
+    call: Call,
+    nodes: list[FieldNode],
+    path: Path,
+) -> LazyInfo:
+    info: LazyInfo = _new_object(LazyInfo)
+    info.context = executor.context_value
+    info._field = call.definition
+    info._making = (executor, call.field_def, nodes, call.parent_type, path)
+    return info
+
+
+_new_object = object.__new__
 
 
 def _with_context(
@@ -415,7 +459,7 @@ def eager_resolvers(schema: strawberry.Schema) -> int:
             field_def.resolve, made = _eager(resolve), made + 1
             lean = _LEAN_BODIES.get(resolve)
             if lean is not None:
-                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True)
+                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True, lean[3])
     return made
 
 
@@ -611,10 +655,12 @@ class Call:
     the middleware check, the wrappers' calls) and, for a body that reads neither the
     resolve info nor arguments, without building the info either."""
 
-    body: Callable[..., Any]
+    body: Callable[..., Any]  # (source, a strawberry Info or the context, **arguments)
     field_def: GraphQLField
+    definition: StrawberryField
     parent_type: GraphQLObjectType
-    needs_info: bool
+    needs_info: bool  # the body is given a strawberry Info (else the operation's context)
+    info_class: type[strawberry.Info] | None  # which, when not a `LazyInfo`
     eager: bool  # the body's result goes through `run_eagerly`, as `eager_resolvers` do
     shape: Shape | None
     # a leaf type's (coercion, whether null is allowed, the Python type whose exact
@@ -632,18 +678,21 @@ def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
     lean = _LEAN_BODIES.get(field_def.resolve)
     if lean is None:
         return None
-    body, needs_info, eager = lean
+    body, needs_info, eager, info_class = lean
     field_type = field_def.type
     leaf_type = get_nullable_type(field_type)
     leaf = None
     if is_leaf_type(leaf_type):
         nullable = not isinstance(field_type, GraphQLNonNull)
         leaf = (_coercion_of(leaf_type), nullable, _UNCHANGED.get(leaf_type))
+    definition = field_def.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
     return Call(
         body,
         field_def,
+        definition,
         parent_type,
         needs_info,
+        info_class,
         eager,
         shape_of(field_type),
         leaf,
@@ -1287,11 +1336,14 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         `Shape` that fits it goes straight into the object's fields; any other value
         (and anything awaited) is completed by `complete_value` with a resolve info."""
         field_def = call.field_def
-        if call.needs_info:
-            info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
-            given = info
+        info: GraphQLResolveInfo[Any] | None = None  # graphql-core's, when one is needed
+        if not call.needs_info:
+            given: Any = self.context_value
+        elif call.info_class is None:
+            given = lazy_info(self, call, nodes, path)
         else:
-            info, given = None, self.context_value
+            info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            given = call.info_class(_raw_info=info, _field=call.definition)
         try:
             if field_def.args:
                 result = call.body(source, given, **self._argument_values(field_def, details[0]))

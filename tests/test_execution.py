@@ -232,6 +232,10 @@ class Thing(Named):
         return shades.get(self.name, Color.BLUE if dark else Color.RED)  # type: ignore[return-value]
 
     @strawberry.field
+    def marked(self, info: strawberry.Info) -> str | None:  # an info read for its context alone
+        return None if info.context is None else f"{self.name}{info.context['mark']}"
+
+    @strawberry.field
     def hue(self, dark: bool = False) -> Color:  # a null where none may be (c)
         return None if self.name == "c" else Color.RED  # type: ignore[return-value]
 
@@ -485,10 +489,10 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 12 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # the 5 of Query, 13 of Thing and 2 of Part without arguments; Thing's `ready`,
     # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
     # `scaled` and `codes` with theirs (not `upper`: not Lean)
-    assert LEAN == 30
+    assert LEAN == 31
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
@@ -498,8 +502,9 @@ def test_lean_leaves_are_completed_without_a_resolve_info(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A lean field of a leaf type (or a list of leaves) whose body reads no info, given
-    arguments alone or a `context_only` keyword, is completed without a resolve info; one
-    is built only where graphql-core completes the value to say what is wrong with it."""
+    arguments alone or a `context_only` keyword, or reads only the info's context, is
+    completed without a resolve info; one is built only where graphql-core completes the
+    value to say what is wrong with it."""
     infos: list[tuple[str, Any]] = []
     build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
 
@@ -542,9 +547,14 @@ def test_lean_leaves_are_completed_without_a_resolve_info(
         ("shade", ("things", 1, "d")),
         ("shade", ("things", 1, "shade")),
     ]
-    # the body is given the operation's context value itself
-    marked = asyncio.run(FAST.execute("{ things { badge } }", context_value={"mark": "m"}))
-    assert marked.data == {"things": [{"badge": "a!m"}, {"badge": None}]}
+    # the body is given the operation's context value itself (or an info that holds it)
+    infos.clear()
+    query = "{ things { badge marked } }"
+    marked = asyncio.run(FAST.execute(query, context_value={"mark": "m"}))
+    assert marked.data == {
+        "things": [{"badge": "a!m", "marked": "am"}, {"badge": None, "marked": "bm"}]
+    }
+    assert infos == []
 
 
 def test_lean_fields_are_called_without_graphql_cores_execute_field(
