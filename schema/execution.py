@@ -22,7 +22,7 @@ from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, partial
 from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
@@ -831,6 +831,13 @@ class FieldSetPlan:
     run: Callable[..., None]
 
 
+# An `Attribute` or `Call` step's subplan (`_subplan` of its object type and its field
+# details, both fixed for the step), once an operation that collects alike found it: each
+# plan's run holds one per such step (`_factory`), so the next object, item or request
+# skips the lookup. Read only by operations that collect alike, which alone fill it.
+Memo = list[FieldSetPlan | None]
+
+
 def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
     steps: list[Step] = []
     for name, details in fields.items():
@@ -928,11 +935,12 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             continue
         if kind[0] in ("attribute", "call"):
             binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
+            binds.append(f"    U{index} = []")  # the step's subplan, once known (`Memo`)
             if kind[0] == "attribute":
                 body += [
                     "        if position_context is None:",
                     f"            c = attribute(self, P{index}, D{index}, path, K{index},"
-                    " parent_type, source)",
+                    f" parent_type, source, U{index})",
                     "            if c is OFF_PATH:",
                     f"                into(self, S{index}, {_RUN_ARGUMENTS[6:]})",
                     "            else:",
@@ -945,7 +953,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                 body += [
                     "        if position_context is None:",
                     f"            c = call(self, P{index}, D{index}, N{index},"
-                    f" Path(path, K{index}, parent_type.name), source)",
+                    f" new_path((path, K{index}, parent_type.name)), source, U{index})",
                     f"            results[K{index}] = c",
                     "            if type(c) not in SETTLED and self.is_awaitable(c):",
                     f"                waiting.append(K{index})",
@@ -1013,7 +1021,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "attribute": PortalExecutionContext._complete_attribute,
         "call": PortalExecutionContext._call_lean,
         "to_nodes": to_nodes,
-        "Path": Path,
+        "new_path": new_path,
         "OFF_PATH": _OFF_PATH,
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
@@ -1046,6 +1054,9 @@ async def _completed_items(items: list[Any], waiting: list[int]) -> list[Any]:
 
 
 _OFF_PATH: Any = object()
+# `Path(prev, key, typename)` without the Python frame of a NamedTuple's `__new__` (~180 a
+# dashboard): `new_path((prev, key, typename))` makes the same tuple
+new_path: Callable[[tuple[Path | None, str | int, str | None]], Path] = partial(tuple.__new__, Path)
 
 
 def _complete_leaf(leaf: tuple[Callable[[Any], Any], bool, type | None], value: Any) -> Any:
@@ -1179,14 +1190,17 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     def _subplan(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, memo: Memo | None = None
     ) -> FieldSetPlan | None:
         """The plan of the fields `details` select on an object of `object_type` (what
         `collect_subfields` then `execute_fields` find), or None when some are deferred.
-        Kept across requests for an operation that collects alike, by the list itself."""
+        Kept across requests for an operation that collects alike, by the list itself, and
+        in `memo`, the step's own (see `Memo`)."""
         if self._collects_alike:
             known = _SUBPLANS.get((object_type, id(details)))
             if known is not None and known[0] is details:
+                if memo is not None and not memo:
+                    memo.append(known[1])
                 return known[1]
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
         plan = None if defer_usages else self._field_set_plan(object_type, grouped_field_set)
@@ -1194,6 +1208,8 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if len(_SUBPLANS) > _COLLECTED_BOUND:
                 _SUBPLANS.clear()
             _SUBPLANS[(object_type, id(details))] = (details, plan)
+            if memo is not None and not memo:
+                memo.append(plan)
         return plan
 
     def _run_object(
@@ -1329,6 +1345,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         nodes: list[FieldNode],
         path: Path,
         source: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """A `Call` field's completed value (or an awaitable of it), as graphql-core's
         `execute_field` gives it: the same arguments, the same result (eagerly run), its
@@ -1381,7 +1398,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     or shape.fits(result)
                 )
             ):
-                completed = self._complete_shaped(shape, details, path, result)
+                completed = self._complete_shaped(shape, details, path, result, memo)
             if completed is _OFF_PATH:
                 if info is None:
                     info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
@@ -1428,6 +1445,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         name: str,
         parent_type: GraphQLObjectType,
         source: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """The completed value of an `Attribute` field, or `_OFF_PATH` when anything about
         it is unusual (a failing read, a null where none may be, a value its `Shape` does
@@ -1447,13 +1465,18 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
         ) and not shape.fits(value):
             return _OFF_PATH
-        path = Path(parent_path, name, parent_type.name)
+        path = new_path((parent_path, name, parent_type.name))
         object_type = shape.object_type
         try:
             if shape.item_type is not None:
-                completed = self._complete_items(object_type, shape.item_type, details, path, value)
+                completed = self._complete_items(
+                    object_type, shape.item_type, details, path, value, memo
+                )
             else:  # `_complete_object`, inline: most attribute fields are one object
-                fields = self._subplan(object_type, details)
+                if memo and self._collects_alike:
+                    fields = memo[0]
+                else:
+                    fields = self._subplan(object_type, details, memo)
                 if fields is not None:
                     completed = self._run_object(fields, object_type, path, value)
                 else:
@@ -1496,16 +1519,29 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._complete_shaped(shape, field_details_list, path, result)
 
     def _complete_shaped(
-        self, shape: Shape, details: FieldDetailsList, path: Path, value: Any
+        self,
+        shape: Shape,
+        details: FieldDetailsList,
+        path: Path,
+        value: Any,
+        memo: Memo | None = None,
     ) -> Any:
         if shape.item_type is None:
-            return self._complete_object(shape.object_type, details, path, value)
-        return self._complete_items(shape.object_type, shape.item_type, details, path, value)
+            return self._complete_object(shape.object_type, details, path, value, memo)
+        return self._complete_items(shape.object_type, shape.item_type, details, path, value, memo)
 
     def _complete_object(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
+        self,
+        object_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        path: Path,
+        value: Any,
+        memo: Memo | None = None,
     ) -> Any:
-        plan = self._subplan(object_type, details)
+        if memo and self._collects_alike:
+            plan = memo[0]
+        else:
+            plan = self._subplan(object_type, details, memo)
         if plan is not None:  # as execute_collected_subfields does, without its call
             return self._run_object(plan, object_type, path, value)
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
@@ -1520,6 +1556,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         details: FieldDetailsList,
         path: Path,
         items: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """A list's items, each an object at its own path; an item's error nulls the item
         when the item may be null, and the whole list otherwise (raised to the field)."""
@@ -1527,7 +1564,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
         # and their plan: each item's fields run as `execute_fields` runs them
-        plan = self._subplan(object_type, details)
+        if memo and self._collects_alike:
+            plan = memo[0]
+        else:
+            plan = self._subplan(object_type, details, memo)
         if plan is None:
             return self._complete_deferred_items(object_type, item_type, details, path, items)
         run = plan.run
@@ -1536,7 +1576,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = Path(path, index, None)
+                item_path = new_path((path, index, None))
                 fields: dict[str, Any] = {}
                 pending: list[str] = []
                 try:
@@ -1580,7 +1620,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = Path(path, index, None)
+                item_path = new_path((path, index, None))
                 try:
                     done = self._complete_object(object_type, details, item_path, item)
                 except Exception as raw_error:

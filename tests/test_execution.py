@@ -928,6 +928,49 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     assert run(dynamic, {"yes": False}) == {"things": first["things"]}
 
 
+def test_subplans_found_once_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan of an attribute's or a lean field's objects is looked up once per step of
+    an operation that collects alike, then read from the step (`Memo`); an operation
+    whose directives read variables looks it up each time, and each request's variables
+    still decide."""
+    from graphql import execute, parse
+
+    looked_up: list[str] = []
+    subplan = PortalExecutionContext._subplan
+
+    def counting(self: Any, object_type: Any, details: Any, *rest: Any) -> Any:
+        looked_up.append(object_type.name)
+        return subplan(self, object_type, details, *rest)
+
+    monkeypatch.setattr(PortalExecutionContext, "_subplan", counting)
+
+    def run(document: Any, variables: dict[str, Any] | None = None) -> Any:
+        result = execute(
+            FAST._schema,
+            document,
+            variable_values=variables,
+            executor_class=FAST.execution_context_class,
+        )
+        if isinstance(result, Awaitable):
+            result = asyncio.run(_awaited(result))
+        return result.data
+
+    static = parse("{ things { parts { name } spare { weight } boss { name } kids { name } } }")
+    first = run(static)
+    assert sorted(set(looked_up)) == ["Part", "Thing"]
+    looked_up.clear()
+    assert run(static) == first
+    assert looked_up == []  # every step's subplan read from the step
+    dynamic = parse(
+        """query($yes: Boolean!) { things { parts { name @include(if: $yes) weight }
+        spare { weight } boss { name } } }"""
+    )
+    assert run(dynamic, {"yes": True})["things"][0]["parts"][0] == {"name": "p1", "weight": 1}
+    looked_up.clear()
+    assert run(dynamic, {"yes": False})["things"][0]["parts"][0] == {"weight": 1}
+    assert looked_up.count("Part") == 5  # each list and object of the 2 things (b: no spare)
+
+
 def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """A lean field's arguments given by the document alone, all scalars or enums, are
     coerced once; those that read a variable, or hold a list or an input object, in each
