@@ -1350,8 +1350,8 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A `Call` field's completed value (or an awaitable of it), as graphql-core's
         `execute_field` gives it: the same arguments, the same result (eagerly run), its
         errors reported at `path` (a non-null field's raised to its parent). A value of a
-        `Shape` that fits it goes straight into the object's fields; any other value
-        (and anything awaited) is completed by `complete_value` with a resolve info."""
+        `Shape` that fits it goes straight into the object's fields (awaited first, if
+        it must be); any other value is completed by `complete_value` with a resolve info."""
         field_def = call.field_def
         info: GraphQLResolveInfo[Any] | None = None  # graphql-core's, when one is needed
         if not call.needs_info:
@@ -1375,39 +1375,74 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and (shape is None or kind is not shape.origin)
                 and self.is_awaitable(result)
             ):
-                if info is None:
-                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
-                return self.complete_awaitable_value(
-                    field_def.type, details, info, path, result, None
-                )
-            leaf, leaf_items = call.leaf, call.leaf_items
-            completed = _OFF_PATH
-            if leaf is not None:
-                completed = _complete_leaf(leaf, result)
-            elif leaf_items is not None:
-                completed = leaf_items.complete(result)
-            elif (
-                shape is not None
-                and result is not None
-                and (
-                    (  # `Shape.fits`' own first test, without its call
-                        kind is shape.origin
-                        and shape.item_type is None
-                        and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
-                    )
-                    or shape.fits(result)
-                )
-            ):
-                completed = self._complete_shaped(shape, details, path, result, memo)
-            if completed is _OFF_PATH:
-                if info is None:
-                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
-                completed = self.complete_value(field_def.type, details, info, path, result, None)
+                return self._call_later(call, details, nodes, path, result, memo, info)
+            completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
             return None
         if type(completed) not in _SETTLED and self.is_awaitable(completed):
             return self._settle_field(completed, field_def.type, details, path)
+        return completed
+
+    def _complete_called(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        result: Any,
+        memo: Memo | None,
+        info: GraphQLResolveInfo[Any] | None,
+    ) -> Any:
+        """A `Call` field's value (not awaitable) completed: a leaf, a list of leaves or a
+        value of a `Shape` that fits it here; anything else (and anything wrong, which it
+        reports) by `complete_value`, with a resolve info. Raises what that raises."""
+        leaf, leaf_items, shape = call.leaf, call.leaf_items, call.shape
+        completed = _OFF_PATH
+        if leaf is not None:
+            completed = _complete_leaf(leaf, result)
+        elif leaf_items is not None:
+            completed = leaf_items.complete(result)
+        elif (
+            shape is not None
+            and result is not None
+            and (
+                (  # `Shape.fits`' own first test, without its call
+                    type(result) is shape.origin
+                    and shape.item_type is None
+                    and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
+                )
+                or shape.fits(result)
+            )
+        ):
+            completed = self._complete_shaped(shape, details, path, result, memo)
+        if completed is _OFF_PATH:
+            field_def = call.field_def
+            if info is None:
+                info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            completed = self.complete_value(field_def.type, details, info, path, result, None)
+        return completed
+
+    async def _call_later(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        awaitable: Awaitable[Any],
+        memo: Memo | None,
+        info: GraphQLResolveInfo[Any] | None,
+    ) -> Any:
+        """graphql-core's `complete_awaitable_value` of a `Call` field's result, completed
+        as `_complete_called` completes it: no resolve info unless one is needed."""
+        try:
+            resolved = await self.with_abort_signal(awaitable)
+            completed = self._complete_called(call, details, nodes, path, resolved, memo, info)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, call.field_def.type, details, path)
+            completed = None
         return completed
 
     def _argument_values(self, field_def: GraphQLField, first: FieldDetails) -> dict[str, Any]:
@@ -1477,10 +1512,18 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     fields = memo[0]
                 else:
                     fields = self._subplan(object_type, details, memo)
-                if fields is not None:
-                    completed = self._run_object(fields, object_type, path, value)
-                else:
+                if fields is None:
                     completed = self._complete_object(object_type, details, path, value)
+                else:  # `_run_object`, inline
+                    results: dict[str, Any] = {}
+                    waiting: list[str] = []
+                    try:
+                        fields.run(self, value, path, object_type, None, results, waiting)
+                    except Exception:
+                        if waiting:  # settle what other fields started: they may fail too
+                            self.settle_in_background([results[name] for name in waiting])
+                        raise
+                    completed = _completed(results, waiting) if waiting else results
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None
@@ -1560,7 +1603,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """A list's items, each an object at its own path; an item's error nulls the item
         when the item may be null, and the whole list otherwise (raised to the field)."""
-        completed: list[Any] = []
+        completed: list[Any] = [None] * len(items)  # (a list or a tuple: `Shape.fits`)
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
         # and their plan: each item's fields run as `execute_fields` runs them
@@ -1574,7 +1617,6 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, item in enumerate(items):
                 if item is None:
-                    completed.append(None)
                     continue
                 item_path = new_path((path, index, None))
                 fields: dict[str, Any] = {}
@@ -1585,17 +1627,14 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if pending:  # settle what other fields started: they may fail too
                         self.settle_in_background([fields[name] for name in pending])
                     self.handle_field_error(raw_error, item_type, details, item_path)
-                    completed.append(None)
                     continue
                 if pending:
                     waiting.append(index)
-                    completed.append(
-                        self._settle_field(
-                            _completed(fields, pending), item_type, details, item_path
-                        )
+                    completed[index] = self._settle_field(
+                        _completed(fields, pending), item_type, details, item_path
                     )
                 else:
-                    completed.append(fields)
+                    completed[index] = fields
         except Exception:
             if waiting:
                 self.settle_in_background([completed[index] for index in waiting])

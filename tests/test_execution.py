@@ -555,6 +555,23 @@ def test_lean_leaves_are_completed_without_a_resolve_info(
         "things": [{"badge": "a!m", "marked": "am"}, {"badge": None, "marked": "bm"}]
     }
     assert infos == []
+    # nor for a value awaited (`batched` waits on a loader it finds in the info's context;
+    # `waitsThenFails` fails after waiting, for b, and nulls up to the root)
+
+    async def load(keys: list[int]) -> list[str]:
+        await asyncio.sleep(0)
+        return [f"k{key}" for key in keys]
+
+    async def waited(schema: strawberry.Schema, query: str) -> Any:
+        result = await schema.execute(query, context_value={"loader": DataLoader(load)})
+        return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+    batched, failed = "{ things { batched } }", "{ things { waitsThenFails } }"
+    assert asyncio.run(waited(FAST, batched)) == ({"things": [{"batched": "k1"}] * 2}, [])
+    assert asyncio.run(waited(FAST, failed)) == (None, [("late", ["things", 1, "waitsThenFails"])])
+    assert infos == []
+    for query in (batched, failed):
+        assert asyncio.run(waited(REFERENCE, query)) == asyncio.run(waited(FAST, query))
 
 
 def test_lean_fields_are_called_without_graphql_cores_execute_field(
@@ -563,7 +580,7 @@ def test_lean_fields_are_called_without_graphql_cores_execute_field(
     """A lean resolver's field is called from `execute_fields` itself; graphql-core's
     `execute_field` runs only for what is not lean (`upper`), and a resolve info is built
     only for a body that reads it (`where`) or a value graphql-core completes (a null
-    where none may be, anything awaited): not for `boss`, `things`, nor `kids`, whose
+    where none may be): not for `boss`, `things`, nor `kids`, whose
     arguments need no conversion (given as graphql-core coerced them, with no info)."""
     from graphql.execution.executor import Executor
 
