@@ -835,7 +835,7 @@ class FieldSetPlan:
 # details, both fixed for the step), once an operation that collects alike found it: each
 # plan's run holds one per such step (`_factory`), so the next object, item or request
 # skips the lookup. Read only by operations that collect alike, which alone fill it.
-Memo = list[FieldSetPlan | None]
+Memo = list[FieldSetPlan]
 
 
 def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
@@ -874,22 +874,21 @@ _FACTORIES_BOUND = 2_000
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
-    the reader, check, whether null is allowed); ("attribute",) for an `Attribute`,
-    ("call",) for a `Call` (each of those two only outside a deferred fragment), or
-    ("step",) for anything else."""
+    the reader, check, whether null is allowed); ("object", attribute name, whether null
+    is allowed) for an `Attribute` of one object, ("attribute",) for any other
+    `Attribute`, ("call",) for a `Call` (each of those three only outside a deferred
+    fragment), or ("step",) for anything else."""
     leaf, attribute_step, call = step[2], step[3], step[4]
     if leaf is None:
         if attribute_step is not None:
+            shape = attribute_step.shape
+            name = _python_name(parent_type, step)
+            if shape.item_type is None and name is not None:
+                return ("object", name, shape.nullable)
             return ("attribute",)
         return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
-    attribute = None
-    if not called:
-        field_def = parent_type.fields[step[1][0].node.name.value]
-        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        name = getattr(definition, "python_name", None)
-        if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
-            attribute = name
+    attribute = None if called else _python_name(parent_type, step)
     if unchanged is not None:
         check = _UNCHANGED_KINDS[unchanged]
     elif coerce in _MEMBER_NAMES:
@@ -901,6 +900,16 @@ def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     else:
         check = ""  # a reader's value may be awaitable: `_leaf_rest` sees to it
     return ("leaf", attribute, check, nullable)
+
+
+def _python_name(parent_type: GraphQLObjectType, step: Step) -> str | None:
+    """The attribute a step's field reads, when it may be written in code (`_factory`)."""
+    field_def = parent_type.fields[step[1][0].node.name.value]
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    name = getattr(definition, "python_name", None)
+    if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
+        return name
+    return None
 
 
 def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable[..., None]:
@@ -920,7 +929,55 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
-_STEP_PLAN = {"attribute": 3, "call": 4}  # where a step holds its `Attribute`, its `Call`
+_STEP_PLAN = {"attribute": 3, "object": 3, "call": 4}  # where a step holds its plan
+
+
+def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[str]:
+    """The code of an "object" step: `_complete_attribute` of one object, inline, for an
+    object of exactly the type's class (not cast) whose fields' plan the step holds
+    (`Memo`); anything else through `_complete_attribute`, which sees to it."""
+    i = index
+    lines = [
+        "        if position_context is None:",
+        "            try:",
+        f"                v = source.{name}",
+        "            except Exception:",
+        "                v = OFF_PATH",
+    ]
+    keyword = "if"
+    if nullable:
+        lines += ["            if v is None:", f"                results[K{i}] = None"]
+        keyword = "elif"
+    lines += [
+        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike"
+        " and getattr(v, CAST, None) is None):",
+        f"                p = new_path((path, K{i}, parent_type.name))",
+        "                f = {}",
+        "                w = []",
+        "                try:",
+        f"                    U{i}[0].run(self, v, p, T{i}, None, f, w)",
+        "                except Exception as e:",
+        "                    if w:  # settle what other fields started: they may fail too",
+        "                        self.settle_in_background([f[n] for n in w])",
+        f"                    self.handle_field_error(e, F{i}, D{i}, p)",
+        f"                    results[K{i}] = None",
+        "                else:",
+        "                    if w:",
+        f"                        c = self._settle_field(completed(f, w), F{i}, D{i}, p)",
+        f"                        results[K{i}] = c",
+        f"                        waiting.append(K{i})",
+        "                    else:",
+        f"                        results[K{i}] = f",
+        "            else:",
+        f"                c = attribute(self, P{i}, D{i}, path, K{i}, parent_type, source, U{i})",
+        "                if c is OFF_PATH:",
+        f"                    into(self, S{i}, {arguments})",
+        "                else:",
+        f"                    results[K{i}] = c",
+        "                    if type(c) not in SETTLED and self.is_awaitable(c):",
+        f"                        waiting.append(K{i})",
+    ]
+    return lines
 
 
 def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
@@ -933,10 +990,16 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         if kind[0] == "step":
             body.append(f"        {step}")
             continue
-        if kind[0] in ("attribute", "call"):
+        if kind[0] in ("attribute", "object", "call"):
             binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
             binds.append(f"    U{index} = []")  # the step's subplan, once known (`Memo`)
-            if kind[0] == "attribute":
+            if kind[0] == "object":
+                binds.append(
+                    f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
+                    f" F{index} = P{index}.shape.field_type"
+                )
+                body += _object_step(index, kind[1], kind[2], _RUN_ARGUMENTS[6:])
+            elif kind[0] == "attribute":
                 body += [
                     "        if position_context is None:",
                     f"            c = attribute(self, P{index}, D{index}, path, K{index},"
@@ -1023,6 +1086,8 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "to_nodes": to_nodes,
         "new_path": new_path,
         "OFF_PATH": _OFF_PATH,
+        "CAST": TYPE_CAST_ATTRIBUTE,
+        "completed": _completed,
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
@@ -1199,7 +1264,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self._collects_alike:
             known = _SUBPLANS.get((object_type, id(details)))
             if known is not None and known[0] is details:
-                if memo is not None and not memo:
+                if memo is not None and not memo and known[1] is not None:
                     memo.append(known[1])
                 return known[1]
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
@@ -1208,7 +1273,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if len(_SUBPLANS) > _COLLECTED_BOUND:
                 _SUBPLANS.clear()
             _SUBPLANS[(object_type, id(details))] = (details, plan)
-            if memo is not None and not memo:
+            if memo is not None and not memo and plan is not None:
                 memo.append(plan)
         return plan
 

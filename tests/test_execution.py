@@ -132,6 +132,11 @@ class Thing(Named):
     loose: list[Part | None] = strawberry.field(default_factory=list)
     wrong: Part | None = None
     strict_parts: list[Part] = strawberry.field(default_factory=list)
+    # one object read as an attribute (its fields run inline): one that may fail inside,
+    # one that may not be null, and one cast with strawberry.cast
+    twin: Part | None = None
+    strict_twin: Part = strawberry.field(default_factory=lambda: Part(name="u", weight=0))
+    cast_twin: Part | None = None
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
@@ -329,6 +334,8 @@ THINGS = [
         count=True,
         since=date(2026, 12, 7),
         tags=["x", "y"],
+        twin=part("t1", 1),
+        cast_twin=strawberry.cast(Part, part("c1", 1)),
         strict_tags=["s"],
     ),
     thing(
@@ -345,6 +352,8 @@ THINGS = [
         count=2**31,
         flag=1,
         strict_parts=[part("q2", 2), None],
+        twin=part("t13", 13),
+        strict_twin=part("u13", 13),
     ),
     thing("c", 3, required=None),
     thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
@@ -410,6 +419,10 @@ QUERIES = {
     " things { parts { heavy } } }",
     "waiting fields inside attribute objects": "{ things { parts { laterWeight }"
     " spare { laterWeight } loose { laterWeight } } }",
+    "one attribute object, an error inside it, waiting inside it, cast": """{ things {
+        name twin { name heavy } t2: twin { laterWeight } castTwin { name } } }""",
+    "an error inside a non-null attribute object nulls up": "{ broken { strictTwin { name } }"
+    " things { name strictTwin { name heavy } } }",
     "an attribute holding another type": "{ things { name wrong { name } } }",
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
@@ -735,10 +748,10 @@ def test_leaves_are_checked_inline_by_kind() -> None:
     answer(
         FAST,
         "{ things { name color size ratio flag note label a: name b: name since"
-        ' spare { name } boss { name } upper(word: "x") } }',
+        ' spare { name } parts { name } boss { name } upper(word: "x") } }',
     )
     names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b", "since"]
-    names += ["spare", "boss", "upper"]
+    names += ["spare", "parts", "boss", "upper"]
     [plan] = [
         plan
         for _grouped, plan in execution._PLANNED.values()
@@ -756,7 +769,8 @@ def test_leaves_are_checked_inline_by_kind() -> None:
         ("leaf", "name", "str", False),
         ("leaf", "name", "str", False),
         ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
-        ("attribute",),  # an object read as an attribute
+        ("object", "spare", True),  # one object read as an attribute: its fields run inline
+        ("attribute",),  # a list of objects read as an attribute
         ("call",),  # a lean resolver
         ("step",),  # anything else
     ]
