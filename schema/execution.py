@@ -1573,6 +1573,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     object_type, shape.item_type, details, path, value, memo
                 )
             else:  # `_complete_object`, inline: most attribute fields are one object
+                fields: FieldSetPlan | None
                 if memo and self._collects_alike:
                     fields = memo[0]
                 else:
@@ -1646,6 +1647,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         value: Any,
         memo: Memo | None = None,
     ) -> Any:
+        plan: FieldSetPlan | None
         if memo and self._collects_alike:
             plan = memo[0]
         else:
@@ -1672,6 +1674,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
         # and their plan: each item's fields run as `execute_fields` runs them
+        plan: FieldSetPlan | None
         if memo and self._collects_alike:
             plan = memo[0]
         else:
