@@ -281,6 +281,12 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
         def given_info(source: Any, info: strawberry.Info) -> Any:
             return function(source, **{info_name: info})
 
+        parameters = list(resolver.signature.parameters.values())
+        if [p.name for p in parameters] == [resolver.self_parameter.name, info_name] and all(
+            p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters
+        ):
+            given_info = function  # (source, info) as they come: no frame of ours around it
+
         def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
             return function(source, **{info_name: info_class(_raw_info=raw, _field=definition)})
 
@@ -1480,7 +1486,12 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or shape.fits(result)
             )
         ):
-            completed = self._complete_shaped(shape, details, path, result, memo)
+            if shape.item_type is None:  # `_complete_shaped`, inline
+                completed = self._complete_object(shape.object_type, details, path, result, memo)
+            else:
+                completed = self._complete_items(
+                    shape.object_type, shape.item_type, details, path, result, memo
+                )
         if completed is _OFF_PATH:
             field_def = call.field_def
             if info is None:
