@@ -1589,18 +1589,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     fields = memo[0]
                 else:
                     fields = self._subplan(object_type, details, memo)
-                if fields is None:
+                if fields is not None:
+                    completed = self._run_object(fields, object_type, path, value)
+                else:
                     completed = self._complete_object(object_type, details, path, value)
-                else:  # `_run_object`, inline
-                    results: dict[str, Any] = {}
-                    waiting: list[str] = []
-                    try:
-                        fields.run(self, value, path, object_type, None, results, waiting)
-                    except Exception:
-                        if waiting:  # settle what other fields started: they may fail too
-                            self.settle_in_background([results[name] for name in waiting])
-                        raise
-                    completed = _completed(results, waiting) if waiting else results
         except Exception as raw_error:
             self.handle_field_error(raw_error, shape.field_type, details, path)
             return None

@@ -816,24 +816,38 @@ async def _loaded(keys: list[int]) -> list[str]:
     return [str(key) for key in keys]
 
 
+def _executed(
+    document: Any, variables: dict[str, Any] | None = None, schema: strawberry.Schema = FAST
+) -> tuple[Any, list[tuple[str, Any]]]:
+    """The data and errors of `document` executed by graphql-core's `execute` with the
+    schema's execution context (the document parsed once, as the portal caches them)."""
+    from graphql import execute
+
+    result = execute(
+        schema._schema,
+        document,
+        variable_values=variables,
+        executor_class=schema.execution_context_class,
+    )
+    if isinstance(result, Awaitable):
+        result = asyncio.run(_awaited(result))
+    return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+
+def _data_of(document: Any, variables: dict[str, Any] | None = None) -> Any:
+    return _executed(document, variables)[0]
+
+
 def test_fields_collected_once_per_document_unless_directives_read_variables() -> None:
     """A document parsed once (as the portal caches them) collects its fields once for all
     requests; one whose @skip/@include read variables collects per request, and each
     request's variables still decide."""
-    from graphql import execute, parse
+    from graphql import parse
 
     from schema import execution
 
     def run(document: Any, schema: strawberry.Schema, variables: dict[str, Any]) -> Any:
-        result = execute(
-            schema._schema,
-            document,
-            variable_values=variables,
-            executor_class=schema.execution_context_class,
-        )
-        if isinstance(result, Awaitable):
-            result = asyncio.run(_awaited(result))
-        return result.data, [(e.message, e.path) for e in result.errors or ()]
+        return _executed(document, variables, schema)
 
     static = parse("{ things { name parts { name weight } } named { name } }")
     execution._COLLECTED.clear()
@@ -921,7 +935,7 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     """graphql-core collects the root fields in each request; their plan is made once per
     operation that collects alike (and per request for one whose directives read
     variables, where each request's variables still decide)."""
-    from graphql import execute, parse
+    from graphql import parse
 
     from schema import execution
 
@@ -933,18 +947,7 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
         return field_plans(parent_type, fields)
 
     monkeypatch.setattr(execution, "_field_plans", counting)
-
-    def run(document: Any, variables: dict[str, Any]) -> Any:
-        result = execute(
-            FAST._schema,
-            document,
-            variable_values=variables,
-            executor_class=FAST.execution_context_class,
-        )
-        if isinstance(result, Awaitable):
-            result = asyncio.run(_awaited(result))
-        return result.data
-
+    run = _data_of
     static = parse("{ a: strict { name } things { name } b: strict { label } }")
     first = run(static, {})
     assert ["a", "things", "b"] in planned
@@ -964,7 +967,7 @@ def test_subplans_found_once_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
     an operation that collects alike, then read from the step (`Memo`); an operation
     whose directives read variables looks it up each time, and each request's variables
     still decide."""
-    from graphql import execute, parse
+    from graphql import parse
 
     looked_up: list[str] = []
     subplan = PortalExecutionContext._subplan
@@ -974,18 +977,7 @@ def test_subplans_found_once_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
         return subplan(self, object_type, details, *rest)
 
     monkeypatch.setattr(PortalExecutionContext, "_subplan", counting)
-
-    def run(document: Any, variables: dict[str, Any] | None = None) -> Any:
-        result = execute(
-            FAST._schema,
-            document,
-            variable_values=variables,
-            executor_class=FAST.execution_context_class,
-        )
-        if isinstance(result, Awaitable):
-            result = asyncio.run(_awaited(result))
-        return result.data
-
+    run = _data_of
     static = parse("{ things { parts { name } spare { weight } boss { name } kids { name } } }")
     first = run(static)
     assert sorted(set(looked_up)) == ["Part", "Thing"]
