@@ -82,6 +82,14 @@ class Context:
         default_factory=dict, init=False, repr=False
     )
     _decided_for: Principal | None = field(default=None, init=False, repr=False)
+    # The grants `access` gave the principal of `_granted_for` in this operation, by
+    # (patient, area, object type): each was decided and its read noted in the audit when
+    # first given, so that a field asking again reads it back (a dashboard's scoped fields
+    # ask the same few dozen times). Emptied whenever the audit is taken (`take_audit`).
+    _granted: dict[tuple[str, RecordArea, str], PatientGrant] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _granted_for: Principal | None = field(default=None, init=False, repr=False)
     # (account id, patient id or "" for an account action, acting as, action) -> object types
     _audit: dict[tuple[str, str, str, str], set[str]] = field(default_factory=dict)
     _audit_accounts: list[str] = field(default_factory=list)  # see `audit_account`
@@ -147,12 +155,22 @@ class Context:
 
     # -- the access checks: every read of a patient's record passes one of these --------
     def access(self, patient_id: str, area: RecordArea, object_type: str) -> PatientGrant:
+        key = (patient_id, area, object_type)
+        principal = self.principal
+        # (what `require_principal` checks, in its order: it would return this principal)
+        if self._granted_for is principal and self.failure is None and not self.terms_pending:
+            grant = self._granted.get(key)
+            if grant is not None:
+                return grant  # decided, and its read noted, when first given
         try:
             grant = self._decided(patient_id, area)
         except AccessDenied as denied:
             _name_refusal(denied, patient_id, area)
             raise
         self.audit_read(grant, object_type)
+        if self._granted_for is not principal:
+            self._granted, self._granted_for = {}, principal
+        self._granted[key] = grant
         return grant
 
     def demographics(self, patient_id: str) -> PatientGrant:
@@ -367,6 +385,7 @@ class SocketContext(Context):
         # the patient and the area: worked out once for the subscriptions sharing the view.
         self._decisions = view.shared.setdefault("decisions", {})
         self._decided_for = view.principal
+        self._granted, self._granted_for = {}, None
         self.leave_gathering()
         self._gathering = view.gathering
         view.gathering.join()
@@ -386,6 +405,7 @@ class SocketContext(Context):
         self.__dict__.pop("loaders", None)  # the view's
         self.event_view, self.event_committed = None, 0.0
         self._decisions, self._decided_for = {}, None
+        self._granted, self._granted_for = {}, None
 
     def audit_notes(self) -> AuditNotes:
         """What the audit has recorded so far, to record again for another subscription
@@ -408,6 +428,7 @@ class SocketContext(Context):
         entries = self.audit_entries(operation)
         self._audit.clear()
         self._refused.clear()
+        self._granted.clear()  # their reads are in `entries`: the next ones note theirs again
         return entries
 
     def take_event_audit(self) -> list[AuditEntry]:

@@ -194,10 +194,11 @@ class RequiresScope(FieldExtension, Lean):
         field.metadata = MappingProxyType({**(field.metadata or {}), "requires_scope": self.area})
 
     gives = (GRANT,)
+    context_only = True  # no resolve info is built for the field (schema.execution)
 
-    def keywords(self, source: Any, info: Info) -> dict[str, Any]:
+    def context_keywords(self, source: Any, context: Context) -> dict[str, Any]:
         """The grant, given to the body (schema.execution calls the body with it directly)."""
-        return {GRANT: info.context.access(source.patient_id, self.area, self.object_type)}
+        return {GRANT: context.access(source.patient_id, self.area, self.object_type)}
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         return next_(source, info, **self.keywords(source, info), **kwargs)

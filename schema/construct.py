@@ -60,12 +60,15 @@ def maker(cls: type[T], *names: str) -> Callable[..., T]:
 
 
 def enum_of(cls: type[E]) -> Callable[[Any], E]:
-    """`cls(value)` for a stored value, by a dict lookup."""
-    members: dict[Any, E] = {member.value: member for member in cls}
-    get = members.get
+    """`cls(value)` for a stored value, by a dict lookup (the dict's own `__getitem__`: no
+    Python frame for a known value; `cls(value)` for any other)."""
+    return _Members(cls).__getitem__
 
-    def of(value: Any) -> E:
-        member = get(value)
-        return cls(value) if member is None else member
 
-    return of
+class _Members(dict[Any, E]):
+    def __init__(self, cls: type[E]) -> None:
+        super().__init__({member.value: member for member in cls})
+        self.cls = cls
+
+    def __missing__(self, value: Any) -> E:
+        return self.cls(value)

@@ -22,6 +22,7 @@ from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property, partial
 from keyword import iskeyword
 from math import isfinite
 from operator import attrgetter
@@ -174,6 +175,7 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
     were made lean."""
     if schema.exception_handlers:
         return 0  # strawberry's wrapper is where those are matched
+    info_class = None if schema.config.info_class is strawberry.Info else schema.config.info_class
     made = 0
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType):
@@ -181,14 +183,19 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
         for field_def in graphql_type.fields.values():
             lean = _lean_resolver(field_def, schema)
             if lean is not None:
-                field_def.resolve, made = lean, made + 1
-                _LEAN_BODIES[lean] = (lean, lean.__name__ != "of_source", False)
+                resolve, body, needs_info = lean
+                field_def.resolve, made = resolve, made + 1
+                _LEAN_BODIES[resolve] = (body, needs_info, False, info_class)
     return made
 
 
 # the resolvers made by `lean_resolvers` (and `eager_resolvers`' wrappers of them): the body
-# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`
-LeanBody = tuple[Callable[..., Any], bool, bool]
+# to call, whether it reads the resolve info, whether its result goes through `run_eagerly`,
+# the schema's info class when it is not strawberry's own. The body is called
+# `body(source, info, **arguments)` with a strawberry `Info` (a `LazyInfo` unless the schema
+# has an info class of its own) when it reads the info, else `body(source, context,
+# **arguments)` with the operation's context value: no info is built.
+LeanBody = tuple[Callable[..., Any], bool, bool, type[strawberry.Info] | None]
 _LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
 
 
@@ -196,11 +203,19 @@ class Lean:
     """A field extension whose whole work is keyword arguments it gives the field's body
     (`RequiresScope`: the grant), decided from the source and the info before the body
     runs, the other arguments untouched. Such a field may be made lean: the body is called
-    with `keywords(...)` added, without strawberry's extension chain."""
+    with `keywords(...)` added, without strawberry's extension chain.
+
+    An extension that reads nothing of the info but its context says so with
+    `context_only` and gives its keywords from `context_keywords` (no resolve info is
+    built for its field then)."""
 
     gives: tuple[str, ...] = ()  # the names of the keywords
+    context_only = False
 
     def keywords(self, source: Any, info: strawberry.Info) -> dict[str, Any]:
+        return self.context_keywords(source, info.context)
+
+    def context_keywords(self, source: Any, context: Any) -> dict[str, Any]:
         raise NotImplementedError
 
 
@@ -258,18 +273,38 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
     if not arguments and not extensions:  # the commonest: no arguments at all
         if info_name is None:
 
-            def of_source(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            def of_source(source: Any, _info_or_context: Any) -> Any:
                 return function(source)
 
-            return of_source
+            return of_source, of_source, False
+
+        def given_info(source: Any, info: strawberry.Info) -> Any:
+            return function(source, **{info_name: info})
+
+        parameters = list(resolver.signature.parameters.values())
+        if [p.name for p in parameters] == [resolver.self_parameter.name, info_name] and all(
+            p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters
+        ):
+            given_info = function  # (source, info) as they come: no frame of ours around it
 
         def with_info(source: Any, raw: GraphQLResolveInfo[Any]) -> Any:
             return function(source, **{info_name: info_class(_raw_info=raw, _field=definition)})
 
-        return with_info
+        return with_info, given_info, True
 
-    def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
-        info = info_class(_raw_info=raw, _field=definition)
+    if (
+        info_name is None
+        and all(convert is None for _n, _p, convert in arguments)
+        and all(extension.context_only for extension in extensions)
+    ):
+        with_context = _with_context(function, arguments, extensions)
+
+        def of_context(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
+            return with_context(source, raw.context, **values)
+
+        return of_context, with_context, False
+
+    def given_arguments(source: Any, info: strawberry.Info, **values: Any) -> Any:
         keywords: dict[str, Any] = {}
         for name, python_name, convert in arguments:
             if name in values:  # else the body's own default, as strawberry does
@@ -281,7 +316,72 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
             keywords[info_name] = info
         return function(source, **keywords)
 
-    return with_arguments
+    def with_arguments(source: Any, raw: GraphQLResolveInfo[Any], **values: Any) -> Any:
+        return given_arguments(source, info_class(_raw_info=raw, _field=definition), **values)
+
+    return with_arguments, given_arguments, True
+
+
+class LazyInfo(strawberry.Info):
+    """The strawberry `Info` a lean body is given from `execute_fields`: its context at
+    hand, graphql-core's resolve info (fifteen items, for the path, the field nodes, the
+    variables...) built only when something asks for it. Most bodies that take an info
+    read only `info.context` (a loader, the access decision)."""
+
+    context: Any = None  # (an attribute here, not `Info`'s property)
+
+    @cached_property
+    def _raw_info(self) -> GraphQLResolveInfo[Any]:  # type: ignore[override]
+        executor, field_def, nodes, parent_type, path = self._making
+        raw: GraphQLResolveInfo[Any] = executor.build_resolve_info(
+            field_def, nodes, parent_type, path
+        )
+        return raw
+
+    _making: tuple[Any, GraphQLField, list[FieldNode], GraphQLObjectType, Path]
+
+
+def lazy_info(
+    executor: Any,
+    call: Call,
+    nodes: list[FieldNode],
+    path: Path,
+) -> LazyInfo:
+    info: LazyInfo = _new_object(LazyInfo)
+    info.context = executor.context_value
+    info._field = call.definition
+    info._making = (executor, call.field_def, nodes, call.parent_type, path)
+    return info
+
+
+_new_object = object.__new__
+
+
+def _with_context(
+    function: Callable[..., Any],
+    arguments: list[tuple[str, str, _Conversion]],
+    extensions: tuple[Lean, ...],
+) -> Callable[..., Any]:
+    """`body(source, context, **arguments)` of a field whose arguments need no conversion
+    and whose extensions read only the context (`Lean.context_only`)."""
+    if not arguments and len(extensions) == 1:  # a `RequiresScope` field: the commonest
+        give = extensions[0].context_keywords
+
+        def scoped(source: Any, context: Any) -> Any:
+            return function(source, **give(source, context))
+
+        return scoped
+
+    def with_context(source: Any, context: Any, **values: Any) -> Any:
+        keywords: dict[str, Any] = {}
+        for name, python_name, _convert in arguments:
+            if name in values:  # else the body's own default, as strawberry does
+                keywords[python_name] = values[name]
+        for extension in extensions:
+            keywords.update(extension.context_keywords(source, context))
+        return function(source, **keywords)
+
+    return with_context
 
 
 class Resumed:
@@ -365,7 +465,7 @@ def eager_resolvers(schema: strawberry.Schema) -> int:
             field_def.resolve, made = _eager(resolve), made + 1
             lean = _LEAN_BODIES.get(resolve)
             if lean is not None:
-                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True)
+                _LEAN_BODIES[field_def.resolve] = (lean[0], lean[1], True, lean[3])
     return made
 
 
@@ -561,12 +661,19 @@ class Call:
     the middleware check, the wrappers' calls) and, for a body that reads neither the
     resolve info nor arguments, without building the info either."""
 
-    body: Callable[..., Any]
+    body: Callable[..., Any]  # (source, a strawberry Info or the context, **arguments)
     field_def: GraphQLField
+    definition: StrawberryField
     parent_type: GraphQLObjectType
-    needs_info: bool
+    needs_info: bool  # the body is given a strawberry Info (else the operation's context)
+    info_class: type[strawberry.Info] | None  # which, when not a `LazyInfo`
     eager: bool  # the body's result goes through `run_eagerly`, as `eager_resolvers` do
     shape: Shape | None
+    # a leaf type's (coercion, whether null is allowed, the Python type whose exact
+    # instances the coercion returns unchanged), or a list of leaves' `LeafItems`: such a
+    # value is completed here, without `complete_value` (and so without a resolve info)
+    leaf: tuple[Callable[[Any], Any], bool, type | None] | None
+    leaf_items: LeafItems | None
 
 
 def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
@@ -577,8 +684,26 @@ def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
     lean = _LEAN_BODIES.get(field_def.resolve)
     if lean is None:
         return None
-    body, needs_info, eager = lean
-    return Call(body, field_def, parent_type, needs_info, eager, shape_of(field_def.type))
+    body, needs_info, eager, info_class = lean
+    field_type = field_def.type
+    leaf_type = get_nullable_type(field_type)
+    leaf = None
+    if is_leaf_type(leaf_type):
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        leaf = (_coercion_of(leaf_type), nullable, _UNCHANGED.get(leaf_type))
+    definition = field_def.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+    return Call(
+        body,
+        field_def,
+        definition,
+        parent_type,
+        needs_info,
+        info_class,
+        eager,
+        shape_of(field_type),
+        leaf,
+        leaf_items_of(field_type),
+    )
 
 
 _CALLS: dict[tuple[GraphQLObjectType, str], Call | None] = {}
@@ -712,6 +837,13 @@ class FieldSetPlan:
     run: Callable[..., None]
 
 
+# An `Attribute` or `Call` step's subplan (`_subplan` of its object type and its field
+# details, both fixed for the step), once an operation that collects alike found it: each
+# plan's run holds one per such step (`_factory`), so the next object, item or request
+# skips the lookup. Read only by operations that collect alike, which alone fill it.
+Memo = list[FieldSetPlan]
+
+
 def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
     steps: list[Step] = []
     for name, details in fields.items():
@@ -748,22 +880,21 @@ _FACTORIES_BOUND = 2_000
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
-    the reader, check, whether null is allowed); ("attribute",) for an `Attribute`,
-    ("call",) for a `Call` (each of those two only outside a deferred fragment), or
-    ("step",) for anything else."""
+    the reader, check, whether null is allowed); ("object", attribute name, whether null
+    is allowed) for an `Attribute` of one object, ("attribute",) for any other
+    `Attribute`, ("call",) for a `Call` (each of those three only outside a deferred
+    fragment), or ("step",) for anything else."""
     leaf, attribute_step, call = step[2], step[3], step[4]
     if leaf is None:
         if attribute_step is not None:
+            shape = attribute_step.shape
+            name = _python_name(parent_type, step)
+            if shape.item_type is None and name is not None:
+                return ("object", name, shape.nullable)
             return ("attribute",)
         return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
-    attribute = None
-    if not called:
-        field_def = parent_type.fields[step[1][0].node.name.value]
-        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        name = getattr(definition, "python_name", None)
-        if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
-            attribute = name
+    attribute = None if called else _python_name(parent_type, step)
     if unchanged is not None:
         check = _UNCHANGED_KINDS[unchanged]
     elif coerce in _MEMBER_NAMES:
@@ -775,6 +906,16 @@ def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     else:
         check = ""  # a reader's value may be awaitable: `_leaf_rest` sees to it
     return ("leaf", attribute, check, nullable)
+
+
+def _python_name(parent_type: GraphQLObjectType, step: Step) -> str | None:
+    """The attribute a step's field reads, when it may be written in code (`_factory`)."""
+    field_def = parent_type.fields[step[1][0].node.name.value]
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    name = getattr(definition, "python_name", None)
+    if isinstance(name, str) and name.isidentifier() and not iskeyword(name):
+        return name
+    return None
 
 
 def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable[..., None]:
@@ -794,7 +935,55 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
-_STEP_PLAN = {"attribute": 3, "call": 4}  # where a step holds its `Attribute`, its `Call`
+_STEP_PLAN = {"attribute": 3, "object": 3, "call": 4}  # where a step holds its plan
+
+
+def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[str]:
+    """The code of an "object" step: `_complete_attribute` of one object, inline, for an
+    object of exactly the type's class (not cast) whose fields' plan the step holds
+    (`Memo`); anything else through `_complete_attribute`, which sees to it."""
+    i = index
+    lines = [
+        "        if position_context is None:",
+        "            try:",
+        f"                v = source.{name}",
+        "            except Exception:",
+        "                v = OFF_PATH",
+    ]
+    keyword = "if"
+    if nullable:
+        lines += ["            if v is None:", f"                results[K{i}] = None"]
+        keyword = "elif"
+    lines += [
+        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike"
+        " and getattr(v, CAST, None) is None):",
+        f"                p = new_path((path, K{i}, parent_type.name))",
+        "                f = {}",
+        "                w = []",
+        "                try:",
+        f"                    U{i}[0].run(self, v, p, T{i}, None, f, w)",
+        "                except Exception as e:",
+        "                    if w:  # settle what other fields started: they may fail too",
+        "                        self.settle_in_background([f[n] for n in w])",
+        f"                    self.handle_field_error(e, F{i}, D{i}, p)",
+        f"                    results[K{i}] = None",
+        "                else:",
+        "                    if w:",
+        f"                        c = self._settle_field(completed(f, w), F{i}, D{i}, p)",
+        f"                        results[K{i}] = c",
+        f"                        waiting.append(K{i})",
+        "                    else:",
+        f"                        results[K{i}] = f",
+        "            else:",
+        f"                c = attribute(self, P{i}, D{i}, path, K{i}, parent_type, source, U{i})",
+        "                if c is OFF_PATH:",
+        f"                    into(self, S{i}, {arguments})",
+        "                else:",
+        f"                    results[K{i}] = c",
+        "                    if type(c) not in SETTLED and self.is_awaitable(c):",
+        f"                        waiting.append(K{i})",
+    ]
+    return lines
 
 
 def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
@@ -807,13 +996,20 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         if kind[0] == "step":
             body.append(f"        {step}")
             continue
-        if kind[0] in ("attribute", "call"):
+        if kind[0] in ("attribute", "object", "call"):
             binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
-            if kind[0] == "attribute":
+            binds.append(f"    U{index} = []")  # the step's subplan, once known (`Memo`)
+            if kind[0] == "object":
+                binds.append(
+                    f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
+                    f" F{index} = P{index}.shape.field_type"
+                )
+                body += _object_step(index, kind[1], kind[2], _RUN_ARGUMENTS[6:])
+            elif kind[0] == "attribute":
                 body += [
                     "        if position_context is None:",
                     f"            c = attribute(self, P{index}, D{index}, path, K{index},"
-                    " parent_type, source)",
+                    f" parent_type, source, U{index})",
                     "            if c is OFF_PATH:",
                     f"                into(self, S{index}, {_RUN_ARGUMENTS[6:]})",
                     "            else:",
@@ -826,7 +1022,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                 body += [
                     "        if position_context is None:",
                     f"            c = call(self, P{index}, D{index}, N{index},"
-                    f" Path(path, K{index}, parent_type.name), source)",
+                    f" new_path((path, K{index}, parent_type.name)), source, U{index})",
                     f"            results[K{index}] = c",
                     "            if type(c) not in SETTLED and self.is_awaitable(c):",
                     f"                waiting.append(K{index})",
@@ -894,8 +1090,10 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "attribute": PortalExecutionContext._complete_attribute,
         "call": PortalExecutionContext._call_lean,
         "to_nodes": to_nodes,
-        "Path": Path,
+        "new_path": new_path,
         "OFF_PATH": _OFF_PATH,
+        "CAST": TYPE_CAST_ATTRIBUTE,
+        "completed": _completed,
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
@@ -927,6 +1125,29 @@ async def _completed_items(items: list[Any], waiting: list[int]) -> list[Any]:
 
 
 _OFF_PATH: Any = object()
+# `Path(prev, key, typename)` without the Python frame of a NamedTuple's `__new__` (~180 a
+# dashboard): `new_path((prev, key, typename))` makes the same tuple
+new_path: Callable[[tuple[Path | None, str | int, str | None]], Path] = partial(tuple.__new__, Path)
+
+
+def _complete_leaf(leaf: tuple[Callable[[Any], Any], bool, type | None], value: Any) -> Any:
+    """A leaf's completed value, as graphql-core's `complete_value` gives it, or
+    `_OFF_PATH` when that would raise (a null where none may be, an exception, a value
+    the type refuses): graphql-core's path then says what is wrong at its path."""
+    coerce, nullable, unchanged = leaf
+    if value is None:
+        return None if nullable else _OFF_PATH
+    if type(value) is unchanged and (unchanged is not float or isfinite(value)):  # type: ignore[arg-type]
+        return value
+    if isinstance(value, Exception):
+        return _OFF_PATH
+    try:
+        coerced = coerce(value)
+    except Exception:  # refused: graphql-core's path says so at its path
+        return _OFF_PATH
+    return _OFF_PATH if coerced is None or coerced is Undefined else coerced
+
+
 # what a completed field usually is, never awaitable: asked before the awaitable check's call
 _SETTLED = frozenset({dict, list, type(None), str, int, float, bool})
 
@@ -1040,14 +1261,17 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     def _subplan(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, memo: Memo | None = None
     ) -> FieldSetPlan | None:
         """The plan of the fields `details` select on an object of `object_type` (what
         `collect_subfields` then `execute_fields` find), or None when some are deferred.
-        Kept across requests for an operation that collects alike, by the list itself."""
+        Kept across requests for an operation that collects alike, by the list itself, and
+        in `memo`, the step's own (see `Memo`)."""
         if self._collects_alike:
             known = _SUBPLANS.get((object_type, id(details)))
             if known is not None and known[0] is details:
+                if memo is not None and not memo and known[1] is not None:
+                    memo.append(known[1])
                 return known[1]
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
         plan = None if defer_usages else self._field_set_plan(object_type, grouped_field_set)
@@ -1055,6 +1279,8 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if len(_SUBPLANS) > _COLLECTED_BOUND:
                 _SUBPLANS.clear()
             _SUBPLANS[(object_type, id(details))] = (details, plan)
+            if memo is not None and not memo and plan is not None:
+                memo.append(plan)
         return plan
 
     def _run_object(
@@ -1190,23 +1416,27 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         nodes: list[FieldNode],
         path: Path,
         source: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """A `Call` field's completed value (or an awaitable of it), as graphql-core's
         `execute_field` gives it: the same arguments, the same result (eagerly run), its
         errors reported at `path` (a non-null field's raised to its parent). A value of a
-        `Shape` that fits it goes straight into the object's fields; any other value
-        (and anything awaited) is completed by `complete_value` with a resolve info."""
+        `Shape` that fits it goes straight into the object's fields (awaited first, if
+        it must be); any other value is completed by `complete_value` with a resolve info."""
         field_def = call.field_def
-        info = (
-            self.build_resolve_info(field_def, nodes, call.parent_type, path)
-            if call.needs_info
-            else None
-        )
+        info: GraphQLResolveInfo[Any] | None = None  # graphql-core's, when one is needed
+        if not call.needs_info:
+            given: Any = self.context_value
+        elif call.info_class is None:
+            given = lazy_info(self, call, nodes, path)
+        else:
+            info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            given = call.info_class(_raw_info=info, _field=call.definition)
         try:
             if field_def.args:
-                result = call.body(source, info, **self._argument_values(field_def, details[0]))
+                result = call.body(source, given, **self._argument_values(field_def, details[0]))
             else:
-                result = call.body(source, info)
+                result = call.body(source, given)
             if call.eager:
                 result = run_eagerly(result)
             shape, kind = call.shape, type(result)
@@ -1216,22 +1446,79 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and (shape is None or kind is not shape.origin)
                 and self.is_awaitable(result)
             ):
-                if info is None:
-                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
-                return self.complete_awaitable_value(
-                    field_def.type, details, info, path, result, None
-                )
-            if shape is not None and result is not None and shape.fits(result):
-                completed = self._complete_shaped(shape, details, path, result)
-            else:
-                if info is None:
-                    info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
-                completed = self.complete_value(field_def.type, details, info, path, result, None)
+                return self._call_later(call, details, nodes, path, result, memo, info)
+            completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
             return None
         if type(completed) not in _SETTLED and self.is_awaitable(completed):
             return self._settle_field(completed, field_def.type, details, path)
+        return completed
+
+    def _complete_called(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        result: Any,
+        memo: Memo | None,
+        info: GraphQLResolveInfo[Any] | None,
+    ) -> Any:
+        """A `Call` field's value (not awaitable) completed: a leaf, a list of leaves or a
+        value of a `Shape` that fits it here; anything else (and anything wrong, which it
+        reports) by `complete_value`, with a resolve info. Raises what that raises."""
+        leaf, leaf_items, shape = call.leaf, call.leaf_items, call.shape
+        completed = _OFF_PATH
+        if leaf is not None:
+            completed = _complete_leaf(leaf, result)
+        elif leaf_items is not None:
+            completed = leaf_items.complete(result)
+        elif (
+            shape is not None
+            and result is not None
+            and (
+                (  # `Shape.fits`' own first test, without its call
+                    type(result) is shape.origin
+                    and shape.item_type is None
+                    and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
+                )
+                or shape.fits(result)
+            )
+        ):
+            if shape.item_type is None:  # `_complete_shaped`, inline
+                completed = self._complete_object(shape.object_type, details, path, result, memo)
+            else:
+                completed = self._complete_items(
+                    shape.object_type, shape.item_type, details, path, result, memo
+                )
+        if completed is _OFF_PATH:
+            field_def = call.field_def
+            if info is None:
+                info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
+            completed = self.complete_value(field_def.type, details, info, path, result, None)
+        return completed
+
+    async def _call_later(
+        self,
+        call: Call,
+        details: FieldDetailsList,
+        nodes: list[FieldNode],
+        path: Path,
+        awaitable: Awaitable[Any],
+        memo: Memo | None,
+        info: GraphQLResolveInfo[Any] | None,
+    ) -> Any:
+        """graphql-core's `complete_awaitable_value` of a `Call` field's result, completed
+        as `_complete_called` completes it: no resolve info unless one is needed."""
+        try:
+            resolved = await self.with_abort_signal(awaitable)
+            completed = self._complete_called(call, details, nodes, path, resolved, memo, info)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, call.field_def.type, details, path)
+            completed = None
         return completed
 
     def _argument_values(self, field_def: GraphQLField, first: FieldDetails) -> dict[str, Any]:
@@ -1269,6 +1556,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         name: str,
         parent_type: GraphQLObjectType,
         source: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """The completed value of an `Attribute` field, or `_OFF_PATH` when anything about
         it is unusual (a failing read, a null where none may be, a value its `Shape` does
@@ -1288,13 +1576,19 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
         ) and not shape.fits(value):
             return _OFF_PATH
-        path = Path(parent_path, name, parent_type.name)
+        path = new_path((parent_path, name, parent_type.name))
         object_type = shape.object_type
         try:
             if shape.item_type is not None:
-                completed = self._complete_items(object_type, shape.item_type, details, path, value)
+                completed = self._complete_items(
+                    object_type, shape.item_type, details, path, value, memo
+                )
             else:  # `_complete_object`, inline: most attribute fields are one object
-                fields = self._subplan(object_type, details)
+                fields: FieldSetPlan | None
+                if memo and self._collects_alike:
+                    fields = memo[0]
+                else:
+                    fields = self._subplan(object_type, details, memo)
                 if fields is not None:
                     completed = self._run_object(fields, object_type, path, value)
                 else:
@@ -1337,16 +1631,30 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._complete_shaped(shape, field_details_list, path, result)
 
     def _complete_shaped(
-        self, shape: Shape, details: FieldDetailsList, path: Path, value: Any
+        self,
+        shape: Shape,
+        details: FieldDetailsList,
+        path: Path,
+        value: Any,
+        memo: Memo | None = None,
     ) -> Any:
         if shape.item_type is None:
-            return self._complete_object(shape.object_type, details, path, value)
-        return self._complete_items(shape.object_type, shape.item_type, details, path, value)
+            return self._complete_object(shape.object_type, details, path, value, memo)
+        return self._complete_items(shape.object_type, shape.item_type, details, path, value, memo)
 
     def _complete_object(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
+        self,
+        object_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        path: Path,
+        value: Any,
+        memo: Memo | None = None,
     ) -> Any:
-        plan = self._subplan(object_type, details)
+        plan: FieldSetPlan | None
+        if memo and self._collects_alike:
+            plan = memo[0]
+        else:
+            plan = self._subplan(object_type, details, memo)
         if plan is not None:  # as execute_collected_subfields does, without its call
             return self._run_object(plan, object_type, path, value)
         grouped_field_set, defer_usages, _forbidden = self.collect_subfields(object_type, details)
@@ -1361,23 +1669,27 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         details: FieldDetailsList,
         path: Path,
         items: Any,
+        memo: Memo | None = None,
     ) -> Any:
         """A list's items, each an object at its own path; an item's error nulls the item
         when the item may be null, and the whole list otherwise (raised to the field)."""
-        completed: list[Any] = []
+        completed: list[Any] = [None] * len(items)  # (a list or a tuple: `Shape.fits`)
         waiting: list[int] = []
         # the items share their fields: collected once (graphql-core asks its memo per item)
         # and their plan: each item's fields run as `execute_fields` runs them
-        plan = self._subplan(object_type, details)
+        plan: FieldSetPlan | None
+        if memo and self._collects_alike:
+            plan = memo[0]
+        else:
+            plan = self._subplan(object_type, details, memo)
         if plan is None:
             return self._complete_deferred_items(object_type, item_type, details, path, items)
         run = plan.run
         try:
             for index, item in enumerate(items):
                 if item is None:
-                    completed.append(None)
                     continue
-                item_path = Path(path, index, None)
+                item_path = new_path((path, index, None))
                 fields: dict[str, Any] = {}
                 pending: list[str] = []
                 try:
@@ -1386,17 +1698,14 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if pending:  # settle what other fields started: they may fail too
                         self.settle_in_background([fields[name] for name in pending])
                     self.handle_field_error(raw_error, item_type, details, item_path)
-                    completed.append(None)
                     continue
                 if pending:
                     waiting.append(index)
-                    completed.append(
-                        self._settle_field(
-                            _completed(fields, pending), item_type, details, item_path
-                        )
+                    completed[index] = self._settle_field(
+                        _completed(fields, pending), item_type, details, item_path
                     )
                 else:
-                    completed.append(fields)
+                    completed[index] = fields
         except Exception:
             if waiting:
                 self.settle_in_background([completed[index] for index in waiting])
@@ -1421,7 +1730,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = Path(path, index, None)
+                item_path = new_path((path, index, None))
                 try:
                     done = self._complete_object(object_type, details, item_path, item)
                 except Exception as raw_error:

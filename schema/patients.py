@@ -388,6 +388,19 @@ class ScopeAccess:
         )
 
 
+def _scope_access(root: PatientContext) -> list[ScopeAccess]:
+    return [ScopeAccess.from_facts(a) for a in root.facts.access]
+
+
+def _sensitive_categories(root: PatientContext) -> list[SensitiveCategoryAccess]:
+    return [
+        SensitiveCategoryAccess(category=c.category, allowed=c.allowed, reason=c.reason)
+        for c in root.facts.sensitive
+    ]
+
+
+# `access` and `sensitiveCategories` are made when a client asks for them: the home screens
+# list the viewer's patients (a dozen areas and categories each) without them.
 @strawberry.type
 class PatientContext:
     relationship: Relationship
@@ -395,12 +408,14 @@ class PatientContext:
         description="Scopes the policy allows now (after age rules), not what the grant says."
     )
     expires_at: datetime | None
-    access: list[ScopeAccess]
+    access: list[ScopeAccess] = strawberry.field(resolver=_scope_access)
     sensitive_categories: list[SensitiveCategoryAccess] = strawberry.field(
+        resolver=_sensitive_categories,
         description="Each sensitive category of clinical notes: open in this context, or why "
-        "not (SENSITIVE_CATEGORY until the patient opens it to this proxy)."
+        "not (SENSITIVE_CATEGORY until the patient opens it to this proxy).",
     )
     patient_id: strawberry.Private[str]
+    facts: strawberry.Private[PatientContextFacts]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
@@ -420,9 +435,5 @@ class PatientContext:
             relationship=facts.relationship,
             scopes=list(facts.scopes),
             expires_at=facts.expires_at,
-            access=[ScopeAccess.from_facts(a) for a in facts.access],
-            sensitive_categories=[
-                SensitiveCategoryAccess(category=c.category, allowed=c.allowed, reason=c.reason)
-                for c in facts.sensitive
-            ],
+            facts=facts,
         )

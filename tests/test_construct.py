@@ -74,6 +74,12 @@ def test_the_component_of_a_row_is_as_the_dataclass_builds_it() -> None:
     no_range = ResultComponent.from_row(row._replace(ref_low=None, ref_high=None, value=None))
     assert no_range.reference_range is None
     assert no_range.flag is None
+    assert ResultComponent.of_rows(
+        [row, row._replace(ref_low=None, ref_high=None, value=None)]
+    ) == [
+        made,
+        no_range,
+    ]
     assert ReferenceRange.of(None, 5.0) == ReferenceRange(low=None, high=5.0)
     assert ReferenceRange.of(None, None) is None
 

@@ -10,7 +10,8 @@ import strawberry
 
 from domain.access import AccessDenied, Principal
 from domain.scopes import AccessReason, RecordArea
-from runtime.context import Context
+from domain.terms import TermsAcceptanceRequired
+from runtime.context import Context, SocketContext, Unauthenticated
 from runtime.services import Services, build_services
 from schema.base import RequiresScope
 from tests.conftest import NOW, settings_for
@@ -80,6 +81,47 @@ def test_a_new_principal_is_decided_anew(services: Services) -> None:
     assert theirs is not mine
     with pytest.raises(AccessDenied):
         context.access("pat-me", RecordArea.BILLING, "Statement")
+
+
+def test_a_grant_given_again_asks_nothing_and_its_read_stays_audited(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field asking again for the same patient, area and object type is handed the grant
+    it was given, without the policy or the audit (its read is noted already); the audit
+    still holds one object type per read, and a context whose audit was taken (a
+    subscription's, between events) notes the next read again."""
+    context = SocketContext.of(context_of(services, ME))
+    first = context.access("pat-me", RecordArea.RESULTS, "Result")
+    asked: list[str] = []
+    monkeypatch.setattr(context, "_decided", lambda *a: asked.append("decided"))
+    monkeypatch.setattr(context, "audit_read", lambda *a: asked.append("audited"))
+
+    assert context.access("pat-me", RecordArea.RESULTS, "Result") is first
+    assert asked == []  # read back
+    monkeypatch.undo()
+    assert context.access("pat-me", RecordArea.RESULTS, "ResultComponent") is first
+    assert read_types(context) == {"pat-me": "Result,ResultComponent"}
+
+    assert [e.object_types for e in context.take_audit("Op")] == ["Result,ResultComponent"]
+    assert context.access("pat-me", RecordArea.RESULTS, "Result") is first
+    assert read_types(context) == {"pat-me": "Result"}  # noted again after the take
+
+
+def test_a_grant_given_is_not_handed_out_when_the_principal_may_no_longer_read(
+    services: Services,
+) -> None:
+    context = context_of(services, ME)
+    context.access("pat-me", RecordArea.RESULTS, "Result")
+    context.terms_pending = True  # as an account with documents to accept
+    with pytest.raises(TermsAcceptanceRequired):
+        context.access("pat-me", RecordArea.RESULTS, "Result")
+    context.terms_pending = False
+    context.failure = RuntimeError("authentication could not run")
+    with pytest.raises(RuntimeError):
+        context.access("pat-me", RecordArea.RESULTS, "Result")
+    context.failure, context.principal = None, None
+    with pytest.raises(Unauthenticated):
+        context.access("pat-me", RecordArea.RESULTS, "Result")
 
 
 @strawberry.type

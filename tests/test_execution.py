@@ -81,6 +81,28 @@ class Stamp(FieldExtension, Lean):
     resolve_async = resolve  # strawberry awaits an async body's coroutine
 
 
+class Badge(FieldExtension, Lean):
+    """Gives the body a `badge` from the source and the context alone (`context_only`, as
+    RequiresScope gives its grant): no resolve info is built for its field. Refuses the
+    source of size 13."""
+
+    gives = ("badge",)
+    context_only = True
+
+    def apply(self, field: StrawberryField) -> None:
+        field.arguments = [a for a in field.arguments if a.python_name != "badge"]
+
+    def context_keywords(self, source: Any, context: Any) -> dict[str, Any]:
+        if source.size == 13:
+            raise PermissionError("no badge for you")
+        return {"badge": f"{source.name}!{'' if context is None else context['mark']}"}
+
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return next_(source, info, **self.keywords(source, info), **kwargs)
+
+    resolve_async = resolve
+
+
 class Upper(FieldExtension):  # not Lean: the field keeps strawberry's wrapper
     def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         return str(next_(source, info, **kwargs)).upper()
@@ -110,6 +132,11 @@ class Thing(Named):
     loose: list[Part | None] = strawberry.field(default_factory=list)
     wrong: Part | None = None
     strict_parts: list[Part] = strawberry.field(default_factory=list)
+    # one object read as an attribute (its fields run inline): one that may fail inside,
+    # one that may not be null, and one cast with strawberry.cast
+    twin: Part | None = None
+    strict_twin: Part = strawberry.field(default_factory=lambda: Part(name="u", weight=0))
+    cast_twin: Part | None = None
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
@@ -193,6 +220,38 @@ class Thing(Named):
         await asyncio.sleep(0)
         return stamp + word
 
+    @strawberry.field(extensions=[Badge()])  # type: ignore[untyped-decorator]
+    def badge(self, badge: str) -> str | None:  # a context-only keyword, a leaf
+        return badge
+
+    @strawberry.field(extensions=[Badge()])  # type: ignore[untyped-decorator]
+    def badges(self, badge: str, times: int = 2) -> list[str | None] | None:  # arguments too
+        return [badge, None][:times]
+
+    @strawberry.field
+    def shade(self, dark: bool = False) -> Color | None:  # lean leaves given arguments alone:
+        # a value the enum refuses (b), a null (c), an exception returned (d)
+        if self.name == "d":
+            return ValueError("returned, not raised")  # type: ignore[return-value]
+        shades = {"b": "not-a-color", "c": None}
+        return shades.get(self.name, Color.BLUE if dark else Color.RED)  # type: ignore[return-value]
+
+    @strawberry.field
+    def marked(self, info: strawberry.Info) -> str | None:  # an info read for its context alone
+        return None if info.context is None else f"{self.name}{info.context['mark']}"
+
+    @strawberry.field
+    def hue(self, dark: bool = False) -> Color:  # a null where none may be (c)
+        return None if self.name == "c" else Color.RED  # type: ignore[return-value]
+
+    @strawberry.field
+    def scaled(self, by: float = 1.0) -> float | None:  # a float, finite or not
+        return None if self.name == "c" else self.size * by
+
+    @strawberry.field
+    def codes(self, upper: bool = False) -> list[Color] | None:  # a list of leaves
+        return [Color.RED, "not-a-color"] if self.size == 13 else [Color.BLUE]  # type: ignore[list-item]
+
     @strawberry.field(extensions=[Upper()])  # type: ignore[untyped-decorator]
     def upper(self, word: str) -> str:  # an extension that is not Lean
         return f"{word} {self.name}"
@@ -275,6 +334,8 @@ THINGS = [
         count=True,
         since=date(2026, 12, 7),
         tags=["x", "y"],
+        twin=part("t1", 1),
+        cast_twin=strawberry.cast(Part, part("c1", 1)),
         strict_tags=["s"],
     ),
     thing(
@@ -291,6 +352,8 @@ THINGS = [
         count=2**31,
         flag=1,
         strict_parts=[part("q2", 2), None],
+        twin=part("t13", 13),
+        strict_twin=part("u13", 13),
     ),
     thing("c", 3, required=None),
     thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
@@ -356,6 +419,10 @@ QUERIES = {
     " things { parts { heavy } } }",
     "waiting fields inside attribute objects": "{ things { parts { laterWeight }"
     " spare { laterWeight } loose { laterWeight } } }",
+    "one attribute object, an error inside it, waiting inside it, cast": """{ things {
+        name twin { name heavy } t2: twin { laterWeight } castTwin { name } } }""",
+    "an error inside a non-null attribute object nulls up": "{ broken { strictTwin { name } }"
+    " things { name strictTwin { name heavy } } }",
     "an attribute holding another type": "{ things { name wrong { name } } }",
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
@@ -378,6 +445,10 @@ QUERIES = {
         $no: Boolean!) { things { kids(first: 3) { name } none: kids(first: 0) { name }
         bad: kids(first: -1) { name } boss @include(if: $no) { name }
         pal @skip(if: $no) { code } lost @skip(if: $yes) { name } } }""",
+    "lean leaves with arguments or a context-only keyword, and their errors": """{
+        things { name badge badges b1: badges(times: 1) shade d: shade(dark: true) scaled
+        s2: scaled(by: 1e308) codes } broken { name badge shade scaled codes(upper: true) }
+        h: broken { name hue } }""",
     "arguments and a lean extension's keyword": """query($yes: Boolean!) { things {
         a: stamped b: stamped(times: 3, tone: BLUE, sizes: [1, 2], key: "k7", span: {low: 1})
         c: stamped(times: 2, tone: null, sizes: null, span: null)
@@ -431,12 +502,89 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 12 of Thing and 2 of Part without arguments; Thing's `ready`,
-    # `stamped`, `stampedLater`, `inside` and `kids` with theirs (not `upper`: not Lean)
-    assert LEAN == 24
+    # the 5 of Query, 13 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
+    # `scaled` and `codes` with theirs (not `upper`: not Lean)
+    assert LEAN == 31
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
+
+
+def test_lean_leaves_are_completed_without_a_resolve_info(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lean field of a leaf type (or a list of leaves) whose body reads no info, given
+    arguments alone or a `context_only` keyword, or reads only the info's context, is
+    completed without a resolve info; one is built only where graphql-core completes the
+    value to say what is wrong with it."""
+    infos: list[tuple[str, Any]] = []
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counting_info(self: Any, field_def: Any, nodes: Any, parent: Any, path: Any) -> Any:
+        infos.append((nodes[0].name.value, tuple(path.as_list())))
+        return build_resolve_info(self, field_def, nodes, parent, path)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting_info)
+    query = QUERIES["lean leaves with arguments or a context-only keyword, and their errors"]
+    fast = answer(FAST, query)
+    assert fast["data"]["things"][0] == {
+        "name": "a",
+        "badge": "a!",
+        "badges": ["a!", None],
+        "b1": ["a!"],
+        "shade": "RED",
+        "d": "BLUE",
+        "scaled": 1.0,
+        "s2": 1e308,
+        "codes": ["BLUE"],
+    }
+    assert fast["data"]["h"] == [None, {"name": "d", "hue": "RED"}]
+    assert {path for _message, path in fast["errors"]} == {
+        ("things", 1, "badge"),  # the keyword refused: no info is needed to say so
+        ("things", 1, "badges"),
+        ("things", 1, "b1"),
+        ("things", 1, "shade"),  # refused by the enum
+        ("things", 1, "d"),
+        ("things", 1, "s2"),  # 13e308 is not finite
+        ("things", 1, "codes", 1),
+        ("broken", 1, "shade"),  # an exception returned
+        ("h", 0, "hue"),  # a null where none may be
+    }
+    # built only to complete what is wrong, by graphql-core (which says what)
+    assert sorted(infos) == [
+        ("codes", ("things", 1, "codes")),
+        ("hue", ("h", 0, "hue")),
+        ("scaled", ("things", 1, "s2")),
+        ("shade", ("broken", 1, "shade")),
+        ("shade", ("things", 1, "d")),
+        ("shade", ("things", 1, "shade")),
+    ]
+    # the body is given the operation's context value itself (or an info that holds it)
+    infos.clear()
+    query = "{ things { badge marked } }"
+    marked = asyncio.run(FAST.execute(query, context_value={"mark": "m"}))
+    assert marked.data == {
+        "things": [{"badge": "a!m", "marked": "am"}, {"badge": None, "marked": "bm"}]
+    }
+    assert infos == []
+    # nor for a value awaited (`batched` waits on a loader it finds in the info's context;
+    # `waitsThenFails` fails after waiting, for b, and nulls up to the root)
+
+    async def load(keys: list[int]) -> list[str]:
+        await asyncio.sleep(0)
+        return [f"k{key}" for key in keys]
+
+    async def waited(schema: strawberry.Schema, query: str) -> Any:
+        result = await schema.execute(query, context_value={"loader": DataLoader(load)})
+        return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+    batched, failed = "{ things { batched } }", "{ things { waitsThenFails } }"
+    assert asyncio.run(waited(FAST, batched)) == ({"things": [{"batched": "k1"}] * 2}, [])
+    assert asyncio.run(waited(FAST, failed)) == (None, [("late", ["things", 1, "waitsThenFails"])])
+    assert infos == []
+    for query in (batched, failed):
+        assert asyncio.run(waited(REFERENCE, query)) == asyncio.run(waited(FAST, query))
 
 
 def test_lean_fields_are_called_without_graphql_cores_execute_field(
@@ -444,9 +592,9 @@ def test_lean_fields_are_called_without_graphql_cores_execute_field(
 ) -> None:
     """A lean resolver's field is called from `execute_fields` itself; graphql-core's
     `execute_field` runs only for what is not lean (`upper`), and a resolve info is built
-    only for a body that reads it (`where`, and `kids`, given its arguments with one) or a
-    value graphql-core completes (a null where none may be, anything awaited): not for
-    `boss` nor for `things`."""
+    only for a body that reads it (`where`) or a value graphql-core completes (a null
+    where none may be): not for `boss`, `things`, nor `kids`, whose
+    arguments need no conversion (given as graphql-core coerced them, with no info)."""
     from graphql.execution.executor import Executor
 
     executed: list[str] = []
@@ -468,7 +616,7 @@ def test_lean_fields_are_called_without_graphql_cores_execute_field(
         t: things { upper(word: "x") } }"""
     fast = answer(FAST, query)
     assert executed == ["upper", "upper"]  # the Query's and Thing's lean fields: none
-    assert sorted(set(infos)) == ["kids", "upper", "where"]
+    assert sorted(set(infos)) == ["upper", "where"]
     assert fast["data"]["things"][0] == {
         "name": "a",
         "boss": {"name": "boss of a"},
@@ -600,10 +748,10 @@ def test_leaves_are_checked_inline_by_kind() -> None:
     answer(
         FAST,
         "{ things { name color size ratio flag note label a: name b: name since"
-        ' spare { name } boss { name } upper(word: "x") } }',
+        ' spare { name } parts { name } boss { name } upper(word: "x") } }',
     )
     names = ["name", "color", "size", "ratio", "flag", "note", "label", "a", "b", "since"]
-    names += ["spare", "boss", "upper"]
+    names += ["spare", "parts", "boss", "upper"]
     [plan] = [
         plan
         for _grouped, plan in execution._PLANNED.values()
@@ -621,7 +769,8 @@ def test_leaves_are_checked_inline_by_kind() -> None:
         ("leaf", "name", "str", False),
         ("leaf", "name", "str", False),
         ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
-        ("attribute",),  # an object read as an attribute
+        ("object", "spare", True),  # one object read as an attribute: its fields run inline
+        ("attribute",),  # a list of objects read as an attribute
         ("call",),  # a lean resolver
         ("step",),  # anything else
     ]
@@ -667,24 +816,38 @@ async def _loaded(keys: list[int]) -> list[str]:
     return [str(key) for key in keys]
 
 
+def _executed(
+    document: Any, variables: dict[str, Any] | None = None, schema: strawberry.Schema = FAST
+) -> tuple[Any, list[tuple[str, Any]]]:
+    """The data and errors of `document` executed by graphql-core's `execute` with the
+    schema's execution context (the document parsed once, as the portal caches them)."""
+    from graphql import execute
+
+    result = execute(
+        schema._schema,
+        document,
+        variable_values=variables,
+        executor_class=schema.execution_context_class,
+    )
+    if isinstance(result, Awaitable):
+        result = asyncio.run(_awaited(result))
+    return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+
+def _data_of(document: Any, variables: dict[str, Any] | None = None) -> Any:
+    return _executed(document, variables)[0]
+
+
 def test_fields_collected_once_per_document_unless_directives_read_variables() -> None:
     """A document parsed once (as the portal caches them) collects its fields once for all
     requests; one whose @skip/@include read variables collects per request, and each
     request's variables still decide."""
-    from graphql import execute, parse
+    from graphql import parse
 
     from schema import execution
 
     def run(document: Any, schema: strawberry.Schema, variables: dict[str, Any]) -> Any:
-        result = execute(
-            schema._schema,
-            document,
-            variable_values=variables,
-            executor_class=schema.execution_context_class,
-        )
-        if isinstance(result, Awaitable):
-            result = asyncio.run(_awaited(result))
-        return result.data, [(e.message, e.path) for e in result.errors or ()]
+        return _executed(document, variables, schema)
 
     static = parse("{ things { name parts { name weight } } named { name } }")
     execution._COLLECTED.clear()
@@ -772,7 +935,7 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     """graphql-core collects the root fields in each request; their plan is made once per
     operation that collects alike (and per request for one whose directives read
     variables, where each request's variables still decide)."""
-    from graphql import execute, parse
+    from graphql import parse
 
     from schema import execution
 
@@ -784,18 +947,7 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
         return field_plans(parent_type, fields)
 
     monkeypatch.setattr(execution, "_field_plans", counting)
-
-    def run(document: Any, variables: dict[str, Any]) -> Any:
-        result = execute(
-            FAST._schema,
-            document,
-            variable_values=variables,
-            executor_class=FAST.execution_context_class,
-        )
-        if isinstance(result, Awaitable):
-            result = asyncio.run(_awaited(result))
-        return result.data
-
+    run = _data_of
     static = parse("{ a: strict { name } things { name } b: strict { label } }")
     first = run(static, {})
     assert ["a", "things", "b"] in planned
@@ -808,6 +960,38 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     )
     assert run(dynamic, {"yes": True}) == {"a": [{"name": "c"}], "things": first["things"]}
     assert run(dynamic, {"yes": False}) == {"things": first["things"]}
+
+
+def test_subplans_found_once_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan of an attribute's or a lean field's objects is looked up once per step of
+    an operation that collects alike, then read from the step (`Memo`); an operation
+    whose directives read variables looks it up each time, and each request's variables
+    still decide."""
+    from graphql import parse
+
+    looked_up: list[str] = []
+    subplan = PortalExecutionContext._subplan
+
+    def counting(self: Any, object_type: Any, details: Any, *rest: Any) -> Any:
+        looked_up.append(object_type.name)
+        return subplan(self, object_type, details, *rest)
+
+    monkeypatch.setattr(PortalExecutionContext, "_subplan", counting)
+    run = _data_of
+    static = parse("{ things { parts { name } spare { weight } boss { name } kids { name } } }")
+    first = run(static)
+    assert sorted(set(looked_up)) == ["Part", "Thing"]
+    looked_up.clear()
+    assert run(static) == first
+    assert looked_up == []  # every step's subplan read from the step
+    dynamic = parse(
+        """query($yes: Boolean!) { things { parts { name @include(if: $yes) weight }
+        spare { weight } boss { name } } }"""
+    )
+    assert run(dynamic, {"yes": True})["things"][0]["parts"][0] == {"name": "p1", "weight": 1}
+    looked_up.clear()
+    assert run(dynamic, {"yes": False})["things"][0]["parts"][0] == {"weight": 1}
+    assert looked_up.count("Part") == 5  # each list and object of the 2 things (b: no spare)
 
 
 def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:

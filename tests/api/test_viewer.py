@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.conftest import ALEX, DANIEL, Portal, errors_of
 
@@ -60,3 +63,36 @@ async def test_a_grant_ending_on_a_birthday_changes_on_that_birthday(portal: Por
     assert (results["allowed"], results["changesOn"]) == (True, twelfth)
     ends = datetime.fromisoformat(mia["expiresAt"]).astimezone(ZoneInfo("America/New_York"))
     assert (ends.date().isoformat(), ends.hour, ends.minute) == (twelfth, 0, 0)
+
+
+async def test_access_and_categories_are_made_only_when_asked(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each patient's areas and sensitive categories (a dozen objects a patient) are made
+    for a client that asks for them, not for the home screens' lists of patients."""
+    from schema import notes, patients
+
+    made: list[str] = []
+    scope_access = patients.ScopeAccess.from_facts
+    category_access = notes.SensitiveCategoryAccess
+
+    def area(facts: Any) -> patients.ScopeAccess:
+        made.append("area")
+        return scope_access(facts)
+
+    def category(**values: Any) -> notes.SensitiveCategoryAccess:
+        made.append("category")
+        return category_access(**values)
+
+    monkeypatch.setattr(patients.ScopeAccess, "from_facts", area)
+    monkeypatch.setattr(patients, "SensitiveCategoryAccess", category)
+    listed = await portal.gql(VIEWER, as_user=ALEX)
+    assert len(listed["data"]["viewer"]["patients"]) == 3
+    assert made == []
+    asked = await portal.gql(
+        "{ viewer { patients { access { scope } sensitiveCategories { allowed } } } }",
+        as_user=ALEX,
+    )
+    patients_asked = asked["data"]["viewer"]["patients"]
+    assert made.count("area") == sum(len(p["access"]) for p in patients_asked) > 0
+    assert made.count("category") == sum(len(p["sensitiveCategories"]) for p in patients_asked)
