@@ -123,6 +123,10 @@ async def _serve(app: Sockets, scope: Scope, receive: Receive, send: Send) -> No
                 {"type": "websocket.close", "code": 4406, "reason": "Subprotocol not acceptable"}
             )
             return
+        # Nothing reads the handshake's headers again (the token comes in `connection_init`;
+        # queries and mutations, which read a few, are refused over a socket): not kept in
+        # the scope for the connection's life.
+        scope["headers"] = []
         services = app.services
         context = SocketContext(
             services=services,
@@ -181,6 +185,7 @@ class Socket:
                     await self.malformed()
                     continue
                 await self.handle(decoded)
+                del message, text, decoded  # not kept while waiting for the next
         finally:
             await self.shutdown()
 
@@ -341,15 +346,16 @@ class TransportSocket(Socket):
             error = GraphQLError("Subscription limit reached")
             await self.send({"id": op_id, "type": "error", "payload": [error.formatted]})
             return
-        self.start(op_id, self.run(op_id, message["payload"]))
+        payload = message["payload"]
+        query, variables = payload["query"], payload.get("variables")
+        self.start(op_id, self.run(op_id, query, variables, payload.get("operationName")))
 
-    async def run(self, op_id: str, payload: dict[str, Any]) -> None:
+    async def run(
+        self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
+    ) -> None:
         try:
             source = await self.app.schema.stream(
-                payload["query"],
-                variable_values=payload.get("variables"),
-                context_value=self.context,
-                operation_name=payload.get("operationName"),
+                query, variable_values=variables, context_value=self.context, operation_name=name
             )
             async with aclosing(source):
                 first = True
@@ -440,7 +446,9 @@ class LegacySocket(Socket):
             payload = {"message": "Subscription limit reached"}
             await self.send({"type": "error", "id": op_id, "payload": payload})
             return
-        self.start(op_id, self.run(op_id, message["payload"]))
+        payload = message["payload"]
+        query, variables = payload["query"], payload.get("variables")
+        self.start(op_id, self.run(op_id, query, variables, payload.get("operationName")))
 
     async def stop(self, op_id: str) -> None:
         task = self.cancel(op_id)
@@ -448,13 +456,12 @@ class LegacySocket(Socket):
             with suppress(BaseException):
                 await task
 
-    async def run(self, op_id: str, payload: dict[str, Any]) -> None:
+    async def run(
+        self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
+    ) -> None:
         try:
             source = await self.app.schema.subscribe(
-                payload["query"],
-                variable_values=payload.get("variables"),
-                context_value=self.context,
-                operation_name=payload.get("operationName"),
+                query, variable_values=variables, context_value=self.context, operation_name=name
             )
             async with aclosing(source):
                 first = True
