@@ -41,6 +41,7 @@ from strawberry.http.websocket_origin import (
 )
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
 from portal.http import decode_json
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 
     from starlette.types import Receive, Scope, Send
     from strawberry.schema import BaseSchema
+    from strawberry.schema.schema import StreamResult
 
     from runtime.services import Services
 
@@ -153,6 +155,9 @@ class Socket:
     __slots__ = ("acknowledged", "app", "closed", "context", "operations", "send_asgi")
 
     non_text_close = 4400
+    # What `schema.stream` runs (graphql-transport-ws: any, SubscriptionsOnly refusing the
+    # rest; the legacy protocol: subscriptions, as strawberry's `schema.subscribe`).
+    operation_types: tuple[OperationType, ...] | None = None
 
     def __init__(self, app: Sockets, context: SocketContext, send: Send) -> None:
         self.app = app
@@ -234,6 +239,66 @@ class Socket:
             return None
 
     async def refused(self, refusal: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    async def run(
+        self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
+    ) -> None:
+        """An operation's task: its results sent as they come, then its end as the protocol
+        says it (one frame for both protocols: it is kept for the subscription's life)."""
+        try:
+            source = await self.execute(query, variables, name)
+            async with aclosing(source):
+                first = True
+                async for result in source:
+                    if first and isinstance(result, PreExecutionError) and result.errors:
+                        await self.refused_operation(op_id, result.errors)
+                        return
+                    if not isinstance(result, ExecutionResult):  # @defer / @stream
+                        error = GraphQLError("Incremental delivery is not supported over WebSocket")
+                        await self.refused_operation(op_id, [error])
+                        return
+                    first = False
+                    await self.send(self.result_message(op_id, result))
+            await self.completed(op_id)
+        except asyncio.CancelledError:
+            if not await self.stopped(op_id):
+                raise
+        except Gone:
+            pass
+        except Exception:
+            log.exception("subscription %s failed", op_id)
+            with suppress(Gone):
+                await self.failed(op_id)
+        finally:
+            self.forget(op_id)
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None, name: str | None
+    ) -> StreamResult:
+        return await self.app.schema.stream(
+            query,
+            variable_values=variables,
+            context_value=self.context,
+            operation_name=name,
+            allowed_operation_types=self.operation_types,
+        )
+
+    async def completed(self, op_id: str) -> None:
+        raise NotImplementedError
+
+    async def stopped(self, op_id: str) -> bool:
+        """Cancelled (stopped by the client, or the connection ended): True if that is the
+        operation's end, said to the client, rather than the task's cancellation."""
+        return False
+
+    async def failed(self, op_id: str) -> None:
+        """The operation raised (logged): what to tell the client."""
+
+    async def refused_operation(self, op_id: str, errors: list[GraphQLError]) -> None:
+        raise NotImplementedError
+
+    def result_message(self, op_id: str, result: ExecutionResult) -> dict[str, Any]:
         raise NotImplementedError
 
     def start(self, op_id: str, run: Any) -> None:
@@ -350,41 +415,22 @@ class TransportSocket(Socket):
         query, variables = payload["query"], payload.get("variables")
         self.start(op_id, self.run(op_id, query, variables, payload.get("operationName")))
 
-    async def run(
-        self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
-    ) -> None:
-        try:
-            source = await self.app.schema.stream(
-                query, variable_values=variables, context_value=self.context, operation_name=name
-            )
-            async with aclosing(source):
-                first = True
-                async for result in source:
-                    if first and isinstance(result, PreExecutionError) and result.errors:
-                        reason = _close_reason(result.errors[0])
-                        if reason is not None:
-                            self.forget(op_id)
-                            await self.close(4400, reason)
-                            return
-                        await self.final(op_id, "error", [e.formatted for e in result.errors])
-                        return
-                    if not isinstance(result, ExecutionResult):
-                        # @defer / @stream: graphql-transport-ws has no frame for them.
-                        error = GraphQLError(
-                            "Incremental delivery is not supported over graphql-transport-ws"
-                        )
-                        await self.final(op_id, "error", [error.formatted])
-                        return
-                    first = False
-                    await self.send({"id": op_id, "type": "next", "payload": _payload(result)})
-            await self.final(op_id, "complete")
-        except Gone:
+    async def completed(self, op_id: str) -> None:
+        await self.final(op_id, "complete")
+
+    async def failed(self, op_id: str) -> None:
+        await self.final(op_id, "complete")
+
+    async def refused_operation(self, op_id: str, errors: list[GraphQLError]) -> None:
+        reason = _close_reason(errors[0])
+        if reason is not None:
             self.forget(op_id)
-        except Exception:
-            log.exception("subscription %s failed", op_id)
-            with suppress(Gone):
-                await self.final(op_id, "complete")
-            self.forget(op_id)
+            await self.close(4400, reason)
+            return
+        await self.final(op_id, "error", [error.formatted for error in errors])
+
+    def result_message(self, op_id: str, result: ExecutionResult) -> dict[str, Any]:
+        return {"id": op_id, "type": "next", "payload": _payload(result)}
 
     async def final(self, op_id: str, kind: str, payload: object = None) -> None:
         """The operation's last message; its id is free before it is sent."""
@@ -401,6 +447,7 @@ class LegacySocket(Socket):
     __slots__ = ()
 
     non_text_close = 1002
+    operation_types = (OperationType.SUBSCRIPTION,)
 
     async def malformed(self) -> None:
         """The legacy protocol ignores a message it cannot read."""
@@ -450,39 +497,26 @@ class LegacySocket(Socket):
         query, variables = payload["query"], payload.get("variables")
         self.start(op_id, self.run(op_id, query, variables, payload.get("operationName")))
 
+    async def refused_operation(self, op_id: str, errors: list[GraphQLError]) -> None:
+        await self.send({"type": "error", "id": op_id, "payload": errors[0].formatted})
+
+    def result_message(self, op_id: str, result: ExecutionResult) -> dict[str, Any]:
+        return {"type": "data", "id": op_id, "payload": _payload(result)}
+
     async def stop(self, op_id: str) -> None:
         task = self.cancel(op_id)
         if task is not None:
             with suppress(BaseException):
                 await task
 
-    async def run(
-        self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
-    ) -> None:
-        try:
-            source = await self.app.schema.subscribe(
-                query, variable_values=variables, context_value=self.context, operation_name=name
-            )
-            async with aclosing(source):
-                first = True
-                async for result in source:
-                    if first and isinstance(result, PreExecutionError) and result.errors:
-                        message = {"type": "error", "id": op_id}
-                        await self.send({**message, "payload": result.errors[0].formatted})
-                        return
-                    first = False
-                    await self.send({"type": "data", "id": op_id, "payload": _payload(result)})
-            await self.send({"type": "complete", "id": op_id})
-        except asyncio.CancelledError:
-            # `stop` (or the connection's end): the legacy protocol says `complete`.
-            with suppress(Gone):
-                await self.send({"type": "complete", "id": op_id})
-        except Gone:
-            pass
-        except Exception:
-            log.exception("subscription %s failed", op_id)
-        finally:
-            self.forget(op_id)
+    async def completed(self, op_id: str) -> None:
+        await self.send({"type": "complete", "id": op_id})
+
+    async def stopped(self, op_id: str) -> bool:
+        # `stop` (or the connection's end): the legacy protocol says `complete`.
+        with suppress(Gone):
+            await self.completed(op_id)
+        return True
 
 
 START = frozenset({"subscribe", "start"})  # an operation's first message, in either protocol

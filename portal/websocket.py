@@ -72,9 +72,7 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
         raise _reject(4403, f"Forbidden: too many open connections ({sockets.limit})")
     context.connection_params = None  # read: the token is not kept for the connection's life
     context.socket = SocketSession(principal.account_id, session_id, expires_at)
-    # Not the principal: each event loads its own (`begin_event`), and an idle connection
-    # keeps none (it holds the account's grants).
-    context.actor_name, context.now = auth.actor_name, now
+    context.principal, context.actor_name, context.now = principal, auth.actor_name, now
     context.session_id = session_id
     context.auth_error = context.failure = None
     return {"expiresAt": expires_at.isoformat().replace("+00:00", "Z")}

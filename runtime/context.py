@@ -385,7 +385,6 @@ class SocketContext(Context):
         self.leave_gathering()
         self.__dict__.pop("loaders", None)  # the view's
         self.event_view, self.event_committed = None, 0.0
-        self.principal = None  # the view's too (each event loads its own)
         self._decisions, self._decided_for = {}, None
 
     def audit_notes(self) -> AuditNotes:
