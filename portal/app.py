@@ -33,8 +33,8 @@ from portal.http import GraphQLOverHTTP
 from portal.immunization_pdf import immunization_record
 from portal.integration import receive_event
 from portal.note_pdf import visit_summary
+from portal.sockets import Sockets
 from portal.sso import sso_callback
-from portal.websocket import RealtimeGraphQL
 from runtime.config import Settings, from_env
 from runtime.context import Context
 from runtime.metrics import metrics_endpoint
@@ -57,7 +57,7 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
+class PortalGraphQL(GraphQLOverHTTP):
     def __init__(self, services: Services) -> None:
         super().__init__(
             schema,
@@ -65,14 +65,6 @@ class PortalGraphQL(RealtimeGraphQL, GraphQLOverHTTP):
             # The GraphQL multipart request spec (attachments). Requests authenticate with a
             # bearer header, never a cookie, so a cross-site form post carries no credentials.
             multipart_uploads_enabled=True,
-            max_subscriptions_per_connection=(
-                services.settings.realtime.max_subscriptions_per_connection
-            ),
-            # The web client's origins (CORS_ORIGINS) and those allowed for sockets alone.
-            allowed_origins=(
-                *services.settings.http.cors_origins,
-                *services.settings.realtime.allowed_origins,
-            ),
         )
         self.services = services
 
@@ -164,6 +156,16 @@ def create_app(
             await services.engine.dispose()
 
     graphql = PortalGraphQL(services)
+    sockets = Sockets(
+        services,
+        schema,
+        # The web client's origins (CORS_ORIGINS) and those allowed for sockets alone.
+        allowed_origins=(
+            *services.settings.http.cors_origins,
+            *services.settings.realtime.allowed_origins,
+        ),
+        max_subscriptions=services.settings.realtime.max_subscriptions_per_connection,
+    )
     # The edge that authenticates (portal/auth.py), in front of every route taking a token.
     edge = [Middleware(Authenticate, backend=BearerAuthentication(services))]
     # GraphQL over HTTP authenticates on the connection its operation then uses.
@@ -173,13 +175,17 @@ def create_app(
         # HTTP requests to /graphql go from the edge (portal/edge.py) straight to the view
         # behind its authentication; the router's route below serves only a `root_path`.
         graphql=Authenticate(graphql, graphql_backend),
+        # WebSockets to /graphql go from the edge straight to their protocol handling: no
+        # token on the handshake (it comes in `connection_init`), no router or middleware
+        # frames kept for the connection's life.
+        sockets=sockets,
         http=services.settings.http,
         routes=[
             # First: the router tries routes in order, and nearly every request is this one.
             # Every method reaches the view, which answers other methods with a typed 405
             # (Starlette's own would be plain text).
             Route("/graphql", graphql, middleware=graphql_edge),
-            WebSocketRoute("/graphql", graphql, middleware=graphql_edge),
+            WebSocketRoute("/graphql", sockets),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -21,6 +21,7 @@ Per request, in order:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from functools import partial
 
 from starlette.applications import Starlette
@@ -49,7 +50,9 @@ class Edge:
     """`app`: the router (behind Starlette's ExceptionMiddleware); `graphql`: the GraphQL
     view behind the authentication edge, for HTTP requests to exactly `/graphql`."""
 
-    def __init__(self, app: ASGIApp, *, graphql: ASGIApp, http: HttpSettings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, graphql: ASGIApp, http: HttpSettings, sockets: ASGIApp | None = None
+    ) -> None:
         if http.cors_origins:
             cors = partial(
                 CORSMiddleware,
@@ -66,19 +69,23 @@ class Edge:
             app, graphql = cors(app), cors(graphql)
         self.app = app
         self.graphql = graphql
+        self.sockets = sockets or app
         hsts = http.hsts_max_age
         self.https_added = (*ALWAYS, (HSTS, f"max-age={hsts}".encode())) if hsts > 0 else ALWAYS
         self.retry_after = http.unavailable_retry_after_seconds
         self.minimum_size = http.compress_min_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing over the coroutine to await: no frame of its own (a
+        # WebSocket's would be kept for the connection's life).
         kind = scope["type"]
-        if kind != "http":
-            if kind == "websocket":
-                await self._websocket(scope, receive, send)
-            else:  # lifespan
-                await self.app(scope, receive, send)
-            return
+        if kind == "http":
+            return self._http(scope, receive, send)
+        if kind == "websocket":
+            return self._websocket(scope, receive, send)
+        return self.app(scope, receive, send)  # lifespan
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(scope["headers"])
         state = scope.get("state")
         if state is None:
@@ -124,24 +131,28 @@ class Edge:
         finally:
             request_id_var.reset(token)
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The request id in the logs of the socket's life (no header to put it in)."""
+    def _websocket(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The request id in the logs of the socket's life (no header to put it in). A plain
+        function: no frame of its own kept while the connection lasts (its task has a
+        context of its own, so the id needs no reset)."""
         rid = request_id(scope["headers"])
         scope.setdefault("state", {})["request_id"] = rid
-        token = request_id_var.set(rid)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            request_id_var.reset(token)
+        request_id_var.set(rid)
+        if scope["path"] == GRAPHQL_PATH and not scope.get("root_path"):
+            return self.sockets(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 class EdgeApp(Starlette):
     """Starlette with `Edge` as its whole middleware stack: Edge, then (but for HTTP
     `/graphql`) Starlette's ExceptionMiddleware and router."""
 
-    def __init__(self, *, graphql: ASGIApp, http: HttpSettings, **kwargs: object) -> None:
+    def __init__(
+        self, *, graphql: ASGIApp, sockets: ASGIApp, http: HttpSettings, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._graphql = graphql
+        self._sockets = sockets
         self._http = http
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -151,7 +162,7 @@ class EdgeApp(Starlette):
             if key not in (500, Exception)
         }
         routed = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
-        app: ASGIApp = Edge(routed, graphql=self._graphql, http=self._http)
+        app: ASGIApp = Edge(routed, graphql=self._graphql, http=self._http, sockets=self._sockets)
         for cls, args, kwargs in reversed(self.user_middleware):  # none of ours
             app = cls(app, *args, **kwargs)
         return app

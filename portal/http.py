@@ -260,7 +260,7 @@ def _limited_receive(receive: Receive, limit: int) -> Receive:
 
 
 class GraphQLOverHTTP(GraphQL[Context, None]):
-    """strawberry's ASGI view with our HTTP handling; WebSockets are strawberry's."""
+    """strawberry's ASGI view with our HTTP handling (WebSockets: portal/sockets.py)."""
 
     services: Services  # set by the subclass
 
@@ -272,27 +272,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if "front" in self.__dict__:
             await self.front.close()
 
-    # The JSON of WebSocket messages (strawberry's protocol handlers read them with this).
-    def decode_json(self, data: str | bytes) -> object:
-        message = decode_json(data)
-        if not _well_formed(message):
-            # Refused as bad JSON: graphql-transport-ws closes with 4400, the legacy protocol
-            # ignores the message; the handlers would raise on it (a list, a payload that is
-            # not an object, a query that is not a string) and drop the socket with a 1011.
-            raise json.JSONDecodeError("not a GraphQL over WebSocket message", "", 0)
-        return message
-
     def encode_json(self, data: object) -> str:
         return encode_json(data).decode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            metrics.websocket_opened()  # every WebSocket passes here, whatever its protocol
-            try:
-                await super().__call__(scope, receive, send)
-            finally:
-                metrics.websocket_closed()
-            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -677,27 +660,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 metrics.rate_limited(limit)
                 return decision
         return None
-
-
-START = frozenset({"subscribe", "start"})  # an operation's first message, in either protocol
-
-
-def _well_formed(message: object) -> bool:
-    """A WebSocket message is an object with a string `type`; one that starts an operation
-    has a string `id` and a payload of the shape a GraphQL request has over HTTP."""
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return False
-    if message["type"] not in START:
-        return True
-    payload = message.get("payload")
-    return (
-        isinstance(message.get("id"), str)
-        and isinstance(payload, dict)
-        and isinstance(payload.get("query"), str)
-        and isinstance(payload.get("operationName"), str | None)
-        and isinstance(payload.get("variables"), dict | None)
-        and isinstance(payload.get("extensions"), dict | None)
-    )
 
 
 def _too_many(message: str, decision: Decision) -> RequestError:

@@ -1,11 +1,13 @@
 """WebSocket connections: authentication in `connection_init`, caps, and the socket context.
 
-Both protocols strawberry offers are served (`graphql-transport-ws` and the legacy
-`graphql-ws`). The access token comes in the `connection_init` payload as
-`{"authorization": "Bearer <token>"}`. On `graphql-transport-ws` a missing token closes
-the socket with 4401 and a refused one (bad, expired, unknown account, too many open
-connections) with 4403, the code the protocol gives for a rejected `connection_init`; the
-close reason says which. The legacy protocol answers `connection_error` with that message.
+Both protocols are served (`graphql-transport-ws` and the legacy `graphql-ws`, by
+portal/sockets.py, as strawberry's handlers served them). The access token comes in the
+`connection_init` payload as `{"authorization": "Bearer <token>"}`. On
+`graphql-transport-ws` a missing token closes the socket with 4401 and a refused one (bad,
+expired, unknown account, too many open connections) with 4403, the code the protocol gives
+for a rejected `connection_init`; the close reason says which; a database that cannot be
+reached closes with 1013 (try again later). The legacy protocol answers `connection_error`
+with that message.
 
 The context lives as long as the connection; each subscription event starts afresh
 (`begin_event`: the principal reloaded from the database, the time, new loaders, all three
@@ -16,20 +18,12 @@ loaders or grants half-way.
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLError
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
-from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET, UnsetType
 
 from persistence.db import database_unavailable
 from portal.auth import authenticate
@@ -40,31 +34,24 @@ from runtime.context import Context, SocketContext, SocketSession
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Mapping
 
-    from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
-        ConnectionInitMessage,
-    )
-
     from runtime.services import Services
 
-_CLOSE = "portal_ws_close"
 
-
-def _reject(context: Context, code: int, reason: str) -> ConnectionRejectionError:
-    """Say how to close (read by `PortalWebSocketAdapter`) and what to tell the client."""
-    if isinstance(context.request, WebSocket):
-        context.request.scope.setdefault("state", {})[_CLOSE] = (code, reason)
+def _reject(code: int, reason: str) -> ConnectionRejectionError:
+    """How to close (the protocol handlers of portal/sockets.py read it) and what to tell
+    the client."""
     return ConnectionRejectionError({"message": reason, "code": code})
 
 
 async def connect(services: Services, context: Context) -> dict[str, object]:
     """`connection_init`: authenticate the token of its payload, or refuse the connection."""
     if not isinstance(context, SocketContext):
-        raise _reject(context, 4403, "Forbidden")
+        raise _reject(4403, "Forbidden")
     params = context.connection_params or {}
     # Any spelling of the key (GraphiQL sends its Headers pane as the payload).
     header = next((v for k, v in params.items() if k.lower() == "authorization"), None)
     if not isinstance(header, str) or not header.strip():
-        raise _reject(context, 4401, "Unauthorized: send authorization in connection_init")
+        raise _reject(4401, "Unauthorized: send authorization in connection_init")
     now = services.clock.now()
     client = context.request.client if context.request is not None else None
     # The edge's one reading of a token (portal/auth.py), given the payload's header.
@@ -73,16 +60,16 @@ async def connect(services: Services, context: Context) -> dict[str, object]:
         if not database_unavailable(auth.failure):
             raise auth.failure
         # 1013 Try Again Later (RFC 6455 registry): the client reconnects after a pause.
-        raise _reject(context, 1013, "Service unavailable: try again shortly")
+        raise _reject(1013, "Service unavailable: try again shortly")
     principal, session_id, expires_at = auth.principal, auth.session_id, auth.token_expires_at
     if principal is None or expires_at is None:
-        raise _reject(context, 4403, "Forbidden: the access token is not valid or has expired")
+        raise _reject(4403, "Forbidden: the access token is not valid or has expired")
     if auth.terms_pending:
-        raise _reject(context, 4403, "Forbidden: accept the updated terms first")
+        raise _reject(4403, "Forbidden: accept the updated terms first")
     disconnected(services, context)  # a second connection_init (legacy protocol) re-counts
     sockets = services.realtime.sockets
     if not sockets.open(principal.account_id):
-        raise _reject(context, 4403, f"Forbidden: too many open connections ({sockets.limit})")
+        raise _reject(4403, f"Forbidden: too many open connections ({sockets.limit})")
     context.connection_params = None  # read: the token is not kept for the connection's life
     context.socket = SocketSession(principal.account_id, session_id, expires_at)
     context.principal, context.actor_name, context.now = principal, auth.actor_name, now
@@ -111,63 +98,15 @@ class _Encoded:
         return cls.text
 
 
-class PortalWebSocketAdapter(ASGIWebSocketAdapter):
-    """Closes a refused `connection_init` with the code and reason `_reject` chose, and
-    encodes an event's data once for every subscription sending that same answer."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        payload = message.get("payload")
-        if message.get("type") != "next" or not isinstance(payload, dict) or len(payload) != 1:
-            return await super().send_json(message)
-        data = _Encoded.of(payload.get("data"))  # graphql-transport-ws, no errors
-        op = encode_json(message["id"]).decode()
-        frame = f'{{"id":{op},"type":"next","payload":{{"data":{data}}}}}'
-        try:
-            await self.ws.send_text(frame)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-        return None
-
-    async def close(self, code: int, reason: str) -> None:
-        chosen = self.ws.scope.get("state", {}).pop(_CLOSE, None)
-        if chosen is not None and code == 4403:
-            code, reason = chosen
-        await super().close(code, reason)
-
-
-class PortalTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Once `connection_init` has come, its timeout task is over: not kept (cancelled, with
-    its frame) for the connection's life."""
-
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
-        task = self.connection_init_timeout_task
-        if task is not None:
-            task.add_done_callback(self._forget_init_timeout)
-
-    def _forget_init_timeout(self, task: asyncio.Task[None]) -> None:
-        if self.connection_init_timeout_task is task:
-            self.connection_init_timeout_task = None
-
-
-class RealtimeGraphQL(GraphQL[Context, None]):
-    """The GraphQL view's WebSocket side: a socket context, authentication, the caps."""
-
-    services: Services
-    websocket_adapter_class = PortalWebSocketAdapter
-    graphql_transport_ws_handler_class = PortalTransportWSHandler
-
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if not isinstance(request, WebSocket) or context is not UNSET:
-            return await super().run(request, context, root_value)
-        socket_context = SocketContext.of(await self.get_context(request, request))
-        try:
-            return await super().run(request, socket_context, root_value)
-        finally:
-            disconnected(self.services, socket_context)
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        return await connect(self.services, context)
+def frame_of(message: Mapping[str, object]) -> str:
+    """The JSON text of a protocol message; an event's data already encoded for another
+    subscription sending that same answer is not encoded again."""
+    payload = message.get("payload")
+    if message.get("type") != "next" or not isinstance(payload, dict) or len(payload) != 1:
+        return encode_json(message).decode()
+    data = _Encoded.of(payload.get("data"))  # graphql-transport-ws, no errors
+    op = encode_json(message["id"]).decode()
+    return f'{{"id":{op},"type":"next","payload":{{"data":{data}}}}}'
 
 
 class SubscriptionsOnly(SchemaExtension):

@@ -10,7 +10,8 @@ of uvicorn's protocol that are heavy for what they do are replaced; the protocol
 - the "socket writable" flag: an `asyncio.Event` (a deque and a dict) where a flag and
   a list of waiters do;
 - the upgrade request and the response (with their headers) that uvicorn keeps after the
-  handshake: dropped once the response is sent (the ASGI scope keeps the headers).
+  handshake, and the request `websockets`' parser keeps: dropped once the response is sent
+  (the ASGI scope keeps the headers).
 
 `portal serve` runs uvicorn with `ws="portal.ws_protocol:PortalWebSocketProtocol"`.
 """
@@ -21,6 +22,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import Protocol, State
+from websockets.server import ServerProtocol
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
@@ -135,3 +138,15 @@ class PortalWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] == "websocket.accept" and self.handshake_complete:
             # Sent: neither is read again (the scope has the request's headers).
             self.request = self.response = None  # type: ignore[assignment]
+            forget_handshake(self.conn)
+
+
+def forget_handshake(conn: ServerProtocol) -> None:
+    """`websockets`' parser is a generator that keeps the upgrade request (its headers) in
+    its frame for the connection's life, as it goes on to parse frames. Between frames (no
+    byte of the next one read yet: it keeps nothing else) it is replaced by the same frame
+    parser started afresh, without the request."""
+    reader = conn.reader
+    if conn.state is State.OPEN and not reader.buffer and not reader.eof:
+        conn.parser = Protocol.parse(conn)
+        next(conn.parser)

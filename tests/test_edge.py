@@ -160,3 +160,34 @@ async def test_a_body_in_several_chunks_is_read_whole(portal: Portal) -> None:
     await app(scope, receive, send)
     assert sent[0]["status"] == 200
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b'{"data":{"viewer":null}}'
+
+
+async def test_a_websocket_to_graphql_goes_straight_to_the_sockets_app() -> None:
+    """Its connection keeps no router, route or middleware frames for its life; any other
+    WebSocket path (or `/graphql` under a root path) takes the router; each has its request
+    id."""
+    from runtime.http_settings import HttpSettings
+
+    reached: list[tuple[str, str]] = []
+
+    def app_named(name: str) -> Any:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            reached.append((name, scope["state"]["request_id"]))
+
+        return app
+
+    edge = Edge(
+        app_named("router"),
+        graphql=app_named("graphql view"),
+        sockets=app_named("sockets"),
+        http=HttpSettings(),
+    )
+
+    async def nothing(*_: Any) -> Any:
+        return None
+
+    for path, root in (("/graphql", ""), ("/other", ""), ("/api/graphql", "/api")):
+        scope = {"type": "websocket", "path": path, "root_path": root, "headers": []}
+        await edge(scope, nothing, nothing)
+    assert [name for name, _ in reached] == ["sockets", "router", "router"]
+    assert all(rid for _, rid in reached)

@@ -11,7 +11,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
@@ -82,6 +82,10 @@ async def test_a_connection_keeps_no_handshake_and_works_as_uvicorns() -> None:
     # The upgrade request and response (and their headers) are not kept for the connection's life.
     assert protocol.request is None
     assert protocol.response is None
+    # Nor does `websockets`' parser, whose generator frame held the request.
+    parser = protocol.conn.parser
+    held = [v for v in parser.gi_frame.f_locals.values() if isinstance(v, Request)]
+    assert held == []
     assert isinstance(protocol.queue, Mailbox)
     assert isinstance(protocol.writable, Flag)
 

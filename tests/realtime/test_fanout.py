@@ -68,16 +68,6 @@ async def test_one_audit_insert_for_an_events_deliveries_to_one_viewer(
     assert sorted(count for _, count in rows) == [SUBSCRIBERS] * EVENTS
 
 
-class _Socket:
-    """Stands in for Starlette's WebSocket: records the text frames sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(text)
-
-
 async def test_an_answer_sent_to_many_subscriptions_is_encoded_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -91,17 +81,16 @@ async def test_an_answer_sent_to_many_subscriptions_is_encoded_once(
 
     monkeypatch.setattr(websocket, "encode_json", counting)
     data = {"messageReceived": {"seq": "7", "message": {"body": 'hé "quoted"'}}}
-    sockets = [_Socket() for _ in range(3)]
-    for n, socket in enumerate(sockets):
-        adapter = websocket.PortalWebSocketAdapter(None, socket, socket)  # type: ignore[arg-type]
-        await adapter.send_json({"id": f"op-{n}", "type": "next", "payload": {"data": data}})
+    frames = [
+        websocket.frame_of({"id": f"op-{n}", "type": "next", "payload": {"data": data}})
+        for n in range(3)
+    ]
     assert encoded.count(data) == 1  # the operation ids are encoded on their own
-    for n, socket in enumerate(sockets):
-        (frame,) = socket.sent
+    for n, frame in enumerate(frames):
         assert orjson.loads(frame) == {"id": f"op-{n}", "type": "next", "payload": {"data": data}}
     other = {"messageReceived": None}
-    await adapter.send_json({"id": "op-9", "type": "next", "payload": {"data": other}})
-    assert orjson.loads(socket.sent[-1])["payload"] == {"data": other}
+    frame = websocket.frame_of({"id": "op-9", "type": "next", "payload": {"data": other}})
+    assert orjson.loads(frame)["payload"] == {"data": other}
 
 
 async def test_a_revoked_subscriber_among_many_gets_nothing_and_holds_nobody_back(

@@ -1,22 +1,20 @@
 """What an idle WebSocket connection keeps (issue 12): no loaders between events, no
-access token once it is read, no finished `connection_init` timeout task."""
+access token once it is read (the `connection_init` deadline: test_socket_protocol.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import types
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from strawberry.types.unset import UNSET
 
 from domain.access import Principal
 from domain.events import EventKind
 from domain.scopes import RecordArea
 from loaders import Loaders
-from portal.websocket import PortalTransportWSHandler, connect
+from portal.websocket import connect
 from runtime.context import Context, SocketContext
 from runtime.realtime import streams
 from runtime.realtime.sharing import View
@@ -49,44 +47,6 @@ def test_an_idle_connection_keeps_no_loaders(services: Services) -> None:
     assert isinstance(made, Loaders)
     assert made is not view.loaders
     assert context.loaders is made
-
-
-class _View:
-    async def on_ws_connect(self, context: object) -> object:
-        return UNSET
-
-
-class _Socket:
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-
-    async def send_json(self, message: Any) -> None:
-        self.sent.append(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        raise AssertionError(f"closed {code} {reason}")
-
-
-async def test_the_connection_init_timeout_task_is_not_kept(services: Services) -> None:
-    socket = _Socket()
-    handler = PortalTransportWSHandler(
-        _View(),  # type: ignore[arg-type]
-        socket,  # type: ignore[arg-type]
-        socket_context(services),
-        None,
-        None,  # type: ignore[arg-type]
-        timedelta(minutes=1),
-    )
-    handler.on_request_accepted()
-    timeout = handler.connection_init_timeout_task
-    await handler.handle_connection_init({"type": "connection_init", "payload": {}})
-    assert socket.sent == [{"type": "connection_ack"}]
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert timeout is not None
-    assert timeout.cancelled()
-    assert handler.connection_init_timeout_task is None
-    await handler.shutdown()
 
 
 async def test_the_token_is_not_kept_once_the_connection_is_accepted(
