@@ -85,7 +85,8 @@ class Context:
     # The grants `access` gave the principal of `_granted_for` in this operation, by
     # (patient, area, object type): each was decided and its read noted in the audit when
     # first given, so that a field asking again reads it back (a dashboard's scoped fields
-    # ask the same few dozen times). Emptied whenever the audit is taken (`take_audit`).
+    # ask the same few dozen times). An HTTP operation's context ends with its audit; a
+    # socket's empties them whenever its audit is taken (`take_audit`) and between events.
     _granted: dict[tuple[str, RecordArea, str], PatientGrant] = field(
         default_factory=dict, init=False, repr=False
     )
