@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain.access import PatientGrant
 from domain.clock import Clock
 from domain.eligibility import DepartmentFacts, PatientFacts
-from loaders.base import PatientPageLoader, SessionSource
+from loaders.base import PatientPageLoader, Read, SessionSource
 from loaders.people import DepartmentByIdLoader, ProviderByIdLoader
 from persistence import eligibility
 from persistence import models as m
@@ -36,18 +34,21 @@ class AppointmentPageByPatientLoader(PatientPageLoader):
         self.clock = clock
         self.providers, self.departments = providers, departments
 
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
+    def page_read(
+        self, grants: Sequence[PatientGrant], page: Page, dialect: str
+    ) -> Read[dict[str, PageOf]]:
         joined = appointments.ProvidersAndDepartments()
-        pages = await appointments.appointment_pages(
-            session, grants, page, self.clock.now(), joined
-        )
-        for provider_id, provider in joined.providers.items():
-            self.providers.prime(provider_id, provider)
-        for department_id, department in joined.departments.items():
-            self.departments.prime(department_id, department)
-        return pages
+        read = appointments.appointment_read(dialect, grants, page, self.clock.now(), joined)
+
+        def finish(rows: Sequence[Sequence[Any]]) -> dict[str, PageOf]:
+            pages = read.pages(rows)
+            for provider_id, provider in joined.providers.items():
+                self.providers.prime(provider_id, provider)
+            for department_id, department in joined.departments.items():
+                self.departments.prime(department_id, department)
+            return pages
+
+        return Read(read.statement, read.values, finish)
 
 
 # -- reads that are not batched (one per request at most) ------------------------------------

@@ -1,19 +1,24 @@
-"""DataLoader plumbing: each batch is one SQL statement, on the request's session."""
+"""DataLoader plumbing: each batch is one SQL statement, on the request's session; on
+PostgreSQL the batches of a request dispatched together whose loaders plan their reads
+(`SessionLoader.plan`) are one statement between them (`RequestSession._run_together`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.access import PatientGrant
 from persistence import raw
-from persistence.paging import Page, PageOf
+from persistence.paging import Page, PageOf, dialect_of
+from persistence.together import rows_together
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -82,7 +87,9 @@ class RequestSession:
     Shared, its batches run one after another in one task of its own (`run`): they would
     take turns on the one connection anyway, and a task per batch cost a task, a lock
     hand-over and a turn of the event loop per batch. (So a batch must never wait for
-    another loader's batch: none does, each reads its rows and returns.)"""
+    another loader's batch: none does, each reads its rows and returns.) On PostgreSQL the
+    batches found waiting together whose loaders plan their reads (a dashboard's four lists)
+    are run as one statement (`_run_together`)."""
 
     def __init__(
         self,
@@ -101,6 +108,8 @@ class RequestSession:
         # PostgreSQL, shared: the connection comes straight from the pool and the session is
         # bound to it (`_open`); its own connection handling cost twice as much a request.
         self._engine = engine if shared and engine is not None and not self._snapshot else None
+        # Batches waiting together may be read in one statement (persistence/together.py).
+        self._together = self._engine is not None and self._engine.dialect.name == "postgresql"
         self._connection: AsyncConnection | None = None
         # SQLite: the driver connection (aiosqlite's) whose read transaction this opened.
         self._reading: aiosqlite.Connection | None = None
@@ -134,11 +143,64 @@ class RequestSession:
         batches = self._batches
         try:
             while batches:
+                if len(batches) > 1 and self._together and self._shared:
+                    if await self._run_together():
+                        continue
+                    for _ in range(len(batches)):  # those waiting now, then look again
+                        loader, batch = batches.popleft()
+                        await loader._run(batch)
+                    continue
                 loader, batch = batches.popleft()
                 await loader._run(batch)
         finally:
             self._runner = None
             self._cancel_batches()
+
+    async def _run_together(self) -> bool:
+        """The waiting batches whose loaders plan their reads (`SessionLoader.plan`), if two
+        or more do, run as one statement (`persistence.together`), each then given its rows;
+        the others are left waiting (False: fewer than two plan, none was taken). Should
+        the combined statement fail (or not be possible), each of its batches is run on its
+        own after all, as it would have been: each fails or succeeds as it always has."""
+        batches = self._batches
+        planned: list[tuple[SessionLoader[Any, Any], list[Any], list[Any], Plan[Any, Any]]] = []
+        for loader, batch in batches:
+            keys = [key for key, _ in batch]
+            try:
+                plan = loader.plan(keys, "postgresql")
+            except Exception:
+                plan = None  # its own run meets the same failure, for its keys alone
+            if plan is not None:
+                planned.append((loader, batch, keys, plan))
+        if len(planned) < 2:
+            return False
+        taken = {id(batch) for _, batch, _, _ in planned}
+        left = [waiting for waiting in batches if id(waiting[1]) not in taken]
+        batches.clear()
+        batches.extend(left)
+        reads = [(read.statement, read.values) for *_, plan in planned for read in plan.reads]
+        parts: list[Sequence[Sequence[Any]]] | None = None
+        try:
+            try:
+                async with self() as session:
+                    parts = await rows_together(session, reads)
+            except Exception:
+                parts = None  # each on its own below: its own outcome, as before
+            if parts is None:
+                while planned:
+                    loader, batch, _, _ = planned.pop(0)
+                    await loader._run(batch)
+                return True
+        except BaseException:  # cancelled: the batches not run are cancelled, as `run`'s
+            for loader, batch, _, _ in planned:
+                loader._cancel(batch)
+            raise
+        at = 0
+        for loader, batch, keys, plan in planned:
+            count = len(plan.reads)
+            loader._settle_plan(batch, keys, plan, parts[at : at + count])
+            at += count
+        return True
 
     def _cancel_batches(self) -> None:
         """The batch task was cancelled (the loop shutting down), maybe before it started:
@@ -312,6 +374,29 @@ class _Turn:
         await self._request._leave(failed=kind is not None)
 
 
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Read(Generic[R]):
+    """A read of a batch: a statement built once per process (persistence/raw.py compiles
+    it once), the values it runs with, and `finish`, what the batch makes of its rows
+    (read by position) once they have come, priming other loaders with what came along."""
+
+    statement: Select[Any]
+    values: Mapping[str, Any]
+    finish: Callable[[Sequence[Sequence[Any]]], R]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[K, V]):
+    """A batch as its reads (`SessionLoader.plan`): `found` makes the batch's values, by
+    key, of what each read's `finish` made, in the order of `reads`."""
+
+    reads: Sequence[Read[Any]]
+    found: Callable[[list[Any]], Mapping[K, V]]
+
+
 class SessionLoader(DataLoader[K, V | None]):
     """A loader whose batch runs `fetch(session, keys)` and returns values in key order.
 
@@ -407,20 +492,52 @@ class SessionLoader(DataLoader[K, V | None]):
                 if len(values) != len(queue):
                     raise TypeError(f"{self._name}: {len(values)} values for {len(queue)} keys")
             except Exception as error:
-                for key, future in queue:
-                    self._cache.pop(key, None)  # not cached: asked again, tried again
-                    if not future.done():
-                        future.set_exception(error)
+                self._fail(queue, error)
                 return
-            for (_, future), value in zip(queue, values, strict=True):
-                if not future.done():
-                    if isinstance(value, Exception):
-                        future.set_exception(value)
-                    else:
-                        future.set_result(value)
+            self._settle(queue, values)
         finally:
             if self._request is not None:
                 self._request.loaded()
+
+    def _settle_plan(
+        self,
+        queue: list[tuple[K, asyncio.Future[V | None]]],
+        keys: list[K],
+        plan: Plan[K, V],
+        parts: Sequence[Sequence[Sequence[Any]]],
+    ) -> None:
+        """`_run`, the rows of `plan`'s reads given (read together with other batches'):
+        the same values, observers told, failures for its keys alone."""
+        try:
+            try:
+                for observe in batch_observers:
+                    observe(self._name, len(keys))
+                found = plan.found(
+                    [read.finish(rows) for read, rows in zip(plan.reads, parts, strict=True)]
+                )
+                values = [found.get(key) for key in keys]
+            except Exception as error:
+                self._fail(queue, error)
+                return
+            self._settle(queue, values)
+        finally:
+            if self._request is not None:
+                self._request.loaded()
+
+    def _fail(self, queue: list[tuple[K, asyncio.Future[V | None]]], error: Exception) -> None:
+        for key, future in queue:
+            self._cache.pop(key, None)  # not cached: asked again, tried again
+            if not future.done():
+                future.set_exception(error)
+
+    @staticmethod
+    def _settle(queue: list[tuple[K, asyncio.Future[V | None]]], values: list[V | None]) -> None:
+        for (_, future), value in zip(queue, values, strict=True):
+            if not future.done():
+                if isinstance(value, Exception):
+                    future.set_exception(value)
+                else:
+                    future.set_result(value)
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
         for observe in batch_observers:
@@ -429,8 +546,25 @@ class SessionLoader(DataLoader[K, V | None]):
             found = await self.fetch(session, keys)
         return [found.get(k) for k in keys]
 
-    async def fetch(self, session: AsyncSession, keys: Sequence[K]) -> dict[K, V]:
-        raise NotImplementedError
+    async def fetch(self, session: AsyncSession, keys: Sequence[K]) -> Mapping[K, V]:
+        """The values of `keys` found (a key absent: None). By default the reads of
+        `plan`, one statement after another."""
+        plan = self.plan(keys, dialect_of(session))
+        if plan is None:
+            raise NotImplementedError
+        return plan.found(
+            [
+                read.finish(await raw.rows(session, read.statement, read.values))
+                for read in plan.reads
+            ]
+        )
+
+    def plan(self, keys: Sequence[K], dialect: str) -> Plan[K, V] | None:
+        """This batch's reads as statements for `dialect` and what makes its values of
+        their rows, for `fetch` to run, or `RequestSession` with other batches' in one
+        statement (None: this loader reads in `fetch` only). Reads no database, calls no
+        loader: the reads are run afterwards, in any order with others'."""
+        return None
 
     def get(self, key: K) -> Awaitable[V | None]:
         """`load`, typed: its future itself, awaited by the caller (a coroutine around it
@@ -468,12 +602,23 @@ class AccountListLoader(SessionLoader[str, list[V]]):
 
 
 class PatientPageLoader(SessionLoader[PageKey, PageOf]):
-    """One page per patient grant; keys asking for the same page shape share one statement."""
+    """One page per patient grant; keys asking for the same page shape share one statement.
 
-    async def fetch(self, session: AsyncSession, keys: Sequence[PageKey]) -> dict[PageKey, PageOf]:
-        by_page: dict[Page, list[PatientGrant]] = defaultdict(list)
-        for grant, page in keys:
-            by_page[page].append(grant)
+    A loader whose page is one statement says so by `page_read` (its `fetch` and `plan`
+    are then made of it); others read in `fetch_pages`."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: Sequence[PageKey]
+    ) -> Mapping[PageKey, PageOf]:
+        by_page = _by_page(keys)
+        plan = self._plan(by_page, dialect_of(session))
+        if plan is not None:
+            return plan.found(
+                [
+                    read.finish(await raw.rows(session, read.statement, read.values))
+                    for read in plan.reads
+                ]
+            )
         found: dict[PageKey, PageOf] = {}
         for page, grants in by_page.items():
             pages = await self.fetch_pages(session, grants, page)
@@ -481,7 +626,43 @@ class PatientPageLoader(SessionLoader[PageKey, PageOf]):
                 found[(grant, page)] = pages[grant.patient_id]
         return found
 
+    def plan(self, keys: Sequence[PageKey], dialect: str) -> Plan[PageKey, PageOf] | None:
+        return self._plan(_by_page(keys), dialect)
+
+    def _plan(
+        self, by_page: dict[Page, list[PatientGrant]], dialect: str
+    ) -> Plan[PageKey, PageOf] | None:
+        reads = []
+        for page, grants in by_page.items():
+            read = self.page_read(grants, page, dialect)
+            if read is None:
+                return None
+            reads.append(read)
+
+        def found(outcomes: list[dict[str, PageOf]]) -> dict[PageKey, PageOf]:
+            pages_of: dict[PageKey, PageOf] = {}
+            for (page, grants), pages in zip(by_page.items(), outcomes, strict=True):
+                for grant in grants:
+                    pages_of[(grant, page)] = pages[grant.patient_id]
+            return pages_of
+
+        return Plan(reads, found)
+
+    def page_read(
+        self, grants: Sequence[PatientGrant], page: Page, dialect: str
+    ) -> Read[dict[str, PageOf]] | None:
+        """The pages of `grants`' patients as one read: its `finish` makes them, by
+        patient id (None: this loader reads in `fetch_pages`)."""
+        return None
+
     async def fetch_pages(
         self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
     ) -> dict[str, PageOf]:
         raise NotImplementedError
+
+
+def _by_page(keys: Sequence[PageKey]) -> dict[Page, list[PatientGrant]]:
+    by_page: dict[Page, list[PatientGrant]] = defaultdict(list)
+    for grant, page in keys:
+        by_page[page].append(grant)
+    return by_page

@@ -10,7 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader, SessionSource
+from loaders.base import PatientPageLoader, Plan, Read, SessionLoader, SessionSource
 from persistence import models as m
 from persistence.paging import Page, PageOf
 from persistence.queries import billing
@@ -34,9 +34,9 @@ class StatementPageByGuarantorLoader(PatientPageLoader):
         super().__init__(sessions)
         self.lines = lines
 
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
+    def page_read(
+        self, grants: Sequence[PatientGrant], page: Page, dialect: str
+    ) -> Read[dict[str, PageOf]]:
         found: dict[str, list[LineItemRow]] = {}
 
         def collect(row: Sequence[Any]) -> None:
@@ -45,11 +45,16 @@ class StatementPageByGuarantorLoader(PatientPageLoader):
             if line is not None:
                 listed.append(line)
 
-        pages = await billing.statement_pages(session, grants, page, collect)
-        for grant in grants:
-            for statement in pages[grant.patient_id].rows:
-                self.lines.prime((grant, statement.id), found.get(statement.id, []))
-        return pages
+        read = billing.statement_read(dialect, grants, page, collect)
+
+        def finish(rows: Sequence[Sequence[Any]]) -> dict[str, PageOf]:
+            pages = read.pages(rows)
+            for grant in grants:
+                for statement in pages[grant.patient_id].rows:
+                    self.lines.prime((grant, statement.id), found.get(statement.id, []))
+            return pages
+
+        return Read(read.statement, read.values, finish)
 
 
 class _OfStatement(Protocol):
@@ -90,13 +95,20 @@ class PaymentsByStatementLoader(SessionLoader[StatementKey, list[PaymentRow]]):
 
 
 class OpenTotalsByGuarantorLoader(SessionLoader[PatientGrant, list[OpenStatementTotals]]):
-    async def fetch(
-        self, session: AsyncSession, keys: Sequence[PatientGrant]
-    ) -> dict[PatientGrant, list[OpenStatementTotals]]:
-        grouped: dict[str, list[OpenStatementTotals]] = defaultdict(list)
-        for row in await billing.open_statement_totals(session, list(dict.fromkeys(keys))):
-            grouped[row.guarantor_id].append(row)
-        return {k: grouped.get(k.patient_id, []) for k in keys}
+    def plan(
+        self, keys: Sequence[PatientGrant], dialect: str
+    ) -> Plan[PatientGrant, list[OpenStatementTotals]]:
+        values = billing.open_totals_values(list(dict.fromkeys(keys)))
+
+        def found(
+            outcomes: list[list[OpenStatementTotals]],
+        ) -> dict[PatientGrant, list[OpenStatementTotals]]:
+            grouped: dict[str, list[OpenStatementTotals]] = defaultdict(list)
+            for row in outcomes[0]:
+                grouped[row.guarantor_id].append(row)
+            return {k: grouped.get(k.patient_id, []) for k in keys}
+
+        return Plan([Read(billing.OPEN_TOTALS, values, billing.open_totals_of)], found)
 
 
 class _LatestRequestByStatementLoader(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
-from loaders.base import PatientPageLoader, SessionLoader, SessionSource
+from loaders.base import PatientPageLoader, Plan, Read, SessionLoader, SessionSource
 from persistence import models as m
 from persistence.paging import Page, PageOf, page_from
 from persistence.queries import messages
@@ -91,11 +91,18 @@ class UnreadCountByThreadLoader(SessionLoader[ThreadKey, int]):
 
 
 class UnreadCountByPatientLoader(SessionLoader[PatientGrant, int]):
-    async def fetch(
-        self, session: AsyncSession, keys: Sequence[PatientGrant]
-    ) -> dict[PatientGrant, int]:
-        counts = await messages.unread_by_patient(session, keys)
-        return {grant: counts.get(grant.patient_id, 0) for grant in keys}
+    def plan(self, keys: Sequence[PatientGrant], dialect: str) -> Plan[PatientGrant, int]:
+        values = messages.unread_by_patient_values(keys)
+
+        def found(outcomes: list[dict[str, int]]) -> dict[PatientGrant, int]:
+            [counts] = outcomes
+            return {grant: counts.get(grant.patient_id, 0) for grant in keys}
+
+        return Plan([Read(messages.UNREAD_BY_PATIENT, values, _counts)], found)
+
+
+def _counts(rows: Sequence[Sequence[Any]]) -> dict[str, int]:
+    return {patient_id: count for patient_id, count in rows}
 
 
 class ReadThroughByThreadLoader(SessionLoader[ThreadKey, datetime]):
@@ -123,9 +130,9 @@ class MessageThreadPageByPatientLoader(PatientPageLoader):
         self.read_through = read_through
         self.message_pages = message_pages
 
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
+    def page_read(
+        self, grants: Sequence[PatientGrant], page: Page, dialect: str
+    ) -> Read[dict[str, PageOf]]:
         """A `ThreadPage` with `messages` (the query asks that many of each thread's
         messages) loads them too, priming the message page loader."""
         read: dict[str, datetime | None] = {}
@@ -137,12 +144,17 @@ class MessageThreadPageByPatientLoader(PatientPageLoader):
             if message is not None:
                 latest[row[0]].append(message)
 
-        pages = await messages.thread_pages(session, grants, page, collect)
+        threads = messages.thread_read(dialect, grants, page, collect)
         first = page.messages if isinstance(page, messages.ThreadPage) else None
-        for grant in grants:
-            for thread in pages[grant.patient_id].rows:
-                self.read_through.prime((grant, thread.id), read.get(thread.id))
-                if first is not None:
-                    shown = page_from(latest.get(thread.id, []), first, messages.MESSAGE_SORT)
-                    self.message_pages.prime((grant, thread.id, Page(first)), shown)
-        return pages
+
+        def finish(rows: Sequence[Sequence[Any]]) -> dict[str, PageOf]:
+            pages = threads.pages(rows)
+            for grant in grants:
+                for thread in pages[grant.patient_id].rows:
+                    self.read_through.prime((grant, thread.id), read.get(thread.id))
+                    if first is not None:
+                        shown = page_from(latest.get(thread.id, []), first, messages.MESSAGE_SORT)
+                        self.message_pages.prime((grant, thread.id, Page(first)), shown)
+            return pages
+
+        return Read(threads.statement, threads.values, finish)

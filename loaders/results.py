@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import PatientGrant
 from domain.scopes import RecordArea
-from loaders.base import PatientPageLoader, SessionLoader, SessionSource
+from loaders.base import PatientPageLoader, Read, SessionLoader, SessionSource
 from loaders.owned import OwnedByIdLoader
 from persistence import models as m
 from persistence import results as explanations
@@ -63,19 +64,25 @@ class ResultPageByPatientLoader(PatientPageLoader):
         super().__init__(sessions)
         self.components, self.holds = components, holds
 
-    async def fetch_pages(
-        self, session: AsyncSession, grants: Sequence[PatientGrant], page: Page
-    ) -> dict[str, PageOf]:
+    def page_read(
+        self, grants: Sequence[PatientGrant], page: Page, dialect: str
+    ) -> Read[dict[str, PageOf]]:
         components = results.components()  # every result read: its list, maybe empty
-        pages = await results.result_pages(session, grants, page, with_components=components)
-        found = components.of
-        for grant in grants:
-            rows = pages[grant.patient_id].rows
-            for result in rows:
-                self.components.prime((grant, result.id), found.get(result.id, []))
-            if rows and rows[0].held_kinds is not None:  # every kind the patient holds
-                self.holds.prime(grant, frozenset(filter(None, rows[0].held_kinds.split(","))))
-        return pages
+        read = results.result_read(dialect, grants, page, with_components=components)
+
+        def finish(rows: Sequence[Sequence[Any]]) -> dict[str, PageOf]:
+            pages = read.pages(rows)
+            found = components.of
+            for grant in grants:
+                listed = pages[grant.patient_id].rows
+                for result in listed:
+                    self.components.prime((grant, result.id), found.get(result.id, []))
+                if listed and listed[0].held_kinds is not None:  # every kind the patient holds
+                    kinds = frozenset(filter(None, listed[0].held_kinds.split(",")))
+                    self.holds.prime(grant, kinds)
+            return pages
+
+        return Read(read.statement, read.values, finish)
 
 
 class TrendByCodeLoader(SessionLoader[TrendKey, list[TrendRow]]):

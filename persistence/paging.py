@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     FromClause,
@@ -35,7 +36,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
 from domain.paging import (
     DEFAULT_PAGE,
@@ -94,6 +95,37 @@ def _in_list(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 def _any_array(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     array = bindparam(element.name, type_=ARRAY(element.column.type))
     return f"({compiler.process(element.column == any_(array), **kw)})"
+
+
+def _select_of(statement: Any) -> Select[Any]:
+    if not isinstance(statement, Select):
+        raise TypeError(f"not a select: {type(statement).__name__}")
+    return statement
+
+
+def prefixed(statement: Select[Any], prefix: str) -> Select[Any]:
+    """A copy of `statement` whose parameters named at execution (`bindparam("x")`,
+    `one_of(..., "x")`) are named `prefix` + their name; the values it carries itself
+    (anonymous parameters) stay as they are. Statements so renamed apart can be parts of
+    one statement (persistence/together.py) though each names its own `page_parents`."""
+
+    def rename(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, _OneOf):
+            return _OneOf(element.column, prefix + element.name)
+        if isinstance(element, BindParameter) and not element.unique:
+            return bindparam(
+                prefix + element.key,
+                element.value,
+                type_=element.type,
+                required=element.required,
+                callable_=element.callable,
+                expanding=element.expanding,
+                literal_execute=element.literal_execute,
+            )
+        return None
+
+    renamed: Any = replacement_traverse(statement, {}, rename)
+    return _select_of(renamed)
 
 
 @dataclass(frozen=True)
@@ -239,7 +271,53 @@ async def row_pages_per_parent(
     joined list repeats the row: consecutive rows of one key make one `make`), `each_row`
     is told every row (a loader primes the loaders of what came joined); `children` collects
     a joined list in this loop (see `Children`). The statement is built once per `shape`
-    (and dialect, cursor or not) and process."""
+    (and dialect, cursor or not) and process.
+
+    `row_pages` is the same read as a statement and its values, the pages made from its
+    rows afterwards (`RowPages.pages`): a batch can then run it in one statement with
+    others (loaders/base.py)."""
+    read = row_pages(
+        dialect_of(session),
+        query,
+        parent,
+        parents,
+        sort,
+        page,
+        shape=shape,
+        columns=columns,
+        make=make,
+        params=params,
+        joined=joined,
+        then_by=then_by,
+        each_row=each_row,
+        children=children,
+    )
+    return read.pages(await raw.rows(session, read.statement, read.values))
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the dialect `session` reads with ("postgresql", "sqlite")."""
+    return session.get_bind().dialect.name
+
+
+def row_pages(
+    dialect: str,
+    query: Callable[[], Select[Any]],
+    parent: KeyedColumnElement[Any],
+    parents: Sequence[Any],
+    sort: SortKey,
+    page: Page,
+    *,
+    shape: Hashable,
+    columns: Sequence[Any],
+    make: Callable[[Sequence[Any]], T],
+    params: Mapping[str, Any] | None = None,
+    joined: Sequence[tuple[FromClause, ColumnElement[bool]]] = (),
+    then_by: Sequence[Any] = (),
+    each_row: Callable[[Sequence[Any]], None] | None = None,
+    children: Children[Any] | None = None,
+) -> RowPages[T]:
+    """`row_pages_per_parent`'s statement (for `dialect`) and values, not run yet."""
     values: dict[str, Any] = {
         **(params or {}),
         "page_parents": list(dict.fromkeys(parents)),
@@ -247,7 +325,7 @@ async def row_pages_per_parent(
     }
     if page.after is not None:
         values.update({f"page_after_{i}": v for i, v in enumerate(page.after)})
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = dialect == "postgresql"
     key = (shape, id(sort), page.after is not None, postgres)
     stmt = _ROW_STATEMENTS.get(key)
     if stmt is None:
@@ -255,40 +333,80 @@ async def row_pages_per_parent(
         stmt = build(query(), columns, parent, sort, page.after is not None, joined)
         stmt = stmt.order_by(*then_by)
         _ROW_STATEMENTS[key] = stmt
-    grouped: dict[Any, list[T]] = defaultdict(list)
-    parent_key = parent.key
-    last = None
-    records = await raw.rows(session, stmt, values)
-    if children is None:
-        for row in records:
-            if row[0] != last:
-                last = row[0]
-                made = make(row)
-                grouped[getattr(made, parent_key)].append(made)
-            if each_row is not None:
-                each_row(row)
-    else:
-        at, make_child, of = children.at, children.make, children.of
-        listed: list[Any] = []
-        for row in records:
-            if row[0] != last:
-                last = row[0]
-                made = make(row)
-                grouped[getattr(made, parent_key)].append(made)
-                listed = of[last] = []
-            if row[at] is not None:
-                listed.append(make_child(row[at:]))
-            if each_row is not None:
-                each_row(row)
-    first, cursor_of = page.first, sort.cursor_of
-    pages = {}
-    for p in parents:
-        rows = grouped.get(p)
-        if rows is None:
-            pages[p] = PageOf([], False, cursor_of=cursor_of)
+    return RowPages(stmt, values, parent.key, parents, page.first, sort, make, each_row, children)
+
+
+class RowPages(Generic[T]):
+    """A read of `row_pages`: its `statement` to run with `values`, and `pages`, the pages
+    made of the rows it returned (each parent's, empty for a parent without any)."""
+
+    __slots__ = (
+        "children",
+        "each_row",
+        "first",
+        "make",
+        "parent_key",
+        "parents",
+        "sort",
+        "statement",
+        "values",
+    )
+
+    def __init__(
+        self,
+        statement: Select[Any],
+        values: dict[str, Any],
+        parent_key: str,
+        parents: Sequence[Any],
+        first: int,
+        sort: SortKey,
+        make: Callable[[Sequence[Any]], T],
+        each_row: Callable[[Sequence[Any]], None] | None,
+        children: Children[Any] | None,
+    ) -> None:
+        self.statement, self.values = statement, values
+        self.parent_key, self.parents, self.first, self.sort = parent_key, parents, first, sort
+        self.make, self.each_row, self.children = make, each_row, children
+
+    def pages(self, records: Sequence[Sequence[Any]]) -> dict[Any, PageOf]:
+        grouped: dict[Any, list[T]] = defaultdict(list)
+        parent_key, make, each_row, children = (
+            self.parent_key,
+            self.make,
+            self.each_row,
+            self.children,
+        )
+        last = None
+        if children is None:
+            for row in records:
+                if row[0] != last:
+                    last = row[0]
+                    made = make(row)
+                    grouped[getattr(made, parent_key)].append(made)
+                if each_row is not None:
+                    each_row(row)
         else:
-            pages[p] = PageOf(rows[:first], len(rows) > first, cursor_of=cursor_of)
-    return pages
+            at, make_child, of = children.at, children.make, children.of
+            listed: list[Any] = []
+            for row in records:
+                if row[0] != last:
+                    last = row[0]
+                    made = make(row)
+                    grouped[getattr(made, parent_key)].append(made)
+                    listed = of[last] = []
+                if row[at] is not None:
+                    listed.append(make_child(row[at:]))
+                if each_row is not None:
+                    each_row(row)
+        first, cursor_of = self.first, self.sort.cursor_of
+        pages = {}
+        for p in self.parents:
+            rows = grouped.get(p)
+            if rows is None:
+                pages[p] = PageOf([], False, cursor_of=cursor_of)
+            else:
+                pages[p] = PageOf(rows[:first], len(rows) > first, cursor_of=cursor_of)
+        return pages
 
 
 C = TypeVar("C")

@@ -296,19 +296,49 @@ async def _first(
     """The first execution in this process: prepared, to learn the columns' types (None:
     they are not the statement's selected columns one for one; SQLAlchemy keeps it)."""
     prepared = await driver.prepare(compiled.sql)
+    if not _describe(compiled, prepared, dialect):
+        return None
+    records: list[Any] = await prepared.fetch(*arguments)
+    return records
+
+
+def _describe(compiled: _Compiled, prepared: Any, dialect: Dialect) -> bool:
+    """`compiled`'s result processors from the column types of its prepared statement
+    (False, and never run by `rows` again: its rows are not its selected columns)."""
     oids = [attribute.type.oid for attribute in prepared.get_attributes()]
     columns = list(compiled.statement.selected_columns)
     if len(columns) != len(oids):
         _COMPILED[id(compiled.statement)] = None
-        return None
+        return False
     processors = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, oid)
         for column, oid in zip(columns, oids, strict=True)
     )
     compiled.results = processors if any(p is not None for p in processors) else None
     compiled.described = True
-    records: list[Any] = await prepared.fetch(*arguments)
-    return records
+    return True
+
+
+async def result_processors(
+    session: AsyncSession, statement: Select[Any]
+) -> tuple[tuple[Callable[[Any], Any] | None, ...] | None] | None:
+    """What `rows` applies to each row of `statement` on `session`'s connection, in a
+    1-tuple: the processors by column, or None when none has one (the statement prepared
+    once per process to learn its column types, as `rows` does at its first execution).
+    None: `rows` would not run it itself (not asyncpg in autocommit, or not a plain
+    statement). For `persistence.together`, whose rows of a statement come nested."""
+    bind = session.bind
+    if not ENABLED or bind is None or bind.dialect.name != "postgresql":
+        return None
+    held = await _held(session)
+    compiled = _compile(statement, held.dialect)
+    if compiled is None or held.driver is None:
+        return None
+    if not compiled.described:
+        prepared = await held.driver.prepare(compiled.sql)
+        if not _describe(compiled, prepared, held.dialect):
+            return None
+    return (compiled.results,)
 
 
 async def _invalidate(connection: AsyncConnection) -> None:

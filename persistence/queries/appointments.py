@@ -24,7 +24,17 @@ from domain.access import PatientGrant
 from domain.appointments import ACTIVE_STATUSES
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
+from persistence import raw
+from persistence.paging import (
+    Page,
+    PageOf,
+    RowPages,
+    SortKey,
+    dialect_of,
+    fields_of,
+    one_of,
+    row_pages,
+)
 from persistence.queries.guard import patient_ids
 from persistence.queries.people import (
     DEPARTMENT_COLUMNS,
@@ -95,6 +105,18 @@ async def appointment_pages(
     """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first); the pages hold
     `AppointmentRow`s. Each appointment is loaded with its provider and department, each
     row of the statement told to `each_row` (`ProvidersAndDepartments` collects them)."""
+    read = appointment_read(dialect_of(session), grants, page, now, each_row)
+    return read.pages(await raw.rows(session, read.statement, read.values))
+
+
+def appointment_read(
+    dialect: str,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    now: datetime,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
+) -> RowPages[AppointmentRow]:
+    """`appointment_pages`' statement for `dialect`, not run yet (`RowPages`)."""
     ids = patient_ids(grants, RecordArea.APPOINTMENTS)
     upcoming = page.filter == "UPCOMING"
 
@@ -106,8 +128,8 @@ async def appointment_pages(
             return select(_APPT).where(_APPT.c.starts_at >= at, active)
         return select(_APPT).where((_APPT.c.starts_at < at) | not_(active))
 
-    return await row_pages_per_parent(
-        session,
+    return row_pages(
+        dialect,
         query,
         _APPT.c.patient_id,
         ids,

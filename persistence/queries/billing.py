@@ -17,7 +17,16 @@ from domain.access import PatientGrant
 from domain.scopes import RecordArea
 from persistence import models as m
 from persistence import raw
-from persistence.paging import Page, PageOf, SortKey, fields_of, one_of, row_pages_per_parent
+from persistence.paging import (
+    Page,
+    PageOf,
+    RowPages,
+    SortKey,
+    dialect_of,
+    fields_of,
+    one_of,
+    row_pages,
+)
 from persistence.queries.guard import patient_ids
 
 
@@ -112,6 +121,17 @@ async def statement_pages(
     """Newest first; `page.filter` is a statement status ("open", "paid") or None for all;
     the pages hold `StatementRow`s. Each statement comes with its line items in the same
     statement (one row each), each row told to `each_row` (`line_of` reads it)."""
+    read = statement_read(dialect_of(session), grants, page, each_row)
+    return read.pages(await raw.rows(session, read.statement, read.values))
+
+
+def statement_read(
+    dialect: str,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
+) -> RowPages[StatementRow]:
+    """`statement_pages`' statement for `dialect`, not run yet (`RowPages`)."""
     ids = patient_ids(grants, RecordArea.BILLING)
     status = page.filter
 
@@ -121,8 +141,8 @@ async def statement_pages(
         column = _STT.c.status
         return select(_STT).where(column == bindparam("status", type_=column.type))
 
-    return await row_pages_per_parent(
-        session,
+    return row_pages(
+        dialect,
         query,
         _STT.c.guarantor_patient_id,
         ids,
@@ -221,11 +241,17 @@ async def open_statement_totals(
     session: AsyncSession, grants: Sequence[PatientGrant]
 ) -> list[OpenStatementTotals]:
     """Per open statement of each guarantor: patient responsibility of its lines, and paid."""
-    values = {"patient_ids": patient_ids(grants, RecordArea.BILLING)}
-    return [
-        OpenStatementTotals(g, c, int(lines), int(paid))
-        for g, c, lines, paid in await raw.rows(session, OPEN_TOTALS, values)
-    ]
+    return open_totals_of(await raw.rows(session, OPEN_TOTALS, open_totals_values(grants)))
+
+
+def open_totals_values(grants: Sequence[PatientGrant]) -> dict[str, Any]:
+    """The values `OPEN_TOTALS` runs with for these guarantors' grants."""
+    return {"patient_ids": patient_ids(grants, RecordArea.BILLING)}
+
+
+def open_totals_of(rows: Sequence[Sequence[Any]]) -> list[OpenStatementTotals]:
+    """`open_statement_totals` of the rows `OPEN_TOTALS` returned."""
+    return [OpenStatementTotals(g, c, int(lines), int(paid)) for g, c, lines, paid in rows]
 
 
 R = TypeVar("R", m.PaymentPlanRequest, m.FinancialAssistanceRequest)

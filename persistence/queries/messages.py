@@ -34,10 +34,13 @@ from persistence import raw
 from persistence.paging import (
     Page,
     PageOf,
+    RowPages,
     SortKey,
+    dialect_of,
     fields_of,
     one_of,
     page_of,
+    row_pages,
     row_pages_per_parent,
 )
 from persistence.queries.guard import patient_ids
@@ -212,6 +215,17 @@ async def thread_pages(
     with `messages`, its newest `messages + 1` messages (the extra one says whether there
     are more), each row of the statement told to `each_row` (`read_through_of`,
     `message_of` read it), a thread's messages newest first."""
+    read = thread_read(dialect_of(session), grants, page, each_row)
+    return read.pages(await raw.rows(session, read.statement, read.values))
+
+
+def thread_read(
+    dialect: str,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
+) -> RowPages[ThreadRow]:
+    """`thread_pages`' statement for `dialect`, not run yet (`RowPages`)."""
     ids = _message_ids(grants)
     unread = page.filter == UNREAD
     messages = page.messages if isinstance(page, ThreadPage) else None
@@ -221,7 +235,7 @@ async def thread_pages(
     params: dict[str, Any] = {"reader": reader_of(grants)}
     form = None  # the statement's form as to messages: none, or the dialect's join
     if messages is not None:
-        form = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+        form = "postgresql" if dialect == "postgresql" else "sqlite"
         latest, on, message_columns = _LATEST_MESSAGES[form]
         joined.append((latest, on))
         columns += message_columns
@@ -229,14 +243,14 @@ async def thread_pages(
         params["message_limit"] = messages + 1
 
     def query() -> Select[Any]:
-        # The parents are the patients (`row_pages_per_parent` restricts to them).
+        # The parents are the patients (`row_pages` restricts to them).
         query = select(_T)
         if unread:
             query = query.where(_has_unread(bindparam("reader", type_=_TR.c.account_id.type)))
         return query
 
-    return await row_pages_per_parent(
-        session,
+    return row_pages(
+        dialect,
         query,
         _T.c.patient_id,
         ids,
@@ -336,9 +350,13 @@ async def unread_by_patient(
     session: AsyncSession, grants: Sequence[PatientGrant]
 ) -> dict[str, int]:
     """The reader's unread count per patient (patients with none are absent)."""
-    values = {"reader": reader_of(grants), "patient_ids": _message_ids(grants)}
-    rows = await raw.rows(session, UNREAD_BY_PATIENT, values)
+    rows = await raw.rows(session, UNREAD_BY_PATIENT, unread_by_patient_values(grants))
     return {patient_id: count for patient_id, count in rows}
+
+
+def unread_by_patient_values(grants: Sequence[PatientGrant]) -> dict[str, Any]:
+    """The values `UNREAD_BY_PATIENT` runs with for these grants (one reader's)."""
+    return {"reader": reader_of(grants), "patient_ids": _message_ids(grants)}
 
 
 async def read_through_by_thread(

@@ -19,10 +19,12 @@ from persistence.paging import (
     Children,
     Page,
     PageOf,
+    RowPages,
     SortKey,
+    dialect_of,
     fields_of,
     one_of,
-    row_pages_per_parent,
+    row_pages,
 )
 from persistence.queries.guard import patient_ids
 
@@ -117,6 +119,19 @@ async def result_pages(
     `components()`): every result read, the extra one past the page too, has its list
     there, empty when it has none. A held result's components are loaded as the components'
     loader would; its resolver refuses them (HELD_FOR_REVIEW) before reading any."""
+    read = result_read(dialect_of(session), grants, page, each_row, with_components=with_components)
+    return read.pages(await raw.rows(session, read.statement, read.values))
+
+
+def result_read(
+    dialect: str,
+    grants: Sequence[PatientGrant],
+    page: Page,
+    each_row: Callable[[Sequence[Any]], None] | None = None,
+    *,
+    with_components: Children[ComponentRow] | None = None,
+) -> RowPages[ResultRow]:
+    """`result_pages`' statement for `dialect`, not run yet (`RowPages`)."""
     kind = page.filter
 
     def query() -> Select[Any]:
@@ -125,8 +140,8 @@ async def result_pages(
         return select(_R).where(_R.c.kind == bindparam("kind", type_=_R.c.kind.type))
 
     ids = patient_ids(grants, RecordArea.RESULTS)
-    return await row_pages_per_parent(
-        session,
+    return row_pages(
+        dialect,
         query,
         _R.c.patient_id,
         ids,
