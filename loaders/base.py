@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import Select
@@ -143,12 +143,21 @@ class RequestSession:
         batches = self._batches
         try:
             while batches:
-                if len(batches) > 1 and self._together and self._shared:
-                    if await self._run_together():
+                if len(batches) > 1 and self._together and self._shared and _plans(batches):
+                    planned = self._planned()
+                    if len(planned) > 1:
+                        await self._run_together(planned)
                         continue
-                    for _ in range(len(batches)):  # those waiting now, then look again
+                    # Fewer than two plan their reads: those waiting now one after another
+                    # (a plan made is used, not made again), then look again.
+                    plans = {id(batch): (keys, plan) for _, batch, keys, plan in planned}
+                    for _ in range(len(batches)):
                         loader, batch = batches.popleft()
-                        await loader._run(batch)
+                        made = plans.get(id(batch))
+                        if made is None:
+                            await loader._run(batch)
+                        else:
+                            await loader._run_plan(batch, *made)
                     continue
                 loader, batch = batches.popleft()
                 await loader._run(batch)
@@ -156,15 +165,10 @@ class RequestSession:
             self._runner = None
             self._cancel_batches()
 
-    async def _run_together(self) -> bool:
-        """The waiting batches whose loaders plan their reads (`SessionLoader.plan`), if two
-        or more do, run as one statement (`persistence.together`), each then given its rows;
-        the others are left waiting (False: fewer than two plan, none was taken). Should
-        the combined statement fail (or not be possible), each of its batches is run on its
-        own after all, as it would have been: each fails or succeeds as it always has."""
-        batches = self._batches
-        planned: list[tuple[SessionLoader[Any, Any], list[Any], list[Any], Plan[Any, Any]]] = []
-        for loader, batch in batches:
+    def _planned(self) -> list[_Planned]:
+        """The waiting batches whose loaders plan their reads (`SessionLoader.plan`)."""
+        planned: list[_Planned] = []
+        for loader, batch in self._batches:
             keys = [key for key, _ in batch]
             try:
                 plan = loader.plan(keys, "postgresql")
@@ -172,14 +176,19 @@ class RequestSession:
                 plan = None  # its own run meets the same failure, for its keys alone
             if plan is not None:
                 planned.append((loader, batch, keys, plan))
-        if len(planned) < 2:
-            return False
+        return planned
+
+    async def _run_together(self, planned: list[_Planned]) -> None:
+        """`planned` (two or more waiting batches) as one statement (`persistence.together`),
+        each batch then given its rows; the other batches are left waiting. Should the
+        combined statement fail (or not be possible), each batch is run on its own after
+        all, as it would have been: each fails or succeeds as it always has."""
+        batches = self._batches
         taken = {id(batch) for _, batch, _, _ in planned}
         left = [waiting for waiting in batches if id(waiting[1]) not in taken]
         batches.clear()
         batches.extend(left)
         reads = [(read.statement, read.values) for *_, plan in planned for read in plan.reads]
-        parts: list[Sequence[Sequence[Any]]] | None = None
         try:
             try:
                 async with self() as session:
@@ -188,9 +197,10 @@ class RequestSession:
                 parts = None  # each on its own below: its own outcome, as before
             if parts is None:
                 while planned:
-                    loader, batch, _, _ = planned.pop(0)
-                    await loader._run(batch)
-                return True
+                    loader, batch, keys, plan = planned[0]
+                    del planned[0]
+                    await loader._run_plan(batch, keys, plan)
+                return
         except BaseException:  # cancelled: the batches not run are cancelled, as `run`'s
             for loader, batch, _, _ in planned:
                 loader._cancel(batch)
@@ -200,7 +210,6 @@ class RequestSession:
             count = len(plan.reads)
             loader._settle_plan(batch, keys, plan, parts[at : at + count])
             at += count
-        return True
 
     def _cancel_batches(self) -> None:
         """The batch task was cancelled (the loop shutting down), maybe before it started:
@@ -349,6 +358,17 @@ class RequestSession:
 
 
 _Batch = tuple["SessionLoader[Any, Any]", list[Any]]
+# a waiting batch whose loader planned its reads: the loader, the batch, its keys, the plan
+_Planned = tuple["SessionLoader[Any, Any]", list[Any], list[Any], "Plan[Any, Any]"]
+
+
+def _plans(batches: deque[_Batch]) -> bool:
+    """Whether two or more of these batches' loaders may plan their reads."""
+    count = 0
+    for loader, _ in batches:
+        if loader.plans:
+            count += 1
+    return count > 1
 
 
 def _used(session: AsyncSession) -> bool:
@@ -499,6 +519,26 @@ class SessionLoader(DataLoader[K, V | None]):
             if self._request is not None:
                 self._request.loaded()
 
+    async def _run_plan(
+        self, queue: list[tuple[K, asyncio.Future[V | None]]], keys: list[K], plan: Plan[K, V]
+    ) -> None:
+        """`_run`, its `plan` made already: its reads one after another."""
+        try:
+            for observe in batch_observers:
+                observe(self._name, len(keys))
+            try:
+                async with self.sessions() as session:
+                    parts = [
+                        await raw.rows(session, read.statement, read.values) for read in plan.reads
+                    ]
+            except Exception as error:
+                self._fail(queue, error)
+                return
+            self._finish_plan(queue, keys, plan, parts)
+        finally:
+            if self._request is not None:
+                self._request.loaded()
+
     def _settle_plan(
         self,
         queue: list[tuple[K, asyncio.Future[V | None]]],
@@ -506,23 +546,33 @@ class SessionLoader(DataLoader[K, V | None]):
         plan: Plan[K, V],
         parts: Sequence[Sequence[Sequence[Any]]],
     ) -> None:
-        """`_run`, the rows of `plan`'s reads given (read together with other batches'):
-        the same values, observers told, failures for its keys alone."""
+        """`_run`, the rows of `plan`'s reads given (read together with other batches')."""
         try:
-            try:
-                for observe in batch_observers:
-                    observe(self._name, len(keys))
-                found = plan.found(
-                    [read.finish(rows) for read, rows in zip(plan.reads, parts, strict=True)]
-                )
-                values = [found.get(key) for key in keys]
-            except Exception as error:
-                self._fail(queue, error)
-                return
-            self._settle(queue, values)
+            for observe in batch_observers:
+                observe(self._name, len(keys))
+            self._finish_plan(queue, keys, plan, parts)
         finally:
             if self._request is not None:
                 self._request.loaded()
+
+    def _finish_plan(
+        self,
+        queue: list[tuple[K, asyncio.Future[V | None]]],
+        keys: list[K],
+        plan: Plan[K, V],
+        parts: Sequence[Sequence[Sequence[Any]]],
+    ) -> None:
+        """The batch's values made of its reads' rows: the same as `fetch` makes, a failure
+        for its keys alone."""
+        try:
+            found = plan.found(
+                [read.finish(rows) for read, rows in zip(plan.reads, parts, strict=True)]
+            )
+            values = [found.get(key) for key in keys]
+        except Exception as error:
+            self._fail(queue, error)
+            return
+        self._settle(queue, values)
 
     def _fail(self, queue: list[tuple[K, asyncio.Future[V | None]]], error: Exception) -> None:
         for key, future in queue:
@@ -558,6 +608,17 @@ class SessionLoader(DataLoader[K, V | None]):
                 for read in plan.reads
             ]
         )
+
+    # Whether `plan` may give a plan (set for each subclass: it overrides `plan`).
+    plans: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.plans = cls._plans()
+
+    @classmethod
+    def _plans(cls) -> bool:
+        return cls.plan is not SessionLoader.plan
 
     def plan(self, keys: Sequence[K], dialect: str) -> Plan[K, V] | None:
         """This batch's reads as statements for `dialect` and what makes its values of
@@ -625,6 +686,15 @@ class PatientPageLoader(SessionLoader[PageKey, PageOf]):
             for grant in grants:
                 found[(grant, page)] = pages[grant.patient_id]
         return found
+
+    @classmethod
+    def _plans(cls) -> bool:
+        # Whether a subclass defines `page_read` (this class defines the default one,
+        # and `_plans`: it is not defined yet when this runs for itself).
+        for klass in cls.__mro__:
+            if "page_read" in vars(klass):
+                return "_plans" not in vars(klass)
+        return False
 
     def plan(self, keys: Sequence[PageKey], dialect: str) -> Plan[PageKey, PageOf] | None:
         return self._plan(_by_page(keys), dialect)
