@@ -2,25 +2,35 @@
 
 A request's list reads are dispatched together (a dashboard's appointments, results,
 threads and statements) and each cost a round trip of its own: asyncpg's execute path, a
-wake-up of the event loop, the read. Run together they are one statement,
+wake-up of the event loop, the read. Run together they are one statement returning one
+row, each read's rows in it column by column:
 
-    SELECT ARRAY(SELECT row(<read 1's columns>) FROM … WHERE … ORDER BY …) AS part_0,
-           ARRAY(SELECT row(<read 2's columns>) FROM … ORDER BY …) AS part_1, …
+    SELECT part_0.c0, part_0.c1, …, part_1.c0, …
+    FROM (SELECT array_agg(q.c0 ORDER BY q.ord) AS c0, array_agg(q.c1 ORDER BY q.ord) …
+          FROM (SELECT <read 1's columns AS c0, c1, …>,
+                       row_number() OVER (ORDER BY <read 1's ORDER BY>) AS ord
+                FROM … WHERE …) AS q) AS part_0
+    JOIN (… read 2 …) AS part_1 ON true …
 
-one row whose column i holds read i's rows, each an anonymous record. asyncpg decodes a
-record field by field by the type PostgreSQL gives each (binary: a timestamp is a datetime,
-a numeric a Decimal, JSON by the codec SQLAlchemy installs), so a part's rows are the values
-the read alone returns, as tuples; the result processors `persistence.raw.rows` would apply
-to the read's columns are applied to them (`raw.result_processors`).
+Why columns of arrays: an array of one type is decoded by asyncpg with that type's codec,
+looked up once per array, each element as a value of a row would be (binary: a timestamp a
+datetime, a numeric a Decimal, JSON by the codec SQLAlchemy installs), then
+`zip(*columns)` makes the rows (tuples) in C. Arrays of anonymous records (`ARRAY(SELECT
+row(…))`, tried first) are decoded field by field with a codec lookup each: 75 % more
+client CPU per row than the rows alone, which ate the round trips saved; one UNION ALL of
+every read's columns side by side (NULLs elsewhere) was wider on the wire and needed its
+result processors over every column (measured: worse than the statements one by one).
 
-Order: `ARRAY(subquery)` holds the subquery's rows in the order it returns them, and each
-read's ORDER BY stays its subquery's own, at its top level (the select list alone becomes
-`row(…)`): the rows come as ordered as the read alone. A read without rows is an empty
-array. Each read's parameters are renamed apart (`paging.prefixed`: `part0_page_parents`,
+Order: each read's ORDER BY numbers its rows (`ord`, unique), and every column's array is
+aggregated in that order: the rows come in the read's own order (rows tied in it have no
+order, here as alone). A read without rows is NULL arrays: an empty list. The result
+processors `persistence.raw.rows` applies to a read's columns (learned from the read's own
+column types, `raw.result_processors`) are applied to its columns here. Each read's
+parameters are renamed apart (`paging.prefixed`: `part0_page_parents`,
 `part1_page_parents`, …); the combined statement is built and compiled once per
 combination of reads (their statements are built once per process, see paging.py) and run
-by `raw.rows` (asyncpg's prepared statement, its failures SQLAlchemy's typed ones, statement
-listeners told once).
+by `raw.rows` (asyncpg's prepared statement, its failures SQLAlchemy's typed ones,
+statement listeners told once).
 """
 
 from __future__ import annotations
@@ -29,12 +39,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.sqltypes import NullType
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from persistence import raw
 from persistence.paging import prefixed
@@ -46,28 +54,12 @@ Read = tuple[Select[Any], Mapping[str, Any]]  # a statement and its values
 Processors = tuple[Callable[[Any], Any] | None, ...] | None
 
 
-class _Rows(ColumnElement[Any]):
-    """`ARRAY(<select>)`: the rows of a select of one column, as an array."""
-
-    inherit_cache = True
-    type = NullType()  # no result processor: the records are decoded by asyncpg
-    _traverse_internals = [("select", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, select: Select[Any]) -> None:
-        self.select = select
-
-
-@compiles(_Rows, "postgresql")
-def _array_of(element: _Rows, compiler: SQLCompiler, **kw: Any) -> str:
-    kw.pop("asfrom", None)
-    return f"ARRAY({compiler.process(element.select, **kw)})"
-
-
 @dataclass(slots=True)
 class _Together:
     statements: tuple[Select[Any], ...]  # held: the cache is keyed by their ids
     statement: Select[Any]  # the combined one
     prefixes: tuple[str, ...]
+    slices: tuple[tuple[int, int], ...]  # each read's columns in the combined row
     # SQLAlchemy's result processors of each read's columns, once learned (`_processors`)
     processors: list[Processors] | None = None
 
@@ -101,16 +93,17 @@ async def rows_together(
             values[prefix + name] = value
     [record] = await raw.rows(session, together.statement, values)
     parts: list[Sequence[Sequence[Any]]] = []
-    for part, processing in zip(record, processors, strict=True):
-        if processing is None:
-            parts.append(part)
-        else:
-            parts.append(
-                [
-                    tuple(v if p is None else p(v) for v, p in zip(row, processing, strict=True))
-                    for row in part
-                ]
-            )
+    for (start, end), processing in zip(together.slices, processors, strict=True):
+        columns = record[start:end]
+        if columns[0] is None:  # no rows: array_agg of none is NULL
+            parts.append([])
+            continue
+        if processing is not None:
+            columns = [
+                column if p is None else [None if v is None else p(v) for v in column]
+                for column, p in zip(columns, processing, strict=True)
+            ]
+        parts.append(list(zip(*columns, strict=True)))
     return parts
 
 
@@ -130,24 +123,49 @@ def _together(statements: tuple[Select[Any], ...], session: AsyncSession) -> _To
 
 
 def combined(statements: Sequence[Select[Any]], dialect: Any) -> _Together | None:
-    """The one statement of `statements` (None: one of them cannot be a part: its copy
-    with parameters renamed is not the same SQL, or it needs a parameter not renamed)."""
+    """The one statement of `statements` (None: one of them cannot be a part: a LIMIT,
+    OFFSET or DISTINCT of its own (numbering its rows would come before them), its copy
+    with parameters renamed not the same SQL, or a parameter no read gives)."""
     prefixes = tuple(f"part{i}_" for i in range(len(statements)))
     parts = []
+    slices = []
+    at = 0
     for i, (statement, prefix) in enumerate(zip(statements, prefixes, strict=True)):
+        if statement._limit_clause is not None or statement._offset_clause is not None:
+            return None
+        if statement._distinct or statement._distinct_on:
+            return None
         renamed = prefixed(statement, prefix)
         if not _same(statement, renamed, prefix, dialect):
             return None
-        one = renamed.with_only_columns(
-            func.row(*renamed.selected_columns), maintain_column_froms=True
+        columns = list(renamed.selected_columns)
+        numbered = (
+            renamed.with_only_columns(
+                *(column.label(f"c{j}") for j, column in enumerate(columns)),
+                func.row_number().over(order_by=renamed._order_by_clauses).label("ord"),
+                maintain_column_froms=True,
+            )
+            .order_by(None)
+            .subquery(f"rows_{i}")
         )
-        parts.append(_Rows(one).label(f"part_{i}"))
-    together = select(*parts)
+        arrays = [
+            func.array_agg(
+                aggregate_order_by(numbered.c[f"c{j}"], numbered.c.ord), type_=NullType()
+            ).label(f"c{j}")
+            for j in range(len(columns))
+        ]
+        parts.append(select(*arrays).select_from(numbered).subquery(f"part_{i}"))
+        slices.append((at, at + len(columns)))
+        at += len(columns)
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())  # type: ignore[assignment]
+    together = select(*(column for part in parts for column in part.c)).select_from(joined)
     compiled = together.compile(dialect=dialect)
     for name, bind in compiled.binds.items():
         if bind.required and not name.startswith(prefixes):
             return None  # a parameter no read gives
-    return _Together(tuple(statements), together, prefixes)
+    return _Together(tuple(statements), together, prefixes, tuple(slices))
 
 
 def _same(statement: Select[Any], renamed: Select[Any], prefix: str, dialect: Any) -> bool:

@@ -301,11 +301,11 @@ async def test_batches_waiting_together_are_one_statement(
     found = await asyncio.gather(squares.get(2), squares.get(3), cubes.get(2), cubes.get(4))
     assert list(found) == [4, 9, 8, 64]
     assert len(sent) == 1
-    assert sent[0].startswith("SELECT ARRAY(SELECT row(")
+    assert "array_agg(" in sent[0]
     # A batch alone: its own statement, as before.
     assert await squares.get(5) == 25
     assert len(sent) == 2
-    assert not sent[1].startswith("SELECT ARRAY(")
+    assert "array_agg(" not in sent[1]
 
 
 async def test_a_failing_combined_statement_leaves_each_batch_its_own_outcome(
@@ -324,5 +324,5 @@ async def test_a_failing_combined_statement_leaves_each_batch_its_own_outcome(
     assert "division by zero" in str(found[0])
     assert found[2] == 8
     assert await squares.get(3) == 9  # not cached: asked again, read again
-    assert sent[0].startswith("SELECT ARRAY(")  # tried together first
+    assert "array_agg(" in sent[0]  # tried together first
     assert len(sent) >= 4
