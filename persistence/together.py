@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select, true
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.sqltypes import NullType
 
@@ -94,16 +93,20 @@ async def rows_together(
     [record] = await raw.rows(session, together.statement, values)
     parts: list[Sequence[Sequence[Any]]] = []
     for (start, end), processing in zip(together.slices, processors, strict=True):
-        columns = record[start:end]
-        if columns[0] is None:  # no rows: array_agg of none is NULL
+        ords = record[end]
+        if ords is None:  # no rows: array_agg of none is NULL
             parts.append([])
             continue
+        columns = record[start:end]
         if processing is not None:
             columns = [
                 column if p is None else [None if v is None else p(v) for v in column]
                 for column, p in zip(columns, processing, strict=True)
             ]
-        parts.append(list(zip(*columns, strict=True)))
+        rows = list(zip(*columns, strict=True))
+        if ords != sorted(ords):  # in the read's order (ord: its rows numbered in it)
+            rows = [row for _, row in sorted(zip(ords, rows, strict=True))]
+        parts.append(rows)
     return parts
 
 
@@ -149,14 +152,13 @@ def combined(statements: Sequence[Select[Any]], dialect: Any) -> _Together | Non
             .subquery(f"rows_{i}")
         )
         arrays = [
-            func.array_agg(
-                aggregate_order_by(numbered.c[f"c{j}"], numbered.c.ord), type_=NullType()
-            ).label(f"c{j}")
+            func.array_agg(numbered.c[f"c{j}"], type_=NullType()).label(f"c{j}")
             for j in range(len(columns))
         ]
+        arrays.append(func.array_agg(numbered.c.ord, type_=NullType()).label("ord"))
         parts.append(select(*arrays).select_from(numbered).subquery(f"part_{i}"))
         slices.append((at, at + len(columns)))
-        at += len(columns)
+        at += len(columns) + 1  # and its `ord`
     joined = parts[0]
     for part in parts[1:]:
         joined = joined.join(part, true())  # type: ignore[assignment]
