@@ -397,7 +397,7 @@ class _Turn:
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ one call, not four
 class Read(Generic[R]):
     """A read of a batch: a statement built once per process (persistence/raw.py compiles
     it once), the values it runs with, and `finish`, what the batch makes of its rows
@@ -408,7 +408,7 @@ class Read(Generic[R]):
     finish: Callable[[Sequence[Sequence[Any]]], R]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Plan(Generic[K, V]):
     """A batch as its reads (`SessionLoader.plan`): `found` makes the batch's values, by
     key, of what each read's `finish` made, in the order of `reads`."""
@@ -671,30 +671,20 @@ class PatientPageLoader(SessionLoader[PageKey, PageOf]):
     async def fetch(
         self, session: AsyncSession, keys: Sequence[PageKey]
     ) -> Mapping[PageKey, PageOf]:
-        by_page = _by_page(keys)
-        plan = self._plan(by_page, dialect_of(session))
-        if plan is not None:
-            return plan.found(
-                [
-                    read.finish(await raw.rows(session, read.statement, read.values))
-                    for read in plan.reads
-                ]
-            )
+        by_page: dict[Page, list[PatientGrant]] = defaultdict(list)
+        for grant, page in keys:
+            by_page[page].append(grant)
+        dialect = dialect_of(session)
         found: dict[PageKey, PageOf] = {}
         for page, grants in by_page.items():
-            pages = await self.fetch_pages(session, grants, page)
+            read = self.page_read(grants, page, dialect)
+            if read is None:
+                pages = await self.fetch_pages(session, grants, page)
+            else:
+                pages = read.finish(await raw.rows(session, read.statement, read.values))
             for grant in grants:
                 found[(grant, page)] = pages[grant.patient_id]
         return found
-
-    @classmethod
-    def _plans(cls) -> bool:
-        # Whether a subclass defines `page_read` (this class defines the default one,
-        # and `_plans`: it is not defined yet when this runs for itself).
-        for klass in cls.__mro__:
-            if "page_read" in vars(klass):
-                return "_plans" not in vars(klass)
-        return False
 
     def plan(self, keys: Sequence[PageKey], dialect: str) -> Plan[PageKey, PageOf] | None:
         return self._plan(_by_page(keys), dialect)

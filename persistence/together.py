@@ -5,32 +5,33 @@ threads and statements) and each cost a round trip of its own: asyncpg's execute
 wake-up of the event loop, the read. Run together they are one statement returning one
 row, each read's rows in it column by column:
 
-    SELECT part_0.c0, part_0.c1, …, part_1.c0, …
-    FROM (SELECT array_agg(q.c0 ORDER BY q.ord) AS c0, array_agg(q.c1 ORDER BY q.ord) …
+    SELECT part_0.c0, part_0.c1, …, part_0.ord, part_1.c0, …
+    FROM (SELECT array_agg(q.c0) AS c0, array_agg(q.c1) AS c1, …, array_agg(q.ord) AS ord
           FROM (SELECT <read 1's columns AS c0, c1, …>,
-                       row_number() OVER (ORDER BY <read 1's ORDER BY>) AS ord
+                       row_number() OVER (<read 1's ORDER BY>) AS ord
                 FROM … WHERE …) AS q) AS part_0
     JOIN (… read 2 …) AS part_1 ON true …
 
 Why columns of arrays: an array of one type is decoded by asyncpg with that type's codec,
-looked up once per array, each element as a value of a row would be (binary: a timestamp a
-datetime, a numeric a Decimal, JSON by the codec SQLAlchemy installs), then
+looked up once per array, each element as the value of a row would be (binary: a timestamp
+a datetime, a numeric a Decimal, JSON by the codec SQLAlchemy installs), and
 `zip(*columns)` makes the rows (tuples) in C. Arrays of anonymous records (`ARRAY(SELECT
 row(…))`, tried first) are decoded field by field with a codec lookup each: 75 % more
 client CPU per row than the rows alone, which ate the round trips saved; one UNION ALL of
-every read's columns side by side (NULLs elsewhere) was wider on the wire and needed its
-result processors over every column (measured: worse than the statements one by one).
+every read's columns side by side (NULLs elsewhere) was wider on the wire and had result
+processors over every column: worse than the statements one by one.
 
-Order: each read's ORDER BY numbers its rows (`ord`, unique), and every column's array is
-aggregated in that order: the rows come in the read's own order (rows tied in it have no
-order, here as alone). A read without rows is NULL arrays: an empty list. The result
-processors `persistence.raw.rows` applies to a read's columns (learned from the read's own
-column types, `raw.result_processors`) are applied to its columns here. Each read's
-parameters are renamed apart (`paging.prefixed`: `part0_page_parents`,
-`part1_page_parents`, …); the combined statement is built and compiled once per
-combination of reads (their statements are built once per process, see paging.py) and run
-by `raw.rows` (asyncpg's prepared statement, its failures SQLAlchemy's typed ones,
-statement listeners told once).
+Order: `ord` numbers a read's rows in its own ORDER BY (unique, so ties too get one order);
+the aggregates of one query level take the same rows in one pass, so its arrays stay
+aligned row for row; the rows are put in `ord` order here if they did not arrive in it (a
+sort per column, `array_agg(c ORDER BY ord)`, cost PostgreSQL 15 one sort per column: +0.3
+ms a dashboard). A read without rows is NULL arrays: an empty list. The result processors
+`persistence.raw.rows` applies to a read's columns (learned from the read's own column
+types, `raw.result_processors`) are applied to its columns here. Each read's parameters
+are renamed apart (`paging.prefixed`: `part0_page_parents`, `part1_page_parents`, …); the
+combined statement is built and compiled once per combination of reads (their statements
+are built once per process, see paging.py) and run by `raw.rows` (asyncpg's prepared
+statement, its failures SQLAlchemy's typed ones, statement listeners told once).
 """
 
 from __future__ import annotations
