@@ -4,11 +4,14 @@ body, `Content-Type: application/json`, a bearer token; no Accept, no Accept-Enc
 
     python -m bench.edge [floor|dashboard|proxy|peer-dashboard|peer-proxy] [--count 400]
                          [--rounds 5] [--sqlite] [--cprofile 30] [--dump FILE]
+                         [--together-ab]
 
 `peer-dashboard` and `peer-proxy` send the peer bench's own BFF queries (as `bench.served`).
 Prints CPU ms per request (process_time over `--count` sequential requests, after a warm-up;
 the app's GC tuning applied; the best of `--rounds`, the least disturbed on a shared
-machine) and, with `--cprofile N`, the N functions of most own time.
+machine) and, with `--cprofile N`, the N functions of most own time. `--together-ab`:
+the rounds alternate the reads of a request run together in one statement on PostgreSQL
+and one by one, both figures printed (persistence/together.py).
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ async def run(args: argparse.Namespace) -> None:
             if status != 200 or (args.scenario == "floor" and b'"errors"' in body):
                 raise SystemExit(f"bench.edge: {status} {body[:300]!r}")
         queue = [requests[i % len(requests)] for i in range(args.count)]
+        if args.together_ab:
+            await _together_ab(app, queue, args.rounds)
+            return
         rounds = []
         for _ in range(args.rounds):
             cpu = time.process_time()
@@ -115,6 +121,33 @@ async def run(args: argparse.Namespace) -> None:
         print(out.getvalue())
 
 
+async def _together_ab(app: Any, queue: list[Request], rounds: int) -> None:
+    """`--together-ab`: rounds alternating PostgreSQL's reads together (persistence/together.py)
+    and one by one (turned off), in this one process: each pair at the same moment of a
+    shared machine."""
+    from persistence import together
+
+    found: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for _ in range(rounds):
+            for on in (True, False):
+                together.ENABLED = on
+                cpu = time.process_time()
+                for request in queue:
+                    await call(app, request)
+                found[on].append((time.process_time() - cpu) / len(queue) * 1000)
+    finally:
+        together.ENABLED = True
+    for on, figures in found.items():
+        middle = sorted(figures)[len(figures) // 2]
+        print(
+            f"{'together' if on else 'one by one'}: best {min(figures):.3f} median {middle:.3f}"
+            f" ms CPU per request ({' '.join(f'{f:.3f}' for f in figures)})"
+        )
+    pairs = zip(found[True], found[False], strict=True)
+    print("together - one by one, per round: " + " ".join(f"{a - b:+.3f}" for a, b in pairs))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.edge")
     parser.add_argument(
@@ -129,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="report the best round")
     parser.add_argument("--cprofile", type=int, default=0)
     parser.add_argument("--dump", default=None, help="write the cProfile stats to this file")
+    parser.add_argument(
+        "--together-ab",
+        action="store_true",
+        help="alternate rounds with the reads together and one by one (PostgreSQL)",
+    )
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
