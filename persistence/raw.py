@@ -326,7 +326,7 @@ async def result_processors(
     1-tuple: the processors by column, or None when none has one (the statement prepared
     once per process to learn its column types, as `rows` does at its first execution).
     None: `rows` would not run it itself (not asyncpg in autocommit, or not a plain
-    statement). For `persistence.together`, whose rows of a statement come nested."""
+    statement). For `persistence.together`, whose rows of a statement come as columns."""
     bind = session.bind
     if not ENABLED or bind is None or bind.dialect.name != "postgresql":
         return None
