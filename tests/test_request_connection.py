@@ -129,3 +129,72 @@ async def test_statements_run_by_raw_are_told_to_listeners_added_at_any_time(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", listener)
         await request.close()
+
+
+@pytest.fixture
+def async_closes(monkeypatch: pytest.MonkeyPatch) -> list[AsyncConnection]:
+    """The connections given back through `AsyncConnection.close` (its greenlet hop)."""
+    closed: list[AsyncConnection] = []
+    close = AsyncConnection.close
+
+    async def counted(self: AsyncConnection) -> None:
+        closed.append(self)
+        await close(self)
+
+    monkeypatch.setattr(AsyncConnection, "close", counted)
+    return closed
+
+
+async def test_a_live_connection_goes_back_to_the_pool_without_a_greenlet_hop(
+    engine: AsyncEngine, async_closes: list[AsyncConnection]
+) -> None:
+    """Nothing to roll back (autocommit, the session's ORM transaction closed first): the
+    check-in is done in place, the connection kept by the pool in autocommit's undoing
+    (a writer then gets a transaction), and the next request has it again."""
+    request = RequestSession(session_factory(reading_engine(engine)), shared=True)
+    async with request.writing() as session:
+        await session.scalars(select(m.Account.id).limit(1))  # an ORM read: a transaction
+        driver = (await raw.raw_connection(session.bind)).driver_connection  # type: ignore[arg-type]
+    await request.close()
+    assert async_closes == []
+    assert checked_out(engine) == 0
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    async with engine.connect() as writer:  # a writer's connection: not in autocommit
+        raw_writer = await writer.get_raw_connection()
+        assert raw_writer.driver_connection is driver
+        assert raw_writer.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    again = RequestSession(session_factory(reading_engine(engine)), shared=True)
+    async with again() as session:
+        assert (await raw.raw_connection(session.bind)).driver_connection is driver  # type: ignore[arg-type]
+    await again.close()
+    assert checked_out(engine) == 0
+
+
+async def test_a_connection_with_something_to_undo_goes_back_through_sqlalchemy(
+    database: Database, async_closes: list[AsyncConnection]
+) -> None:
+    """An invalidated connection (the database dropped it), or one the pool has no room
+    for (an overflow connection, closed on its return), is given back by SQLAlchemy's own
+    close, in its greenlet: no connection is lost or kept checked out."""
+    engine = create_engine(database.url, pool_size=1, max_overflow=1)
+    try:
+        dropped = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        async with dropped() as session:
+            await session.bind.invalidate()  # type: ignore[union-attr]
+        await dropped.close()
+        assert len(async_closes) == 1
+        assert checked_out(engine) == 0
+        first = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        second = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        for request in (first, second):
+            async with request() as session:
+                await people.principal_for(session, "acc-0000001", NOW)
+        assert checked_out(engine) == 2
+        await first.close()  # kept by the pool, in place
+        assert len(async_closes) == 1
+        await second.close()  # the pool is full: closed, by SQLAlchemy
+        assert len(async_closes) == 2
+        assert checked_out(engine) == 0
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
