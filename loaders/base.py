@@ -14,6 +14,7 @@ from sqlalchemy.pool import QueuePool
 
 from domain.access import PatientGrant
 from persistence import raw
+from persistence.db import autocommit_connection
 from persistence.paging import Page, PageOf
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ class RequestSession:
         would have (persistence.db.database_unavailable: 503)."""
         if self._engine is None or not self._shared:
             return self._sessions()
-        connection = await self._engine.connect()
+        connection = await autocommit_connection(self._engine)
         try:
             session = self._sessions(bind=connection)
             await raw.bound(session, connection)

@@ -91,11 +91,6 @@ def rows_json(entries: Sequence[AuditEntry]) -> str:
     return orjson.dumps(entries).decode()
 
 
-def _autocommit(bind: Any) -> bool:
-    """Whether statements on `bind` (an engine or connection) commit as they run."""
-    return bool(bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
-
-
 def _postgres_engine(sessions: SessionSource) -> AsyncEngine | None:
     """The PostgreSQL engine of a session factory (None: SQLite, or a request's session)."""
     bind = sessions.kw.get("bind") if isinstance(sessions, async_sessionmaker) else None
@@ -162,8 +157,7 @@ class AuditWriter:
                     # asyncpg itself on the session's connection: committed at once in the
                     # request's autocommit, else by the commit below, as the statement
                     # through the session would be, for a third of its CPU
-                    await _execute_raw(await raw.connection_of(session), entries)
-                    if _autocommit(bind):
+                    if await _execute_raw(await raw.connection_of(session), entries):
                         return  # committed: the session's commit would be SQLAlchemy's no-op
                 else:  # SQLite: executemany, local and inside one transaction
                     await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
@@ -314,15 +308,19 @@ async def _insert_raw(engine: AsyncEngine, entries: Sequence[AuditEntry]) -> Non
         await _execute_raw(connection, entries)
 
 
-async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
+async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> bool:
+    """The INSERT, by asyncpg on `connection`; whether it committed as it ran (the
+    connection in autocommit: no transaction of the driver's around it)."""
     rows = rows_json(entries)
-    driver: Any = (await raw.raw_connection(connection)).driver_connection  # asyncpg's
+    pooled = await raw.raw_connection(connection)
+    driver: Any = pooled.driver_connection  # asyncpg's
     try:
         await driver.execute(INSERT_JSON_RAW, rows)
     except BaseException:
         if driver.is_closed():  # not through SQLAlchemy, which would have noticed
             await connection.invalidate()
         raise
+    return bool(pooled.dbapi_connection.autocommit)  # type: ignore[union-attr]
 
 
 ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))

@@ -7,19 +7,32 @@ TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loaders.base import FairGate, RequestSession
 from persistence import models as m
 from persistence import raw
-from persistence.db import create_engine, database_unavailable, reading_engine, session_factory
+from persistence.audit import AuditEntry
+from persistence.db import (
+    autocommit_connection,
+    create_engine,
+    database_unavailable,
+    reading_engine,
+    session_factory,
+)
 from persistence.queries import people
 from tests.conftest import NOW, Database, make_database
+
+_ENTRY = AuditEntry(
+    datetime(2026, 12, 7, tzinfo=UTC), "acc-1", "A", "pat-1", "self", "read", "Op", "T", None, None
+)
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +211,59 @@ async def test_a_connection_with_something_to_undo_goes_back_through_sqlalchemy(
         assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
+
+
+async def test_the_requests_connection_reads_in_autocommit_and_a_writer_after_it_does_not(
+    database: Database,
+) -> None:
+    """The request's connection is the pool's own in autocommit (no isolation level option,
+    so no engine listener that each statement would ask about); given back, on every path
+    (in place, through SQLAlchemy, after `unshare`), the pool's reset takes it out of
+    autocommit: a writer's transaction on the same connection is one, its rollback undoes
+    its INSERT."""
+    engine = create_engine(database.url, pool_size=1)
+    try:
+        reader = reading_engine(engine)
+        for ending in ("close", "unshare", "orm"):
+            request = RequestSession(session_factory(reader), shared=True)
+            async with request.writing() as session:
+                connection = session.bind
+                assert isinstance(connection, AsyncConnection)
+                sync = connection.sync_connection
+                assert sync is not None
+                assert not sync._has_events
+                assert not sync.engine._has_events
+                pooled = await raw.raw_connection(connection)
+                assert pooled.dbapi_connection.autocommit  # type: ignore[union-attr]
+                driver = pooled.driver_connection
+                if ending == "orm":  # a transaction of SQLAlchemy's: closed through it
+                    await session.scalars(select(m.Account.id).limit(1))
+                else:
+                    await people.principal_for(session, "acc-0000001", NOW)
+            if ending == "unshare":
+                await request.unshare()
+            await request.close()
+            assert checked_out(engine) == 0
+            async with session_factory(engine)() as writer:
+                held = await (await writer.connection()).get_raw_connection()
+                assert held.driver_connection is driver
+                assert held.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+                writer.add(m.AuditEvent(**dataclasses.asdict(_ENTRY)))
+                await writer.flush()
+                await writer.rollback()
+            async with session_factory(engine)() as other:
+                assert await other.scalar(select(func.count()).select_from(m.AuditEvent)) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_of_an_engine_not_made_to_read_is_checked_out_as_it_is(
+    engine: AsyncEngine,
+) -> None:
+    """`autocommit_connection` of an engine that is not a `reading_engine`: its own
+    `connect()`, its own isolation (here a transaction's)."""
+    connection = await autocommit_connection(engine)
+    try:
+        assert (await connection.get_raw_connection()).dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        await connection.close()
