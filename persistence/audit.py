@@ -70,9 +70,9 @@ INSERT_ROWS = insert(m.AuditEvent).execution_options(render_nulls=True)
 # INSERT per row), built once, run by asyncpg itself (`$1`) without SQLAlchemy's statement
 # machinery around it: the rows as one JSON array of objects (orjson writes the dataclasses
 # in one C call), made rows again by `json_to_recordset`, in their order. One text parameter:
-# one array a column (`unnest`) cost asyncpg's array encoder ~7 `collections.abc` checks a
-# column, ~90 a request, and ~35 µs more CPU a request. The text holds only our own column
-# names; every value is in the bound parameter.
+# one array a column (`unnest`) cost asyncpg's array encoder ~60 `collections.abc` checks a
+# dashboard's two rows, and ~20 µs more CPU a write on either side (docs/performance.md,
+# session 17). The text holds only our own column names; every value is in the parameter.
 _COLUMN_TYPES = ", ".join(f"{c} {'timestamptz' if c == 'at' else 'text'}" for c in AUDIT_COLUMNS)
 INSERT_JSON_RAW = (
     f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608
