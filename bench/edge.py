@@ -4,7 +4,7 @@ body, `Content-Type: application/json`, a bearer token; no Accept, no Accept-Enc
 
     python -m bench.edge [floor|dashboard|proxy|peer-dashboard|peer-proxy] [--count 400]
                          [--rounds 5] [--sqlite] [--cprofile 30] [--dump FILE]
-                         [--together-ab]
+                         [--loop uvloop|asyncio] [--together-ab]
 
 `peer-dashboard` and `peer-proxy` send the peer bench's own BFF queries (as `bench.served`).
 Prints CPU ms per request (process_time over `--count` sequential requests, after a warm-up;
@@ -12,6 +12,9 @@ the app's GC tuning applied; the best of `--rounds`, the least disturbed on a sh
 machine) and, with `--cprofile N`, the N functions of most own time. `--together-ab`:
 the rounds alternate the reads of a request run together in one statement on PostgreSQL
 and one by one, both figures printed (persistence/together.py).
+
+`--loop`: the event loop it runs on; by default the one `portal serve` runs uvicorn on
+(uvloop when installed, portal/cli.py), whose own cost per request is not asyncio's.
 """
 
 from __future__ import annotations
@@ -19,17 +22,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.util
 import io
 import os
 import pstats
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 
 from bench.http import Request
 from bench.profile import scenario_app
+
+LOOPS = ("uvloop", "asyncio")
+
+
+def production_loop() -> str:
+    """The event loop `portal serve` runs on (portal/cli.py): uvloop when installed."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+def run_on(loop: str, main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run(main)` on the event loop named `loop` (one of LOOPS)."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
 
 
 def http_scope(request: Request, body: bytes) -> dict[str, Any]:
@@ -109,8 +132,9 @@ async def run(args: argparse.Namespace) -> None:
                 await call(app, request)
             profiler.disable()
     print(
-        f"{args.scenario}: {min(rounds):.3f} ms CPU per request (server only; best of"
-        f" {len(rounds)} rounds of {args.count}: {' '.join(f'{r:.3f}' for r in rounds)})"
+        f"{args.scenario}: {min(rounds):.3f} ms CPU per request (server only, {args.loop}"
+        f" loop; best of {len(rounds)} rounds of {args.count}:"
+        f" {' '.join(f'{r:.3f}' for r in rounds)})"
     )
     if profiler is not None:
         out = io.StringIO()
@@ -163,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", type=int, default=0)
     parser.add_argument("--dump", default=None, help="write the cProfile stats to this file")
     parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default=production_loop(),
+        help="the event loop (default: production's, uvloop when installed)",
+    )
+    parser.add_argument(
         "--together-ab",
         action="store_true",
         help="alternate rounds with the reads together and one by one (PostgreSQL)",
@@ -173,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
         ),
     )
-    asyncio.run(run(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    run_on(args.loop, run(args))
     return 0
 
 

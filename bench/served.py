@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench.edge import LOOPS, production_loop, run_on
 from bench.http import (
     PRODUCTION_ENV,
     SECRET,
@@ -199,8 +200,9 @@ async def in_process(
                     await call(app, request)
                 rounds.append((time.process_time() - cpu) / len(queue) * 1000)
             print(
-                f"in process {'':<14} {name:<14}       {min(rounds):6.3f} ms CPU/request (best of"
-                f" {' '.join(f'{r:.3f}' for r in rounds)}; load {load_average()})",
+                f"in process {'':<14} {name:<14}       {min(rounds):6.3f} ms CPU/request"
+                f" ({args.loop} loop; best of {' '.join(f'{r:.3f}' for r in rounds)};"
+                f" load {load_average()})",
                 flush=True,
             )
 
@@ -278,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the peer bench's queries/bff directory",
     )
     parser.add_argument("--in-process", action="store_true", help="also bench.edge's figure")
+    parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default=production_loop(),
+        help="this process's event loop, the --in-process figure's (default: production's)",
+    )
     parser.add_argument("--count", type=int, default=300, help="in-process requests a round")
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--accounts", type=int, default=500)
@@ -299,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     args = parser.parse_args(argv)
-    asyncio.run(run(args, [Path(t).resolve() for t in args.tree] or [ROOT]))
+    run_on(args.loop, run(args, [Path(t).resolve() for t in args.tree] or [ROOT]))
     return 0
 
 

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from domain.access import PatientGrant
 from persistence import raw
+from persistence.db import autocommit_connection
 from persistence.paging import Page, PageOf, dialect_of
 from persistence.together import rows_together
 
@@ -268,7 +270,7 @@ class RequestSession:
         would have (persistence.db.database_unavailable: 503)."""
         if self._engine is None or not self._shared:
             return self._sessions()
-        connection = await self._engine.connect()
+        connection = await autocommit_connection(self._engine)
         try:
             session = self._sessions(bind=connection)
             await raw.bound(session, connection)
@@ -351,7 +353,7 @@ class RequestSession:
                         await session.close()
                 finally:
                     if connection is not None:
-                        await connection.close()  # back to the pool
+                        await _check_in(connection)  # back to the pool
             finally:
                 if self._gate is not None:
                     self._gate.release()
@@ -369,6 +371,29 @@ def _plans(batches: deque[_Batch]) -> bool:
         if loader.plans:
             count += 1
     return count > 1
+
+
+async def _check_in(connection: AsyncConnection) -> None:
+    """`connection.close()`: back to the pool. Done here, without the greenlet SQLAlchemy
+    runs its close in (~9 µs a request), when the check-in has no I/O to wait for: the
+    connection live and in autocommit, with no transaction of SQLAlchemy's or the driver's
+    to roll back, the pool's reset and its isolation level's reset are then attribute
+    changes, and a queue pool with room for it keeps it rather than close it. Should any of
+    it want I/O after all, the pool invalidates the connection rather than keep it
+    (SQLAlchemy's own check-in outside a greenlet, as for a collected one)."""
+    sync = connection.sync_connection
+    if (
+        sync is not None
+        and not sync.closed
+        and not sync.invalidated
+        and not sync.in_transaction()
+        and getattr(sync.connection.dbapi_connection, "autocommit", False) is True
+        and isinstance(pool := sync.engine.pool, QueuePool)
+        and pool.checkedin() < pool.size()
+    ):
+        sync.close()
+    else:
+        await connection.close()
 
 
 def _used(session: AsyncSession) -> bool:

@@ -19,10 +19,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -66,22 +67,28 @@ AUDIT_COLUMNS = [f.name for f in fields(AuditEntry)]
 # has not): one more statement per request with a refusal.
 INSERT_ROWS = insert(m.AuditEvent).execution_options(render_nulls=True)
 # PostgreSQL: any number of rows in one statement (asyncpg's executemany would send one
-# INSERT per row), built once: one array per column, unnested into rows, run by asyncpg
-# itself (`$n` parameters) without SQLAlchemy's statement machinery around it. The text
-# holds only our own column names; every value is a bound parameter.
-INSERT_UNNEST_RAW = (
-    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(
-        f"${n}::{'timestamptz' if c == 'at' else 'text'}[]"
-        for n, c in enumerate(AUDIT_COLUMNS, start=1)
-    )
-    + ")"
+# INSERT per row), built once, run by asyncpg itself (`$1`) without SQLAlchemy's statement
+# machinery around it: the rows as one JSON array of objects (orjson writes the dataclasses
+# in one C call), made rows again by `json_to_recordset`, in their order. One text parameter:
+# one array a column (`unnest`) cost asyncpg's array encoder ~60 `collections.abc` checks a
+# dashboard's two rows, and ~20 µs more CPU a write on either side (docs/performance.md,
+# session 17). The text holds only our own column names; every value is in the parameter.
+_COLUMN_TYPES = ", ".join(f"{c} {'timestamptz' if c == 'at' else 'text'}" for c in AUDIT_COLUMNS)
+INSERT_JSON_RAW = (
+    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608
+    f" SELECT {', '.join(AUDIT_COLUMNS)} FROM json_to_recordset($1::json) AS r({_COLUMN_TYPES})"
 )
 
 
-def _autocommit(bind: Any) -> bool:
-    """Whether statements on `bind` (an engine or connection) commit as they run."""
-    return bool(bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+def rows_json(entries: Sequence[AuditEntry]) -> str:
+    """`entries` as INSERT_JSON_RAW's parameter. A naive `at` is the local time asyncpg
+    (and so the former statement) took it for: given its offset here, as JSON would
+    otherwise leave it to the server's time zone."""
+    if not all(e.at.utcoffset() is not None for e in entries):
+        entries = [
+            e if e.at.utcoffset() is not None else replace(e, at=e.at.astimezone()) for e in entries
+        ]
+    return orjson.dumps(entries).decode()
 
 
 def _postgres_engine(sessions: SessionSource) -> AsyncEngine | None:
@@ -150,8 +157,7 @@ class AuditWriter:
                     # asyncpg itself on the session's connection: committed at once in the
                     # request's autocommit, else by the commit below, as the statement
                     # through the session would be, for a third of its CPU
-                    await _execute_raw(await raw.connection_of(session), entries)
-                    if _autocommit(bind):
+                    if await _execute_raw(await raw.connection_of(session), entries):
                         return  # committed: the session's commit would be SQLAlchemy's no-op
                 else:  # SQLite: executemany, local and inside one transaction
                     await session.execute(INSERT_ROWS, [asdict(e) for e in entries])
@@ -295,22 +301,26 @@ class AuditWriter:
 
 
 async def _insert_raw(engine: AsyncEngine, entries: Sequence[AuditEntry]) -> None:
-    """One `INSERT … unnest` straight through asyncpg, outside any transaction: committed
+    """One `INSERT … json_to_recordset` straight through asyncpg, outside any transaction: committed
     when it returns. About a tenth of the CPU of the same statement through an AsyncSession
     (docs/realtime.md, "Cost of durable delivery audit")."""
     async with engine.connect() as connection:
         await _execute_raw(connection, entries)
 
 
-async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
-    columns = [[getattr(e, c) for e in entries] for c in AUDIT_COLUMNS]
-    driver: Any = (await raw.raw_connection(connection)).driver_connection  # asyncpg's
+async def _execute_raw(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> bool:
+    """The INSERT, by asyncpg on `connection`; whether it committed as it ran (the
+    connection in autocommit: no transaction of the driver's around it)."""
+    rows = rows_json(entries)
+    pooled = await raw.raw_connection(connection)
+    driver: Any = pooled.driver_connection  # asyncpg's
     try:
-        await driver.execute(INSERT_UNNEST_RAW, *columns)
+        await driver.execute(INSERT_JSON_RAW, rows)
     except BaseException:
         if driver.is_closed():  # not through SQLAlchemy, which would have noticed
             await connection.invalidate()
         raise
+    return bool(pooled.dbapi_connection.autocommit)  # type: ignore[union-attr]
 
 
 ACCESS_LOG_SORT = SortKey((m.AuditEvent.at, m.AuditEvent.id))

@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from domain.clock import Clock
+from domain.errors import BrokenInvariant
 from loaders import Loaders
 from portal import jobs, metrics_port
 from portal.api import schema
@@ -71,19 +72,22 @@ class PortalGraphQL(GraphQLOverHTTP):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        """An HTTP operation's context (the view's; WebSockets are portal/sockets.py's, which
+        makes its own: one reaching here is a wiring fault)."""
+        if not isinstance(request, Request):
+            raise BrokenInvariant("the HTTP view was handed a WebSocket")
         now = self.services.clock.now()
         # Authenticated once at the edge (a batch's operations share it); a failure is
         # raised again inside execution, where it is logged and masked with the request id.
         auth = authentication_of(request)
-        # One connection per HTTP operation, for its reads and its audit (closed by the view
-        # when the operation ends): on PostgreSQL reading in autocommit, on SQLite in one
-        # read transaction (loaders.base.RequestSession).
-        shared = isinstance(request, Request)
-        # The first operation continues on the connection the request authenticated on, its
-        # patient loader primed with the rows read with the principal.
-        handover = take_handover(request) if isinstance(request, Request) else None
+        # One connection per operation, for its reads and its audit (closed by the view when
+        # the operation ends): on PostgreSQL reading in autocommit, on SQLite in one read
+        # transaction (loaders.base.RequestSession). The first operation continues on the
+        # connection the request authenticated on, its patient loader primed with the rows
+        # read with the principal.
+        handover = take_handover(request)
         session = handover.session if handover is not None else None
-        loaders = Loaders(self.services, per_request=shared, session=session)
+        loaders = Loaders(self.services, per_request=True, session=session)
         if handover is not None:
             loaders.patient.known.update(handover.patients)
         context = Context(

@@ -112,6 +112,33 @@ def answer(status: int, body: bytes, media: str, headers: dict[str, str]) -> Ans
     return Answer(status, body, raw)
 
 
+class Sent(NamedTuple):
+    """The request headers the view reads (each the first of its name, as Starlette's
+    `Headers.get` has it), found in one pass over the ASGI scope's."""
+
+    accept: str | None
+    content_type: str | None
+    content_length: str | None
+
+    @classmethod
+    def of(cls, headers: list[tuple[bytes, bytes]]) -> Sent:
+        accept = content_type = content_length = None
+        for name, value in headers:
+            if name == b"accept":
+                if accept is None:
+                    accept = value
+            elif name == b"content-type":
+                if content_type is None:
+                    content_type = value
+            elif name == b"content-length" and content_length is None:
+                content_length = value
+        return cls(
+            None if accept is None else accept.decode("latin-1"),
+            None if content_type is None else content_type.decode("latin-1"),
+            None if content_length is None else content_length.decode("latin-1"),
+        )
+
+
 def negotiate(accept: str | None) -> str | None:
     """The media type to answer with, or None when the client accepts neither of ours."""
     if not accept or not accept.strip():
@@ -281,20 +308,18 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             return
         started = time.perf_counter()
         settings = self.services.settings.http
+        sent = Sent.of(scope["headers"])
         limit = settings.max_body_bytes
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                if value[:10].lower() == b"multipart/":
-                    limit = settings.max_upload_bytes
-                break
+        if sent.content_type is not None and sent.content_type[:10].lower() == "multipart/":
+            limit = settings.max_upload_bytes
         request = Request(scope, _limited_receive(receive, limit))
         media = JSON
         label = "-"
         response: Answer | Response | None
         try:
-            accepted = negotiate(request.headers.get("accept"))
+            accepted = negotiate(sent.accept)
             media = accepted or JSON
-            response, label = await self._handle(request, limit, accepted)
+            response, label = await self._handle(request, limit, accepted, sent)
         except ClientDisconnect:
             # The client closed the connection before its request was read (a load
             # generator stopping with requests in flight, a phone losing its signal): no one
@@ -378,7 +403,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         return answer(error.status, encode_json(error.body()), media, error.headers)
 
     async def _handle(
-        self, request: Request, limit: int, media: str | None
+        self, request: Request, limit: int, media: str | None, sent: Sent
     ) -> tuple[Answer | Response, str]:
         if request.scope["method"] not in ("GET", "POST"):
             raise RequestError(
@@ -402,7 +427,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 f"Accept {GRAPHQL_RESPONSE} or {JSON}.",
                 "NOT_ACCEPTABLE",
             )
-        batch, items = await self._params(request, limit)
+        batch, items = await self._params(request, limit, sent)
         # No sub-response: the context does not hand one to resolvers (portal/app.py).
         context = await self.get_context(request, response=NO_RESPONSE)
         outcomes = []
@@ -459,7 +484,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def _params(self, request: Request, limit: int) -> tuple[bool, list[Params]]:
+    async def _params(self, request: Request, limit: int, sent: Sent) -> tuple[bool, list[Params]]:
         if request.scope["method"] == "GET":
             data: Any = {}
             for key in ("query", "operationName", "variables", "extensions"):
@@ -469,13 +494,13 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 else:
                     data[key] = value
             return False, [Params.of(data)]
-        declared = request.headers.get("content-length")
+        declared = sent.content_length
         if declared is not None:
             if not declared.isdigit():
                 raise RequestError(400, "Content-Length must be a number.")
             if int(declared) > limit:
                 raise BodyTooLarge
-        media, _, parameters = (request.headers.get("content-type") or "").partition(";")
+        media, _, parameters = (sent.content_type or "").partition(";")
         media = media.strip().lower()
         if media == JSON:
             charset = parameters.strip().lower().removeprefix("charset=").strip('"')

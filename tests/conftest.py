@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import FixedClock
-from persistence.audit import INSERT_UNNEST_RAW
+from persistence.audit import INSERT_JSON_RAW
 from persistence.db import create_engine, normalize_url
 from persistence.demodata import Generator
 from persistence.migrate import upgrade
@@ -218,7 +218,7 @@ def _count_transaction_control(count: Any) -> Any:
 
     def on_query(record: Any) -> None:
         query = record.query
-        if query == INSERT_UNNEST_RAW or query.lstrip().upper().startswith(TRANSACTION_CONTROL):
+        if query == INSERT_JSON_RAW or query.lstrip().upper().startswith(TRANSACTION_CONTROL):
             count()
 
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from persistence import audit
 from persistence import models as m
 from persistence.audit import AuditEntry, AuditWriter
-from persistence.db import create_engine, reading_engine, session_factory
+from persistence.db import SERVER_SETTINGS, create_engine, reading_engine, session_factory
 from persistence.migrate import upgrade
 from portal import cli
 from runtime.realtime.sharing import Gathering
@@ -386,6 +387,86 @@ async def test_a_requests_audit_write_is_committed_when_it_returns(
             stmt = select(func.count()).where(m.AuditEvent.patient_id == "pat-7")
             assert await other.scalar(stmt) == 1
         await session.close()
+    finally:
+        await engine.dispose()
+        if database.drop:
+            await database.drop()
+
+
+# Values a JSON round trip could alter: quotes, backslashes, control characters, non-ASCII
+# and astral characters, empty strings, NULLs, a non-UTC offset, whole and sub-second times,
+# and a naive time (which SQLAlchemy refuses and asyncpg takes for this process's local
+# time, as the former one-array-a-column INSERT did).
+AWKWARD = [
+    AuditEntry(
+        datetime(2026, 12, 7, 18, 0, tzinfo=UTC),
+        "acc-1",
+        'Zoë "Q" O\'Neil \\ 路\n\t\x01',
+        "pat-1",
+        "self",
+        "read",
+        "Op\u2028😀",
+        "Patient,Appointment",
+        "rid-1",
+        "::1",
+    ),
+    AuditEntry(
+        datetime(2026, 12, 7, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        "acc-2",
+        "",
+        None,
+        "anonymous",
+        "refused",
+        "",
+        "patient.appointments",
+        None,
+        None,
+        "APPOINTMENTS",
+        "not_granted",
+        "obj-{}[]",
+    ),
+    AuditEntry(
+        datetime(2026, 12, 7, 18, 0, 0, 1),  # noqa: DTZ001
+        "acc-3",
+        "A",
+        "pat-3",
+        "self",
+        "read",
+        "Op",
+        "",
+        "r",
+        "a",
+    ),
+]
+
+
+async def test_the_requests_insert_writes_the_rows_the_orm_writes(tmp_path: Path) -> None:
+    """PostgreSQL: a request's rows, written by asyncpg as one JSON parameter, are the rows
+    the background writer's SQLAlchemy INSERT writes for the same entries, value for value
+    and in order, on a server whose time zone is neither UTC nor this process's; a naive
+    time is this process's local time."""
+    database = await make_database("postgres", tmp_path, None)
+    settings = {**SERVER_SETTINGS, "TimeZone": "America/St_Johns"}
+    engine = create_engine(database.url, connect_args={"server_settings": settings})
+    try:
+        sessions = session_factory(reading_engine(engine))
+        writer = AuditWriter(session_factory(engine), interval=3600)
+        await writer.write(AWKWARD, sessions)  # asyncpg, one statement
+        assert writer.pending == 0
+        aware = AWKWARD[:2]
+        writer.submit(aware)
+        assert await writer.flush() == len(aware)  # SQLAlchemy's executemany
+        columns = [getattr(m.AuditEvent, c) for c in audit.AUDIT_COLUMNS]
+        async with sessions() as session:
+            rows = (await session.execute(select(*columns).order_by(m.AuditEvent.id))).all()
+        assert len(rows) == len(AWKWARD) + len(aware)
+        assert [tuple(r) for r in rows[: len(aware)]] == [tuple(r) for r in rows[len(AWKWARD) :]]
+        assert [r.at for r in rows[: len(AWKWARD)]] == [
+            e.at if e.at.tzinfo else e.at.astimezone() for e in AWKWARD
+        ]
+        assert [r[1:] for r in rows[: len(AWKWARD)]] == [
+            dataclasses.astuple(e)[1:] for e in AWKWARD
+        ]
     finally:
         await engine.dispose()
         if database.drop:

@@ -34,3 +34,24 @@ def test_peer_scenarios_reuse_the_accounts_and_their_tokens(tmp_path: Path) -> N
     [proxy] = peer["peer-proxy"]
     assert (proxy.token, proxy.body["query"][:7]) == ("t2", "query P")
     assert peer_scenarios(scenarios, tmp_path / "missing") == {}
+
+
+def test_the_benches_run_on_the_loop_production_serves_on() -> None:
+    """bench.edge and bench.served measure on uvloop when installed, as `portal serve`
+    runs uvicorn (portal/cli.py), and on asyncio's own loop when asked."""
+    import asyncio
+    import importlib.util
+
+    from bench.edge import production_loop, run_on
+
+    seen: list[str] = []
+
+    async def which() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
+
+    installed = importlib.util.find_spec("uvloop") is not None
+    assert production_loop() == ("uvloop" if installed else "asyncio")
+    run_on("asyncio", which())
+    if installed:
+        run_on("uvloop", which())
+    assert seen == ["asyncio", "uvloop"][: 1 + installed]

@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.datastructures import Headers
 from starlette.types import Message
 
-from portal.http import GRAPHQL_RESPONSE, JSON, decode_json, negotiate
+from portal.http import GRAPHQL_RESPONSE, JSON, Sent, decode_json, negotiate
 from tests.conftest import ALEX, Portal
 
 QUERY = "query Me { viewer { account { username } } }"
@@ -520,3 +521,32 @@ async def test_graphiql_in_production_is_off_unless_configured(
         assert response.status_code == 400  # a GET without a query: nothing to run
         assert media(response) == JSON
         assert "graphiql" not in response.text.lower()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"accept", b"application/json"), (b"content-type", b"application/json")],
+        [
+            (b"content-type", b"multipart/form-data; boundary=x"),
+            (b"accept", b"*/*"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"12"),
+            (b"accept", b"text/html"),
+            (b"content-length", b"99"),
+        ],
+        [(b"accept", "application/json; q=\xe9".encode("latin-1"))],
+    ],
+)
+def test_the_views_headers_are_read_in_one_pass_as_starlette_reads_them(
+    raw: list[tuple[bytes, bytes]],
+) -> None:
+    """`Sent.of` takes the first header of each name, decoded as Latin-1: what
+    `Request.headers.get` gave the view before (portal/http.py reads them once)."""
+    headers = Headers(raw=raw)
+    assert Sent.of(raw) == (
+        headers.get("accept"),
+        headers.get("content-type"),
+        headers.get("content-length"),
+    )

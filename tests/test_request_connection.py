@@ -7,19 +7,32 @@ TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loaders.base import FairGate, RequestSession
 from persistence import models as m
 from persistence import raw
-from persistence.db import create_engine, database_unavailable, reading_engine, session_factory
+from persistence.audit import AuditEntry
+from persistence.db import (
+    autocommit_connection,
+    create_engine,
+    database_unavailable,
+    reading_engine,
+    session_factory,
+)
 from persistence.queries import people
 from tests.conftest import NOW, Database, make_database
+
+_ENTRY = AuditEntry(
+    datetime(2026, 12, 7, tzinfo=UTC), "acc-1", "A", "pat-1", "self", "read", "Op", "T", None, None
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +142,128 @@ async def test_statements_run_by_raw_are_told_to_listeners_added_at_any_time(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", listener)
         await request.close()
+
+
+@pytest.fixture
+def async_closes(monkeypatch: pytest.MonkeyPatch) -> list[AsyncConnection]:
+    """The connections given back through `AsyncConnection.close` (its greenlet hop)."""
+    closed: list[AsyncConnection] = []
+    close = AsyncConnection.close
+
+    async def counted(self: AsyncConnection) -> None:
+        closed.append(self)
+        await close(self)
+
+    monkeypatch.setattr(AsyncConnection, "close", counted)
+    return closed
+
+
+async def test_a_live_connection_goes_back_to_the_pool_without_a_greenlet_hop(
+    engine: AsyncEngine, async_closes: list[AsyncConnection]
+) -> None:
+    """Nothing to roll back (autocommit, the session's ORM transaction closed first): the
+    check-in is done in place, the connection kept by the pool in autocommit's undoing
+    (a writer then gets a transaction), and the next request has it again."""
+    request = RequestSession(session_factory(reading_engine(engine)), shared=True)
+    async with request.writing() as session:
+        await session.scalars(select(m.Account.id).limit(1))  # an ORM read: a transaction
+        driver = (await raw.raw_connection(session.bind)).driver_connection  # type: ignore[arg-type]
+    await request.close()
+    assert async_closes == []
+    assert checked_out(engine) == 0
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    async with engine.connect() as writer:  # a writer's connection: not in autocommit
+        raw_writer = await writer.get_raw_connection()
+        assert raw_writer.driver_connection is driver
+        assert raw_writer.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    again = RequestSession(session_factory(reading_engine(engine)), shared=True)
+    async with again() as session:
+        assert (await raw.raw_connection(session.bind)).driver_connection is driver  # type: ignore[arg-type]
+    await again.close()
+    assert checked_out(engine) == 0
+
+
+async def test_a_connection_with_something_to_undo_goes_back_through_sqlalchemy(
+    database: Database, async_closes: list[AsyncConnection]
+) -> None:
+    """An invalidated connection (the database dropped it), or one the pool has no room
+    for (an overflow connection, closed on its return), is given back by SQLAlchemy's own
+    close, in its greenlet: no connection is lost or kept checked out."""
+    engine = create_engine(database.url, pool_size=1, max_overflow=1)
+    try:
+        dropped = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        async with dropped() as session:
+            await session.bind.invalidate()  # type: ignore[union-attr]
+        await dropped.close()
+        assert len(async_closes) == 1
+        assert checked_out(engine) == 0
+        first = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        second = RequestSession(session_factory(reading_engine(engine)), shared=True)
+        for request in (first, second):
+            async with request() as session:
+                await people.principal_for(session, "acc-0000001", NOW)
+        assert checked_out(engine) == 2
+        await first.close()  # kept by the pool, in place
+        assert len(async_closes) == 1
+        await second.close()  # the pool is full: closed, by SQLAlchemy
+        assert len(async_closes) == 2
+        assert checked_out(engine) == 0
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_requests_connection_reads_in_autocommit_and_a_writer_after_it_does_not(
+    database: Database,
+) -> None:
+    """The request's connection is the pool's own in autocommit (no isolation level option,
+    so no engine listener that each statement would ask about); given back, on every path
+    (in place, through SQLAlchemy, after `unshare`), the pool's reset takes it out of
+    autocommit: a writer's transaction on the same connection is one, its rollback undoes
+    its INSERT."""
+    engine = create_engine(database.url, pool_size=1)
+    try:
+        reader = reading_engine(engine)
+        for ending in ("close", "unshare", "orm"):
+            request = RequestSession(session_factory(reader), shared=True)
+            async with request.writing() as session:
+                connection = session.bind
+                assert isinstance(connection, AsyncConnection)
+                sync = connection.sync_connection
+                assert sync is not None
+                assert not sync._has_events
+                assert not sync.engine._has_events
+                pooled = await raw.raw_connection(connection)
+                assert pooled.dbapi_connection.autocommit  # type: ignore[union-attr]
+                driver = pooled.driver_connection
+                if ending == "orm":  # a transaction of SQLAlchemy's: closed through it
+                    await session.scalars(select(m.Account.id).limit(1))
+                else:
+                    await people.principal_for(session, "acc-0000001", NOW)
+            if ending == "unshare":
+                await request.unshare()
+            await request.close()
+            assert checked_out(engine) == 0
+            async with session_factory(engine)() as writer:
+                held = await (await writer.connection()).get_raw_connection()
+                assert held.driver_connection is driver
+                assert held.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+                writer.add(m.AuditEvent(**dataclasses.asdict(_ENTRY)))
+                await writer.flush()
+                await writer.rollback()
+            async with session_factory(engine)() as other:
+                assert await other.scalar(select(func.count()).select_from(m.AuditEvent)) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_of_an_engine_not_made_to_read_is_checked_out_as_it_is(
+    engine: AsyncEngine,
+) -> None:
+    """`autocommit_connection` of an engine that is not a `reading_engine`: its own
+    `connect()`, its own isolation (here a transaction's)."""
+    connection = await autocommit_connection(engine)
+    try:
+        assert (await connection.get_raw_connection()).dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        await connection.close()

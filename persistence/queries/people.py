@@ -216,18 +216,32 @@ async def principal_in_session(
     return SessionPrincipal(principal, display_name, last_used_at, patients)
 
 
+# Enum members by their stored value: a dict lookup where `Scope(value)` is two Python calls
+# (EnumType.__call__, Enum.__new__), and iterating SensitiveCategory one more per member;
+# every request reads its principal's grants (~15 calls a grant).
+_RELATIONSHIPS = {r.value: r for r in Relationship}
+_SCOPES = {s.value: s for s in Scope}
+_STATUSES = {s.value: s for s in GrantStatus}
+_CATEGORIES = {c.value: c for c in SensitiveCategory}
+
+
 def grant_facts(grant: m.ProxyGrant | GrantRow, birth_date: date) -> GrantFacts:
+    """The facts of a grant's row. A value that names no member fails as the enum's own
+    constructor would (ValueError); an opened category that names none is left out."""
+    relationship, status = grant.relationship, grant.status
     return GrantFacts(
         grant_id=grant.id,
         patient_id=grant.patient_id,
-        relationship=Relationship(grant.relationship),
-        scopes=frozenset(Scope(s) for s in grant.scopes),
-        status=GrantStatus(grant.status),
+        relationship=_RELATIONSHIPS[relationship]
+        if relationship in _RELATIONSHIPS
+        else Relationship(relationship),
+        scopes=frozenset(_SCOPES[s] if s in _SCOPES else Scope(s) for s in grant.scopes),
+        status=_STATUSES[status] if status in _STATUSES else GrantStatus(status),
         starts_at=grant.starts_at,
         ends_at=grant.ends_at,
         patient_birth_date=birth_date,
         opened_categories=frozenset(
-            c for c in SensitiveCategory if c.value in (grant.opened_note_categories or ())
+            _CATEGORIES[c] for c in grant.opened_note_categories or () if c in _CATEGORIES
         ),
     )
 
