@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.devices import DeviceAddress, Platform
@@ -109,16 +109,20 @@ async def devices_by_account(session: AsyncSession, account_ids: list[str]) -> d
     """The device ids of each account (notify() enqueues one push per device)."""
     if not account_ids:
         return {}
-    d = m.Device
-    stmt = (
-        select(d.account_id, d.id)
-        .where(d.account_id.in_(account_ids))
-        .order_by(d.account_id, d.created_at, d.id)
-    )
     found: dict[str, list[str]] = {}
-    for account_id, device_id in (await session.execute(stmt)).all():
+    rows = await session.execute(DEVICES_BY_ACCOUNT, {"ids": account_ids})
+    for account_id, device_id in rows.all():
         found.setdefault(account_id, []).append(device_id)
     return found
+
+
+# Built once, not per event notified (a statement built per call left its parameters to the
+# garbage collector: persistence/notifications.py).
+DEVICES_BY_ACCOUNT = (
+    select(m.Device.account_id, m.Device.id)
+    .where(m.Device.account_id.in_(bindparam("ids", expanding=True)))
+    .order_by(m.Device.account_id, m.Device.created_at, m.Device.id)
+)
 
 
 async def mark_used(session: AsyncSession, device_id: str, now: datetime) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.access import PatientGrant
@@ -71,13 +71,22 @@ async def missed_for_patients(
 ) -> list[BusEvent]:
     """Events of `kind` about the grants' patients after `after`, oldest first."""
     ids = patient_ids(grants, area)
-    stmt = (
-        select(E)
-        .where(E.kind == kind.value, E.patient_id.in_(ids), E.seq > after)
-        .order_by(E.seq)
-        .limit(limit)
+    values = {"kind": kind.value, "ids": ids, "after": after, "limit": limit}
+    return [bus_event(row) for row in (await session.scalars(MISSED_FOR_PATIENTS, values)).all()]
+
+
+# Built once: a statement built per call (the IN list's parameters, their annotated copies)
+# left a few cyclic objects for the garbage collector at every subscription's start.
+MISSED_FOR_PATIENTS = (
+    select(E)
+    .where(
+        E.kind == bindparam("kind"),
+        E.patient_id.in_(bindparam("ids", expanding=True)),
+        E.seq > bindparam("after"),
     )
-    return [bus_event(row) for row in (await session.scalars(stmt)).all()]
+    .order_by(E.seq)
+    .limit(bindparam("limit"))
+)
 
 
 async def missed_for_account(

@@ -29,6 +29,7 @@ statement counts (the N+1 test, the benches) still see them.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -153,7 +154,12 @@ class _Held:
     """A session's connection as `rows` uses it, kept while the session's transaction lasts
     (`session.connection()` costs a greenlet hop and a few lookups per call)."""
 
-    transaction: Any  # the session's SessionTransaction that holds the connection, or _BOUND
+    # The session's SessionTransaction that holds the connection, by weak reference (a
+    # strong one closed a cycle, Session.info -> _Held -> transaction -> Session: every
+    # session `rows` ran on, its connection's objects and its statements' parameters, some
+    # 45 objects, waited for the garbage collector instead of going when the session
+    # closed); or _BOUND.
+    transaction: Any
     connection: AsyncConnection
     sync: Connection
     dialect: Dialect
@@ -166,6 +172,10 @@ _HELD = "persistence.raw"  # its key in `Session.info`
 # `_Held.transaction` of a session bound to one connection for its whole life (`bound`):
 # its connection is that one whatever the session's transaction.
 _BOUND: Any = object()
+
+
+def _gone() -> None:
+    """A dead reference: no transaction to match."""
 
 
 async def bound(session: AsyncSession, connection: AsyncConnection) -> None:
@@ -186,7 +196,7 @@ async def _held(session: AsyncSession) -> _Held:
         if held.transaction is _BOUND:
             return held
         transaction = sync_session.get_transaction()
-        if transaction is not None and held.transaction is transaction:
+        if transaction is not None and held.transaction() is transaction:
             return held
     connection = await session.connection()
     return await _hold(session, connection, sync_session.get_transaction())
@@ -218,6 +228,8 @@ async def _hold(session: AsyncSession, connection: AsyncConnection, transaction:
     sync = connection.sync_connection
     if sync is None:
         raise BrokenInvariant("a session handed out a closed connection")
+    if transaction is not _BOUND:
+        transaction = _gone if transaction is None else weakref.ref(transaction)
     held = _Held(transaction, connection, sync, dialect, adapted, driver)
     sync_session.info[_HELD] = held
     return held
