@@ -21,7 +21,7 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, Flag
 from functools import cached_property, partial
 from keyword import iskeyword
 from math import isfinite
@@ -135,12 +135,25 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
         return name if name is not None else coerce(value)
 
     _MEMBER_NAMES[by_member] = names
+    enum_class = leaf_type.wrapped_cls
+    if (
+        isinstance(enum_class, type)
+        and issubclass(enum_class, Enum)
+        and not issubclass(enum_class, Flag)  # (a Flag's combinations are instances too)
+        and len(names) == len(enum_class)  # every member named (none refused)
+        and all(names.get(id(member)) == member._name_ for member in enum_class)
+    ):
+        _NAMED_AS_MEMBERS[by_member] = enum_class
     return by_member
 
 
 # the names of an enum's members by their id, for each `by_member` coercion made above
 # (kept as long as the schema's types are; not weakly: a scalar's coercion may not be)
 _MEMBER_NAMES: dict[Callable[[Any], Any], dict[int, str]] = {}
+# the enum class of each `by_member` coercion whose every member is named in the schema
+# as in Python: an instance of exactly that class is a member, its name is `_name_` (read
+# in generated code without the lookup's two calls)
+_NAMED_AS_MEMBERS: dict[Callable[[Any], Any], type[Enum]] = {}
 
 
 def _planned(
@@ -510,6 +523,11 @@ class Shape:
     object_type: GraphQLObjectType
     type_check: Callable[[Any, Any], Any] | None
     origin: type | None  # the type's own class: an instance of exactly it passes the check
+    # `origin`'s instances keep their attributes in their own `__dict__`, and nothing of
+    # the class answers for `TYPE_CAST_ATTRIBUTE` (see `_plain`): such an instance was
+    # not cast (`strawberry.cast`) when the mark is not in its dict, which says so
+    # without `getattr`'s call
+    plain: bool = False
 
     def fits(self, value: Any) -> bool:
         """Whether `value` (not None) is completed here: an object the type's check
@@ -522,8 +540,13 @@ class Shape:
             return not isinstance(value, Exception) and self._accepts(value)
         if type(value) is not list and type(value) is not tuple:
             return False
+        plain = self.plain
         for item in value:
-            if type(item) is origin and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None:
+            if type(item) is origin and (
+                TYPE_CAST_ATTRIBUTE not in item.__dict__
+                if plain
+                else getattr(item, TYPE_CAST_ATTRIBUTE, None) is None
+            ):
                 continue
             if item is None:
                 if not self.item_nullable:
@@ -565,6 +588,7 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
     check = named.is_type_of
     if check is not None and not _strawberrys_type_check(check):
         return None
+    origin = getattr(named.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF), "origin", None)
     return Shape(
         field_type=field_type,
         nullable=not isinstance(field_type, GraphQLNonNull),
@@ -572,10 +596,26 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
         item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
         object_type=named,
         type_check=check,
-        origin=getattr(
-            named.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF), "origin", None
-        ),
+        origin=origin,
+        plain=_plain(origin),
     )
+
+
+def _plain(origin: Any) -> bool:
+    """Whether `getattr(obj, TYPE_CAST_ATTRIBUTE, None)` of an instance of exactly
+    `origin` can only find what the instance's own `__dict__` holds: its instances have
+    one, and neither the class (nor its metaclass) has the attribute nor a hook of
+    attribute access of its own."""
+    return (
+        isinstance(origin, type)
+        and getattr(origin, "__dictoffset__", 0) != 0
+        and not hasattr(origin, TYPE_CAST_ATTRIBUTE)
+        and getattr(origin, "__getattribute__", None) is _OBJECT_GETATTRIBUTE
+        and not hasattr(origin, "__getattr__")
+    )
+
+
+_OBJECT_GETATTRIBUTE: Any = object.__getattribute__
 
 
 @dataclass(frozen=True, slots=True)
@@ -870,7 +910,8 @@ _INT_RANGE = "-2147483648 <= v <= 2147483647"
 _CHECKS = {
     "str": "type(v) is str",
     "bool": "type(v) is bool",
-    "float": "type(v) is float and isfinite(v)",
+    # (finite: `v - v` is 0.0 for a finite float, NaN for an infinite one or a NaN; no call)
+    "float": "type(v) is float and v - v == 0.0",
     "int": f"type(v) is int and {_INT_RANGE}",
 }
 _UNCHANGED_KINDS: dict[type, str] = {str: "str", bool: "bool", float: "float"}
@@ -881,7 +922,7 @@ _FACTORIES_BOUND = 2_000
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
     the reader, check, whether null is allowed); ("object", attribute name, whether null
-    is allowed) for an `Attribute` of one object, ("attribute",) for any other
+    is allowed, `Shape.plain`) for an `Attribute` of one object, ("attribute",) for any other
     `Attribute`, ("call",) for a `Call` (each of those three only outside a deferred
     fragment), or ("step",) for anything else."""
     leaf, attribute_step, call = step[2], step[3], step[4]
@@ -890,13 +931,15 @@ def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
             shape = attribute_step.shape
             name = _python_name(parent_type, step)
             if shape.item_type is None and name is not None:
-                return ("object", name, shape.nullable)
+                return ("object", name, shape.nullable, shape.plain)
             return ("attribute",)
         return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
     attribute = None if called else _python_name(parent_type, step)
     if unchanged is not None:
         check = _UNCHANGED_KINDS[unchanged]
+    elif coerce in _NAMED_AS_MEMBERS:
+        check = "member"  # an instance of exactly the enum's class: its `_name_`
     elif coerce in _MEMBER_NAMES:
         check = "enum"
     elif coerce is GraphQLInt.coerce_output_value:  # (a function, not a bound method)
@@ -931,18 +974,21 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
     readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
     names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
     coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
-    return factory(steps, readers, names, coercions)
+    enums = tuple(_NAMED_AS_MEMBERS.get(coercion) for coercion in coercions)  # type: ignore[arg-type]
+    return factory(steps, readers, names, coercions, enums)
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
 _STEP_PLAN = {"attribute": 3, "object": 3, "call": 4}  # where a step holds its plan
 
 
-def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[str]:
+def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: str) -> list[str]:
     """The code of an "object" step: `_complete_attribute` of one object, inline, for an
     object of exactly the type's class (not cast) whose fields' plan the step holds
     (`Memo`); anything else through `_complete_attribute`, which sees to it."""
     i = index
+    # not cast: for a `Shape.plain` class, the mark is not in the instance's own dict
+    uncast = "CAST not in v.__dict__" if plain else "getattr(v, CAST, None) is None"
     lines = [
         "        if position_context is None:",
         "            try:",
@@ -955,8 +1001,7 @@ def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[
         lines += ["            if v is None:", f"                results[K{i}] = None"]
         keyword = "elif"
     lines += [
-        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike"
-        " and getattr(v, CAST, None) is None):",
+        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike and {uncast}):",
         f"                p = new_path((path, K{i}, parent_type.name))",
         "                f = {}",
         "                w = []",
@@ -1004,7 +1049,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                     f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
                     f" F{index} = P{index}.shape.field_type"
                 )
-                body += _object_step(index, kind[1], kind[2], _RUN_ARGUMENTS[6:])
+                body += _object_step(index, kind[1], kind[2], kind[3], _RUN_ARGUMENTS[6:])
             elif kind[0] == "attribute":
                 body += [
                     "        if position_context is None:",
@@ -1042,7 +1087,14 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             "            v = UNDEFINED",
         ]
         keyword = "if"
-        if check == "enum":
+        if check == "member":
+            binds.append(f"    E{index} = enums[{index}]")
+            body += [
+                f"        if type(v) is E{index}:",
+                f"            results[K{index}] = v._name_",
+            ]
+            keyword = "elif"
+        elif check == "enum":
             binds.append(f"    M{index} = names[{index}]")
             body += [
                 f"        n = M{index}.get(id(v))",
@@ -1076,7 +1128,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += ["        else:", f"            {rest}"]
     source = "\n".join(
         [
-            "def make(steps, readers, names, coercions):",
+            "def make(steps, readers, names, coercions, enums):",
             *binds,
             f"    def run({_RUN_ARGUMENTS}):",
             *(body or ["        pass"]),

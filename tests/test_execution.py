@@ -38,6 +38,12 @@ class Color(Enum):
     BLUE = "blue"
 
 
+@strawberry.enum
+class Tone(Enum):  # one member named otherwise in the schema: its lookup stays
+    SOFT = "soft"
+    LOUD = strawberry.enum_value("loud", name="NOISY")
+
+
 @strawberry.interface
 class Named:
     name: str
@@ -137,6 +143,11 @@ class Thing(Named):
     twin: Part | None = None
     strict_twin: Part = strawberry.field(default_factory=lambda: Part(name="u", weight=0))
     cast_twin: Part | None = None
+    # a Part cast (strawberry.cast) to another type: not a Part for strawberry's check,
+    # alone and in a list
+    odd_twin: Part | None = None
+    odd_parts: list[Part] | None = strawberry.field(default_factory=list)
+    tone: Tone | None = Tone.LOUD
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
@@ -337,6 +348,8 @@ THINGS = [
         twin=part("t1", 1),
         cast_twin=strawberry.cast(Part, part("c1", 1)),
         strict_tags=["s"],
+        odd_parts=[part("o0", 0)],
+        tone=Tone.SOFT,
     ),
     thing(
         "b",
@@ -354,8 +367,10 @@ THINGS = [
         strict_parts=[part("q2", 2), None],
         twin=part("t13", 13),
         strict_twin=part("u13", 13),
+        odd_twin=strawberry.cast(Other, part("o1", 1)),
+        odd_parts=[part("o2", 2), strawberry.cast(Other, part("o3", 3))],
     ),
-    thing("c", 3, required=None),
+    thing("c", 3, required=None, ratio=float("nan"), tone=None),
     thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
 ]
 
@@ -427,7 +442,10 @@ QUERIES = {
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
     " parts { __typename ...n } } } fragment n on Named { name }",
-    "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
+    "floats and booleans, finite and not, bool and not": "{ things { ratio flag name }"
+    " broken { ratio name } }",
+    "enums named as in Python or not, a null": "{ things { tone color } broken { tone } }",
+    "objects cast to another type": "{ things { name oddTwin { name } oddParts { name } } }",
     "ints in range and not, a bool, a string that is not": "{ things { count size }"
     " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
@@ -493,6 +511,18 @@ def test_the_corners_are_really_exercised() -> None:
     assert {path for _message, path in listed["errors"]} == {
         ("things", 1, "colors", 1),
         ("things", 1, "tags", 1),
+    }
+    cast = answer(FAST, QUERIES["objects cast to another type"])
+    assert cast["data"]["things"][1] == {"name": "b", "oddTwin": None, "oddParts": None}
+    assert {path for _message, path in cast["errors"]} == {
+        ("things", 1, "oddTwin"),
+        ("things", 1, "oddParts", 1),
+    }
+    floats = answer(FAST, QUERIES["floats and booleans, finite and not, bool and not"])
+    assert floats["data"]["broken"][0] == {"ratio": None, "name": "c"}  # NaN: its error
+    assert {path for _message, path in floats["errors"]} == {
+        ("things", 1, "ratio"),
+        ("broken", 0, "ratio"),
     }
     stamped = answer(FAST, QUERIES["arguments and a lean extension's keyword"])
     first = stamped["data"]["things"][0]
@@ -760,7 +790,7 @@ def test_leaves_are_checked_inline_by_kind() -> None:
     kinds = [execution._inline_kind(thing_type, step) for step in plan.steps]
     assert kinds == [
         ("leaf", "name", "str", False),
-        ("leaf", "color", "enum", False),
+        ("leaf", "color", "member", False),  # named as in Python: its `_name_`
         ("leaf", "size", "int", False),
         ("leaf", "ratio", "float", True),
         ("leaf", "flag", "bool", True),
@@ -769,11 +799,24 @@ def test_leaves_are_checked_inline_by_kind() -> None:
         ("leaf", "name", "str", False),
         ("leaf", "name", "str", False),
         ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
-        ("object", "spare", True),  # one object read as an attribute: its fields run inline
+        ("object", "spare", True, True),  # one object read as an attribute: its fields
+        # run inline (a plain class: its cast mark looked up in the instance's dict)
         ("attribute",),  # a list of objects read as an attribute
         ("call",),  # a lean resolver
         ("step",),  # anything else
     ]
+    answer(FAST, QUERIES["enums named as in Python or not, a null"])
+    toned = {
+        tuple(execution._inline_kind(thing_type, step) for step in plan.steps)
+        for _grouped, plan in execution._PLANNED.values()
+        if [step[0] for step in plan.steps] == ["tone", "color"]
+    }
+    assert toned == {
+        (
+            ("leaf", "tone", "enum", True),  # a member named otherwise: looked up by its id
+            ("leaf", "color", "member", False),
+        )
+    }
     factories = len(execution._FACTORIES)
     aliased = answer(FAST, "{ things { n: name c: color s: size } }")
     again = answer(FAST, "{ things { x: name y: color z: size } }")
