@@ -12,7 +12,7 @@ from domain.access import PatientGrant
 from resolvers import billing as r
 from schema.base import Connection, Info, Node, cursor_values, page_size
 from schema.construct import enum_of, maker
-from schema.money import Money
+from schema.money import Money, cents
 
 if TYPE_CHECKING:
     from persistence import models as m
@@ -49,7 +49,6 @@ class StatementLineItem:
     @classmethod
     def from_row(cls, row: LineItemRow) -> StatementLineItem:
         line, currency = row.line, row.currency
-        cents = Money.cents
         return _line_item(
             line.service_date,
             line.description,
