@@ -354,19 +354,6 @@ class LazyInfo(strawberry.Info):
     _making: tuple[Any, GraphQLField, list[FieldNode], GraphQLObjectType, Path]
 
 
-def lazy_info(
-    executor: Any,
-    call: Call,
-    nodes: list[FieldNode],
-    path: Path,
-) -> LazyInfo:
-    info: LazyInfo = _new_object(LazyInfo)
-    info.context = executor.context_value
-    info._field = call.definition
-    info._making = (executor, call.field_def, nodes, call.parent_type, path)
-    return info
-
-
 _new_object = object.__new__
 
 
@@ -1479,8 +1466,11 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         info: GraphQLResolveInfo[Any] | None = None  # graphql-core's, when one is needed
         if not call.needs_info:
             given: Any = self.context_value
-        elif call.info_class is None:
-            given = lazy_info(self, call, nodes, path)
+        elif call.info_class is None:  # a `LazyInfo` (~25 a dashboard)
+            given = _new_object(LazyInfo)
+            given.context = self.context_value
+            given._field = call.definition
+            given._making = (self, field_def, nodes, call.parent_type, path)
         else:
             info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
             given = call.info_class(_raw_info=info, _field=call.definition)
@@ -1489,9 +1479,25 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 result = call.body(source, given, **self._argument_values(field_def, details[0]))
             else:
                 result = call.body(source, given)
-            if call.eager:
-                result = run_eagerly(result)
             shape, kind = call.shape, type(result)
+            if call.eager and kind not in _SETTLED:  # `run_eagerly`, inline
+                if kind is CoroutineType:
+                    try:
+                        pending = result.send(None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        if isinstance(pending, Future):  # (see `run_eagerly`)
+                            pending._asyncio_future_blocking = False
+                        resumed = Resumed(result, pending)
+                        return self._call_later(call, details, nodes, path, resumed, memo, info)
+                elif (
+                    (shape is None or kind is not shape.origin)
+                    and isinstance(result, Future)
+                    and result.done()
+                ):
+                    result = result.result()
+                kind = type(result)
             # (awaited first: a type without `is_type_of` fits anything, an awaitable too)
             if (
                 kind not in _SETTLED
@@ -1499,7 +1505,33 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and self.is_awaitable(result)
             ):
                 return self._call_later(call, details, nodes, path, result, memo, info)
-            completed = self._complete_called(call, details, nodes, path, result, memo, info)
+            # the commonest completions of `_complete_called`, inline: a leaf given as it
+            # is, one object of exactly the type's class (not cast) whose fields' plan is
+            # known
+            leaf = call.leaf
+            if leaf is not None and kind is leaf[2] and kind is not float:
+                completed = result
+            elif (
+                shape is not None
+                and kind is shape.origin
+                and shape.item_type is None
+                and (
+                    TYPE_CAST_ATTRIBUTE not in result.__dict__
+                    if shape.plain
+                    else getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
+                )
+            ):
+                plan: FieldSetPlan | None
+                if memo and self._collects_alike:
+                    plan = memo[0]
+                else:
+                    plan = self._subplan(shape.object_type, details, memo)
+                if plan is not None:
+                    completed = self._run_object(plan, shape.object_type, path, result)
+                else:
+                    completed = self._complete_object(shape.object_type, details, path, result)
+            else:
+                completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
             return None

@@ -286,6 +286,11 @@ class Thing(Named):
         return Other(code="x") if self.size == 13 else Part(name="fit", weight=1)  # type: ignore[return-value]
 
     @strawberry.field
+    def disguised(self) -> Part | None:  # a lean object field: a Part, cast to another type
+        made = Part(name=f"d{self.size}", weight=self.size)
+        return strawberry.cast(Other, made) if self.size == 13 else made
+
+    @strawberry.field
     async def pal(self, info: strawberry.Info) -> Other | None:  # waits; `Other` fits all
         await asyncio.sleep(0)
         if self.size == 13:
@@ -445,7 +450,8 @@ QUERIES = {
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name }"
     " broken { ratio name } }",
     "enums named as in Python or not, a null": "{ things { tone color } broken { tone } }",
-    "objects cast to another type": "{ things { name oddTwin { name } oddParts { name } } }",
+    "objects cast to another type": "{ things { name oddTwin { name } oddParts { name }"
+    " disguised { name } } }",
     "ints in range and not, a bool, a string that is not": "{ things { count size }"
     " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
@@ -513,10 +519,16 @@ def test_the_corners_are_really_exercised() -> None:
         ("things", 1, "tags", 1),
     }
     cast = answer(FAST, QUERIES["objects cast to another type"])
-    assert cast["data"]["things"][1] == {"name": "b", "oddTwin": None, "oddParts": None}
+    assert cast["data"]["things"][1] == {
+        "name": "b",
+        "oddTwin": None,
+        "oddParts": None,
+        "disguised": None,
+    }
     assert {path for _message, path in cast["errors"]} == {
         ("things", 1, "oddTwin"),
         ("things", 1, "oddParts", 1),
+        ("things", 1, "disguised"),
     }
     floats = answer(FAST, QUERIES["floats and booleans, finite and not, bool and not"])
     assert floats["data"]["broken"][0] == {"ratio": None, "name": "c"}  # NaN: its error
@@ -532,10 +544,10 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 13 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # the 5 of Query, 14 of Thing and 2 of Part without arguments; Thing's `ready`,
     # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
     # `scaled` and `codes` with theirs (not `upper`: not Lean)
-    assert LEAN == 31
+    assert LEAN == 32
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
