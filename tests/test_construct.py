@@ -25,7 +25,6 @@ from schema.results import ReferenceRange, ResultComponent
 
 # Every module-level maker of the schema, as (module, name).
 MAKERS = [
-    ("schema.results", "_component"),
     ("schema.results", "_range"),
     ("schema.results", "_result"),
     ("schema.messages", "_message"),
@@ -62,7 +61,7 @@ def test_the_component_of_a_row_is_as_the_dataclass_builds_it() -> None:
     assert row.ref_high == 99.0
     assert component_of((*prefix, *[None] * 9)) is None
     made = ResultComponent.from_row(row)
-    assert made == ResultComponent(
+    by_init = ResultComponent(
         code="2345-7",
         name="Glucose",
         value=250.0,
@@ -71,6 +70,12 @@ def test_the_component_of_a_row_is_as_the_dataclass_builds_it() -> None:
         reference_range=ReferenceRange(low=70.0, high=99.0),
         flag=Flag.HIGH,
     )
+    assert made == by_init
+    # every field __init__ sets, nothing else (`of_rows` makes them without it)
+    assert type(made) is ResultComponent
+    assert vars(made) == vars(by_init)
+    assert type(made.reference_range) is ReferenceRange
+    assert vars(made.reference_range) == vars(by_init.reference_range)
     no_range = ResultComponent.from_row(row._replace(ref_low=None, ref_high=None, value=None))
     assert no_range.reference_range is None
     assert no_range.flag is None
