@@ -16,7 +16,7 @@ from domain.access import AccessDenied
 from domain.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf, decode_cursor
 from domain.scopes import RecordArea
 from runtime.context import Context
-from schema.execution import Lean
+from schema.execution import Lean, global_id
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class Node:
             Node.registry[cls.__name__] = cls
 
     @strawberry.field
+    @global_id(to_global_id)  # (encoded in the field set's code where it may be)
     def id(self) -> strawberry.ID:
         return to_global_id(type(self).__name__, self.node_id())
 

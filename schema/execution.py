@@ -85,6 +85,7 @@ _UNCHANGED: dict[Any, type] = {
 }
 _PLANS: dict[tuple[GraphQLObjectType, str], Leaf] = {}
 P = TypeVar("P")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def leaf_plan(field_def: GraphQLField) -> Leaf:
@@ -145,6 +146,64 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
     ):
         _NAMED_AS_MEMBERS[by_member] = enum_class
     return by_member
+
+
+# resolvers declared (`global_id`) to return `encode(type(self).__name__, self.node_id())`,
+# with their `encode`: in a field set of a type whose `node_id` returns one attribute, the
+# id is encoded in the generated code, without the resolver's and `node_id`'s frames
+_GLOBAL_IDS: dict[Callable[..., Any], Callable[[str, str], str]] = {}
+
+
+def global_id(encode: Callable[[str, str], str]) -> Callable[[F], F]:
+    """Declares that the decorated resolver returns `encode(type(self).__name__,
+    self.node_id())` and nothing else (`Node.id`)."""
+
+    def declared(function: F) -> F:
+        _GLOBAL_IDS[function] = encode
+        return function
+
+    return declared
+
+
+def _returns_attribute(self: Any) -> Any:
+    return self.attribute  # (the shape of code `_returned_attribute` recognizes)
+
+
+def _returned_attribute(function: Any) -> str | None:
+    """The attribute `function` returns when its whole body is `return self.<attribute>`
+    (the same code as `_returns_attribute`'s, another name), else None."""
+    if not isinstance(function, FunctionType) or function.__defaults__ or function.__closure__:
+        return None
+    code, shape = function.__code__, _returns_attribute.__code__
+    if (
+        code.co_code != shape.co_code
+        or code.co_consts != shape.co_consts
+        or code.co_argcount != 1
+        or code.co_kwonlyargcount
+        or code.co_flags != shape.co_flags
+        or len(code.co_names) != 1
+    ):
+        return None
+    name = code.co_names[0]
+    if not name.isidentifier() or iskeyword(name) or name.startswith("__"):
+        return None
+    return name
+
+
+def _global_id_plan(parent_type: GraphQLObjectType, step: Step) -> tuple[type, Any] | None:
+    """(the parent type's class, `encode`) when a leaf step's reader is declared a
+    `global_id` and the class's `node_id` returns one attribute; else None."""
+    leaf = step[2]
+    if leaf is None or not leaf[3] or leaf[4] is not str:
+        return None
+    encode = _GLOBAL_IDS.get(leaf[0])
+    definition = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if encode is None or not isinstance(origin, type):
+        return None
+    if _returned_attribute(getattr(origin, "node_id", None)) is None:
+        return None
+    return origin, encode
 
 
 # the names of an enum's members by their id, for each `by_member` coercion made above
@@ -908,10 +967,11 @@ _FACTORIES_BOUND = 2_000
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
-    the reader, check, whether null is allowed); ("object", attribute name, whether null
-    is allowed, `Shape.plain`) for an `Attribute` of one object, ("attribute",) for any other
-    `Attribute`, ("call",) for a `Call` (each of those three only outside a deferred
-    fragment), or ("step",) for anything else."""
+    the reader, check, whether null is allowed); ("id", the attribute `node_id` returns,
+    whether null is allowed) for a `global_id` (see `_global_id_plan`); ("object",
+    attribute name, whether null is allowed, `Shape.plain`) for an `Attribute` of one
+    object, ("attribute",) for any other `Attribute`, ("call",) for a `Call` (each of
+    those three only outside a deferred fragment), or ("step",) for anything else."""
     leaf, attribute_step, call = step[2], step[3], step[4]
     if leaf is None:
         if attribute_step is not None:
@@ -922,6 +982,9 @@ def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
             return ("attribute",)
         return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
+    identified = _global_id_plan(parent_type, step)
+    if identified is not None:
+        return ("id", _returned_attribute(getattr(identified[0], "node_id", None)), nullable)
     attribute = None if called else _python_name(parent_type, step)
     if unchanged is not None:
         check = _UNCHANGED_KINDS[unchanged]
@@ -962,7 +1025,8 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
     names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
     coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
     enums = tuple(_NAMED_AS_MEMBERS.get(coercion) for coercion in coercions)  # type: ignore[arg-type]
-    return factory(steps, readers, names, coercions, enums)
+    ids = tuple(_global_id_plan(parent_type, step) for step in steps)
+    return factory(steps, readers, names, coercions, enums, ids)
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
@@ -1061,6 +1125,26 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                 ]
             body += ["        else:", f"            {step}"]
             continue
+        if kind[0] == "id":  # the resolver's own result, without its frame nor node_id's
+            binds.append(f"    R{index} = readers[{index}]")
+            binds.append(f"    O{index}, G{index} = ids[{index}]; N{index} = O{index}.__name__")
+            body += [
+                "        try:",
+                f"            if type(source) is O{index}:",
+                f"                n = source.{kind[1]}",
+                f"                v = G{index}(N{index}, n) if type(n) is str"
+                f" else R{index}(source)",
+                "            else:",
+                f"                v = R{index}(source)",
+                "        except Exception:",
+                "            v = UNDEFINED",
+                "        if type(v) is str:",
+                f"            results[K{index}] = v",
+            ]
+            if kind[2]:
+                body += ["        elif v is None:", f"            results[K{index}] = None"]
+            body += ["        else:", f"            {rest}"]
+            continue
         _leaf, attribute, check, nullable = kind
         if attribute is None:
             binds.append(f"    R{index} = readers[{index}]")
@@ -1115,7 +1199,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += ["        else:", f"            {rest}"]
     source = "\n".join(
         [
-            "def make(steps, readers, names, coercions, enums):",
+            "def make(steps, readers, names, coercions, enums, ids):",
             *binds,
             f"    def run({_RUN_ARGUMENTS}):",
             *(body or ["        pass"]),

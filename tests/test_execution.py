@@ -25,6 +25,7 @@ from schema.execution import (
     PortalExecutionContext,
     attribute_plan,
     eager_resolvers,
+    global_id,
     leaf_items_of,
     leaf_plan,
     lean_resolvers,
@@ -1095,3 +1096,95 @@ def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyP
     assert [len(thing["v"]) for thing in first["things"]] == [1, 1]
     assert [len(thing["v"]) for thing in second["things"]] == [2, 2]
     assert second["things"][0]["s"].startswith("a#s*1:blue:[1, 2]")
+
+
+def _encode(type_name: str, internal: str) -> str:
+    return f"{type_name}/{internal}"
+
+
+@strawberry.interface
+class Identified:
+    @strawberry.field
+    @global_id(_encode)
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(_encode(type(self).__name__, self.node_id()))
+
+    def node_id(self) -> str:
+        raise NotImplementedError
+
+
+@strawberry.type
+class Plain(Identified):
+    key: str
+    twin: Plain | None = None
+
+    def node_id(self) -> str:
+        return self.key
+
+
+class PlainChild(Plain):  # not Plain itself: its name is its own
+    pass
+
+
+@strawberry.type
+class Computed(Identified):
+    key: str
+
+    def node_id(self) -> str:  # not one attribute: the resolver is called
+        return self.key.upper()
+
+
+@strawberry.type
+class IdQuery:
+    @strawberry.field
+    def plains(self) -> list[Plain]:
+        return [
+            Plain(key="p1", twin=Plain(key="p2")),
+            PlainChild(key="c1"),
+            Plain(key=7),  # type: ignore[arg-type]  # not a str: the resolver formats it
+            Plain(key=None),  # type: ignore[arg-type]
+        ]
+
+    @strawberry.field
+    def computed(self) -> list[Computed]:
+        return [Computed(key="k1")]
+
+
+def test_global_ids_are_encoded_in_the_field_sets_code() -> None:
+    """A resolver declared `global_id` on a type whose `node_id` returns one attribute
+    is encoded in the generated code (its kind "id"), with the same answer as the
+    resolver's: for an object of exactly the type's class holding a str; anything else
+    (a subclass, another value) through the resolver itself."""
+    from schema import execution
+
+    fast = strawberry.Schema(query=IdQuery, execution_context_class=PortalExecutionContext)
+    lean_resolvers(fast)
+    eager_resolvers(fast)
+    reference = strawberry.Schema(
+        query=IdQuery, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    )
+    query = "{ plains { id twin { id } } computed { id } }"
+    assert answer(fast, query) == answer(reference, query)
+    assert answer(fast, query) == {
+        "data": {
+            "plains": [
+                {"id": "Plain/p1", "twin": {"id": "Plain/p2"}},
+                {"id": "PlainChild/c1", "twin": None},
+                {"id": "Plain/7", "twin": None},
+                {"id": "Plain/None", "twin": None},
+            ],
+            "computed": [{"id": "Computed/K1"}],
+        },
+        "errors": [],
+    }
+    assert execution._returned_attribute(Plain.node_id) == "key"
+    assert execution._returned_attribute(Computed.node_id) is None
+
+    def kind_of(type_name: str) -> tuple[Any, ...]:
+        parent = fast._schema.type_map[type_name]
+        assert isinstance(parent, GraphQLObjectType)
+        step: execution.Step = ("id", [], execution._plan(parent, "id"), None, None)
+        return execution._inline_kind(parent, step)
+
+    assert kind_of("Plain") == ("id", "key", False)  # encoded in the code
+    assert kind_of("Computed") == ("leaf", None, "str", False)  # the resolver called
