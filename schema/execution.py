@@ -1180,9 +1180,10 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
             keyword = "elif"
         if check == "coerce":
-            binds.append(f"    C{index} = coercions[{index}]")
+            binds.append(f"    C{index} = coercions[{index}]; V{index} = _usual(C{index})")
             body += [
-                f"        {keyword} v is not UNDEFINED and not isinstance(v, Exception):",
+                f"        {keyword} type(v) is V{index} or"
+                " (v is not UNDEFINED and not isinstance(v, Exception)):",
                 "            try:",
                 f"                c = C{index}(v)",
                 "            except Exception:",
@@ -1220,10 +1221,29 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
+        "_usual": _usual_type,
     }
     exec(compile(source, "<schema.execution field set>", "exec"), namespace)  # noqa: S102
     factory: Callable[..., Callable[..., None]] = namespace["make"]
     return factory
+
+
+class _Nothing:
+    """A type no value read is an instance of exactly (see `_usual_type`)."""
+
+
+def _usual_type(coerce: Callable[[Any], Any]) -> type:
+    """The type of the values a coercion is usually given, when it says so and is no
+    exception (`datetime.isoformat`, a method of its class, says `datetime`): a value of
+    exactly that type is coerced without the check for an exception value first."""
+    owner = getattr(coerce, "__objclass__", None)
+    if (
+        isinstance(owner, type)
+        and not issubclass(owner, BaseException)
+        and owner is not type(Undefined)
+    ):
+        return owner
+    return _Nothing
 
 
 async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
@@ -1590,8 +1610,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             ):
                 return self._call_later(call, details, nodes, path, result, memo, info)
             # the commonest completions of `_complete_called`, inline: a leaf given as it
-            # is, one object of exactly the type's class (not cast) whose fields' plan is
-            # known
+            # is, one object of exactly the type's class (not cast), a list that fits
             leaf = call.leaf
             if leaf is not None and kind is leaf[2] and kind is not float:
                 completed = result
@@ -1614,6 +1633,10 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     completed = self._run_object(plan, shape.object_type, path, result)
                 else:
                     completed = self._complete_object(shape.object_type, details, path, result)
+            elif shape is not None and shape.item_type is not None and shape.fits(result):
+                completed = self._complete_items(
+                    shape.object_type, shape.item_type, details, path, result, memo
+                )
             else:
                 completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:

@@ -8,17 +8,18 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Awaitable
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any
 
 import pytest
 import strawberry
 from aiodataloader import DataLoader
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, GraphQLString
 from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
+from strawberry.types.scalar import ScalarDefinition
 
 from schema.execution import (
     Lean,
@@ -43,6 +44,18 @@ class Color(Enum):
 class Tone(Enum):  # one member named otherwise in the schema: its lookup stays
     SOFT = "soft"
     LOUD = strawberry.enum_value("loud", name="NOISY")
+
+
+# a scalar coerced by a method of its class, as our DateTime (schema/scalars.py)
+MOMENT = ScalarDefinition(
+    name="DateTime",
+    description=None,
+    specified_by_url=None,
+    serialize=datetime.isoformat,
+    parse_value=datetime.fromisoformat,
+    parse_literal=None,
+    origin=datetime,
+)
 
 
 @strawberry.interface
@@ -149,6 +162,8 @@ class Thing(Named):
     odd_twin: Part | None = None
     odd_parts: list[Part] | None = strawberry.field(default_factory=list)
     tone: Tone | None = Tone.LOUD
+    # a datetime, or what its coercion refuses: a date, an exception held as a value
+    moment: datetime | None = None
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
@@ -356,6 +371,7 @@ THINGS = [
         strict_tags=["s"],
         odd_parts=[part("o0", 0)],
         tone=Tone.SOFT,
+        moment=datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
     ),
     thing(
         "b",
@@ -374,10 +390,11 @@ THINGS = [
         twin=part("t13", 13),
         strict_twin=part("u13", 13),
         odd_twin=strawberry.cast(Other, part("o1", 1)),
+        moment=LookupError("held as a value"),
         odd_parts=[part("o2", 2), strawberry.cast(Other, part("o3", 3))],
     ),
     thing("c", 3, required=None, ratio=float("nan"), tone=None),
-    thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
+    thing("d", 4, tint="not-a-color", count=-(2**31), note=7, moment=date(2026, 12, 7)),
 ]
 
 
@@ -404,11 +421,17 @@ class Query:
         return [THINGS[0], Other(code="x")]
 
 
-FAST = strawberry.Schema(query=Query, execution_context_class=PortalExecutionContext)
+FAST = strawberry.Schema(
+    query=Query,
+    execution_context_class=PortalExecutionContext,
+    scalar_overrides={datetime: MOMENT},
+)
 LEAN = lean_resolvers(FAST)
 EAGER = eager_resolvers(FAST)
 REFERENCE = strawberry.Schema(
-    query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    query=Query,
+    execution_context_class=StrawberryGraphQLCoreExecutionContext,
+    scalar_overrides={datetime: MOMENT},
 )
 
 QUERIES = {
@@ -451,6 +474,8 @@ QUERIES = {
     "floats and booleans, finite and not, bool and not": "{ things { ratio flag name }"
     " broken { ratio name } }",
     "enums named as in Python or not, a null": "{ things { tone color } broken { tone } }",
+    "a scalar coerced by a method of its class": "{ things { name moment }"
+    " broken { name moment } }",
     "objects cast to another type": "{ things { name oddTwin { name } oddParts { name }"
     " disguised { name } } }",
     "ints in range and not, a bool, a string that is not": "{ things { count size }"
@@ -518,6 +543,12 @@ def test_the_corners_are_really_exercised() -> None:
     assert {path for _message, path in listed["errors"]} == {
         ("things", 1, "colors", 1),
         ("things", 1, "tags", 1),
+    }
+    moments = answer(FAST, QUERIES["a scalar coerced by a method of its class"])
+    assert moments["data"]["things"][0] == {"name": "a", "moment": "2026-12-07T09:30:00+00:00"}
+    assert {path for _message, path in moments["errors"]} == {
+        ("things", 1, "moment"),  # an exception held as a value: raised at its path
+        ("broken", 1, "moment"),  # a date: datetime.isoformat refuses it
     }
     cast = answer(FAST, QUERIES["objects cast to another type"])
     assert cast["data"]["things"][1] == {
@@ -830,6 +861,16 @@ def test_leaves_are_checked_inline_by_kind() -> None:
             ("leaf", "color", "member", False),
         )
     }
+    answer(FAST, QUERIES["a scalar coerced by a method of its class"])
+    [moment] = {
+        step[2]
+        for _grouped, plan in execution._PLANNED.values()
+        for step in plan.steps
+        if step[0] == "moment"
+    }
+    assert moment is not None
+    assert execution._usual_type(moment[1]) is datetime  # exactly one: coerced at once
+    assert execution._usual_type(GraphQLString.coerce_output_value) is execution._Nothing
     factories = len(execution._FACTORIES)
     aliased = answer(FAST, "{ things { n: name c: color s: size } }")
     again = answer(FAST, "{ things { x: name y: color z: size } }")
