@@ -162,12 +162,16 @@ class Result(Node):
 
     @strawberry.field(description="Null with FORBIDDEN (HELD_FOR_REVIEW) until released.")
     def provider_comment(self) -> str | None:
+        if self.released:  # (`released_value`'s answer, without its frame)
+            return self.comment_value
         return r.released_value(self.released, self.comment_value)
 
     @strawberry.field(
         description="Imaging report; null with FORBIDDEN (HELD_FOR_REVIEW) until released."
     )
     def report(self) -> str | None:
+        if self.released:
+            return self.report_value
         return r.released_value(self.released, self.report_value)
 
     @classmethod
