@@ -1120,7 +1120,8 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                     f"            c = call(self, P{index}, D{index}, N{index},"
                     f" new_path((path, K{index}, parent_type.name)), source, U{index})",
                     f"            results[K{index}] = c",
-                    "            if type(c) not in SETTLED and self.is_awaitable(c):",
+                    "            if type(c) is COROUTINE or"
+                    " (type(c) not in SETTLED and self.is_awaitable(c)):",
                     f"                waiting.append(K{index})",
                 ]
             body += ["        else:", f"            {step}"]
@@ -1221,6 +1222,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
+        "COROUTINE": CoroutineType,  # (what a lean field's awaitable usually is: no check)
         "_usual": _usual_type,
     }
     exec(compile(source, "<schema.execution field set>", "exec"), namespace)  # noqa: S102
@@ -1633,16 +1635,32 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     completed = self._run_object(plan, shape.object_type, path, result)
                 else:
                     completed = self._complete_object(shape.object_type, details, path, result)
-            elif shape is not None and shape.item_type is not None and shape.fits(result):
-                completed = self._complete_items(
-                    shape.object_type, shape.item_type, details, path, result, memo
-                )
+            elif shape is not None and shape.item_type is not None:
+                fits = kind is list or kind is tuple
+                if fits and shape.plain:  # `Shape.fits`, inline for a plain class's items
+                    origin = shape.origin
+                    for item in result:
+                        if type(item) is not origin or TYPE_CAST_ATTRIBUTE in item.__dict__:
+                            fits = shape.fits(result)  # (a null, another class: it says)
+                            break
+                elif fits:
+                    fits = shape.fits(result)
+                if fits:
+                    completed = self._complete_items(
+                        shape.object_type, shape.item_type, details, path, result, memo
+                    )
+                else:
+                    completed = self._complete_called(
+                        call, details, nodes, path, result, memo, info
+                    )
             else:
                 completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
             return None
-        if type(completed) not in _SETTLED and self.is_awaitable(completed):
+        if type(completed) is CoroutineType or (
+            type(completed) not in _SETTLED and self.is_awaitable(completed)
+        ):
             return self._settle_field(completed, field_def.type, details, path)
         return completed
 
@@ -1705,7 +1723,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             resolved = await self.with_abort_signal(awaitable)
             completed = self._complete_called(call, details, nodes, path, resolved, memo, info)
-            if self.is_awaitable(completed):
+            if type(completed) not in _SETTLED and self.is_awaitable(completed):
                 completed = await completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, call.field_def.type, details, path)

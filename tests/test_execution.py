@@ -307,6 +307,13 @@ class Thing(Named):
         return strawberry.cast(Other, made) if self.size == 13 else made
 
     @strawberry.field
+    def disguised_list(self) -> list[Part] | None:  # the same, in a lean list
+        made = [Part(name=f"e{self.size}", weight=self.size) for _ in range(2)]
+        if self.size == 13:
+            made[1] = strawberry.cast(Other, made[1])
+        return made
+
+    @strawberry.field
     async def pal(self, info: strawberry.Info) -> Other | None:  # waits; `Other` fits all
         await asyncio.sleep(0)
         if self.size == 13:
@@ -477,7 +484,7 @@ QUERIES = {
     "a scalar coerced by a method of its class": "{ things { name moment }"
     " broken { name moment } }",
     "objects cast to another type": "{ things { name oddTwin { name } oddParts { name }"
-    " disguised { name } } }",
+    " disguised { name } disguisedList { name } } }",
     "ints in range and not, a bool, a string that is not": "{ things { count size }"
     " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
@@ -556,11 +563,13 @@ def test_the_corners_are_really_exercised() -> None:
         "oddTwin": None,
         "oddParts": None,
         "disguised": None,
+        "disguisedList": None,
     }
     assert {path for _message, path in cast["errors"]} == {
         ("things", 1, "oddTwin"),
         ("things", 1, "oddParts", 1),
         ("things", 1, "disguised"),
+        ("things", 1, "disguisedList", 1),
     }
     floats = answer(FAST, QUERIES["floats and booleans, finite and not, bool and not"])
     assert floats["data"]["broken"][0] == {"ratio": None, "name": "c"}  # NaN: its error
@@ -576,10 +585,10 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 14 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # the 5 of Query, 15 of Thing and 2 of Part without arguments; Thing's `ready`,
     # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
     # `scaled` and `codes` with theirs (not `upper`: not Lean)
-    assert LEAN == 32
+    assert LEAN == 33
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
