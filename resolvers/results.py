@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TypeVar
 
 from domain.access import AccessDenied, PatientGrant
@@ -65,7 +64,7 @@ async def patient_results(
     # The page's statement primed the holds; an empty page needs none.
     held = await ctx.loaders.result_holds.get(grant) if page.rows else frozenset()
     holds = held or frozenset()
-    return page.mapped(partial(_found, ctx, grant=grant, held=holds))  # (no lambda's frame)
+    return page.mapped(lambda row: _found(ctx, row, grant, holds))
 
 
 async def result(ctx: Context, row: m.Result, grant: PatientGrant) -> Found:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -249,7 +248,7 @@ async def patient_appointments(
     page = await r.patient_appointments(
         info.context, grant, when.value, page_size(first), after_values
     )
-    return Connection.of(page, partial(Appointment.from_row, grant=grant, info=info))
+    return Connection.of(page, lambda row: Appointment.from_row(row, grant, info))
 
 
 async def appointment_of(

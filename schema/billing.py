@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from functools import partial
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -228,7 +227,7 @@ async def statements(
     page = await r.statements(
         info.context, grant, status.value if status else None, size, after_values
     )
-    return Connection.of(page, partial(Statement.from_row, grant=grant))
+    return Connection.of(page, lambda row: Statement.from_row(row, grant))
 
 
 async def balance(info: Info, grant: PatientGrant) -> Money:

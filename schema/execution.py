@@ -956,8 +956,8 @@ _INT_RANGE = "-2147483648 <= v <= 2147483647"
 _CHECKS = {
     "str": "type(v) is str",
     "bool": "type(v) is bool",
-    # (finite: `v - v` is 0.0 for a finite float, NaN for an infinite one or a NaN; no call)
-    "float": "type(v) is float and v - v == 0.0",
+    # (`isfinite`'s call is faster than a call-free `v - v == 0.0`, which makes a float)
+    "float": "type(v) is float and isfinite(v)",
     "int": f"type(v) is int and {_INT_RANGE}",
 }
 _UNCHANGED_KINDS: dict[type, str] = {str: "str", bool: "bool", float: "float"}
