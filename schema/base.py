@@ -20,6 +20,7 @@ from schema.execution import Lean, global_id
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
+G = TypeVar("G")
 
 
 class BadInput(ValueError):
@@ -147,9 +148,25 @@ class Connection(Generic[T]):
     def nodes(self) -> list[T]:
         return self.node_list
 
+    # Both make what `Connection(page=..., node_list=...)` makes (tests/test_construct.py)
+    # without the dataclass `__init__`'s frame.
     @classmethod
     def of(cls, page: PageOf, convert: Callable[[Any], T]) -> Connection[T]:
-        return Connection(page=page, node_list=[convert(row) for row in page.rows])
+        made: Connection[T] = _new(Connection)
+        made.page = page
+        made.node_list = [convert(row) for row in page.rows]
+        return made
+
+    @classmethod
+    def of_each(cls, page: PageOf, convert: Callable[[Any, G], T], given: G) -> Connection[T]:
+        """`of` with `convert(row, given)`: no lambda's frame around each row."""
+        made: Connection[T] = _new(Connection)
+        made.page = page
+        made.node_list = [convert(row, given) for row in page.rows]
+        return made
+
+
+_new = object.__new__
 
 
 def page_size(first: int | None) -> int:

@@ -269,6 +269,8 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
 # **arguments)` with the operation's context value: no info is built.
 LeanBody = tuple[Callable[..., Any], bool, bool, type[strawberry.Info] | None]
 _LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
+# the function of each body that is only `function(source)`: a `Call` calls it directly
+_SOURCE_ONLY: dict[Callable[..., Any], Callable[[Any], Any]] = {}
 
 
 class Lean:
@@ -348,6 +350,7 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
             def of_source(source: Any, _info_or_context: Any) -> Any:
                 return function(source)
 
+            _SOURCE_ONLY[of_source] = function
             return of_source, of_source, False
 
         def given_info(source: Any, info: strawberry.Info) -> Any:
@@ -760,6 +763,9 @@ class Call:
     # value is completed here, without `complete_value` (and so without a resolve info)
     leaf: tuple[Callable[[Any], Any], bool, type | None] | None
     leaf_items: LeafItems | None
+    # the body's own function when it takes the source alone (`body(source, _)` is then
+    # `of_source(source)`): called without the wrapper's frame
+    of_source: Callable[[Any], Any] | None = None
 
 
 def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
@@ -789,6 +795,7 @@ def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
         shape_of(field_type),
         leaf,
         leaf_items_of(field_type),
+        _SOURCE_ONLY.get(body),
     )
 
 
@@ -1583,6 +1590,8 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if field_def.args:
                 result = call.body(source, given, **self._argument_values(field_def, details[0]))
+            elif call.of_source is not None:
+                result = call.of_source(source)
             else:
                 result = call.body(source, given)
             shape, kind = call.shape, type(result)

@@ -10,7 +10,7 @@ import strawberry
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
-from domain.results import Flag, Release, ReleaseStatus, flag_of
+from domain.results import Flag, Release, ReleaseStatus, flag_of, flags_of
 from resolvers import results as r
 from schema.base import Connection, Info, Node, cursor_values, page_size, to_global_id
 from schema.construct import enum_of, maker
@@ -90,6 +90,7 @@ class ResultComponent:
         # same objects, tests/test_construct.py), in one loop without a frame per
         # component or range, nor a list append
         made: list[ResultComponent] = [None] * len(rows)  # type: ignore[list-item]
+        flags = flags_of(rows)
         new = object.__new__
         for index, row in enumerate(rows):
             value, low, high = row.value, row.ref_low, row.ref_high
@@ -106,7 +107,7 @@ class ResultComponent:
             component.value_text = row.value_text
             component.unit = row.unit
             component.reference_range = reference_range
-            component.flag = flag_of(value, low, high)
+            component.flag = flags[index]
             made[index] = component
         return made
 

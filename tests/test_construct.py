@@ -160,3 +160,46 @@ def test_money_cents_formats_as_the_domain_does(cents: int, currency: str) -> No
     assert made == Money(amount_cents=cents, currency=currency)
     assert made.formatted() == value.formatted  # formatted when asked
     assert Money.of(value) == made
+
+
+def test_a_line_items_amounts_are_the_money_its_init_makes() -> None:
+    from types import SimpleNamespace
+
+    from schema.billing import StatementLineItem
+
+    line = SimpleNamespace(
+        service_date=None,
+        description="Visit",
+        code="99213",
+        charge_cents=15000,
+        insurance_paid_cents=9000,
+        adjustment_cents=-500,
+        patient_cents=5500,
+    )
+    row = SimpleNamespace(
+        line=line,
+        currency="USD",
+        patient_given="Ann",
+        patient_preferred=None,
+        patient_family="Lee",
+    )
+    made = StatementLineItem.from_row(row)  # type: ignore[arg-type]
+    amounts = [made.charge, made.insurance_paid, made.adjustment, made.patient_responsibility]
+    expected = [Money(amount_cents=c, currency="USD") for c in (15000, 9000, -500, 5500)]
+    assert [type(a) for a in amounts] == [Money] * 4
+    assert [vars(a) for a in amounts] == [vars(e) for e in expected]
+    assert made.patient_name == "Ann Lee"
+
+
+def test_a_connection_is_what_its_init_makes() -> None:
+    from domain.paging import PageOf
+    from schema.base import Connection
+
+    page = PageOf(["r1", "r2"], False, ["c1", "c2"])
+    by_init: Connection[str] = Connection(page=page, node_list=["R1", "R2"])
+    for made in (Connection.of(page, str.upper), Connection.of_each(page, str.__add__, "!")):
+        assert type(made) is Connection
+        assert made.page is page
+        assert sorted(vars(made)) == sorted(vars(by_init))
+    assert Connection.of(page, str.upper).node_list == ["R1", "R2"]
+    assert Connection.of_each(page, str.__add__, "!").node_list == ["r1!", "r2!"]
