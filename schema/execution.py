@@ -1640,8 +1640,16 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     plan = memo[0]
                 else:
                     plan = self._subplan(shape.object_type, details, memo)
-                if plan is not None:
-                    completed = self._run_object(plan, shape.object_type, path, result)
+                if plan is not None:  # `_run_object`, inline
+                    fields: dict[str, Any] = {}
+                    waiting: list[str] = []
+                    try:
+                        plan.run(self, result, path, shape.object_type, None, fields, waiting)
+                    except Exception:
+                        if waiting:  # settle what other fields started: they may fail too
+                            self.settle_in_background([fields[name] for name in waiting])
+                        raise
+                    completed = _completed(fields, waiting) if waiting else fields
                 else:
                     completed = self._complete_object(shape.object_type, details, path, result)
             elif shape is not None and shape.item_type is not None:

@@ -188,7 +188,7 @@ class Result(Node):
             row.patient_id,
             row.ordering_provider_id,
             found.grant,
-            release.released,
+            release.status is _RELEASED,  # `Release.released`, without the property's call
             row.provider_comment,
             row.report,
             row.name,
@@ -223,6 +223,7 @@ _result = maker(
     "expected_release_at",
 )
 _kind, _status = enum_of(ResultKind), enum_of(ResultStatus)
+_RELEASED = ReleaseStatus.RELEASED
 
 
 @strawberry.type
