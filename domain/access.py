@@ -114,7 +114,10 @@ class PatientContext:
     opened_categories: frozenset[SensitiveCategory] = EVERY_CATEGORY
 
     def area(self, area: RecordArea) -> AreaAccess:
-        return next(a for a in self.access if a.area is area)
+        for access in self.access:  # (a loop: `next` of a generator cost two more calls)
+            if access.area is area:
+                return access
+        raise StopIteration  # as `next` of the generator raised it
 
     # A context is immutable and kept per grant and day (`_proxy_context_on`): what it
     # derives is worked out once, not at each request that lists the viewer's patients.

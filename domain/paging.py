@@ -54,8 +54,15 @@ class PageOf:
 
     def mapped(self, convert: Callable[[Any], Any]) -> PageOf:
         """This page with each row converted; the cursors stay those of the rows read."""
+        return self._with([convert(row) for row in self.rows])
+
+    def mapped_each(self, convert: Callable[[Any, Any], Any], given: Any) -> PageOf:
+        """`mapped` with `convert(row, given)`: no lambda's frame around each row."""
+        return self._with([convert(row, given) for row in self.rows])
+
+    def _with(self, rows: list[Any]) -> PageOf:
         page = PageOf(
-            [convert(row) for row in self.rows],
+            rows,
             self.has_next,
             self._cursors,
             cursor_of=None if self._cursors is not None else self._cursor_of,

@@ -16,10 +16,11 @@ from domain.access import AccessDenied
 from domain.paging import DEFAULT_PAGE, MAX_PAGE, BadCursor, PageOf, decode_cursor
 from domain.scopes import RecordArea
 from runtime.context import Context
-from schema.execution import Lean
+from schema.execution import Lean, global_id
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
+G = TypeVar("G")
 
 
 class BadInput(ValueError):
@@ -68,6 +69,7 @@ class Node:
             Node.registry[cls.__name__] = cls
 
     @strawberry.field
+    @global_id(to_global_id)  # (encoded in the field set's code where it may be)
     def id(self) -> strawberry.ID:
         return to_global_id(type(self).__name__, self.node_id())
 
@@ -146,9 +148,25 @@ class Connection(Generic[T]):
     def nodes(self) -> list[T]:
         return self.node_list
 
+    # Both make what `Connection(page=..., node_list=...)` makes (tests/test_construct.py)
+    # without the dataclass `__init__`'s frame.
     @classmethod
     def of(cls, page: PageOf, convert: Callable[[Any], T]) -> Connection[T]:
-        return Connection(page=page, node_list=[convert(row) for row in page.rows])
+        made: Connection[T] = _new(Connection)
+        made.page = page
+        made.node_list = [convert(row) for row in page.rows]
+        return made
+
+    @classmethod
+    def of_each(cls, page: PageOf, convert: Callable[[Any, G], T], given: G) -> Connection[T]:
+        """`of` with `convert(row, given)`: no lambda's frame around each row."""
+        made: Connection[T] = _new(Connection)
+        made.page = page
+        made.node_list = [convert(row, given) for row in page.rows]
+        return made
+
+
+_new = object.__new__
 
 
 def page_size(first: int | None) -> int:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from persistence.queries.billing import LineItemRow, PaymentRow, RequestRow, StatementRow
 
 
+_new = object.__new__  # (line items make their Money inline)
+
+
 @strawberry.enum
 class StatementStatus(Enum):
     OPEN = "open"
@@ -49,15 +52,20 @@ class StatementLineItem:
     @classmethod
     def from_row(cls, row: LineItemRow) -> StatementLineItem:
         line, currency = row.line, row.currency
-        cents = Money.cents
+        # Its four amounts made as `cents` makes them, inline: no frame per amount.
+        charge, paid, adjustment, patient = _new(Money), _new(Money), _new(Money), _new(Money)
+        charge.amount_cents, charge.currency = line.charge_cents, currency
+        paid.amount_cents, paid.currency = line.insurance_paid_cents, currency
+        adjustment.amount_cents, adjustment.currency = line.adjustment_cents, currency
+        patient.amount_cents, patient.currency = line.patient_cents, currency
         return _line_item(
             line.service_date,
             line.description,
             line.code,
-            cents(line.charge_cents, currency),
-            cents(line.insurance_paid_cents, currency),
-            cents(line.adjustment_cents, currency),
-            cents(line.patient_cents, currency),
+            charge,
+            paid,
+            adjustment,
+            patient,
             f"{row.patient_preferred or row.patient_given} {row.patient_family}",
         )
 
@@ -228,7 +236,7 @@ async def statements(
     page = await r.statements(
         info.context, grant, status.value if status else None, size, after_values
     )
-    return Connection.of(page, lambda row: Statement.from_row(row, grant))
+    return Connection.of_each(page, Statement.from_row, grant)
 
 
 async def balance(info: Info, grant: PatientGrant) -> Money:

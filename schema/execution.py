@@ -21,7 +21,7 @@ import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, Flag
 from functools import cached_property, partial
 from keyword import iskeyword
 from math import isfinite
@@ -85,6 +85,7 @@ _UNCHANGED: dict[Any, type] = {
 }
 _PLANS: dict[tuple[GraphQLObjectType, str], Leaf] = {}
 P = TypeVar("P")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def leaf_plan(field_def: GraphQLField) -> Leaf:
@@ -135,12 +136,83 @@ def _coercion_of(leaf_type: Any) -> Callable[[Any], Any]:
         return name if name is not None else coerce(value)
 
     _MEMBER_NAMES[by_member] = names
+    enum_class = leaf_type.wrapped_cls
+    if (
+        isinstance(enum_class, type)
+        and issubclass(enum_class, Enum)
+        and not issubclass(enum_class, Flag)  # (a Flag's combinations are instances too)
+        and len(names) == len(enum_class)  # every member named (none refused)
+        and all(names.get(id(member)) == member._name_ for member in enum_class)
+    ):
+        _NAMED_AS_MEMBERS[by_member] = enum_class
     return by_member
+
+
+# resolvers declared (`global_id`) to return `encode(type(self).__name__, self.node_id())`,
+# with their `encode`: in a field set of a type whose `node_id` returns one attribute, the
+# id is encoded in the generated code, without the resolver's and `node_id`'s frames
+_GLOBAL_IDS: dict[Callable[..., Any], Callable[[str, str], str]] = {}
+
+
+def global_id(encode: Callable[[str, str], str]) -> Callable[[F], F]:
+    """Declares that the decorated resolver returns `encode(type(self).__name__,
+    self.node_id())` and nothing else (`Node.id`)."""
+
+    def declared(function: F) -> F:
+        _GLOBAL_IDS[function] = encode
+        return function
+
+    return declared
+
+
+def _returns_attribute(self: Any) -> Any:
+    return self.attribute  # (the shape of code `_returned_attribute` recognizes)
+
+
+def _returned_attribute(function: Any) -> str | None:
+    """The attribute `function` returns when its whole body is `return self.<attribute>`
+    (the same code as `_returns_attribute`'s, another name), else None."""
+    if not isinstance(function, FunctionType) or function.__defaults__ or function.__closure__:
+        return None
+    code, shape = function.__code__, _returns_attribute.__code__
+    if (
+        code.co_code != shape.co_code
+        or code.co_consts != shape.co_consts
+        or code.co_argcount != 1
+        or code.co_kwonlyargcount
+        or code.co_flags != shape.co_flags
+        or len(code.co_names) != 1
+    ):
+        return None
+    name = code.co_names[0]
+    if not name.isidentifier() or iskeyword(name) or name.startswith("__"):
+        return None
+    return name
+
+
+def _global_id_plan(parent_type: GraphQLObjectType, step: Step) -> tuple[type, Any] | None:
+    """(the parent type's class, `encode`) when a leaf step's reader is declared a
+    `global_id` and the class's `node_id` returns one attribute; else None."""
+    leaf = step[2]
+    if leaf is None or not leaf[3] or leaf[4] is not str:
+        return None
+    encode = _GLOBAL_IDS.get(leaf[0])
+    definition = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if encode is None or not isinstance(origin, type):
+        return None
+    if _returned_attribute(getattr(origin, "node_id", None)) is None:
+        return None
+    return origin, encode
 
 
 # the names of an enum's members by their id, for each `by_member` coercion made above
 # (kept as long as the schema's types are; not weakly: a scalar's coercion may not be)
 _MEMBER_NAMES: dict[Callable[[Any], Any], dict[int, str]] = {}
+# the enum class of each `by_member` coercion whose every member is named in the schema
+# as in Python: an instance of exactly that class is a member, its name is `_name_` (read
+# in generated code without the lookup's two calls)
+_NAMED_AS_MEMBERS: dict[Callable[[Any], Any], type[Enum]] = {}
 
 
 def _planned(
@@ -197,6 +269,8 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
 # **arguments)` with the operation's context value: no info is built.
 LeanBody = tuple[Callable[..., Any], bool, bool, type[strawberry.Info] | None]
 _LEAN_BODIES: dict[Callable[..., Any], LeanBody] = {}
+# the function of each body that is only `function(source)`: a `Call` calls it directly
+_SOURCE_ONLY: dict[Callable[..., Any], Callable[[Any], Any]] = {}
 
 
 class Lean:
@@ -276,6 +350,7 @@ def _lean_resolver(field_def: GraphQLField, schema: strawberry.Schema) -> Any:
             def of_source(source: Any, _info_or_context: Any) -> Any:
                 return function(source)
 
+            _SOURCE_ONLY[of_source] = function
             return of_source, of_source, False
 
         def given_info(source: Any, info: strawberry.Info) -> Any:
@@ -339,19 +414,6 @@ class LazyInfo(strawberry.Info):
         return raw
 
     _making: tuple[Any, GraphQLField, list[FieldNode], GraphQLObjectType, Path]
-
-
-def lazy_info(
-    executor: Any,
-    call: Call,
-    nodes: list[FieldNode],
-    path: Path,
-) -> LazyInfo:
-    info: LazyInfo = _new_object(LazyInfo)
-    info.context = executor.context_value
-    info._field = call.definition
-    info._making = (executor, call.field_def, nodes, call.parent_type, path)
-    return info
 
 
 _new_object = object.__new__
@@ -510,6 +572,11 @@ class Shape:
     object_type: GraphQLObjectType
     type_check: Callable[[Any, Any], Any] | None
     origin: type | None  # the type's own class: an instance of exactly it passes the check
+    # `origin`'s instances keep their attributes in their own `__dict__`, and nothing of
+    # the class answers for `TYPE_CAST_ATTRIBUTE` (see `_plain`): such an instance was
+    # not cast (`strawberry.cast`) when the mark is not in its dict, which says so
+    # without `getattr`'s call
+    plain: bool = False
 
     def fits(self, value: Any) -> bool:
         """Whether `value` (not None) is completed here: an object the type's check
@@ -522,8 +589,13 @@ class Shape:
             return not isinstance(value, Exception) and self._accepts(value)
         if type(value) is not list and type(value) is not tuple:
             return False
+        plain = self.plain
         for item in value:
-            if type(item) is origin and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None:
+            if type(item) is origin and (
+                TYPE_CAST_ATTRIBUTE not in item.__dict__
+                if plain
+                else getattr(item, TYPE_CAST_ATTRIBUTE, None) is None
+            ):
                 continue
             if item is None:
                 if not self.item_nullable:
@@ -565,6 +637,7 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
     check = named.is_type_of
     if check is not None and not _strawberrys_type_check(check):
         return None
+    origin = getattr(named.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF), "origin", None)
     return Shape(
         field_type=field_type,
         nullable=not isinstance(field_type, GraphQLNonNull),
@@ -572,10 +645,26 @@ def _shape(field_type: GraphQLOutputType) -> Shape | None:
         item_nullable=item_type is not None and not isinstance(item_type, GraphQLNonNull),
         object_type=named,
         type_check=check,
-        origin=getattr(
-            named.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF), "origin", None
-        ),
+        origin=origin,
+        plain=_plain(origin),
     )
+
+
+def _plain(origin: Any) -> bool:
+    """Whether `getattr(obj, TYPE_CAST_ATTRIBUTE, None)` of an instance of exactly
+    `origin` can only find what the instance's own `__dict__` holds: its instances have
+    one, and neither the class (nor its metaclass) has the attribute nor a hook of
+    attribute access of its own."""
+    return (
+        isinstance(origin, type)
+        and getattr(origin, "__dictoffset__", 0) != 0
+        and not hasattr(origin, TYPE_CAST_ATTRIBUTE)
+        and getattr(origin, "__getattribute__", None) is _OBJECT_GETATTRIBUTE
+        and not hasattr(origin, "__getattr__")
+    )
+
+
+_OBJECT_GETATTRIBUTE: Any = object.__getattribute__
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,6 +763,9 @@ class Call:
     # value is completed here, without `complete_value` (and so without a resolve info)
     leaf: tuple[Callable[[Any], Any], bool, type | None] | None
     leaf_items: LeafItems | None
+    # the body's own function when it takes the source alone (`body(source, _)` is then
+    # `of_source(source)`): called without the wrapper's frame
+    of_source: Callable[[Any], Any] | None = None
 
 
 def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
@@ -703,6 +795,7 @@ def call_plan(parent_type: GraphQLObjectType, field_name: str) -> Call | None:
         shape_of(field_type),
         leaf,
         leaf_items_of(field_type),
+        _SOURCE_ONLY.get(body),
     )
 
 
@@ -870,6 +963,7 @@ _INT_RANGE = "-2147483648 <= v <= 2147483647"
 _CHECKS = {
     "str": "type(v) is str",
     "bool": "type(v) is bool",
+    # (`isfinite`'s call is faster than a call-free `v - v == 0.0`, which makes a float)
     "float": "type(v) is float and isfinite(v)",
     "int": f"type(v) is int and {_INT_RANGE}",
 }
@@ -880,23 +974,29 @@ _FACTORIES_BOUND = 2_000
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
     """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
-    the reader, check, whether null is allowed); ("object", attribute name, whether null
-    is allowed) for an `Attribute` of one object, ("attribute",) for any other
-    `Attribute`, ("call",) for a `Call` (each of those three only outside a deferred
-    fragment), or ("step",) for anything else."""
+    the reader, check, whether null is allowed); ("id", the attribute `node_id` returns,
+    whether null is allowed) for a `global_id` (see `_global_id_plan`); ("object",
+    attribute name, whether null is allowed, `Shape.plain`) for an `Attribute` of one
+    object, ("attribute",) for any other `Attribute`, ("call",) for a `Call` (each of
+    those three only outside a deferred fragment), or ("step",) for anything else."""
     leaf, attribute_step, call = step[2], step[3], step[4]
     if leaf is None:
         if attribute_step is not None:
             shape = attribute_step.shape
             name = _python_name(parent_type, step)
             if shape.item_type is None and name is not None:
-                return ("object", name, shape.nullable)
+                return ("object", name, shape.nullable, shape.plain)
             return ("attribute",)
         return ("call",) if call is not None else ("step",)
     _read, coerce, nullable, called, unchanged = leaf
+    identified = _global_id_plan(parent_type, step)
+    if identified is not None:
+        return ("id", _returned_attribute(getattr(identified[0], "node_id", None)), nullable)
     attribute = None if called else _python_name(parent_type, step)
     if unchanged is not None:
         check = _UNCHANGED_KINDS[unchanged]
+    elif coerce in _NAMED_AS_MEMBERS:
+        check = "member"  # an instance of exactly the enum's class: its `_name_`
     elif coerce in _MEMBER_NAMES:
         check = "enum"
     elif coerce is GraphQLInt.coerce_output_value:  # (a function, not a bound method)
@@ -931,18 +1031,22 @@ def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable
     readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
     names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
     coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
-    return factory(steps, readers, names, coercions)
+    enums = tuple(_NAMED_AS_MEMBERS.get(coercion) for coercion in coercions)  # type: ignore[arg-type]
+    ids = tuple(_global_id_plan(parent_type, step) for step in steps)
+    return factory(steps, readers, names, coercions, enums, ids)
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
 _STEP_PLAN = {"attribute": 3, "object": 3, "call": 4}  # where a step holds its plan
 
 
-def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[str]:
+def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: str) -> list[str]:
     """The code of an "object" step: `_complete_attribute` of one object, inline, for an
     object of exactly the type's class (not cast) whose fields' plan the step holds
     (`Memo`); anything else through `_complete_attribute`, which sees to it."""
     i = index
+    # not cast: for a `Shape.plain` class, the mark is not in the instance's own dict
+    uncast = "CAST not in v.__dict__" if plain else "getattr(v, CAST, None) is None"
     lines = [
         "        if position_context is None:",
         "            try:",
@@ -955,8 +1059,7 @@ def _object_step(index: int, name: str, nullable: bool, arguments: str) -> list[
         lines += ["            if v is None:", f"                results[K{i}] = None"]
         keyword = "elif"
     lines += [
-        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike"
-        " and getattr(v, CAST, None) is None):",
+        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike and {uncast}):",
         f"                p = new_path((path, K{i}, parent_type.name))",
         "                f = {}",
         "                w = []",
@@ -1004,7 +1107,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                     f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
                     f" F{index} = P{index}.shape.field_type"
                 )
-                body += _object_step(index, kind[1], kind[2], _RUN_ARGUMENTS[6:])
+                body += _object_step(index, kind[1], kind[2], kind[3], _RUN_ARGUMENTS[6:])
             elif kind[0] == "attribute":
                 body += [
                     "        if position_context is None:",
@@ -1024,10 +1127,31 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
                     f"            c = call(self, P{index}, D{index}, N{index},"
                     f" new_path((path, K{index}, parent_type.name)), source, U{index})",
                     f"            results[K{index}] = c",
-                    "            if type(c) not in SETTLED and self.is_awaitable(c):",
+                    "            if type(c) is COROUTINE or"
+                    " (type(c) not in SETTLED and self.is_awaitable(c)):",
                     f"                waiting.append(K{index})",
                 ]
             body += ["        else:", f"            {step}"]
+            continue
+        if kind[0] == "id":  # the resolver's own result, without its frame nor node_id's
+            binds.append(f"    R{index} = readers[{index}]")
+            binds.append(f"    O{index}, G{index} = ids[{index}]; N{index} = O{index}.__name__")
+            body += [
+                "        try:",
+                f"            if type(source) is O{index}:",
+                f"                n = source.{kind[1]}",
+                f"                v = G{index}(N{index}, n) if type(n) is str"
+                f" else R{index}(source)",
+                "            else:",
+                f"                v = R{index}(source)",
+                "        except Exception:",
+                "            v = UNDEFINED",
+                "        if type(v) is str:",
+                f"            results[K{index}] = v",
+            ]
+            if kind[2]:
+                body += ["        elif v is None:", f"            results[K{index}] = None"]
+            body += ["        else:", f"            {rest}"]
             continue
         _leaf, attribute, check, nullable = kind
         if attribute is None:
@@ -1042,7 +1166,14 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             "            v = UNDEFINED",
         ]
         keyword = "if"
-        if check == "enum":
+        if check == "member":
+            binds.append(f"    E{index} = enums[{index}]")
+            body += [
+                f"        if type(v) is E{index}:",
+                f"            results[K{index}] = v._name_",
+            ]
+            keyword = "elif"
+        elif check == "enum":
             binds.append(f"    M{index} = names[{index}]")
             body += [
                 f"        n = M{index}.get(id(v))",
@@ -1057,9 +1188,10 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
             keyword = "elif"
         if check == "coerce":
-            binds.append(f"    C{index} = coercions[{index}]")
+            binds.append(f"    C{index} = coercions[{index}]; V{index} = _usual(C{index})")
             body += [
-                f"        {keyword} v is not UNDEFINED and not isinstance(v, Exception):",
+                f"        {keyword} type(v) is V{index} or"
+                " (v is not UNDEFINED and not isinstance(v, Exception)):",
                 "            try:",
                 f"                c = C{index}(v)",
                 "            except Exception:",
@@ -1076,7 +1208,7 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
             body += ["        else:", f"            {rest}"]
     source = "\n".join(
         [
-            "def make(steps, readers, names, coercions):",
+            "def make(steps, readers, names, coercions, enums, ids):",
             *binds,
             f"    def run({_RUN_ARGUMENTS}):",
             *(body or ["        pass"]),
@@ -1097,10 +1229,30 @@ def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., 
         "SETTLED": _SETTLED,
         "UNDEFINED": Undefined,
         "isfinite": isfinite,
+        "COROUTINE": CoroutineType,  # (what a lean field's awaitable usually is: no check)
+        "_usual": _usual_type,
     }
     exec(compile(source, "<schema.execution field set>", "exec"), namespace)  # noqa: S102
     factory: Callable[..., Callable[..., None]] = namespace["make"]
     return factory
+
+
+class _Nothing:
+    """A type no value read is an instance of exactly (see `_usual_type`)."""
+
+
+def _usual_type(coerce: Callable[[Any], Any]) -> type:
+    """The type of the values a coercion is usually given, when it says so and is no
+    exception (`datetime.isoformat`, a method of its class, says `datetime`): a value of
+    exactly that type is coerced without the check for an exception value first."""
+    owner = getattr(coerce, "__objclass__", None)
+    if (
+        isinstance(owner, type)
+        and not issubclass(owner, BaseException)
+        and owner is not type(Undefined)
+    ):
+        return owner
+    return _Nothing
 
 
 async def _completed(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
@@ -1427,19 +1579,40 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         info: GraphQLResolveInfo[Any] | None = None  # graphql-core's, when one is needed
         if not call.needs_info:
             given: Any = self.context_value
-        elif call.info_class is None:
-            given = lazy_info(self, call, nodes, path)
+        elif call.info_class is None:  # a `LazyInfo` (~25 a dashboard)
+            given = _new_object(LazyInfo)
+            given.context = self.context_value
+            given._field = call.definition
+            given._making = (self, field_def, nodes, call.parent_type, path)
         else:
             info = self.build_resolve_info(field_def, nodes, call.parent_type, path)
             given = call.info_class(_raw_info=info, _field=call.definition)
         try:
             if field_def.args:
                 result = call.body(source, given, **self._argument_values(field_def, details[0]))
+            elif call.of_source is not None:
+                result = call.of_source(source)
             else:
                 result = call.body(source, given)
-            if call.eager:
-                result = run_eagerly(result)
             shape, kind = call.shape, type(result)
+            if call.eager and kind not in _SETTLED:  # `run_eagerly`, inline
+                if kind is CoroutineType:
+                    try:
+                        pending = result.send(None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        if isinstance(pending, Future):  # (see `run_eagerly`)
+                            pending._asyncio_future_blocking = False
+                        resumed = Resumed(result, pending)
+                        return self._call_later(call, details, nodes, path, resumed, memo, info)
+                elif (
+                    (shape is None or kind is not shape.origin)
+                    and isinstance(result, Future)
+                    and result.done()
+                ):
+                    result = result.result()
+                kind = type(result)
             # (awaited first: a type without `is_type_of` fits anything, an awaitable too)
             if (
                 kind not in _SETTLED
@@ -1447,11 +1620,64 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and self.is_awaitable(result)
             ):
                 return self._call_later(call, details, nodes, path, result, memo, info)
-            completed = self._complete_called(call, details, nodes, path, result, memo, info)
+            # the commonest completions of `_complete_called`, inline: a leaf given as it
+            # is, one object of exactly the type's class (not cast), a list that fits
+            leaf = call.leaf
+            if leaf is not None and kind is leaf[2] and kind is not float:
+                completed = result
+            elif (
+                shape is not None
+                and kind is shape.origin
+                and shape.item_type is None
+                and (
+                    TYPE_CAST_ATTRIBUTE not in result.__dict__
+                    if shape.plain
+                    else getattr(result, TYPE_CAST_ATTRIBUTE, None) is None
+                )
+            ):
+                plan: FieldSetPlan | None
+                if memo and self._collects_alike:
+                    plan = memo[0]
+                else:
+                    plan = self._subplan(shape.object_type, details, memo)
+                if plan is not None:  # `_run_object`, inline
+                    fields: dict[str, Any] = {}
+                    waiting: list[str] = []
+                    try:
+                        plan.run(self, result, path, shape.object_type, None, fields, waiting)
+                    except Exception:
+                        if waiting:  # settle what other fields started: they may fail too
+                            self.settle_in_background([fields[name] for name in waiting])
+                        raise
+                    completed = _completed(fields, waiting) if waiting else fields
+                else:
+                    completed = self._complete_object(shape.object_type, details, path, result)
+            elif shape is not None and shape.item_type is not None:
+                fits = kind is list or kind is tuple
+                if fits and shape.plain:  # `Shape.fits`, inline for a plain class's items
+                    origin = shape.origin
+                    for item in result:
+                        if type(item) is not origin or TYPE_CAST_ATTRIBUTE in item.__dict__:
+                            fits = shape.fits(result)  # (a null, another class: it says)
+                            break
+                elif fits:
+                    fits = shape.fits(result)
+                if fits:
+                    completed = self._complete_items(
+                        shape.object_type, shape.item_type, details, path, result, memo
+                    )
+                else:
+                    completed = self._complete_called(
+                        call, details, nodes, path, result, memo, info
+                    )
+            else:
+                completed = self._complete_called(call, details, nodes, path, result, memo, info)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, details, path)
             return None
-        if type(completed) not in _SETTLED and self.is_awaitable(completed):
+        if type(completed) is CoroutineType or (
+            type(completed) not in _SETTLED and self.is_awaitable(completed)
+        ):
             return self._settle_field(completed, field_def.type, details, path)
         return completed
 
@@ -1514,7 +1740,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             resolved = await self.with_abort_signal(awaitable)
             completed = self._complete_called(call, details, nodes, path, resolved, memo, info)
-            if self.is_awaitable(completed):
+            if type(completed) not in _SETTLED and self.is_awaitable(completed):
                 completed = await completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, call.field_def.type, details, path)

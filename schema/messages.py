@@ -150,7 +150,7 @@ class MessageThread(Node):
             page_size(first),
             cursor_values(after, list(r.CURSOR)),
         )
-        return Connection.of(found, lambda row: Message.from_row(row, self.grant))
+        return Connection.of_each(found, Message.from_row, self.grant)
 
     @classmethod
     async def fetch_node(cls, info: Info, row_id: str) -> MessageThread | None:
@@ -246,7 +246,7 @@ async def patient_threads(
         cursor_values(after, list(r.CURSOR)),
         messages,
     )
-    return Connection.of(found, lambda row: MessageThread.from_row(row, grant))
+    return Connection.of_each(found, MessageThread.from_row, grant)
 
 
 async def patient_unread_count(info: Info, grant: PatientGrant) -> int:

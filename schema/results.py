@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +10,7 @@ import strawberry
 
 from domain.access import PatientGrant
 from domain.errors import BrokenInvariant
-from domain.results import Flag, Release, ReleaseStatus, flag_of
+from domain.results import Flag, Release, ReleaseStatus, flag_of, flags_of
 from resolvers import results as r
 from schema.base import Connection, Info, Node, cursor_values, page_size, to_global_id
 from schema.construct import enum_of, maker
@@ -84,30 +84,32 @@ class ResultComponent:
         return cls.of_rows((row,))[0]
 
     @classmethod
-    def of_rows(cls, rows: Iterable[ComponentRow]) -> list[ResultComponent]:
-        # One loop and no call of ours per row but the constructors (~50 components a
-        # dashboard).
-        made = []
-        for row in rows:
+    def of_rows(cls, rows: Sequence[ComponentRow]) -> list[ResultComponent]:
+        # ~50 components a dashboard, each with its range: made here as `maker` makes
+        # them (`object.__new__`, then every field `__init__` sets, in its order; the
+        # same objects, tests/test_construct.py), in one loop without a frame per
+        # component or range, nor a list append
+        made: list[ResultComponent] = [None] * len(rows)  # type: ignore[list-item]
+        flags = flags_of(rows)
+        new = object.__new__
+        for index, row in enumerate(rows):
             value, low, high = row.value, row.ref_low, row.ref_high
-            made.append(
-                _component(
-                    row.loinc,
-                    row.name,
-                    value,
-                    row.value_text,
-                    row.unit,
-                    None if low is None and high is None else _range(low, high),
-                    flag_of(value, low, high),
-                )
-            )
+            if low is None and high is None:
+                reference_range = None
+            else:
+                reference_range = new(ReferenceRange)
+                reference_range.low = low
+                reference_range.high = high
+            component = new(ResultComponent)
+            component.code = row.loinc
+            component.name = row.name
+            component.value = value
+            component.value_text = row.value_text
+            component.unit = row.unit
+            component.reference_range = reference_range
+            component.flag = flags[index]
+            made[index] = component
         return made
-
-
-# Positional, in this order (schema/construct.py): ~50 components a dashboard.
-_component = maker(
-    ResultComponent, "code", "name", "value", "value_text", "unit", "reference_range", "flag"
-)
 
 
 @strawberry.type
@@ -161,12 +163,16 @@ class Result(Node):
 
     @strawberry.field(description="Null with FORBIDDEN (HELD_FOR_REVIEW) until released.")
     def provider_comment(self) -> str | None:
+        if self.released:  # (`released_value`'s answer, without its frame)
+            return self.comment_value
         return r.released_value(self.released, self.comment_value)
 
     @strawberry.field(
         description="Imaging report; null with FORBIDDEN (HELD_FOR_REVIEW) until released."
     )
     def report(self) -> str | None:
+        if self.released:
+            return self.report_value
         return r.released_value(self.released, self.report_value)
 
     @classmethod
@@ -182,7 +188,7 @@ class Result(Node):
             row.patient_id,
             row.ordering_provider_id,
             found.grant,
-            release.released,
+            release.status is _RELEASED,  # `Release.released`, without the property's call
             row.provider_comment,
             row.report,
             row.name,
@@ -217,6 +223,7 @@ _result = maker(
     "expected_release_at",
 )
 _kind, _status = enum_of(ResultKind), enum_of(ResultStatus)
+_RELEASED = ReleaseStatus.RELEASED
 
 
 @strawberry.type

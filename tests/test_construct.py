@@ -25,7 +25,6 @@ from schema.results import ReferenceRange, ResultComponent
 
 # Every module-level maker of the schema, as (module, name).
 MAKERS = [
-    ("schema.results", "_component"),
     ("schema.results", "_range"),
     ("schema.results", "_result"),
     ("schema.messages", "_message"),
@@ -33,7 +32,7 @@ MAKERS = [
     ("schema.messages", "_thread"),
     ("schema.billing", "_statement"),
     ("schema.billing", "_line_item"),
-    ("schema.money", "_money"),
+    ("schema.money", "cents"),
     ("schema.appointments", "_appointment"),
 ]
 
@@ -62,7 +61,7 @@ def test_the_component_of_a_row_is_as_the_dataclass_builds_it() -> None:
     assert row.ref_high == 99.0
     assert component_of((*prefix, *[None] * 9)) is None
     made = ResultComponent.from_row(row)
-    assert made == ResultComponent(
+    by_init = ResultComponent(
         code="2345-7",
         name="Glucose",
         value=250.0,
@@ -71,6 +70,12 @@ def test_the_component_of_a_row_is_as_the_dataclass_builds_it() -> None:
         reference_range=ReferenceRange(low=70.0, high=99.0),
         flag=Flag.HIGH,
     )
+    assert made == by_init
+    # every field __init__ sets, nothing else (`of_rows` makes them without it)
+    assert type(made) is ResultComponent
+    assert vars(made) == vars(by_init)
+    assert type(made.reference_range) is ReferenceRange
+    assert vars(made.reference_range) == vars(by_init.reference_range)
     no_range = ResultComponent.from_row(row._replace(ref_low=None, ref_high=None, value=None))
     assert no_range.reference_range is None
     assert no_range.flag is None
@@ -151,7 +156,50 @@ def test_global_ids_are_urlsafe_base64_unpadded(internal: str) -> None:
 @pytest.mark.parametrize("currency", ["USD", "EUR"])
 def test_money_cents_formats_as_the_domain_does(cents: int, currency: str) -> None:
     value = money.Money(cents, currency)
-    assert Money.cents(cents, currency) == Money(
-        amount_cents=cents, currency=currency, formatted=value.formatted
+    made = Money.cents(cents, currency)
+    assert made == Money(amount_cents=cents, currency=currency)
+    assert made.formatted() == value.formatted  # formatted when asked
+    assert Money.of(value) == made
+
+
+def test_a_line_items_amounts_are_the_money_its_init_makes() -> None:
+    from types import SimpleNamespace
+
+    from schema.billing import StatementLineItem
+
+    line = SimpleNamespace(
+        service_date=None,
+        description="Visit",
+        code="99213",
+        charge_cents=15000,
+        insurance_paid_cents=9000,
+        adjustment_cents=-500,
+        patient_cents=5500,
     )
-    assert Money.of(value) == Money.cents(cents, currency)
+    row = SimpleNamespace(
+        line=line,
+        currency="USD",
+        patient_given="Ann",
+        patient_preferred=None,
+        patient_family="Lee",
+    )
+    made = StatementLineItem.from_row(row)  # type: ignore[arg-type]
+    amounts = [made.charge, made.insurance_paid, made.adjustment, made.patient_responsibility]
+    expected = [Money(amount_cents=c, currency="USD") for c in (15000, 9000, -500, 5500)]
+    assert [type(a) for a in amounts] == [Money] * 4
+    assert [vars(a) for a in amounts] == [vars(e) for e in expected]
+    assert made.patient_name == "Ann Lee"
+
+
+def test_a_connection_is_what_its_init_makes() -> None:
+    from domain.paging import PageOf
+    from schema.base import Connection
+
+    page = PageOf(["r1", "r2"], False, ["c1", "c2"])
+    by_init: Connection[str] = Connection(page=page, node_list=["R1", "R2"])
+    for made in (Connection.of(page, str.upper), Connection.of_each(page, str.__add__, "!")):
+        assert type(made) is Connection
+        assert made.page is page
+        assert sorted(vars(made)) == sorted(vars(by_init))
+    assert Connection.of(page, str.upper).node_list == ["R1", "R2"]
+    assert Connection.of_each(page, str.__add__, "!").node_list == ["r1!", "r2!"]

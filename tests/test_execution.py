@@ -8,23 +8,25 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Awaitable
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any
 
 import pytest
 import strawberry
 from aiodataloader import DataLoader
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, GraphQLString
 from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
+from strawberry.types.scalar import ScalarDefinition
 
 from schema.execution import (
     Lean,
     PortalExecutionContext,
     attribute_plan,
     eager_resolvers,
+    global_id,
     leaf_items_of,
     leaf_plan,
     lean_resolvers,
@@ -36,6 +38,24 @@ from schema.execution import (
 class Color(Enum):
     RED = "red"
     BLUE = "blue"
+
+
+@strawberry.enum
+class Tone(Enum):  # one member named otherwise in the schema: its lookup stays
+    SOFT = "soft"
+    LOUD = strawberry.enum_value("loud", name="NOISY")
+
+
+# a scalar coerced by a method of its class, as our DateTime (schema/scalars.py)
+MOMENT = ScalarDefinition(
+    name="DateTime",
+    description=None,
+    specified_by_url=None,
+    serialize=datetime.isoformat,
+    parse_value=datetime.fromisoformat,
+    parse_literal=None,
+    origin=datetime,
+)
 
 
 @strawberry.interface
@@ -137,6 +157,13 @@ class Thing(Named):
     twin: Part | None = None
     strict_twin: Part = strawberry.field(default_factory=lambda: Part(name="u", weight=0))
     cast_twin: Part | None = None
+    # a Part cast (strawberry.cast) to another type: not a Part for strawberry's check,
+    # alone and in a list
+    odd_twin: Part | None = None
+    odd_parts: list[Part] | None = strawberry.field(default_factory=list)
+    tone: Tone | None = Tone.LOUD
+    # a datetime, or what its coercion refuses: a date, an exception held as a value
+    moment: datetime | None = None
     shout: str = strawberry.field(resolver=_shout)
     ratio: float | None = 0.5  # a float, given as it is unless it is not finite
     count: int | None = 1  # an int, given as it is unless a bool or not 32-bit
@@ -275,6 +302,18 @@ class Thing(Named):
         return Other(code="x") if self.size == 13 else Part(name="fit", weight=1)  # type: ignore[return-value]
 
     @strawberry.field
+    def disguised(self) -> Part | None:  # a lean object field: a Part, cast to another type
+        made = Part(name=f"d{self.size}", weight=self.size)
+        return strawberry.cast(Other, made) if self.size == 13 else made
+
+    @strawberry.field
+    def disguised_list(self) -> list[Part] | None:  # the same, in a lean list
+        made = [Part(name=f"e{self.size}", weight=self.size) for _ in range(2)]
+        if self.size == 13:
+            made[1] = strawberry.cast(Other, made[1])
+        return made
+
+    @strawberry.field
     async def pal(self, info: strawberry.Info) -> Other | None:  # waits; `Other` fits all
         await asyncio.sleep(0)
         if self.size == 13:
@@ -337,6 +376,9 @@ THINGS = [
         twin=part("t1", 1),
         cast_twin=strawberry.cast(Part, part("c1", 1)),
         strict_tags=["s"],
+        odd_parts=[part("o0", 0)],
+        tone=Tone.SOFT,
+        moment=datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
     ),
     thing(
         "b",
@@ -354,9 +396,12 @@ THINGS = [
         strict_parts=[part("q2", 2), None],
         twin=part("t13", 13),
         strict_twin=part("u13", 13),
+        odd_twin=strawberry.cast(Other, part("o1", 1)),
+        moment=LookupError("held as a value"),
+        odd_parts=[part("o2", 2), strawberry.cast(Other, part("o3", 3))],
     ),
-    thing("c", 3, required=None),
-    thing("d", 4, tint="not-a-color", count=-(2**31), note=7),
+    thing("c", 3, required=None, ratio=float("nan"), tone=None),
+    thing("d", 4, tint="not-a-color", count=-(2**31), note=7, moment=date(2026, 12, 7)),
 ]
 
 
@@ -383,11 +428,17 @@ class Query:
         return [THINGS[0], Other(code="x")]
 
 
-FAST = strawberry.Schema(query=Query, execution_context_class=PortalExecutionContext)
+FAST = strawberry.Schema(
+    query=Query,
+    execution_context_class=PortalExecutionContext,
+    scalar_overrides={datetime: MOMENT},
+)
 LEAN = lean_resolvers(FAST)
 EAGER = eager_resolvers(FAST)
 REFERENCE = strawberry.Schema(
-    query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    query=Query,
+    execution_context_class=StrawberryGraphQLCoreExecutionContext,
+    scalar_overrides={datetime: MOMENT},
 )
 
 QUERIES = {
@@ -427,7 +478,13 @@ QUERIES = {
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
     " parts { __typename ...n } } } fragment n on Named { name }",
-    "floats and booleans, finite and not, bool and not": "{ things { ratio flag name } }",
+    "floats and booleans, finite and not, bool and not": "{ things { ratio flag name }"
+    " broken { ratio name } }",
+    "enums named as in Python or not, a null": "{ things { tone color } broken { tone } }",
+    "a scalar coerced by a method of its class": "{ things { name moment }"
+    " broken { name moment } }",
+    "objects cast to another type": "{ things { name oddTwin { name } oddParts { name }"
+    " disguised { name } disguisedList { name } } }",
     "ints in range and not, a bool, a string that is not": "{ things { count size }"
     " broken { count note } }",
     "the same field twice, merged": "{ things { name name size } things2: things { size } }",
@@ -494,6 +551,32 @@ def test_the_corners_are_really_exercised() -> None:
         ("things", 1, "colors", 1),
         ("things", 1, "tags", 1),
     }
+    moments = answer(FAST, QUERIES["a scalar coerced by a method of its class"])
+    assert moments["data"]["things"][0] == {"name": "a", "moment": "2026-12-07T09:30:00+00:00"}
+    assert {path for _message, path in moments["errors"]} == {
+        ("things", 1, "moment"),  # an exception held as a value: raised at its path
+        ("broken", 1, "moment"),  # a date: datetime.isoformat refuses it
+    }
+    cast = answer(FAST, QUERIES["objects cast to another type"])
+    assert cast["data"]["things"][1] == {
+        "name": "b",
+        "oddTwin": None,
+        "oddParts": None,
+        "disguised": None,
+        "disguisedList": None,
+    }
+    assert {path for _message, path in cast["errors"]} == {
+        ("things", 1, "oddTwin"),
+        ("things", 1, "oddParts", 1),
+        ("things", 1, "disguised"),
+        ("things", 1, "disguisedList", 1),
+    }
+    floats = answer(FAST, QUERIES["floats and booleans, finite and not, bool and not"])
+    assert floats["data"]["broken"][0] == {"ratio": None, "name": "c"}  # NaN: its error
+    assert {path for _message, path in floats["errors"]} == {
+        ("things", 1, "ratio"),
+        ("broken", 0, "ratio"),
+    }
     stamped = answer(FAST, QUERIES["arguments and a lean extension's keyword"])
     first = stamped["data"]["things"][0]
     assert first["b"] == "a#b*3:blue:[1, 2]:'k7':(1, 10):stamped"  # converted, defaulted
@@ -502,10 +585,10 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 13 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # the 5 of Query, 15 of Thing and 2 of Part without arguments; Thing's `ready`,
     # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
     # `scaled` and `codes` with theirs (not `upper`: not Lean)
-    assert LEAN == 31
+    assert LEAN == 33
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
@@ -760,7 +843,7 @@ def test_leaves_are_checked_inline_by_kind() -> None:
     kinds = [execution._inline_kind(thing_type, step) for step in plan.steps]
     assert kinds == [
         ("leaf", "name", "str", False),
-        ("leaf", "color", "enum", False),
+        ("leaf", "color", "member", False),  # named as in Python: its `_name_`
         ("leaf", "size", "int", False),
         ("leaf", "ratio", "float", True),
         ("leaf", "flag", "bool", True),
@@ -769,11 +852,34 @@ def test_leaves_are_checked_inline_by_kind() -> None:
         ("leaf", "name", "str", False),
         ("leaf", "name", "str", False),
         ("leaf", "since", "coerce", True),  # a Date: its coercion called inline
-        ("object", "spare", True),  # one object read as an attribute: its fields run inline
+        ("object", "spare", True, True),  # one object read as an attribute: its fields
+        # run inline (a plain class: its cast mark looked up in the instance's dict)
         ("attribute",),  # a list of objects read as an attribute
         ("call",),  # a lean resolver
         ("step",),  # anything else
     ]
+    answer(FAST, QUERIES["enums named as in Python or not, a null"])
+    toned = {
+        tuple(execution._inline_kind(thing_type, step) for step in plan.steps)
+        for _grouped, plan in execution._PLANNED.values()
+        if [step[0] for step in plan.steps] == ["tone", "color"]
+    }
+    assert toned == {
+        (
+            ("leaf", "tone", "enum", True),  # a member named otherwise: looked up by its id
+            ("leaf", "color", "member", False),
+        )
+    }
+    answer(FAST, QUERIES["a scalar coerced by a method of its class"])
+    [moment] = {
+        step[2]
+        for _grouped, plan in execution._PLANNED.values()
+        for step in plan.steps
+        if step[0] == "moment"
+    }
+    assert moment is not None
+    assert execution._usual_type(moment[1]) is datetime  # exactly one: coerced at once
+    assert execution._usual_type(GraphQLString.coerce_output_value) is execution._Nothing
     factories = len(execution._FACTORIES)
     aliased = answer(FAST, "{ things { n: name c: color s: size } }")
     again = answer(FAST, "{ things { x: name y: color z: size } }")
@@ -1040,3 +1146,95 @@ def test_literal_arguments_coerced_once_per_document(monkeypatch: pytest.MonkeyP
     assert [len(thing["v"]) for thing in first["things"]] == [1, 1]
     assert [len(thing["v"]) for thing in second["things"]] == [2, 2]
     assert second["things"][0]["s"].startswith("a#s*1:blue:[1, 2]")
+
+
+def _encode(type_name: str, internal: str) -> str:
+    return f"{type_name}/{internal}"
+
+
+@strawberry.interface
+class Identified:
+    @strawberry.field
+    @global_id(_encode)
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(_encode(type(self).__name__, self.node_id()))
+
+    def node_id(self) -> str:
+        raise NotImplementedError
+
+
+@strawberry.type
+class Plain(Identified):
+    key: str
+    twin: Plain | None = None
+
+    def node_id(self) -> str:
+        return self.key
+
+
+class PlainChild(Plain):  # not Plain itself: its name is its own
+    pass
+
+
+@strawberry.type
+class Computed(Identified):
+    key: str
+
+    def node_id(self) -> str:  # not one attribute: the resolver is called
+        return self.key.upper()
+
+
+@strawberry.type
+class IdQuery:
+    @strawberry.field
+    def plains(self) -> list[Plain]:
+        return [
+            Plain(key="p1", twin=Plain(key="p2")),
+            PlainChild(key="c1"),
+            Plain(key=7),  # type: ignore[arg-type]  # not a str: the resolver formats it
+            Plain(key=None),  # type: ignore[arg-type]
+        ]
+
+    @strawberry.field
+    def computed(self) -> list[Computed]:
+        return [Computed(key="k1")]
+
+
+def test_global_ids_are_encoded_in_the_field_sets_code() -> None:
+    """A resolver declared `global_id` on a type whose `node_id` returns one attribute
+    is encoded in the generated code (its kind "id"), with the same answer as the
+    resolver's: for an object of exactly the type's class holding a str; anything else
+    (a subclass, another value) through the resolver itself."""
+    from schema import execution
+
+    fast = strawberry.Schema(query=IdQuery, execution_context_class=PortalExecutionContext)
+    lean_resolvers(fast)
+    eager_resolvers(fast)
+    reference = strawberry.Schema(
+        query=IdQuery, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    )
+    query = "{ plains { id twin { id } } computed { id } }"
+    assert answer(fast, query) == answer(reference, query)
+    assert answer(fast, query) == {
+        "data": {
+            "plains": [
+                {"id": "Plain/p1", "twin": {"id": "Plain/p2"}},
+                {"id": "PlainChild/c1", "twin": None},
+                {"id": "Plain/7", "twin": None},
+                {"id": "Plain/None", "twin": None},
+            ],
+            "computed": [{"id": "Computed/K1"}],
+        },
+        "errors": [],
+    }
+    assert execution._returned_attribute(Plain.node_id) == "key"
+    assert execution._returned_attribute(Computed.node_id) is None
+
+    def kind_of(type_name: str) -> tuple[Any, ...]:
+        parent = fast._schema.type_map[type_name]
+        assert isinstance(parent, GraphQLObjectType)
+        step: execution.Step = ("id", [], execution._plan(parent, "id"), None, None)
+        return execution._inline_kind(parent, step)
+
+    assert kind_of("Plain") == ("id", "key", False)  # encoded in the code
+    assert kind_of("Computed") == ("leaf", None, "str", False)  # the resolver called
