@@ -23,6 +23,7 @@ from datetime import date, datetime, time
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
+from domain.errors import BrokenInvariant
 from domain.scopes import (
     AccessReason,
     GrantStatus,
@@ -117,7 +118,8 @@ class PatientContext:
         for access in self.access:  # (a loop: `next` of a generator cost two more calls)
             if access.area is area:
                 return access
-        raise StopIteration  # as `next` of the generator raised it
+        # Every context is built with every area (`_EVERY_AREA_OPEN`, `area_access`).
+        raise BrokenInvariant(f"a patient context without the {area.name} area")
 
     # A context is immutable and kept per grant and day (`_proxy_context_on`): what it
     # derives is worked out once, not at each request that lists the viewer's patients.

@@ -37,6 +37,7 @@ from domain.access import (
     patient_context,
     patient_contexts,
 )
+from domain.errors import BrokenInvariant
 from domain.scopes import (
     AccessReason,
     GrantStatus,
@@ -555,6 +556,18 @@ def test_self_sees_every_area_of_their_own_record() -> None:
             area,
             Relationship.SELF,
         )
+
+
+def test_a_context_missing_an_area_is_a_broken_invariant_not_a_silent_refusal() -> None:
+    """Contexts are built with every area; one without it is our bug, raised as such
+    (masked as an internal error at the edge), never a StopIteration leaking into the
+    generators that read areas."""
+    context = patient_context(proxy(), OWN_RECORD, POLICY)
+    for area in RecordArea:
+        assert context.area(area).area is area
+    partial = dataclasses.replace(context, access=context.access[1:])
+    with pytest.raises(BrokenInvariant, match=context.access[0].area.name):
+        partial.area(context.access[0].area)
 
 
 def test_a_stray_grant_to_oneself_is_ignored() -> None:
