@@ -292,7 +292,7 @@ async def row_pages_per_parent(
         each_row=each_row,
         children=children,
     )
-    return read.pages(await raw.rows(session, read.statement, read.values))
+    return await read.run(session)
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -367,6 +367,11 @@ class RowPages(Generic[T]):
         self.statement, self.values = statement, values
         self.parent_key, self.parents, self.first, self.sort = parent_key, parents, first, sort
         self.make, self.each_row, self.children = make, each_row, children
+
+    async def run(self, session: AsyncSession) -> dict[Any, PageOf]:
+        """The pages, the statement run on `session` (`raw.rows`); a batch read together
+        with others gives `pages` the rows itself (loaders/base.py)."""
+        return self.pages(await raw.rows(session, self.statement, self.values))
 
     def pages(self, records: Sequence[Sequence[Any]]) -> dict[Any, PageOf]:
         grouped: dict[Any, list[T]] = defaultdict(list)

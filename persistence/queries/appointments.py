@@ -24,7 +24,6 @@ from domain.access import PatientGrant
 from domain.appointments import ACTIVE_STATUSES
 from domain.scopes import RecordArea
 from persistence import models as m
-from persistence import raw
 from persistence.paging import (
     Page,
     PageOf,
@@ -105,8 +104,7 @@ async def appointment_pages(
     """`page.filter` is "UPCOMING" (soonest first) or "PAST" (latest first); the pages hold
     `AppointmentRow`s. Each appointment is loaded with its provider and department, each
     row of the statement told to `each_row` (`ProvidersAndDepartments` collects them)."""
-    read = appointment_read(dialect_of(session), grants, page, now, each_row)
-    return read.pages(await raw.rows(session, read.statement, read.values))
+    return await appointment_read(dialect_of(session), grants, page, now, each_row).run(session)
 
 
 def appointment_read(

@@ -121,8 +121,7 @@ async def statement_pages(
     """Newest first; `page.filter` is a statement status ("open", "paid") or None for all;
     the pages hold `StatementRow`s. Each statement comes with its line items in the same
     statement (one row each), each row told to `each_row` (`line_of` reads it)."""
-    read = statement_read(dialect_of(session), grants, page, each_row)
-    return read.pages(await raw.rows(session, read.statement, read.values))
+    return await statement_read(dialect_of(session), grants, page, each_row).run(session)
 
 
 def statement_read(

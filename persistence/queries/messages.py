@@ -215,8 +215,7 @@ async def thread_pages(
     with `messages`, its newest `messages + 1` messages (the extra one says whether there
     are more), each row of the statement told to `each_row` (`read_through_of`,
     `message_of` read it), a thread's messages newest first."""
-    read = thread_read(dialect_of(session), grants, page, each_row)
-    return read.pages(await raw.rows(session, read.statement, read.values))
+    return await thread_read(dialect_of(session), grants, page, each_row).run(session)
 
 
 def thread_read(

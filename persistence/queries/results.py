@@ -119,8 +119,9 @@ async def result_pages(
     `components()`): every result read, the extra one past the page too, has its list
     there, empty when it has none. A held result's components are loaded as the components'
     loader would; its resolver refuses them (HELD_FOR_REVIEW) before reading any."""
-    read = result_read(dialect_of(session), grants, page, each_row, with_components=with_components)
-    return read.pages(await raw.rows(session, read.statement, read.values))
+    return await result_read(
+        dialect_of(session), grants, page, each_row, with_components=with_components
+    ).run(session)
 
 
 def result_read(
