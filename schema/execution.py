@@ -924,10 +924,11 @@ Step = tuple[str, FieldDetailsList, Leaf, Attribute | None, Call | None]
 @dataclass(frozen=True, slots=True)
 class FieldSetPlan:
     """An object type's grouped field set, planned: each field's step, in the answer's
-    order, and `run`, which executes them all (see `_runner`)."""
+    order, and `run`, which executes them all (see `_planned_run`)."""
 
     steps: tuple[Step, ...]
     run: Callable[..., None]
+    kinds: tuple[tuple[Any, ...], ...] = ()
 
 
 # An `Attribute` or `Call` step's subplan (`_subplan` of its object type and its field
@@ -937,7 +938,15 @@ class FieldSetPlan:
 Memo = list[FieldSetPlan]
 
 
-def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FieldSetPlan:
+def _field_plans(
+    parent_type: GraphQLObjectType,
+    fields: GroupedFieldSet,
+    subplan: Callable[[GraphQLObjectType, FieldDetailsList], FieldSetPlan | None] | None = None,
+) -> FieldSetPlan:
+    """The plan of `fields` on `parent_type`. Given `subplan` (an operation that collects
+    alike: its objects' fields are the same in every request), the fields of each object
+    read as one attribute are planned too, and folded into this plan's code when they are
+    all leaves (see `_foldable`)."""
     steps: list[Step] = []
     for name, details in fields.items():
         field_name = details[0].node.name.value
@@ -947,7 +956,24 @@ def _field_plans(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Fie
         if _directed(details):
             attribute = call = None  # @stream and the like: graphql-core's path
         steps.append((name, details, leaf, attribute, call))
-    return FieldSetPlan(tuple(steps), _runner(parent_type, tuple(steps)))
+    children: list[FieldSetPlan | None] = [None] * len(steps)
+    if subplan is not None:
+        for index, step in enumerate(steps):
+            attribute = step[3]
+            if attribute is not None and _inline_kind(parent_type, step)[0] == "object":
+                child = subplan(attribute.shape.object_type, step[1])
+                if child is not None and _foldable(child):
+                    children[index] = child
+    return _planned_run(parent_type, tuple(steps), tuple(children))
+
+
+def _foldable(plan: FieldSetPlan) -> bool:
+    """Whether an object's fields may run in its parent's generated code: all leaves (no
+    object of its own, nothing `_step` dispatches), at most `_FOLD_BOUND` of them."""
+    return 0 < len(plan.kinds) <= _FOLD_BOUND and all(kind[0] == "leaf" for kind in plan.kinds)
+
+
+_FOLD_BOUND = 12  # (a small object: its code is written once more in each parent's)
 
 
 # -- a grouped field set's steps as one generated function ------------------------------
@@ -973,7 +999,7 @@ _FACTORIES_BOUND = 2_000
 
 
 def _inline_kind(parent_type: GraphQLObjectType, step: Step) -> tuple[Any, ...]:
-    """What `_runner` generates for a step: ("leaf", attribute name or None for a call of
+    """What `_factory` generates for a step: ("leaf", attribute name or None for a call of
     the reader, check, whether null is allowed); ("id", the attribute `node_id` returns,
     whether null is allowed) for a `global_id` (see `_global_id_plan`); ("object",
     attribute name, whether null is allowed, `Shape.plain`) for an `Attribute` of one
@@ -1018,33 +1044,60 @@ def _python_name(parent_type: GraphQLObjectType, step: Step) -> str | None:
     return None
 
 
-def _runner(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> Callable[..., None]:
-    """`run(executor, source, path, parent_type, position_context, results, waiting)`:
-    each step's completed value put in `results` under its response name, in order, and
-    the names of those still awaited appended to `waiting`."""
-    kinds = tuple(_inline_kind(parent_type, step) for step in steps)
+def _planned_run(
+    parent_type: GraphQLObjectType,
+    steps: tuple[Step, ...],
+    children: tuple[FieldSetPlan | None, ...] = (),
+) -> FieldSetPlan:
+    """The plan of `steps`, whose `run(executor, source, path, parent_type,
+    position_context, results, waiting)` puts each step's completed value in `results`
+    under its response name, in order, and appends the names of those still awaited to
+    `waiting`. `children`: per step, the plan of the object it reads, to run inline."""
+    children = children or (None,) * len(steps)
+    kinds = tuple(
+        _inline_kind(parent_type, step)
+        if child is None
+        else ("fold", *_inline_kind(parent_type, step)[1:], child.kinds)
+        for step, child in zip(steps, children, strict=True)
+    )
     factory = _FACTORIES.get(kinds)
     if factory is None:
         if len(_FACTORIES) > _FACTORIES_BOUND:
             _FACTORIES.clear()
         factory = _FACTORIES[kinds] = _factory(kinds)
+    tables = _tables(parent_type, steps)
+    folded = tuple(
+        None if child is None else (child.steps, *_tables(_step_type(step), child.steps))
+        for step, child in zip(steps, children, strict=True)
+    )
+    return FieldSetPlan(steps, factory(steps, *tables, folded), kinds)
+
+
+def _step_type(step: Step) -> GraphQLObjectType:
+    """The object type of an "object" step's value."""
+    assert step[3] is not None  # noqa: S101 - only attribute steps are folded
+    return step[3].shape.object_type
+
+
+def _tables(parent_type: GraphQLObjectType, steps: tuple[Step, ...]) -> tuple[tuple[Any, ...], ...]:
+    """What the generated code binds per step: readers, enum names by id, coercions, enum
+    classes named as in Python, global id plans (see `_factory`)."""
     readers = tuple(step[2][0] if step[2] is not None else None for step in steps)
     names = tuple(_MEMBER_NAMES.get(step[2][1]) if step[2] is not None else None for step in steps)
     coercions = tuple(step[2][1] if step[2] is not None else None for step in steps)
     enums = tuple(_NAMED_AS_MEMBERS.get(coercion) for coercion in coercions)  # type: ignore[arg-type]
     ids = tuple(_global_id_plan(parent_type, step) for step in steps)
-    return factory(steps, readers, names, coercions, enums, ids)
+    return readers, names, coercions, enums, ids
 
 
 _RUN_ARGUMENTS = "self, source, path, parent_type, position_context, results, waiting"
-_STEP_PLAN = {"attribute": 3, "object": 3, "call": 4}  # where a step holds its plan
+_STEP_PLAN = {"attribute": 3, "object": 3, "fold": 3, "call": 4}  # where a step holds its plan
 
 
-def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: str) -> list[str]:
-    """The code of an "object" step: `_complete_attribute` of one object, inline, for an
-    object of exactly the type's class (not cast) whose fields' plan the step holds
-    (`Memo`); anything else through `_complete_attribute`, which sees to it."""
-    i = index
+def _object_read(i: int, name: str, nullable: bool, plain: bool) -> tuple[list[str], str]:
+    """The start of an "object" or "fold" step: the attribute read, a null where one may
+    be, and the test (after `keyword`) of an object whose fields run inline: one of
+    exactly the type's class, not cast, in an operation that collects alike."""
     # not cast: for a `Shape.plain` class, the mark is not in the instance's own dict
     uncast = "CAST not in v.__dict__" if plain else "getattr(v, CAST, None) is None"
     lines = [
@@ -1058,8 +1111,33 @@ def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: 
     if nullable:
         lines += ["            if v is None:", f"                results[K{i}] = None"]
         keyword = "elif"
-    lines += [
-        f"            {keyword} (U{i} and type(v) is O{i} and self._collects_alike and {uncast}):",
+    return lines, f"            {keyword} type(v) is O{i} and self._collects_alike and {uncast}"
+
+
+def _object_rest(i: int, arguments: str) -> list[str]:
+    """The end of an "object" or "fold" step: anything else through
+    `_complete_attribute`, which sees to it."""
+    return [
+        "            else:",
+        f"                c = attribute(self, P{i}, D{i}, path, K{i}, parent_type, source, U{i})",
+        "                if c is OFF_PATH:",
+        f"                    into(self, S{i}, {arguments})",
+        "                else:",
+        f"                    results[K{i}] = c",
+        "                    if type(c) not in SETTLED and self.is_awaitable(c):",
+        f"                        waiting.append(K{i})",
+    ]
+
+
+def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: str) -> list[str]:
+    """The code of an "object" step: `_complete_attribute` of one object, inline, for an
+    object of exactly the type's class (not cast) whose fields' plan the step holds
+    (`Memo`); anything else through `_complete_attribute`, which sees to it."""
+    i = index
+    lines, test = _object_read(i, name, nullable, plain)
+    return [
+        *lines,
+        f"{test} and U{i}:",
         f"                p = new_path((path, K{i}, parent_type.name))",
         "                f = {}",
         "                w = []",
@@ -1077,138 +1155,214 @@ def _object_step(index: int, name: str, nullable: bool, plain: bool, arguments: 
         f"                        waiting.append(K{i})",
         "                    else:",
         f"                        results[K{i}] = f",
-        "            else:",
-        f"                c = attribute(self, P{i}, D{i}, path, K{i}, parent_type, source, U{i})",
-        "                if c is OFF_PATH:",
-        f"                    into(self, S{i}, {arguments})",
-        "                else:",
-        f"                    results[K{i}] = c",
-        "                    if type(c) not in SETTLED and self.is_awaitable(c):",
-        f"                        waiting.append(K{i})",
+        *_object_rest(i, arguments),
     ]
-    return lines
+
+
+def _fold_step(index: int, kind: tuple[Any, ...], arguments: str) -> tuple[list[str], list[str]]:
+    """The binds and code of a "fold" step: an "object" step whose object's fields (all
+    leaves, see `_foldable`) are read and checked here, from the object `o` into `f`, as
+    its own field set's `run` would (what their checks do not take goes to `_leaf_rest`
+    at the object's path, made only then); anything else as an "object" step."""
+    i = index
+    _fold, name, nullable, plain, child_kinds = kind
+    lines, test = _object_read(i, name, nullable, plain)
+    binds: list[str] = []
+    body: list[str] = []
+    here = f"new_path((path, K{i}, parent_type.name))"
+    for j, child_kind in enumerate(child_kinds):
+        label = f"{i}_{j}"
+        rest = f"rest(self, S{label}, v, o, {here}, T{i}, None, f, w)"
+        child_binds, child_body = _leaf_step(
+            label,
+            child_kind,
+            {table: f"children[{i}][{at}][{j}]" for table, at in _TABLE.items()},
+            "o",
+            "f",
+            rest,
+        )
+        binds += child_binds
+        body += ["            " + line for line in child_body]
+    code = [
+        *lines,
+        f"{test}:",
+        "                o = v",
+        "                f = {}",
+        "                w = []",
+        "                try:",
+        *body,
+        "                except Exception as e:",
+        f"                    p = {here}",
+        "                    if w:  # settle what other fields started: they may fail too",
+        "                        self.settle_in_background([f[n] for n in w])",
+        f"                    self.handle_field_error(e, F{i}, D{i}, p)",
+        f"                    results[K{i}] = None",
+        "                else:",
+        "                    if w:",
+        f"                        c = self._settle_field(completed(f, w), F{i}, D{i}, {here})",
+        f"                        results[K{i}] = c",
+        f"                        waiting.append(K{i})",
+        "                    else:",
+        f"                        results[K{i}] = f",
+        *_object_rest(i, arguments),
+    ]
+    return binds, code
+
+
+# where `make`'s arguments (and a folded object's tables in `children`) hold each table
+_TABLE = {"steps": 0, "readers": 1, "names": 2, "coercions": 3, "enums": 4, "ids": 5}
+
+
+def _leaf_step(
+    label: str,
+    kind: tuple[Any, ...],
+    at: dict[str, str],
+    source: str,
+    results: str,
+    rest: str,
+) -> tuple[list[str], list[str]]:
+    """The binds and code (indented for `run`'s body) of a "leaf" or "id" step, labelled
+    `label`, reading `source` into `results`; `at[table]`, where its entry of a table
+    is bound from; `rest`, the call for what the inline check does not take."""
+    binds = [f"    S{label} = {at['steps']}; K{label} = S{label}[0]"]
+    body: list[str] = []
+    if kind[0] == "id":  # the resolver's own result, without its frame nor node_id's
+        binds.append(f"    R{label} = {at['readers']}")
+        binds.append(f"    O{label}, G{label} = {at['ids']}; N{label} = O{label}.__name__")
+        body += [
+            "        try:",
+            f"            if type({source}) is O{label}:",
+            f"                n = {source}.{kind[1]}",
+            f"                v = G{label}(N{label}, n) if type(n) is str else R{label}({source})",
+            "            else:",
+            f"                v = R{label}({source})",
+            "        except Exception:",
+            "            v = UNDEFINED",
+            "        if type(v) is str:",
+            f"            {results}[K{label}] = v",
+        ]
+        if kind[2]:
+            body += ["        elif v is None:", f"            {results}[K{label}] = None"]
+        body += ["        else:", f"            {rest}"]
+        return binds, body
+    _leaf, attribute, check, nullable = kind
+    if attribute is None:
+        binds.append(f"    R{label} = {at['readers']}")
+        read = f"R{label}({source})"
+    else:
+        read = f"{source}.{attribute}"
+    body += [
+        "        try:",
+        f"            v = {read}",
+        "        except Exception:",
+        "            v = UNDEFINED",
+    ]
+    keyword = "if"
+    if check == "member":
+        binds.append(f"    E{label} = {at['enums']}")
+        body += [
+            f"        if type(v) is E{label}:",
+            f"            {results}[K{label}] = v._name_",
+        ]
+        keyword = "elif"
+    elif check == "enum":
+        binds.append(f"    M{label} = {at['names']}")
+        body += [
+            f"        n = M{label}.get(id(v))",
+            "        if n is not None:",
+            f"            {results}[K{label}] = n",
+        ]
+        keyword = "elif"
+    elif check and check != "coerce":
+        body += [f"        if {_CHECKS[check]}:", f"            {results}[K{label}] = v"]
+        keyword = "elif"
+    if nullable:
+        body += [f"        {keyword} v is None:", f"            {results}[K{label}] = None"]
+        keyword = "elif"
+    if check == "coerce":
+        binds.append(f"    C{label} = {at['coercions']}; V{label} = _usual(C{label})")
+        body += [
+            f"        {keyword} type(v) is V{label} or"
+            " (v is not UNDEFINED and not isinstance(v, Exception)):",
+            "            try:",
+            f"                c = C{label}(v)",
+            "            except Exception:",
+            "                c = None",
+            "            if c is not None and c is not UNDEFINED:",
+            f"                {results}[K{label}] = c",
+            "            else:",
+            f"                {rest}",
+        ]
+        keyword = "elif"
+    if keyword == "if":
+        body.append(f"        {rest}")
+    else:
+        body += ["        else:", f"            {rest}"]
+    return binds, body
 
 
 def _factory(kinds: tuple[tuple[Any, ...], ...]) -> Callable[..., Callable[..., None]]:
     binds: list[str] = []
     body: list[str] = []
+    arguments = _RUN_ARGUMENTS[6:]
     for index, kind in enumerate(kinds):
+        step = f"step(self, S{index}, {arguments})"
+        if kind[0] in ("leaf", "id"):
+            leaf_binds, leaf_body = _leaf_step(
+                str(index),
+                kind,
+                {table: f"{table}[{index}]" for table in _TABLE},
+                "source",
+                "results",
+                f"rest(self, S{index}, v, {arguments})",
+            )
+            binds += leaf_binds
+            body += leaf_body
+            continue
         binds.append(f"    S{index} = steps[{index}]; K{index} = S{index}[0]")
-        rest = f"rest(self, S{index}, v, {_RUN_ARGUMENTS[6:]})"
-        step = f"step(self, S{index}, {_RUN_ARGUMENTS[6:]})"
         if kind[0] == "step":
             body.append(f"        {step}")
             continue
-        if kind[0] in ("attribute", "object", "call"):
-            binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
-            binds.append(f"    U{index} = []")  # the step's subplan, once known (`Memo`)
-            if kind[0] == "object":
-                binds.append(
-                    f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
-                    f" F{index} = P{index}.shape.field_type"
-                )
-                body += _object_step(index, kind[1], kind[2], kind[3], _RUN_ARGUMENTS[6:])
-            elif kind[0] == "attribute":
-                body += [
-                    "        if position_context is None:",
-                    f"            c = attribute(self, P{index}, D{index}, path, K{index},"
-                    f" parent_type, source, U{index})",
-                    "            if c is OFF_PATH:",
-                    f"                into(self, S{index}, {_RUN_ARGUMENTS[6:]})",
-                    "            else:",
-                    f"                results[K{index}] = c",
-                    "                if type(c) not in SETTLED and self.is_awaitable(c):",
-                    f"                    waiting.append(K{index})",
-                ]
-            else:
-                binds.append(f"    N{index} = to_nodes(D{index})")
-                body += [
-                    "        if position_context is None:",
-                    f"            c = call(self, P{index}, D{index}, N{index},"
-                    f" new_path((path, K{index}, parent_type.name)), source, U{index})",
-                    f"            results[K{index}] = c",
-                    "            if type(c) is COROUTINE or"
-                    " (type(c) not in SETTLED and self.is_awaitable(c)):",
-                    f"                waiting.append(K{index})",
-                ]
-            body += ["        else:", f"            {step}"]
-            continue
-        if kind[0] == "id":  # the resolver's own result, without its frame nor node_id's
-            binds.append(f"    R{index} = readers[{index}]")
-            binds.append(f"    O{index}, G{index} = ids[{index}]; N{index} = O{index}.__name__")
+        binds.append(f"    D{index} = S{index}[1]; P{index} = S{index}[{_STEP_PLAN[kind[0]]}]")
+        binds.append(f"    U{index} = []")  # the step's subplan, once known (`Memo`)
+        if kind[0] in ("object", "fold"):
+            binds.append(
+                f"    O{index} = P{index}.shape.origin; T{index} = P{index}.shape.object_type;"
+                f" F{index} = P{index}.shape.field_type"
+            )
+        if kind[0] == "object":
+            body += _object_step(index, kind[1], kind[2], kind[3], arguments)
+        elif kind[0] == "fold":
+            fold_binds, fold_body = _fold_step(index, kind, arguments)
+            binds += fold_binds
+            body += fold_body
+        elif kind[0] == "attribute":
             body += [
-                "        try:",
-                f"            if type(source) is O{index}:",
-                f"                n = source.{kind[1]}",
-                f"                v = G{index}(N{index}, n) if type(n) is str"
-                f" else R{index}(source)",
+                "        if position_context is None:",
+                f"            c = attribute(self, P{index}, D{index}, path, K{index},"
+                f" parent_type, source, U{index})",
+                "            if c is OFF_PATH:",
+                f"                into(self, S{index}, {arguments})",
                 "            else:",
-                f"                v = R{index}(source)",
-                "        except Exception:",
-                "            v = UNDEFINED",
-                "        if type(v) is str:",
-                f"            results[K{index}] = v",
-            ]
-            if kind[2]:
-                body += ["        elif v is None:", f"            results[K{index}] = None"]
-            body += ["        else:", f"            {rest}"]
-            continue
-        _leaf, attribute, check, nullable = kind
-        if attribute is None:
-            binds.append(f"    R{index} = readers[{index}]")
-            read = f"R{index}(source)"
-        else:
-            read = f"source.{attribute}"
-        body += [
-            "        try:",
-            f"            v = {read}",
-            "        except Exception:",
-            "            v = UNDEFINED",
-        ]
-        keyword = "if"
-        if check == "member":
-            binds.append(f"    E{index} = enums[{index}]")
-            body += [
-                f"        if type(v) is E{index}:",
-                f"            results[K{index}] = v._name_",
-            ]
-            keyword = "elif"
-        elif check == "enum":
-            binds.append(f"    M{index} = names[{index}]")
-            body += [
-                f"        n = M{index}.get(id(v))",
-                "        if n is not None:",
-                f"            results[K{index}] = n",
-            ]
-            keyword = "elif"
-        elif check and check != "coerce":
-            body += [f"        if {_CHECKS[check]}:", f"            results[K{index}] = v"]
-            keyword = "elif"
-        if nullable:
-            body += [f"        {keyword} v is None:", f"            results[K{index}] = None"]
-            keyword = "elif"
-        if check == "coerce":
-            binds.append(f"    C{index} = coercions[{index}]; V{index} = _usual(C{index})")
-            body += [
-                f"        {keyword} type(v) is V{index} or"
-                " (v is not UNDEFINED and not isinstance(v, Exception)):",
-                "            try:",
-                f"                c = C{index}(v)",
-                "            except Exception:",
-                "                c = None",
-                "            if c is not None and c is not UNDEFINED:",
                 f"                results[K{index}] = c",
-                "            else:",
-                f"                {rest}",
+                "                if type(c) not in SETTLED and self.is_awaitable(c):",
+                f"                    waiting.append(K{index})",
             ]
-            keyword = "elif"
-        if keyword == "if":
-            body.append(f"        {rest}")
         else:
-            body += ["        else:", f"            {rest}"]
+            binds.append(f"    N{index} = to_nodes(D{index})")
+            body += [
+                "        if position_context is None:",
+                f"            c = call(self, P{index}, D{index}, N{index},"
+                f" new_path((path, K{index}, parent_type.name)), source, U{index})",
+                f"            results[K{index}] = c",
+                "            if type(c) is COROUTINE or"
+                " (type(c) not in SETTLED and self.is_awaitable(c)):",
+                f"                waiting.append(K{index})",
+            ]
+        body += ["        else:", f"            {step}"]
     source = "\n".join(
         [
-            "def make(steps, readers, names, coercions, enums, ids):",
+            "def make(steps, readers, names, coercions, enums, ids, children):",
             *binds,
             f"    def run({_RUN_ARGUMENTS}):",
             *(body or ["        pass"]),
@@ -1347,7 +1501,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set = collected.grouped_field_set
         _PLANNED[id(grouped_field_set)] = (
             grouped_field_set,
-            _field_plans(return_type, grouped_field_set),
+            _field_plans(return_type, grouped_field_set, self._subplan),
         )
         return collected
 
@@ -1401,7 +1555,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and _same_fields(known[1], grouped_field_set)
         ):
             return known[1]
-        plan = _field_plans(root_type, grouped_field_set)
+        plan = _field_plans(root_type, grouped_field_set, self._subplan)
         if all(
             details.fragment_variable_values is None and details.defer_usage is None
             for field_details in grouped_field_set.values()
@@ -1466,7 +1620,7 @@ class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any],
         waiting: list[str],
     ) -> None:
-        """A field other than a leaf (see `_runner`): a `Call`, an `Attribute`, or
+        """A field other than a leaf (see `_planned_run`): a `Call`, an `Attribute`, or
         graphql-core's `execute_field` at its path."""
         name, details, _leaf, attribute, call = step
         if position_context is None:

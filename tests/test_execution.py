@@ -80,6 +80,16 @@ class Part(Named):
             raise ValueError("late")
         return self.weight
 
+    @strawberry.field
+    def eventually(self) -> str:  # a method returning an awaitable that may fail: a leaf
+        async def value() -> str:
+            await asyncio.sleep(0)
+            if self.weight == 13:
+                raise ValueError("never")
+            return self.name
+
+        return value()  # type: ignore[return-value]
+
 
 class Stamp(FieldExtension, Lean):
     """Gives the body a `stamp` of its source, as RequiresScope gives its grant; refuses
@@ -157,6 +167,10 @@ class Thing(Named):
     twin: Part | None = None
     strict_twin: Part = strawberry.field(default_factory=lambda: Part(name="u", weight=0))
     cast_twin: Part | None = None
+    # objects whose fields run in their parent's code (folded): one holding a null in its
+    # non-null field, and one that may not be null holding it too
+    nameless: Part | None = None
+    strict_nameless: Part = strawberry.field(default_factory=lambda: Part(name="v", weight=0))
     # a Part cast (strawberry.cast) to another type: not a Part for strawberry's check,
     # alone and in a list
     odd_twin: Part | None = None
@@ -374,6 +388,7 @@ THINGS = [
         since=date(2026, 12, 7),
         tags=["x", "y"],
         twin=part("t1", 1),
+        nameless=part("n1", 1),
         cast_twin=strawberry.cast(Part, part("c1", 1)),
         strict_tags=["s"],
         odd_parts=[part("o0", 0)],
@@ -395,13 +410,22 @@ THINGS = [
         flag=1,
         strict_parts=[part("q2", 2), None],
         twin=part("t13", 13),
+        nameless=Part(name=None, weight=2),  # type: ignore[arg-type]
         strict_twin=part("u13", 13),
         odd_twin=strawberry.cast(Other, part("o1", 1)),
         moment=LookupError("held as a value"),
         odd_parts=[part("o2", 2), strawberry.cast(Other, part("o3", 3))],
     ),
     thing("c", 3, required=None, ratio=float("nan"), tone=None),
-    thing("d", 4, tint="not-a-color", count=-(2**31), note=7, moment=date(2026, 12, 7)),
+    thing(
+        "d",
+        4,
+        tint="not-a-color",
+        count=-(2**31),
+        note=7,
+        moment=date(2026, 12, 7),
+        strict_nameless=Part(name=None, weight=4),  # type: ignore[arg-type]
+    ),
 ]
 
 
@@ -474,6 +498,17 @@ QUERIES = {
         name twin { name heavy } t2: twin { laterWeight } castTwin { name } } }""",
     "an error inside a non-null attribute object nulls up": "{ broken { strictTwin { name } }"
     " things { name strictTwin { name heavy } } }",
+    "folded objects: aliases, fragments, literal directives, __typename": """{ things {
+        name twin { n: name w: weight ... on Part { heavy } ...pn } t3: twin { __typename name }
+        spare @include(if: true) { name weight @skip(if: true) n2: name } } }
+        fragment pn on Named { name }""",
+    "a null in a non-null field of a folded object": "{ things { name nameless { name weight"
+    " } } broken { name strictNameless { weight name } } }",
+    "waiting and failing inside a folded object": "{ things { name twin { eventually name }"
+    " spare { eventually } } }",
+    "folded objects under directives that read variables": """query($yes: Boolean!,
+        $no: Boolean!) { things { twin { name @include(if: $yes) weight @skip(if: $yes) }
+        spare @include(if: $no) { name } nameless { name } } }""",
     "an attribute holding another type": "{ things { name wrong { name } } }",
     "a null item where none may be": "{ things { name strictParts { name } } }",
     "fragments inside attribute objects": "{ things { spare { ... on Part { weight } ...n }"
@@ -585,10 +620,10 @@ def test_the_corners_are_really_exercised() -> None:
 
 
 def test_lean_resolvers_are_really_called_and_fail_at_their_path() -> None:
-    # the 5 of Query, 15 of Thing and 2 of Part without arguments; Thing's `ready`,
+    # the 5 of Query, 15 of Thing and 3 of Part without arguments; Thing's `ready`,
     # `stamped`, `stampedLater`, `inside`, `kids`, `badge`, `badges`, `shade`, `hue`,
     # `scaled` and `codes` with theirs (not `upper`: not Lean)
-    assert LEAN == 33
+    assert LEAN == 34
     lean = answer(FAST, QUERIES["lean resolvers, async, with their errors"])
     assert lean["data"]["things"][0] == {"fetched": "aa", "where": "where@a", "w2": "w2@a"}
     assert lean["errors"] == [("gone", ("things", 1, "fetched"))]
@@ -805,6 +840,61 @@ def test_attribute_objects_take_their_path_and_their_corners_happen() -> None:
     strict = answer(FAST, QUERIES["a null item where none may be"])
     assert strict["data"] is None
     assert strict["errors"][0][1] == ("things", 1, "strictParts", 1)
+
+
+def test_small_objects_run_in_their_parents_code() -> None:
+    """An object read as an attribute whose fields are all leaves is completed in its
+    parent's generated function (no `run` of its own), in an operation that collects
+    alike; its errors, nulls, awaited fields and aliases come out as graphql-core's."""
+    import sys
+
+    from schema import execution
+
+    def runs(query: str) -> int:
+        counted = 0
+
+        def count(frame: Any, event: str, _arg: Any) -> None:
+            nonlocal counted
+            code = frame.f_code
+            if event == "call" and code.co_filename == "<schema.execution field set>":
+                counted += code.co_name == "run"  # (not `make`: each request parses anew)
+
+        sys.setprofile(count)
+        try:
+            answer(FAST, query)
+        finally:
+            sys.setprofile(None)
+        return counted
+
+    # the root's and the two things' field sets: not the twins', folded into the things'
+    assert runs("{ things { name twin { name weight } } }") == 3
+    # not folded: a field that is not a leaf inside, a directive reading a variable
+    assert runs("{ things { name twin { __typename name } } }") == 5
+    assert runs("query($yes: Boolean!) { things { twin { name @include(if: $yes) } } }") == 5
+    folded = [
+        kind
+        for _fields, plan in execution._PLANNED.values()
+        for kind in plan.kinds
+        if kind[0] == "fold"
+    ]
+    name_and_weight = (("leaf", "name", "str", False), ("leaf", "weight", "int", False))
+    assert ("fold", "twin", True, True, name_and_weight) in folded
+    aliased = answer(
+        FAST, QUERIES["folded objects: aliases, fragments, literal directives, __typename"]
+    )
+    assert aliased["data"]["things"][0]["twin"] == {"n": "t1", "w": 1, "heavy": "no", "name": "t1"}
+    assert aliased["data"]["things"][1]["twin"] is None
+    assert aliased["errors"] == [("too heavy", ("things", 1, "twin", "heavy"))]
+    nulls = answer(FAST, QUERIES["a null in a non-null field of a folded object"])
+    assert nulls["data"]["things"][1] == {"name": "b", "nameless": None}
+    assert nulls["data"]["broken"][1] is None  # a non-null object: nulls up to the item
+    assert {path for _message, path in nulls["errors"]} == {
+        ("things", 1, "nameless", "name"),
+        ("broken", 1, "strictNameless", "name"),
+    }
+    waited = answer(FAST, QUERIES["waiting and failing inside a folded object"])
+    assert waited["data"]["things"][0]["twin"] == {"eventually": "t1", "name": "t1"}
+    assert waited["errors"] == [("never", ("things", 1, "twin", "eventually"))]
 
 
 def test_leaves_take_the_short_path_and_other_fields_do_not() -> None:
@@ -1048,9 +1138,9 @@ def test_root_fields_planned_once_per_document(monkeypatch: pytest.MonkeyPatch) 
     planned: list[list[str]] = []
     field_plans = execution._field_plans
 
-    def counting(parent_type: GraphQLObjectType, fields: Any) -> Any:
+    def counting(parent_type: GraphQLObjectType, fields: Any, *rest: Any) -> Any:
         planned.append(list(fields))
-        return field_plans(parent_type, fields)
+        return field_plans(parent_type, fields, *rest)
 
     monkeypatch.setattr(execution, "_field_plans", counting)
     run = _data_of
