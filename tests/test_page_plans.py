@@ -1,0 +1,119 @@
+"""PostgreSQL's work for the pages of "latest N per parent" lists (persistence/paging.py
+`_lateral_rows`), read from the plans it runs (EXPLAIN ANALYZE): a labelled column of the
+listed row (a correlated subquery: a result's held kinds, a statement's payments) is
+computed once per listed row, not once per row of the list joined to it (a result's
+components, a statement's lines). PostgreSQL only: skipped without TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain.access import PatientGrant
+from domain.paging import Page
+from domain.scopes import RecordArea
+from persistence import raw
+from persistence.db import create_engine, reading_engine, session_factory
+from persistence.paging import RowPages
+from persistence.queries import billing, people, results
+from tests.conftest import NOW, Database, make_database
+from tests.test_raw_rows import driver_of, grants_of
+
+
+@pytest.fixture(scope="module")
+async def database(
+    tmp_path_factory: pytest.TempPathFactory, dataset_dir: Path
+) -> AsyncIterator[Database]:
+    db = await make_database("postgres", tmp_path_factory.mktemp("plans"), dataset_dir)
+    yield db
+    if db.drop:
+        await db.drop()
+
+
+@pytest.fixture
+async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database.url)
+    yield engine
+    await engine.dispose()
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
+
+
+async def _plan(session: AsyncSession, read: RowPages[Any]) -> tuple[dict[str, Any], int]:
+    """The plan PostgreSQL ran `read` with (a generic plan, as every request's connection
+    has them) and how many rows it returned."""
+    dialect = session.get_bind().dialect
+    compiled = raw._compile(read.statement, dialect)
+    assert compiled is not None
+    arguments = []
+    for parameter in compiled.parameters:
+        value = read.values.get(parameter.name, parameter.constant)
+        arguments.append(value if parameter.process is None else parameter.process(value))
+    driver = await driver_of(session)
+    explained = await driver.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.sql}", *arguments)
+    [top] = json.loads(explained) if isinstance(explained, str) else explained
+    return top["Plan"], top["Plan"]["Actual Rows"]
+
+
+def _subplan_runs(plan: dict[str, Any]) -> int:
+    return sum(
+        node["Actual Loops"]
+        for node in _nodes(plan)
+        if node.get("Parent Relationship") == "SubPlan"
+    )
+
+
+async def _most_joined(session: AsyncSession, sql: str) -> str:
+    """The account whose patient has the most joined rows (`sql`: its count per account)."""
+    row = (await session.execute(text(sql))).first()
+    assert row is not None
+    return str(row[0])
+
+
+Reading = tuple[RecordArea, Callable[[list[PatientGrant]], RowPages[Any]], str]
+READS: dict[str, Reading] = {
+    # a result's held kinds, beside its components
+    "results": (
+        RecordArea.RESULTS,
+        lambda grants: results.result_read("postgresql", grants, Page(10)),
+        """SELECT a.id FROM accounts a JOIN results r ON r.patient_id = a.patient_id
+           JOIN result_components c ON c.result_id = r.id
+           GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1""",
+    ),
+    # a statement's payments, beside its lines
+    "statements": (
+        RecordArea.BILLING,
+        lambda grants: billing.statement_read("postgresql", grants, Page(10)),
+        """SELECT a.id FROM accounts a JOIN statements s ON s.guarantor_patient_id = a.patient_id
+           JOIN statement_line_items l ON l.statement_id = s.id
+           GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1""",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", READS)
+async def test_a_listed_rows_own_subquery_runs_once_per_listed_row(
+    engine: AsyncEngine, name: str
+) -> None:
+    area, read_of, most = READS[name]
+    async with session_factory(reading_engine(engine))() as session:
+        account_id = await _most_joined(session, most)
+        principal, _ = await people.principal_for(session, account_id, NOW)
+        assert principal is not None
+        read = read_of(grants_of(principal, area))
+        rows = await raw.rows(session, read.statement, read.values)
+        listed = len({row[0] for row in rows})
+        assert len(rows) > listed > 1  # the joined list repeats each listed row
+        plan, returned = await _plan(session, read)
+        assert returned == len(rows)
+        assert _subplan_runs(plan) == listed
