@@ -267,11 +267,13 @@ async def row_pages_per_parent(
 
     `query` builds the select of the listed table (its filters; table columns, not mapped
     attributes); `columns` are what each row of the statement holds, the listed table's
-    primary key first; `joined`: (table, on clause) pairs outer-joined to each row (a
-    joined list repeats the row: consecutive rows of one key make one `make`), `each_row`
-    is told every row (a loader primes the loaders of what came joined); `children` collects
-    a joined list in this loop (see `Children`). The statement is built once per `shape`
-    (and dialect, cursor or not) and process.
+    primary key first, a labelled expression among them (`.label(...)`, e.g. a correlated
+    subquery) of the listed row alone (on PostgreSQL it is computed once per listed row,
+    not once per row of a joined list); `joined`: (table, on clause) pairs outer-joined to
+    each row (a joined list repeats the row: consecutive rows of one key make one `make`),
+    `each_row` is told every row (a loader primes the loaders of what came joined);
+    `children` collects a joined list in this loop (see `Children`). The statement is built
+    once per `shape` (and dialect, cursor or not) and process.
 
     `row_pages` is the same read as a statement and its values, the pages made from its
     rows afterwards (`RowPages.pages`): a batch can then run it in one statement with
@@ -564,9 +566,12 @@ def _first_per_parent(
         .render_derived(name="page_parents")
     )
     rank = func.row_number().over(order_by=sort.order_by()).label("rank")
+    numbered = query.with_only_columns(key, rank, *also, maintain_column_froms=True)
+    if also and len(numbered.get_final_froms()) != len(query.get_final_froms()):
+        # it would be joined to every row of the list, silently
+        raise ValueError("a labelled column of a page reads a table its query does not")
     top = (
-        query.with_only_columns(key, rank, *also, maintain_column_froms=True)
-        .where(parent == parents.c.parent_id)
+        numbered.where(parent == parents.c.parent_id)
         .correlate(parents)  # the listed table is its own, not the outer query's
         .order_by(*sort.order_by())
         .limit(bindparam("page_limit", type_=Integer()))

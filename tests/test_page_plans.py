@@ -2,7 +2,8 @@
 `_lateral_rows`), read from the plans it runs (EXPLAIN ANALYZE): a labelled column of the
 listed row (a correlated subquery: a result's held kinds, a statement's payments) is
 computed once per listed row, not once per row of the list joined to it (a result's
-components, a statement's lines). PostgreSQL only: skipped without TEST_DATABASE_URL."""
+components, a statement's lines); one reading another table is refused. The plans are
+PostgreSQL's: skipped without TEST_DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.access import PatientGrant
 from domain.paging import Page
 from domain.scopes import RecordArea
+from persistence import models as m
 from persistence import raw
 from persistence.db import create_engine, reading_engine, session_factory
-from persistence.paging import RowPages
+from persistence.paging import RowPages, row_pages
 from persistence.queries import billing, people, results
 from tests.conftest import NOW, Database, make_database
 from tests.test_raw_rows import driver_of, grants_of
@@ -117,3 +119,20 @@ async def test_a_listed_rows_own_subquery_runs_once_per_listed_row(
         plan, returned = await _plan(session, read)
         assert returned == len(rows)
         assert _subplan_runs(plan) == listed
+
+
+def test_a_labelled_column_reading_another_table_is_refused() -> None:
+    """Computed in the LATERAL, it would join that table to every listed row."""
+    r, rc = m.Result.__table__, m.ResultComponent.__table__
+    with pytest.raises(ValueError, match="labelled column"):
+        row_pages(
+            "postgresql",
+            lambda: select(r),
+            r.c.patient_id,
+            ["pat-1"],
+            results.RESULT_SORT,
+            Page(3),
+            shape="a labelled column of another table",
+            columns=[r.c.id, rc.c.name.label("component_name")],
+            make=tuple,
+        )
