@@ -2,8 +2,9 @@
 `_lateral_rows`), read from the plans it runs (EXPLAIN ANALYZE): a labelled column of the
 listed row (a correlated subquery: a result's held kinds, a statement's payments) is
 computed once per listed row, not once per row of the list joined to it (a result's
-components, a statement's lines); one reading another table is refused. The plans are
-PostgreSQL's: skipped without TEST_DATABASE_URL."""
+components, a statement's lines); one reading another table is refused. And a result's
+own columns come on its first row only (its other components' rows have them NULL), for
+the same pages. PostgreSQL's: skipped without TEST_DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -135,4 +136,38 @@ def test_a_labelled_column_reading_another_table_is_refused() -> None:
             shape="a labelled column of another table",
             columns=[r.c.id, rc.c.name.label("component_name")],
             make=tuple,
+        )
+
+
+async def test_a_results_columns_come_on_its_first_row_only_and_make_the_same_pages(
+    engine: AsyncEngine,
+) -> None:
+    """With its components collected (`Children`), a result's own columns are sent on its
+    first row alone (NULL on its other components' rows): the same pages, the same
+    components, as the read that repeats them on every row."""
+    _, _, most = READS["results"]
+    async with session_factory(reading_engine(engine))() as session:
+        account_id = await _most_joined(session, most)
+        principal, _ = await people.principal_for(session, account_id, NOW)
+        assert principal is not None
+        grants = grants_of(principal, RecordArea.RESULTS)
+        components = results.components()
+        read = results.result_read("postgresql", grants, Page(10), with_components=components)
+        rows = await raw.rows(session, read.statement, read.values)
+        at = components.at
+        firsts = [i for i, row in enumerate(rows) if i == 0 or row[0] != rows[i - 1][0]]
+        later = [row for i, row in enumerate(rows) if i not in firsts]
+        assert later, "some result has several components"
+        assert all(value is None for row in later for value in row[1:at])
+        assert all(rows[i][1] is not None for i in firsts)  # its patient, on its first row
+        repeated = results.result_read("postgresql", grants, Page(10))
+        again = await raw.rows(session, repeated.statement, repeated.values)
+        assert [row[0] for row in again] == [row[0] for row in rows]
+        assert [tuple(row[at:]) for row in again] == [tuple(row[at:]) for row in rows]
+        assert read.pages(rows) == repeated.pages(again)
+        assert components.of
+        assert all(
+            [tuple(c) for c in components.of[r[0]]]
+            == [tuple(row[at:]) for row in again if row[0] == r[0] and row[at] is not None]
+            for r in again
         )
