@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,22 +24,14 @@ from persistence import raw
 from persistence.db import create_engine, reading_engine, session_factory
 from persistence.paging import RowPages, row_pages
 from persistence.queries import billing, people, results
-from tests.conftest import NOW, Database, make_database
-from tests.test_raw_rows import driver_of, grants_of
+from tests.conftest import NOW, Database
 
-
-@pytest.fixture(scope="module")
-async def database(
-    tmp_path_factory: pytest.TempPathFactory, dataset_dir: Path
-) -> AsyncIterator[Database]:
-    db = await make_database("postgres", tmp_path_factory.mktemp("plans"), dataset_dir)
-    yield db
-    if db.drop:
-        await db.drop()
+# `database`: a seeded PostgreSQL database of this module's own (test_raw_rows' fixture)
+from tests.test_raw_rows import database, driver_of, grants_of  # noqa: F401
 
 
 @pytest.fixture
-async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
+async def engine(database: Database) -> AsyncIterator[AsyncEngine]:  # noqa: F811
     engine = create_engine(database.url)
     yield engine
     await engine.dispose()
