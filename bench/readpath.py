@@ -55,7 +55,8 @@ async def _dashboard(session: AsyncSession, account_id: str, patient_id: str) ->
     joined = appointments.ProvidersAndDepartments()
     await appointments.appointment_pages(session, [grant], Page(100, None, "UPCOMING"), now, joined)
     grant = _grant(account_id, patient_id, RecordArea.RESULTS)
-    await results.result_pages(session, [grant], Page(10), lambda _row: None)
+    components = results.components()  # as the loader reads them (loaders/results.py)
+    await results.result_pages(session, [grant], Page(10), with_components=components)
     grant = _grant(account_id, patient_id, RecordArea.MESSAGES)
     page = messages.ThreadPage(5, None, None, 3)
     await messages.thread_pages(session, [grant], page, lambda _row: None)
@@ -79,7 +80,7 @@ async def _dashboard_together(session: AsyncSession, account_id: str, patient_id
             "postgresql",
             [_grant(account_id, patient_id, RecordArea.RESULTS)],
             Page(10),
-            lambda _row: None,
+            with_components=results.components(),
         ),
         messages.thread_read(
             "postgresql",

@@ -24,8 +24,11 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     func,
     inspect,
+    literal_column,
+    null,
     or_,
     select,
     true,
@@ -35,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.sql.elements import KeyedColumnElement, Label
 from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
 from domain.paging import (
@@ -267,11 +270,16 @@ async def row_pages_per_parent(
 
     `query` builds the select of the listed table (its filters; table columns, not mapped
     attributes); `columns` are what each row of the statement holds, the listed table's
-    primary key first; `joined`: (table, on clause) pairs outer-joined to each row (a
-    joined list repeats the row: consecutive rows of one key make one `make`), `each_row`
-    is told every row (a loader primes the loaders of what came joined); `children` collects
-    a joined list in this loop (see `Children`). The statement is built once per `shape`
-    (and dialect, cursor or not) and process.
+    primary key first, a labelled expression among them (`.label(...)`, e.g. a correlated
+    subquery) of the listed row alone (on PostgreSQL it is computed once per listed row,
+    not once per row of a joined list); `joined`: (table, on clause) pairs outer-joined to
+    each row (a joined list repeats the row: consecutive rows of one key make one `make`),
+    `each_row` is told every row (a loader primes the loaders of what came joined);
+    `children` collects a joined list in this loop (see `Children`): with it (and `then_by`)
+    the columns before `children.at` are read from a listed row's first row alone, and on
+    PostgreSQL its other rows have them NULL (the key excepted; `each_row` must not read
+    them). The statement is built once per `shape` (and dialect, cursor or not, children or
+    not) and process.
 
     `row_pages` is the same read as a statement and its values, the pages made from its
     rows afterwards (`RowPages.pages`): a batch can then run it in one statement with
@@ -326,11 +334,17 @@ def row_pages(
     if page.after is not None:
         values.update({f"page_after_{i}": v for i, v in enumerate(page.after)})
     postgres = dialect == "postgresql"
-    key = (shape, id(sort), page.after is not None, postgres)
+    # With `children`, only a listed row's first row is read for anything before them.
+    once = children.at if children is not None and then_by else 0
+    key = (shape, id(sort), page.after is not None, postgres, once)
     stmt = _ROW_STATEMENTS.get(key)
     if stmt is None:
-        build = _lateral_rows if postgres else _ranked_rows
-        stmt = build(query(), columns, parent, sort, page.after is not None, joined)
+        if postgres:
+            stmt = _lateral_rows(
+                query(), columns, parent, sort, page.after is not None, joined, then_by, once
+            )
+        else:
+            stmt = _ranked_rows(query(), columns, parent, sort, page.after is not None, joined)
         stmt = stmt.order_by(*then_by)
         _ROW_STATEMENTS[key] = stmt
     return RowPages(stmt, values, parent.key, parents, page.first, sort, make, each_row, children)
@@ -469,6 +483,8 @@ def _lateral_rows(
     sort: SortKey,
     after: bool,
     joined: Sequence[tuple[FromClause, ColumnElement[bool]]],
+    then_by: Sequence[Any] = (),
+    once: int = 0,
 ) -> Select[Any]:
     """PostgreSQL: the first rows of each parent as `unnest(:parents) CROSS JOIN LATERAL
     (… ORDER BY … LIMIT :limit)`, an index walk per parent that stops at the limit. The
@@ -479,11 +495,32 @@ def _lateral_rows(
     if after:
         query = query.where(sort.after_cursor())
     key = columns[0]
-    parents, top = _first_per_parent(query, key, parent, sort)
+    # A labelled expression among the columns (a correlated subquery: a result's held
+    # kinds, a statement's payments) is of the listed row alone: computed in the LATERAL,
+    # once per listed row, instead of once per row of the joined list (a result's
+    # components: 67 subquery runs a dashboard for 11 results, ~10 % of PostgreSQL's CPU
+    # for the dashboard's lists).
+    own = [column for column in columns if isinstance(column, Label)]
+    parents, top = _first_per_parent(query, key, parent, sort, own)
     joins = parents.join(top, true()).join(key.table, key == top.c[key.key])
     for other, on in joined:
         joins = joins.outerjoin(other, on)
-    return select(*columns).select_from(joins).order_by(parents.c.parent_id, top.c.rank)
+    selected = [top.c[column.name] if isinstance(column, Label) else column for column in columns]
+    if once > 1:
+        # Columns 1 to `once` (the listed row's but its key) only on its first row, NULL on
+        # the others of its joined list (`then_by`'s order): a result's 13 columns came
+        # again with each of its components, 67 rows a dashboard for 11 results, each
+        # value sent, aggregated and decoded (3 timestamps a row) for nothing; `make`
+        # reads the first row alone (`RowPages.pages`). One window, over the order the
+        # statement sorts by anyway.
+        first = func.row_number().over(
+            partition_by=(parents.c.parent_id, top.c.rank), order_by=list(then_by)
+        )
+        selected[1:once] = [
+            case((first == literal_column("1"), column), else_=null()).label(f"once_{i}")
+            for i, column in enumerate(selected[1:once], start=1)
+        ]
+    return select(*selected).select_from(joins).order_by(parents.c.parent_id, top.c.rank)
 
 
 def fields_of(table: FromClause, fields: Sequence[str]) -> list[Any]:
@@ -546,18 +583,23 @@ def _lateral(
     return stmt.order_by(parents.c.parent_id, top.c.rank, *then_by)
 
 
-def _first_per_parent(query: Select[Any], key: Any, parent: Any, sort: SortKey) -> tuple[Any, Any]:
+def _first_per_parent(
+    query: Select[Any], key: Any, parent: Any, sort: SortKey, also: Sequence[Label[Any]] = ()
+) -> tuple[Any, Any]:
     """`unnest(:page_parents)`, and LATERAL to it the keys of each parent's first
-    `:page_limit` rows of `query` in `sort` order, numbered (`rank`)."""
+    `:page_limit` rows of `query` in `sort` order, numbered (`rank`), with `also`."""
     parents = (
         func.unnest(bindparam("page_parents", type_=ARRAY(parent.type)))
         .table_valued("parent_id")
         .render_derived(name="page_parents")
     )
     rank = func.row_number().over(order_by=sort.order_by()).label("rank")
+    numbered = query.with_only_columns(key, rank, *also, maintain_column_froms=True)
+    if also and len(numbered.get_final_froms()) != len(query.get_final_froms()):
+        # it would be joined to every row of the list, silently
+        raise ValueError("a labelled column of a page reads a table its query does not")
     top = (
-        query.with_only_columns(key, rank, maintain_column_froms=True)
-        .where(parent == parents.c.parent_id)
+        numbered.where(parent == parents.c.parent_id)
         .correlate(parents)  # the listed table is its own, not the outer query's
         .order_by(*sort.order_by())
         .limit(bindparam("page_limit", type_=Integer()))
