@@ -400,6 +400,15 @@ class SocketContext(Context):
         gathering.leave()
         return None if gathering.all_in() is None else gathering
 
+    async def write_event_audit(self) -> None:
+        """The event's audit, written durably before it is sent: with the rest of its
+        gathering (one INSERT for the deliveries of one event to one viewer)."""
+        entries = self.take_event_audit()
+        services = self.services
+        gathered = self.leave_gathering()
+        # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
+        await services.audit.write_together(entries, services.read_sessions, gathered)
+
     def end_event(self) -> None:
         """Between events the connection keeps nothing of the last one's reads."""
         self.leave_gathering()
