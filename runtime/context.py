@@ -295,7 +295,8 @@ class Context:
         self._audit.setdefault((account_id, patient_id, acting_as, action), set()).add(object_type)
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:
-        address = self.request.client.host if self.request and self.request.client else None
+        client = self.request.client if self.request else None  # a property: built per call
+        address = client.host if client else None
         operation = operation[:OPERATION_LENGTH]
         actor_name = self.actor_name[:ACTOR_NAME_LENGTH]
         refused = [

@@ -199,7 +199,9 @@ async def _taken(info: Info, ctx: SocketContext) -> Executed:
     if view is None:
         return None
     future = _alike(view, info.operation, info.variable_values)
-    return None if future is None else await asyncio.shield(future)
+    if future is None:
+        return None
+    return future.result() if future.done() else await asyncio.shield(future)
 
 
 async def _send_taken(

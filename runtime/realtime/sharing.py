@@ -117,6 +117,8 @@ class EventViews:
         self._forget(now)
         shared = self._views.get(key)
         if shared is not None:
+            if shared.done() and not shared.cancelled() and shared.exception() is None:
+                return shared.result()  # loaded: what awaiting it would give, without a shield
             try:
                 return await asyncio.shield(shared)
             except Exception:  # noqa: S110 (the first loader's failure: load ourselves)

@@ -38,11 +38,13 @@ WATCH = """subscription Alike($patientId: ID) {
 
 class Peer:
     """The client's end of an ASGI WebSocket connection to `Sockets`; `broken`: its
-    transport fails every send after the handshake, as a socket the client dropped."""
+    transport fails every send, as a socket the client dropped; `held`: each send waits
+    until it is set, as a client that does not read (its transport paused)."""
 
     def __init__(self, app: Sockets, protocol: str, request_id: str) -> None:
         self.protocol = protocol
         self.broken = False
+        self.held: asyncio.Event | None = None
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         scope = {
@@ -59,6 +61,8 @@ class Peer:
     async def _send(self, message: MutableMapping[str, Any]) -> None:
         if self.broken and message["type"] == "websocket.send":
             raise OSError("the client is gone")  # as uvicorn's ClientDisconnected
+        if self.held is not None and message["type"] == "websocket.send":
+            await self.held.wait()
         await self.sent.put(dict(message))
         if message["type"] == "websocket.close":
             self.inbox.put_nowait({"type": "websocket.disconnect", "code": message["code"]})
@@ -131,8 +135,8 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
     both protocols. One event: graphql-core executes it once and strawberry's per-result
     pipeline runs once (both ran for each subscription before); every client gets the whole
     answer under its own operation id, in its protocol's message; each delivery has its own
-    audit row; a socket the client dropped does not stop the others; a connection whose
-    token has expired gets nothing of it."""
+    audit row; a socket the client dropped, or one that does not take its frame, holds
+    nobody back; a connection whose token has expired gets nothing of it."""
     executions: list[object] = []
     per_result: list[object] = []
     execute = SharedEventExecution.execute_operation
@@ -166,6 +170,8 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
     assert [e["extensions"]["code"] for e in ended["payload"]["errors"]] == ["UNAUTHENTICATED"]
     assert await expiring.message() == {"id": "op-x", "type": "complete"}
     dropped.broken = True
+    slow = peers[5]
+    slow.held = asyncio.Event()
     executions.clear()  # the subscriptions' start
     per_result.clear()
 
@@ -174,7 +180,11 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
         10**9, EventKind.MESSAGE_RECEIVED, message_id, people.mia, committed=time.perf_counter()
     )
     await services.realtime.broker.publish([event])
-    answers = {n: await peer.message() for n, peer in enumerate(peers) if peer is not dropped}
+    answers = {
+        n: await peer.message() for n, peer in enumerate(peers) if peer not in (dropped, slow)
+    }
+    slow.held.set()  # the others did not wait for it; its frame was not lost
+    answers[5] = await slow.message()
 
     data = answers[0]["payload"]["data"]
     assert data["messageReceived"]["seq"] == str(10**9)
