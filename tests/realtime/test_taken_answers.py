@@ -22,7 +22,6 @@ from sqlalchemy import select
 from domain.events import EventKind
 from domain.realtime import BusEvent
 from persistence import models as m
-from persistence.db import create_engine, session_factory
 from portal.api import schema
 from portal.errors import PortalErrors
 from portal.sockets import LEGACY_WS, TRANSPORT_WS, Sockets
@@ -70,7 +69,7 @@ class Peer:
     def send(self, message: object) -> None:
         self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(message)})
 
-    async def message(self, within: float = 5) -> dict[str, Any]:
+    async def message(self, within: float = 10) -> dict[str, Any]:
         sent = await asyncio.wait_for(self.sent.get(), within)
         assert sent["type"] == "websocket.send", sent
         decoded: dict[str, Any] = json.loads(sent["text"])
@@ -78,7 +77,7 @@ class Peer:
 
     async def subscribe(self, authorization: str, op_id: str, variables: object) -> None:
         self.send({"type": "connection_init", "payload": {"authorization": authorization}})
-        assert (await asyncio.wait_for(self.sent.get(), 5))["type"] == "websocket.accept"
+        assert (await asyncio.wait_for(self.sent.get(), 10))["type"] == "websocket.accept"
         assert (await self.message())["type"] == "connection_ack"
         start = "subscribe" if self.protocol == TRANSPORT_WS else "start"
         payload = {"query": WATCH, "variables": variables}
@@ -96,37 +95,29 @@ async def services(live_db: Database) -> AsyncIterator[Services]:
     await built.engine.dispose()
 
 
-async def _message_of(url: str, patient_id: str) -> str:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            found = await session.scalar(
-                select(m.Message.id)
-                .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
-                .where(m.MessageThread.patient_id == patient_id)
-                .order_by(m.Message.id)
-                .limit(1)
-            )
-    finally:
-        await engine.dispose()
+async def _message_of(services: Services, patient_id: str) -> str:
+    async with services.session() as session:
+        found = await session.scalar(
+            select(m.Message.id)
+            .join(m.MessageThread, m.MessageThread.id == m.Message.thread_id)
+            .where(m.MessageThread.patient_id == patient_id)
+            .order_by(m.Message.id)
+            .limit(1)
+        )
     assert found is not None
     return str(found)
 
 
-async def _delivery_rows(url: str) -> list[str | None]:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            stmt = select(m.AuditEvent.request_id).where(
-                m.AuditEvent.operation == "Alike", m.AuditEvent.action == "read"
-            )
-            return list((await session.scalars(stmt)).all())
-    finally:
-        await engine.dispose()
+async def _delivery_rows(services: Services) -> list[str | None]:
+    """The connections (request ids) of the deliveries' audit rows."""
+    async with services.session() as session:
+        stmt = select(m.AuditEvent.request_id).where(
+            m.AuditEvent.operation == "Alike", m.AuditEvent.action == "read"
+        )
+        return list((await session.scalars(stmt)).all())
 
 
 async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_frame(
-    live_db: Database,
     services: Services,
     people: Family,
     monkeypatch: pytest.MonkeyPatch,
@@ -161,7 +152,7 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
     for n, peer in enumerate(peers):
         await peer.subscribe(authorization, f"op-{n}", variables)
     expiring = Peer(app, TRANSPORT_WS, "conn-expiring")
-    short = token_for(ACCOUNTS["alex"], ttl=timedelta(seconds=1))
+    short = token_for(ACCOUNTS["alex"], ttl=timedelta(seconds=3))
     await expiring.subscribe(f"Bearer {short}", "op-x", variables)
     dropped = peers[3]
     # The short token expires: UNAUTHENTICATED, then complete; it gets nothing after.
@@ -175,7 +166,7 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
     executions.clear()  # the subscriptions' start
     per_result.clear()
 
-    message_id = await _message_of(live_db.url, people.mia)
+    message_id = await _message_of(services, people.mia)
     event = BusEvent(
         10**9, EventKind.MESSAGE_RECEIVED, message_id, people.mia, committed=time.perf_counter()
     )
@@ -198,7 +189,7 @@ async def test_alike_subscriptions_execute_once_and_each_sends_its_own_audited_f
     with pytest.raises(TimeoutError):
         await expiring.message(within=0.3)
 
-    rows = await _delivery_rows(live_db.url)
+    rows = await _delivery_rows(services)
     assert sorted(r for r in rows if r != "conn-3") == sorted(f"conn-{n}" for n in answers)
     for peer in [*peers, expiring]:
         await peer.end()
