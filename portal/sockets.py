@@ -48,6 +48,7 @@ from portal.http import decode_json
 from portal.websocket import connect, disconnected, frame_of
 from runtime import metrics
 from runtime.context import SocketContext
+from runtime.realtime.sharing import operation_sender
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable
@@ -245,7 +246,10 @@ class Socket:
         self, op_id: str, query: str, variables: dict[str, Any] | None, name: str | None
     ) -> None:
         """An operation's task: its results sent as they come, then its end as the protocol
-        says it (one frame for both protocols: it is kept for the subscription's life)."""
+        says it (one frame for both protocols: it is kept for the subscription's life).
+        An answer taken from an alike subscription is sent by the subscription itself
+        (`operation_sender`: schema/subscription.py), not through this loop."""
+        operation_sender.set(_Sender(self, op_id))  # this task's own context
         try:
             source = await self.execute(query, variables, name)
             async with aclosing(source):
@@ -315,6 +319,24 @@ class Socket:
         if task is not None:
             task.cancel()
         return task
+
+
+class _Sender:
+    """An operation's `OperationSender`: its event data as its protocol's result message."""
+
+    __slots__ = ("op_id", "socket")
+
+    def __init__(self, socket: Socket, op_id: str) -> None:
+        self.socket = socket
+        self.op_id = op_id
+
+    async def send_data(self, data: dict[str, Any]) -> bool:
+        socket = self.socket
+        try:
+            await socket.send(socket.result_message(self.op_id, ExecutionResult(data, None)))
+        except Gone:
+            return False
+        return True
 
 
 def _close_reason(error: GraphQLError) -> str | None:

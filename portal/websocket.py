@@ -139,11 +139,7 @@ class AuditDeliveries(SchemaExtension):
     async def on_stream_result(self, result: object) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, SocketContext):
-            entries = context.take_event_audit()
-            services = context.services
-            gathered = context.leave_gathering()
-            # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
-            await services.audit.write_together(entries, services.read_sessions, gathered)
+            await context.write_event_audit()
             yield
             # Resumed once the event is sent (the next result is asked for).
             metrics.subscription_sent(context.event_committed)

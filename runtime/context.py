@@ -295,7 +295,8 @@ class Context:
         self._audit.setdefault((account_id, patient_id, acting_as, action), set()).add(object_type)
 
     def audit_entries(self, operation: str) -> list[AuditEntry]:
-        address = self.request.client.host if self.request and self.request.client else None
+        client = self.request.client if self.request else None  # a property: built per call
+        address = client.host if client else None
         operation = operation[:OPERATION_LENGTH]
         actor_name = self.actor_name[:ACTOR_NAME_LENGTH]
         refused = [
@@ -399,6 +400,15 @@ class SocketContext(Context):
             return None
         gathering.leave()
         return None if gathering.all_in() is None else gathering
+
+    async def write_event_audit(self) -> None:
+        """The event's audit, written durably before it is sent: with the rest of its
+        gathering (one INSERT for the deliveries of one event to one viewer)."""
+        entries = self.take_event_audit()
+        services = self.services
+        gathered = self.leave_gathering()
+        # PostgreSQL: an autocommit connection, so one round trip; durable when it returns.
+        await services.audit.write_together(entries, services.read_sessions, gathered)
 
     def end_event(self) -> None:
         """Between events the connection keeps nothing of the last one's reads."""

@@ -16,7 +16,9 @@ from graphql import ExecutionResult, OperationType
 
 from domain.realtime import parse_seq
 from resolvers import subscriptions as r
+from runtime import metrics
 from runtime.context import SocketContext
+from runtime.realtime.sharing import operation_sender
 from schema.appointment_requests import AppointmentRequest
 from schema.appointments import Appointment
 from schema.base import BadInput, Info, internal_id
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from graphql.pyutils import AwaitableOrValue
 
     from runtime.context import AuditNotes
-    from runtime.realtime.sharing import View
+    from runtime.realtime.sharing import OperationSender, View
     from schema.patients import Patient
 
 D = TypeVar("D")
@@ -171,15 +173,52 @@ async def _payloads(
             raise BadInput("`afterSeq` must be the `seq` of an event you received.") from None
     patient = internal_id(patient_id, "Patient") if patient_id is not None else None
     operation = info.operation.name.value if info.operation.name else info.field_name
+    sender = operation_sender.get()  # None: not served by portal/sockets.py (tests)
     async with aclosing(open_(ctx, operation, patient, after)) as deliveries:
         async for delivery in deliveries:
-            yield _payload_of(ctx, delivery, payload)
+            taken = None if sender is None else await _taken(info, ctx)
+            if taken is None or sender is None:
+                # Executed by graphql-core (this subscription's own answer, or the first
+                # of an alike group's: SharedEventExecution), sent by the socket's loop.
+                yield _payload_of(ctx, delivery, payload)
+            elif not await _send_taken(ctx, taken, sender):
+                return  # the socket is closed
             del delivery  # an idle subscription keeps no rows of its last event
             # Sent. The event's other deliveries were released with this one (their audit
             # written together): let them be sent before this one's bookkeeping (the
             # stream's, the gathering's, the wait for the next event), so the last of 100
             # sends does not wait for 99 subscriptions' bookkeeping too.
             await asyncio.sleep(0)
+
+
+async def _taken(info: Info, ctx: SocketContext) -> Executed:
+    """The answer an alike subscription sharing the event's view executed (the same
+    operation of the same document, the same variables: `SharedEventExecution`'s rule),
+    once it has; None: this one executes (it is the first, or the answer is not shared)."""
+    view = ctx.event_view
+    if view is None:
+        return None
+    future = _alike(view, info.operation, info.variable_values)
+    if future is None:
+        return None
+    return future.result() if future.done() else await asyncio.shield(future)
+
+
+async def _send_taken(
+    ctx: SocketContext, taken: tuple[dict[str, Any], AuditNotes], sender: OperationSender
+) -> bool:
+    """What `SharedEventExecution` and the socket would do with an answer taken from an
+    alike subscription, without passing it through graphql-core's per-event executor,
+    strawberry's per-result pipeline and the socket's loop: the audit of what the
+    execution read recorded as this delivery's, written (with its gathering's) before the
+    send (`AuditDeliveries`), then the frame. False: the socket is closed."""
+    data, notes = taken
+    ctx.add_audit_notes(notes)
+    await ctx.write_event_audit()
+    if not await sender.send_data(data):
+        return False
+    metrics.subscription_sent(ctx.event_committed)
+    return True
 
 
 def _payload_of(ctx: SocketContext, delivery: D, payload: Callable[[D], P]) -> P:
@@ -282,6 +321,19 @@ class Subscription:
 Executed = tuple[dict[str, Any], "AuditNotes"] | None
 
 
+def _alike(
+    view: View, operation: Any, variables: dict[str, Any]
+) -> asyncio.Future[Executed] | None:
+    """The answer, executed or under way, of the operation asked with these variables by a
+    subscription delivering the view's event; None: none has been asked for yet."""
+    alike: list[tuple[Any, dict[str, Any], asyncio.Future[Executed]]]
+    alike = view.shared.get(("executed", id(operation)), [])
+    return next(
+        (future for other, values, future in alike if other is operation and values == variables),
+        None,
+    )
+
+
 class SharedEventExecution(PortalExecutionContext):
     """One event's payload executed once for the subscriptions of one viewer asking the
     same thing (the same operation of the same cached document, the same variables).
@@ -305,18 +357,18 @@ class SharedEventExecution(PortalExecutionContext):
 
     async def _shared(self, view: View, context: SocketContext, serially: bool | None) -> Any:
         operation, variables = self.operation, self.variable_values.coerced
-        alike: list[tuple[Any, dict[str, Any], asyncio.Future[Executed]]]
-        alike = view.shared.setdefault(("executed", id(operation)), [])
-        for other, other_variables, future in alike:
-            if other is operation and other_variables == variables:
-                theirs = await asyncio.shield(future)
-                if theirs is None:
-                    return await self._own(serially)
-                data, notes = theirs
-                context.add_audit_notes(notes)
-                return ExecutionResult(data, None)
+        future = _alike(view, operation, variables)
+        if future is not None:
+            theirs = await asyncio.shield(future)
+            if theirs is None:
+                return await self._own(serially)
+            data, notes = theirs
+            context.add_audit_notes(notes)
+            return ExecutionResult(data, None)
         future = asyncio.get_running_loop().create_future()
-        alike.append((operation, variables, future))
+        view.shared.setdefault(("executed", id(operation)), []).append(
+            (operation, variables, future)
+        )
         executed: Executed = None
         try:
             result = await self._own(serially)

@@ -22,6 +22,12 @@ and leaves when it hands its audit rows over to be written (or ends unsent); the
 (`AuditWriter.write_together`) writes once every delivery that joined has left, so one
 event reaching 100 subscriptions of one viewer costs one INSERT before the 100 sends.
 
+An answer taken from another subscription is sent by its subscription straight to its client
+(`OperationSender`, set by portal/sockets.py for the operation's task): its audit written
+as any other's, then the frame, without passing the payload through graphql-core's
+per-event executor, strawberry's per-result pipeline and the socket's result loop, which
+would only hand the same data on (schema/subscription.py, `_payloads`).
+
 A view is shared only while it is young (`FRESH`): a subscription that gets to the event
 later (its connection busy with an earlier one) loads again rather than act on an old
 principal. Every new event has a new key, so a revocation, a sign-out or an age rule that
@@ -32,9 +38,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from domain.access import Principal
 from loaders import Loaders
@@ -42,6 +49,20 @@ from loaders import Loaders
 FRESH = timedelta(seconds=1)
 
 Key = tuple[str, str | None, int]  # account, session, event seq
+
+
+class OperationSender(Protocol):
+    """How the subscription being served sends an event's data to its client, with its
+    operation id and its protocol's message (portal/sockets.py)."""
+
+    async def send_data(self, data: dict[str, Any]) -> bool:
+        """True once sent; False: the socket is closed (nothing more can go)."""
+        ...
+
+
+# The sender of the operation whose task this is (each operation runs in a task of its
+# own, so each sees its own); None outside a WebSocket operation.
+operation_sender: ContextVar[OperationSender | None] = ContextVar("operation_sender", default=None)
 
 
 class Gathering:
@@ -96,6 +117,8 @@ class EventViews:
         self._forget(now)
         shared = self._views.get(key)
         if shared is not None:
+            if shared.done() and not shared.cancelled() and shared.exception() is None:
+                return shared.result()  # loaded: what awaiting it would give, without a shield
             try:
                 return await asyncio.shield(shared)
             except Exception:  # noqa: S110 (the first loader's failure: load ourselves)
