@@ -81,9 +81,19 @@ def _is_variable_error(error: GraphQLError) -> bool:
     )
 
 
+# graphql-core's last error when a request's variables hold more faults than it reports (50):
+# no variable named, no location, nothing to run (graphql.execution.values).
+TOO_MANY_VARIABLE_ERRORS = (
+    "Too many errors processing variables, error limit reached. Execution aborted."
+)
+
+
 def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
-    if _is_variable_error(error) and not (error.extensions or {}).get("code"):
+    if not (error.extensions or {}).get("code") and (
+        _is_variable_error(error)
+        or (original is None and error.message == TOO_MANY_VARIABLE_ERRORS and not error.nodes)
+    ):
         return _typed(error, error.message, {"code": "BAD_USER_INPUT"})
     if original is None:
         # Parse and validation errors: the client's document is at fault, and says why.

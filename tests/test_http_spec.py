@@ -203,6 +203,33 @@ async def test_variable_coercion_failure_is_a_request_error(
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
+async def test_more_variable_faults_than_reported_are_all_typed(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    # graphql-core reports 50 faults of a request's variables, then one error of its own
+    # that names no variable: each error is BAD_USER_INPUT, nothing runs, nothing is logged
+    # as ours.
+    document = (
+        "mutation P($input: UpdateNotificationPreferencesInput!) {"
+        " updateNotificationPreferences(input: $input) { __typename } }"
+    )
+    faulty = {"kind": "NOPE", "channels": ["NOPE"]}
+    body = {"query": document, "variables": {"input": {"preferences": [faulty] * 40}}}
+    before = portal.statements
+    new = await post(portal, body, RESPONSE_MEDIA, as_user=None)
+    assert new.status_code == 400
+    legacy = await post(portal, body, JSON_MEDIA, as_user=None)
+    assert legacy.status_code == 200
+    for response in (new, legacy):
+        errors = response.json()["errors"]
+        assert len(errors) == 51
+        assert errors[-1]["message"].startswith("Too many errors processing variables")
+        assert all(error["extensions"] == {"code": "BAD_USER_INPUT"} for error in errors)
+        assert "data" not in response.json() or response.json()["data"] is None
+    assert portal.statements == before
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_field_errors_with_data_are_200_in_both_media_types(portal: Portal) -> None:
     # A FORBIDDEN field beside data that was allowed: the operation ran.
     document = '{ viewer { account { username } } node(id: "%%%") { id } }'
