@@ -335,12 +335,16 @@ class RequestSession:
             await self._give_back()
 
     async def close(self) -> None:
+        """The request's end: its batches awaited, the shared session's connection back in
+        the pool. A load after this (a resolver the request left running, e.g. beside a
+        field whose error ended the operation) gets a short session of its own, closed
+        after its use: it used to open the shared session again, and with nobody left to
+        close it its connection stayed checked out until the garbage collector found it."""
         runner = self._runner
         if runner is not None and runner.done():
             self._cancel_batches()  # cancelled before it started
         await self._idle.wait()
-        async with self._turn:
-            await self._give_back()
+        await self.unshare()
 
     async def _give_back(self) -> None:
         session, self._session = self._session, None

@@ -8,15 +8,16 @@ TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from loaders.base import FairGate, RequestSession
+from loaders.base import FairGate, RequestSession, SessionLoader
 from persistence import models as m
 from persistence import raw
 from persistence.audit import AuditEntry
@@ -267,3 +268,37 @@ async def test_a_connection_of_an_engine_not_made_to_read_is_checked_out_as_it_i
         assert (await connection.get_raw_connection()).dbapi_connection.autocommit is False  # type: ignore[union-attr]
     finally:
         await connection.close()
+
+
+class _AccountIds(SessionLoader[str, str]):
+    async def fetch(self, session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
+        found = await session.scalars(select(m.Account.id).where(m.Account.id.in_(keys)))
+        return {key: key for key in found}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_load_after_the_request_closed_gives_its_connection_back(
+    backend: str, tmp_path: Path, dataset_dir: Path
+) -> None:
+    # A resolver still running when the request ends (beside a field whose error ended the
+    # operation) may load after `close`: its batch reads on a session of its own, and that
+    # session's connection goes back to the pool, not to the garbage collector.
+    if backend == "postgres" and not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL tests skipped: set TEST_DATABASE_URL to run them")
+    database = await make_database(backend, tmp_path, dataset_dir)
+    engine = create_engine(database.url, pool_size=2)
+    try:
+        gate = FairGate(1)
+        request = RequestSession(session_factory(reading_engine(engine)), shared=True, gate=gate)
+        loader = _AccountIds(request)
+        assert await loader.load("acc-0000001") == "acc-0000001"
+        await request.close()
+        assert checked_out(engine) == 0
+        assert await loader.load("acc-0000002") == "acc-0000002"  # after the close
+        assert checked_out(engine) == 0  # nobody closes the request again
+        await gate.acquire()  # the gate free
+        gate.release()
+    finally:
+        await engine.dispose()
+        if database.drop:
+            await database.drop()
