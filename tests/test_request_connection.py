@@ -3,12 +3,12 @@ connection it checks out from the pool itself, its reads run on that connection 
 persistence.raw without a SessionTransaction, an ORM read on the same connection, the
 connection back in the pool when the request ends, and a connection that cannot be had
 fails the use at once and leaves the request gate free. PostgreSQL only (skipped without
-TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_sqlite.py)."""
+TEST_DATABASE_URL); SQLite keeps its one-snapshot session (tests/test_raw_rows_sqlite.py).
+A use after the request's end gets a session of its own, given back: SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,8 +283,6 @@ async def test_a_load_after_the_request_closed_gives_its_connection_back(
     # A resolver still running when the request ends (beside a field whose error ended the
     # operation) may load after `close`: its batch reads on a session of its own, and that
     # session's connection goes back to the pool, not to the garbage collector.
-    if backend == "postgres" and not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("PostgreSQL tests skipped: set TEST_DATABASE_URL to run them")
     database = await make_database(backend, tmp_path, dataset_dir)
     engine = create_engine(database.url, pool_size=2)
     try:
